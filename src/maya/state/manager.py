@@ -1,0 +1,328 @@
+"""``TabManager``: the tab's public, async API.
+
+It checks inputs, prices orders from the menu, and runs the pure transitions of
+``transitions.py`` atomically in a store. Every method returns the new state (or a small
+result that carries it) or raises ``StateError``; a refused call changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from maya.codes import ErrorCode
+from maya.money import Cents
+from maya.state import transitions
+from maya.state.errors import StateError
+from maya.state.menu import Menu, load_menu
+from maya.state.models import STARTING_BALANCE_CENTS, PaymentRecord, TabState
+from maya.state.store import TabStore, Transition
+from maya.state.transitions import PaymentStart, Settlement
+
+__all__ = [
+    "MAX_MODIFIERS",
+    "MAX_QUANTITY",
+    "ChangeListener",
+    "PaymentStarted",
+    "SettleResult",
+    "TabManager",
+    "validate_session_id",
+]
+
+MAX_QUANTITY = 20
+"""The most of one drink a single order may ask for."""
+
+MAX_MODIFIERS = 8
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
+
+R = TypeVar("R")
+
+ChangeListener = Callable[[str, TabState | None, TabState], None]
+"""Called as ``listener(operation, before, after)`` after every write that changed state."""
+
+
+def validate_session_id(session_id: object) -> str:
+    """Return ``session_id`` if it is a usable id (1-128 of ``A-Za-z0-9_.:@-``).
+
+    Raises:
+        StateError: ``INVALID_SESSION_ID``.
+    """
+    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+        shown = session_id[:40] if isinstance(session_id, str) else type(session_id).__name__
+        raise StateError(
+            ErrorCode.INVALID_SESSION_ID,
+            "a session id is 1-128 letters, digits or _.:@- and starts with a letter or digit",
+            session_id=shown,
+        )
+    return session_id
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStarted:
+    """The result of ``TabManager.begin_payment``.
+
+    Attributes:
+        state: the tab after the snapshot.
+        payment: the payment record to make a link for, or whose link to reuse.
+        reused: True when the tab is unchanged and ``payment`` already has (or is getting)
+            its link: make no new one.
+        superseded: an outstanding payment this one replaces; deactivate its link.
+    """
+
+    state: TabState
+    payment: PaymentRecord
+    reused: bool
+    superseded: PaymentRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class SettleResult:
+    """The result of ``TabManager.settle_payment``.
+
+    Attributes:
+        state: the tab after settlement.
+        applied: False when this payment had already been settled: nothing changed.
+        applied_cents: how much of the tab it cleared.
+        credit_cents: how much it paid beyond what was owed.
+    """
+
+    state: TabState
+    applied: bool
+    applied_cents: Cents
+    credit_cents: Cents
+
+
+class TabManager:
+    """Atomic, per-session operations on tabs kept in a ``TabStore``."""
+
+    def __init__(
+        self,
+        store: TabStore,
+        *,
+        menu: Menu | None = None,
+        clock: Callable[[], float] = time.time,
+        starting_balance_cents: Cents = STARTING_BALANCE_CENTS,
+    ) -> None:
+        """Create a manager.
+
+        Args:
+            store: where tabs are kept.
+            menu: the menu prices come from (default: the packaged menu).
+            clock: wall clock in Unix seconds, for payment snapshots.
+            starting_balance_cents: a new session's balance.
+        """
+        self.store = store
+        self.menu = menu if menu is not None else load_menu()
+        self._clock = clock
+        self._starting_balance = starting_balance_cents
+        self._listeners: list[ChangeListener] = []
+
+    def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call ``listener`` after every change; returns a function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def _run(
+        self, operation: str, session_id: str, transition: Transition[R]
+    ) -> tuple[TabState, R]:
+        session_id = validate_session_id(session_id)
+        before: list[TabState] = []
+
+        def observed(state: TabState) -> tuple[TabState, R]:
+            before.append(state)
+            return transition(state)
+
+        def initial() -> TabState:
+            return transitions.new_tab(session_id, self._starting_balance)
+
+        state, result = await self.store.transact(session_id, initial, observed)
+        if self._listeners and before and state is not before[-1]:
+            for listener in tuple(self._listeners):
+                listener(operation, before[-1], state)
+        return state, result
+
+    async def get(self, session_id: str) -> TabState:
+        """The session's state; a session never seen starts with the starting balance.
+
+        Raises:
+            StateError: ``INVALID_SESSION_ID``.
+        """
+        session_id = validate_session_id(session_id)
+        state = await self.store.load(session_id)
+        return (
+            state if state is not None else transitions.new_tab(session_id, self._starting_balance)
+        )
+
+    async def order(
+        self, session_id: str, item: str, quantity: int = 1, modifiers: Sequence[str] = ()
+    ) -> TabState:
+        """Order ``quantity`` of a menu item: the balance pays, the tab grows, atomically.
+
+        Raises:
+            StateError: ``UNKNOWN_ITEM``, ``INVALID_QUANTITY``, ``INVALID_MODIFIER``,
+                ``INSUFFICIENT_FUNDS`` or ``INVALID_SESSION_ID``; nothing changes.
+        """
+        validate_session_id(session_id)
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+            or not (1 <= quantity <= MAX_QUANTITY)
+        ):
+            raise StateError(
+                ErrorCode.INVALID_QUANTITY,
+                f"quantity must be a whole number from 1 to {MAX_QUANTITY}",
+                quantity=quantity if isinstance(quantity, int) else str(quantity)[:20],
+                max=MAX_QUANTITY,
+            )
+        if not isinstance(item, str):
+            raise StateError(ErrorCode.UNKNOWN_ITEM, "an item is named by text", item="")
+        if isinstance(modifiers, str) or len(modifiers) > MAX_MODIFIERS:
+            raise StateError(
+                ErrorCode.INVALID_MODIFIER,
+                f"at most {MAX_MODIFIERS} modifiers, given as a list",
+                modifier=str(modifiers)[:40],
+                allowed=list(self.menu.modifiers),
+            )
+        menu_item = self.menu.find(item)
+        mods = self.menu.normalize_modifiers(menu_item, modifiers)
+
+        def run(state: TabState) -> tuple[TabState, None]:
+            return (
+                transitions.order(
+                    state,
+                    name=menu_item.name,
+                    unit_price_cents=menu_item.price_cents,
+                    quantity=quantity,
+                    modifiers=mods,
+                ),
+                None,
+            )
+
+        state, _ = await self._run("order", session_id, run)
+        return state
+
+    async def set_tip(
+        self, session_id: str, percent: int | None, *, toggle: bool = True
+    ) -> TabState:
+        """Set a 10/15/20 percent tip; the selected one again removes it (unless ``toggle=False``).
+
+        Raises:
+            StateError: ``INVALID_TIP_PERCENTAGE`` or ``INVALID_SESSION_ID``.
+        """
+
+        def run(state: TabState) -> tuple[TabState, None]:
+            return transitions.set_tip(state, percent, toggle=toggle), None
+
+        state, _ = await self._run("set_tip", session_id, run)
+        return state
+
+    async def remove_tip(self, session_id: str) -> TabState:
+        """Remove the tip, if any.
+
+        Raises:
+            StateError: ``INVALID_SESSION_ID``.
+        """
+        return await self.set_tip(session_id, None)
+
+    async def begin_payment(self, session_id: str) -> PaymentStarted:
+        """Snapshot what is due (tab + tip) for a payment link.
+
+        Asking again while the tab is unchanged returns the same payment record (same
+        idempotency key, same link once recorded). If the tab changed, the outstanding
+        record is superseded and returned so its link can be deactivated.
+
+        Raises:
+            StateError: ``NOTHING_TO_PAY`` or ``INVALID_SESSION_ID``.
+        """
+        now = int(self._clock())
+
+        def run(state: TabState) -> tuple[TabState, PaymentStart]:
+            return transitions.begin_payment(state, now=now)
+
+        state, start = await self._run("begin_payment", session_id, run)
+        return PaymentStarted(
+            state=state, payment=start.payment, reused=start.reused, superseded=start.superseded
+        )
+
+    async def record_payment_link(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str,
+        payment_id: str,
+        url: str,
+        is_simulated: bool,
+    ) -> TabState:
+        """Attach a created link to the payment record of ``idempotency_key``.
+
+        Raises:
+            StateError: ``PAYMENT_NOT_FOUND``, or ``PAYMENT_SUPERSEDED`` when the tab
+                changed meanwhile (the link should then be deactivated).
+        """
+
+        def run(state: TabState) -> tuple[TabState, None]:
+            return (
+                transitions.record_payment_link(
+                    state,
+                    idempotency_key=idempotency_key,
+                    payment_id=payment_id,
+                    url=url,
+                    is_simulated=is_simulated,
+                ),
+                None,
+            )
+
+        state, _ = await self._run("record_payment_link", session_id, run)
+        return state
+
+    async def settle_payment(
+        self, session_id: str, payment_id: str, *, amount_paid_cents: Cents | None = None
+    ) -> SettleResult:
+        """Apply a paid link to the tab exactly once; a repeat changes nothing.
+
+        Raises:
+            StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+        """
+
+        def run(state: TabState) -> tuple[TabState, Settlement]:
+            return transitions.settle_payment(
+                state, payment_id=payment_id, amount_paid_cents=amount_paid_cents
+            )
+
+        state, settlement = await self._run("settle_payment", session_id, run)
+        return SettleResult(
+            state=state,
+            applied=settlement.applied,
+            applied_cents=settlement.applied_cents,
+            credit_cents=settlement.credit_cents,
+        )
+
+    async def mark_payment_failed(self, session_id: str, payment_id: str) -> TabState:
+        """Record a declined payment; no money moves.
+
+        Raises:
+            StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+        """
+
+        def run(state: TabState) -> tuple[TabState, None]:
+            return transitions.mark_payment_failed(state, payment_id=payment_id), None
+
+        state, _ = await self._run("mark_payment_failed", session_id, run)
+        return state
+
+    async def reset(self, session_id: str) -> TabState:
+        """Start the session over (payment history is kept so late payments still apply).
+
+        Raises:
+            StateError: ``INVALID_SESSION_ID``.
+        """
+
+        def run(state: TabState) -> tuple[TabState, None]:
+            return transitions.reset(state, balance_cents=self._starting_balance), None
+
+        state, _ = await self._run("reset", session_id, run)
+        return state

@@ -1,0 +1,330 @@
+"""The tab's rules as pure functions: ``TabState`` in, new ``TabState`` (and a result) out.
+
+Every store runs these same functions inside its own atomic step (a lock in memory, a
+transaction in SQL), so the rules are written once and the stores only persist. A
+function that refuses raises ``StateError`` before anything is built, so a refusal
+leaves the state exactly as it was. A function that has nothing to change returns the
+very same object, and the store writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from maya.codes import ErrorCode
+from maya.money import Cents, format_cents
+from maya.state.errors import StateError
+from maya.state.models import (
+    TIP_PERCENTAGES,
+    OrderedItem,
+    PaymentRecord,
+    PaymentSnapshot,
+    PaymentStatus,
+    TabState,
+    TipPercent,
+)
+
+__all__ = [
+    "PaymentStart",
+    "Settlement",
+    "begin_payment",
+    "mark_payment_failed",
+    "new_tab",
+    "order",
+    "record_payment_link",
+    "reset",
+    "set_tip",
+    "settle_payment",
+]
+
+
+def _bump(state: TabState, **changes: object) -> TabState:
+    return state.model_copy(update={**changes, "version": state.version + 1})
+
+
+def new_tab(session_id: str, balance_cents: Cents) -> TabState:
+    """A fresh session: the starting balance, nothing on the tab."""
+    return TabState(session_id=session_id, balance_cents=balance_cents)
+
+
+def order(
+    state: TabState,
+    *,
+    name: str,
+    unit_price_cents: Cents,
+    quantity: int,
+    modifiers: tuple[str, ...],
+) -> TabState:
+    """Put ``quantity`` x ``name`` on the tab, paid from the balance.
+
+    Raises:
+        StateError: ``INSUFFICIENT_FUNDS`` when the balance does not cover the order.
+    """
+    cost = unit_price_cents * quantity
+    if cost > state.balance_cents:
+        raise StateError(
+            ErrorCode.INSUFFICIENT_FUNDS,
+            f"{quantity} x {name} costs {format_cents(cost)} but the balance is "
+            f"{format_cents(state.balance_cents)}",
+            item=name,
+            quantity=quantity,
+            unit_price=format_cents(unit_price_cents),
+            price=format_cents(cost),
+            balance=format_cents(state.balance_cents),
+            shortfall=format_cents(cost - state.balance_cents),
+        )
+    item = OrderedItem(
+        seq=state.next_item_seq,
+        name=name,
+        unit_price_cents=unit_price_cents,
+        quantity=quantity,
+        modifiers=modifiers,
+    )
+    return _bump(
+        state,
+        balance_cents=state.balance_cents - cost,
+        tab_cents=state.tab_cents + cost,
+        items=(*state.items, item),
+        next_item_seq=state.next_item_seq + 1,
+    )
+
+
+def set_tip(state: TabState, percent: int | None, *, toggle: bool = True) -> TabState:
+    """Choose a tip of 10, 15 or 20 percent; choosing the selected one again removes it.
+
+    ``percent=None`` removes the tip. With ``toggle=False`` the same percentage is kept.
+
+    Raises:
+        StateError: ``INVALID_TIP_PERCENTAGE`` for anything but 10, 15, 20 or None.
+    """
+    if percent is not None and (isinstance(percent, bool) or percent not in TIP_PERCENTAGES):
+        raise StateError(
+            ErrorCode.INVALID_TIP_PERCENTAGE,
+            f"a tip is 10, 15 or 20 percent, not {percent!r}",
+            percent=percent if isinstance(percent, int) else str(percent)[:20],
+            allowed=list(TIP_PERCENTAGES),
+        )
+    chosen: TipPercent | None = percent  # type: ignore[assignment]
+    if toggle and chosen is not None and chosen == state.tip_percent:
+        chosen = None
+    if chosen == state.tip_percent:
+        return state
+    return _bump(state, tip_percent=chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStart:
+    """What ``begin_payment`` decided.
+
+    Attributes:
+        payment: the record to make (or that already has) a link for.
+        reused: True when the tab is unchanged since an outstanding link was made: use
+            ``payment.payment_id`` / ``payment.url`` as they are if set.
+        superseded: the outstanding record this one replaces; its link must be
+            deactivated.
+    """
+
+    payment: PaymentRecord
+    reused: bool
+    superseded: PaymentRecord | None
+
+
+def _is_outstanding(record: PaymentRecord) -> bool:
+    return not record.superseded and record.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+
+
+def begin_payment(state: TabState, *, now: int) -> tuple[TabState, PaymentStart]:
+    """Snapshot what is due and decide which payment record the link is for.
+
+    Raises:
+        StateError: ``NOTHING_TO_PAY`` when tab and tip are zero.
+    """
+    if state.total_due_cents <= 0:
+        raise StateError(
+            ErrorCode.NOTHING_TO_PAY,
+            "there is nothing on the tab to pay",
+            tab=format_cents(state.tab_cents),
+        )
+    last_seq = state.next_item_seq - 1
+    current = state.current_payment
+    if current is not None and _is_outstanding(current):
+        snap = current.snapshot
+        unchanged = (
+            snap.tab_cents == state.tab_cents
+            and snap.tip_cents == state.tip_cents
+            and snap.last_item_seq == last_seq
+        )
+        if unchanged:
+            if current.status is PaymentStatus.PENDING:
+                return state, PaymentStart(payment=current, reused=True, superseded=None)
+            # A declined card leaves the link usable: ask for another card on the same link.
+            again = current.model_copy(update={"status": PaymentStatus.PENDING})
+            payments = tuple(again if r is current else r for r in state.payments)
+            new_state = _bump(state, payments=payments)
+            return new_state, PaymentStart(payment=again, reused=True, superseded=None)
+    snapshot = PaymentSnapshot(
+        tab_cents=state.tab_cents,
+        tip_percent=state.tip_percent,
+        tip_cents=state.tip_cents,
+        last_item_seq=last_seq,
+        version=state.version,
+        created_at=now,
+    )
+    # The design's key is {session}_{unix_ts}; two snapshots of one session within a
+    # second would collide, so the version (unique per snapshot) is appended.
+    record = PaymentRecord(
+        idempotency_key=f"{state.session_id}_{now}_v{state.version}", snapshot=snapshot
+    )
+    superseded: PaymentRecord | None = None
+    history = list(state.payments)
+    if current is not None and _is_outstanding(current):
+        superseded = current.model_copy(update={"superseded": True})
+        history[history.index(current)] = superseded
+    history.append(record)
+    new_state = _bump(state, payments=tuple(history))
+    return new_state, PaymentStart(payment=record, reused=False, superseded=superseded)
+
+
+def _find_by_key(state: TabState, idempotency_key: str) -> PaymentRecord:
+    for record in state.payments:
+        if record.idempotency_key == idempotency_key:
+            return record
+    raise StateError(
+        ErrorCode.PAYMENT_NOT_FOUND,
+        "no payment was started with that key",
+        idempotency_key=idempotency_key[:80],
+    )
+
+
+def record_payment_link(
+    state: TabState, *, idempotency_key: str, payment_id: str, url: str, is_simulated: bool
+) -> TabState:
+    """Attach the link made for a snapshot to its payment record.
+
+    Recording the same link twice changes nothing.
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` for an unknown key; ``PAYMENT_SUPERSEDED`` when
+            the tab changed while the link was being made (deactivate the link), or the
+            record already has a different link.
+    """
+    record = _find_by_key(state, idempotency_key)
+    if record.payment_id == payment_id and record.url == url:
+        return state
+    if record.superseded or record.payment_id is not None:
+        raise StateError(
+            ErrorCode.PAYMENT_SUPERSEDED,
+            "the tab changed while the payment link was being made",
+            idempotency_key=idempotency_key[:80],
+            payment_id=payment_id[:80],
+        )
+    if state.find_payment(payment_id) is not None:
+        raise StateError(
+            ErrorCode.PAYMENT_SUPERSEDED,
+            "that payment link already belongs to another payment of this tab",
+            payment_id=payment_id[:80],
+        )
+    updated = record.model_copy(
+        update={"payment_id": payment_id, "url": url, "is_simulated": is_simulated}
+    )
+    payments = tuple(updated if r is record else r for r in state.payments)
+    return _bump(state, payments=payments)
+
+
+def _find_by_id(state: TabState, payment_id: str) -> PaymentRecord:
+    record = state.find_payment(payment_id)
+    if record is None:
+        raise StateError(
+            ErrorCode.PAYMENT_NOT_FOUND,
+            "that payment does not belong to this tab",
+            payment_id=payment_id[:80],
+        )
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What ``settle_payment`` did.
+
+    Attributes:
+        applied: False when the payment had already been settled (nothing changed).
+        applied_cents: how much of the tab the payment cleared.
+        credit_cents: how much it paid beyond what was still owed (kept as credit).
+    """
+
+    applied: bool
+    applied_cents: Cents
+    credit_cents: Cents
+
+
+def settle_payment(
+    state: TabState, *, payment_id: str, amount_paid_cents: Cents | None = None
+) -> tuple[TabState, Settlement]:
+    """Apply a paid link to the tab, exactly once.
+
+    The items the link's snapshot covered leave the tab (orders placed after the snapshot
+    stay) and the tip is reset. A link paid after it was superseded is still applied;
+    whatever it paid for that is no longer on the tab becomes credit, flagged
+    ``needs_reconciliation``, as does a paid amount that differs from the snapshot.
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+    """
+    record = _find_by_id(state, payment_id)
+    if record.settled:
+        return state, Settlement(applied=False, applied_cents=0, credit_cents=0)
+    snap = record.snapshot
+    covered = [i for i in state.items if i.seq <= snap.last_item_seq]
+    applied = sum(i.line_cents for i in covered)
+    excess = snap.tab_cents - applied
+    paid_differs = amount_paid_cents is not None and amount_paid_cents != snap.amount_cents
+    settled = record.model_copy(
+        update={"status": PaymentStatus.COMPLETED, "amount_paid_cents": amount_paid_cents}
+    )
+    new_state = _bump(
+        state,
+        tab_cents=state.tab_cents - applied,
+        items=tuple(i for i in state.items if i.seq > snap.last_item_seq),
+        tip_percent=None,
+        credit_cents=state.credit_cents + excess,
+        needs_reconciliation=(
+            state.needs_reconciliation or excess > 0 or paid_differs or record.superseded
+        ),
+        payments=tuple(settled if r is record else r for r in state.payments),
+    )
+    return new_state, Settlement(applied=True, applied_cents=applied, credit_cents=excess)
+
+
+def mark_payment_failed(state: TabState, *, payment_id: str) -> TabState:
+    """Record that a payment was declined. No money moves; a settled payment stays settled.
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+    """
+    record = _find_by_id(state, payment_id)
+    if record.settled or record.status is PaymentStatus.FAILED:
+        return state
+    failed = record.model_copy(update={"status": PaymentStatus.FAILED})
+    return _bump(state, payments=tuple(failed if r is record else r for r in state.payments))
+
+
+def reset(state: TabState, *, balance_cents: Cents) -> TabState:
+    """Start the session over: starting balance, empty tab, no tip.
+
+    Payment history is kept (outstanding links become superseded) so that a link paid
+    after the reset is still recognised and applied once, as credit.
+    """
+    payments = tuple(
+        r.model_copy(update={"superseded": True}) if _is_outstanding(r) else r
+        for r in state.payments
+    )
+    return _bump(
+        state,
+        balance_cents=balance_cents,
+        tab_cents=0,
+        items=(),
+        tip_percent=None,
+        credit_cents=0,
+        needs_reconciliation=False,
+        payments=payments,
+    )
