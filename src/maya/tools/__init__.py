@@ -1,0 +1,55 @@
+"""Maya's Gemini tool surface: declarations, dispatch, and responses in Maya's voice."""
+
+from maya.tools.arguments import (
+    CheckPaymentStatusArgs,
+    CreateStripePaymentArgs,
+    GetBalanceArgs,
+    GetBillArgs,
+    GetMenuArgs,
+    OrderDrinkArgs,
+    RemoveTipArgs,
+    SetTipArgs,
+    ToolArgs,
+)
+from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
+from maya.tools.declarations import ToolSchemaError, build_declarations, declarations_size
+from maya.tools.dispatcher import ToolCallEvent, ToolObserver
+from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
+from maya.tools.messages import MessageBook, load_messages
+from maya.tools.redaction import redact
+from maya.tools.results import ErrorChannel, ToolError, ToolResult, channel_of, is_ok
+from maya.tools.schema_gemini import to_gemini_schema
+from maya.tools.toolset import LOG_BODIES_ENV, Toolset
+
+__all__ = [
+    "DEFAULT_TOOLS",
+    "LOG_BODIES_ENV",
+    "CheckPaymentStatusArgs",
+    "CreateStripePaymentArgs",
+    "ErrorChannel",
+    "GetBalanceArgs",
+    "GetBillArgs",
+    "GetMenuArgs",
+    "MessageBook",
+    "OrderDrinkArgs",
+    "PaymentGateway",
+    "PaymentLinkInfo",
+    "PaymentStatusInfo",
+    "RemoveTipArgs",
+    "SetTipArgs",
+    "ToolArgs",
+    "ToolCallEvent",
+    "ToolError",
+    "ToolObserver",
+    "ToolResult",
+    "ToolSchemaError",
+    "ToolSpec",
+    "Toolset",
+    "build_declarations",
+    "channel_of",
+    "declarations_size",
+    "is_ok",
+    "load_messages",
+    "redact",
+    "to_gemini_schema",
+]

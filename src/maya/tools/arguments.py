@@ -1,0 +1,108 @@
+"""One pydantic model per tool: its arguments, their limits and the words Gemini reads.
+
+A model's docstring becomes the tool's description and each ``Field`` description the
+parameter's, so keep them short: every declaration is sent to the model on every turn.
+Types are strict-ish: a whole number may arrive as ``2`` or ``2.0`` (JSON has one number
+type) but never as ``true``, ``"2"`` or ``2.5``; text is bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from maya.state.manager import MAX_MODIFIERS, MAX_QUANTITY
+
+__all__ = [
+    "MAX_TEXT",
+    "CheckPaymentStatusArgs",
+    "CreateStripePaymentArgs",
+    "GetBalanceArgs",
+    "GetBillArgs",
+    "GetMenuArgs",
+    "NoArgs",
+    "OrderDrinkArgs",
+    "RemoveTipArgs",
+    "SetTipArgs",
+    "ToolArgs",
+]
+
+MAX_TEXT = 100
+"""The longest text any argument may be."""
+
+
+def _whole_number(value: Any) -> Any:
+    """Accept ints and integral floats; refuse booleans, text and fractions."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number")
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Modifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's arguments: unknown arguments are refused, text is strict."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NoArgs(ToolArgs):
+    """Base of tools that take no arguments."""
+
+
+class OrderDrinkArgs(ToolArgs):
+    """Order drinks for the customer; the price comes off their balance onto the tab."""
+
+    name: Text = Field(description="Drink name as on the menu, e.g. 'Martini'.")
+    quantity: WholeNumber = Field(
+        default=1, ge=1, le=MAX_QUANTITY, description=f"How many, 1-{MAX_QUANTITY}. Default 1."
+    )
+    modifiers: list[Modifier] = Field(
+        default_factory=list,
+        max_length=MAX_MODIFIERS,
+        description="Menu modifiers, e.g. ['gin', 'dry'].",
+    )
+
+
+class GetBalanceArgs(NoArgs):
+    """The customer's remaining balance and current tab."""
+
+
+class SetTipArgs(ToolArgs):
+    """Add a tip of 10, 15 or 20 percent; the current tip again removes it."""
+
+    percent: WholeNumber = Field(
+        description="Tip percent: 10, 15 or 20.", json_schema_extra={"enum": [10, 15, 20]}
+    )
+
+
+class RemoveTipArgs(NoArgs):
+    """Remove the tip."""
+
+
+class GetBillArgs(NoArgs):
+    """The itemised bill: items, tab, tip, total due and payment status or link."""
+
+
+class GetMenuArgs(NoArgs):
+    """The menu: drinks with prices, and modifiers."""
+
+
+class CreateStripePaymentArgs(NoArgs):
+    """Make a Stripe payment link for the whole bill (tab + tip). Takes no amount."""
+
+
+class CheckPaymentStatusArgs(ToolArgs):
+    """Check whether the customer has paid their payment link; applies a payment once."""
+
+    payment_id: Text | None = Field(
+        default=None, description="Omit to check the current payment link."
+    )

@@ -1,0 +1,68 @@
+"""The tools Maya offers: each one's name, arguments model and handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from maya.tools import handlers, payment_handlers
+from maya.tools.arguments import (
+    CheckPaymentStatusArgs,
+    CreateStripePaymentArgs,
+    GetBalanceArgs,
+    GetBillArgs,
+    GetMenuArgs,
+    OrderDrinkArgs,
+    RemoveTipArgs,
+    SetTipArgs,
+    ToolArgs,
+)
+from maya.tools.context import ToolContext
+
+__all__ = ["DEFAULT_TOOLS", "Handler", "ToolSpec"]
+
+A = TypeVar("A", bound=ToolArgs)
+
+Handler = Callable[[ToolContext, str, A], Awaitable[dict[str, Any]]]
+"""``handler(context, session_id, arguments) -> result``; refusals are raised."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec(Generic[A]):
+    """One tool: the name the model calls, the model its arguments are checked against
+    (whose docstring and field descriptions the model reads), and what runs.
+
+    Attributes:
+        name: the function name in the declaration.
+        arguments: the pydantic model of its arguments.
+        handler: the coroutine function that does the work.
+    """
+
+    name: str
+    arguments: type[A]
+    handler: Handler[A]
+
+    async def run(self, ctx: ToolContext, session_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """Validate ``raw`` and run the handler.
+
+        Raises:
+            pydantic.ValidationError: the arguments do not fit the model.
+            Exception: whatever the handler raises.
+        """
+        return await self.handler(ctx, session_id, self.arguments.model_validate(raw))
+
+
+DEFAULT_TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec("get_menu", GetMenuArgs, handlers.get_menu),
+    ToolSpec("order_drink", OrderDrinkArgs, handlers.order_drink),
+    ToolSpec("get_balance", GetBalanceArgs, handlers.get_balance),
+    ToolSpec("set_tip", SetTipArgs, handlers.set_tip),
+    ToolSpec("remove_tip", RemoveTipArgs, handlers.remove_tip),
+    ToolSpec("get_bill", GetBillArgs, handlers.get_bill),
+    ToolSpec(
+        "create_stripe_payment", CreateStripePaymentArgs, payment_handlers.create_stripe_payment
+    ),
+    ToolSpec("check_payment_status", CheckPaymentStatusArgs, payment_handlers.check_payment_status),
+)
+"""Every tool, in the order the model is shown them."""

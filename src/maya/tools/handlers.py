@@ -1,0 +1,91 @@
+"""The ordering tools: menu, orders, balance, tip and bill.
+
+Each handler takes the shared context, the session and its validated arguments, and
+returns the ``result`` part of an ok response. A refusal is raised (``StateError`` from
+the tab, ``ToolError`` from here) and becomes an error response in the dispatcher.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from maya.tools.arguments import (
+    GetBalanceArgs,
+    GetBillArgs,
+    GetMenuArgs,
+    OrderDrinkArgs,
+    RemoveTipArgs,
+    SetTipArgs,
+)
+from maya.tools.context import ToolContext
+from maya.tools.views import amount, balance_view, bill_view, item_view, menu_view
+
+__all__ = ["get_balance", "get_bill", "get_menu", "order_drink", "remove_tip", "set_tip"]
+
+
+async def order_drink(ctx: ToolContext, session_id: str, args: OrderDrinkArgs) -> dict[str, Any]:
+    """Put drinks on the tab, paid from the balance.
+
+    Raises:
+        StateError: ``UNKNOWN_ITEM``, ``INVALID_MODIFIER``, ``INVALID_QUANTITY`` or
+            ``INSUFFICIENT_FUNDS``; nothing changes.
+    """
+    state = await ctx.manager.order(session_id, args.name, args.quantity, args.modifiers)
+    return {
+        "ordered": item_view(state.items[-1]),
+        **amount("balance", state.balance_cents),
+        **amount("tab", state.tab_cents),
+    }
+
+
+async def get_balance(ctx: ToolContext, session_id: str, args: GetBalanceArgs) -> dict[str, Any]:
+    """Balance, tab, tip and total due.
+
+    Raises:
+        StateError: ``INVALID_SESSION_ID``.
+    """
+    return balance_view(await ctx.manager.get(session_id))
+
+
+async def set_tip(ctx: ToolContext, session_id: str, args: SetTipArgs) -> dict[str, Any]:
+    """Choose a tip; choosing the current one again removes it.
+
+    Raises:
+        StateError: ``INVALID_TIP_PERCENTAGE``; nothing changes.
+    """
+    state = await ctx.manager.set_tip(session_id, args.percent)
+    removed = state.tip_percent is None
+    return {"removed": removed, **_tip_view(state.tip_percent, state.tip_cents, state.tab_cents)}
+
+
+async def remove_tip(ctx: ToolContext, session_id: str, args: RemoveTipArgs) -> dict[str, Any]:
+    """Remove the tip, if any.
+
+    Raises:
+        StateError: ``INVALID_SESSION_ID``.
+    """
+    state = await ctx.manager.remove_tip(session_id)
+    return {"removed": True, **_tip_view(None, 0, state.tab_cents)}
+
+
+def _tip_view(percent: int | None, tip_cents: int, tab_cents: int) -> dict[str, Any]:
+    return {
+        "tip_percent": percent,
+        **amount("tip", tip_cents),
+        **amount("tab", tab_cents),
+        **amount("total_due", tab_cents + tip_cents),
+    }
+
+
+async def get_bill(ctx: ToolContext, session_id: str, args: GetBillArgs) -> dict[str, Any]:
+    """The itemised bill, totals and the payment's status and link.
+
+    Raises:
+        StateError: ``INVALID_SESSION_ID``.
+    """
+    return bill_view(await ctx.manager.get(session_id))
+
+
+async def get_menu(ctx: ToolContext, session_id: str, args: GetMenuArgs) -> dict[str, Any]:
+    """The menu with prices and modifiers (the same for every session)."""
+    return menu_view(ctx.manager.menu)

@@ -1,0 +1,214 @@
+"""The payment tools: make a Stripe payment link for the bill, and check whether it was paid.
+
+The amount always comes from the tab's own snapshot (``TabManager.begin_payment``), never
+from the model. Making a link is single-flight per session (a lock here, plus the tab's
+idempotency across processes), so asking twice yields one link; a link made for a tab
+that changed meanwhile is deactivated. A paid link is settled exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from maya.codes import ErrorCode
+from maya.state.errors import StateError
+from maya.state.models import PaymentRecord, PaymentStatus, TabState
+from maya.tools.arguments import CheckPaymentStatusArgs, CreateStripePaymentArgs
+from maya.tools.context import ToolContext
+from maya.tools.gateway import PaymentGateway, PaymentLinkInfo
+from maya.tools.results import ToolError
+from maya.tools.views import amount
+
+__all__ = ["check_payment_status", "create_stripe_payment"]
+
+_log = logging.getLogger("maya.tools")
+
+
+def _gateway(ctx: ToolContext) -> PaymentGateway:
+    if ctx.payments is None:
+        raise ToolError(ErrorCode.STRIPE_UNAVAILABLE, "card payments are not set up")
+    return ctx.payments
+
+
+def _description(record: PaymentRecord, state: TabState) -> str:
+    covered = [i for i in state.items if i.seq <= record.snapshot.last_item_seq]
+    drinks = sum(i.quantity for i in covered)
+    tip = record.snapshot.tip_percent
+    return f"Maya bar tab: {drinks} drink{'s' if drinks != 1 else ''}" + (
+        f" + {tip}% tip" if tip else ""
+    )
+
+
+async def _deactivate(gateway: PaymentGateway, payment_id: str, why: str) -> bool:
+    """Deactivate a link; a failure is logged, not raised (a late payment still settles)."""
+    try:
+        await gateway.deactivate_payment_link(payment_id)
+    except Exception as exc:  # any gateway failure: the link stays payable, settled once
+        _log.warning("could not deactivate %s link %s: %s", why, payment_id, type(exc).__name__)
+        return False
+    return True
+
+
+def _link_result(ctx: ToolContext, record: PaymentRecord, *, reused: bool) -> dict[str, Any]:
+    snap = record.snapshot
+    result: dict[str, Any] = {
+        "url": record.url,
+        "payment_id": record.payment_id,
+        **amount("amount", snap.amount_cents),
+        **amount("tab", snap.tab_cents),
+        "tip_percent": snap.tip_percent,
+        **amount("tip", snap.tip_cents),
+        "is_simulated": record.is_simulated,
+        "reused": reused,
+    }
+    result["message"] = ctx.messages.render(
+        "payment_link_ready", {"amount": result["amount"], "url": record.url}
+    )
+    return result
+
+
+async def create_stripe_payment(
+    ctx: ToolContext, session_id: str, args: CreateStripePaymentArgs
+) -> dict[str, Any]:
+    """Make (or reuse) the payment link for the tab plus tip.
+
+    Raises:
+        StateError: ``NOTHING_TO_PAY``; ``PAYMENT_SUPERSEDED`` when the tab changed while
+            the link was being made (that link is deactivated).
+        ToolError: ``STRIPE_UNAVAILABLE`` without a gateway; ``PAYMENT_LINK_FAILED`` when
+            the provider's link charges another amount.
+        Exception: the gateway's own coded errors (``STRIPE_UNAVAILABLE``...).
+    """
+    gateway = _gateway(ctx)
+    async with ctx.payment_lock(session_id):
+        started = await ctx.manager.begin_payment(session_id)
+        record = started.payment
+        if started.reused and record.url is not None:
+            return _link_result(ctx, record, reused=True)
+        replaced: dict[str, Any] = {}
+        old = started.superseded
+        if old is not None and old.payment_id is not None:
+            replaced = {
+                "replaced_payment_id": old.payment_id,
+                "replaced_link_deactivated": await _deactivate(
+                    gateway, old.payment_id, "superseded"
+                ),
+            }
+        # The same idempotency key again (a retry after a failure) returns the same link.
+        link = await gateway.create_payment_link(
+            amount_cents=record.snapshot.amount_cents,
+            description=_description(record, started.state),
+            idempotency_key=record.idempotency_key,
+        )
+        if link.amount_cents != record.snapshot.amount_cents:
+            await _deactivate(gateway, link.payment_id, "mis-priced")
+            raise ToolError(
+                ErrorCode.PAYMENT_LINK_FAILED,
+                "the payment link was made for the wrong amount",
+                expected_cents=record.snapshot.amount_cents,
+                got_cents=link.amount_cents,
+            )
+        state = await _record(ctx, gateway, session_id, record, link)
+        recorded = state.find_payment(link.payment_id)
+        assert recorded is not None  # record_payment_link just attached it
+        return {**_link_result(ctx, recorded, reused=False), **replaced}
+
+
+async def _record(
+    ctx: ToolContext,
+    gateway: PaymentGateway,
+    session_id: str,
+    record: PaymentRecord,
+    link: PaymentLinkInfo,
+) -> TabState:
+    try:
+        return await ctx.manager.record_payment_link(
+            session_id,
+            idempotency_key=record.idempotency_key,
+            payment_id=link.payment_id,
+            url=link.url,
+            is_simulated=link.is_simulated,
+        )
+    except StateError as exc:
+        if exc.code is ErrorCode.PAYMENT_SUPERSEDED:
+            await _deactivate(gateway, link.payment_id, "stale")
+        raise
+
+
+def _payment_to_check(state: TabState, payment_id: str | None) -> PaymentRecord:
+    if payment_id is not None:
+        record = state.find_payment(payment_id)
+        if record is None:
+            raise ToolError(
+                ErrorCode.PAYMENT_NOT_FOUND,
+                "that payment does not belong to this tab",
+                payment_id=payment_id,
+            )
+        return record
+    current = state.current_payment
+    if current is None or current.payment_id is None:
+        raise ToolError(ErrorCode.PAYMENT_NOT_FOUND, "there is no payment link to check yet")
+    return current
+
+
+async def check_payment_status(
+    ctx: ToolContext, session_id: str, args: CheckPaymentStatusArgs
+) -> dict[str, Any]:
+    """Ask the provider whether the session's payment link was paid, and act on it.
+
+    ``succeeded`` settles the payment exactly once; ``failed`` records the decline (no
+    money moves); ``pending`` and ``timeout`` change nothing.
+
+    Raises:
+        ToolError: ``PAYMENT_NOT_FOUND`` when there is no such payment for this session;
+            ``STRIPE_UNAVAILABLE`` without a gateway.
+        Exception: the gateway's own coded errors (``PAYMENT_STATUS_TIMEOUT``...).
+    """
+    gateway = _gateway(ctx)
+    record = _payment_to_check(await ctx.manager.get(session_id), args.payment_id)
+    payment_id = record.payment_id
+    assert payment_id is not None  # only records with a link are found above
+    if record.status is PaymentStatus.COMPLETED:
+        return {
+            "payment_id": payment_id,
+            "payment_status": "succeeded",
+            "applied": False,
+            "message": ctx.messages.render("payment_already_settled"),
+        }
+    status = await gateway.check_payment_status(payment_id)
+    result: dict[str, Any] = {"payment_id": payment_id, "payment_status": status.status}
+    if status.status == "succeeded":
+        settled = await ctx.manager.settle_payment(
+            session_id, payment_id, amount_paid_cents=status.amount_paid_cents
+        )
+        paid = status.amount_paid_cents
+        if paid is None:
+            paid = record.snapshot.amount_cents
+        result.update(
+            applied=settled.applied,
+            **amount("amount_paid", paid),
+            **amount("tab", settled.state.tab_cents),
+            **amount("balance", settled.state.balance_cents),
+        )
+        if settled.credit_cents:
+            result.update(amount("credit", settled.credit_cents))
+        if settled.state.needs_reconciliation:
+            result["needs_reconciliation"] = True
+        key = "payment_succeeded" if settled.applied else "payment_already_settled"
+        result["message"] = ctx.messages.render(key, {"amount": result["amount_paid"]})
+    elif status.status == "failed":
+        await ctx.manager.mark_payment_failed(session_id, payment_id)
+        reason = status.failure_reason or "declined"
+        result.update(
+            decline_reason=reason,
+            url=record.url,
+            message=ctx.messages.render(
+                ErrorCode.PAYMENT_DECLINED, {"reason": reason.replace("_", " ")}
+            ),
+        )
+    elif status.status == "timeout":
+        result["message"] = ctx.messages.render(ErrorCode.PAYMENT_STATUS_TIMEOUT)
+    else:
+        result["message"] = ctx.messages.render("payment_pending")
+    return result

@@ -1,0 +1,87 @@
+"""How the tab, the bill, payments and the menu look in a tool's result.
+
+Every amount appears twice: formatted for people (``"balance": "$987.00"``) and as
+integer cents for arithmetic (``"balance_cents": 98700``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from maya.money import Cents, format_cents
+from maya.state.menu import Menu
+from maya.state.models import OrderedItem, PaymentRecord, TabState
+
+__all__ = ["amount", "balance_view", "bill_view", "item_view", "menu_view", "payment_view"]
+
+
+def amount(key: str, cents: Cents) -> dict[str, Any]:
+    """``{key: "$1.00", key_cents: 100}``."""
+    return {key: format_cents(cents), f"{key}_cents": cents}
+
+
+def balance_view(state: TabState) -> dict[str, Any]:
+    """Balance, tab, tip and total due."""
+    return {
+        **amount("balance", state.balance_cents),
+        **amount("tab", state.tab_cents),
+        "tip_percent": state.tip_percent,
+        **amount("tip", state.tip_cents),
+        **amount("total_due", state.total_due_cents),
+    }
+
+
+def item_view(item: OrderedItem) -> dict[str, Any]:
+    """One line of the bill."""
+    return {
+        "item": item.name,
+        "quantity": item.quantity,
+        "modifiers": list(item.modifiers),
+        **amount("unit_price", item.unit_price_cents),
+        **amount("line", item.line_cents),
+    }
+
+
+def payment_view(record: PaymentRecord | None) -> dict[str, Any]:
+    """The current payment: its status, link and amount (status ``none`` if there is none)."""
+    if record is None:
+        return {"status": "none"}
+    return {
+        "status": record.status.value,
+        "payment_id": record.payment_id,
+        "url": record.url,
+        **amount("amount", record.snapshot.amount_cents),
+        "is_simulated": record.is_simulated,
+    }
+
+
+def bill_view(state: TabState) -> dict[str, Any]:
+    """The itemised bill with totals and the payment's status."""
+    view: dict[str, Any] = {"items": [item_view(i) for i in state.items], **balance_view(state)}
+    if state.credit_cents:
+        view.update(amount("credit", state.credit_cents))
+        view["needs_reconciliation"] = state.needs_reconciliation
+    view["payment"] = payment_view(state.current_payment)
+    return view
+
+
+def menu_view(menu: Menu) -> dict[str, Any]:
+    """Drinks by category with prices, and the modifiers a customer may ask for."""
+    categories = {
+        category: [
+            {
+                "item": item.name,
+                **amount("price", item.price_cents),
+                **({"liquor_choice": True} if item.takes_liquor else {}),
+            }
+            for item in items
+        ]
+        for category, items in menu.by_category().items()
+    }
+    return {
+        "categories": categories,
+        "liquors": list(menu.liquors),
+        "default_liquor": menu.default_liquor,
+        "styles": list(menu.styles),
+        "modifiers_are_free": True,
+    }
