@@ -1,0 +1,67 @@
+"""Per-session conversation history, kept in memory and bounded.
+
+History is stored turn by turn: a turn is the customer's message and everything the model
+and the tools said until Maya's reply. Trimming drops whole turns from the front, so the
+kept history always starts with a customer's message and never splits a function call
+from its response (Gemini rejects a call without its answer).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+
+from google.genai import types
+
+__all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_MAX_TURNS", "SessionHistory"]
+
+DEFAULT_MAX_TURNS = 40
+"""Turns of one session kept for the model; older ones are forgotten."""
+
+DEFAULT_MAX_SESSIONS = 1000
+"""Sessions kept at once; the least recently used one is dropped beyond this."""
+
+
+class SessionHistory:
+    """The conversations of many sessions, each bounded to its latest turns."""
+
+    def __init__(
+        self, *, max_turns: int = DEFAULT_MAX_TURNS, max_sessions: int = DEFAULT_MAX_SESSIONS
+    ) -> None:
+        """Create an empty history.
+
+        Args:
+            max_turns: turns kept per session (at least 1).
+            max_sessions: sessions kept (at least 1); the least recently used goes first.
+        """
+        self.max_turns = max(1, max_turns)
+        self.max_sessions = max(1, max_sessions)
+        self._sessions: OrderedDict[str, deque[tuple[types.Content, ...]]] = OrderedDict()
+
+    def contents(self, session_id: str) -> list[types.Content]:
+        """The kept conversation of ``session_id``, oldest first (empty when unknown)."""
+        turns = self._sessions.get(session_id)
+        if turns is None:
+            return []
+        self._sessions.move_to_end(session_id)
+        return [content for turn in turns for content in turn]
+
+    def append_turn(self, session_id: str, turn: Iterable[types.Content]) -> None:
+        """Keep one finished turn; drops the oldest turn or session beyond the bounds."""
+        turns = self._sessions.get(session_id)
+        if turns is None:
+            turns = deque(maxlen=self.max_turns)
+            self._sessions[session_id] = turns
+        self._sessions.move_to_end(session_id)
+        turns.append(tuple(turn))
+        while len(self._sessions) > self.max_sessions:
+            self._sessions.popitem(last=False)
+
+    def turn_count(self, session_id: str) -> int:
+        """How many turns of ``session_id`` are kept."""
+        turns = self._sessions.get(session_id)
+        return 0 if turns is None else len(turns)
+
+    def clear(self, session_id: str) -> None:
+        """Forget ``session_id``."""
+        self._sessions.pop(session_id, None)

@@ -1,0 +1,396 @@
+"""The chat loop: one customer message in, Maya's reply out, tools in between.
+
+Each turn sends the system instruction, the session's history plus the new message, and
+the toolset's declarations to the model (automatic function calling is off: the loop
+runs the tools itself). Function calls are dispatched to the toolset and answered with
+their ids; the loop goes round until the model answers in words, or until
+``max_tool_rounds`` rounds have run, when Maya says so gracefully. A failing model
+(429, 5xx, timeout, a refused request) becomes a reply in Maya's voice, never a crash.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import httpx
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from maya.agent.history import SessionHistory
+from maya.agent.model_errors import ModelFailure, describe_model_error
+from maya.agent.models.base import Model, function_calls_of, response_content, text_of
+from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
+from maya.agent.trace import NullTracer, Tracer
+from maya.state.manager import TabManager
+from maya.state.models import TabState
+
+__all__ = [
+    "DEFAULT_MAX_TOOL_ROUNDS",
+    "EMPTY_REPLY",
+    "MODEL_ERRORS",
+    "ROUND_LIMIT_REPLY",
+    "Agent",
+    "ToolCallRecord",
+    "ToolRunner",
+    "TurnOutcome",
+    "TurnResult",
+]
+
+DEFAULT_MAX_TOOL_ROUNDS = 6
+"""Rounds of tool calls one customer message may cause before Maya stops and says so."""
+
+ROUND_LIMIT_REPLY = (
+    "Sorry, I got myself tangled up behind the bar there. "
+    "Could you tell me once more what you'd like?"
+)
+"""Maya's words when the model keeps calling tools past the round limit."""
+
+EMPTY_REPLY = "Sorry, I didn't quite catch that. Could you say it again?"
+"""Maya's words when the model answers with nothing at all."""
+
+def _model_errors() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = [genai_errors.APIError, httpx.HTTPError, OSError]
+    try:  # google-genai may talk through httpx's fork, httpx2
+        fork = importlib.import_module("httpx2")
+    except ImportError:  # pragma: no cover - depends on what is installed
+        return tuple(found)
+    error = getattr(fork, "HTTPError", None)
+    if isinstance(error, type) and issubclass(error, BaseException):
+        found.append(error)
+    return tuple(found)
+
+
+MODEL_ERRORS: tuple[type[BaseException], ...] = _model_errors()
+"""What a model may raise that becomes a reply instead of a crash."""
+
+TurnOutcome = Literal["ok", "model_error", "round_limit", "empty"]
+
+
+class ToolRunner(Protocol):
+    """What the loop needs from ``maya.tools.Toolset``."""
+
+    def genai_tool(self) -> types.Tool:
+        """The declarations of every tool, as one ``types.Tool``."""
+        ...
+
+    async def dispatch(
+        self, function_calls: Sequence[types.FunctionCall], session_id: str
+    ) -> list[types.Part]:
+        """Run the calls; one ``FunctionResponse`` part per call, with its id and name."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRecord:
+    """One tool call of a turn.
+
+    Attributes:
+        id: the call id the model gave (or None).
+        name: the tool.
+        args: the arguments as the model sent them.
+        response: the tool's response dict (``status`` ``ok`` or ``error``).
+        ms: how long the tool took.
+    """
+
+    id: str | None
+    name: str
+    args: dict[str, Any]
+    response: dict[str, Any]
+    ms: float
+
+    @property
+    def ok(self) -> bool:
+        """True when the tool answered ``status: ok``."""
+        return self.response.get("status") == "ok"
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The ``result`` of an ok response, or the whole error response."""
+        result = self.response.get("result")
+        return result if self.ok and isinstance(result, dict) else self.response
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """What one customer message led to.
+
+    Attributes:
+        session_id: the session.
+        turn: the turn's number in this agent's life of the session (1-based).
+        message: what the customer said.
+        reply: what Maya answered.
+        outcome: ``ok``, ``model_error``, ``round_limit`` or ``empty``.
+        tool_calls: the tool calls, in order.
+        model_calls: how many times the model was called.
+        error: the model failure, when ``outcome`` is ``model_error``.
+        ms: the whole turn's duration.
+    """
+
+    session_id: str
+    turn: int
+    message: str
+    reply: str
+    outcome: TurnOutcome
+    tool_calls: tuple[ToolCallRecord, ...] = ()
+    model_calls: int = 0
+    error: ModelFailure | None = None
+    ms: float = 0.0
+
+    def calls_named(self, name: str) -> list[ToolCallRecord]:
+        """The tool calls to ``name``."""
+        return [call for call in self.tool_calls if call.name == name]
+
+
+@dataclass(slots=True)
+class _Turn:
+    session_id: str
+    number: int
+    contents: list[types.Content] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    calls: list[ToolCallRecord] = field(default_factory=list)
+    model_calls: int = 0
+
+
+def _part_for_trace(part: types.Part) -> dict[str, Any]:
+    return part.model_dump(mode="json", exclude_none=True)
+
+
+def _state_patch(before: TabState | None, after: TabState) -> dict[str, list[Any]]:
+    old = before.model_dump(mode="json") if before is not None else {}
+    new = after.model_dump(mode="json")
+    return {key: [old.get(key), value] for key, value in new.items() if old.get(key) != value}
+
+
+class Agent:
+    """Maya: a model, a toolset and per-session history, turn by turn."""
+
+    def __init__(
+        self,
+        *,
+        model: Model,
+        toolset: ToolRunner,
+        system_instruction: str | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        history: SessionHistory | None = None,
+        tracer: Tracer | None = None,
+        manager: TabManager | None = None,
+        on_model_error: Callable[[BaseException], ModelFailure] = describe_model_error,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """Create an agent.
+
+        Args:
+            model: who answers (Gemini, offline or scripted).
+            toolset: runs the function calls.
+            system_instruction: Maya's instructions (default: ``prompts/maya.md``).
+            max_tool_rounds: tool rounds per customer message (at least 1).
+            history: where conversations are kept (default: in memory, bounded).
+            tracer: where trace events go (default: nowhere).
+            manager: the tab manager whose changes are traced as ``state_change``.
+            on_model_error: turns a model failure into Maya's words (and logs it).
+            clock: a monotonic clock in seconds, for durations.
+        """
+        self.model = model
+        self.toolset = toolset
+        self.system_instruction = (
+            system_instruction if system_instruction is not None else load_system_instruction()
+        )
+        self.max_tool_rounds = max(1, max_tool_rounds)
+        self.history = history if history is not None else SessionHistory()
+        self.tracer: Tracer = tracer if tracer is not None else NullTracer()
+        self._on_model_error = on_model_error
+        self._clock = clock
+        self._tools = [toolset.genai_tool()]
+        self._prompt = prompt_view(self.system_instruction, self._tools)
+        self._turns: dict[str, int] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+        if manager is not None:
+            self._unsubscribe = manager.add_listener(self._on_state_change)
+
+    @property
+    def prompt(self) -> PromptView:
+        """Exactly what the model is sent before the conversation."""
+        return self._prompt
+
+    @property
+    def tools(self) -> list[types.Tool]:
+        """The tool declarations sent on every call."""
+        return list(self._tools)
+
+    def close(self) -> None:
+        """Stop listening to the tab manager. Idempotent."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _on_state_change(self, operation: str, before: TabState | None, after: TabState) -> None:
+        session = after.session_id
+        self.tracer.emit(
+            "state_change",
+            session,
+            self._turns.get(session, 0),
+            operation=operation,
+            version=[None if before is None else before.version, after.version],
+            patch=_state_patch(before, after),
+        )
+
+    async def respond(self, session_id: str, message: str) -> TurnResult:
+        """Answer one customer message.
+
+        Raises:
+            Exception: only bugs and a scripted model's exhaustion; model failures
+                become the reply.
+        """
+        started = self._clock()
+        number = self._turns.get(session_id, 0) + 1
+        self._turns[session_id] = number
+        turn = _Turn(session_id=session_id, number=number)
+        if self.tracer.wants_prompt(session_id, self._prompt.sha256):
+            self.tracer.emit(
+                "prompt",
+                session_id,
+                number,
+                hash=self._prompt.sha256,
+                model=self.model.name,
+                system_instruction=self._prompt.system_instruction,
+                tools=self._prompt.tools,
+                chars=self._prompt.chars,
+                estimated_tokens=self._prompt.estimated_tokens,
+            )
+        self.tracer.emit("turn_start", session_id, number, message=message)
+        turn.contents.append(types.Content(role="user", parts=[types.Part(text=message)]))
+        outcome, failure = await self._run_rounds(turn)
+        reply = "\n\n".join(text for text in turn.texts if text)
+        if outcome == "model_error" and failure is not None:
+            reply = failure.user_message
+        elif outcome == "round_limit":
+            reply = ROUND_LIMIT_REPLY
+        elif not reply:
+            outcome, reply = "empty", EMPTY_REPLY
+        if outcome != "ok":
+            # Keep the history a valid alternation: the customer heard these words.
+            turn.contents.append(types.Content(role="model", parts=[types.Part(text=reply)]))
+        self.history.append_turn(session_id, turn.contents)
+        ms = (self._clock() - started) * 1000
+        self.tracer.emit(
+            "turn_end",
+            session_id,
+            number,
+            reply=reply,
+            outcome=outcome,
+            model_calls=turn.model_calls,
+            tool_calls=len(turn.calls),
+            error=None if failure is None else failure.category,
+            ms=round(ms, 3),
+        )
+        return TurnResult(
+            session_id=session_id,
+            turn=number,
+            message=message,
+            reply=reply,
+            outcome=outcome,
+            tool_calls=tuple(turn.calls),
+            model_calls=turn.model_calls,
+            error=failure,
+            ms=ms,
+        )
+
+    async def _run_rounds(self, turn: _Turn) -> tuple[TurnOutcome, ModelFailure | None]:
+        past = self.history.contents(turn.session_id)
+        rounds = 0
+        while True:
+            content, failure = await self._call_model(turn, [*past, *turn.contents], rounds)
+            if failure is not None:
+                return "model_error", failure
+            if content is None:
+                return "empty", None
+            calls = function_calls_of(content)
+            if calls and rounds >= self.max_tool_rounds:
+                # The calls go unanswered, so they are not kept: Gemini refuses a call
+                # without its response on the next turn.
+                return "round_limit", None
+            turn.contents.append(content)
+            turn.texts.append(text_of(content))
+            if not calls:
+                return "ok", None
+            rounds += 1
+            parts = await self._dispatch(turn, calls)
+            turn.contents.append(types.Content(role="user", parts=parts))
+
+    async def _call_model(
+        self, turn: _Turn, contents: list[types.Content], round_index: int
+    ) -> tuple[types.Content | None, ModelFailure | None]:
+        turn.model_calls += 1
+        started = self._clock()
+        summary = {
+            "round": round_index,
+            "model": self.model.name,
+            "prompt_hash": self._prompt.short_hash,
+            "contents": len(contents),
+            "last": [_part_for_trace(p) for p in (contents[-1].parts or [])],
+        }
+        try:
+            response = await self.model.generate(
+                system_instruction=self.system_instruction,
+                contents=contents,
+                tools=self._tools,
+            )
+        except MODEL_ERRORS as exc:
+            failure = self._on_model_error(exc)
+            self.tracer.emit(
+                "model_call",
+                turn.session_id,
+                turn.number,
+                request=summary,
+                error={"category": failure.category, "detail": failure.log_line},
+                ms=round((self._clock() - started) * 1000, 3),
+            )
+            return None, failure
+        content = response_content(response)
+        usage = response.usage_metadata
+        self.tracer.emit(
+            "model_call",
+            turn.session_id,
+            turn.number,
+            request=summary,
+            response=[_part_for_trace(p) for p in (content.parts or [])] if content else [],
+            usage=usage.model_dump(mode="json", exclude_none=True) if usage else None,
+            ms=round((self._clock() - started) * 1000, 3),
+        )
+        return content, None
+
+    async def _dispatch(self, turn: _Turn, calls: Sequence[types.FunctionCall]) -> list[types.Part]:
+        parts: list[types.Part] = []
+        # One call at a time: each gets its own timing, and orders on one tab are
+        # sequential anyway.
+        for call in calls:
+            started = self._clock()
+            answered = await self.toolset.dispatch([call], turn.session_id)
+            ms = (self._clock() - started) * 1000
+            parts.extend(answered)
+            for part in answered:
+                reply = part.function_response
+                response = dict(reply.response or {}) if reply is not None else {}
+                record = ToolCallRecord(
+                    id=call.id,
+                    name=call.name or "",
+                    args=dict(call.args or {}),
+                    response=response,
+                    ms=ms,
+                )
+                turn.calls.append(record)
+                self.tracer.emit(
+                    "tool_call",
+                    turn.session_id,
+                    turn.number,
+                    id=record.id,
+                    name=record.name,
+                    args=record.args,
+                    result=record.response,
+                    ms=round(ms, 3),
+                )
+        return parts

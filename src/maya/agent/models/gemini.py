@@ -1,0 +1,159 @@
+"""Gemini through the real ``google.genai`` client.
+
+Retries of 429 and 5xx are the SDK's own (``HttpRetryOptions``, bounded attempts); each
+HTTP request has a timeout and the whole call, retries included, has a deadline. The API
+key is handed to the client and nowhere else: it is never in a repr, a log or a trace.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import anyio
+from google import genai
+from google.genai import types
+
+from maya.agent.models.guard import check_real_model_allowed
+
+__all__ = [
+    "DEFAULT_GEMINI_MODEL",
+    "RETRY_STATUS_CODES",
+    "GeminiModel",
+    "GeminiSettings",
+    "gemini_api_key",
+]
+
+DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+"""The model used when ``MAYA_GEMINI_MODEL`` is not set."""
+
+RETRY_STATUS_CODES: tuple[int, ...] = (408, 429, 500, 502, 503, 504)
+"""HTTP statuses the SDK retries; anything else (400, 401, 403, 404) fails at once."""
+
+
+def gemini_api_key(env: Mapping[str, str] | None = None) -> str | None:
+    """The Gemini key from ``GEMINI_API_KEY`` or ``GOOGLE_API_KEY`` (None when unset)."""
+    environ = os.environ if env is None else env
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GeminiSettings:
+    """How to reach Gemini.
+
+    Attributes:
+        api_key: the key (never shown in a repr).
+        model: the model name.
+        base_url: another endpoint (a local test server); None for Google's.
+        api_version: the API version path segment; None for the SDK's default.
+        timeout_s: the timeout of one HTTP request.
+        retry_attempts: attempts per call, the first included (1 disables retries).
+        retry_initial_delay_s: the first back-off delay.
+        retry_max_delay_s: the longest back-off delay.
+        retry_jitter: the random part of each delay, in seconds.
+    """
+
+    api_key: str = field(repr=False)
+    model: str = DEFAULT_GEMINI_MODEL
+    base_url: str | None = None
+    api_version: str | None = None
+    timeout_s: float = 30.0
+    retry_attempts: int = 3
+    retry_initial_delay_s: float = 1.0
+    retry_max_delay_s: float = 8.0
+    retry_jitter: float = 1.0
+
+    @property
+    def deadline_s(self) -> float:
+        """The most one ``generate`` call may take, every attempt and back-off included."""
+        attempts = max(1, self.retry_attempts)
+        backoff = (attempts - 1) * (self.retry_max_delay_s + self.retry_jitter)
+        return attempts * self.timeout_s + backoff
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GeminiSettings | None:
+        """Settings from the environment, or None when no key is set.
+
+        Reads ``GEMINI_API_KEY``/``GOOGLE_API_KEY``, ``MAYA_GEMINI_MODEL``,
+        ``MAYA_GEMINI_BASE_URL`` and ``MAYA_GEMINI_TIMEOUT_S``.
+        """
+        environ = os.environ if env is None else env
+        key = gemini_api_key(environ)
+        if key is None:
+            return None
+        timeout = environ.get("MAYA_GEMINI_TIMEOUT_S", "").strip()
+        return cls(
+            api_key=key,
+            model=environ.get("MAYA_GEMINI_MODEL", "").strip() or DEFAULT_GEMINI_MODEL,
+            base_url=environ.get("MAYA_GEMINI_BASE_URL", "").strip() or None,
+            timeout_s=float(timeout) if timeout else 30.0,
+        )
+
+
+class GeminiModel:
+    """The real Gemini model behind the ``Model`` seam."""
+
+    def __init__(self, settings: GeminiSettings, *, env: Mapping[str, str] | None = None) -> None:
+        """Build the client.
+
+        Args:
+            settings: endpoint, model, timeouts and retries.
+            env: the environment the real-model guard reads (default: ``os.environ``).
+
+        Raises:
+            RealModelForbiddenError: ``MAYA_FORBID_REAL_MODEL`` is set and the endpoint
+                is not local.
+        """
+        check_real_model_allowed(settings.base_url, env)
+        self.settings = settings
+        self.name = settings.model
+        retry = types.HttpRetryOptions(
+            attempts=max(1, settings.retry_attempts),
+            initial_delay=settings.retry_initial_delay_s,
+            max_delay=settings.retry_max_delay_s,
+            jitter=settings.retry_jitter,
+            http_status_codes=list(RETRY_STATUS_CODES),
+        )
+        http_options = types.HttpOptions(
+            base_url=settings.base_url,
+            api_version=settings.api_version,
+            timeout=int(settings.timeout_s * 1000),
+            retry_options=retry,
+        )
+        self._client = genai.Client(api_key=settings.api_key, http_options=http_options)
+
+    def __repr__(self) -> str:
+        return f"GeminiModel(model={self.name!r}, base_url={self.settings.base_url!r})"
+
+    async def generate(
+        self,
+        *,
+        system_instruction: str,
+        contents: Sequence[types.Content],
+        tools: Sequence[types.Tool],
+    ) -> types.GenerateContentResponse:
+        """One ``generateContent`` call, automatic function calling off.
+
+        Raises:
+            google.genai.errors.APIError: the API refused or failed after the retries.
+            TimeoutError: the call, retries included, outlived ``settings.deadline_s``.
+        """
+        config = types.GenerateContentConfig(
+            system_instruction=system_instruction,
+            tools=list(tools),
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        )
+        with anyio.fail_after(self.settings.deadline_s):
+            return await self._client.aio.models.generate_content(
+                model=self.settings.model, contents=list(contents), config=config
+            )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.aio.aclose()
+        self._client.close()

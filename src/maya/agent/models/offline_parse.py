@@ -1,0 +1,358 @@
+"""Reading a customer's message the way the offline model needs: intents and drink orders.
+
+Rule-based and deliberately small: number words, plurals, a few aliases ("beer" is the
+Tap Beer), modifiers from the menu, and cues for paying, tipping, the bill, the balance,
+the menu and payment status. Names come from the menu; prices never do (the offline
+model only quotes amounts that tools returned).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from maya.state.menu import Menu
+
+__all__ = ["DrinkOrder", "Intent", "parse_message"]
+
+_NUMBERS: dict[str, int] = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "another": 1,
+    "single": 1,
+    "two": 2,
+    "couple": 2,
+    "pair": 2,
+    "double": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "dozen": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+}
+
+_ALIASES: dict[str, str] = {
+    "beer": "Tap Beer",
+    "draft": "Tap Beer",
+    "draught": "Tap Beer",
+    "pint": "Tap Beer",
+    "whisky": "Whiskey",
+    "bourbon": "Whiskey",
+    "scotch": "Whiskey",
+    "coke": "Soda",
+    "cola": "Soda",
+    "tea": "Iced Tea",
+    "cosmo": "Cosmopolitan",
+    "long island iced tea": "Long Island",
+    "old fashion": "Old Fashioned",
+    "ipa": "IPA",
+}
+
+_QUANTITY = re.compile(r"\b(\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")\b")
+_SEPARATOR = re.compile(r",|;|&|\band\b|\bplus\b|\bthen\b|\balso\b")
+
+_STATUS = re.compile(
+    r"\b(go(ne)? through|went through|did (it|that|the payment|my payment|my card) (work|go|clear)"
+    r"|(have|has|did) (it|that|i|the payment|my payment) (been )?(paid|clear)"
+    r"|i('ve| have)? (just )?paid|is it paid|payment status|check (on )?(the |my )?(payment|status)"
+    r"|status of)\b"
+)
+_PAY = re.compile(
+    r"\b(pay|paying|check,? please|the check|settle( up)?|cash out|close (out )?(my )?tab"
+    r"|payment link|link to pay|bill me)\b"
+)
+_REMOVE_TIP = re.compile(
+    r"\b(remove|drop|cancel|take (off|away)|no|without( a| the)?|delete|forget)\b"
+    r"[\w\s]{0,12}\btip\b"
+    r"|\btip\b[\w\s]{0,12}\b(off|removed|gone)\b"
+)
+_TIP = re.compile(r"\btip\b|\bgratuity\b")
+_PERCENT = re.compile(
+    r"\b(\d{1,3}|ten|fifteen|twenty|five|twenty[- ]five|thirty)\s*(%|percent\b|per cent\b|pct\b)"
+)
+_BILL = re.compile(r"\b(owe|bill|tab|total|due|what('s| is) the damage|how much (do|did) i)\b")
+_BALANCE = re.compile(
+    r"\b(balance|money (do i have )?left|how much (do i have|have i got|is left)|funds)\b"
+)
+_MENU = re.compile(
+    r"\b(menu|what (do|can) you|what can i (get|have|order)|what('s| is) (there|on tap|good)"
+    r"|what drinks|options|do you (serve|have|offer))\b"
+)
+_PRICE = re.compile(r"\b(how much (is|are|does|do)|price|cost)\b")
+_ORDER_CUE = re.compile(
+    r"\b(i'?ll (have|take|get)|i'?d like|i would like|can i (get|have)|could i (get|have)"
+    r"|give me|get me|bring me|let me (get|have)|order|i want|i'?ll go with|make (it|me)"
+    r"|another|one more|round of)\b"
+)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|howdy|evening|good (evening|afternoon|morning|night)|yo|hiya)\b"
+)
+_THANKS = re.compile(r"\b(thanks|thank you|cheers|ta)\b")
+_BYE = re.compile(r"\b(bye|goodbye|good night|see you|later)\b")
+_FILLER = re.compile(r"\b(please|pls|thanks|thank you|for me|right now|now|too|as well)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class DrinkOrder:
+    """One drink the customer asked for.
+
+    Attributes:
+        name: the menu name, or the customer's words for something not on the menu.
+        quantity: how many (as said; the tool checks the limits).
+        modifiers: modifiers as menu words.
+    """
+
+    name: str
+    quantity: int = 1
+    modifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a message asks for; several can be set at once (order, then tip, then pay).
+
+    Attributes:
+        orders: drinks to order.
+        tip_percent: a tip to set.
+        remove_tip: the customer wants the tip gone.
+        tip_without_percent: a tip was mentioned but no percentage.
+        pay: the customer wants to pay.
+        status: the customer asks whether the payment went through.
+        bill: what is owed.
+        balance: what is left.
+        menu: what is served.
+        price_of: drinks whose price is asked.
+        greeting, thanks, goodbye: small talk.
+    """
+
+    orders: tuple[DrinkOrder, ...] = ()
+    tip_percent: int | None = None
+    remove_tip: bool = False
+    tip_without_percent: bool = False
+    pay: bool = False
+    status: bool = False
+    bill: bool = False
+    balance: bool = False
+    menu: bool = False
+    price_of: tuple[str, ...] = ()
+    greeting: bool = False
+    thanks: bool = False
+    goodbye: bool = False
+
+
+def _normalize(text: str) -> str:
+    text = text.casefold().replace("’", "'")
+    return re.sub(r"[^\w%'&,;.?! -]", " ", text)
+
+
+def _phrases(menu: Menu) -> list[tuple[str, str]]:
+    phrases: dict[str, str] = {}
+    for item in menu.items:
+        key = item.name.casefold()
+        phrases[key] = item.name
+        phrases[key + "s"] = item.name
+        phrases[key + "es"] = item.name
+        if key.endswith("y"):
+            phrases[key[:-1] + "ies"] = item.name
+    for alias, name in _ALIASES.items():
+        if any(item.name == name for item in menu.items):
+            phrases[alias] = name
+            phrases[alias + "s"] = name
+            if alias.endswith("y"):
+                phrases[alias[:-1] + "ies"] = name
+    return sorted(phrases.items(), key=lambda kv: len(kv[0]), reverse=True)
+
+
+@dataclass(slots=True)
+class _Mention:
+    start: int
+    end: int
+    name: str
+    quantity: int = 1
+    modifiers: list[str] = field(default_factory=list)
+
+
+def _find_mentions(text: str, menu: Menu) -> list[_Mention]:
+    taken = [False] * len(text)
+    mentions: list[_Mention] = []
+    for phrase, name in _phrases(menu):
+        for match in re.finditer(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", text):
+            if any(taken[match.start() : match.end()]):
+                continue
+            for i in range(match.start(), match.end()):
+                taken[i] = True
+            mentions.append(_Mention(match.start(), match.end(), name))
+    mentions.sort(key=lambda m: m.start)
+    return mentions
+
+
+def _modifiers_in(text: str, menu: Menu) -> list[str]:
+    found: list[tuple[int, str]] = []
+    used = [False] * len(text)
+    for modifier in sorted(menu.modifiers, key=len, reverse=True):
+        for match in re.finditer(r"\b" + re.escape(modifier) + r"\b", text):
+            if any(used[match.start() : match.end()]):
+                continue
+            for i in range(match.start(), match.end()):
+                used[i] = True
+            found.append((match.start(), modifier))
+    return [modifier for _, modifier in sorted(found)]
+
+
+def _quantity_in(text: str) -> int | None:
+    matches = list(_QUANTITY.finditer(text))
+    if not matches:
+        return None
+    word = matches[-1].group(1)
+    return int(word) if word.isdigit() else _NUMBERS[word]
+
+
+def _merge_liquors(mentions: list[_Mention], text: str, menu: Menu) -> list[_Mention]:
+    """'a gin martini' and 'a martini with gin': the spirit is the Martini's liquor."""
+    takes_liquor = {item.name for item in menu.items if item.takes_liquor}
+    liquors = set(menu.liquors)
+    merged: list[_Mention] = []
+    skip: set[int] = set()
+    for index, mention in enumerate(mentions):
+        if index in skip:
+            continue
+        nxt = mentions[index + 1] if index + 1 < len(mentions) else None
+        between = text[mention.end : nxt.start] if nxt else ""
+        glue = re.fullmatch(r"[\s\w]*", between) is not None and not _SEPARATOR.search(between)
+        if (
+            nxt is not None
+            and mention.name.casefold() in liquors
+            and nxt.name in takes_liquor
+            and glue
+        ):
+            nxt.start = mention.start
+            nxt.modifiers.append(mention.name.casefold())
+            continue
+        if (
+            nxt is not None
+            and mention.name in takes_liquor
+            and nxt.name.casefold() in liquors
+            and glue
+            and "with" in between.split()
+        ):
+            mention.modifiers.append(nxt.name.casefold())
+            mention.end = nxt.end
+            skip.add(index + 1)
+        merged.append(mention)
+    return merged
+
+
+def _parse_orders(text: str, menu: Menu) -> list[DrinkOrder]:
+    mentions = _merge_liquors(_find_mentions(text, menu), text, menu)
+    if not mentions:
+        return []
+    previous_end = 0
+    for index, mention in enumerate(mentions):
+        region = text[previous_end : mention.start]
+        separators = list(_SEPARATOR.finditer(region))
+        cut = separators[-1].end() if separators else 0
+        if index > 0 and cut:
+            mentions[index - 1].modifiers.extend(_modifiers_in(region[:cut], menu))
+        own = region[cut:]
+        quantity = _quantity_in(own)
+        mention.quantity = quantity if quantity is not None else 1
+        mention.modifiers[:0] = _modifiers_in(own, menu)
+        previous_end = mention.end
+    mentions[-1].modifiers.extend(_modifiers_in(text[previous_end:], menu))
+    orders: list[DrinkOrder] = []
+    for mention in mentions:
+        modifiers = tuple(dict.fromkeys(m for m in mention.modifiers))
+        orders.append(DrinkOrder(mention.name, mention.quantity, modifiers))
+    return orders
+
+
+def _unknown_order(text: str) -> DrinkOrder | None:
+    cue = _ORDER_CUE.search(text)
+    if cue is None:
+        return None
+    rest = _FILLER.sub(" ", text[cue.end() :])
+    rest = re.split(r"[,;.?!]|\band\b", rest)[0]
+    words = rest.split()
+    quantity = 1
+    if words and (words[0].isdigit() or words[0] in _NUMBERS):
+        quantity = int(words[0]) if words[0].isdigit() else _NUMBERS[words[0]]
+        words = words[1:]
+    if words and words[0] in ("of", "more"):
+        words = words[1:]
+    name = " ".join(words[:3]).strip(" '")
+    if not name or name in ("to", "it", "that", "this", "something", "a drink", "drink"):
+        return None
+    return DrinkOrder(name, quantity)
+
+
+def _tip_percent(text: str) -> int | None:
+    match = _PERCENT.search(text)
+    if match is None:
+        return None
+    word = match.group(1).replace("-", " ")
+    if word.isdigit():
+        return int(word)
+    return {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty five": 25, "thirty": 30}[
+        word
+    ]
+
+
+def parse_message(message: str, menu: Menu) -> Intent:
+    """What ``message`` asks for, read with ``menu``'s drink names and modifiers."""
+    text = _normalize(message)
+    if _STATUS.search(text):
+        return Intent(status=True)
+    remove_tip = _REMOVE_TIP.search(text) is not None
+    percent = None if remove_tip else _tip_percent(text)
+    tip_mentioned = _TIP.search(text) is not None
+    if percent is not None and not tip_mentioned and not re.search(r"\b(add|leave|make)\b", text):
+        percent = None
+    pay = _PAY.search(text) is not None
+    asks_price = _PRICE.search(text) is not None
+    asks_bill = _BILL.search(text) is not None
+    asks_balance = _BALANCE.search(text) is not None
+    asks_menu = _MENU.search(text) is not None
+    order_cue = _ORDER_CUE.search(text) is not None
+    question_only = (asks_bill or asks_balance or asks_menu or pay) and not order_cue
+    orders: list[DrinkOrder] = []
+    price_of: tuple[str, ...] = ()
+    if asks_price and not order_cue:
+        price_of = tuple(dict.fromkeys(o.name for o in _parse_orders(text, menu)))
+    elif not question_only and not remove_tip:
+        orders = _parse_orders(text, menu)
+    if not orders and order_cue and not pay and not price_of and percent is None:
+        unknown = _unknown_order(text)
+        if unknown is not None:
+            orders = [unknown]
+    return Intent(
+        orders=tuple(orders),
+        tip_percent=percent,
+        remove_tip=remove_tip,
+        tip_without_percent=tip_mentioned and percent is None and not remove_tip,
+        pay=pay,
+        bill=asks_bill and not pay,
+        balance=asks_balance,
+        menu=(asks_menu or bool(price_of)) and not orders,
+        price_of=price_of,
+        greeting=_GREETING.search(text) is not None,
+        thanks=_THANKS.search(text) is not None,
+        goodbye=_BYE.search(text) is not None,
+    )

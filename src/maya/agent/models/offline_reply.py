@@ -1,0 +1,183 @@
+"""The offline model's words after the tools have answered.
+
+Every amount, link and flag in these sentences is copied from a tool's response; when a
+tool refused, its own ``message`` (Maya's words from ``prompts/messages.yaml``) is used.
+Nothing here computes or remembers a price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["compose_reply"]
+
+SIMULATED_NOTE = "Heads up: this is a simulated test payment, so no real money will move."
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _drink(item: Mapping[str, Any]) -> str:
+    quantity = item.get("quantity", 1)
+    name = _s(item.get("item"))
+    mods = [m for m in item.get("modifiers") or [] if isinstance(m, str)]
+    described = f"{quantity} x {name}"
+    return f"{described} ({', '.join(mods)})" if mods else described
+
+
+def _tip_clause(result: Mapping[str, Any]) -> str:
+    if result.get("tip_percent"):
+        return f" plus a {result['tip_percent']}% tip of {_s(result.get('tip'))}"
+    return ""
+
+
+def _order_sentences(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    drinks = [_drink(r["ordered"]) for r in results if isinstance(r.get("ordered"), Mapping)]
+    lines = [f"{_drink(r['ordered'])}: {_s(r['ordered'].get('line'))}" for r in results]
+    last = results[-1]
+    if len(drinks) == 1:
+        head = f"Coming right up: {lines[0]}."
+    else:
+        head = "Coming right up:\n" + "\n".join(f"- {line}" for line in lines)
+    return [
+        head,
+        f"Your tab is {_s(last.get('tab'))} and your balance is {_s(last.get('balance'))}.",
+    ]
+
+
+def _bill(result: Mapping[str, Any]) -> str:
+    items = [i for i in result.get("items") or [] if isinstance(i, Mapping)]
+    if not items and not result.get("tab_cents"):
+        tab, balance = _s(result.get("tab")), _s(result.get("balance"))
+        text = f"Your tab is empty ({tab}). Your balance is {balance}."
+    else:
+        lines = [f"- {_drink(i)}: {_s(i.get('line'))}" for i in items]
+        text = "Here's your bill:\n" + "\n".join(lines) if lines else "Here's your bill."
+        text += f"\nTab: {_s(result.get('tab'))}"
+        if result.get("tip_percent"):
+            text += f"\nTip ({result['tip_percent']}%): {_s(result.get('tip'))}"
+        text += f"\nTotal due: {_s(result.get('total_due'))}"
+        text += f"\nBalance left: {_s(result.get('balance'))}"
+    if result.get("credit"):
+        text += f"\nYou have a credit of {_s(result.get('credit'))}."
+    payment = result.get("payment")
+    if (
+        isinstance(payment, Mapping)
+        and payment.get("url")
+        and payment.get("status")
+        in (
+            "pending",
+            "failed",
+        )
+    ):
+        text += f"\nYour payment link ({_s(payment.get('amount'))}):\n{payment['url']}"
+    return text
+
+
+def _balance(result: Mapping[str, Any]) -> str:
+    text = f"Your balance is {_s(result.get('balance'))}."
+    if result.get("tab_cents"):
+        tab, due = _s(result.get("tab")), _s(result.get("total_due"))
+        text += f" Your tab is {tab}{_tip_clause(result)}, so you owe {due}."
+    else:
+        text += " Your tab is empty."
+    return text
+
+
+def _tip(result: Mapping[str, Any]) -> str:
+    if result.get("removed"):
+        return f"Tip removed. Your total is {_s(result.get('total_due'))}."
+    return (
+        f"A {result.get('tip_percent')}% tip on {_s(result.get('tab'))} is "
+        f"{_s(result.get('tip'))}, so your total is {_s(result.get('total_due'))}. Thank you!"
+    )
+
+
+def _link(result: Mapping[str, Any]) -> str:
+    text = f"That's {_s(result.get('amount'))}"
+    if result.get("tip_percent"):
+        text += f" ({_s(result.get('tab'))}{_tip_clause(result)})"
+    text += f". Here's your payment link:\n{_s(result.get('url'))}"
+    if result.get("reused"):
+        text += "\nIt's the same link as before, since your tab hasn't changed."
+    if result.get("is_simulated"):
+        text += "\n" + SIMULATED_NOTE
+    return text
+
+
+def _status(result: Mapping[str, Any]) -> str:
+    text = _s(result.get("message")) or f"Payment status: {_s(result.get('payment_status'))}."
+    if result.get("payment_status") == "succeeded" and "tab" in result:
+        text += f" Your tab is now {_s(result.get('tab'))}."
+    if result.get("payment_status") == "failed" and result.get("url"):
+        text += f"\n{result['url']}"
+    return text
+
+
+def _menu(result: Mapping[str, Any], price_of: Sequence[str]) -> str:
+    categories = result.get("categories")
+    if not isinstance(categories, Mapping):
+        return "Here's what we pour tonight."
+    entries = {
+        _s(entry.get("item")): _s(entry.get("price"))
+        for items in categories.values()
+        for entry in items
+        if isinstance(entry, Mapping)
+    }
+    if price_of:
+        known = [f"{name} is {entries[name]}" for name in price_of if name in entries]
+        if known:
+            return "; ".join(known) + ". Want one?"
+    lines = [
+        f"{category}: " + ", ".join(f"{_s(e.get('item'))} {_s(e.get('price'))}" for e in items)
+        for category, items in categories.items()
+    ]
+    return "Here's what we pour tonight:\n" + "\n".join(lines)
+
+
+def compose_reply(
+    responses: Sequence[tuple[str, Mapping[str, Any]]], *, price_of: Sequence[str] = ()
+) -> str:
+    """Maya's reply to one round of tool responses, from their contents alone.
+
+    Args:
+        responses: (tool name, response dict) in call order.
+        price_of: drinks the customer asked the price of (answered from ``get_menu``).
+    """
+    sentences: list[str] = []
+    orders: list[Mapping[str, Any]] = []
+
+    def flush_orders() -> None:
+        if orders:
+            sentences.extend(_order_sentences(orders))
+            orders.clear()
+
+    for name, response in responses:
+        if response.get("status") != "ok":
+            flush_orders()
+            sentences.append(_s(response.get("message")) or "Sorry, I couldn't do that.")
+            continue
+        result = response.get("result")
+        result = result if isinstance(result, Mapping) else {}
+        if name == "order_drink":
+            orders.append(result)
+            continue
+        flush_orders()
+        if name == "get_bill":
+            sentences.append(_bill(result))
+        elif name == "get_balance":
+            sentences.append(_balance(result))
+        elif name in ("set_tip", "remove_tip"):
+            sentences.append(_tip(result))
+        elif name == "create_stripe_payment":
+            sentences.append(_link(result))
+        elif name == "check_payment_status":
+            sentences.append(_status(result))
+        elif name == "get_menu":
+            sentences.append(_menu(result, price_of))
+        else:
+            sentences.append(_s(result.get("message")) or "Done.")
+    flush_orders()
+    return "\n".join(sentences)

@@ -1,0 +1,121 @@
+"""A model that replays recorded steps, for tests and replayed conversations.
+
+Each step is a response, an exception to raise (a 429 from Gemini, say), or a function
+of the conversation so far that builds the response. The script raises
+``ScriptExhaustedError`` when the agent asks for more than was recorded, and
+``assert_complete()`` fails when recorded steps were never used, so a test notices an
+agent that calls the model too often or too rarely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from google.genai import types
+
+__all__ = ["ModelRequest", "ScriptExhaustedError", "ScriptIncompleteError", "ScriptedModel", "Step"]
+
+Step = (
+    types.GenerateContentResponse
+    | BaseException
+    | Callable[[Sequence[types.Content]], types.GenerateContentResponse]
+)
+"""One recorded model step: a response, an exception to raise, or a response builder."""
+
+
+class ScriptExhaustedError(AssertionError):
+    """The agent asked the scripted model for more responses than were recorded."""
+
+
+class ScriptIncompleteError(AssertionError):
+    """Recorded steps were left unused when the script was expected to be done."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    """What the agent sent on one call, kept for assertions.
+
+    Attributes:
+        system_instruction: the system instruction.
+        contents: the conversation, copied.
+        tools: the tool declarations.
+    """
+
+    system_instruction: str
+    contents: tuple[types.Content, ...]
+    tools: tuple[types.Tool, ...]
+
+
+class ScriptedModel:
+    """Replays ``steps`` in order, one per ``generate`` call."""
+
+    def __init__(self, steps: Iterable[Step] = (), *, name: str = "scripted") -> None:
+        """Create a script.
+
+        Args:
+            steps: the recorded steps, in the order the agent will need them.
+            name: the model's name in traces.
+        """
+        self.name = name
+        self._steps: list[Step] = list(steps)
+        self._next = 0
+        self.requests: list[ModelRequest] = []
+
+    def extend(self, steps: Iterable[Step]) -> None:
+        """Append more steps (a replayed conversation adds each turn's steps)."""
+        self._steps.extend(steps)
+
+    @property
+    def used(self) -> int:
+        """How many steps have been consumed."""
+        return self._next
+
+    @property
+    def remaining(self) -> int:
+        """How many recorded steps are still unused."""
+        return len(self._steps) - self._next
+
+    async def generate(
+        self,
+        *,
+        system_instruction: str,
+        contents: Sequence[types.Content],
+        tools: Sequence[types.Tool],
+    ) -> types.GenerateContentResponse:
+        """Return (or raise) the next recorded step.
+
+        Raises:
+            ScriptExhaustedError: no step is left.
+            BaseException: a step that is an exception is raised as recorded.
+        """
+        self.requests.append(
+            ModelRequest(
+                system_instruction=system_instruction,
+                contents=tuple(c.model_copy(deep=True) for c in contents),
+                tools=tuple(tools),
+            )
+        )
+        if self._next >= len(self._steps):
+            raise ScriptExhaustedError(
+                f"the scripted model ran out: call {self._next + 1} was asked for but only "
+                f"{len(self._steps)} step(s) were recorded"
+            )
+        step = self._steps[self._next]
+        self._next += 1
+        if isinstance(step, BaseException):
+            raise step
+        if isinstance(step, types.GenerateContentResponse):
+            return step.model_copy(deep=True)
+        return step(contents)
+
+    def assert_complete(self) -> None:
+        """Check that every recorded step was used.
+
+        Raises:
+            ScriptIncompleteError: naming how many steps were left.
+        """
+        if self.remaining:
+            raise ScriptIncompleteError(
+                f"{self.remaining} of {len(self._steps)} scripted model step(s) were never used"
+            )
