@@ -1,0 +1,61 @@
+"""Stripe's test cards, and what each does at the sandbox's checkout.
+
+Only three numbers are recognised, matching the cards Maya's docs and tests use; any
+other number is rejected as invalid before it reaches a session, as Stripe's checkout
+does for numbers it cannot charge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "CARD_GENERIC_DECLINE",
+    "CARD_INSUFFICIENT_FUNDS",
+    "CARD_SUCCESS",
+    "CardVerdict",
+    "check_card",
+]
+
+CARD_SUCCESS = "4242424242424242"
+"""Visa test card that always pays."""
+
+CARD_GENERIC_DECLINE = "4000000000000002"
+"""Declined with ``decline_code: generic_decline``."""
+
+CARD_INSUFFICIENT_FUNDS = "4000000000009995"
+"""Declined with ``decline_code: insufficient_funds``."""
+
+_DECLINES = {
+    CARD_GENERIC_DECLINE: ("generic_decline", "Your card was declined."),
+    CARD_INSUFFICIENT_FUNDS: ("insufficient_funds", "Your card has insufficient funds."),
+}
+
+INVALID_NUMBER_MESSAGE = "Your card number is invalid."
+
+
+@dataclass(frozen=True, slots=True)
+class CardVerdict:
+    """What charging a card would do.
+
+    Attributes:
+        result: ``paid``, ``declined`` or ``invalid`` (not a card we can charge).
+        message: Stripe's customer-facing text for a decline or an invalid number.
+        decline_code: Stripe's decline code when declined.
+    """
+
+    result: Literal["paid", "declined", "invalid"]
+    message: str | None = None
+    decline_code: str | None = None
+
+
+def check_card(number: str) -> CardVerdict:
+    """Judge a card number as typed: spaces and dashes between digits are fine."""
+    digits = "".join(number.split()).replace("-", "")
+    if digits == CARD_SUCCESS:
+        return CardVerdict("paid")
+    if digits in _DECLINES:
+        code, message = _DECLINES[digits]
+        return CardVerdict("declined", message=message, decline_code=code)
+    return CardVerdict("invalid", message=INVALID_NUMBER_MESSAGE)

@@ -1,0 +1,178 @@
+"""The checkout page: where a person (or a script) pays a sandbox payment link.
+
+``GET /b/test_<token>`` shows what is being paid and a plain HTML form (no JavaScript)
+with a card number field; ``POST`` to the same path with ``card_number`` tries the card.
+Answers are HTML unless the request's ``Accept`` header asks for ``application/json``,
+in which case the body is ``PaymentResult`` as JSON. The status code tells the outcome
+either way: 200 paid, 402 declined, 400 invalid card number, 410 link no longer active,
+404 no such link.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from maya.money import format_cents
+from maya.sandbox.payment import (
+    INACTIVE_MESSAGE,
+    NOT_FOUND_MESSAGE,
+    PaymentResult,
+    find_link,
+    pay_link,
+)
+from maya.sandbox.store import SandboxStore
+
+__all__ = ["CARD_FIELD", "build_checkout_app", "build_checkout_routes", "format_amount"]
+
+CARD_FIELD = "card_number"
+"""Name of the checkout form's card number field."""
+
+_STATUS = {"paid": 200, "declined": 402, "invalid_card": 400, "inactive": 410, "not_found": 404}
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; background: #f6f9fc; color: #1a1f36; }
+main { max-width: 26rem; margin: 3rem auto; background: #fff; padding: 2rem;
+       border-radius: 8px; box-shadow: 0 2px 8px rgba(0,0,0,.08); }
+.test { display: inline-block; background: #ffde92; color: #983705; font-size: .75rem;
+        font-weight: 600; padding: .1rem .4rem; border-radius: 4px; }
+.amount { font-size: 2rem; font-weight: 600; margin: .2rem 0 1rem; }
+.error { color: #df1b41; } .ok { color: #0a7a3e; }
+label, input, button { display: block; width: 100%; box-sizing: border-box; }
+input { font-size: 1rem; padding: .6rem; margin: .3rem 0 1rem; }
+button { font-size: 1rem; padding: .7rem; background: #635bff; color: #fff; border: 0;
+         border-radius: 6px; }
+.hint { font-size: .8rem; color: #697386; }
+"""
+
+
+def format_amount(cents: int, currency: str) -> str:
+    """Format an amount for the page: ``1250, "usd"`` -> ``"$12.50"``."""
+    if currency.lower() == "usd":
+        return format_cents(cents)
+    return f"{cents // 100:,}.{cents % 100:02d} {currency.upper()}"
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · Maya sandbox</title><style>{_STYLE}</style></head>"
+        f'<body><main><p class="test">TEST MODE</p>{body}</main></body></html>\n'
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _summary(link: dict[str, Any]) -> tuple[str, str, str]:
+    items = link["line_items"]["data"]
+    description = ", ".join(item["description"] for item in items)
+    total = format_amount(sum(item["amount_total"] for item in items), link["currency"])
+    rows = "".join(
+        f"<li>{item['quantity']} × {escape(item['description'])}: "
+        f"{escape(format_amount(item['amount_total'], item['currency']))}</li>"
+        for item in items
+    )
+    return description, total, f"<ul>{rows}</ul>"
+
+
+def _checkout_page(
+    link: dict[str, Any], *, error: str | None = None, card: str = "", status: int = 200
+) -> HTMLResponse:
+    description, total, rows = _summary(link)
+    alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    body = (
+        f"<h1>{escape(description)}</h1>"
+        f'<p class="amount">{escape(total)}</p>{rows}{alert}'
+        f'<form method="post" action="{escape(link["url"])}">'
+        f'<label for="{CARD_FIELD}">Card number</label>'
+        f'<input id="{CARD_FIELD}" name="{CARD_FIELD}" inputmode="numeric" '
+        f'autocomplete="cc-number" placeholder="4242 4242 4242 4242" '
+        f'value="{escape(card)}" required>'
+        f'<button type="submit">Pay {escape(total)}</button></form>'
+        '<p class="hint">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is '
+        "declined; 4000 0000 0000 9995 has insufficient funds.</p>"
+    )
+    return _page(f"Pay {description}", body, status)
+
+
+def _success_page(link: dict[str, Any]) -> HTMLResponse:
+    description, total, _ = _summary(link)
+    after = link["after_completion"]
+    extra = ""
+    if after.get("type") == "redirect":
+        url = str(after.get("redirect", {}).get("url", ""))
+        # Only web URLs become links: a javascript: URL in metadata must not run.
+        if urlsplit(url).scheme in {"http", "https"}:
+            extra = f'<p><a href="{escape(url)}">Continue</a></p>'
+    else:
+        message = (after.get("hosted_confirmation") or {}).get("custom_message")
+        if message:
+            extra = f"<p>{escape(str(message))}</p>"
+    body = (
+        f'<h1 class="ok">Payment complete</h1><p>{escape(total)} paid for '
+        f"{escape(description)}.</p>{extra}"
+    )
+    return _page("Payment complete", body)
+
+
+def _gone_page() -> HTMLResponse:
+    return _page(INACTIVE_MESSAGE, f"<h1>{escape(INACTIVE_MESSAGE)}</h1>", 410)
+
+
+def _missing_page() -> HTMLResponse:
+    return _page(NOT_FOUND_MESSAGE, f"<h1>{escape(NOT_FOUND_MESSAGE)}</h1>", 404)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def build_checkout_routes(store: SandboxStore) -> list[Route]:
+    """The checkout routes (``/`` and ``/b/{slug}``), for mounting beside MCP."""
+
+    async def index(request: Request) -> Response:
+        return _page("Checkout", "<h1>Maya sandbox checkout</h1><p>Open a payment link to pay.</p>")
+
+    async def show(request: Request) -> Response:
+        link = await anyio.to_thread.run_sync(find_link, store, request.url.path)
+        if link is None:
+            return _missing_page()
+        if not link["active"]:
+            return _gone_page()
+        return _checkout_page(link)
+
+    async def pay(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        card = parse_qs(body).get(CARD_FIELD, [""])[0]
+        url = request.url.path
+        result: PaymentResult = await anyio.to_thread.run_sync(pay_link, store, url, card)
+        status = _STATUS[result.outcome]
+        if _wants_json(request):
+            return JSONResponse(result.model_dump(mode="json"), status_code=status)
+        if result.outcome == "not_found":
+            return _missing_page()
+        if result.outcome == "inactive":
+            return _gone_page()
+        link = await anyio.to_thread.run_sync(find_link, store, url)
+        assert link is not None  # the payment just found it, and links are never deleted
+        if result.paid:
+            return _success_page(link)
+        return _checkout_page(link, error=result.message, card=card, status=status)
+
+    return [
+        Route("/", index, methods=["GET"]),
+        Route("/b/{slug}", show, methods=["GET"]),
+        Route("/b/{slug}", pay, methods=["POST"]),
+    ]
+
+
+def build_checkout_app(store: SandboxStore) -> Starlette:
+    """A Starlette app serving only the checkout pages (stdio mode runs it on its own port)."""
+    return Starlette(routes=build_checkout_routes(store))

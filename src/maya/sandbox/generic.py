@@ -1,0 +1,101 @@
+"""Stripe's generic MCP dialect: ``stripe_api_write`` and ``stripe_api_read``.
+
+This is what Stripe's current remote server (``https://mcp.stripe.com``) offers. Each tool
+takes ``{stripe_api_operation_id, parameters}``; results are the Stripe object as JSON
+text, and failures set ``isError`` with Stripe's error body
+``{"error": {"type", "message", "param", ...}}``. Operations are listed in
+``maya.sandbox.operations``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import anyio.to_thread
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from maya.sandbox._results import error_result, json_result, malform
+from maya.sandbox.errors import StripeError
+from maya.sandbox.faults import FaultInjector
+from maya.sandbox.operations import OPERATIONS, run_operation
+from maya.sandbox.store import SandboxStore
+
+__all__ = ["GENERIC_TOOLS", "INJECTED_ERROR", "generic_tools"]
+
+GENERIC_TOOLS = ("stripe_api_write", "stripe_api_read")
+"""The generic dialect's tool names."""
+
+INJECTED_ERROR = StripeError(
+    "An error occurred with our connection to Stripe (sandbox fault injection).",
+    type="api_error",
+    code="sandbox_injected_fault",
+)
+"""What an ``error_rate`` fault answers in this dialect."""
+
+OperationId = Annotated[
+    str, Field(description="Stripe API operation id, e.g. PostPaymentLinks or GetCheckoutSessions.")
+]
+Parameters = Annotated[
+    dict[str, Any], Field(description="The operation's parameters, as in Stripe's API reference.")
+]
+
+
+def _describe(write: bool) -> str:
+    ops = ", ".join(op.id for op in OPERATIONS.values() if op.write == write)
+    verb = "Create or update" if write else "Retrieve or list"
+    return f"{verb} Stripe objects by API operation (test mode sandbox). Operations: {ops}."
+
+
+def generic_tools(
+    store: SandboxStore, *, faults: FaultInjector, checkout_base_url: str
+) -> list[Tool]:
+    """Build the generic dialect's tools over ``store``.
+
+    Args:
+        store: Where the objects live.
+        faults: Applied to every call; ``only`` may name a tool or an operation id.
+        checkout_base_url: Prefix for payment link URLs.
+    """
+
+    async def call(write: bool, operation_id: str, parameters: dict[str, Any]) -> CallToolResult:
+        tool = GENERIC_TOOLS[0] if write else GENERIC_TOOLS[1]
+
+        async def act() -> CallToolResult:
+            run = partial(
+                run_operation,
+                store,
+                operation_id,
+                parameters,
+                checkout_base_url=checkout_base_url,
+                write=write,
+            )
+            try:
+                obj = await anyio.to_thread.run_sync(run)
+            except StripeError as exc:
+                return error_result(exc.to_json())
+            return json_result(obj)
+
+        return await faults.run(
+            (tool, operation_id),
+            act,
+            fail=lambda: error_result(INJECTED_ERROR.to_json()),
+            malform=malform,
+        )
+
+    async def stripe_api_write(
+        stripe_api_operation_id: OperationId, parameters: Parameters
+    ) -> CallToolResult:
+        return await call(True, stripe_api_operation_id, parameters)
+
+    async def stripe_api_read(
+        stripe_api_operation_id: OperationId, parameters: Parameters
+    ) -> CallToolResult:
+        return await call(False, stripe_api_operation_id, parameters)
+
+    return [
+        Tool.from_function(stripe_api_write, description=_describe(write=True)),
+        Tool.from_function(stripe_api_read, description=_describe(write=False)),
+    ]

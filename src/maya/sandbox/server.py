@@ -1,0 +1,204 @@
+"""Assembling and running the sandbox: the MCP server, the checkout pages, the transports.
+
+Over stdio, stdout carries only MCP; the checkout pages get their own port on 127.0.0.1
+and the sandbox announces their base URL on stderr. Over HTTP, one ASGI app serves MCP at
+``/mcp`` and the checkout pages at ``/b/...`` on the same host and port.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any, Literal, TextIO, cast
+
+import anyio
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+from maya import __version__
+from maya.sandbox.checkout import build_checkout_app, build_checkout_routes
+from maya.sandbox.faults import FaultConfig, FaultInjector
+from maya.sandbox.generic import generic_tools
+from maya.sandbox.named import named_tools
+from maya.sandbox.store import SandboxStore
+
+__all__ = [
+    "Dialect",
+    "bind_socket",
+    "build_http_app",
+    "build_mcp_server",
+    "serve_http",
+    "serve_stdio",
+]
+
+Dialect = Literal["generic", "named"]
+"""Which of Stripe's MCP tool sets the sandbox serves."""
+
+_INSTRUCTIONS = (
+    "An offline stand-in for Stripe's MCP server, in test mode. Payment links open a local "
+    "checkout page where test cards pay (4242 4242 4242 4242) or are declined."
+)
+
+
+def build_mcp_server(
+    store: SandboxStore,
+    *,
+    dialect: Dialect = "generic",
+    faults: FaultConfig | None = None,
+    checkout_base_url: str,
+    crash: Callable[[], None] | None = None,
+) -> MCPServer[Any]:
+    """An MCP server speaking one of Stripe's dialects over ``store``.
+
+    Args:
+        store: Where the objects live.
+        dialect: ``generic`` (``stripe_api_write``/``stripe_api_read``) or ``named``
+            (``create_product``/``create_price``/``create_payment_link``).
+        faults: Faults to inject; none by default. Calls are counted per server.
+        checkout_base_url: Where the checkout pages are served, e.g.
+            ``http://127.0.0.1:8123``; payment link URLs start with it.
+        crash: Replaces ending the process when ``crash_after`` is reached (tests).
+
+    Returns:
+        The server; connect in memory with ``mcp.Client(server)``.
+    """
+    config = faults or FaultConfig()
+    injector = FaultInjector(config) if crash is None else FaultInjector(config, crash=crash)
+    build = generic_tools if dialect == "generic" else named_tools
+    tools = build(store, faults=injector, checkout_base_url=checkout_base_url)
+    return MCPServer(
+        "maya-stripe-sandbox",
+        instructions=_INSTRUCTIONS,
+        version=__version__,
+        tools=tools,
+        log_level="WARNING",
+    )
+
+
+def build_http_app(
+    store: SandboxStore,
+    *,
+    dialect: Dialect = "generic",
+    faults: FaultConfig | None = None,
+    checkout_base_url: str,
+    host: str = "127.0.0.1",
+) -> Starlette:
+    """One ASGI app: MCP (streamable HTTP) at ``/mcp``, checkout pages at ``/b/...``.
+
+    Args:
+        store: Where the objects live.
+        dialect: See ``build_mcp_server``.
+        faults: See ``build_mcp_server``.
+        checkout_base_url: This app's own base URL, as clients reach it.
+        host: The interface served; loopback hosts get DNS rebinding protection.
+    """
+    server = build_mcp_server(
+        store, dialect=dialect, faults=faults, checkout_base_url=checkout_base_url
+    )
+    for route in build_checkout_routes(store):
+        endpoint = cast(Callable[[Request], Any], route.endpoint)
+        server.custom_route(route.path, methods=sorted(route.methods or ()))(endpoint)
+    return server.streamable_http_app(host=host)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind a listening TCP socket before the server starts, so port 0 resolves early.
+
+    Knowing the real port before serving is what lets payment link URLs carry it.
+
+    Raises:
+        OSError: the address is taken or unavailable.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def base_url(sock: socket.socket, host: str) -> str:
+    """The URL clients use to reach ``sock``; wildcard hosts are reached via loopback."""
+    port = sock.getsockname()[1]
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _uvicorn(app: Starlette, *, lifespan: Literal["on", "off"]) -> uvicorn.Server:
+    # log_config=None and no access log: uvicorn's default config prints access lines
+    # to stdout, which in stdio mode is the MCP channel.
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        log_level="warning",
+        lifespan=lifespan,
+        timeout_graceful_shutdown=2,
+    )
+    return uvicorn.Server(config)
+
+
+def _announce(stream: TextIO, text: str) -> None:
+    stream.write(f"maya sandbox: {text}\n")
+    stream.flush()
+
+
+async def serve_stdio(
+    store: SandboxStore,
+    *,
+    dialect: Dialect = "generic",
+    faults: FaultConfig | None = None,
+    checkout_port: int = 0,
+    announce: TextIO = sys.stderr,
+) -> None:
+    """Serve MCP over stdin/stdout and the checkout pages on ``127.0.0.1:checkout_port``.
+
+    Returns when the client closes stdin. The checkout base URL is written to
+    ``announce`` (stderr) as ``maya sandbox: checkout pages at http://127.0.0.1:PORT``.
+    """
+    sock = bind_socket("127.0.0.1", checkout_port)
+    checkout_base_url = base_url(sock, "127.0.0.1")
+    server = build_mcp_server(
+        store, dialect=dialect, faults=faults, checkout_base_url=checkout_base_url
+    )
+    checkout = _uvicorn(build_checkout_app(store), lifespan="off")
+    _announce(announce, f"{dialect} dialect over stdio; checkout pages at {checkout_base_url}")
+    async with anyio.create_task_group() as tg:
+
+        async def run_checkout() -> None:
+            await checkout.serve(sockets=[sock])
+            # The checkout server only stops on its own for a signal: stop MCP too.
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(run_checkout)
+        await server.run_stdio_async()
+        checkout.should_exit = True
+
+
+async def serve_http(
+    store: SandboxStore,
+    *,
+    dialect: Dialect = "generic",
+    faults: FaultConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    announce: TextIO = sys.stderr,
+) -> None:
+    """Serve MCP at ``/mcp`` and the checkout pages at ``/b/...`` on ``host:port``.
+
+    Runs until interrupted. Announces
+    ``maya sandbox: ... MCP at http://HOST:PORT/mcp; checkout pages at http://HOST:PORT``.
+    """
+    sock = bind_socket(host, port)
+    url = base_url(sock, host)
+    app = build_http_app(store, dialect=dialect, faults=faults, checkout_base_url=url, host=host)
+    _announce(announce, f"{dialect} dialect; MCP at {url}/mcp; checkout pages at {url}")
+    await _uvicorn(app, lifespan="on").serve(sockets=[sock])

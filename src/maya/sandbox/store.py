@@ -1,0 +1,528 @@
+"""The sandbox's Stripe account: products, prices, payment links and Checkout Sessions in SQLite.
+
+Objects are kept as Stripe-shaped JSON documents, with the few fields the sandbox looks up
+by (payment link token, idempotency key, session status) copied into indexed columns.
+One connection serves every thread: the MCP server and the checkout web server may share
+a process, so each public method holds a lock and runs in its own ``BEGIN IMMEDIATE``
+transaction, which also keeps two sandbox processes on one file from racing.
+
+A payment link's ``url`` is stored as a path (``/b/test_<token>``), not an absolute URL:
+the checkout server may come back on another port after a restart, and the link must
+still be payable there. The protocol layer prefixes the current base URL.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import string
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from maya.sandbox.errors import StripeError
+
+__all__ = [
+    "LINK_PATH_PREFIX",
+    "MEMORY",
+    "PaymentAttempt",
+    "SandboxStore",
+    "link_path",
+]
+
+MEMORY = ":memory:"
+"""Pass as the store path for a database that lives only as long as the store (tests)."""
+
+LINK_PATH_PREFIX = "/b/test_"
+"""Checkout pages live under this path, mimicking ``https://buy.stripe.com/test_...``."""
+
+_ALPHABET = string.ascii_letters + string.digits
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS products (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS prices (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payment_links (
+    id TEXT PRIMARY KEY,
+    token TEXT NOT NULL UNIQUE,
+    idempotency_key TEXT,
+    active INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payment_links_idempotency ON payment_links (idempotency_key);
+CREATE TABLE IF NOT EXISTS checkout_sessions (
+    id TEXT PRIMARY KEY,
+    payment_link TEXT NOT NULL,
+    status TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkout_sessions_link ON checkout_sessions (payment_link);
+"""
+
+_IDEMPOTENCY_MISMATCH = (
+    "Keys for idempotent requests can only be used with the same parameters they were first "
+    "used with. Try using a key other than '{key}' if you meant to execute a different request."
+)
+
+
+def _random_id(prefix: str, length: int = 24) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def link_path(token: str) -> str:
+    """The checkout page path of the payment link with ``token``."""
+    return f"{LINK_PATH_PREFIX}{token}"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAttempt:
+    """What a card did at checkout, as recorded on the Checkout Session.
+
+    Attributes:
+        paid: The card was charged.
+        decline_code: Stripe's decline code when the card was declined.
+        message: Stripe's customer-facing decline message.
+    """
+
+    paid: bool
+    decline_code: str | None = None
+    message: str | None = None
+
+
+class SandboxStore:
+    """A durable, thread-safe home for the sandbox's Stripe objects.
+
+    Args:
+        path: SQLite database file (created with its parent directories), or
+            ``MEMORY`` for a throwaway database.
+        clock: Seconds since the epoch; tests pass a fixed clock.
+    """
+
+    def __init__(
+        self, path: str | PathLike[str] = MEMORY, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        target = str(path)
+        if target != MEMORY:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        self.path = target
+        self._clock = clock
+        self._lock = threading.Lock()
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in _transaction).
+        self._conn = sqlite3.connect(
+            target, check_same_thread=False, isolation_level=None, timeout=10.0
+        )
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database connection; the store is unusable afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SandboxStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    # -- products and prices -------------------------------------------------------
+
+    def create_product(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a product (Stripe ``POST /v1/products``)."""
+        now = self._now()
+        doc: dict[str, Any] = {
+            "id": _random_id("prod_", 14),
+            "object": "product",
+            "active": True,
+            "created": now,
+            "default_price": None,
+            "description": description,
+            "livemode": False,
+            "metadata": dict(metadata or {}),
+            "name": name,
+            "type": "service",
+            "updated": now,
+            "url": None,
+        }
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO products (id, doc) VALUES (?, ?)", (doc["id"], json.dumps(doc))
+            )
+        return doc
+
+    def get_product(self, product_id: str) -> dict[str, Any] | None:
+        """The product with ``product_id``, or None."""
+        with self._transaction() as conn:
+            return _fetch_doc(conn, "SELECT doc FROM products WHERE id = ?", (product_id,))
+
+    def create_price(
+        self,
+        *,
+        product: str,
+        unit_amount: int,
+        currency: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a one-time price in cents for an existing product.
+
+        Raises:
+            StripeError: ``resource_missing`` when the product does not exist.
+        """
+        doc: dict[str, Any] = {
+            "id": _random_id("price_", 24),
+            "object": "price",
+            "active": True,
+            "billing_scheme": "per_unit",
+            "created": self._now(),
+            "currency": currency,
+            "livemode": False,
+            "lookup_key": None,
+            "metadata": dict(metadata or {}),
+            "nickname": None,
+            "product": product,
+            "recurring": None,
+            "tax_behavior": "unspecified",
+            "type": "one_time",
+            "unit_amount": unit_amount,
+            "unit_amount_decimal": str(unit_amount),
+        }
+        with self._transaction() as conn:
+            if _fetch_doc(conn, "SELECT doc FROM products WHERE id = ?", (product,)) is None:
+                raise _missing("product", product, "product")
+            conn.execute("INSERT INTO prices (id, doc) VALUES (?, ?)", (doc["id"], json.dumps(doc)))
+        return doc
+
+    def get_price(self, price_id: str) -> dict[str, Any] | None:
+        """The price with ``price_id``, or None."""
+        with self._transaction() as conn:
+            return _fetch_doc(conn, "SELECT doc FROM prices WHERE id = ?", (price_id,))
+
+    # -- payment links -------------------------------------------------------------
+
+    def create_payment_link(
+        self,
+        *,
+        line_items: Sequence[tuple[str, int]],
+        metadata: Mapping[str, str] | None = None,
+        after_completion: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """Create a payment link, or return the active one made with the same idempotency key.
+
+        ``metadata["idempotency_key"]`` is the sandbox's stand-in for Stripe's
+        ``Idempotency-Key`` header (which MCP tools cannot send): while a link with that
+        key is active, asking again returns it instead of making a second link. A
+        deactivated link frees its key.
+
+        Args:
+            line_items: ``(price_id, quantity)`` pairs, all prices in one currency.
+            metadata: Copied onto the link and onto its Checkout Sessions.
+            after_completion: Stripe's ``after_completion`` object; defaults to a
+                hosted confirmation page.
+
+        Returns:
+            The link and whether it was created by this call.
+
+        Raises:
+            StripeError: a price is missing or inactive, currencies differ, or the
+                idempotency key was used for different line items.
+        """
+        meta = dict(metadata or {})
+        key = meta.get("idempotency_key") or None
+        wanted = [[price, quantity] for price, quantity in line_items]
+        with self._transaction() as conn:
+            if key is not None:
+                existing = _fetch_doc(
+                    conn,
+                    "SELECT doc FROM payment_links WHERE idempotency_key = ? AND active = 1 "
+                    "ORDER BY rowid DESC LIMIT 1",
+                    (key,),
+                )
+                if existing is not None:
+                    used = [
+                        [item["price"]["id"], item["quantity"]]
+                        for item in existing["line_items"]["data"]
+                    ]
+                    if used != wanted:
+                        raise StripeError(
+                            _IDEMPOTENCY_MISMATCH.format(key=key), type="idempotency_error"
+                        )
+                    return existing, False
+            items: list[dict[str, Any]] = []
+            for index, (price_id, quantity) in enumerate(line_items):
+                price = _fetch_doc(conn, "SELECT doc FROM prices WHERE id = ?", (price_id,))
+                if price is None:
+                    raise _missing("price", price_id, f"line_items[{index}][price]")
+                if not price["active"]:
+                    raise StripeError(
+                        f"The price '{price_id}' is not active.",
+                        param=f"line_items[{index}][price]",
+                    )
+                product = _fetch_doc(
+                    conn, "SELECT doc FROM products WHERE id = ?", (price["product"],)
+                )
+                amount = price["unit_amount"] * quantity
+                items.append(
+                    {
+                        "id": _random_id("li_", 24),
+                        "object": "item",
+                        "amount_subtotal": amount,
+                        "amount_total": amount,
+                        "currency": price["currency"],
+                        "description": product["name"] if product else "",
+                        "price": price,
+                        "quantity": quantity,
+                    }
+                )
+            currencies = {item["currency"] for item in items}
+            if len(currencies) > 1:
+                raise StripeError(
+                    "All prices on a payment link must have the same currency.", param="line_items"
+                )
+            token = _random_id("", 24)
+            link_id = _random_id("plink_", 24)
+            doc: dict[str, Any] = {
+                "id": link_id,
+                "object": "payment_link",
+                "active": True,
+                "after_completion": dict(after_completion)
+                if after_completion
+                else {
+                    "type": "hosted_confirmation",
+                    "hosted_confirmation": {"custom_message": None},
+                },
+                "allow_promotion_codes": False,
+                "billing_address_collection": "auto",
+                "created": self._now(),
+                "currency": items[0]["currency"],
+                "line_items": {
+                    "object": "list",
+                    "data": items,
+                    "has_more": False,
+                    "url": f"/v1/payment_links/{link_id}/line_items",
+                },
+                "livemode": False,
+                "metadata": meta,
+                "url": link_path(token),
+            }
+            conn.execute(
+                "INSERT INTO payment_links (id, token, idempotency_key, active, doc) "
+                "VALUES (?, ?, ?, 1, ?)",
+                (link_id, token, key, json.dumps(doc)),
+            )
+        return doc, True
+
+    def get_payment_link(self, link_id: str) -> dict[str, Any] | None:
+        """The payment link with ``link_id``, or None."""
+        with self._transaction() as conn:
+            return _fetch_doc(conn, "SELECT doc FROM payment_links WHERE id = ?", (link_id,))
+
+    def find_payment_link(self, token: str) -> dict[str, Any] | None:
+        """The payment link whose URL ends in ``test_<token>``, or None."""
+        with self._transaction() as conn:
+            return _fetch_doc(conn, "SELECT doc FROM payment_links WHERE token = ?", (token,))
+
+    def list_payment_links(
+        self, *, active: bool | None = None, limit: int = 10
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Payment links, newest first, optionally only (in)active ones.
+
+        Returns:
+            Up to ``limit`` links and whether more exist.
+        """
+        query = "SELECT doc FROM payment_links"
+        args: tuple[Any, ...] = ()
+        if active is not None:
+            query += " WHERE active = ?"
+            args = (int(active),)
+        with self._transaction() as conn:
+            docs = _fetch_docs(conn, f"{query} ORDER BY rowid DESC LIMIT ?", (*args, limit + 1))
+        return docs[:limit], len(docs) > limit
+
+    def update_payment_link(
+        self,
+        link_id: str,
+        *,
+        active: bool | None = None,
+        metadata: Mapping[str, str] | None = None,
+        after_completion: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Update a payment link; ``active=False`` deactivates it.
+
+        Metadata merges as in Stripe: an empty string value removes that key.
+
+        Raises:
+            StripeError: ``resource_missing`` when the link does not exist.
+        """
+        with self._transaction() as conn:
+            doc = _fetch_doc(conn, "SELECT doc FROM payment_links WHERE id = ?", (link_id,))
+            if doc is None:
+                raise _missing("payment_link", link_id, "payment_link")
+            if active is not None:
+                doc["active"] = active
+            if metadata is not None:
+                merged = {**doc["metadata"], **metadata}
+                doc["metadata"] = {k: v for k, v in merged.items() if v != ""}
+            if after_completion is not None:
+                doc["after_completion"] = dict(after_completion)
+            conn.execute(
+                "UPDATE payment_links SET active = ?, idempotency_key = ?, doc = ? WHERE id = ?",
+                (
+                    int(doc["active"]),
+                    doc["metadata"].get("idempotency_key") or None,
+                    json.dumps(doc),
+                    link_id,
+                ),
+            )
+        return doc
+
+    # -- checkout sessions ---------------------------------------------------------
+
+    def list_checkout_sessions(
+        self, *, payment_link: str | None = None, status: str | None = None, limit: int = 10
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Checkout Sessions, newest first, optionally for one link and/or in one status.
+
+        Returns:
+            Up to ``limit`` sessions and whether more exist.
+        """
+        clauses: list[str] = []
+        args: list[Any] = []
+        if payment_link is not None:
+            clauses.append("payment_link = ?")
+            args.append(payment_link)
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(status)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._transaction() as conn:
+            docs = _fetch_docs(
+                conn,
+                f"SELECT doc FROM checkout_sessions{where} ORDER BY rowid DESC LIMIT ?",
+                (*args, limit + 1),
+            )
+        return docs[:limit], len(docs) > limit
+
+    def record_payment(self, link_id: str, attempt: PaymentAttempt) -> dict[str, Any]:
+        """Record a card attempt on the link's open Checkout Session (opening one if needed).
+
+        A declined card leaves the session ``open``/``unpaid`` with
+        ``last_payment_error`` set, so the customer can try another card on the same
+        session; a paid one completes it. A link can be paid more than once, as on
+        Stripe, each time on a fresh session.
+
+        Returns:
+            The session after the attempt.
+
+        Raises:
+            StripeError: the link does not exist or is no longer active.
+        """
+        with self._transaction() as conn:
+            link = _fetch_doc(conn, "SELECT doc FROM payment_links WHERE id = ?", (link_id,))
+            if link is None:
+                raise _missing("payment_link", link_id, "payment_link")
+            if not link["active"]:
+                raise StripeError("This payment link is no longer active.", param="payment_link")
+            session = _fetch_doc(
+                conn,
+                "SELECT doc FROM checkout_sessions WHERE payment_link = ? AND status = 'open' "
+                "ORDER BY rowid DESC LIMIT 1",
+                (link_id,),
+            )
+            if session is None:
+                session = self._new_session(link)
+                conn.execute(
+                    "INSERT INTO checkout_sessions (id, payment_link, status, doc) "
+                    "VALUES (?, ?, 'open', ?)",
+                    (session["id"], link_id, json.dumps(session)),
+                )
+            if session["payment_intent"] is None:
+                session["payment_intent"] = _random_id("pi_", 24)
+            if attempt.paid:
+                session["status"] = "complete"
+                session["payment_status"] = "paid"
+                session["last_payment_error"] = None
+            else:
+                session["last_payment_error"] = {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": attempt.decline_code,
+                    "message": attempt.message,
+                }
+            conn.execute(
+                "UPDATE checkout_sessions SET status = ?, doc = ? WHERE id = ?",
+                (session["status"], json.dumps(session), session["id"]),
+            )
+        return session
+
+    def _new_session(self, link: dict[str, Any]) -> dict[str, Any]:
+        now = self._now()
+        amount = sum(item["amount_total"] for item in link["line_items"]["data"])
+        return {
+            "id": _random_id("cs_test_", 58),
+            "object": "checkout.session",
+            "amount_subtotal": amount,
+            "amount_total": amount,
+            "created": now,
+            "currency": link["currency"],
+            "expires_at": now + 24 * 3600,
+            "last_payment_error": None,
+            "livemode": False,
+            "metadata": dict(link["metadata"]),
+            "mode": "payment",
+            "payment_intent": None,
+            "payment_link": link["id"],
+            "payment_status": "unpaid",
+            "status": "open",
+            "url": None,
+        }
+
+
+def _missing(kind: str, object_id: str, param: str) -> StripeError:
+    return StripeError(f"No such {kind}: '{object_id}'", param=param, code="resource_missing")
+
+
+def _fetch_doc(
+    conn: sqlite3.Connection, query: str, args: tuple[Any, ...]
+) -> dict[str, Any] | None:
+    row = conn.execute(query, args).fetchone()
+    if row is None:
+        return None
+    doc: dict[str, Any] = json.loads(row[0])
+    return doc
+
+
+def _fetch_docs(
+    conn: sqlite3.Connection, query: str, args: tuple[Any, ...]
+) -> list[dict[str, Any]]:
+    return [json.loads(row[0]) for row in conn.execute(query, args).fetchall()]
