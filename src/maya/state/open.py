@@ -1,0 +1,110 @@
+"""``open_store``: a ``TabStore`` from one URL, as configuration gives it.
+
+``None`` means ``$MAYA_STATE_URL`` if set, else a SQLite file in the user's data
+directory, so Maya keeps tabs across restarts with no setup.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import platformdirs
+
+from maya.state.memory import MemoryTabStore
+from maya.state.sql import PostgresTabStore, SqliteTabStore
+from maya.state.sql._redact import redact
+from maya.state.sql.sqlite import MEMORY
+from maya.state.store import TabStore
+
+__all__ = ["STATE_URL_ENV", "StoreURLError", "default_sqlite_path", "open_store"]
+
+STATE_URL_ENV = "MAYA_STATE_URL"
+"""The environment variable ``open_store(None)`` reads."""
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+# Our own query parameters; libpq would reject them, so they are taken out of the URL.
+_POOL_OPTIONS = ("schema", "pool_min_size", "pool_max_size")
+
+
+class StoreURLError(ValueError):
+    """A store URL Maya cannot use. The message never contains a password."""
+
+
+def default_sqlite_path() -> Path:
+    """Where tabs live when nothing is configured: ``<user data dir>/maya/state.sqlite3``."""
+    return Path(platformdirs.user_data_dir("maya", appauthor=False)) / "state.sqlite3"
+
+
+def open_store(url: str | None = None) -> TabStore:
+    """Open the store ``url`` names; nothing connects until its first call.
+
+    Accepted forms:
+
+    - ``None``: ``$MAYA_STATE_URL`` if set, else SQLite at ``default_sqlite_path()``;
+    - ``memory://``: a ``MemoryTabStore`` (one process, gone at exit);
+    - ``sqlite:///relative/path``, ``sqlite:////absolute/path``, a bare file path, or
+      ``sqlite://`` / ``sqlite:///:memory:`` for a private in-memory database;
+    - ``postgresql://...`` or ``postgres://...``, with optional query parameters
+      ``schema`` (a PostgreSQL schema for the tables), ``pool_min_size`` and
+      ``pool_max_size``; the others go to libpq (``sslmode``...).
+
+    Raises:
+        StoreURLError: for an unknown scheme or a malformed parameter.
+    """
+    if url is None:
+        url = os.environ.get(STATE_URL_ENV) or None
+    if url is None:
+        path = default_sqlite_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteTabStore(path)
+    url = url.strip()
+    if not url:
+        raise StoreURLError("the store URL is empty")
+    if "://" not in url:
+        # A plain path, including Windows' C:\... which would otherwise look like a scheme.
+        return SqliteTabStore(Path(url).expanduser())
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "memory":
+        return MemoryTabStore()
+    if scheme == "sqlite":
+        return _sqlite(url)
+    if scheme in _POSTGRES_SCHEMES:
+        return _postgres(url)
+    raise StoreURLError(
+        f"unknown store scheme {scheme!r} in {redact(url)!r}: use memory://, "
+        "sqlite:///path (or a plain path) or postgresql://user@host/db"
+    )
+
+
+def _sqlite(url: str) -> SqliteTabStore:
+    # SQLAlchemy's convention: sqlite:///rel/path, sqlite:////abs/path, sqlite:// = memory.
+    rest = url.split("://", 1)[1]
+    if rest in ("", "/", f"/{MEMORY}"):
+        return SqliteTabStore(MEMORY)
+    if not rest.startswith("/"):
+        raise StoreURLError(
+            f"a SQLite URL has three slashes before a path: sqlite:///{rest} (got {url!r})"
+        )
+    return SqliteTabStore(Path(rest[1:]).expanduser())
+
+
+def _postgres(url: str) -> PostgresTabStore:
+    parts = urlsplit(url)
+    ours: dict[str, str] = {}
+    theirs: list[tuple[str, str]] = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key in _POOL_OPTIONS:
+            ours[key] = value
+        else:
+            theirs.append((key, value))
+    conninfo = urlunsplit(parts._replace(query=urlencode(theirs)))
+    try:
+        min_size = int(ours.get("pool_min_size", "1"))
+        max_size = int(ours.get("pool_max_size", "10"))
+        return PostgresTabStore(
+            conninfo, schema=ours.get("schema") or None, min_size=min_size, max_size=max_size
+        )
+    except ValueError as exc:
+        raise StoreURLError(f"bad pool option in {redact(url)!r}: {exc}") from None

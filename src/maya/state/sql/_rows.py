@@ -1,0 +1,174 @@
+"""Between ``TabState`` and table rows: decoding what was read, planning what to write.
+
+``plan_writes`` compares the state a transaction read with the state the transition
+returned and lists only the statements that differ, so an order writes one tab row and
+one item row however long the tab already is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from maya.state.models import OrderedItem, PaymentRecord, PaymentSnapshot, PaymentStatus, TabState
+from maya.state.sql import _schema
+
+__all__ = ["Params", "WritePlan", "decode_state", "plan_writes", "tab_params"]
+
+Params = dict[str, Any]
+Row = Sequence[Any]
+
+
+def decode_state(
+    session_id: str, tab: Row, items: Sequence[Row], payments: Sequence[Row]
+) -> TabState:
+    """Rebuild a session's state from its rows (as ``_schema.SELECT_*`` return them).
+
+    Raises:
+        pydantic.ValidationError: when the rows hold something a ``TabState`` cannot.
+    """
+    balance, tab_cents, next_seq, tip, credit, reconcile, version = tab
+    return TabState(
+        session_id=session_id,
+        balance_cents=balance,
+        tab_cents=tab_cents,
+        items=tuple(
+            OrderedItem(
+                seq=seq,
+                name=name,
+                unit_price_cents=price,
+                quantity=quantity,
+                modifiers=tuple(json.loads(modifiers)),
+            )
+            for seq, name, price, quantity, modifiers in items
+        ),
+        next_item_seq=next_seq,
+        tip_percent=tip,
+        credit_cents=credit,
+        # SQLite hands booleans back as 0/1.
+        needs_reconciliation=bool(reconcile),
+        payments=tuple(_decode_payment(row) for row in payments),
+        version=version,
+    )
+
+
+def _decode_payment(row: Row) -> PaymentRecord:
+    values = dict(zip(_schema.PAYMENT_COLUMNS, row, strict=True))
+    return PaymentRecord(
+        idempotency_key=values["idempotency_key"],
+        snapshot=PaymentSnapshot(
+            tab_cents=values["snapshot_tab_cents"],
+            tip_percent=values["snapshot_tip_percent"],
+            tip_cents=values["snapshot_tip_cents"],
+            last_item_seq=values["snapshot_last_item_seq"],
+            version=values["snapshot_version"],
+            created_at=values["snapshot_created_at"],
+        ),
+        payment_id=values["payment_id"],
+        url=values["url"],
+        is_simulated=bool(values["is_simulated"]),
+        status=PaymentStatus(values["status"]),
+        superseded=bool(values["superseded"]),
+        amount_paid_cents=values["amount_paid_cents"],
+    )
+
+
+def tab_params(state: TabState, *, updated_at: float, old_version: int | None = None) -> Params:
+    """Parameters for ``INSERT_TAB`` (and, with ``old_version``, ``UPDATE_TAB``)."""
+    params: Params = {
+        "session_id": state.session_id,
+        "balance_cents": state.balance_cents,
+        "tab_cents": state.tab_cents,
+        "next_item_seq": state.next_item_seq,
+        "tip_percent": state.tip_percent,
+        "credit_cents": state.credit_cents,
+        "needs_reconciliation": state.needs_reconciliation,
+        "version": state.version,
+        "updated_at": updated_at,
+    }
+    if old_version is not None:
+        params["old_version"] = old_version
+    return params
+
+
+def _item_params(session_id: str, item: OrderedItem) -> Params:
+    return {
+        "session_id": session_id,
+        "seq": item.seq,
+        "name": item.name,
+        "unit_price_cents": item.unit_price_cents,
+        "quantity": item.quantity,
+        "modifiers": json.dumps(list(item.modifiers), ensure_ascii=False),
+    }
+
+
+def _payment_params(session_id: str, position: int, record: PaymentRecord) -> Params:
+    snap = record.snapshot
+    return {
+        "session_id": session_id,
+        "idempotency_key": record.idempotency_key,
+        "position": position,
+        "payment_id": record.payment_id,
+        "url": record.url,
+        "is_simulated": record.is_simulated,
+        "status": record.status.value,
+        "superseded": record.superseded,
+        "amount_paid_cents": record.amount_paid_cents,
+        "snapshot_tab_cents": snap.tab_cents,
+        "snapshot_tip_percent": snap.tip_percent,
+        "snapshot_tip_cents": snap.tip_cents,
+        "snapshot_last_item_seq": snap.last_item_seq,
+        "snapshot_version": snap.version,
+        "snapshot_created_at": snap.created_at,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class WritePlan:
+    """The child-table statements that turn the stored state into the new one.
+
+    Attributes:
+        delete_items: ``DELETE_ITEM`` parameters, one per item that left the tab.
+        insert_items: ``INSERT_ITEM`` parameters, one per new item.
+        upsert_payments: ``UPSERT_PAYMENT`` parameters, one per new or changed record.
+        delete_payments: ``DELETE_PAYMENT`` parameters, one per record that left.
+    """
+
+    delete_items: list[Params] = field(default_factory=list)
+    insert_items: list[Params] = field(default_factory=list)
+    upsert_payments: list[Params] = field(default_factory=list)
+    delete_payments: list[Params] = field(default_factory=list)
+
+
+def plan_writes(
+    session_id: str,
+    old_items: Sequence[OrderedItem],
+    old_payments: Sequence[PaymentRecord],
+    new: TabState,
+) -> WritePlan:
+    """What to write so the stored items and payments become ``new``'s.
+
+    Items are keyed by ``seq`` and payments by idempotency key. An item whose content
+    changed under the same ``seq`` (the rules never do that) is deleted and re-inserted,
+    so the plan stays correct whatever a transition returns; likewise a payment record
+    missing from ``new`` (the rules keep history, so they never drop one) is deleted.
+    """
+    plan = WritePlan()
+    before = {item.seq: item for item in old_items}
+    after = {item.seq: item for item in new.items}
+    for seq, item in before.items():
+        if after.get(seq) != item:
+            plan.delete_items.append({"session_id": session_id, "seq": seq})
+    for seq, item in after.items():
+        if before.get(seq) != item:
+            plan.insert_items.append(_item_params(session_id, item))
+    old_positions = {record.idempotency_key: (i, record) for i, record in enumerate(old_payments)}
+    for position, record in enumerate(new.payments):
+        if old_positions.get(record.idempotency_key) != (position, record):
+            plan.upsert_payments.append(_payment_params(session_id, position, record))
+    kept = {record.idempotency_key for record in new.payments}
+    for key in old_positions.keys() - kept:
+        plan.delete_payments.append({"session_id": session_id, "idempotency_key": key})
+    return plan

@@ -1,0 +1,202 @@
+"""The SQL both stores speak: one schema, one set of statements, two paramstyles.
+
+Every statement is written once with ``:name`` parameters (SQLite's named style) and
+converted to ``%(name)s`` for psycopg by ``for_postgres``. The DDL uses types both
+engines understand: SQLite maps ``BIGINT`` to INTEGER affinity and ``BOOLEAN`` to
+NUMERIC, so money is a 64-bit integer in both and never a float.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from maya.state.sql.errors import StoreError
+
+__all__ = [
+    "DDL",
+    "DELETE_ITEM",
+    "DELETE_PAYMENT",
+    "INSERT_ITEM",
+    "INSERT_TAB",
+    "MIGRATIONS",
+    "PAYMENT_COLUMNS",
+    "SCHEMA_TABLE_DDL",
+    "SCHEMA_VERSION",
+    "SELECT_ITEMS",
+    "SELECT_PAYMENTS",
+    "SELECT_SCHEMA_VERSION",
+    "SELECT_SESSION_IDS",
+    "SELECT_TAB",
+    "SET_SCHEMA_VERSION",
+    "UPDATE_TAB",
+    "UPSERT_PAYMENT",
+    "for_postgres",
+    "upgrade_statements",
+]
+
+SCHEMA_VERSION = 1
+"""The schema this code reads and writes. A database at a higher version is refused."""
+
+SCHEMA_TABLE_DDL = (
+    "CREATE TABLE IF NOT EXISTS maya_schema ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " version INTEGER NOT NULL)"
+)
+SELECT_SCHEMA_VERSION = "SELECT version FROM maya_schema WHERE id = 1"
+SET_SCHEMA_VERSION = (
+    "INSERT INTO maya_schema (id, version) VALUES (1, :version)"
+    " ON CONFLICT (id) DO UPDATE SET version = excluded.version"
+)
+
+DDL: tuple[str, ...] = (
+    # updated_at is Unix seconds; it is for people looking at the table, never read back.
+    """CREATE TABLE IF NOT EXISTS tabs (
+        session_id TEXT PRIMARY KEY,
+        balance_cents BIGINT NOT NULL CHECK (balance_cents >= 0),
+        tab_cents BIGINT NOT NULL CHECK (tab_cents >= 0),
+        next_item_seq BIGINT NOT NULL,
+        tip_percent INTEGER NULL CHECK (tip_percent IN (10, 15, 20)),
+        credit_cents BIGINT NOT NULL CHECK (credit_cents >= 0),
+        needs_reconciliation BOOLEAN NOT NULL,
+        version BIGINT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS tab_items (
+        session_id TEXT NOT NULL REFERENCES tabs (session_id) ON DELETE CASCADE,
+        seq BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        unit_price_cents BIGINT NOT NULL CHECK (unit_price_cents >= 0),
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        modifiers TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    )""",
+    """CREATE TABLE IF NOT EXISTS payments (
+        session_id TEXT NOT NULL REFERENCES tabs (session_id) ON DELETE CASCADE,
+        idempotency_key TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        payment_id TEXT NULL,
+        url TEXT NULL,
+        is_simulated BOOLEAN NOT NULL,
+        status TEXT NOT NULL,
+        superseded BOOLEAN NOT NULL,
+        amount_paid_cents BIGINT NULL,
+        snapshot_tab_cents BIGINT NOT NULL,
+        snapshot_tip_percent INTEGER NULL,
+        snapshot_tip_cents BIGINT NOT NULL,
+        snapshot_last_item_seq BIGINT NOT NULL,
+        snapshot_version BIGINT NOT NULL,
+        snapshot_created_at BIGINT NOT NULL,
+        PRIMARY KEY (session_id, idempotency_key)
+    )""",
+    # A Stripe payment link id belongs to one session only; the index also serves a
+    # lookup by payment id (a webhook names the link, not the session).
+    "CREATE UNIQUE INDEX IF NOT EXISTS payments_payment_id ON payments (payment_id)",
+)
+"""Version 1 of the schema, idempotent (``IF NOT EXISTS``) so a rerun is harmless."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+"""Statements that take the schema from version ``key`` to ``key + 1``.
+
+Empty while the schema is at version 1; a change to the tables adds an entry here and
+bumps ``SCHEMA_VERSION``.
+"""
+
+SELECT_TAB = (
+    "SELECT balance_cents, tab_cents, next_item_seq, tip_percent, credit_cents,"
+    " needs_reconciliation, version FROM tabs WHERE session_id = :session_id"
+)
+SELECT_ITEMS = (
+    "SELECT seq, name, unit_price_cents, quantity, modifiers FROM tab_items"
+    " WHERE session_id = :session_id ORDER BY seq"
+)
+PAYMENT_COLUMNS = (
+    "idempotency_key",
+    "position",
+    "payment_id",
+    "url",
+    "is_simulated",
+    "status",
+    "superseded",
+    "amount_paid_cents",
+    "snapshot_tab_cents",
+    "snapshot_tip_percent",
+    "snapshot_tip_cents",
+    "snapshot_last_item_seq",
+    "snapshot_version",
+    "snapshot_created_at",
+)
+SELECT_PAYMENTS = (
+    f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments"
+    " WHERE session_id = :session_id ORDER BY position"
+)
+SELECT_SESSION_IDS = "SELECT session_id FROM tabs"
+
+_TAB_VALUES = (
+    "balance_cents",
+    "tab_cents",
+    "next_item_seq",
+    "tip_percent",
+    "credit_cents",
+    "needs_reconciliation",
+    "version",
+    "updated_at",
+)
+INSERT_TAB = (
+    f"INSERT INTO tabs (session_id, {', '.join(_TAB_VALUES)})"
+    f" VALUES (:session_id, {', '.join(':' + c for c in _TAB_VALUES)})"
+    " ON CONFLICT (session_id) DO NOTHING"
+)
+"""Claims a new session's row; a concurrent first write makes this a no-op, not an error."""
+
+UPDATE_TAB = (
+    f"UPDATE tabs SET {', '.join(f'{c} = :{c}' for c in _TAB_VALUES)}"
+    " WHERE session_id = :session_id AND version = :old_version"
+)
+"""The ``version`` guard is a second line of defence: the row is already held."""
+
+INSERT_ITEM = (
+    "INSERT INTO tab_items (session_id, seq, name, unit_price_cents, quantity, modifiers)"
+    " VALUES (:session_id, :seq, :name, :unit_price_cents, :quantity, :modifiers)"
+)
+DELETE_ITEM = "DELETE FROM tab_items WHERE session_id = :session_id AND seq = :seq"
+
+_ALL_PAYMENT = ("session_id", *PAYMENT_COLUMNS)
+UPSERT_PAYMENT = (
+    f"INSERT INTO payments ({', '.join(_ALL_PAYMENT)})"
+    f" VALUES ({', '.join(':' + c for c in _ALL_PAYMENT)})"
+    " ON CONFLICT (session_id, idempotency_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in PAYMENT_COLUMNS[1:])
+)
+DELETE_PAYMENT = (
+    "DELETE FROM payments WHERE session_id = :session_id AND idempotency_key = :idempotency_key"
+)
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@cache
+def for_postgres(statement: str) -> str:
+    """``statement`` with ``:name`` parameters rewritten as psycopg's ``%(name)s``."""
+    return _NAMED.sub(r"%(\1)s", statement)
+
+
+def upgrade_statements(found: int | None) -> list[str]:
+    """The statements that bring a database at schema ``found`` to ``SCHEMA_VERSION``.
+
+    ``found`` is None for a database that has no Maya tables yet.
+
+    Raises:
+        StoreError: when the database was written by a newer Maya, whose tables this
+            code would misread.
+    """
+    if found is None:
+        return list(DDL)
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database is at schema version {found}, newer than this Maya's "
+            f"{SCHEMA_VERSION}: upgrade Maya to use it"
+        )
+    return [
+        statement for version in range(found, SCHEMA_VERSION) for statement in MIGRATIONS[version]
+    ]

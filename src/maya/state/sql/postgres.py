@@ -1,0 +1,322 @@
+"""``PostgresTabStore``: tabs in PostgreSQL, shared by any number of processes.
+
+Each ``transact`` is one transaction that locks the session's row with
+``SELECT ... FOR UPDATE`` before reading, so concurrent writers of one session queue on
+the row while other sessions proceed. A session seen for the first time is claimed with
+``INSERT ... ON CONFLICT DO NOTHING``: of two concurrent first writes one inserts and the
+other waits, finds the row and continues as an update, never as an error.
+
+psycopg is an optional dependency (``maya-payments[postgres]``); it is imported when the
+store first connects, so this module imports without it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
+
+import anyio
+
+from maya.codes import ErrorCode
+from maya.state.errors import StateError
+from maya.state.models import OrderedItem, PaymentRecord, TabState
+from maya.state.sql import _rows, _schema
+from maya.state.sql._redact import redact
+from maya.state.sql.errors import StoreError
+from maya.state.store import Transition
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg.rows import TupleRow
+    from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["PostgresTabStore"]
+
+R = TypeVar("R")
+
+_SCHEMA_LOCK_KEY = 0x6D617961  # "maya": serialises schema creation across processes
+_pg = _schema.for_postgres
+
+
+class PostgresTabStore:
+    """A ``TabStore`` in PostgreSQL, over a psycopg connection pool.
+
+    Use it as ``async with PostgresTabStore(url) as store: ...`` or call ``aclose()``.
+    The pool opens, and the schema is created (or migrated), on first use.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+        pool_timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Prepare a store; nothing connects until the first call.
+
+        Args:
+            conninfo: a libpq URL or keyword string (``postgresql://user@host/db``).
+            schema: a PostgreSQL schema to keep the tables in (created if missing);
+                None uses the server's ``search_path`` (normally ``public``).
+            min_size: connections the pool keeps open.
+            max_size: most connections the pool opens; more callers wait.
+            pool_timeout: seconds a caller waits for a free connection.
+            connect_timeout: seconds to wait for the server on first use.
+            clock: Unix seconds, for the ``updated_at`` column.
+
+        Raises:
+            ValueError: for pool sizes that make no sense.
+        """
+        if min_size < 0 or max_size < max(min_size, 1):
+            raise ValueError(
+                f"pool sizes must satisfy 0 <= min <= max >= 1: {min_size}, {max_size}"
+            )
+        self._conninfo = conninfo
+        self.schema = schema
+        self._min_size = min_size
+        self._max_size = max_size
+        self._pool_timeout = pool_timeout
+        self._connect_timeout = connect_timeout
+        self._clock = clock
+        self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] | None = None
+        self._opening = anyio.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        schema = "" if self.schema is None else f", schema={self.schema!r}"
+        return f"PostgresTabStore({redact(self._conninfo)!r}{schema})"
+
+    async def __aenter__(self) -> PostgresTabStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _connections(self) -> AsyncConnectionPool[AsyncConnection[TupleRow]]:
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            if self._closed:
+                raise StoreError(f"{self!r} is closed")
+            if self._pool is None:
+                self._pool = await self._open_pool()
+        return self._pool
+
+    async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[TupleRow]]:
+        from psycopg import OperationalError, sql
+        from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+        schema = self.schema
+
+        async def configure(connection: AsyncConnection[TupleRow]) -> None:
+            if schema is not None:
+                await connection.execute(
+                    sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
+                )
+
+        pool: AsyncConnectionPool[AsyncConnection[TupleRow]] = AsyncConnectionPool(
+            self._conninfo,
+            # Autocommit: every transaction below is an explicit `conn.transaction()`.
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(self._connect_timeout))},
+            min_size=self._min_size,
+            max_size=self._max_size,
+            open=False,
+            configure=configure,
+            # A connection the server dropped while idle is replaced, not handed out.
+            check=AsyncConnectionPool.check_connection,
+            timeout=self._pool_timeout,
+            name="maya-state",
+        )
+        try:
+            await pool.open(wait=self._min_size > 0, timeout=self._connect_timeout)
+            async with pool.connection(timeout=self._connect_timeout) as connection:
+                await _migrate(connection, schema)
+        except (PoolTimeout, OperationalError) as exc:
+            await pool.close()
+            raise StoreError(f"cannot use PostgreSQL at {redact(self._conninfo)}: {exc}") from exc
+        except BaseException:
+            await pool.close()
+            raise
+        return pool
+
+    async def load(self, session_id: str) -> TabState | None:
+        """The stored state of ``session_id``, or None if it was never written.
+
+        Raises:
+            StoreError: when the store is closed, the server unreachable or the
+                database too new.
+        """
+        pool = await self._connections()
+        async with pool.connection() as connection, connection.transaction():
+            # One snapshot for the three SELECTs, without blocking writers.
+            await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return await _read(connection, session_id, lock=False)
+
+    async def transact(
+        self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
+    ) -> tuple[TabState, R]:
+        """Apply ``transition`` to the session's state in one transaction holding its row.
+
+        Only what changed is written: the tab row, new and removed items, new and
+        changed payment records. Nothing is written when the transition returns the
+        state it was given.
+
+        Raises:
+            StateError: whatever the transition raised (nothing was written);
+                ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
+                session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
+            StoreError: when the store is closed, the server unreachable or the
+                database too new.
+        """
+        from psycopg import Rollback
+        from psycopg.errors import UniqueViolation
+
+        pool = await self._connections()
+        async with pool.connection() as connection:
+            outcome: tuple[TabState, R] | None = None
+            async with connection.transaction() as transaction:
+                current = await _read(connection, session_id, lock=True)
+                if current is None:
+                    current, claimed = await self._claim(connection, session_id, initial)
+                else:
+                    claimed = False
+                # A row claimed just now holds no items or payments yet: the plan must
+                # write all of the new state's; otherwise only what differs.
+                old_items = () if claimed else current.items
+                old_payments = () if claimed else current.payments
+                new_state, result = transition(current)
+                outcome = (new_state, result)
+                if new_state is current:
+                    # Undo the row claimed for a new session; nothing else was written.
+                    raise Rollback(transaction)
+                if new_state.session_id != session_id:
+                    raise ValueError("a transition must not change the session id")
+                try:
+                    await self._write(
+                        connection, session_id, current, old_items, old_payments, new_state
+                    )
+                except UniqueViolation as exc:
+                    if exc.diag.constraint_name == "payments_payment_id":
+                        raise StateError(
+                            ErrorCode.PAYMENT_SUPERSEDED,
+                            "that payment link already belongs to another session",
+                            session_id=session_id,
+                        ) from exc
+                    raise
+        assert outcome is not None  # set before the transaction could end without error
+        return outcome
+
+    async def _claim(
+        self,
+        connection: AsyncConnection[TupleRow],
+        session_id: str,
+        initial: Callable[[], TabState],
+    ) -> tuple[TabState, bool]:
+        """Insert a new session's row (True), or lock the one a concurrent writer made."""
+        state = initial()
+        claimed = await connection.execute(
+            _pg(_schema.INSERT_TAB), _rows.tab_params(state, updated_at=self._clock())
+        )
+        if claimed.rowcount == 1:
+            return state, True
+        # Another transaction created the session first; our INSERT waited for it to
+        # commit, so a fresh read under the lock sees its row.
+        existing = await _read(connection, session_id, lock=True)
+        if existing is None:
+            raise StoreError(f"session {session_id!r} vanished while it was being created")
+        return existing, False
+
+    async def _write(
+        self,
+        connection: AsyncConnection[TupleRow],
+        session_id: str,
+        current: TabState,
+        old_items: Sequence[OrderedItem],
+        old_payments: Sequence[PaymentRecord],
+        new_state: TabState,
+    ) -> None:
+        updated = await connection.execute(
+            _pg(_schema.UPDATE_TAB),
+            _rows.tab_params(new_state, updated_at=self._clock(), old_version=current.version),
+        )
+        if updated.rowcount != 1:
+            raise StateError(
+                ErrorCode.CONCURRENT_UPDATE,
+                "the tab changed while it was locked for this update",
+                session_id=session_id,
+            )
+        plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
+        async with connection.cursor() as cursor:
+            for statement, rows in (
+                (_schema.DELETE_ITEM, plan.delete_items),
+                (_schema.INSERT_ITEM, plan.insert_items),
+                (_schema.DELETE_PAYMENT, plan.delete_payments),
+                (_schema.UPSERT_PAYMENT, plan.upsert_payments),
+            ):
+                if rows:
+                    await cursor.executemany(_pg(statement), rows)
+
+    async def session_ids(self) -> list[str]:
+        """Every session this store holds, sorted (by code point, as Python sorts).
+
+        Raises:
+            StoreError: when the store is closed or the server unreachable.
+        """
+        pool = await self._connections()
+        async with pool.connection() as connection:
+            cursor = await connection.execute(_schema.SELECT_SESSION_IDS)
+            return sorted(row[0] for row in await cursor.fetchall())
+
+    async def aclose(self) -> None:
+        """Close the pool. Idempotent; later calls raise ``StoreError``."""
+        async with self._opening:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+
+async def _read(
+    connection: AsyncConnection[TupleRow], session_id: str, *, lock: bool
+) -> TabState | None:
+    key = {"session_id": session_id}
+    select_tab = _pg(_schema.SELECT_TAB) + (" FOR UPDATE" if lock else "")
+    tab = await (await connection.execute(select_tab, key)).fetchone()
+    if tab is None:
+        return None
+    items = await (await connection.execute(_pg(_schema.SELECT_ITEMS), key)).fetchall()
+    payments = await (await connection.execute(_pg(_schema.SELECT_PAYMENTS), key)).fetchall()
+    return _rows.decode_state(session_id, tab, items, payments)
+
+
+async def _migrate(connection: AsyncConnection[TupleRow], schema: str | None) -> None:
+    from psycopg import sql
+
+    async with connection.transaction():
+        # Transaction-scoped advisory lock: concurrent first starts create the tables
+        # once instead of racing on the catalog.
+        await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        if schema is not None:
+            await connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
+        await connection.execute(_schema.SCHEMA_TABLE_DDL)
+        row = await (await connection.execute(_schema.SELECT_SCHEMA_VERSION)).fetchone()
+        found: int | None = None if row is None else int(row[0])
+        for statement in _schema.upgrade_statements(found):
+            await connection.execute(statement)
+        if found != _schema.SCHEMA_VERSION:
+            await connection.execute(
+                _pg(_schema.SET_SCHEMA_VERSION), {"version": _schema.SCHEMA_VERSION}
+            )

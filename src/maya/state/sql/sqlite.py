@@ -1,0 +1,269 @@
+"""``SqliteTabStore``: tabs in one SQLite file, safe for several processes at once.
+
+The stdlib driver blocks, so every call runs in a worker thread. The store keeps one
+connection and lets one call use it at a time (a capacity limiter of one): SQLite
+serialises writers anyway, and queueing in the event loop is cheaper than threads
+spinning on the file lock. Across processes, ``BEGIN IMMEDIATE`` takes the write lock
+before the state is read, so read-transition-write is atomic; a process that finds the
+lock taken waits up to ``busy_timeout`` seconds. WAL mode lets readers proceed meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from maya.codes import ErrorCode
+from maya.state.errors import StateError
+from maya.state.models import OrderedItem, PaymentRecord, TabState
+from maya.state.sql import _rows, _schema
+from maya.state.sql.errors import StoreError
+from maya.state.store import Transition
+
+__all__ = ["SqliteTabStore"]
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+MEMORY = ":memory:"
+"""The path of a private, in-memory database (gone when the store closes)."""
+
+
+class SqliteTabStore:
+    """A ``TabStore`` in a SQLite database file (or ``":memory:"``).
+
+    Use it as ``async with SqliteTabStore(path) as store: ...`` or call ``aclose()``.
+    The schema is created (or migrated) on first use.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 30.0,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Prepare a store; nothing is opened until the first call.
+
+        Args:
+            path: the database file (created if missing), or ``":memory:"``.
+            busy_timeout: seconds to wait for another process's write to finish.
+            synchronous: ``FULL`` (default) makes every commit survive a power cut;
+                ``NORMAL`` survives a crash of the process only, for speed.
+            clock: Unix seconds, for the ``updated_at`` column.
+        """
+        self.path = os.fspath(path)
+        self._busy_timeout = busy_timeout
+        self._synchronous = synchronous
+        self._clock = clock
+        self._limiter = anyio.CapacityLimiter(1)
+        self._connection: sqlite3.Connection | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SqliteTabStore({self.path!r})"
+
+    async def __aenter__(self) -> SqliteTabStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        def run() -> T:
+            return func(self._connect())
+
+        # Not abandoned on cancellation: a transaction always finishes (commit or
+        # rollback) before the connection is handed to the next caller.
+        return await anyio.to_thread.run_sync(run, limiter=self._limiter)
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        if self._connection is None:
+            # isolation_level=None: the driver never opens transactions behind our back;
+            # every BEGIN/COMMIT below is explicit.
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+                connection.execute("PRAGMA foreign_keys = ON")
+                _migrate(connection)
+            except BaseException:
+                connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    async def load(self, session_id: str) -> TabState | None:
+        """The stored state of ``session_id``, or None if it was never written.
+
+        Raises:
+            StoreError: when the store is closed or the database is too new.
+        """
+
+        def read(connection: sqlite3.Connection) -> TabState | None:
+            # One read transaction, so the three SELECTs see the same commit.
+            connection.execute("BEGIN")
+            try:
+                return _read(connection, session_id)
+            finally:
+                connection.execute("COMMIT")
+
+        return await self._call(read)
+
+    async def transact(
+        self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
+    ) -> tuple[TabState, R]:
+        """Apply ``transition`` to the session's state in one write transaction.
+
+        Only what changed is written: the tab row, new and removed items, new and
+        changed payment records. Nothing is written when the transition returns the
+        state it was given.
+
+        Raises:
+            StateError: whatever the transition raised (nothing was written);
+                ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
+                session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
+            StoreError: when the store is closed or the database is too new.
+        """
+
+        def run(connection: sqlite3.Connection) -> tuple[TabState, R]:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                new_state, result = self._transact_locked(
+                    connection, session_id, initial, transition
+                )
+            finally:
+                # Committed above when there was something to write; otherwise (or on
+                # any error) nothing of this transaction may stay.
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+            return new_state, result
+
+        return await self._call(run)
+
+    def _transact_locked(
+        self,
+        connection: sqlite3.Connection,
+        session_id: str,
+        initial: Callable[[], TabState],
+        transition: Transition[R],
+    ) -> tuple[TabState, R]:
+        found = _read(connection, session_id)
+        old_items: tuple[OrderedItem, ...] = ()
+        old_payments: tuple[PaymentRecord, ...] = ()
+        if found is None:
+            current = initial()
+            # The row is claimed now so the version-guarded UPDATE below is the same
+            # for new and old sessions; a rollback removes it again. Its items and
+            # payments (if initial() has any) are written by the plan, as new.
+            connection.execute(
+                _schema.INSERT_TAB, _rows.tab_params(current, updated_at=self._clock())
+            )
+        else:
+            current, old_items, old_payments = found, found.items, found.payments
+        new_state, result = transition(current)
+        if new_state is current:
+            return new_state, result
+        if new_state.session_id != session_id:
+            raise ValueError("a transition must not change the session id")
+        updated = connection.execute(
+            _schema.UPDATE_TAB,
+            _rows.tab_params(new_state, updated_at=self._clock(), old_version=current.version),
+        )
+        if updated.rowcount != 1:
+            raise StateError(
+                ErrorCode.CONCURRENT_UPDATE,
+                "the tab changed while it was locked for this update",
+                session_id=session_id,
+            )
+        plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
+        try:
+            connection.executemany(_schema.DELETE_ITEM, plan.delete_items)
+            connection.executemany(_schema.INSERT_ITEM, plan.insert_items)
+            connection.executemany(_schema.DELETE_PAYMENT, plan.delete_payments)
+            connection.executemany(_schema.UPSERT_PAYMENT, plan.upsert_payments)
+        except sqlite3.IntegrityError as exc:
+            if "payments.payment_id" in str(exc):
+                raise _payment_taken(session_id) from exc
+            raise
+        connection.execute("COMMIT")
+        return new_state, result
+
+    async def session_ids(self) -> list[str]:
+        """Every session this store holds, sorted.
+
+        Raises:
+            StoreError: when the store is closed or the database is too new.
+        """
+
+        def read(connection: sqlite3.Connection) -> list[str]:
+            return sorted(row[0] for row in connection.execute(_schema.SELECT_SESSION_IDS))
+
+        return await self._call(read)
+
+    async def aclose(self) -> None:
+        """Close the connection. Idempotent; later calls raise ``StoreError``."""
+
+        def close() -> None:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        await anyio.to_thread.run_sync(close, limiter=self._limiter)
+
+
+def _payment_taken(session_id: str) -> StateError:
+    return StateError(
+        ErrorCode.PAYMENT_SUPERSEDED,
+        "that payment link already belongs to another session",
+        session_id=session_id,
+    )
+
+
+def _read(connection: sqlite3.Connection, session_id: str) -> TabState | None:
+    key = {"session_id": session_id}
+    tab = connection.execute(_schema.SELECT_TAB, key).fetchone()
+    if tab is None:
+        return None
+    items = connection.execute(_schema.SELECT_ITEMS, key).fetchall()
+    payments = connection.execute(_schema.SELECT_PAYMENTS, key).fetchall()
+    return _rows.decode_state(session_id, tab, items, payments)
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    # The write lock first, so two processes opening a fresh file create it once.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(_schema.SCHEMA_TABLE_DDL)
+        row = connection.execute(_schema.SELECT_SCHEMA_VERSION).fetchone()
+        found: int | None = None if row is None else int(row[0])
+        for statement in _schema.upgrade_statements(found):
+            connection.execute(statement)
+        if found != _schema.SCHEMA_VERSION:
+            connection.execute(_schema.SET_SCHEMA_VERSION, {"version": _schema.SCHEMA_VERSION})
+        connection.execute("COMMIT")
+    finally:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
