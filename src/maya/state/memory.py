@@ -35,7 +35,10 @@ class MemoryTabStore:
         if current is None:
             current = initial()
         new_state, result = transition(current)
-        self._tabs[session_id] = new_state
+        # As the protocol says: an unchanged state is not written, so a session whose
+        # first call changed nothing stays unknown (as it does in the SQL stores).
+        if new_state is not current:
+            self._tabs[session_id] = new_state
         return new_state, result
 
     async def session_ids(self) -> list[str]:
