@@ -94,6 +94,6 @@ def build_declarations(specs: Sequence[ToolSpec[Any]]) -> tuple[types.FunctionDe
 
 
 def declarations_size(declarations: Sequence[types.FunctionDeclaration]) -> int:
-    """How many characters of JSON the declarations cost on each turn."""
-    payload = [d.model_dump(mode="json", exclude_none=True, by_alias=True) for d in declarations]
+    """How many characters of JSON the declarations cost on each turn (as the SDK sends them)."""
+    payload = [d.model_dump(mode="json", exclude_none=True) for d in declarations]
     return len(json.dumps(payload, separators=(",", ":")))
