@@ -1,0 +1,134 @@
+"""The store keeps Stripe objects durably, atomically and safely across threads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maya.sandbox import SandboxStore, StripeError
+from maya.sandbox.store import PaymentAttempt
+
+
+def _link(
+    store: SandboxStore, key: str | None = None, quantity: int = 1
+) -> tuple[dict[str, Any], bool]:
+    product = store.create_product(name="Negroni")
+    price = store.create_price(product=product["id"], unit_amount=1100, currency="usd")
+    metadata = {"idempotency_key": key} if key else {}
+    return store.create_payment_link(line_items=[(price["id"], quantity)], metadata=metadata)
+
+
+def test_objects_survive_reopening_the_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "sandbox.sqlite3"
+    with SandboxStore(path) as store:
+        link, _ = _link(store, key="tab-1")
+        store.record_payment(link["id"], PaymentAttempt(paid=True))
+    with SandboxStore(path) as reopened:
+        assert reopened.get_payment_link(link["id"]) == link
+        sessions, _ = reopened.list_checkout_sessions(payment_link=link["id"])
+        assert [s["payment_status"] for s in sessions] == ["paid"]
+
+
+def test_ids_and_shapes_look_like_stripe(store: SandboxStore) -> None:
+    link, created = _link(store, quantity=2)
+    assert created
+    assert link["id"].startswith("plink_")
+    assert link["url"].startswith("/b/test_")
+    assert link["livemode"] is False
+    item = link["line_items"]["data"][0]
+    assert item["price"]["id"].startswith("price_")
+    assert item["price"]["product"].startswith("prod_")
+    assert (item["amount_total"], item["quantity"], item["description"]) == (2200, 2, "Negroni")
+
+
+def test_same_idempotency_key_returns_the_same_active_link(store: SandboxStore) -> None:
+    first, _ = _link(store, key="tab-1")
+    price = first["line_items"]["data"][0]["price"]["id"]
+    again, created = store.create_payment_link(
+        line_items=[(price, 1)], metadata={"idempotency_key": "tab-1"}
+    )
+    assert (again["id"], created) == (first["id"], False)
+
+
+def test_reusing_a_key_for_other_line_items_is_an_idempotency_error(store: SandboxStore) -> None:
+    first, _ = _link(store, key="tab-1")
+    price = first["line_items"]["data"][0]["price"]["id"]
+    with pytest.raises(StripeError) as caught:
+        store.create_payment_link(line_items=[(price, 3)], metadata={"idempotency_key": "tab-1"})
+    assert caught.value.type == "idempotency_error"
+
+
+def test_deactivating_a_link_frees_its_idempotency_key(store: SandboxStore) -> None:
+    first, _ = _link(store, key="tab-1")
+    store.update_payment_link(first["id"], active=False)
+    price = first["line_items"]["data"][0]["price"]["id"]
+    second, created = store.create_payment_link(
+        line_items=[(price, 1)], metadata={"idempotency_key": "tab-1"}
+    )
+    assert created and second["id"] != first["id"]
+
+
+def test_concurrent_idempotent_creates_make_one_link(tmp_path: Path) -> None:
+    with SandboxStore(tmp_path / "db.sqlite3") as store:
+        product = store.create_product(name="Water")
+        price = store.create_price(product=product["id"], unit_amount=100, currency="usd")
+
+        def create(_: int) -> str:
+            link, _created = store.create_payment_link(
+                line_items=[(price["id"], 1)], metadata={"idempotency_key": "same"}
+            )
+            return str(link["id"])
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            ids = set(pool.map(create, range(32)))
+        links, _ = store.list_payment_links()
+    assert len(ids) == 1
+    assert len(links) == 1
+
+
+def test_a_decline_keeps_the_session_open_and_a_later_payment_completes_it(
+    store: SandboxStore,
+) -> None:
+    link, _ = _link(store)
+    declined = store.record_payment(
+        link["id"], PaymentAttempt(paid=False, decline_code="generic_decline", message="No.")
+    )
+    paid = store.record_payment(link["id"], PaymentAttempt(paid=True))
+    assert declined["status"] == "open"
+    assert declined["last_payment_error"]["decline_code"] == "generic_decline"
+    assert paid["id"] == declined["id"]
+    assert (paid["status"], paid["payment_status"], paid["amount_total"]) == (
+        "complete",
+        "paid",
+        1100,
+    )
+
+
+def test_paying_an_inactive_link_is_refused(store: SandboxStore) -> None:
+    link, _ = _link(store)
+    store.update_payment_link(link["id"], active=False)
+    with pytest.raises(StripeError):
+        store.record_payment(link["id"], PaymentAttempt(paid=True))
+    assert store.list_checkout_sessions(payment_link=link["id"]) == ([], False)
+
+
+def test_a_price_for_a_missing_product_is_resource_missing(store: SandboxStore) -> None:
+    with pytest.raises(StripeError) as caught:
+        store.create_price(product="prod_nope", unit_amount=100, currency="usd")
+    assert (caught.value.code, caught.value.param) == ("resource_missing", "product")
+
+
+def test_metadata_updates_merge_and_empty_values_remove_keys(store: SandboxStore) -> None:
+    link, _ = _link(store, key="k")
+    updated = store.update_payment_link(link["id"], metadata={"idempotency_key": "", "tab": "7"})
+    assert updated["metadata"] == {"tab": "7"}
+
+
+def test_listing_is_newest_first_and_reports_more(store: SandboxStore) -> None:
+    ids = [_link(store)[0]["id"] for _ in range(3)]
+    page, has_more = store.list_payment_links(limit=2)
+    assert [link["id"] for link in page] == ids[::-1][:2]
+    assert has_more
