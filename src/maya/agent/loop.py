@@ -52,6 +52,7 @@ ROUND_LIMIT_REPLY = (
 EMPTY_REPLY = "Sorry, I didn't quite catch that. Could you say it again?"
 """Maya's words when the model answers with nothing at all."""
 
+
 def _model_errors() -> tuple[type[BaseException], ...]:
     found: list[type[BaseException]] = [genai_errors.APIError, httpx.HTTPError, OSError]
     try:  # google-genai may talk through httpx's fork, httpx2

@@ -2,9 +2,9 @@
 
 Traces keep what the model saw and what the tools said, which can include error text
 from a provider; everything written passes through ``Redactor`` first. The patterns are
-``maya.tools.redaction``'s; on top, the exact values of the secret environment variables
-(and any secret handed over) are hidden even when they look like nothing in particular.
-"""
+``maya.payments.redact``'s and ``maya.tools.redaction``'s; on top, the exact values of
+the secret environment variables (and any secret handed over) are hidden even when they
+look like nothing in particular."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from maya.payments.redact import redact as redact_payments
 from maya.tools.redaction import REDACTED, redact
 
 __all__ = ["REDACTED", "SECRET_ENV_VARS", "Redactor"]
@@ -23,6 +24,7 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "STRIPE_API_KEY",
 )
 """Environment variables whose values are redacted wherever they appear."""
+
 
 class Redactor:
     """Replaces secrets in text and in JSON-like values."""
@@ -46,7 +48,7 @@ class Redactor:
         """``value`` with every secret replaced by ``REDACTED``."""
         for secret in self._values:
             value = value.replace(secret, REDACTED)
-        return redact(value)
+        return redact(redact_payments(value))
 
     def value(self, value: Any) -> Any:
         """A copy of a JSON-like value with every string redacted (keys included)."""

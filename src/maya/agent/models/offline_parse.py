@@ -98,8 +98,9 @@ _MENU = re.compile(
 )
 _PRICE = re.compile(r"\b(how much (is|are|does|do)|price|cost)\b")
 _ORDER_CUE = re.compile(
-    r"\b(i'?ll (have|take|get)|i'?d like|i would like|can i (get|have)|could i (get|have)"
-    r"|give me|get me|bring me|let me (get|have)|order|i want|i'?ll go with|make (it|me)"
+    r"\b(i'?ll (have|take|get)|i'?d like(?! to)|i would like(?! to)|can i (get|have)"
+    r"|could i (get|have)|give me|get me|bring me|let me (get|have)|order|i want(?! to)"
+    r"|i'?ll go with|make (it|me)"
     r"|another|one more|round of)\b"
 )
 _GREETING = re.compile(
