@@ -1,0 +1,1 @@
+"""Tests of the tab: money, menu, rules and every store."""

@@ -1,0 +1,176 @@
+"""What only the SQL stores do: schema versions, constraints, closing, minimal writes."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from maya.codes import ErrorCode
+from maya.state import transitions
+from maya.state.errors import StateError
+from maya.state.manager import TabManager
+from maya.state.models import TabState
+from maya.state.sql import SCHEMA_VERSION, PostgresTabStore, SqliteTabStore, StoreError
+from maya.state.store import TabStore
+
+from ._scenarios import FixedClock
+from .conftest import Backend
+
+pytestmark = pytest.mark.anyio
+
+_WRITE = re.compile(r"^(INSERT INTO|UPDATE|DELETE FROM) \w+")
+
+
+async def _link(manager: TabManager, session_id: str, payment_id: str) -> None:
+    await manager.order(session_id, "Water")
+    started = await manager.begin_payment(session_id)
+    await manager.record_payment_link(
+        session_id,
+        idempotency_key=started.payment.idempotency_key,
+        payment_id=payment_id,
+        url="https://buy.stripe.com/test_x",
+        is_simulated=True,
+    )
+
+
+async def test_a_payment_link_belongs_to_one_session_only(sql_backend: Backend) -> None:
+    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+        manager = TabManager(store, clock=FixedClock())
+        await _link(manager, "a", "plink_shared")
+        await manager.order("b", "Water")
+        started = await manager.begin_payment("b")
+        before = await store.load("b")
+        with pytest.raises(StateError) as caught:
+            await manager.record_payment_link(
+                "b",
+                idempotency_key=started.payment.idempotency_key,
+                payment_id="plink_shared",
+                url="https://buy.stripe.com/test_y",
+                is_simulated=True,
+            )
+        assert caught.value.code is ErrorCode.PAYMENT_SUPERSEDED
+        assert await store.load("b") == before
+
+
+async def test_a_transition_may_not_change_the_session_id(sql_backend: Backend) -> None:
+    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+
+        def hijack(state: TabState) -> tuple[TabState, None]:
+            return state.model_copy(update={"session_id": "other", "version": 1}), None
+
+        with pytest.raises(ValueError, match="session id"):
+            await store.transact("mine", lambda: transitions.new_tab("mine", 100), hijack)
+        assert await store.session_ids() == []
+
+
+async def test_a_closed_store_refuses_calls(sql_backend: Backend) -> None:
+    store: TabStore = sql_backend.open()
+    await TabManager(store).order("s", "Water")
+    await store.aclose()
+    with pytest.raises(StoreError, match="closed"):
+        await store.load("s")
+    with pytest.raises(StoreError, match="closed"):
+        await TabManager(store).order("s", "Water")
+
+
+async def test_a_store_that_was_never_used_closes_cleanly(sql_backend: Backend) -> None:
+    store: TabStore = sql_backend.open()
+    await store.aclose()
+    with pytest.raises(StoreError):
+        await store.session_ids()
+
+
+def _sqlite_schema_version(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        row = connection.execute("SELECT version FROM maya_schema").fetchone()
+    connection.close()
+    return int(row[0])
+
+
+async def test_sqlite_records_its_schema_version_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    async with SqliteTabStore(path) as store:
+        await TabManager(store).order("s", "Water")
+    assert _sqlite_schema_version(path) == SCHEMA_VERSION
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        connection.close()
+
+
+async def test_sqlite_from_a_newer_maya_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    async with SqliteTabStore(path) as store:
+        await store.session_ids()
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("UPDATE maya_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    connection.close()
+    async with SqliteTabStore(path) as store:
+        with pytest.raises(StoreError, match="newer than this Maya"):
+            await store.load("s")
+
+
+async def test_sqlite_in_memory_works_for_one_store(tmp_path: Path) -> None:
+    async with SqliteTabStore(":memory:") as store:
+        state = await TabManager(store).order("s", "Martini")
+        assert await store.load("s") == state
+
+
+async def test_an_order_writes_one_tab_row_and_one_item_row(tmp_path: Path) -> None:
+    async with SqliteTabStore(tmp_path / "s.sqlite3") as store:
+        manager = TabManager(store)
+        for _ in range(10):
+            await manager.order("s", "Water")
+        connection = store._connection  # the one connection; tracing it shows every statement
+        assert connection is not None
+        statements: list[str] = []
+        connection.set_trace_callback(statements.append)
+        try:
+            await manager.order("s", "Gin")
+        finally:
+            connection.set_trace_callback(None)
+    writes = [m.group(0) for s in statements if (m := _WRITE.match(s))]
+    assert writes == ["UPDATE tabs", "INSERT INTO tab_items"]
+
+
+async def test_postgres_from_a_newer_maya_is_refused(sql_backend: Backend) -> None:
+    if sql_backend.kind != "postgres":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+        await store.session_ids()
+        assert isinstance(store, PostgresTabStore) and store.schema is not None
+        schema = store.schema
+    url = sql_backend.url.rsplit("schema=", 1)[0].rstrip("?&")
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'UPDATE "{schema}".maya_schema SET version = %s', (SCHEMA_VERSION + 1,))
+        row = connection.execute(f'SELECT count(*) FROM "{schema}".maya_schema').fetchone()
+        assert row == (1,)
+    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+        with pytest.raises(StoreError, match="newer than this Maya"):
+            await store.load("s")
+
+
+async def test_postgres_unreachable_is_a_store_error_without_the_password() -> None:
+    store = PostgresTabStore(
+        "postgresql://maya:hunter2@127.0.0.1:1/nowhere", connect_timeout=0.5, min_size=1
+    )
+    with pytest.raises(StoreError) as caught:
+        await store.load("s")
+    assert "hunter2" not in str(caught.value)
+    assert "maya:***@127.0.0.1:1" in str(caught.value)
+    assert "hunter2" not in repr(store)
+    await store.aclose()
+
+
+def test_postgres_pool_sizes_are_checked() -> None:
+    with pytest.raises(ValueError, match="pool sizes"):
+        PostgresTabStore("postgresql://x@y/z", min_size=5, max_size=2)
+    with pytest.raises(ValueError, match="pool sizes"):
+        PostgresTabStore("postgresql://x@y/z", min_size=0, max_size=0)
