@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 from google import genai
+from google.genai import errors as genai_errors
 from google.genai import types
 
 from maya.agent.models.guard import check_real_model_allowed
+from maya.agent.redact import REDACTED
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",
@@ -95,6 +98,25 @@ class GeminiSettings:
         )
 
 
+def _without(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED)
+    if isinstance(value, dict):
+        return {k: _without(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without(v, secret) for v in value]
+    return value
+
+
+def _scrub(exc: genai_errors.APIError, secret: str) -> None:
+    """Take the key out of an API error before anyone logs or shows it."""
+    if not secret:
+        return
+    exc.message = _without(exc.message, secret)
+    exc.details = _without(exc.details, secret)
+    exc.args = tuple(_without(arg, secret) for arg in exc.args)
+
+
 class GeminiModel:
     """The real Gemini model behind the ``Model`` seam."""
 
@@ -140,7 +162,8 @@ class GeminiModel:
         """One ``generateContent`` call, automatic function calling off.
 
         Raises:
-            google.genai.errors.APIError: the API refused or failed after the retries.
+            google.genai.errors.APIError: the API refused or failed after the retries
+                (with the key taken out of its message and details).
             TimeoutError: the call, retries included, outlived ``settings.deadline_s``.
         """
         config = types.GenerateContentConfig(
@@ -148,10 +171,14 @@ class GeminiModel:
             tools=list(tools),
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
-        with anyio.fail_after(self.settings.deadline_s):
-            return await self._client.aio.models.generate_content(
-                model=self.settings.model, contents=list(contents), config=config
-            )
+        try:
+            with anyio.fail_after(self.settings.deadline_s):
+                return await self._client.aio.models.generate_content(
+                    model=self.settings.model, contents=list(contents), config=config
+                )
+        except genai_errors.APIError as exc:
+            _scrub(exc, self.settings.api_key)
+            raise
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
