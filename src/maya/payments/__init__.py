@@ -1,0 +1,65 @@
+"""Stripe payments over the Model Context Protocol.
+
+``open_stripe_client()`` reads ``mcp.json`` and yields a ``StripeMCPClient``; tests use
+``StripeMCPClient.in_memory(server)``. Nothing here returns an MCP type.
+"""
+
+from maya.payments.availability import AvailabilityCache
+from maya.payments.client import MAX_STATUS_POLLS, StripeMCPClient
+from maya.payments.config import (
+    CONFIG_ENV,
+    DEFAULT_SERVER_NAME,
+    SERVER_ENV,
+    McpServerConfig,
+    find_config_file,
+    load_server_config,
+    sandbox_server_config,
+)
+from maya.payments.errors import (
+    LiveModeRefusedError,
+    McpConfigError,
+    PaymentLinkCreationError,
+    PaymentNotFoundError,
+    PaymentRequestInvalidError,
+    PaymentStatusTimeoutError,
+    PaymentStatusUnsupportedError,
+    StripeMCPError,
+    StripeUnavailableError,
+)
+from maya.payments.factory import open_stripe_client
+from maya.payments.mode import ALLOW_LIVE_ENV, allow_live_from_env, detect_mode
+from maya.payments.redact import redact
+from maya.payments.results import PaymentLink, PaymentStatus, PaymentStatusResult, StripeMode
+from maya.payments.retry import RetryPolicy
+
+__all__ = [
+    "ALLOW_LIVE_ENV",
+    "CONFIG_ENV",
+    "DEFAULT_SERVER_NAME",
+    "MAX_STATUS_POLLS",
+    "SERVER_ENV",
+    "AvailabilityCache",
+    "LiveModeRefusedError",
+    "McpConfigError",
+    "McpServerConfig",
+    "PaymentLink",
+    "PaymentLinkCreationError",
+    "PaymentNotFoundError",
+    "PaymentRequestInvalidError",
+    "PaymentStatus",
+    "PaymentStatusResult",
+    "PaymentStatusTimeoutError",
+    "PaymentStatusUnsupportedError",
+    "RetryPolicy",
+    "StripeMCPClient",
+    "StripeMCPError",
+    "StripeMode",
+    "StripeUnavailableError",
+    "allow_live_from_env",
+    "detect_mode",
+    "find_config_file",
+    "load_server_config",
+    "open_stripe_client",
+    "redact",
+    "sandbox_server_config",
+]

@@ -1,0 +1,345 @@
+"""One persistent MCP session per server, held open by a task the client owns.
+
+anyio requires a context manager to be exited by the task that entered it, and an MCP
+session is a stack of them (transport, task groups, the session). So each connection
+lives in its own background task (``_hold``) in the client's task group: it enters
+``mcp.Client``, publishes it, and waits to be told to close. Calls are made from the
+callers' own tasks on the published session, concurrently.
+
+A call that finds the session broken (the server process died, the HTTP server went
+away) drops it, opens a new one and, when the call is safe to repeat, sends it once
+more. This is also the anti-corruption edge: MCP results become ``ToolReply`` here and
+MCP exceptions become ``CallFailure``; nothing above sees an MCP type.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx2
+from anyio.abc import TaskGroup
+from mcp import Client, MCPError
+from mcp.types import (
+    CONNECTION_CLOSED,
+    INTERNAL_ERROR,
+    REQUEST_TIMEOUT,
+    CallToolResult,
+    TextContent,
+)
+from pydantic import ValidationError
+
+from maya.payments._failures import CallFailure, FailureKind
+from maya.payments._transports import Connector
+from maya.payments.redact import redact
+
+__all__ = ["McpSession", "ToolReply"]
+
+_log = logging.getLogger("maya.payments")
+
+# Bound on waiting for a closing session to shut down (stdio waits for the process).
+_CLOSE_TIMEOUT = 8.0
+# A tool listing longer than this many pages is not a Stripe server.
+_MAX_LIST_PAGES = 20
+
+_LOST_ERRORS: tuple[type[BaseException], ...] = (
+    anyio.ClosedResourceError,
+    anyio.BrokenResourceError,
+    anyio.EndOfStream,
+    httpx2.TransportError,
+    OSError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolReply:
+    """A tool's answer in plain terms: its text, and whether the server flagged an error.
+
+    Attributes:
+        is_error: The result had ``isError`` set.
+        text: Its text content, joined.
+    """
+
+    is_error: bool
+    text: str
+
+    def json(self) -> Any:
+        """The text parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+
+class _Connection:
+    """One attempt at a session, and the events its holder task reports through."""
+
+    def __init__(self) -> None:
+        self.client: Client | None = None
+        self.error: BaseException | None = None
+        self.settled = anyio.Event()  # connected, or failed to
+        self.stop = anyio.Event()  # asked to close
+        self.done = anyio.Event()  # closed
+        self.scope = anyio.CancelScope()
+
+
+class McpSession:
+    """A persistent, self-healing MCP session.
+
+    Args:
+        connect: Makes a new ``mcp.Client`` for each connection.
+        server_name: For log lines and errors.
+        on_connection_error: Called when a connection fails or breaks (the client
+            invalidates its availability cache).
+
+    Attributes:
+        connect_count: Sessions opened so far (1 while the first one stays healthy).
+    """
+
+    def __init__(
+        self,
+        connect: Connector,
+        *,
+        server_name: str,
+        on_connection_error: Callable[[], None] | None = None,
+    ) -> None:
+        self._connect = connect
+        self.server_name = server_name
+        self._on_connection_error = on_connection_error
+        self.connect_count = 0
+        self._current: _Connection | None = None
+        self._live: set[_Connection] = set()
+        self._lock = anyio.Lock()
+        self._tg: TaskGroup | None = None
+
+    def attach(self, task_group: TaskGroup) -> None:
+        """Give the session the task group its connections live in.
+
+        Args:
+            task_group: Owned by the client; open for as long as the session is used.
+        """
+        self._tg = task_group
+
+    @property
+    def connected(self) -> bool:
+        """Whether a session is open right now."""
+        conn = self._current
+        return conn is not None and conn.client is not None and not conn.done.is_set()
+
+    async def aclose(self) -> None:
+        """Close every connection, waiting (bounded) for each to shut down."""
+        self._tg = None
+        self._current = None
+        for conn in list(self._live):
+            conn.stop.set()
+        with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True):
+            for conn in list(self._live):
+                await conn.done.wait()
+        for conn in list(self._live):
+            conn.scope.cancel()
+
+    async def list_tools(self, *, time_limit: float) -> tuple[str, ...]:
+        """The names of the server's tools.
+
+        Args:
+            time_limit: Seconds for connecting (if needed) and listing, together.
+
+        Raises:
+            CallFailure: no session, a broken one, no answer in time, or an error.
+        """
+        names: list[str] = []
+
+        async def fetch(client: Client) -> None:
+            names.clear()
+            cursor: str | None = None
+            for _ in range(_MAX_LIST_PAGES):
+                page = await client.list_tools(cursor=cursor)
+                names.extend(tool.name for tool in page.tools)
+                cursor = page.next_cursor
+                if cursor is None:
+                    return
+
+        await self._run("tools/list", None, fetch, time_limit=time_limit, repeat_safe=True)
+        return tuple(names)
+
+    async def call_tool(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        time_limit: float,
+        op: str | None = None,
+        repeat_safe: bool = True,
+    ) -> ToolReply:
+        """Call a tool on the persistent session.
+
+        Args:
+            tool: The tool's name.
+            arguments: Its arguments.
+            time_limit: Seconds for connecting (if needed) and the call, together.
+            op: The Stripe operation, for the log line.
+            repeat_safe: Whether the call may be sent again on a new session after the
+                old one broke mid-call.
+
+        Returns:
+            The tool's answer, including ``isError`` answers.
+
+        Raises:
+            CallFailure: no session, a broken one, no answer in time, or a protocol error.
+        """
+        replies: list[ToolReply] = []
+
+        async def call(client: Client) -> None:
+            result = await client.call_tool(tool, dict(arguments))
+            replies.append(_to_reply(result))
+
+        await self._run(tool, op, call, time_limit=time_limit, repeat_safe=repeat_safe)
+        return replies[-1]
+
+    async def _run(
+        self,
+        tool: str,
+        op: str | None,
+        action: Callable[[Client], Any],
+        *,
+        time_limit: float,
+        repeat_safe: bool,
+    ) -> None:
+        started = anyio.current_time()
+        deadline = started + time_limit
+        outcome = "cancelled"
+        try:
+            for round_ in range(2):
+                conn = await self._connection(deadline, tool)
+                try:
+                    client = conn.client
+                    if client is None:
+                        raise anyio.ClosedResourceError
+                    with anyio.fail_after(max(deadline - anyio.current_time(), 0.0)):
+                        await action(client)
+                except Exception as exc:
+                    failure = _classify(exc, tool, time_limit)
+                    if failure.kind != "lost":
+                        raise failure from None
+                    self._drop(conn)
+                    if round_ == 0 and repeat_safe:
+                        continue
+                    raise failure from None
+                outcome = "ok"
+                return
+        except CallFailure as failure:
+            outcome = failure.kind
+            raise
+        finally:
+            _log.info(
+                "mcp call server=%s tool=%s op=%s ms=%.1f outcome=%s",
+                self.server_name,
+                tool,
+                op or "-",
+                (anyio.current_time() - started) * 1000,
+                outcome,
+            )
+
+    async def _connection(self, deadline: float, tool: str) -> _Connection:
+        tg = self._tg
+        if tg is None:
+            raise CallFailure("connect", "the Stripe client is not open", tool=tool)
+        conn: _Connection | None = None
+        try:
+            with anyio.fail_after(max(deadline - anyio.current_time(), 0.0)):
+                async with self._lock:
+                    conn = self._current
+                    if conn is None or conn.done.is_set():
+                        conn = _Connection()
+                        self._current = conn
+                        self._live.add(conn)
+                        tg.start_soon(self._hold, conn)
+                    await conn.settled.wait()
+        except TimeoutError:
+            if conn is not None and not conn.settled.is_set():
+                # Abandon a connect that hangs; the next call starts afresh.
+                conn.scope.cancel()
+                self._forget(conn)
+            self._connection_failed()
+            raise CallFailure("connect", "no session could be opened in time", tool=tool) from None
+        if conn.client is None:
+            self._forget(conn)
+            self._connection_failed()
+            raise CallFailure("connect", _describe(conn.error), tool=tool)
+        return conn
+
+    async def _hold(self, conn: _Connection) -> None:
+        try:
+            with conn.scope:
+                async with self._connect() as client:
+                    conn.client = client
+                    self.connect_count += 1
+                    conn.settled.set()
+                    await conn.stop.wait()
+        except Exception as exc:
+            # A dead transport surfaces here when the session closes; the next call reconnects.
+            conn.error = exc
+        finally:
+            conn.client = None
+            conn.settled.set()
+            conn.done.set()
+            self._live.discard(conn)
+
+    def _drop(self, conn: _Connection) -> None:
+        conn.stop.set()
+        self._forget(conn)
+        self._connection_failed()
+
+    def _forget(self, conn: _Connection) -> None:
+        if self._current is conn:
+            self._current = None
+
+    def _connection_failed(self) -> None:
+        if self._on_connection_error is not None:
+            self._on_connection_error()
+
+
+def _to_reply(result: CallToolResult) -> ToolReply:
+    texts = [block.text for block in result.content if isinstance(block, TextContent)]
+    text = "\n".join(texts)
+    if not texts and result.structured_content is not None:
+        text = json.dumps(result.structured_content)
+    return ToolReply(is_error=result.is_error, text=text)
+
+
+def _classify(exc: Exception, tool: str, time_limit: float) -> CallFailure:
+    kind: FailureKind
+    if isinstance(exc, CallFailure):
+        return exc
+    if isinstance(exc, TimeoutError | httpx2.TimeoutException):
+        return CallFailure("timeout", f"no answer within {time_limit:.1f}s", tool=tool)
+    if isinstance(exc, MCPError):
+        if exc.code == CONNECTION_CLOSED:
+            kind = "lost"
+        elif exc.code == REQUEST_TIMEOUT:
+            kind = "timeout"
+        elif exc.code == INTERNAL_ERROR:
+            kind = "server"
+        else:
+            kind = "rejected"
+        return CallFailure(kind, _describe(exc), tool=tool)
+    if isinstance(exc, _LOST_ERRORS):
+        return CallFailure("lost", _describe(exc), tool=tool)
+    if isinstance(exc, ValidationError):
+        return CallFailure("malformed", "the server's answer does not follow MCP", tool=tool)
+    if isinstance(exc, BaseExceptionGroup):
+        return CallFailure("lost", _describe(exc), tool=tool)
+    raise exc
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return redact(f"{type(exc).__name__}: {text}"[:300])

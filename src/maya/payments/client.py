@@ -1,0 +1,581 @@
+"""``StripeMCPClient``: payment links over a persistent MCP session, with retries and fallbacks.
+
+The client owns a task group (entered by ``async with``) in which its MCP session lives;
+see ``_session``. Everything it returns is Maya's own type (``PaymentLink``,
+``PaymentStatusResult``) and everything it raises is a ``StripeMCPError``.
+
+Time: every operation is bounded twice, on the injected ``clock`` (which the retry
+policy and the status deadline read, so tests with a fake clock and ``sleep`` never
+wait) and in real time by ``anyio.move_on_after`` with the same budget, so a hung
+server can never hold a caller longer than the budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+from mcp.server import Server
+from mcp.server.mcpserver import MCPServer
+
+from maya.payments._failures import CallFailure
+from maya.payments._session import McpSession, ToolReply
+from maya.payments._simulated import is_simulated_id, simulated_link
+from maya.payments._single_flight import SingleFlight
+from maya.payments._transports import Connector, connector_for, in_memory_connector
+from maya.payments._validation import validate_link_request, validate_payment_id
+from maya.payments.availability import AvailabilityCache
+from maya.payments.config import McpServerConfig
+from maya.payments.dialects import (
+    Dialect,
+    DialectUnsupportedError,
+    LinkCreated,
+    LinkProgress,
+    LinkRequest,
+    ToolCaller,
+    choose_dialect,
+)
+from maya.payments.errors import (
+    PaymentLinkCreationError,
+    PaymentNotFoundError,
+    PaymentStatusTimeoutError,
+    PaymentStatusUnsupportedError,
+    StripeUnavailableError,
+)
+from maya.payments.mode import ensure_mode_allowed
+from maya.payments.results import PaymentLink, PaymentStatusResult, StripeMode
+from maya.payments.retry import Clock, RetryPolicy, Sleep
+
+__all__ = ["MAX_STATUS_POLLS", "StripeMCPClient"]
+
+_log = logging.getLogger("maya.payments")
+
+MAX_STATUS_POLLS = 15
+"""``check_payment_status`` reads the status at most this many times."""
+
+# Links remembered per idempotency key, so asking again costs no call.
+_REMEMBERED_LINKS = 1024
+
+
+class StripeMCPClient:
+    """Creates, deactivates and checks Stripe payment links over MCP.
+
+    Use it as an async context manager (``async with client:``), entered and exited in
+    the same task; build it with ``open_stripe_client()``, ``from_config`` or
+    ``in_memory``.
+
+    Args:
+        connector: Makes an ``mcp.Client`` for each (re)connection.
+        server_name: The server's name, for logs and errors.
+        mode: ``test`` or ``live``; live is refused unless ``allow_live``.
+        allow_live: Permit live mode (``MAYA_ALLOW_LIVE=1``).
+        max_retries: Retries after a transient failure (waits 1 s, 2 s, 4 s).
+        overall_timeout: Seconds for a whole ``create_payment_link`` or deactivation.
+        retry_policy: Full control over retries; overrides the two arguments above.
+        call_timeout: Seconds for one MCP call within an operation.
+        probe_timeout: Seconds for the availability probe (``tools/list``).
+        availability_ttl: Seconds a probe's answer is reused.
+        currency: Currency for new links.
+        clock: Monotonic seconds; tests pass a fake.
+        sleep: Waits between retries and polls; tests pass a fake.
+
+    Raises:
+        LiveModeRefusedError: ``mode`` is live and ``allow_live`` is False.
+    """
+
+    def __init__(
+        self,
+        connector: Connector,
+        *,
+        server_name: str,
+        mode: StripeMode,
+        allow_live: bool = False,
+        max_retries: int = 3,
+        overall_timeout: float = 15.0,
+        retry_policy: RetryPolicy | None = None,
+        call_timeout: float = 5.0,
+        probe_timeout: float = 5.0,
+        availability_ttl: float = 30.0,
+        currency: str = "usd",
+        clock: Clock = time.monotonic,
+        sleep: Sleep = anyio.sleep,
+    ) -> None:
+        ensure_mode_allowed(mode, allow_live=allow_live, server=server_name)
+        self.server_name = server_name
+        self.mode: StripeMode = mode
+        self.retry_policy = retry_policy or RetryPolicy(
+            max_retries=max_retries, overall_timeout=overall_timeout
+        )
+        self.call_timeout = call_timeout
+        self.probe_timeout = probe_timeout
+        self.currency = currency
+        self.probe_count = 0
+        self._clock = clock
+        self._sleep = sleep
+        self._availability: AvailabilityCache[Dialect | None] = AvailabilityCache(
+            ttl=availability_ttl, clock=clock
+        )
+        self._session = McpSession(
+            connector,
+            server_name=server_name,
+            on_connection_error=self._availability.invalidate,
+        )
+        self._probe_lock = anyio.Lock()
+        self._last_probe_failure: str | None = None
+        self._flights: SingleFlight[PaymentLink] = SingleFlight()
+        self._links: OrderedDict[str, PaymentLink] = OrderedDict()
+        self._stack: AsyncExitStack | None = None
+
+    # -- construction ----------------------------------------------------------------
+
+    @classmethod
+    def from_config(
+        cls, config: McpServerConfig, *, allow_live: bool = False, **options: Any
+    ) -> StripeMCPClient:
+        """A client for a server from ``mcp.json`` (stdio or streamable HTTP).
+
+        Args:
+            config: The server; its ``mode`` comes from the configured key.
+            allow_live: Permit live mode.
+            **options: Keyword arguments of the constructor.
+
+        Raises:
+            LiveModeRefusedError: the key is live and ``allow_live`` is False.
+        """
+        return cls(
+            connector_for(config),
+            server_name=config.name,
+            mode=config.mode,
+            allow_live=allow_live,
+            **options,
+        )
+
+    @classmethod
+    def in_memory(
+        cls,
+        server: MCPServer[Any] | Server[Any],
+        *,
+        mode: StripeMode = "test",
+        server_name: str = "in-memory",
+        allow_live: bool = False,
+        **options: Any,
+    ) -> StripeMCPClient:
+        """A client talking to an MCP server in this process (tests, the demo).
+
+        Args:
+            server: e.g. ``maya.sandbox.build_mcp_server(store, checkout_base_url=...)``.
+            mode: What to treat the server as; the sandbox is ``test``.
+            server_name: For logs and errors.
+            allow_live: Permit ``mode="live"``.
+            **options: Keyword arguments of the constructor.
+
+        Raises:
+            LiveModeRefusedError: ``mode`` is live and ``allow_live`` is False.
+        """
+        return cls(
+            in_memory_connector(server),
+            server_name=server_name,
+            mode=mode,
+            allow_live=allow_live,
+            **options,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._stack is not None:
+            raise RuntimeError("StripeMCPClient is already open")
+        stack = AsyncExitStack()
+        task_group = await stack.enter_async_context(anyio.create_task_group())
+        self._session.attach(task_group)
+        self._stack = stack
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the MCP session; call it from the task that opened the client."""
+        stack, self._stack = self._stack, None
+        await self._session.aclose()
+        if stack is not None:
+            await stack.aclose()
+
+    @property
+    def connect_count(self) -> int:
+        """MCP sessions opened so far; stays 1 while the session is healthy."""
+        return self._session.connect_count
+
+    @property
+    def connected(self) -> bool:
+        """Whether an MCP session is open right now."""
+        return self._session.connected
+
+    @property
+    def dialect_name(self) -> str | None:
+        """``generic`` or ``named`` per the last probe, or None when unknown/unavailable."""
+        answer = self._availability.get()
+        return answer.value.name if answer is not None and answer.value is not None else None
+
+    # -- availability ----------------------------------------------------------------
+
+    async def is_available(self) -> bool:
+        """Whether the server answers ``tools/list`` with a usable dialect.
+
+        The probe is bounded by ``probe_timeout`` and its answer, good or bad, is reused
+        for ``availability_ttl`` seconds; a broken connection forgets it.
+        """
+        return await self._dialect() is not None
+
+    def invalidate_availability_cache(self) -> None:
+        """Forget the last probe's answer; the next call probes again."""
+        self._availability.invalidate()
+
+    async def _dialect(self) -> Dialect | None:
+        answer = self._availability.get()
+        if answer is not None:
+            return answer.value
+        async with self._probe_lock:
+            answer = self._availability.get()
+            if answer is not None:
+                return answer.value
+            self.probe_count += 1
+            dialect: Dialect | None = None
+            try:
+                tools = await self._session.list_tools(time_limit=self.probe_timeout)
+            except CallFailure as failure:
+                self._last_probe_failure = failure.describe()
+            else:
+                dialect = choose_dialect(tools)
+                if dialect is None:
+                    self._last_probe_failure = (
+                        "no Stripe dialect in tools/list: " + ", ".join(sorted(tools))[:200]
+                    )
+            self._availability.put(dialect)
+            return dialect
+
+    # -- payment links ---------------------------------------------------------------
+
+    async def create_payment_link(
+        self,
+        amount_cents: int,
+        description: str,
+        idempotency_key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+    ) -> PaymentLink:
+        """Make (or return the existing) payment link for ``idempotency_key``.
+
+        Transient failures are retried with the same key; concurrent calls with one key
+        share one attempt. When the server is unavailable or retries run out, test mode
+        returns a simulated link (``is_simulated=True``); live mode raises.
+
+        Args:
+            amount_cents: Positive integer cents, at most 99,999,999.
+            description: Product name the customer sees.
+            idempotency_key: Same key, same link; reused on every attempt.
+            metadata: Extra metadata stored on the link (generic dialect).
+
+        Returns:
+            The link.
+
+        Raises:
+            PaymentRequestInvalidError: an argument is invalid (never retried).
+            PaymentLinkCreationError: Stripe refused the request, or (live mode) retries
+                ran out or the outcome was left unknown.
+            StripeUnavailableError: live mode, and the server could not be reached.
+        """
+        request = validate_link_request(
+            amount_cents, description, idempotency_key, currency=self.currency, metadata=metadata
+        )
+        known = self._links.get(request.idempotency_key)
+        if known is not None and known.amount_cents == request.amount_cents:
+            return known
+        return await self._flights.run(request.idempotency_key, lambda: self._create(request))
+
+    async def _create(self, request: LinkRequest) -> PaymentLink:
+        policy = self.retry_policy
+        started = self._clock()
+        attempts = 0
+        last: CallFailure | None = None
+        progress = LinkProgress()
+
+        def budget() -> float:
+            return min(self.call_timeout, policy.overall_timeout - (self._clock() - started))
+
+        async def attempt(dialect: Dialect) -> LinkCreated:
+            nonlocal attempts
+            attempts += 1
+            return await dialect.create_link(self._caller(budget), request, progress)
+
+        with anyio.move_on_after(policy.overall_timeout):
+            dialect = await self._dialect()
+            if dialect is None:
+                return self._unavailable_link(request, started)
+            retrying = policy.retrying(clock=self._clock, sleep=self._sleep, started=started)
+            try:
+                created: LinkCreated = await retrying(attempt, dialect)
+            except CallFailure as failure:
+                last = failure
+            else:
+                return self._remember(
+                    PaymentLink(
+                        payment_id=created.payment_id,
+                        url=created.url,
+                        amount_cents=request.amount_cents,
+                        currency=request.currency,
+                        description=request.description,
+                        idempotency_key=request.idempotency_key,
+                        created_at=datetime.fromtimestamp(created.created, UTC)
+                        if created.created is not None
+                        else None,
+                    )
+                )
+        if last is None:
+            last = CallFailure("timeout", f"no link within {policy.overall_timeout:.1f}s")
+        return self._failed_link(request, last, attempts=attempts, elapsed=self._clock() - started)
+
+    def _unavailable_link(self, request: LinkRequest, started: float) -> PaymentLink:
+        reason = self._last_probe_failure or "unavailable"
+        if self.mode == "test":
+            _log.warning(
+                "payments: server=%s unavailable (%s); simulated link in test mode",
+                self.server_name,
+                reason,
+            )
+            return self._remember(simulated_link(request))
+        raise StripeUnavailableError(
+            "Stripe's MCP server is unavailable",
+            server=self.server_name,
+            elapsed=self._clock() - started,
+            last_error=reason,
+        )
+
+    def _failed_link(
+        self, request: LinkRequest, failure: CallFailure, *, attempts: int, elapsed: float
+    ) -> PaymentLink:
+        details: dict[str, Any] = {
+            "server": self.server_name,
+            "attempts": attempts,
+            "elapsed": elapsed,
+            "last_error": failure.describe(),
+        }
+        if failure.kind == "rejected":
+            raise PaymentLinkCreationError("Stripe refused to create the payment link", **details)
+        if self.mode == "test":
+            _log.warning(
+                "payments: server=%s attempts=%d failed (%s); simulated link in test mode",
+                self.server_name,
+                attempts,
+                failure.describe(),
+            )
+            return self._remember(simulated_link(request))
+        if failure.kind == "connect":
+            raise StripeUnavailableError("Stripe's MCP server could not be reached", **details)
+        raise PaymentLinkCreationError("the payment link could not be created", **details)
+
+    def _remember(self, link: PaymentLink) -> PaymentLink:
+        self._links[link.idempotency_key] = link
+        self._links.move_to_end(link.idempotency_key)
+        while len(self._links) > _REMEMBERED_LINKS:
+            self._links.popitem(last=False)
+        return link
+
+    def _forget(self, payment_id: str) -> PaymentLink | None:
+        for key, link in list(self._links.items()):
+            if link.payment_id == payment_id:
+                return self._links.pop(key)
+        return None
+
+    async def deactivate_payment_link(self, payment_id: str) -> bool:
+        """Deactivate a link so it can no longer be paid.
+
+        Never raises for Stripe-side trouble: it reports whether the link is now
+        inactive, and logs why not.
+
+        Args:
+            payment_id: The link's id.
+
+        Returns:
+            True when the link was deactivated (simulated links: always, in test mode);
+            False when the dialect cannot deactivate (named), the server is
+            unavailable, retries ran out, or Stripe refused.
+
+        Raises:
+            PaymentRequestInvalidError: ``payment_id`` is not a non-empty string.
+        """
+        payment_id = validate_payment_id(payment_id)
+        self._forget(payment_id)
+        if is_simulated_id(payment_id):
+            return self.mode == "test"
+        policy = self.retry_policy
+        started = self._clock()
+        reason = f"no answer within {policy.overall_timeout:.1f}s"
+
+        def budget() -> float:
+            return min(self.call_timeout, policy.overall_timeout - (self._clock() - started))
+
+        with anyio.move_on_after(policy.overall_timeout):
+            dialect = await self._dialect()
+            if dialect is None:
+                reason = self._last_probe_failure or "unavailable"
+            elif not dialect.supports_deactivate:
+                reason = f"the {dialect.name} dialect cannot deactivate links"
+            else:
+                retrying = policy.retrying(clock=self._clock, sleep=self._sleep, started=started)
+                try:
+                    await retrying(dialect.deactivate, self._caller(budget), payment_id)
+                except CallFailure as failure:
+                    reason = failure.describe()
+                else:
+                    return True
+        _log.warning(
+            "payments: server=%s did not deactivate %s: %s", self.server_name, payment_id, reason
+        )
+        return False
+
+    # -- payment status --------------------------------------------------------------
+
+    async def check_payment_status(
+        self,
+        payment_id: str,
+        *,
+        poll_interval: float = 2.0,
+        poll_timeout: float = 5.0,
+        deadline: float = 30.0,
+    ) -> PaymentStatusResult:
+        """Poll a link's payment status until it succeeds or fails, or time runs out.
+
+        At most 15 polls, ``poll_interval`` apart, each bounded by ``poll_timeout``, all
+        within ``deadline`` seconds.
+
+        Args:
+            payment_id: The link's id.
+            poll_interval: Seconds between polls.
+            poll_timeout: Seconds one poll may take.
+            deadline: Seconds for the whole check.
+
+        Returns:
+            ``succeeded`` or ``failed`` as soon as seen; ``timeout`` when the payment was
+            still pending at the deadline. Simulated links (test mode) succeed at once.
+
+        Raises:
+            PaymentRequestInvalidError: ``payment_id`` is not a non-empty string.
+            PaymentStatusUnsupportedError: the dialect cannot read status (named).
+            PaymentNotFoundError: Stripe does not know the link, or a simulated id was
+                given in live mode.
+            StripeUnavailableError: the server is unavailable.
+            PaymentStatusTimeoutError: no poll got an answer before the deadline.
+        """
+        payment_id = validate_payment_id(payment_id)
+        if is_simulated_id(payment_id):
+            return self._simulated_status(payment_id)
+        started = self._clock()
+        polls = 0
+        answered = False
+        last: str | None = None
+
+        def budget() -> float:
+            return min(poll_timeout, deadline - (self._clock() - started))
+
+        with anyio.move_on_after(deadline):
+            dialect = await self._dialect()
+            if dialect is None:
+                raise StripeUnavailableError(
+                    "Stripe's MCP server is unavailable",
+                    server=self.server_name,
+                    elapsed=self._clock() - started,
+                    last_error=self._last_probe_failure,
+                )
+            if not dialect.supports_status:
+                raise PaymentStatusUnsupportedError(
+                    f"the {dialect.name} dialect has no way to read payment status",
+                    server=self.server_name,
+                )
+            call = self._caller(budget)
+            while polls < MAX_STATUS_POLLS:
+                polls += 1
+                try:
+                    reading = await dialect.read_status(call, payment_id)
+                except CallFailure as failure:
+                    if failure.stripe_code == "resource_missing":
+                        raise PaymentNotFoundError(
+                            f"Stripe has no payment link {payment_id}", server=self.server_name
+                        ) from None
+                    last = failure.describe()
+                except DialectUnsupportedError as exc:
+                    raise PaymentStatusUnsupportedError(str(exc), server=self.server_name) from None
+                else:
+                    answered = True
+                    if reading.status != "pending":
+                        return PaymentStatusResult(
+                            payment_id=payment_id,
+                            status=reading.status,
+                            amount_paid_cents=reading.amount_paid_cents,
+                            failure_reason=reading.failure_reason,
+                            polls=polls,
+                        )
+                if self._clock() - started + poll_interval >= deadline:
+                    break
+                if polls < MAX_STATUS_POLLS:
+                    await self._sleep(poll_interval)
+        elapsed = self._clock() - started
+        if not answered:
+            raise PaymentStatusTimeoutError(
+                "no status read succeeded before the deadline",
+                server=self.server_name,
+                attempts=polls,
+                elapsed=elapsed,
+                last_error=last or f"no answer within {deadline:.1f}s",
+            )
+        return PaymentStatusResult(payment_id=payment_id, status="timeout", polls=polls)
+
+    def _simulated_status(self, payment_id: str) -> PaymentStatusResult:
+        if self.mode != "test":
+            raise PaymentNotFoundError(
+                "simulated payments do not exist in live mode", server=self.server_name
+            )
+        amount = next(
+            (link.amount_cents for link in self._links.values() if link.payment_id == payment_id),
+            None,
+        )
+        return PaymentStatusResult(
+            payment_id=payment_id,
+            status="succeeded",
+            amount_paid_cents=amount,
+            is_simulated=True,
+            polls=0,
+        )
+
+    # -- calls -----------------------------------------------------------------------
+
+    def _caller(self, budget: Callable[[], float]) -> ToolCaller:
+        session = self._session
+
+        async def call(
+            tool: str,
+            arguments: Mapping[str, Any],
+            *,
+            op: str | None = None,
+            repeat_safe: bool = True,
+        ) -> ToolReply:
+            timeout = budget()
+            if timeout <= 0:
+                raise CallFailure("timeout", "the operation's time budget is spent", tool=tool)
+            return await session.call_tool(
+                tool, arguments, time_limit=timeout, op=op, repeat_safe=repeat_safe
+            )
+
+        return call

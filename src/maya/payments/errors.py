@@ -1,0 +1,148 @@
+"""The exceptions ``maya.payments`` raises; each names what a caller needs and no secret.
+
+Every error has a ``code`` from ``maya.codes.ErrorCode`` so the tools layer can turn it
+into Maya's words without inspecting messages. Messages pass through ``redact``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from maya.codes import ErrorCode
+from maya.payments.redact import redact
+
+__all__ = [
+    "LiveModeRefusedError",
+    "McpConfigError",
+    "PaymentLinkCreationError",
+    "PaymentNotFoundError",
+    "PaymentRequestInvalidError",
+    "PaymentStatusTimeoutError",
+    "PaymentStatusUnsupportedError",
+    "StripeMCPError",
+    "StripeUnavailableError",
+]
+
+
+class StripeMCPError(Exception):
+    """Base class for every failure talking to Stripe over MCP.
+
+    Args:
+        message: What went wrong, for a person; secrets are masked.
+        server: The MCP server's name in ``mcp.json`` (``stripe`` by default).
+        attempts: How many times the operation was tried.
+        elapsed: Seconds spent before giving up.
+        last_error: ``ErrorClass: summary`` of the last underlying failure, redacted.
+
+    Attributes:
+        code: The ``ErrorCode`` callers map to a message.
+    """
+
+    code: ErrorCode = ErrorCode.STRIPE_UNAVAILABLE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        server: str | None = None,
+        attempts: int = 0,
+        elapsed: float = 0.0,
+        last_error: str | None = None,
+    ) -> None:
+        self.message = redact(message)
+        self.server = server
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.last_error = redact(last_error) if last_error is not None else None
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [self.message]
+        details = []
+        if self.server is not None:
+            details.append(f"server={self.server}")
+        if self.attempts:
+            details.append(f"attempts={self.attempts}")
+        if self.elapsed:
+            details.append(f"elapsed={self.elapsed:.2f}s")
+        if self.last_error:
+            details.append(f"last_error={self.last_error}")
+        if details:
+            parts.append(f"({', '.join(details)})")
+        return " ".join(parts)
+
+
+class StripeUnavailableError(StripeMCPError):
+    """Stripe's MCP server could not be reached or offers no tools Maya can use."""
+
+    code = ErrorCode.STRIPE_UNAVAILABLE
+
+
+class PaymentLinkCreationError(StripeMCPError):
+    """A payment link could not be made: Stripe refused, or retries ran out in live mode."""
+
+    code = ErrorCode.PAYMENT_LINK_FAILED
+
+
+class PaymentStatusTimeoutError(StripeMCPError):
+    """No poll of a payment's status got an answer before the deadline."""
+
+    code = ErrorCode.PAYMENT_STATUS_TIMEOUT
+
+
+class PaymentStatusUnsupportedError(StripeMCPError):
+    """The server's dialect has no way to read a payment's status (Stripe's named tools)."""
+
+    code = ErrorCode.PAYMENT_STATUS_UNSUPPORTED
+
+
+class PaymentNotFoundError(StripeMCPError):
+    """Stripe does not know the payment link asked about."""
+
+    code = ErrorCode.PAYMENT_NOT_FOUND
+
+
+class LiveModeRefusedError(StripeMCPError):
+    """A live-mode key is configured but live mode was not enabled (``MAYA_ALLOW_LIVE=1``)."""
+
+    code = ErrorCode.LIVE_MODE_REFUSED
+
+
+class PaymentRequestInvalidError(StripeMCPError, ValueError):
+    """An argument to a payments call is invalid; never retried.
+
+    Args:
+        message: What is wrong with the argument.
+        field: The argument's name, e.g. ``amount_cents``.
+    """
+
+    code = ErrorCode.INVALID_ARGUMENTS
+
+    def __init__(self, message: str, *, field: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class McpConfigError(StripeMCPError):
+    """``mcp.json`` cannot be used; the message names the file and the field.
+
+    Args:
+        message: What is wrong.
+        path: The configuration file, when there is one.
+        field: Dotted path of the offending field, e.g. ``mcpServers.stripe.args.1``.
+    """
+
+    code = ErrorCode.STRIPE_UNAVAILABLE
+
+    def __init__(self, message: str, *, path: Path | None = None, field: str | None = None) -> None:
+        self.path = path
+        self.field = field
+        where = ", ".join(
+            part
+            for part in (
+                str(path) if path is not None else "",
+                f"field {field}" if field else "",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)

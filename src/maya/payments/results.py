@@ -1,0 +1,65 @@
+"""What ``StripeMCPClient`` returns: Maya's own types, never an MCP or Stripe object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["PaymentLink", "PaymentStatus", "PaymentStatusResult", "StripeMode"]
+
+StripeMode = Literal["test", "live"]
+"""Which Stripe the configured key talks to; the sandbox is always ``test``."""
+
+PaymentStatus = Literal["pending", "succeeded", "failed", "timeout"]
+"""Where a payment stands, in the words the whole of Maya uses."""
+
+
+class PaymentLink(BaseModel):
+    """A payment link for one amount, made once per idempotency key.
+
+    Attributes:
+        payment_id: Stripe's link id (``plink_...``), or ``sim_plink_...`` when simulated.
+        url: Where the customer pays.
+        amount_cents: The amount asked for, in cents.
+        currency: Lower-case ISO currency code.
+        description: What the customer sees as the product name.
+        idempotency_key: The key the link was made with.
+        is_simulated: True when no server was reachable and test mode made one up.
+        created_at: When Stripe made it, if Stripe said.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_id: str
+    url: str
+    amount_cents: int
+    currency: str
+    description: str
+    idempotency_key: str
+    is_simulated: bool = False
+    created_at: datetime | None = None
+
+
+class PaymentStatusResult(BaseModel):
+    """The answer to "has this link been paid?".
+
+    Attributes:
+        payment_id: The link asked about.
+        status: ``succeeded`` or ``failed`` (final), ``pending``, or ``timeout`` when
+            polling ran out of time with the payment still pending.
+        amount_paid_cents: What was paid, once it succeeded.
+        failure_reason: Stripe's decline code (``generic_decline``) when it failed.
+        is_simulated: True for a simulated link (test mode only).
+        polls: How many status reads were made.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_id: str
+    status: PaymentStatus
+    amount_paid_cents: int | None = None
+    failure_reason: str | None = None
+    is_simulated: bool = False
+    polls: int = Field(default=0, ge=0)
