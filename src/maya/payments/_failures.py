@@ -29,6 +29,7 @@ class CallFailure(Exception):
         summary: A short description; secrets are masked.
         tool: The MCP tool called, if any.
         stripe_code: Stripe's ``error.code`` (``resource_missing``) when it gave one.
+        stripe_type: Stripe's ``error.type`` (``idempotency_error``) when it gave one.
         repeat_safe: False when repeating the call after an ambiguous failure could make
             a second object (the named dialect cannot dedupe payment links).
     """
@@ -40,12 +41,14 @@ class CallFailure(Exception):
         *,
         tool: str | None = None,
         stripe_code: str | None = None,
+        stripe_type: str | None = None,
         repeat_safe: bool = True,
     ) -> None:
         self.kind: FailureKind = kind
         self.summary = redact(summary)
         self.tool = tool
         self.stripe_code = stripe_code
+        self.stripe_type = stripe_type
         self.repeat_safe = repeat_safe
         super().__init__(f"{kind}: {self.summary}")
 
@@ -75,5 +78,6 @@ class CallFailure(Exception):
             self.summary,
             tool=self.tool,
             stripe_code=self.stripe_code,
+            stripe_type=self.stripe_type,
             repeat_safe=repeat_safe,
         )

@@ -41,7 +41,7 @@ def connector_for(config: McpServerConfig) -> Connector:
     if config.transport == "stdio" and config.command is not None:
         params = StdioServerParameters(
             command=config.command,
-            args=list(config.args),
+            args=list(config.arg_values()),
             env=config.env_values() or None,
             cwd=config.cwd,
         )

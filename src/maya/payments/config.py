@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,7 +72,8 @@ class McpServerConfig(BaseModel):
         name: The entry's name in ``mcpServers``.
         transport: ``stdio`` (``command``) or ``http`` (``url``).
         command: Executable to spawn (stdio).
-        args: Its arguments; may carry the API key, so ``repr`` masks keys in them.
+        args: Its arguments; secret because they may carry the API key (``repr``
+            shows them with keys masked; ``arg_values()`` reveals them).
         env: Extra environment for the process; values are secret.
         cwd: Working directory for the process.
         url: Streamable-HTTP endpoint (http).
@@ -88,7 +89,7 @@ class McpServerConfig(BaseModel):
     name: str
     transport: McpTransportKind
     command: str | None = None
-    args: tuple[str, ...] = ()
+    args: tuple[SecretStr, ...] = ()
     env: Mapping[str, SecretStr] = Field(default_factory=dict)
     cwd: str | None = None
     url: str | None = None
@@ -97,6 +98,14 @@ class McpServerConfig(BaseModel):
     auto_approve: tuple[str, ...] = ()
     mode: StripeMode = "test"
     source: Path | None = None
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "args":
+                # Harmless arguments stay readable; keys inside them are masked.
+                yield name, [redact(arg) for arg in self.arg_values()]
+            else:
+                yield name, value
 
     def __repr__(self) -> str:
         return redact(super().__repr__())
@@ -107,7 +116,11 @@ class McpServerConfig(BaseModel):
     @property
     def is_sandbox(self) -> bool:
         """Whether this runs Maya's offline sandbox."""
-        return _runs_sandbox(self.command, self.args)
+        return _runs_sandbox(self.command, self.arg_values())
+
+    def arg_values(self) -> tuple[str, ...]:
+        """The process arguments with secrets revealed, for spawning only."""
+        return tuple(arg.get_secret_value() for arg in self.args)
 
     def env_values(self) -> dict[str, str]:
         """The process environment with secrets revealed, for spawning only."""
@@ -193,7 +206,7 @@ def sandbox_server_config(
         name=SANDBOX_SERVER_NAME,
         transport="stdio",
         command=sys.executable,
-        args=("-m", "maya.sandbox", *args),
+        args=tuple(SecretStr(arg) for arg in ("-m", "maya.sandbox", *args)),
         env=passed,
         mode="test",
     )
@@ -310,7 +323,7 @@ def _resolve(
         name=name,
         transport="stdio" if command is not None else "http",
         command=command,
-        args=args,
+        args=tuple(SecretStr(arg) for arg in args),
         env={key: SecretStr(value) for key, value in env.items()},
         cwd=expand(raw.cwd, "cwd") if raw.cwd is not None else None,
         url=expanded_url,

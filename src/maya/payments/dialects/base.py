@@ -188,6 +188,7 @@ def failure_from_error_reply(
             f"{error_type}: {message}",
             tool=tool,
             stripe_code=code if isinstance(code, str) else None,
+            stripe_type=error_type if isinstance(error_type, str) else None,
             repeat_safe=repeat_safe,
         )
     # No Stripe body: the server itself failed, and saying more would be guessing.

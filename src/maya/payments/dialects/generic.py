@@ -4,6 +4,9 @@ Links carry ``metadata.idempotency_key``. MCP tools cannot send Stripe's
 ``Idempotency-Key`` header, so after an attempt that may have made the link (timeout,
 lost session, garbled answer) the next attempt first looks for an active link with the
 key (``GetPaymentLinks``) and returns it; the sandbox also dedupes on that metadata.
+When the server refuses a link because its key was already used (``idempotency_error``,
+e.g. another process made it with its own price), the existing link is returned if it
+is for the same amount.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class GenericDialect(Dialect):
         """
         key = request.idempotency_key
         if progress.link_maybe_created:
-            found = await self.find_link(call, key)
+            found = await self.find_link(call, key, amount_cents=request.amount_cents)
             if found is not None:
                 return found
         if progress.product_id is None:
@@ -86,10 +89,16 @@ class GenericDialect(Dialect):
         except CallFailure as failure:
             if failure.ambiguous:
                 progress.link_maybe_created = True
+            if failure.stripe_type == "idempotency_error":
+                found = await self.find_link(call, key, amount_cents=request.amount_cents)
+                if found is not None:
+                    return found
             raise
 
-    async def find_link(self, call: ToolCaller, idempotency_key: str) -> LinkCreated | None:
-        """The active link made with ``idempotency_key``, if any.
+    async def find_link(
+        self, call: ToolCaller, idempotency_key: str, *, amount_cents: int | None = None
+    ) -> LinkCreated | None:
+        """The active link made with ``idempotency_key`` (and for ``amount_cents``), if any.
 
         Raises:
             CallFailure: the listing failed.
@@ -99,7 +108,9 @@ class GenericDialect(Dialect):
         )
         for link in _data(page, "GetPaymentLinks"):
             metadata = link.get("metadata")
-            if isinstance(metadata, dict) and metadata.get("idempotency_key") == idempotency_key:
+            if not isinstance(metadata, dict) or metadata.get("idempotency_key") != idempotency_key:
+                continue
+            if amount_cents is None or _total(link) in (None, amount_cents):
                 return _link(link, "GetPaymentLinks")
         return None
 
@@ -168,6 +179,15 @@ def _link(body: Mapping[str, Any], what: str) -> LinkCreated:
         url=require_str(body, "url", what),
         created=created if isinstance(created, int) else None,
     )
+
+
+def _total(link: Mapping[str, Any]) -> int | None:
+    items = link.get("line_items")
+    data = items.get("data") if isinstance(items, dict) else None
+    if not isinstance(data, list):
+        return None
+    amounts = [item.get("amount_total") for item in data if isinstance(item, dict)]
+    return sum(a for a in amounts if isinstance(a, int)) if amounts else None
 
 
 def _data(page: Mapping[str, Any], what: str) -> list[dict[str, Any]]:

@@ -1,0 +1,200 @@
+"""Fixtures for payments tests: a fake clock, the sandbox in memory and as a process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pytest
+
+from maya.payments import StripeMCPClient
+from maya.sandbox import MEMORY, FaultConfig, SandboxStore, build_mcp_server
+
+CHECKOUT_BASE = "http://127.0.0.1:9"
+"""In-memory sandboxes are never browsed; links just need an absolute URL."""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Payments tests run on asyncio, like mcp and google-genai."""
+    return "asyncio"
+
+
+class FakeClock:
+    """A monotonic clock that only moves when ``sleep`` (or a test) moves it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await anyio.lowlevel.checkpoint()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store() -> Iterator[SandboxStore]:
+    with SandboxStore(MEMORY) as sandbox_store:
+        yield sandbox_store
+
+
+MakeClient = Callable[..., StripeMCPClient]
+
+
+@pytest.fixture
+def make_client(store: SandboxStore, clock: FakeClock) -> MakeClient:
+    """Build an in-memory client over ``store``: ``make_client(dialect=..., faults=...)``."""
+
+    def make(
+        *,
+        dialect: str = "generic",
+        faults: str | None = None,
+        mode: str = "test",
+        **options: Any,
+    ) -> StripeMCPClient:
+        server = build_mcp_server(
+            store,
+            dialect=dialect,  # type: ignore[arg-type]
+            faults=FaultConfig.parse(faults) if faults else None,
+            checkout_base_url=CHECKOUT_BASE,
+            crash=lambda: None,
+        )
+        options.setdefault("clock", clock)
+        options.setdefault("sleep", clock.sleep)
+        return StripeMCPClient.in_memory(
+            server,
+            mode=mode,
+            allow_live=mode == "live",
+            **options,  # type: ignore[arg-type]
+        )
+
+    return make
+
+
+def mcp_calls(
+    caplog: pytest.LogCaptureFixture, *, tool: str | None = None, op: str | None = None
+) -> int:
+    """How many MCP calls the client logged, optionally for one tool or operation."""
+    count = 0
+    for record in caplog.records:
+        if record.name != "maya.payments" or not record.getMessage().startswith("mcp call "):
+            continue
+        message = record.getMessage()
+        if tool is not None and f" tool={tool} " not in message:
+            continue
+        if op is not None and f" op={op} " not in message:
+            continue
+        count += 1
+    return count
+
+
+@pytest.fixture
+def payments_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="maya.payments")
+    return caplog
+
+
+# -- the sandbox as a real process ---------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def sandbox_children(db: Path) -> list[int]:
+    """PIDs of this process's sandbox children serving ``db`` (from /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == os.getpid() and b"maya.sandbox" in cmdline and str(db).encode() in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+def kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+
+
+class HttpSandbox:
+    """``python -m maya.sandbox --http`` on a free port, restartable on the same port."""
+
+    def __init__(self, db: Path, *, extra: tuple[str, ...] = ()) -> None:
+        self.db = db
+        self.port = free_port()
+        self.extra = extra
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "maya.sandbox",
+                "--http",
+                f"127.0.0.1:{self.port}",
+                "--db",
+                str(self.db),
+                *self.extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with anyio.fail_after(20):
+            async with httpx.AsyncClient() as http:
+                while True:
+                    try:
+                        await http.get(f"http://127.0.0.1:{self.port}/", timeout=1.0)
+                        return
+                    except httpx.TransportError:
+                        await anyio.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+async def http_sandbox(tmp_path: Path) -> AsyncIterator[HttpSandbox]:
+    sandbox = HttpSandbox(tmp_path / "http.sqlite3")
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.kill()

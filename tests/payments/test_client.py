@@ -1,0 +1,267 @@
+"""StripeMCPClient against the sandbox in memory, in both of Stripe's dialects."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from maya.codes import ErrorCode
+from maya.payments import (
+    PaymentLink,
+    PaymentRequestInvalidError,
+    PaymentStatusUnsupportedError,
+)
+from maya.sandbox import (
+    CARD_GENERIC_DECLINE,
+    CARD_INSUFFICIENT_FUNDS,
+    CARD_SUCCESS,
+    SandboxStore,
+    pay_link,
+)
+
+from .conftest import FakeClock, MakeClient, mcp_calls
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_create_link_makes_product_price_and_link(
+    make_client: MakeClient, store: SandboxStore
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(4250, "Maya tab", "sess_1_1700000000")
+    assert isinstance(link, PaymentLink)
+    assert link.payment_id.startswith("plink_")
+    assert "/b/test_" in link.url
+    assert (link.amount_cents, link.currency, link.description) == (4250, "usd", "Maya tab")
+    assert not link.is_simulated
+    stored = store.get_payment_link(link.payment_id)
+    assert stored is not None
+    assert stored["metadata"]["idempotency_key"] == "sess_1_1700000000"
+    assert stored["line_items"]["data"][0]["amount_total"] == 4250
+
+
+async def test_extra_metadata_is_stored_on_the_link(
+    make_client: MakeClient, store: SandboxStore
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(
+            100, "Tab", "k1", metadata={"maya_session": "sess_1"}
+        )
+    stored = store.get_payment_link(link.payment_id)
+    assert stored is not None and stored["metadata"]["maya_session"] == "sess_1"
+
+
+async def test_repeating_a_key_returns_the_same_link_without_calls(
+    make_client: MakeClient, store: SandboxStore, payments_log: pytest.LogCaptureFixture
+) -> None:
+    async with make_client() as client:
+        first = await client.create_payment_link(1000, "Tab", "same-key")
+        calls = mcp_calls(payments_log)
+        again = await client.create_payment_link(1000, "Tab", "same-key")
+        assert mcp_calls(payments_log) == calls
+    async with make_client() as other_process:
+        third = await other_process.create_payment_link(1000, "Tab", "same-key")
+    assert first == again
+    assert third.payment_id == first.payment_id  # the server dedupes on metadata
+    assert len(store.list_payment_links()[0]) == 1
+
+
+async def test_concurrent_calls_with_one_key_make_one_link(
+    make_client: MakeClient, store: SandboxStore, payments_log: pytest.LogCaptureFixture
+) -> None:
+    results: list[PaymentLink] = []
+    async with make_client() as client:
+
+        async def create() -> None:
+            results.append(await client.create_payment_link(700, "Tab", "shared"))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(create)
+    assert len({link.payment_id for link in results}) == 1
+    assert mcp_calls(payments_log, op="PostPaymentLinks") == 1
+    assert len(store.list_payment_links()[0]) == 1
+
+
+async def test_deactivate_makes_the_link_unpayable(
+    make_client: MakeClient, store: SandboxStore
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(500, "Tab", "k-deact")
+        assert await client.deactivate_payment_link(link.payment_id) is True
+    stored = store.get_payment_link(link.payment_id)
+    assert stored is not None and stored["active"] is False
+    assert pay_link(store, link.url, CARD_SUCCESS).outcome == "inactive"
+
+
+async def test_deactivating_an_unknown_link_reports_false(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        assert await client.deactivate_payment_link("plink_doesnotexist") is False
+
+
+async def test_status_goes_from_pending_to_succeeded_after_paying(
+    make_client: MakeClient, store: SandboxStore, clock: FakeClock
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(1250, "Tab", "k-pay")
+        pending = await client.check_payment_status(link.payment_id, deadline=0.5)
+        assert pending.status == "timeout"
+        assert pending.polls == 1
+        assert pay_link(store, link.url, CARD_SUCCESS).paid
+        paid = await client.check_payment_status(link.payment_id)
+    assert paid.status == "succeeded"
+    assert paid.amount_paid_cents == 1250
+    assert paid.polls == 1
+    assert not paid.is_simulated
+
+
+async def test_status_polls_every_interval_until_the_deadline(
+    make_client: MakeClient, clock: FakeClock, payments_log: pytest.LogCaptureFixture
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(1250, "Tab", "k-poll")
+        started = clock()
+        result = await client.check_payment_status(link.payment_id)
+    assert result.status == "timeout"
+    assert result.polls == 15
+    assert clock.sleeps == [2.0] * 14
+    assert clock() - started <= 30.0
+    assert mcp_calls(payments_log, op="GetCheckoutSessions") == 15
+
+
+async def test_status_returns_as_soon_as_the_payment_lands(
+    make_client: MakeClient, store: SandboxStore, clock: FakeClock
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(300, "Tab", "k-late")
+        real_sleep = clock.sleep
+
+        async def pay_on_third_wait(seconds: float) -> None:
+            await real_sleep(seconds)
+            if len(clock.sleeps) == 3:
+                pay_link(store, link.url, CARD_SUCCESS)
+
+        client._sleep = pay_on_third_wait
+        result = await client.check_payment_status(link.payment_id)
+    assert (result.status, result.polls) == ("succeeded", 4)
+
+
+@pytest.mark.parametrize(
+    ("card", "reason"),
+    [(CARD_GENERIC_DECLINE, "generic_decline"), (CARD_INSUFFICIENT_FUNDS, "insufficient_funds")],
+)
+async def test_a_declined_card_means_failed_with_the_decline_code(
+    make_client: MakeClient, store: SandboxStore, card: str, reason: str
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(900, "Tab", f"k-{reason}")
+        assert pay_link(store, link.url, card).outcome == "declined"
+        result = await client.check_payment_status(link.payment_id)
+    assert (result.status, result.failure_reason, result.amount_paid_cents) == (
+        "failed",
+        reason,
+        None,
+    )
+
+
+async def test_a_later_successful_card_wins_over_an_earlier_decline(
+    make_client: MakeClient, store: SandboxStore
+) -> None:
+    async with make_client() as client:
+        link = await client.create_payment_link(900, "Tab", "k-retry-card")
+        pay_link(store, link.url, CARD_GENERIC_DECLINE)
+        pay_link(store, link.url, CARD_SUCCESS)
+        result = await client.check_payment_status(link.payment_id)
+    assert result.status == "succeeded"
+
+
+async def test_named_dialect_creates_links(make_client: MakeClient, store: SandboxStore) -> None:
+    async with make_client(dialect="named") as client:
+        link = await client.create_payment_link(2000, "Tab", "k-named")
+        assert client.dialect_name == "named"
+    assert link.payment_id.startswith("plink_") and not link.is_simulated
+    assert store.get_payment_link(link.payment_id) is not None
+
+
+async def test_named_dialect_status_is_unsupported(make_client: MakeClient) -> None:
+    async with make_client(dialect="named") as client:
+        link = await client.create_payment_link(2000, "Tab", "k-named-status")
+        with pytest.raises(PaymentStatusUnsupportedError) as info:
+            await client.check_payment_status(link.payment_id)
+    assert info.value.code == ErrorCode.PAYMENT_STATUS_UNSUPPORTED
+
+
+async def test_named_dialect_cannot_deactivate_and_says_so(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with make_client(dialect="named") as client:
+        link = await client.create_payment_link(2000, "Tab", "k-named-deact")
+        assert await client.deactivate_payment_link(link.payment_id) is False
+    assert "cannot deactivate" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("amount", "description", "key", "field"),
+    [
+        (0, "Tab", "k", "amount_cents"),
+        (-5, "Tab", "k", "amount_cents"),
+        (True, "Tab", "k", "amount_cents"),
+        (12.5, "Tab", "k", "amount_cents"),
+        ("100", "Tab", "k", "amount_cents"),
+        (100_000_000, "Tab", "k", "amount_cents"),
+        (100, "", "k", "description"),
+        (100, "   ", "k", "description"),
+        (100, "x" * 251, "k", "description"),
+        (100, "Tab", "", "idempotency_key"),
+        (100, "Tab", "k" * 256, "idempotency_key"),
+    ],
+)
+async def test_invalid_arguments_are_refused_without_any_call(
+    make_client: MakeClient,
+    payments_log: pytest.LogCaptureFixture,
+    amount: object,
+    description: object,
+    key: object,
+    field: str,
+) -> None:
+    async with make_client() as client:
+        with pytest.raises(PaymentRequestInvalidError) as info:
+            await client.create_payment_link(amount, description, key)  # type: ignore[arg-type]
+        assert client.probe_count == 0
+    assert info.value.field == field
+    assert info.value.code == ErrorCode.INVALID_ARGUMENTS
+    assert mcp_calls(payments_log) == 0
+
+
+async def test_status_and_deactivate_refuse_empty_ids(make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with pytest.raises(PaymentRequestInvalidError):
+            await client.check_payment_status("")
+        with pytest.raises(PaymentRequestInvalidError):
+            await client.deactivate_payment_link("  ")
+
+
+async def test_one_session_serves_every_call(make_client: MakeClient, store: SandboxStore) -> None:
+    async with make_client() as client:
+        for n in range(5):
+            link = await client.create_payment_link(100 + n, "Tab", f"k-reuse-{n}")
+            await client.check_payment_status(link.payment_id, deadline=0.1)
+        assert client.connect_count == 1
+        assert client.connected
+    assert not client.connected
+
+
+async def test_each_mcp_call_is_logged_once_without_arguments(
+    make_client: MakeClient, payments_log: pytest.LogCaptureFixture
+) -> None:
+    async with make_client() as client:
+        await client.create_payment_link(4321, "Secret description", "k-log")
+    lines = [r.getMessage() for r in payments_log.records if r.getMessage().startswith("mcp call")]
+    assert [line.split(" op=")[1].split()[0] for line in lines] == [
+        "-",
+        "PostProducts",
+        "PostPrices",
+        "PostPaymentLinks",
+    ]
+    assert all(" ms=" in line and " outcome=ok" in line for line in lines)
+    assert "Secret description" not in payments_log.text
