@@ -1,0 +1,92 @@
+"""The agent's subcommands: ``maya demo``, ``maya chat``, ``maya prompt``, ``maya trace``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import anyio
+
+__all__ = ["register"]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from maya.agent.demo import run_demo
+
+    return anyio.run(lambda: run_demo(sqlite=args.sqlite, quiet=args.quiet))
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from maya.agent.chat import run_chat
+
+    return anyio.run(
+        lambda: run_chat(session_id=args.session, store_url=args.store, offline=args.offline)
+    )
+
+
+def _prompt(args: argparse.Namespace) -> int:
+    from maya.agent.prompt_view import print_prompt
+
+    return print_prompt(as_json=args.json)
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from maya.agent.trace_command import show_trace
+
+    return show_trace(args.file, html_out=args.html)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``demo``, ``chat``, ``prompt`` and ``trace`` to the ``maya`` command."""
+    demo = subparsers.add_parser(
+        "demo",
+        help="run a scripted session end to end, offline, against the sandbox",
+        description=(
+            "Maya's offline model orders drinks, hits the balance limit, adds a tip, makes a "
+            "payment link on the sandbox (a real subprocess), pays it at the checkout page "
+            "with the 4242 test card and settles the tab. Exits 0 only if every step did "
+            "what it should."
+        ),
+    )
+    demo.add_argument(
+        "--sqlite", action="store_true", help="keep the tab in a temporary SQLite file"
+    )
+    demo.add_argument("--quiet", action="store_true", help="print only failures and the verdict")
+    demo.set_defaults(func=_demo)
+
+    chat = subparsers.add_parser(
+        "chat",
+        help="chat with Maya in the terminal (Gemini with a key, offline otherwise)",
+        description="Type to Maya; 'quit' or end of input (Ctrl-D) leaves.",
+    )
+    chat.add_argument(
+        "--session",
+        default="terminal",
+        metavar="ID",
+        help="tab to open or resume (default: terminal)",
+    )
+    chat.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="state store: memory://, a SQLite path or postgresql://... (default: $MAYA_STATE_URL "
+        "or SQLite in the user data dir)",
+    )
+    chat.add_argument(
+        "--offline", action="store_true", help="use the offline model even when a key is set"
+    )
+    chat.set_defaults(func=_chat)
+
+    prompt = subparsers.add_parser(
+        "prompt",
+        help="show exactly what the model is sent: instruction, declarations, hash, size",
+    )
+    prompt.add_argument("--json", action="store_true", help="print it as JSON")
+    prompt.set_defaults(func=_prompt)
+
+    trace = subparsers.add_parser("trace", help="show a trace file turn by turn, or as HTML")
+    trace.add_argument("file", type=Path, metavar="FILE", help="a .jsonl trace")
+    trace.add_argument(
+        "--html", type=Path, default=None, metavar="OUT", help="write one self-contained page"
+    )
+    trace.set_defaults(func=_trace)
