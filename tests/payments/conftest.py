@@ -16,6 +16,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from anyio.abc import Process
 
 from maya.payments import StripeMCPClient
 from maya.sandbox import MEMORY, FaultConfig, SandboxStore, build_mcp_server
@@ -154,14 +155,14 @@ class HttpSandbox:
         self.db = db
         self.port = free_port()
         self.extra = extra
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Process | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/mcp"
 
     async def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = await anyio.open_process(
             [
                 sys.executable,
                 "-m",
@@ -184,10 +185,11 @@ class HttpSandbox:
                     except httpx.TransportError:
                         await anyio.sleep(0.05)
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
             self.process.kill()
-            self.process.wait(timeout=10)
+            with anyio.fail_after(10):
+                await self.process.wait()
 
 
 @pytest.fixture
@@ -197,4 +199,4 @@ async def http_sandbox(tmp_path: Path) -> AsyncIterator[HttpSandbox]:
     try:
         yield sandbox
     finally:
-        sandbox.kill()
+        await sandbox.kill()
