@@ -146,6 +146,10 @@ class TurnResult:
         return [call for call in self.tool_calls if call.name == name]
 
 
+_COLLECTIONS = {"items": "seq", "payments": "idempotency_key"}
+"""Tab fields that are lists, and the key identifying their elements."""
+
+
 @dataclass(slots=True)
 class _Turn:
     session_id: str
@@ -160,10 +164,32 @@ def _part_for_trace(part: types.Part) -> dict[str, Any]:
     return part.model_dump(mode="json", exclude_none=True)
 
 
-def _state_patch(before: TabState | None, after: TabState) -> dict[str, list[Any]]:
+def _keyed(values: Any, key: str) -> dict[Any, Any]:
+    return (
+        {v.get(key): v for v in values if isinstance(v, dict)} if isinstance(values, list) else {}
+    )
+
+
+def _state_patch(before: TabState | None, after: TabState) -> dict[str, Any]:
+    """What changed: ``[old, new]`` per field; for items and payments, only those that did."""
     old = before.model_dump(mode="json") if before is not None else {}
     new = after.model_dump(mode="json")
-    return {key: [old.get(key), value] for key, value in new.items() if old.get(key) != value}
+    patch: dict[str, Any] = {}
+    for field_name, value in new.items():
+        previous = old.get(field_name)
+        if previous == value:
+            continue
+        if field_name in _COLLECTIONS:
+            key = _COLLECTIONS[field_name]
+            was, now = _keyed(previous or [], key), _keyed(value, key)
+            patch[field_name] = {
+                "added": [v for k, v in now.items() if k not in was],
+                "changed": [v for k, v in now.items() if k in was and was[k] != v],
+                "removed": [v for k, v in was.items() if k not in now],
+            }
+        else:
+            patch[field_name] = [previous, value]
+    return patch
 
 
 class Agent:

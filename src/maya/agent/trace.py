@@ -120,7 +120,9 @@ class JsonlTracer:
             "turn": turn,
             **fields,
         }
-        line = json.dumps(self._redactor.value(event), default=str, ensure_ascii=False)
+        # One redaction pass over the serialised line: secrets are runs of letters, digits
+        # and punctuation that JSON leaves as they are, so they match here just the same.
+        line = self._redactor.text(json.dumps(event, default=str, ensure_ascii=False))
         path = self.path_for(session_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:

@@ -38,7 +38,7 @@ class ModelRequest:
 
     Attributes:
         system_instruction: the system instruction.
-        contents: the conversation, copied.
+        contents: the conversation as sent.
         tools: the tool declarations.
     """
 
@@ -92,7 +92,8 @@ class ScriptedModel:
         self.requests.append(
             ModelRequest(
                 system_instruction=system_instruction,
-                contents=tuple(c.model_copy(deep=True) for c in contents),
+                # The loop never edits a content once sent, so keeping references is safe.
+                contents=tuple(contents),
                 tools=tuple(tools),
             )
         )

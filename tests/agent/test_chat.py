@@ -1,0 +1,69 @@
+"""``maya chat``: offline without a key, the tab shown after each turn, resumable sessions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+import anyio
+import pytest
+
+from maya.agent.chat import run_chat
+from maya.agent.payment_side import open_payment_side
+
+
+async def _lines(items: Iterable[str]) -> AsyncIterator[str]:
+    for item in items:
+        yield item
+
+
+@pytest.mark.anyio
+async def test_chat_runs_offline_and_shows_the_tab(tmp_path: Path) -> None:
+    printed: list[str] = []
+    async with open_payment_side("none", workdir=tmp_path) as payments:
+        code = await run_chat(
+            session_id="c1",
+            store_url="memory://",
+            lines=_lines(["hi", "", "two martinis", "quit", "never read"]),
+            out=printed.append,
+            payments=payments,
+        )
+    text = "\n".join(printed)
+    assert code == 0
+    assert printed[0].startswith("No GEMINI_API_KEY")
+    assert "tab $26.00" in text and "balance $974.00" in text
+    assert printed[-1] == "Good night!"
+    assert "never read" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_a_session_is_resumed_from_sqlite_and_shows_the_link(tmp_path: Path) -> None:
+    store = str(tmp_path / "tabs.sqlite3")
+    first: list[str] = []
+    second: list[str] = []
+    with anyio.fail_after(60):
+        async with open_payment_side("sandbox", workdir=tmp_path) as payments:
+            await run_chat(
+                session_id="regular",
+                store_url=store,
+                lines=_lines(["an IPA", "check please"]),
+                out=first.append,
+                payments=payments,
+            )
+            await run_chat(
+                session_id="regular",
+                store_url=store,
+                lines=_lines([]),
+                out=second.append,
+                payments=payments,
+            )
+    assert any("pay here: http://127.0.0.1:" in line for line in first)
+    assert "tab $6.00" in second[1] and "payment pending" in second[1]
+
+
+@pytest.mark.anyio
+async def test_a_bad_session_id_is_refused() -> None:
+    printed: list[str] = []
+    assert await run_chat(session_id="no spaces!", lines=_lines([]), out=printed.append) == 2
+    assert "session id" in printed[0]
