@@ -15,6 +15,7 @@ from maya.agent.loop import EMPTY_REPLY, ROUND_LIMIT_REPLY
 from maya.agent.models import calls_response, response_from_parts, text_response
 from maya.agent.trace import read_trace
 from maya.state import TabManager
+from maya.tools import Toolset
 
 from .conftest import SESSION
 
@@ -132,9 +133,9 @@ async def test_text_beside_calls_is_part_of_the_reply(make_agent: Callable[..., 
 
 
 @pytest.mark.anyio
-async def test_history_is_bounded_by_whole_turns(toolset: object) -> None:
+async def test_history_is_bounded_by_whole_turns(toolset: Toolset) -> None:
     model = ScriptedModel([text_response(str(n)) for n in range(5)])
-    agent = Agent(model=model, toolset=toolset, history=SessionHistory(max_turns=2))  # type: ignore[arg-type]
+    agent = Agent(model=model, toolset=toolset, history=SessionHistory(max_turns=2))
     for n in range(5):
         await agent.respond(SESSION, f"message {n}")
     last = model.requests[-1].contents
