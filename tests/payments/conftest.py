@@ -18,8 +18,8 @@ import httpx
 import pytest
 from anyio.abc import Process
 
-from maya.payments import StripeMCPClient
-from maya.sandbox import MEMORY, FaultConfig, SandboxStore, build_mcp_server
+from maya.payments import StripeMCPClient, StripeMode
+from maya.sandbox import MEMORY, Dialect, FaultConfig, SandboxStore, build_mcp_server
 
 CHECKOUT_BASE = "http://127.0.0.1:9"
 """In-memory sandboxes are never browsed; links just need an absolute URL."""
@@ -70,14 +70,14 @@ def make_client(store: SandboxStore, clock: FakeClock) -> MakeClient:
 
     def make(
         *,
-        dialect: str = "generic",
+        dialect: Dialect = "generic",
         faults: str | None = None,
-        mode: str = "test",
+        mode: StripeMode = "test",
         **options: Any,
     ) -> StripeMCPClient:
         server = build_mcp_server(
             store,
-            dialect=dialect,  # type: ignore[arg-type]
+            dialect=dialect,
             faults=FaultConfig.parse(faults) if faults else None,
             checkout_base_url=CHECKOUT_BASE,
             crash=lambda: None,
@@ -88,7 +88,7 @@ def make_client(store: SandboxStore, clock: FakeClock) -> MakeClient:
             server,
             mode=mode,
             allow_live=mode == "live",
-            **options,  # type: ignore[arg-type]
+            **options,
         )
 
     return make

@@ -284,3 +284,17 @@ def test_the_key_never_shows_in_repr_str_or_errors(
             assert secret not in str(info.value)
             assert secret not in repr(info.value)
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("example", ["mcp.json.example", ".kiro/settings/mcp.json.example"])
+def test_shipped_examples_load(example: str) -> None:
+    path = Path(__file__).parents[2] / example
+    env = {"STRIPE_SECRET_KEY": TEST_KEY}
+    stripe = load_server_config(config_path=path, environ=env)
+    assert (stripe.name, stripe.transport, stripe.mode) == ("stripe", "stdio", "test")
+    sandbox = load_server_config(config_path=path, server_name="sandbox", environ={})
+    assert sandbox.is_sandbox and sandbox.mode == "test"
+    servers = json.loads(path.read_text())["mcpServers"]
+    assert servers["stripe-remote"]["url"] == "https://mcp.stripe.com"
+    assert servers["stripe-remote"]["headers"]["Authorization"] == "Bearer ${STRIPE_SECRET_KEY}"
+    assert servers["stripe-env"]["env"] == {"STRIPE_SECRET_KEY": "${STRIPE_SECRET_KEY}"}

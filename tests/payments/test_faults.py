@@ -13,6 +13,7 @@ import pytest
 
 from maya.codes import ErrorCode
 from maya.payments import (
+    PaymentLink,
     PaymentLinkCreationError,
     PaymentStatusTimeoutError,
     StripeMCPClient,
@@ -31,7 +32,9 @@ def links(store: SandboxStore) -> list[str]:
     return [link["id"] for link in store.list_payment_links(limit=100)[0]]
 
 
-async def create_within_bound(client: StripeMCPClient, clock: FakeClock, key: str = "key"):  # type: ignore[no-untyped-def]
+async def create_within_bound(
+    client: StripeMCPClient, clock: FakeClock, key: str = "key"
+) -> PaymentLink:
     started_real = time.monotonic()
     started = clock()
     with anyio.fail_after(15):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import anyio
 
@@ -47,7 +47,7 @@ class SingleFlight(Generic[T]):
             if flight.finished:
                 if flight.error is not None:
                     raise flight.error
-                return flight.result  # type: ignore[return-value]
+                return cast(T, flight.result)
         flight = _Flight[T]()
         self._flights[key] = flight
         try:

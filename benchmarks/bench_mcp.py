@@ -1,0 +1,188 @@
+"""How much the persistent MCP session saves, measured against the sandbox on this machine.
+
+Run ``python benchmarks/bench_mcp.py`` (no setup; under a minute). It starts the sandbox
+over stdio and over HTTP, then prints a table and one JSON line per figure::
+
+    {"metric": "mcp.stdio.persistent_call_p50_ms", "value": 1.23, "unit": "ms"}
+
+Figures: one tool call (``stripe_api_read GetPaymentLinks``) on a persistent session and
+with a new session per call, over stdio and HTTP, and the ratio; a whole
+``create_payment_link``; and how long the fallback takes when the server is down, on the
+first call (cold: the probe fails) and on the next (cached: no call at all).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+from mcp import Client, StdioServerParameters
+
+from maya.payments import McpServerConfig, StripeMCPClient, sandbox_server_config
+
+__all__ = ["main"]
+
+CALL = (
+    "stripe_api_read",
+    {"stripe_api_operation_id": "GetPaymentLinks", "parameters": {"limit": 1}},
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def _time(action: Callable[[], Awaitable[Any]], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def _persistent(target: Any, runs: int) -> list[float]:
+    async with Client(target, cache=None) as client:
+        await client.call_tool(*CALL)  # warm up
+        return await _time(lambda: client.call_tool(*CALL), runs)
+
+
+async def _session_per_call(make_target: Callable[[], Any], runs: int) -> list[float]:
+    async def once() -> None:
+        async with Client(make_target(), cache=None) as client:
+            await client.call_tool(*CALL)
+
+    return await _time(once, runs)
+
+
+async def _wait_for_http(port: int) -> None:
+    with anyio.fail_after(20):
+        async with httpx.AsyncClient() as http:
+            while True:
+                try:
+                    await http.get(f"http://127.0.0.1:{port}/", timeout=1.0)
+                    return
+                except httpx.TransportError:
+                    await anyio.sleep(0.05)
+
+
+async def _create_p50(config: McpServerConfig, runs: int) -> list[float]:
+    async with StripeMCPClient.from_config(config) as client:
+        await client.create_payment_link(100, "warm-up", f"bench-warm-{time.time_ns()}")
+        counter = iter(range(runs))
+        return await _time(
+            lambda: client.create_payment_link(
+                1000, "Bench tab", f"bench-{time.time_ns()}-{next(counter)}"
+            ),
+            runs,
+        )
+
+
+async def _fallback(url: str) -> tuple[float, float]:
+    config = McpServerConfig(name="down", transport="http", url=url)
+    async with StripeMCPClient.from_config(config) as client:
+        started = time.perf_counter()
+        cold = await client.create_payment_link(1000, "Tab", "down-1")
+        cold_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        cached = await client.create_payment_link(1000, "Tab", "down-2")
+        cached_ms = (time.perf_counter() - started) * 1000
+    assert cold.is_simulated and cached.is_simulated
+    return cold_ms, cached_ms
+
+
+async def run() -> list[tuple[str, float, str]]:
+    """Measure everything; returns ``(metric, value, unit)`` triples."""
+    figures: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.sqlite3"
+        stdio = StdioServerParameters(
+            command=sys.executable, args=["-m", "maya.sandbox", "--db", str(db)]
+        )
+        persistent = await _persistent(stdio, 300)
+        per_call = await _session_per_call(lambda: stdio, 5)
+        figures += _call_figures("stdio", persistent, per_call)
+        stdio_config = sandbox_server_config(environ={}, args=("--db", str(db)))
+        figures.append(
+            (
+                "mcp.stdio.create_payment_link_p50_ms",
+                statistics.median(await _create_p50(stdio_config, 30)),
+                "ms",
+            )
+        )
+
+        port = _free_port()
+        process = await anyio.open_process(
+            [sys.executable, "-m", "maya.sandbox", "--http", f"127.0.0.1:{port}", "--db", str(db)]
+        )
+        try:
+            await _wait_for_http(port)
+            url = f"http://127.0.0.1:{port}/mcp"
+            persistent = await _persistent(url, 300)
+            per_call = await _session_per_call(lambda: url, 30)
+            figures += _call_figures("http", persistent, per_call)
+            http_config = McpServerConfig(name="sandbox-http", transport="http", url=url)
+            figures.append(
+                (
+                    "mcp.http.create_payment_link_p50_ms",
+                    statistics.median(await _create_p50(http_config, 30)),
+                    "ms",
+                )
+            )
+        finally:
+            process.kill()
+            await process.wait()
+
+    cold, cached = await _fallback(f"http://127.0.0.1:{_free_port()}/mcp")
+    figures.append(("mcp.fallback.server_down_cold_ms", cold, "ms"))
+    figures.append(("mcp.fallback.server_down_cached_ms", cached, "ms"))
+    return figures
+
+
+def _call_figures(
+    transport: str, persistent: list[float], per_call: list[float]
+) -> list[tuple[str, float, str]]:
+    p50 = statistics.median(persistent)
+    fresh_p50 = statistics.median(per_call)
+    return [
+        (f"mcp.{transport}.persistent_call_p50_ms", p50, "ms"),
+        (f"mcp.{transport}.persistent_call_p99_ms", _percentile(persistent, 0.99), "ms"),
+        (f"mcp.{transport}.session_per_call_p50_ms", fresh_p50, "ms"),
+        (f"mcp.{transport}.session_per_call_p99_ms", _percentile(per_call, 0.99), "ms"),
+        (f"mcp.{transport}.session_per_call_vs_persistent_ratio", fresh_p50 / p50, "x"),
+    ]
+
+
+def main() -> None:
+    """Run the benchmark and print the table, then the JSON lines."""
+    figures = anyio.run(run)
+    width = max(len(name) for name, _, _ in figures)
+    print(f"{'metric':<{width}}  {'value':>10}  unit")
+    print("-" * (width + 18))
+    for name, value, unit in figures:
+        print(f"{name:<{width}}  {value:>10.2f}  {unit}")
+    print()
+    for name, value, unit in figures:
+        print(json.dumps({"metric": name, "value": round(value, 3), "unit": unit}))
+
+
+if __name__ == "__main__":
+    main()
