@@ -67,8 +67,13 @@ def make_backend(kind: str, tmp_path: Path) -> tuple[Backend, str | None]:
     if url is None:
         pytest.skip(f"{POSTGRES_ENV} is not set")
     schema = f"maya_test_{uuid.uuid4().hex[:12]}"
+    query = [f"schema={schema}"]
+    if "options=" not in url:
+        # Tests do not need commits to survive a power cut; skipping the WAL flush makes
+        # each write ~5x faster. Visibility and locking are unchanged.
+        query.append("options=-c%20synchronous_commit%3Doff")
     separator = "&" if "?" in url else "?"
-    return Backend(kind, f"{url}{separator}schema={schema}"), schema
+    return Backend(kind, f"{url}{separator}{'&'.join(query)}"), schema
 
 
 @pytest.fixture

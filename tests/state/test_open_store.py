@@ -89,6 +89,12 @@ def test_postgres_pool_options_are_taken_from_the_query() -> None:
     assert store._conninfo.endswith("?sslmode=disable")
 
 
+def test_libpq_options_survive_with_spaces_encoded_for_libpq() -> None:
+    store = open_store("postgresql://maya@db/tabs?options=-c%20search_path%3Dx&schema=s")
+    assert isinstance(store, PostgresTabStore)
+    assert store._conninfo == "postgresql://maya@db/tabs?options=-c%20search_path%3Dx"
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import platformdirs
 
@@ -99,7 +99,8 @@ def _postgres(url: str) -> PostgresTabStore:
             ours[key] = value
         else:
             theirs.append((key, value))
-    conninfo = urlunsplit(parts._replace(query=urlencode(theirs)))
+    # quote, not quote_plus: libpq decodes %20 but would keep a '+' (options=-c%20x%3Dy).
+    conninfo = urlunsplit(parts._replace(query=urlencode(theirs, quote_via=quote)))
     try:
         min_size = int(ours.get("pool_min_size", "1"))
         max_size = int(ours.get("pool_max_size", "10"))
