@@ -1,5 +1,11 @@
 """Maya the bartender: the chat loop, its models, conversations and traces."""
 
+from maya.agent.conversation import Conversation, ConversationError, load_conversation
+from maya.agent.conversation_runner import (
+    ConversationFailure,
+    ConversationReport,
+    run_conversation,
+)
 from maya.agent.history import SessionHistory
 from maya.agent.loop import (
     DEFAULT_MAX_TOOL_ROUNDS,
@@ -20,6 +26,8 @@ from maya.agent.models import (
     ScriptExhaustedError,
     ScriptIncompleteError,
 )
+from maya.agent.models.select import ModelChoice, choose_model
+from maya.agent.payment_side import ChatPayments, StatusBounds, open_payment_side
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
 from maya.agent.redact import Redactor
 from maya.agent.trace import JsonlTracer, NullTracer, Tracer, read_trace, tracer_from_env
@@ -27,10 +35,16 @@ from maya.agent.trace import JsonlTracer, NullTracer, Tracer, read_trace, tracer
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
     "Agent",
+    "ChatPayments",
+    "Conversation",
+    "ConversationError",
+    "ConversationFailure",
+    "ConversationReport",
     "GeminiModel",
     "GeminiSettings",
     "JsonlTracer",
     "Model",
+    "ModelChoice",
     "ModelFailure",
     "NullTracer",
     "OfflineModel",
@@ -41,14 +55,19 @@ __all__ = [
     "ScriptIncompleteError",
     "ScriptedModel",
     "SessionHistory",
+    "StatusBounds",
     "ToolCallRecord",
     "ToolRunner",
     "Tracer",
     "TurnOutcome",
     "TurnResult",
+    "choose_model",
     "describe_model_error",
+    "load_conversation",
     "load_system_instruction",
+    "open_payment_side",
     "prompt_view",
     "read_trace",
+    "run_conversation",
     "tracer_from_env",
 ]
