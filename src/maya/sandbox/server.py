@@ -7,9 +7,12 @@ and the sandbox announces their base URL on stderr. Over HTTP, one ASGI app serv
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, TextIO, cast
 
 import anyio
@@ -132,7 +135,18 @@ def base_url(sock: socket.socket, host: str) -> str:
     return f"http://{shown}:{port}"
 
 
-def _uvicorn(app: Starlette, *, lifespan: Literal["on", "off"]) -> uvicorn.Server:
+class _NoSignalServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the sandbox (stdio mode)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn would swallow Ctrl+C to stop only itself, leaving MCP running.
+        yield
+
+
+def _uvicorn(
+    app: Starlette, *, lifespan: Literal["on", "off"], handle_signals: bool = True
+) -> uvicorn.Server:
     # log_config=None and no access log: uvicorn's default config prints access lines
     # to stdout, which in stdio mode is the MCP channel.
     config = uvicorn.Config(
@@ -143,7 +157,7 @@ def _uvicorn(app: Starlette, *, lifespan: Literal["on", "off"]) -> uvicorn.Serve
         lifespan=lifespan,
         timeout_graceful_shutdown=2,
     )
-    return uvicorn.Server(config)
+    return uvicorn.Server(config) if handle_signals else _NoSignalServer(config)
 
 
 def _announce(stream: TextIO, text: str) -> None:
@@ -169,7 +183,7 @@ async def serve_stdio(
     server = build_mcp_server(
         store, dialect=dialect, faults=faults, checkout_base_url=checkout_base_url
     )
-    checkout = _uvicorn(build_checkout_app(store), lifespan="off")
+    checkout = _uvicorn(build_checkout_app(store), lifespan="off", handle_signals=False)
     _announce(announce, f"{dialect} dialect over stdio; checkout pages at {checkout_base_url}")
     async with anyio.create_task_group() as tg:
 
@@ -178,9 +192,20 @@ async def serve_stdio(
             # The checkout server only stops on its own for a signal: stop MCP too.
             tg.cancel_scope.cancel()
 
+        async def stop_on_signal() -> None:
+            # The MCP stdin reader blocks in a thread that cancellation cannot interrupt,
+            # so a signal ends the process outright. Safe: every write to the store is
+            # already a committed SQLite transaction.
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    _announce(announce, f"stopped by signal {signum}")
+                    os._exit(128 + signum)
+
         tg.start_soon(run_checkout)
+        tg.start_soon(stop_on_signal)
         await server.run_stdio_async()
         checkout.should_exit = True
+        tg.cancel_scope.cancel()
 
 
 async def serve_http(
