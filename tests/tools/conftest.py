@@ -1,17 +1,10 @@
-"""Fixtures for the tools layer: a memory-backed manager and a scriptable payment gateway.
-
-``ScriptedGateway`` is a stand-in for the payments client used only where the tools'
-own behaviour is under test (locking, supersession, error mapping, fuzzing); the
-end-to-end flow runs the real ``StripeMCPClient`` against the real sandbox.
-"""
+"""Fixtures for the tools layer: a memory-backed manager and a scriptable payment gateway."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
+from scripted_gateway import ScriptedGateway
 
-from maya.codes import ErrorCode
 from maya.state import MemoryTabStore, TabManager
 from maya.tools import Toolset
 
@@ -20,88 +13,6 @@ from maya.tools import Toolset
 def anyio_backend() -> str:
     """Async tests run on asyncio (what google-genai and mcp use)."""
     return "asyncio"
-
-
-@dataclass(frozen=True)
-class Link:
-    """What a gateway returns for a new link."""
-
-    payment_id: str
-    url: str
-    amount_cents: int
-    is_simulated: bool = True
-
-
-@dataclass(frozen=True)
-class Status:
-    """What a gateway returns for a status check."""
-
-    status: str
-    amount_paid_cents: int | None = None
-    failure_reason: str | None = None
-
-
-class GatewayRefused(Exception):
-    """A coded refusal, shaped like ``maya.payments.StripeMCPError``."""
-
-    def __init__(self, code: ErrorCode, message: str = "refused") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass
-class ScriptedGateway:
-    """An in-test payment gateway: links by idempotency key, scripted statuses and failures."""
-
-    links: dict[str, Link] = field(default_factory=dict)
-    created: list[str] = field(default_factory=list)
-    deactivated: list[str] = field(default_factory=list)
-    statuses: dict[str, Status] = field(default_factory=dict)
-    fail_create: BaseException | None = None
-    fail_status: BaseException | None = None
-    fail_deactivate: BaseException | None = None
-    amount_skew_cents: int = 0
-
-    def set_status(
-        self,
-        payment_id: str,
-        status: str,
-        *,
-        amount_paid_cents: int | None = None,
-        failure_reason: str | None = None,
-    ) -> None:
-        """Script what the next status checks of ``payment_id`` report."""
-        self.statuses[payment_id] = Status(status, amount_paid_cents, failure_reason)
-
-    def fail(self, operation: str, error: BaseException | ErrorCode | None) -> None:
-        """Make ``create``, ``status`` or ``deactivate`` raise (a code becomes a refusal)."""
-        exc = GatewayRefused(error) if isinstance(error, ErrorCode) else error
-        setattr(self, f"fail_{operation}", exc)
-
-    async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
-    ) -> Link:
-        if self.fail_create is not None:
-            raise self.fail_create
-        if idempotency_key in self.links:
-            return self.links[idempotency_key]
-        n = len(self.links) + 1
-        link = Link(
-            f"plink_{n}", f"https://buy.stripe.com/test_{n}", amount_cents + self.amount_skew_cents
-        )
-        self.links[idempotency_key] = link
-        self.created.append(link.payment_id)
-        return link
-
-    async def deactivate_payment_link(self, payment_id: str) -> None:
-        if self.fail_deactivate is not None:
-            raise self.fail_deactivate
-        self.deactivated.append(payment_id)
-
-    async def check_payment_status(self, payment_id: str) -> Status:
-        if self.fail_status is not None:
-            raise self.fail_status
-        return self.statuses.get(payment_id, Status("pending"))
 
 
 @pytest.fixture
