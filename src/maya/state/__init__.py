@@ -13,6 +13,8 @@ from maya.state.models import (
     PaymentStatus,
     TabState,
 )
+from maya.state.open import StoreURLError, open_store
+from maya.state.sql import PostgresTabStore, SqliteTabStore, StoreError
 from maya.state.store import TabStore
 
 __all__ = [
@@ -27,11 +29,16 @@ __all__ = [
     "PaymentSnapshot",
     "PaymentStarted",
     "PaymentStatus",
+    "PostgresTabStore",
     "SettleResult",
+    "SqliteTabStore",
     "StateError",
+    "StoreError",
+    "StoreURLError",
     "TabManager",
     "TabState",
     "TabStore",
     "load_menu",
+    "open_store",
     "validate_session_id",
 ]
