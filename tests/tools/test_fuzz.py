@@ -11,8 +11,8 @@ payment snapshot (no link, no money moved) so that a retry reuses its idempotenc
 from __future__ import annotations
 
 import asyncio
-import os
 import json
+import os
 from typing import Any
 
 import pytest
@@ -124,7 +124,6 @@ async def _one_example(
     failure: Any,
 ) -> None:
     """Bring session ``fresh`` to a state with ``setup``, then make the random ``calls``."""
-    manager = toolset.context.manager
     gateway.fail("create", None)
     gateway.fail("status", None)
     gateway.fail("deactivate", None)

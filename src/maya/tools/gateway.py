@@ -66,7 +66,7 @@ class PaymentGateway(Protocol):
         ...
 
     async def deactivate_payment_link(self, payment_id: str) -> object:
-        """Make a link unpayable."""
+        """Make a link unpayable; ``False`` (or raising) means it could not."""
         ...
 
     async def check_payment_status(self, payment_id: str) -> PaymentStatusInfo:

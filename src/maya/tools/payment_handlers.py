@@ -41,11 +41,18 @@ def _description(record: PaymentRecord, state: TabState) -> str:
 
 
 async def _deactivate(gateway: PaymentGateway, payment_id: str, why: str) -> bool:
-    """Deactivate a link; a failure is logged, not raised (a late payment still settles)."""
+    """Deactivate a link; a failure is logged, not raised (a late payment still settles).
+
+    Returns:
+        False when the gateway raised or answered ``False`` (it could not deactivate).
+    """
     try:
-        await gateway.deactivate_payment_link(payment_id)
+        answer = await gateway.deactivate_payment_link(payment_id)
     except Exception as exc:  # any gateway failure: the link stays payable, settled once
         _log.warning("could not deactivate %s link %s: %s", why, payment_id, type(exc).__name__)
+        return False
+    if answer is False:
+        _log.warning("the gateway did not deactivate %s link %s", why, payment_id)
         return False
     return True
 
