@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from maya.codes import ErrorCode
@@ -28,7 +30,9 @@ def _fresh(session_id: str) -> TabState:
     return transitions.new_tab(session_id, 100_000)
 
 
-def _order(name: str, price: int, quantity: int = 1, modifiers: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def _order(
+    name: str, price: int, quantity: int = 1, modifiers: tuple[str, ...] = ()
+) -> Callable[[TabState], tuple[TabState, str]]:
     def run(state: TabState) -> tuple[TabState, str]:
         new = transitions.order(
             state, name=name, unit_price_cents=price, quantity=quantity, modifiers=modifiers
