@@ -174,3 +174,38 @@ def test_postgres_pool_sizes_are_checked() -> None:
         PostgresTabStore("postgresql://x@y/z", min_size=5, max_size=2)
     with pytest.raises(ValueError, match="pool sizes"):
         PostgresTabStore("postgresql://x@y/z", min_size=0, max_size=0)
+
+
+async def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"these are not the tabs you are looking for" * 100)
+    async with SqliteTabStore(path) as store:
+        with pytest.raises(StoreError, match="not a database"):
+            await store.load("s")
+
+
+async def test_a_database_in_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
+    async with SqliteTabStore(tmp_path / "missing" / "s.sqlite3") as store:
+        with pytest.raises(StoreError, match="unable to open"):
+            await TabManager(store).order("s", "Water")
+
+
+async def test_postgres_replaces_a_connection_the_server_dropped(sql_backend: Backend) -> None:
+    if sql_backend.kind != "postgres":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+        assert isinstance(store, PostgresTabStore)
+        manager = TabManager(store)
+        await manager.order("s", "Water")
+        pool = store._pool
+        assert pool is not None
+        async with pool.connection() as connection:
+            pid = connection.info.backend_pid
+        url = sql_backend.url.split("?", 1)[0]
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        # The idle connection is dead; the pool checks it at checkout and makes another.
+        state = await manager.order("s", "Water")
+        assert state.version == 2

@@ -13,7 +13,8 @@ store first connects, so this module imports without it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -158,10 +159,13 @@ class PostgresTabStore:
                 database too new.
         """
         pool = await self._connections()
-        async with pool.connection() as connection, connection.transaction():
-            # One snapshot for the three SELECTs, without blocking writers.
-            await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return await _read(connection, session_id, lock=False)
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection, connection.transaction():
+                # One snapshot for the three SELECTs, without blocking writers.
+                await connection.execute(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                )
+                return await _read(connection, session_id, lock=False)
 
     async def transact(
         self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
@@ -179,10 +183,20 @@ class PostgresTabStore:
             StoreError: when the store is closed, the server unreachable or the
                 database too new.
         """
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            return await self._transact(pool, session_id, initial, transition)
+
+    async def _transact(
+        self,
+        pool: AsyncConnectionPool[AsyncConnection[TupleRow]],
+        session_id: str,
+        initial: Callable[[], TabState],
+        transition: Transition[R],
+    ) -> tuple[TabState, R]:
         from psycopg import Rollback
         from psycopg.errors import UniqueViolation
 
-        pool = await self._connections()
         async with pool.connection() as connection:
             outcome: tuple[TabState, R] | None = None
             async with connection.transaction() as transaction:
@@ -274,9 +288,25 @@ class PostgresTabStore:
             StoreError: when the store is closed or the server unreachable.
         """
         pool = await self._connections()
-        async with pool.connection() as connection:
-            cursor = await connection.execute(_schema.SELECT_SESSION_IDS)
-            return sorted(row[0] for row in await cursor.fetchall())
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection:
+                cursor = await connection.execute(_schema.SELECT_SESSION_IDS)
+                return sorted(row[0] for row in await cursor.fetchall())
+
+    @contextmanager
+    def _unavailable_as_store_error(self) -> Iterator[None]:
+        """Lost connections and an exhausted pool become ``StoreError``.
+
+        Nothing is retried here: a connection lost during COMMIT leaves it unknown
+        whether the order went through, and only the caller can decide to ask again.
+        """
+        from psycopg import OperationalError
+        from psycopg_pool import PoolTimeout
+
+        try:
+            yield
+        except (OperationalError, PoolTimeout) as exc:
+            raise StoreError(f"PostgreSQL at {redact(self._conninfo)} failed: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the pool. Idempotent; later calls raise ``StoreError``."""

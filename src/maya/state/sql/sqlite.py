@@ -88,7 +88,14 @@ class SqliteTabStore:
 
         # Not abandoned on cancellation: a transaction always finishes (commit or
         # rollback) before the connection is handed to the next caller.
-        return await anyio.to_thread.run_sync(run, limiter=self._limiter)
+        try:
+            return await anyio.to_thread.run_sync(run, limiter=self._limiter)
+        except sqlite3.DatabaseError as exc:
+            # The file is unusable (locked past busy_timeout, unreadable, not a database):
+            # callers get one error type. Constraint errors are bugs and stay as they are.
+            if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+                raise StoreError(f"SQLite database {self.path!r} failed: {exc}") from exc
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
@@ -118,7 +125,7 @@ class SqliteTabStore:
         """The stored state of ``session_id``, or None if it was never written.
 
         Raises:
-            StoreError: when the store is closed or the database is too new.
+            StoreError: when the store is closed, the file unusable or too new.
         """
 
         def read(connection: sqlite3.Connection) -> TabState | None:
@@ -144,7 +151,7 @@ class SqliteTabStore:
             StateError: whatever the transition raised (nothing was written);
                 ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
                 session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
-            StoreError: when the store is closed or the database is too new.
+            StoreError: when the store is closed, the file unusable or too new.
         """
 
         def run(connection: sqlite3.Connection) -> tuple[TabState, R]:
@@ -214,7 +221,7 @@ class SqliteTabStore:
         """Every session this store holds, sorted.
 
         Raises:
-            StoreError: when the store is closed or the database is too new.
+            StoreError: when the store is closed, the file unusable or too new.
         """
 
         def read(connection: sqlite3.Connection) -> list[str]:
