@@ -1,8 +1,12 @@
 """Fuzzing the dispatcher: thousands of random calls per tool, every answer well-formed.
 
-Each example builds a fresh tab, replays a few valid calls to reach an interesting state
-(items, a tip, a payment link with a scripted status, a failing provider), then sends one
-random call. The answer must be one of the two response shapes, never ``INTERNAL_ERROR``,
+Each example takes a fresh session, replays a few valid calls to reach an interesting
+state (items, a tip, a payment link, paid or declined), then sends ten random calls.
+The payment tools run against the real ``StripeMCPClient`` on the sandbox in memory.
+Every tool (and random names) also runs with a scripted gateway that injects each
+refusal a payment provider can send, to check how the dispatcher maps them.
+
+The answer must be one of the two response shapes, never ``INTERNAL_ERROR``,
 JSON-serialisable, and an error must leave the tab byte-for-byte as it was. The one
 documented exception: when the provider fails while making a link, the tab keeps the
 payment snapshot (no link, no money moved) so that a retry reuses its idempotency key.
@@ -13,14 +17,28 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scripted_gateway import ScriptedGateway
 
 from maya.codes import ErrorCode
+from maya.payments import PaymentStatusResult, StripeMCPClient
+from maya.sandbox import (
+    CARD_GENERIC_DECLINE,
+    CARD_INSUFFICIENT_FUNDS,
+    CARD_SUCCESS,
+    MEMORY,
+    SandboxStore,
+    build_mcp_server,
+    pay_link,
+)
 from maya.state import MemoryTabStore, TabManager, TabState, load_menu
 from maya.tools import DEFAULT_TOOLS, Toolset
 
@@ -28,7 +46,8 @@ CALLS_PER_TOOL = int(os.environ.get("MAYA_FUZZ_CALLS", "2000"))
 CALLS_PER_EXAMPLE = 10
 SESSION = "fuzz-session"
 MENU = load_menu()
-TOOL_NAMES = [spec.name for spec in DEFAULT_TOOLS]
+PAYMENT_TOOLS = ["create_stripe_payment", "check_payment_status"]
+OTHER_TOOLS = [s.name for s in DEFAULT_TOOLS if s.name not in PAYMENT_TOOLS]
 CODES = {code.value for code in ErrorCode}
 
 json_scalars = (
@@ -75,7 +94,13 @@ def _args_for(tool: str) -> st.SearchStrategy[Any]:
     return plausible | with_extras | json_values | st.none()
 
 
-setup_steps = st.lists(
+PAYMENTS = ["paid", "generic_decline", "insufficient_funds", "pending", "timeout"]
+CARDS = {
+    "paid": CARD_SUCCESS,
+    "generic_decline": CARD_GENERIC_DECLINE,
+    "insufficient_funds": CARD_INSUFFICIENT_FUNDS,
+}
+_random_steps = st.lists(
     st.one_of(
         st.tuples(
             st.just("order_drink"),
@@ -89,12 +114,21 @@ setup_steps = st.lists(
         ),
         st.tuples(st.just("create_stripe_payment"), st.just({})),
         st.tuples(st.just("check_payment_status"), st.just({})),
-        st.tuples(
-            st.just("script_status"),
-            st.sampled_from(["pending", "succeeded", "failed", "timeout"]),
-        ),
+        st.tuples(st.just("pay"), st.sampled_from(PAYMENTS)),
     ),
-    max_size=5,
+    max_size=6,
+)
+# Half the examples start from a tab with a payment link, so that paying it (the last
+# step) and checking it are common rather than lucky.
+setup_steps = st.builds(
+    lambda linked, steps, payment: [
+        *([("order_drink", {"name": "Negroni"}), ("create_stripe_payment", {})] if linked else []),
+        *steps,
+        ("pay", payment),
+    ],
+    st.booleans(),
+    _random_steps,
+    st.sampled_from(PAYMENTS),
 )
 provider_failures = st.none() | st.tuples(
     st.sampled_from(["create", "status", "deactivate"]),
@@ -115,32 +149,44 @@ def _money(state: TabState) -> str:
     return state.model_dump_json(exclude={"payments", "version", "payment_status"})
 
 
+def _money(state: TabState) -> str:
+    return state.model_dump_json(exclude={"payments", "version", "payment_status"})
+
+
+Payer = Callable[[str, str, str], None]
+"""``payer(session, payment_id_or_url, outcome)`` makes the provider see that payment."""
+
+
 async def _one_example(
     toolset: Toolset,
-    gateway: ScriptedGateway,
+    payer: Payer,
     fresh: str,
     calls: list[tuple[str, Any, str]],
     setup: list[tuple[str, Any]],
-    failure: Any,
+    seen: set[str] | None = None,
 ) -> None:
-    """Bring session ``fresh`` to a state with ``setup``, then make the random ``calls``."""
-    gateway.fail("create", None)
-    gateway.fail("status", None)
-    gateway.fail("deactivate", None)
+    """Bring session ``fresh`` to a state with ``setup``, then make the random ``calls``.
+
+    ``seen`` collects the ``payment_status`` of every ok status check.
+    """
     for name, step in setup:
-        if name == "script_status":
-            for key, link in gateway.links.items():
-                if key.startswith(f"{fresh}_"):
-                    gateway.set_status(link.payment_id, step, amount_paid_cents=link.amount_cents)
+        if name == "pay":
+            current = (await toolset.context.manager.get(fresh)).current_payment
+            if current is not None and current.url is not None and current.payment_id:
+                payer(current.payment_id, current.url, step)
         else:
             await toolset.call(name, step, fresh)
-    if failure is not None:
-        gateway.fail(*failure)
     for tool, args, session in calls:
-        await _check_call(toolset, fresh, tool, args, fresh if session == SESSION else session)
+        result = await _check_call(
+            toolset, fresh, tool, args, fresh if session == SESSION else session
+        )
+        if seen is not None and result["status"] == "ok":
+            seen.add(str(result["result"].get("payment_status")))
 
 
-async def _check_call(toolset: Toolset, fresh: str, tool: str, args: Any, session: str) -> None:
+async def _check_call(
+    toolset: Toolset, fresh: str, tool: str, args: Any, session: str
+) -> dict[str, Any]:
     manager = toolset.context.manager
     known = await manager.store.session_ids()
     before = await manager.get(fresh)
@@ -151,7 +197,7 @@ async def _check_call(toolset: Toolset, fresh: str, tool: str, args: Any, sessio
     assert result["status"] in ("ok", "error"), result
     if result["status"] == "ok":
         assert isinstance(result["result"], dict)
-        return
+        return result
     assert result["error"] in CODES and result["error"] != "INTERNAL_ERROR", result
     assert isinstance(result["message"], str) and result["message"]
     assert "{" not in result["message"] or "{" in json.dumps([tool, args])
@@ -170,41 +216,120 @@ async def _check_call(toolset: Toolset, fresh: str, tool: str, args: Any, sessio
     else:
         assert after.model_dump_json() == before.model_dump_json()
         assert await manager.store.session_ids() == known
+    return result
 
 
-@pytest.mark.parametrize("tool", [*TOOL_NAMES, "<random name>"])
-def test_every_random_call_gets_a_structured_answer_and_errors_change_nothing(tool: str) -> None:
-    ran = calls_made = 0
-    gateway = ScriptedGateway()
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=gateway)
+def _calls(tool: str) -> st.SearchStrategy[list[tuple[str, Any, str]]]:
     names = (
         st.just(tool)
         if tool != "<random name>"
         else st.text(max_size=40)
         | st.sampled_from(["Order_Drink", "order_drink ", "get_bill()", "__init__", "run"])
     )
+    return st.lists(
+        st.tuples(names, _args_for(tool), sessions),
+        min_size=CALLS_PER_EXAMPLE,
+        max_size=CALLS_PER_EXAMPLE,
+    )
 
-    @settings(
-        max_examples=-(-CALLS_PER_TOOL // CALLS_PER_EXAMPLE),
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-    @given(
-        calls=st.lists(
-            st.tuples(names, _args_for(tool), sessions),
-            min_size=CALLS_PER_EXAMPLE,
-            max_size=CALLS_PER_EXAMPLE,
-        ),
-        setup=setup_steps,
-        failure=provider_failures,
-    )
+
+FUZZ_SETTINGS = settings(
+    max_examples=-(-CALLS_PER_TOOL // CALLS_PER_EXAMPLE),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@pytest.mark.parametrize("tool", [*OTHER_TOOLS, *PAYMENT_TOOLS, "<random name>"])
+def test_random_calls_with_provider_refusals_get_structured_answers(tool: str) -> None:
+    """Scripted gateway: checks the dispatcher's mapping of every provider refusal."""
+    made = 0
+    gateway = ScriptedGateway()
+    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=gateway)
+
+    def payer(payment_id: str, url: str, outcome: str) -> None:
+        if outcome == "paid":
+            link = next(v for v in gateway.links.values() if v.payment_id == payment_id)
+            gateway.set_status(payment_id, "succeeded", amount_paid_cents=link.amount_cents)
+        elif outcome in CARDS:
+            gateway.set_status(payment_id, "failed", failure_reason=outcome)
+        else:
+            gateway.set_status(payment_id, outcome)
+
+    @FUZZ_SETTINGS
+    @given(calls=_calls(tool), setup=setup_steps, failure=provider_failures)
     def one(calls: list[tuple[str, Any, str]], setup: list[tuple[str, Any]], failure: Any) -> None:
-        nonlocal ran, calls_made
-        ran += 1
-        runner.run(_one_example(toolset, gateway, f"fuzz-{ran}", calls, setup, failure))
-        calls_made += len(calls)
+        nonlocal made
+        for operation in ("create", "status", "deactivate"):
+            gateway.fail(operation, None)
+        if failure is not None:
+            gateway.fail(*failure)
+        runner.run(_one_example(toolset, payer, f"fuzz-{made}", calls, setup))
+        made += len(calls)
 
     # One event loop and one toolset for all examples; each example gets a fresh session.
     with asyncio.Runner() as runner:
         one()
-    assert calls_made >= CALLS_PER_TOOL
+    assert made >= CALLS_PER_TOOL
+
+
+class FakeClock:
+    """Monotonic time that moves only when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await anyio.lowlevel.checkpoint()
+
+
+class OnePollClient:
+    """The real client with status checks bounded to one poll, as a chat would bound them."""
+
+    def __init__(self, client: StripeMCPClient) -> None:
+        self.client = client
+        self.create_payment_link = client.create_payment_link
+        self.deactivate_payment_link = client.deactivate_payment_link
+
+    async def check_payment_status(self, payment_id: str) -> PaymentStatusResult:
+        return await self.client.check_payment_status(payment_id, poll_interval=1, deadline=1)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("tool", PAYMENT_TOOLS)
+async def test_random_payment_calls_against_the_sandbox_get_structured_answers(
+    tool: str,
+) -> None:
+    """The real StripeMCPClient on the real sandbox, in memory."""
+    made = 0
+    seen: set[str] = set()
+    with SandboxStore(MEMORY) as sandbox:
+        server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
+        clock = FakeClock()
+        async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client:
+            toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=OnePollClient(client))
+
+            def payer(payment_id: str, url: str, outcome: str) -> None:
+                if outcome in CARDS:
+                    pay_link(sandbox, url, CARDS[outcome])
+
+            @FUZZ_SETTINGS
+            @given(calls=_calls(tool), setup=setup_steps)
+            def one(calls: list[tuple[str, Any, str]], setup: list[tuple[str, Any]]) -> None:
+                nonlocal made
+                anyio.from_thread.run(
+                    _one_example, toolset, payer, f"fuzz-{made}", calls, setup, seen
+                )
+                made += len(calls)
+
+            # Hypothesis drives from a worker thread; the calls run on this event loop,
+            # where the client's MCP session lives.
+            with anyio.fail_after(110):
+                await anyio.to_thread.run_sync(one)
+    assert made >= CALLS_PER_TOOL
+    if tool == "check_payment_status":
+        assert {"succeeded", "failed", "timeout"} <= seen, seen

@@ -1,0 +1,158 @@
+"""How fast Maya's tools answer, and what their declarations cost: ``python benchmarks/bench_tools.py``.
+
+Measured through ``Toolset.dispatch`` (validation, handler, response part, log line):
+
+- one ``order_drink`` call, on the memory store and on the SQLite store (durable
+  defaults, a temporary file): p50 and p99 latency;
+- one ``create_stripe_payment`` call against the sandbox, with the real
+  ``StripeMCPClient`` talking to the sandbox's MCP server in memory (each call is for a
+  fresh tab, so each one really makes a link);
+- the size of all function declarations, in characters and in estimated tokens
+  (characters / 4), which the model is sent on every turn.
+
+Every phase stops after a fixed number of calls or a few seconds, whichever comes first.
+Output: a table for people, then one JSON line per figure, e.g.
+``{"metric": "tools.order_dispatch_p50_ms.memory", "value": 0.12, "unit": "ms"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+from google.genai import types
+
+from maya.payments import StripeMCPClient
+from maya.sandbox import MEMORY, SandboxStore, build_mcp_server
+from maya.state import MemoryTabStore, TabManager, TabStore, open_store
+from maya.tools import Toolset
+
+PHASE_SECONDS = 5.0
+ORDER_CALLS = {"memory": 5_000, "sqlite": 1_000}
+PAYMENT_CALLS = 300
+SESSION_LENGTH = 50
+"""Orders per session before moving to a fresh one (a real evening's tab)."""
+
+
+def _order_call() -> list[types.FunctionCall]:
+    return [types.FunctionCall(id="c1", name="order_drink", args={"name": "Water"})]
+
+
+async def _timed(
+    run: Callable[[int], Awaitable[None]], prepare: Callable[[int], Awaitable[None]], limit: int
+) -> list[float]:
+    """Milliseconds of ``run(i)`` for i = 0, 1, ...; ``prepare(i)`` runs untimed first."""
+    samples: list[float] = []
+    deadline = time.perf_counter() + PHASE_SECONDS
+    for i in range(limit):
+        await prepare(i)
+        started = time.perf_counter()
+        await run(i)
+        samples.append((time.perf_counter() - started) * 1000)
+        if time.perf_counter() > deadline:
+            break
+    return samples
+
+
+def _percentile(samples: list[float], q: int) -> float:
+    if len(samples) < 2:
+        return samples[0]
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+async def _nothing(i: int) -> None:
+    return None
+
+
+async def bench_orders(kind: str, store: TabStore) -> list[float]:
+    """Latency of dispatching one ``order_drink`` call."""
+    toolset = Toolset(manager=TabManager(store), payments=None, log_bodies=False)
+    calls = _order_call()
+
+    async def run(i: int) -> None:
+        (part,) = await toolset.dispatch(calls, f"bench-{kind}-{i // SESSION_LENGTH}")
+        response = part.function_response.response if part.function_response else None
+        assert response is not None and response["status"] == "ok", response
+
+    try:
+        return await _timed(run, _nothing, ORDER_CALLS[kind])
+    finally:
+        await store.aclose()
+
+
+async def bench_payment_links() -> list[float]:
+    """Latency of dispatching one ``create_stripe_payment`` call against the sandbox."""
+    with SandboxStore(MEMORY) as sandbox:
+        server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
+        async with StripeMCPClient.in_memory(server) as client:
+            toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=client)
+            create = [types.FunctionCall(id="p1", name="create_stripe_payment", args={})]
+
+            async def prepare(i: int) -> None:
+                await toolset.dispatch(_order_call(), f"pay-{i}")
+
+            async def run(i: int) -> None:
+                (part,) = await toolset.dispatch(create, f"pay-{i}")
+                response = part.function_response.response if part.function_response else None
+                assert response is not None and response["status"] == "ok", response
+                assert response["result"]["is_simulated"] is False, response
+
+            return await _timed(run, prepare, PAYMENT_CALLS)
+
+
+async def main() -> None:
+    """Run every phase and print the table and the JSON lines."""
+    figures: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        stores: dict[str, TabStore] = {
+            "memory": MemoryTabStore(),
+            "sqlite": open_store(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"),
+        }
+        rows: list[tuple[str, int, float, float]] = []
+        for kind, store in stores.items():
+            samples = await bench_orders(kind, store)
+            rows.append(
+                (
+                    f"order_drink ({kind})",
+                    len(samples),
+                    _percentile(samples, 50),
+                    _percentile(samples, 99),
+                )
+            )
+            figures.append((f"tools.order_dispatch_p50_ms.{kind}", rows[-1][2], "ms"))
+            figures.append((f"tools.order_dispatch_p99_ms.{kind}", rows[-1][3], "ms"))
+    samples = await bench_payment_links()
+    rows.append(
+        (
+            "create_stripe_payment (sandbox)",
+            len(samples),
+            _percentile(samples, 50),
+            _percentile(samples, 99),
+        )
+    )
+    figures.append(("tools.create_payment_dispatch_p50_ms.sandbox", rows[-1][2], "ms"))
+    figures.append(("tools.create_payment_dispatch_p99_ms.sandbox", rows[-1][3], "ms"))
+
+    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None)
+    chars = toolset.declarations_chars
+    figures.append(("tools.declarations_chars", chars, "chars"))
+    figures.append(("tools.declarations_tokens_est", chars / 4, "tokens"))
+
+    print(f"{'dispatch of one call':<34} {'calls':>6} {'p50 ms':>9} {'p99 ms':>9}")
+    for name, count, p50, p99 in rows:
+        print(f"{name:<34} {count:>6} {p50:>9.3f} {p99:>9.3f}")
+    print(
+        f"\n{len(toolset.declarations)} declarations: {chars} characters, "
+        f"~{chars / 4:.0f} tokens on every model turn\n"
+    )
+    for metric, value, unit in figures:
+        print(json.dumps({"metric": metric, "value": round(value, 4), "unit": unit}))
+
+
+if __name__ == "__main__":
+    anyio.run(main)
