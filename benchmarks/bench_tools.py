@@ -1,4 +1,6 @@
-"""How fast Maya's tools answer, and what their declarations cost: ``python benchmarks/bench_tools.py``.
+"""How fast Maya's tools answer and what their declarations cost.
+
+Run: ``python benchmarks/bench_tools.py``.
 
 Measured through ``Toolset.dispatch`` (validation, handler, response part, log line):
 

@@ -149,12 +149,8 @@ def _money(state: TabState) -> str:
     return state.model_dump_json(exclude={"payments", "version", "payment_status"})
 
 
-def _money(state: TabState) -> str:
-    return state.model_dump_json(exclude={"payments", "version", "payment_status"})
-
-
 Payer = Callable[[str, str, str], None]
-"""``payer(session, payment_id_or_url, outcome)`` makes the provider see that payment."""
+"""``payer(payment_id, url, outcome)`` makes the provider see that payment."""
 
 
 async def _one_example(

@@ -89,6 +89,8 @@ async def create_stripe_payment(
     """
     gateway = _gateway(ctx)
     async with ctx.payment_lock(session_id):
+        # The snapshot is kept even if the provider then fails (no money moves): a retry
+        # finds it unchanged and asks again with the same idempotency key.
         started = await ctx.manager.begin_payment(session_id)
         record = started.payment
         if started.reused and record.url is not None:

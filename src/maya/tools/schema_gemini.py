@@ -2,12 +2,13 @@
 
 Pydantic writes a full JSON Schema; Gemini reads a subset of it and charges tokens for
 every character on every turn. ``to_gemini_schema`` keeps what the model needs (types,
-descriptions, limits, enums, required) and drops the rest: titles, defaults (the
-descriptions say them), ``additionalProperties`` (arguments are validated on our side,
-where an extra one is refused with a named field), and ``$defs`` (inlined). An optional
-``X | None`` becomes plain ``X``, since optional arguments are simply left out.
-``gemini_schema_problems`` lists whatever in a transformed schema Gemini would not take
-or our own rules forbid (unbounded text or numbers, undescribed parameters).
+descriptions, upper limits, enums, required) and drops the rest: titles, defaults (the
+descriptions say them), ``minLength``/``minItems`` (an empty value is refused on our side
+anyway), ``additionalProperties`` (an extra argument is refused on our side with the
+field named), and ``$defs`` (inlined). An optional ``X | None`` becomes plain ``X``,
+since optional arguments are simply left out. ``gemini_schema_problems`` lists whatever
+in a transformed schema Gemini would not take or our own rules forbid (unbounded text or
+numbers, undescribed parameters).
 """
 
 from __future__ import annotations
