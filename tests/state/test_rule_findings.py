@@ -1,9 +1,4 @@
-"""Places where the rules in transitions.py / manager.py look wrong, kept as expected failures.
-
-Each test states the behaviour the design asks for. They are ``xfail(strict=True)``: the
-suite stays green while the rule is as it is, and turns red (XPASS) the day it is fixed,
-so the marker is removed with the fix.
-"""
+"""Rules the state machine and review found wrong once: each test pins the fixed behaviour."""
 
 from __future__ import annotations
 
@@ -43,7 +38,6 @@ def _credit_after_a_late_superseded_payment() -> TabState:
     return state
 
 
-@pytest.mark.xfail(strict=True, reason="reset() zeroes credit_cents and needs_reconciliation")
 def test_reset_keeps_money_the_customer_overpaid() -> None:
     # Credit is real money paid through Stripe; "start over" should not erase the only
     # record that it is owed back, nor the flag that asks a person to reconcile it.
@@ -52,7 +46,6 @@ def test_reset_keeps_money_the_customer_overpaid() -> None:
     assert state.needs_reconciliation
 
 
-@pytest.mark.xfail(strict=True, reason="settle_payment() credits only the tab part, not the tip")
 def test_a_superseded_link_paid_late_credits_its_tip_too() -> None:
     # $10 + 20% tip = $12 on the old link; the new link covers it all again. Paying both
     # overpays $12, but only the $10 tab part becomes credit: $2 is lost to reconciliation.
@@ -65,7 +58,6 @@ def test_a_superseded_link_paid_late_credits_its_tip_too() -> None:
     assert state.credit_cents == 1200
 
 
-@pytest.mark.xfail(strict=True, reason="set_tip() accepts 15.0 / Decimal(15) and stores it")
 @pytest.mark.parametrize("percent", [15.0, Decimal(15)])
 def test_a_tip_percentage_is_an_int(percent: object) -> None:
     # `15.0 in (10, 15, 20)` is True, so a float from JSON passes the check and lands in
@@ -80,7 +72,6 @@ def test_a_tip_percentage_is_an_int(percent: object) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="a non-text modifier crashes with AttributeError")
 async def test_a_modifier_that_is_not_text_is_refused_not_a_crash() -> None:
     manager = TabManager(MemoryTabStore())
     with pytest.raises(StateError) as refused:

@@ -403,14 +403,21 @@ class TabMachine(RuleBasedStateMachine):
         applied = credit = 0
         if applied_now:
             applied = sum(p * q for seq, _, p, q, _ in model.items if seq <= record.snap_last)
-            credit = record.snap_tab - applied
+            excess = record.snap_tab - applied
+            # The tip on what was paid twice is credited too, in proportion, half-up.
+            tip_back = (
+                0
+                if record.snap_tab == 0
+                else ((record.snap_tip * excess * 2 + record.snap_tab) // (2 * record.snap_tab))
+            )
+            credit = excess + tip_back
             record.status, record.amount_paid = "completed", amount
             model.items = [i for i in model.items if i[0] > record.snap_last]
             model.tab -= applied
             model.tip = None
             model.credit += credit
             differs = amount is not None and amount != due
-            model.reconcile = model.reconcile or credit > 0 or differs or record.superseded
+            model.reconcile = model.reconcile or excess > 0 or differs or record.superseded
             model.bump()
         self.expect(sid, outcome, None)
         result = outcome[0]
@@ -442,7 +449,7 @@ class TabMachine(RuleBasedStateMachine):
             if record.outstanding():
                 record.superseded = True
         model.balance, model.tab, model.items, model.tip = START, 0, [], None
-        model.credit, model.reconcile = 0, False
+        # Credit and the reconciliation flag are money owed back: a reset keeps them.
         model.bump()
         self.expect(sid, outcome, None)
 

@@ -127,6 +127,13 @@ class Menu:
         """
         result: list[str] = []
         for raw in modifiers:
+            if not isinstance(raw, str):
+                raise StateError(
+                    ErrorCode.INVALID_MODIFIER,
+                    "a modifier is a word such as 'dirty' or 'gin'",
+                    modifier=type(raw).__name__,
+                    allowed=list(self.modifiers),
+                )
             modifier = _key(raw)
             if modifier not in self.liquors and modifier not in self.styles:
                 raise StateError(

@@ -10,6 +10,7 @@ very same object, and the store writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from maya.codes import ErrorCode
 from maya.money import Cents, format_cents
@@ -97,7 +98,8 @@ def set_tip(state: TabState, percent: int | None, *, toggle: bool = True) -> Tab
     Raises:
         StateError: ``INVALID_TIP_PERCENTAGE`` for anything but 10, 15, 20 or None.
     """
-    if percent is not None and (isinstance(percent, bool) or percent not in TIP_PERCENTAGES):
+    # type() is not int: JSON's 15.0 or a Decimal(15) compare equal to 15 but must not be stored.
+    if percent is not None and (type(percent) is not int or percent not in TIP_PERCENTAGES):
         raise StateError(
             ErrorCode.INVALID_TIP_PERCENTAGE,
             f"a tip is 10, 15 or 20 percent, not {percent!r}",
@@ -276,7 +278,10 @@ def settle_payment(
     snap = record.snapshot
     covered = [i for i in state.items if i.seq <= snap.last_item_seq]
     applied = sum(i.line_cents for i in covered)
-    excess = snap.tab_cents - applied
+    excess_tab = snap.tab_cents - applied
+    # The tip paid on items no longer owed was paid twice too: credit it in proportion.
+    excess_tip = 0 if snap.tab_cents == 0 else _share(snap.tip_cents, excess_tab, snap.tab_cents)
+    excess = excess_tab + excess_tip
     paid_differs = amount_paid_cents is not None and amount_paid_cents != snap.amount_cents
     settled = record.model_copy(
         update={"status": PaymentStatus.COMPLETED, "amount_paid_cents": amount_paid_cents}
@@ -293,6 +298,11 @@ def settle_payment(
         payments=tuple(settled if r is record else r for r in state.payments),
     )
     return new_state, Settlement(applied=True, applied_cents=applied, credit_cents=excess)
+
+
+def _share(amount: Cents, part: Cents, whole: Cents) -> Cents:
+    exact = Decimal(amount) * Decimal(part) / Decimal(whole)
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def mark_payment_failed(state: TabState, *, payment_id: str) -> TabState:
@@ -312,7 +322,8 @@ def reset(state: TabState, *, balance_cents: Cents) -> TabState:
     """Start the session over: starting balance, empty tab, no tip.
 
     Payment history is kept (outstanding links become superseded) so that a link paid
-    after the reset is still recognised and applied once, as credit.
+    after the reset is still recognised and applied once, as credit. Credit and the
+    reconciliation flag survive too: they record real money owed back to the customer.
     """
     payments = tuple(
         r.model_copy(update={"superseded": True}) if _is_outstanding(r) else r
@@ -324,7 +335,5 @@ def reset(state: TabState, *, balance_cents: Cents) -> TabState:
         tab_cents=0,
         items=(),
         tip_percent=None,
-        credit_cents=0,
-        needs_reconciliation=False,
         payments=payments,
     )
