@@ -20,8 +20,8 @@ from typing import Any
 
 from google.genai import errors as genai_errors
 
+from maya.redact import redact
 from maya.tools.messages import MessageBook, load_messages
-from maya.tools.redaction import redact
 
 __all__ = [
     "GenAIErrorCategory",

@@ -2,7 +2,7 @@
 
 Traces keep what the model saw and what the tools said, which can include error text
 from a provider; everything written passes through ``Redactor`` first. The patterns are
-``maya.payments.redact``'s and ``maya.tools.redaction``'s; on top, the exact values of
+``maya.redact``'s; on top, the exact values of
 the secret environment variables (and any secret handed over) are hidden even when they
 look like nothing in particular."""
 
@@ -12,8 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from maya.payments.redact import redact as redact_payments
-from maya.tools.redaction import REDACTED, redact
+from maya.redact import REDACTED, redact
 
 __all__ = ["REDACTED", "SECRET_ENV_VARS", "Redactor"]
 
@@ -48,7 +47,7 @@ class Redactor:
         """``value`` with every secret replaced by ``REDACTED``."""
         for secret in self._values:
             value = value.replace(secret, REDACTED)
-        return redact(redact_payments(value))
+        return redact(value)
 
     def value(self, value: Any) -> Any:
         """A copy of a JSON-like value with every string redacted (keys included)."""

@@ -28,9 +28,9 @@ from maya.payments.errors import (
 )
 from maya.payments.factory import open_stripe_client
 from maya.payments.mode import ALLOW_LIVE_ENV, allow_live_from_env, detect_mode
-from maya.payments.redact import redact
 from maya.payments.results import PaymentLink, PaymentStatus, PaymentStatusResult, StripeMode
 from maya.payments.retry import RetryPolicy
+from maya.redact import redact
 
 __all__ = [
     "ALLOW_LIVE_ENV",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from maya.payments.redact import redact
+from maya.redact import redact
 
 __all__ = ["CallFailure", "FailureKind"]
 

@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from maya.payments._failures import CallFailure, FailureKind
 from maya.payments._transports import Connector
-from maya.payments.redact import redact
+from maya.redact import redact
 
 __all__ = ["McpSession", "ToolReply"]
 

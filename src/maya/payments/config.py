@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from maya.payments._expand import MissingVariableError, expand_vars
 from maya.payments.errors import McpConfigError
 from maya.payments.mode import detect_mode, is_loopback_url
-from maya.payments.redact import redact
 from maya.payments.results import StripeMode
+from maya.redact import redact
 
 __all__ = [
     "CONFIG_ENV",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from maya.codes import ErrorCode
-from maya.payments.redact import redact
+from maya.redact import redact
 
 __all__ = [
     "LiveModeRefusedError",

@@ -19,11 +19,11 @@ from google.genai import types
 from pydantic import ValidationError
 
 from maya.codes import ErrorCode
+from maya.redact import redact
 from maya.state.errors import StateError
 from maya.state.manager import validate_session_id
 from maya.tools.catalog import ToolSpec
 from maya.tools.context import ToolContext
-from maya.tools.redaction import redact
 from maya.tools.results import ToolError, ToolResult, error_result, ok_result
 
 __all__ = ["MAX_FIELD_PROBLEMS", "Dispatcher", "ToolCallEvent", "ToolObserver"]

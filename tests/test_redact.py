@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maya.payments import redact
+from maya.redact import redact
 
 SECRET_TEXTS = [
     ("key sk_test_51AbCdEfGh123", "sk_test_***", "51AbCdEfGh123"),
