@@ -20,6 +20,7 @@ from anyio.abc import Process
 
 from maya.payments import StripeMCPClient, StripeMode
 from maya.sandbox import MEMORY, Dialect, FaultConfig, SandboxStore, build_mcp_server
+from maya.testing import FakeClock
 
 CHECKOUT_BASE = "http://127.0.0.1:9"
 """In-memory sandboxes are never browsed; links just need an absolute URL."""
@@ -29,25 +30,6 @@ CHECKOUT_BASE = "http://127.0.0.1:9"
 def anyio_backend() -> str:
     """Payments tests run on asyncio, like mcp and google-genai."""
     return "asyncio"
-
-
-class FakeClock:
-    """A monotonic clock that only moves when ``sleep`` (or a test) moves it."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
 
 
 @pytest.fixture

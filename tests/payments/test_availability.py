@@ -13,8 +13,9 @@ from mcp.server.mcpserver import MCPServer
 
 from maya.codes import ErrorCode
 from maya.payments import McpServerConfig, StripeMCPClient, StripeUnavailableError
+from maya.testing import FakeClock
 
-from .conftest import FakeClock, MakeClient, mcp_calls
+from .conftest import MakeClient, mcp_calls
 
 pytestmark = pytest.mark.anyio
 

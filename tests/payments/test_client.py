@@ -18,8 +18,9 @@ from maya.sandbox import (
     SandboxStore,
     pay_link,
 )
+from maya.testing import FakeClock
 
-from .conftest import FakeClock, MakeClient, mcp_calls
+from .conftest import MakeClient, mcp_calls
 
 pytestmark = pytest.mark.anyio
 

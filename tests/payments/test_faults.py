@@ -19,8 +19,9 @@ from maya.payments import (
     StripeMCPClient,
 )
 from maya.sandbox import SandboxStore
+from maya.testing import FakeClock
 
-from .conftest import FakeClock, MakeClient, mcp_calls
+from .conftest import MakeClient, mcp_calls
 
 pytestmark = pytest.mark.anyio
 

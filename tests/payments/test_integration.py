@@ -12,8 +12,9 @@ import pytest
 from maya.payments import StripeMCPClient, load_server_config, sandbox_server_config
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS
 from maya.sandbox.checkout import CARD_FIELD
+from maya.testing import FakeClock
 
-from .conftest import FakeClock, HttpSandbox, kill, sandbox_children
+from .conftest import HttpSandbox, kill, sandbox_children
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

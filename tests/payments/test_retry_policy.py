@@ -6,8 +6,7 @@ import pytest
 
 from maya.payments import RetryPolicy
 from maya.payments._failures import CallFailure
-
-from .conftest import FakeClock
+from maya.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
 

@@ -40,6 +40,7 @@ from maya.sandbox import (
     pay_link,
 )
 from maya.state import MemoryTabStore, TabManager, TabState, load_menu
+from maya.testing import FakeClock
 from maya.tools import DEFAULT_TOOLS, Toolset
 
 CALLS_PER_TOOL = int(os.environ.get("MAYA_FUZZ_CALLS", "2000"))
@@ -267,20 +268,6 @@ def test_random_calls_with_provider_refusals_get_structured_answers(tool: str) -
     with asyncio.Runner() as runner:
         one()
     assert made >= CALLS_PER_TOOL
-
-
-class FakeClock:
-    """Monotonic time that moves only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
 
 
 class OnePollClient:

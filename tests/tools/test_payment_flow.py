@@ -22,25 +22,12 @@ from maya.sandbox import (
     pay_link,
 )
 from maya.state import MemoryTabStore, TabManager
+from maya.testing import FakeClock
 from maya.tools import Toolset
 
 pytestmark = pytest.mark.anyio
 
 SESSION = "flow-1"
-
-
-class FakeClock:
-    """Monotonic time that moves only when the client sleeps: no real waiting."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
 
 
 @pytest.fixture
