@@ -14,20 +14,6 @@ from maya.tools import Toolset
 SESSION = "test-session"
 
 
-@pytest.fixture(autouse=True)
-def _forbid_real_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test in this folder may reach a real model, whatever the outer conftest does."""
-    monkeypatch.setenv("MAYA_FORBID_REAL_MODEL", "1")
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """google-genai and mcp run on asyncio."""
-    return "asyncio"
-
-
 @pytest.fixture
 def manager() -> TabManager:
     """A tab manager over a fresh in-memory store."""

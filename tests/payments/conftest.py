@@ -27,12 +27,6 @@ CHECKOUT_BASE = "http://127.0.0.1:9"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    """Payments tests run on asyncio, like mcp and google-genai."""
-    return "asyncio"
-
-
-@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

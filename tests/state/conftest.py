@@ -76,12 +76,6 @@ def make_backend(kind: str, tmp_path: Path) -> tuple[Backend, str | None]:
     return Backend(kind, f"{url}{separator}{'&'.join(query)}"), schema
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    """Async tests run on asyncio (psycopg's async API needs it)."""
-    return "asyncio"
-
-
 @pytest.fixture(params=KINDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """Each store kind in turn, empty."""

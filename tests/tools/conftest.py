@@ -10,12 +10,6 @@ from maya.tools import Toolset
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    """Async tests run on asyncio (what google-genai and mcp use)."""
-    return "asyncio"
-
-
-@pytest.fixture
 def manager() -> TabManager:
     """A tab manager on a fresh memory store."""
     return TabManager(MemoryTabStore())
