@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "maya.agent.commands",  # demo, chat, prompt, trace
     "maya.sandbox.command",  # sandbox
     "maya.state.command",  # state
+    "maya.mcp_server.command",  # mcp
 )
 
 
