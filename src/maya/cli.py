@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "maya.sandbox.command",  # sandbox
     "maya.state.command",  # state
     "maya.mcp_server.command",  # mcp
+    "maya.adk.command",  # conversations export-adk
 )
 
 
