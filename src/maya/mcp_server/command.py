@@ -5,7 +5,9 @@ one ``--session ID`` names). ``maya mcp --http HOST:PORT`` serves streamable HTT
 ``/mcp``; port 0 picks a free port, and the bound address is announced on stderr as
 ``maya mcp: serving at http://HOST:PORT/mcp``. Tabs live in the state store
 (``--store``, default ``$MAYA_STATE_URL`` or SQLite); payment links go to the Stripe MCP
-server of ``mcp.json``, or the offline sandbox when none is configured.
+server of ``mcp.json``, or the offline sandbox when none is configured. With
+``OTEL_TRACES_EXPORTER`` (or an OTLP endpoint) set, each call's span is exported, as a
+child of the caller's span when the request carries a trace context.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import uvicorn
 
 from maya.agent.payment_side import ChatPayments
 from maya.mcp_server.server import TabPolicy, build_mcp_server
+from maya.otel.propagation import configure_tracing_from_env
 from maya.payments import open_stripe_client
 from maya.sandbox.server import bind_socket
 from maya.state.errors import StateError
@@ -63,6 +66,7 @@ async def serve(
         McpConfigError: ``mcp.json`` is malformed.
         LiveModeRefusedError: a live Stripe key without ``MAYA_ALLOW_LIVE=1``.
     """
+    shutdown_tracing = configure_tracing_from_env("maya-mcp")
     store = open_store(store_url)
     try:
         manager = TabManager(store)
@@ -86,6 +90,7 @@ async def serve(
             await uvicorn.Server(config).serve(sockets=[sock])
     finally:
         await store.aclose()
+        shutdown_tracing()
 
 
 def run_mcp(args: argparse.Namespace) -> int:
