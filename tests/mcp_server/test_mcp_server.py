@@ -114,15 +114,16 @@ async def test_each_tab_handle_is_its_own_tab_and_a_bad_handle_is_refused() -> N
 
 
 def test_tab_policy_prefers_fixed_then_handle_then_session_then_process() -> None:
-    policy = TabPolicy(fixed=None, process_tab="mcp-proc")
+    policy = TabPolicy(fixed=None, process_tab="mcp-p-proc")
     assert TabPolicy(fixed="bar", process_tab="p").tab_for({TAB_META_KEY: "x"}, "s") == "bar"
-    assert policy.tab_for({TAB_META_KEY: "x"}, "s") == "mcp-x"
+    assert policy.tab_for({TAB_META_KEY: "x"}, "s") == "mcp-h-x"
     by_session = policy.tab_for({}, "secret-session-id")
     assert by_session is not None and by_session.startswith("mcp-s-")
     assert "secret-session-id" not in by_session
     assert by_session != policy.tab_for({}, "another-session")
-    assert policy.tab_for(None, None) == "mcp-proc"
+    assert policy.tab_for(None, None) == "mcp-p-proc"
     assert TabPolicy().tab_for(None, None) is None
     with pytest.raises(StateError):
         policy.tab_for({TAB_META_KEY: 7}, None)
-    assert TabPolicy.for_stdio().process_tab != TabPolicy.for_stdio().process_tab
+    first, second = TabPolicy.for_stdio().process_tab, TabPolicy.for_stdio().process_tab
+    assert first is not None and first.startswith("mcp-p-") and first != second

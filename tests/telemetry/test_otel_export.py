@@ -19,10 +19,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from maya.agent import Agent, JsonlTracer, ScriptedModel
+from maya.agent import Agent, JsonlTracer, NullTracer, ScriptedModel
 from maya.agent.models.base import calls_response, text_response
 from maya.cli import main
-from maya.otel import GenAITelemetry, configure_tracing_from_env
+from maya.otel import GenAITelemetry, agent_tracer_from_env, configure_tracing_from_env
 from surface_bar import open_bar
 
 pytestmark = pytest.mark.anyio
@@ -103,6 +103,9 @@ async def test_content_and_unreadable_files(tmp_path: Path) -> None:
 
 
 def test_tracing_is_configured_only_when_asked_for() -> None:
+    assert isinstance(agent_tracer_from_env({}), NullTracer)
+    both = agent_tracer_from_env({"OTEL_TRACES_EXPORTER": "console", "MAYA_TRACE_DIR": "t"})
+    assert isinstance(both, GenAITelemetry) and both.path_for("s") is not None
     assert configure_tracing_from_env("x", environ={})() is None
     assert configure_tracing_from_env("x", environ={"OTEL_TRACES_EXPORTER": "none"})() is None
     assert configure_tracing_from_env("x", environ={"OTEL_TRACES_EXPORTER": "zipkin"})() is None

@@ -67,6 +67,11 @@ _INSTRUCTIONS = (
 class TabPolicy:
     """How a call finds its tab.
 
+    Tabs a connection gets are namespaced so no kind can name another's: ``mcp-p-...``
+    (a process), ``mcp-h-...`` (a ``_meta`` handle), ``mcp-s-...`` (an MCP session). A
+    fixed tab is used as named, so ``maya mcp --session ID`` and ``maya chat --session ID``
+    share one tab.
+
     Attributes:
         fixed: every call uses this tab (``maya mcp --session ID``).
         process_tab: the tab of a connection that is the whole process (stdio), used
@@ -79,7 +84,7 @@ class TabPolicy:
     @classmethod
     def for_stdio(cls, fixed: str | None = None) -> TabPolicy:
         """A new, unguessable tab for this process's one client (unless ``fixed``)."""
-        return cls(fixed=fixed, process_tab=f"mcp-{secrets.token_hex(8)}")
+        return cls(fixed=fixed, process_tab=f"mcp-p-{secrets.token_hex(8)}")
 
     def tab_for(self, meta: Mapping[str, Any] | None, session_header: str | None) -> str | None:
         """The tab a request runs on, or None when nothing ties it to one.
@@ -93,7 +98,7 @@ class TabPolicy:
         if handle is not None:
             if not isinstance(handle, str):
                 raise StateError(ErrorCode.INVALID_SESSION_ID, f"{TAB_META_KEY} must be text")
-            return validate_session_id(f"mcp-{handle}")
+            return validate_session_id(f"mcp-h-{handle}")
         if session_header:
             # The session id is a bearer value for the connection: keep only a digest.
             digest = hashlib.sha256(session_header.encode()).hexdigest()[:32]

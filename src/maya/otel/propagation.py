@@ -20,7 +20,12 @@ from opentelemetry import propagate, trace
 
 from maya import __version__
 
-__all__ = ["TRACES_EXPORTER_ENV", "configure_tracing_from_env", "inject_trace_context"]
+__all__ = [
+    "TRACES_EXPORTER_ENV",
+    "configure_tracing_from_env",
+    "inject_trace_context",
+    "tracing_requested",
+]
 
 TRACES_EXPORTER_ENV = "OTEL_TRACES_EXPORTER"
 """``otlp`` (the default when an OTLP endpoint is set), ``console`` (to stderr) or ``none``."""
@@ -40,6 +45,18 @@ def inject_trace_context(meta: MutableMapping[str, Any]) -> MutableMapping[str, 
     return meta
 
 
+def _exporter_choice(env: Mapping[str, str]) -> str:
+    choice = env.get(TRACES_EXPORTER_ENV, "").strip().lower()
+    if not choice:
+        choice = "otlp" if any(env.get(name) for name in _ENDPOINTS) else "none"
+    return choice
+
+
+def tracing_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """True when the ``OTEL_*`` variables ask for spans to be exported."""
+    return _exporter_choice(os.environ if environ is None else environ) != "none"
+
+
 def configure_tracing_from_env(
     service_name: str, *, environ: Mapping[str, str] | None = None
 ) -> Callable[[], None]:
@@ -50,9 +67,7 @@ def configure_tracing_from_env(
     exporter writes to stderr, since stdout may be an MCP channel.
     """
     env = os.environ if environ is None else environ
-    choice = env.get(TRACES_EXPORTER_ENV, "").strip().lower()
-    if not choice:
-        choice = "otlp" if any(env.get(name) for name in _ENDPOINTS) else "none"
+    choice = _exporter_choice(env)
     if choice == "none":
         return lambda: None
     try:

@@ -38,14 +38,16 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from maya import __version__
 from maya.agent.redact import Redactor
-from maya.agent.trace import EventType
+from maya.agent.trace import EventType, tracer_from_env
 from maya.agent.trace import Tracer as MayaTracer
+from maya.otel.propagation import tracing_requested
 
 __all__ = [
     "AGENT_NAME",
     "CAPTURE_CONTENT_ENV",
     "INSTRUMENTATION_NAME",
     "GenAITelemetry",
+    "agent_tracer_from_env",
     "provider_name",
 ]
 
@@ -296,3 +298,15 @@ class GenAITelemetry:
 def _detach(token: Any) -> None:
     # OpenTelemetry logs (never raises) when the token belongs to another context.
     otel_context.detach(token)
+
+
+def agent_tracer_from_env(environ: Mapping[str, str] | None = None) -> MayaTracer:
+    """The agent's tracer as the environment asks: JSONL under ``MAYA_TRACE_DIR`` (or
+    none), and GenAI spans on top when ``OTEL_*`` asks for export.
+
+    Call ``configure_tracing_from_env`` once at start-up so the spans go somewhere.
+    """
+    base = tracer_from_env(environ)
+    if not tracing_requested(environ):
+        return base
+    return GenAITelemetry(forward_to=base)
