@@ -188,3 +188,28 @@ async def test_a_payment_link_waits_for_adk_tool_confirmation(confirmed: bool) -
     else:
         assert result == {"error": "This tool call is rejected."}
         assert after.payments == ()
+
+
+async def test_a_name_prefix_and_a_filter_still_dispatch_to_our_tools() -> None:
+    model = ScriptedModel(
+        [
+            calls_response([("bar_order_drink", {"name": "Lemonade"})]),
+            text_response("A lemonade."),
+        ]
+    )
+    async with open_bar() as bar:
+        toolset = MayaToolset(
+            bar.toolset, tool_name_prefix="bar", tool_filter=["order_drink", "get_bill"]
+        )
+        names = [t.name for t in await toolset.get_tools_with_prefix()]
+        agent = LlmAgent(name="maya", model=MayaModelLlm(model), tools=[toolset])
+        runner = InMemoryRunner(agent=agent, app_name=APP)
+        session_id = await _session(runner)
+        events = await say(runner, session_id, "A lemonade")
+        state = await bar.manager.get(session_id)
+        await runner.close()
+    assert names == ["bar_order_drink", "bar_get_bill"]
+    [declared] = model.requests[0].tools
+    assert [d.name for d in declared.function_declarations or []] == names
+    assert responses(events, "bar_order_drink")[0]["status"] == "ok"
+    assert state.tab_cents == 200

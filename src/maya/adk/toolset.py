@@ -81,6 +81,8 @@ class MayaTool(BaseTool):
         )
         self._toolset = toolset
         self._declaration = declaration
+        # Dispatch by our own name: ADK renames copies of the tool for a name prefix.
+        self._tool_name = name
         self.require_confirmation = require_confirmation
 
     def _get_declaration(self) -> types.FunctionDeclaration:
@@ -99,14 +101,14 @@ class MayaTool(BaseTool):
             confirmation = tool_context.tool_confirmation
             if confirmation is None:
                 tool_context.request_confirmation(
-                    hint=f"Approve {self.name}: a payment link for the whole tab plus tip."
+                    hint=f"Approve {self._tool_name}: a payment link for the whole tab plus tip."
                 )
                 tool_context.actions.skip_summarization = True
                 return dict(CONFIRMATION_REQUIRED)
             if not confirmation.confirmed:
                 return dict(CONFIRMATION_REJECTED)
         session_id = tool_context.session.id
-        result = await self._toolset.call(self.name, args, session_id)
+        result = await self._toolset.call(self._tool_name, args, session_id)
         await _refresh_snapshot(self._toolset, session_id, tool_context)
         return result
 
