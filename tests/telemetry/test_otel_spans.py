@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from google.genai import errors as genai_errors
+from google.genai import types
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -181,3 +182,24 @@ async def test_mcp_calls_of_a_turn_carry_its_trace_to_the_stripe_server(
         assert span.context.trace_id == root.context.trace_id
         assert span.parent is not None and span.parent.span_id == root.context.span_id
     assert trace.get_current_span() is trace.INVALID_SPAN  # the turn's span was detached
+
+
+async def test_token_usage_is_recorded_on_the_chat_span(exporter: InMemorySpanExporter) -> None:
+    answer = text_response("Good evening!")
+    answer.usage_metadata = types.GenerateContentResponseUsageMetadata(
+        prompt_token_count=1200, candidates_token_count=7, total_token_count=1207
+    )
+    async with open_bar() as bar:
+        agent = _agent(bar, ScriptedModel([answer], name="gemini-2.5-flash"), GenAITelemetry())
+        await agent.respond("table-6", "Evening!")
+        agent.close()
+    spans = _maya_spans(exporter)
+    chat = _one(spans, "chat gemini-2.5-flash")
+    assert chat.attributes is not None
+    assert chat.attributes["gen_ai.usage.input_tokens"] == 1200
+    assert chat.attributes["gen_ai.usage.output_tokens"] == 7
+    assert chat.attributes["gen_ai.provider.name"] == "gcp.gemini"
+    root = _one(spans, "invoke_agent maya")
+    assert root.attributes is not None and root.attributes["gen_ai.request.model"] == (
+        "gemini-2.5-flash"
+    )
