@@ -2,7 +2,8 @@
 
 The tab is in a memory store; payments go to the offline Stripe sandbox over an in-memory
 MCP session (the real ``StripeMCPClient`` and the real sandbox server), and a link is paid
-through the sandbox's own checkout logic, as submitting its form would.
+through the sandbox's own checkout logic, as submitting its form would. The client runs on
+a ``FakeClock``: status polls of an unpaid link time out at once instead of waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from maya.payments import StripeMCPClient
 from maya.sandbox import CARD_SUCCESS, MEMORY, PaymentResult, SandboxStore, pay_link
 from maya.sandbox import build_mcp_server as build_sandbox_server
 from maya.state import MemoryTabStore, TabManager
+from maya.testing import FakeClock
 from maya.tools import Toolset
 
 CHECKOUT = "http://checkout.test"
@@ -39,7 +41,8 @@ async def open_bar() -> AsyncIterator[Bar]:
     sandbox = SandboxStore(MEMORY)
     server = build_sandbox_server(sandbox, checkout_base_url=CHECKOUT)
     try:
-        async with StripeMCPClient.in_memory(server) as stripe:
+        clock = FakeClock()
+        async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as stripe:
             manager = TabManager(MemoryTabStore())
             yield Bar(Toolset(manager=manager, payments=stripe), manager, sandbox)
     finally:

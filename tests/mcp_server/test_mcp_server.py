@@ -127,3 +127,45 @@ def test_tab_policy_prefers_fixed_then_handle_then_session_then_process() -> Non
         policy.tab_for({TAB_META_KEY: 7}, None)
     first, second = TabPolicy.for_stdio().process_tab, TabPolicy.for_stdio().process_tab
     assert first is not None and first.startswith("mcp-p-") and first != second
+
+
+async def test_every_result_fits_its_output_schema_on_every_path() -> None:
+    from jsonschema import Draft202012Validator
+
+    from maya.mcp_server import ok_envelope_schema
+    from maya.sandbox import CARD_GENERIC_DECLINE
+
+    async with open_bar() as bar:
+        call = bar.toolset.call
+        results: list[tuple[str, dict[str, Any]]] = []
+
+        async def run(name: str, args: dict[str, Any], tab: str = "t") -> dict[str, Any]:
+            response = await call(name, args, tab)
+            results.append((name, response))
+            return response
+
+        await run("get_menu", {})
+        await run("get_balance", {})
+        await run("order_drink", {"name": "Martini", "modifiers": ["gin", "dry"]})
+        await run("set_tip", {"percent": 15})
+        await run("set_tip", {"percent": 15})  # the same again removes it
+        await run("set_tip", {"percent": 10})
+        await run("remove_tip", {})
+        link = await run("create_stripe_payment", {})
+        await run("create_stripe_payment", {})  # reused
+        await run("check_payment_status", {})  # unpaid: polled until the (fake) deadline
+        bar.pay(link["result"]["url"], CARD_GENERIC_DECLINE)
+        await run("check_payment_status", {})  # failed
+        await run("order_drink", {"name": "Water"})
+        await run("create_stripe_payment", {})  # replaces the old link
+        bar.pay((await bar.manager.get("t")).current_payment.url or "")  # type: ignore[union-attr]
+        await run("check_payment_status", {})  # succeeded
+        await run("check_payment_status", {})  # already settled
+        await run("get_bill", {})
+    assert all(response["status"] == "ok" for _, response in results), results
+    statuses = [r["result"]["payment_status"] for n, r in results if n == "check_payment_status"]
+    assert statuses == ["timeout", "failed", "succeeded", "succeeded"]
+    for name, response in results:
+        validator = Draft202012Validator(ok_envelope_schema(RESULT_SCHEMAS[name]))
+        problems = [e.message for e in validator.iter_errors(response)]
+        assert not problems, (name, problems, response)
