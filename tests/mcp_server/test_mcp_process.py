@@ -154,6 +154,7 @@ async def test_http_serves_a_tab_per_mcp_session_and_by_handle(tmp_path: Path) -
                 responses = await _pay_and_settle(first)
                 async with Client(url, mode="legacy") as second:
                     other = _result(await second.call_tool("get_bill", {}))
+                    bad = await second.call_tool("order_drink", {"name": "IPA", "quantity": "2"})
             async with Client(url) as stateless:
                 handle = await stateless.call_tool(
                     "order_drink", {"name": "Gin"}, meta={TAB_META_KEY: "t-1"}
@@ -161,6 +162,9 @@ async def test_http_serves_a_tab_per_mcp_session_and_by_handle(tmp_path: Path) -
                 orphan = await stateless.call_tool("get_bill", {})
     _assert_settled(responses)
     assert other["result"]["tab_cents"] == 0
+    assert bad.is_error and _result(bad)["error"] == "INVALID_ARGUMENTS"
+    assert _result(bad)["retryable"] is True
+    assert [f["field"] for f in _result(bad)["fields"]] == ["quantity"]
     assert _result(handle)["result"]["tab_cents"] == 800
     assert orphan.is_error and _result(orphan)["error"] == "INVALID_SESSION_ID"
 
