@@ -55,6 +55,13 @@ class LazyStripeGateway:
             ready.set()
 
     async def _ensure(self) -> ChatPayments:
+        """The open client; a failed opening is raised to this caller and retried next time.
+
+        Raises:
+            Exception: whatever opening the client raised (``McpConfigError``,
+                ``LiveModeRefusedError``...).
+            TimeoutError: it did not open within ``open_timeout``.
+        """
         async with self._lock:
             if self._owner is None or self._owner.done():
                 self._failure = None
@@ -64,8 +71,10 @@ class LazyStripeGateway:
                 with anyio.fail_after(self._open_timeout):
                     await ready.wait()
             if self._client is None:
-                failure = self._failure
-                raise RuntimeError("the payments client could not be opened") from failure
+                if self._failure is not None:
+                    # The opener's own error (e.g. LiveModeRefusedError) keeps its code.
+                    raise self._failure
+                raise RuntimeError("the payments client closed as soon as it opened")
             return self._client
 
     async def create_payment_link(
