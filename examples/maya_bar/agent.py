@@ -3,7 +3,7 @@
 Install with ``pip install -e '.[adk]'``. Gemini answers when ``GOOGLE_API_KEY`` or
 ``GEMINI_API_KEY`` is set (``MAYA_GEMINI_MODEL`` picks the model); without a key Maya's
 offline model answers, so the whole evening runs with no key and no network. Tabs live in
-Maya's own store (``$MAYA_STATE_URL``, default SQLite), keyed by the ADK session id, with a
+Maya's own store (``$MAYA_STATE_URL``, default SQLite), keyed by the ADK session, with a
 read-only copy in the session state as ``maya:tab``. Payment links go to the Stripe MCP
 server of ``mcp.json``, or to the offline sandbox, whose checkout page takes the 4242 card.
 Set ``MAYA_ADK_CONFIRM_PAYMENT=1`` to approve each payment link in the ADK UI first.

@@ -19,7 +19,7 @@ from google.adk.agents import LlmAgent
 from google.adk.cli.utils.agent_loader import AgentLoader
 from google.adk.runners import InMemoryRunner
 
-from maya.adk import TAB_STATE_KEY, LazyStripeGateway, MayaModelLlm, MayaToolset
+from maya.adk import TAB_STATE_KEY, LazyStripeGateway, MayaModelLlm, MayaToolset, tab_id
 from maya.agent.models import OfflineModel, ScriptedModel
 from maya.agent.models.base import calls_response, text_response
 from maya.sandbox import CARD_SUCCESS, apay_url
@@ -106,9 +106,10 @@ async def test_the_example_orders_tips_pays_and_settles_through_the_runner(
     assert link["url"].startswith("http://127.0.0.1:")
     assert "It went through." in texts(checked)
     assert responses(checked, "check_payment_status")[0]["result"]["applied"] is True
-    ours = await manager.get(session.id)
+    tab = tab_id("maya_bar", USER, session.id)
+    ours = await manager.get(tab)
     assert (ours.tab_cents, ours.payment_status.value) == (0, "completed")
     assert stored is not None
     snapshot = stored.state[TAB_STATE_KEY]
-    assert (snapshot["session_id"], snapshot["version"]) == (session.id, ours.version)
+    assert (snapshot["session_id"], snapshot["version"]) == (tab, ours.version)
     assert snapshot["payment"]["status"] == "completed"

@@ -16,7 +16,7 @@ from google.adk.agents import LlmAgent
 from google.adk.runners import InMemoryRunner
 from google.genai import types
 
-from maya.adk import LONG_RUNNING_TOOLS, TAB_STATE_KEY, MayaModelLlm, MayaToolset
+from maya.adk import LONG_RUNNING_TOOLS, TAB_STATE_KEY, MayaModelLlm, MayaToolset, tab_id
 from maya.agent.models import ScriptedModel
 from maya.agent.models.base import calls_response, text_response
 from maya.cli import main
@@ -100,10 +100,10 @@ async def test_order_tip_pay_and_paid_keep_the_tab_in_our_store_and_a_snapshot_i
         link = responses(asked, "create_stripe_payment")[0]["result"]
         assert bar.pay(link["url"]).paid
         checked = await say(runner, session_id, "Did it go through?")
-        ours = await bar.manager.get(session_id)
+        ours = await bar.manager.get(tab_id(APP, USER, session_id))
         theirs = (await _adk_state(runner, session_id))[TAB_STATE_KEY]
         other = await _session(runner)
-        untouched = await bar.manager.get(other)
+        untouched = await bar.manager.get(tab_id(APP, USER, other))
         await runner.close()
     model.assert_complete()
     assert link["amount_cents"] == 2640
@@ -115,7 +115,7 @@ async def test_order_tip_pay_and_paid_keep_the_tab_in_our_store_and_a_snapshot_i
         97600,
         "completed",
     )
-    assert theirs["session_id"] == session_id
+    assert theirs["session_id"] == tab_id(APP, USER, session_id)
     assert theirs["version"] == ours.version
     assert theirs["payment"]["status"] == "completed"
     assert theirs["balance_cents"] == 97600
@@ -133,7 +133,7 @@ async def test_bad_arguments_come_back_as_the_toolsets_errors_and_change_nothing
         runner = _runner(bar, model)
         session_id = await _session(runner)
         events = await say(runner, session_id, "99 martinis")
-        state = await bar.manager.get(session_id)
+        state = await bar.manager.get(tab_id(APP, USER, session_id))
         adk_state = await _adk_state(runner, session_id)
         await runner.close()
     [error] = responses(events, "order_drink")
@@ -172,9 +172,9 @@ async def test_a_payment_link_waits_for_adk_tool_confirmation(confirmed: bool) -
         session_id = await _session(runner)
         await say(runner, session_id, "A soda")
         asked = await say(runner, session_id, "Check please")
-        waiting = await bar.manager.get(session_id)
+        waiting = await bar.manager.get(tab_id(APP, USER, session_id))
         answered = await say(runner, session_id, _confirmation(asked, confirmed))
-        after = await bar.manager.get(session_id)
+        after = await bar.manager.get(tab_id(APP, USER, session_id))
         await runner.close()
     model.assert_complete()
     assert responses(asked, "create_stripe_payment") == [
@@ -206,10 +206,44 @@ async def test_a_name_prefix_and_a_filter_still_dispatch_to_our_tools() -> None:
         runner = InMemoryRunner(agent=agent, app_name=APP)
         session_id = await _session(runner)
         events = await say(runner, session_id, "A lemonade")
-        state = await bar.manager.get(session_id)
+        state = await bar.manager.get(tab_id(APP, USER, session_id))
         await runner.close()
     assert names == ["bar_order_drink", "bar_get_bill"]
     [declared] = model.requests[0].tools
     assert [d.name for d in declared.function_declarations or []] == names
     assert responses(events, "bar_order_drink")[0]["status"] == "ok"
     assert state.tab_cents == 200
+
+
+async def test_two_users_with_the_same_session_id_have_two_tabs() -> None:
+    model = ScriptedModel(
+        [
+            calls_response([("order_drink", {"name": "Tequila"})]),
+            text_response("Tequila."),
+            calls_response([("get_bill", {})]),
+            text_response("Nothing yet."),
+        ]
+    )
+    async with open_bar() as bar:
+        runner = _runner(bar, model)
+        for user in ("ana", "ben"):
+            await runner.session_service.create_session(app_name=APP, user_id=user, session_id="s1")
+        ordered = runner.run_async(
+            user_id="ana",
+            session_id="s1",
+            new_message=types.Content(role="user", parts=[types.Part(text="Tequila")]),
+        )
+        [event async for event in ordered]
+        asked = runner.run_async(
+            user_id="ben",
+            session_id="s1",
+            new_message=types.Content(role="user", parts=[types.Part(text="My bill?")]),
+        )
+        events = [event async for event in asked]
+        ana = await bar.manager.get(tab_id(APP, "ana", "s1"))
+        await runner.close()
+    assert ana.tab_cents == 800
+    assert responses(events, "get_bill")[0]["result"]["tab_cents"] == 0
+    assert tab_id(APP, "ana", "s1") != tab_id(APP, "ben", "s1")
+    assert tab_id(APP, "ana", "x" * 300).startswith("adk-")
+    assert len(tab_id(APP, "ana", "x" * 300)) <= 128

@@ -16,6 +16,7 @@ __all__ = [
     "MayaModelLlm",
     "MayaTool",
     "MayaToolset",
+    "tab_id",
     "tab_snapshot",
 ]
 
@@ -25,6 +26,7 @@ _HOMES = {
     "MayaTool": "maya.adk.toolset",
     "MayaToolset": "maya.adk.toolset",
     "tab_snapshot": "maya.adk.toolset",
+    "tab_id": "maya.adk.toolset",
     "MayaModelLlm": "maya.adk.model",
     "LazyStripeGateway": "maya.adk.gateway",
 }

@@ -3,7 +3,9 @@
 Each ADK tool declares exactly what ``maya prompt`` shows Gemini (the same
 ``FunctionDeclaration``) and runs through ``Toolset.call``, so arguments, results, errors
 and the exactly-once payment rules are the toolset's own. The tab lives in our store,
-keyed by the ADK session id; after each call that changed it, a read-only snapshot is
+keyed by the ADK session (``tab_id``: the session id, within its app and user, since ADK
+session ids are only unique per app and user); after each call that changed it, a
+read-only snapshot is
 copied into the ADK session state under ``maya:tab`` for UIs and evals (writing to that
 key changes nothing in our store). ``create_stripe_payment`` is a long-running tool (the
 link is made now, the money arrives later and ``check_payment_status`` settles it), and
@@ -12,6 +14,8 @@ can be made to wait for ADK's tool confirmation.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +37,7 @@ __all__ = [
     "TAB_STATE_KEY",
     "MayaTool",
     "MayaToolset",
+    "tab_id",
     "tab_snapshot",
 ]
 
@@ -49,6 +54,23 @@ CONFIRMATION_REJECTED = {"error": "This tool call is rejected."}
 """What the tool answers when the user rejected the call (ADK's own wording)."""
 
 _PAYMENT_TOOL = "create_stripe_payment"
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def tab_id(app_name: str, user_id: str, session_id: str) -> str:
+    """Our tab's id for an ADK session: ``adk-{app and user digest}-{session id}``.
+
+    Two users of one app may pick the same session id; the digest keeps their tabs apart.
+    A session id our store cannot take as it is (too long, other characters) is digested too.
+    """
+    owner = _digest(app_name, user_id)
+    if _PLAIN_ID.match(session_id):
+        return f"adk-{owner}-{session_id}"
+    return f"adk-{owner}-{_digest(session_id)}"
 
 
 def tab_snapshot(state: TabState) -> dict[str, Any]:
@@ -107,7 +129,8 @@ class MayaTool(BaseTool):
                 return dict(CONFIRMATION_REQUIRED)
             if not confirmation.confirmed:
                 return dict(CONFIRMATION_REJECTED)
-        session_id = tool_context.session.id
+        session = tool_context.session
+        session_id = tab_id(session.app_name, session.user_id, session.id)
         result = await self._toolset.call(self._tool_name, args, session_id)
         await _refresh_snapshot(self._toolset, session_id, tool_context)
         return result
@@ -116,7 +139,7 @@ class MayaTool(BaseTool):
 async def _refresh_snapshot(toolset: Toolset, session_id: str, tool_context: ToolContext) -> None:
     try:
         state = await toolset.context.manager.get(session_id)
-    except Exception:  # an invalid session id: the call itself already said so
+    except Exception:  # the store failed: the call itself already said so
         return
     snapshot = tab_snapshot(state)
     previous = tool_context.state.get(TAB_STATE_KEY)
