@@ -14,8 +14,11 @@ __all__ = ["build_parser", "main"]
 # Each module exposes ``register(subparsers)``; imported here so ``maya --help`` lists all.
 _COMMAND_MODULES = (
     "maya.agent.commands",  # demo, chat, prompt, trace
+    "maya.otel.command",  # trace --otlp-json (after the agent's trace)
     "maya.sandbox.command",  # sandbox
     "maya.state.command",  # state
+    "maya.mcp_server.command",  # mcp
+    "maya.adk.command",  # conversations export-adk
 )
 
 

@@ -1,0 +1,39 @@
+"""Maya for Google's Agent Development Kit (extra ``[adk]``): a toolset, an offline model.
+
+``maya.adk.eval_set`` (the eval-set export) needs no ADK; the rest is imported on first
+use, so ``import maya.adk.eval_set`` works without ``google-adk`` installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "LONG_RUNNING_TOOLS",
+    "TAB_STATE_KEY",
+    "LazyStripeGateway",
+    "MayaModelLlm",
+    "MayaTool",
+    "MayaToolset",
+    "tab_id",
+    "tab_snapshot",
+]
+
+_HOMES = {
+    "LONG_RUNNING_TOOLS": "maya.adk.toolset",
+    "TAB_STATE_KEY": "maya.adk.toolset",
+    "MayaTool": "maya.adk.toolset",
+    "MayaToolset": "maya.adk.toolset",
+    "tab_snapshot": "maya.adk.toolset",
+    "tab_id": "maya.adk.toolset",
+    "MayaModelLlm": "maya.adk.model",
+    "LazyStripeGateway": "maya.adk.gateway",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'maya.adk' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -1,0 +1,24 @@
+"""Maya's tools served over MCP (``maya mcp``), dispatched into the same ``Toolset``."""
+
+from maya.mcp_server.result_schemas import RESULT_SCHEMAS, ok_envelope_schema
+from maya.mcp_server.server import (
+    READ_ONLY_TOOLS,
+    TAB_META_KEY,
+    MayaMCPServer,
+    TabPolicy,
+    build_mcp_server,
+    call_tool_result,
+    mcp_tools,
+)
+
+__all__ = [
+    "READ_ONLY_TOOLS",
+    "RESULT_SCHEMAS",
+    "TAB_META_KEY",
+    "MayaMCPServer",
+    "TabPolicy",
+    "build_mcp_server",
+    "call_tool_result",
+    "mcp_tools",
+    "ok_envelope_schema",
+]

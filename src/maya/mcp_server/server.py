@@ -1,0 +1,209 @@
+"""Maya's tools as an MCP server: the same declarations, results and errors as for Gemini.
+
+Every call goes to ``Toolset.call`` (the dispatcher that validates arguments and never
+raises), so there is one implementation of each tool whichever surface calls it. A tool's
+``inputSchema`` is its Gemini declaration's schema; its ``outputSchema`` (where the result
+has a fixed shape) describes ``{"status": "ok", "result": {...}}``. A call answers with
+that response dict as structured content and as JSON text; an error response sets
+``isError``, with the same code, message, ``retryable`` flag and field problems a Gemini
+agent sees.
+
+Which tab a call runs on (see ``TabPolicy``): a fixed one (``--session``), else a handle
+the client passes in the request's ``_meta`` (``maya/tab``), else the MCP session of a
+handshake-era HTTP connection, else the tab of this process (stdio: one client per
+process). A stateless (2026-07-28) HTTP request that carries none of these is refused
+with ``INVALID_SESSION_ID``: there is no connection to tie a tab to, and sharing one tab
+between clients would let one customer see another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from google.genai import types
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
+
+from maya import __version__
+from maya.codes import ErrorCode
+from maya.mcp_server.result_schemas import RESULT_SCHEMAS, ok_envelope_schema
+from maya.state.errors import StateError
+from maya.state.manager import validate_session_id
+from maya.tools import Toolset
+from maya.tools.results import ToolResult, error_result
+
+__all__ = [
+    "READ_ONLY_TOOLS",
+    "TAB_META_KEY",
+    "MayaMCPServer",
+    "TabPolicy",
+    "build_mcp_server",
+    "call_tool_result",
+    "mcp_tools",
+]
+
+TAB_META_KEY = "maya/tab"
+"""The request ``_meta`` key a client may set to name its tab (a handle it keeps)."""
+
+READ_ONLY_TOOLS = frozenset({"get_menu", "get_balance", "get_bill"})
+"""Tools that change nothing (annotated ``readOnlyHint``)."""
+
+_SESSION_HEADER = "mcp-session-id"
+
+_INSTRUCTIONS = (
+    "Maya's bar: order drinks against the customer's balance, tip, and pay the tab with a "
+    "Stripe payment link. Every response is {status: ok, result} or {status: error, error, "
+    "message, retryable}; create_stripe_payment takes no amount (it charges the tab)."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TabPolicy:
+    """How a call finds its tab.
+
+    Tabs a connection gets are namespaced so no kind can name another's: ``mcp-p-...``
+    (a process), ``mcp-h-...`` (a ``_meta`` handle), ``mcp-s-...`` (an MCP session). A
+    fixed tab is used as named, so ``maya mcp --session ID`` and ``maya chat --session ID``
+    share one tab.
+
+    Attributes:
+        fixed: every call uses this tab (``maya mcp --session ID``).
+        process_tab: the tab of a connection that is the whole process (stdio), used
+            when the request names no other.
+    """
+
+    fixed: str | None = None
+    process_tab: str | None = None
+
+    @classmethod
+    def for_stdio(cls, fixed: str | None = None) -> TabPolicy:
+        """A new, unguessable tab for this process's one client (unless ``fixed``)."""
+        return cls(fixed=fixed, process_tab=f"mcp-p-{secrets.token_hex(8)}")
+
+    def tab_for(self, meta: Mapping[str, Any] | None, session_header: str | None) -> str | None:
+        """The tab a request runs on, or None when nothing ties it to one.
+
+        Raises:
+            StateError: ``INVALID_SESSION_ID`` for a malformed ``_meta`` handle.
+        """
+        if self.fixed is not None:
+            return self.fixed
+        handle = (meta or {}).get(TAB_META_KEY)
+        if handle is not None:
+            if not isinstance(handle, str):
+                raise StateError(ErrorCode.INVALID_SESSION_ID, f"{TAB_META_KEY} must be text")
+            return validate_session_id(f"mcp-h-{handle}")
+        if session_header:
+            # The session id is a bearer value for the connection: keep only a digest.
+            digest = hashlib.sha256(session_header.encode()).hexdigest()[:32]
+            return f"mcp-s-{digest}"
+        return self.process_tab
+
+
+def _schema_of(declaration: types.FunctionDeclaration) -> dict[str, Any]:
+    schema = declaration.parameters_json_schema
+    if isinstance(schema, dict):
+        return dict(schema)
+    # Tools without arguments send Gemini no schema; MCP needs an object schema.
+    return {"type": "object", "properties": {}}
+
+
+def mcp_tools(toolset: Toolset) -> list[MCPTool]:
+    """The toolset's declarations as MCP tools, in the same order, with output schemas."""
+    tools: list[MCPTool] = []
+    for declaration in toolset.declarations:
+        name = declaration.name or ""
+        result_schema = RESULT_SCHEMAS.get(name)
+        tools.append(
+            MCPTool(
+                name=name,
+                description=declaration.description or "",
+                input_schema=_schema_of(declaration),
+                output_schema=None if result_schema is None else ok_envelope_schema(result_schema),
+                annotations=ToolAnnotations(
+                    read_only_hint=name in READ_ONLY_TOOLS,
+                    destructive_hint=False,
+                    open_world_hint=name in ("create_stripe_payment", "check_payment_status"),
+                ),
+            )
+        )
+    return tools
+
+
+def call_tool_result(response: ToolResult) -> CallToolResult:
+    """A tool's response dict as an MCP result: structured, as JSON text, ``isError`` set."""
+    text = json.dumps(response, ensure_ascii=False, separators=(",", ":"), default=str)
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=response,
+        is_error=response.get("status") != "ok",
+    )
+
+
+def _request_details(context: Context[Any, Any] | None) -> tuple[Mapping[str, Any], str | None]:
+    if context is None:
+        return {}, None
+    try:
+        request_context = context.request_context
+    except ValueError:  # a call made in-process, outside any MCP request
+        return {}, None
+    meta: Mapping[str, Any] = request_context.meta or {}
+    headers = getattr(request_context.request, "headers", None)
+    session = headers.get(_SESSION_HEADER) if headers is not None else None
+    return meta, session if isinstance(session, str) else None
+
+
+class MayaMCPServer(MCPServer[Any]):
+    """An ``MCPServer`` whose tools are a ``Toolset``'s, dispatched by the toolset itself."""
+
+    def __init__(self, toolset: Toolset, *, tabs: TabPolicy, name: str = "maya") -> None:
+        """Serve ``toolset``'s tools.
+
+        Args:
+            toolset: the tools (and through it the tab manager and payment gateway).
+            tabs: which tab each call runs on.
+            name: the server's name in the MCP handshake.
+        """
+        super().__init__(name, instructions=_INSTRUCTIONS, version=__version__, log_level="WARNING")
+        self.toolset = toolset
+        self.tabs = tabs
+        self._tools = mcp_tools(toolset)
+
+    async def list_tools(self) -> list[MCPTool]:
+        """Maya's tools, declared exactly as for Gemini."""
+        return list(self._tools)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult:
+        """Run one tool on the request's tab; every outcome is a result, never a raise."""
+        meta, session = _request_details(context)
+        try:
+            tab = self.tabs.tab_for(meta, session)
+        except StateError as exc:
+            return call_tool_result(error_result(exc.code, exc.message, exc.details))
+        if tab is None:
+            return call_tool_result(
+                error_result(
+                    ErrorCode.INVALID_SESSION_ID,
+                    "this request belongs to no tab: over stateless HTTP, pass a tab handle "
+                    f"in the request's _meta as {TAB_META_KEY!r}, connect with an MCP session, "
+                    "or start the server with --session",
+                )
+            )
+        return call_tool_result(await self.toolset.call(name, arguments, tab))
+
+
+def build_mcp_server(toolset: Toolset, *, tabs: TabPolicy | None = None) -> MayaMCPServer:
+    """An MCP server for ``toolset``; default: one tab for this process's client (stdio).
+
+    Connect in-process with ``mcp.Client(server)``, serve with ``run_stdio_async()`` or
+    mount ``streamable_http_app()``.
+    """
+    return MayaMCPServer(toolset, tabs=tabs if tabs is not None else TabPolicy.for_stdio())

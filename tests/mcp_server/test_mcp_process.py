@@ -1,0 +1,188 @@
+"""``maya mcp`` as a real process, over stdio and streamable HTTP, with the sandbox behind it.
+
+Each server spawns the offline Stripe sandbox (no ``mcp.json`` in its working folder), and
+links are paid by posting the sandbox's real checkout form over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from anyio.abc import Process
+from anyio.streams.text import TextReceiveStream
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from maya.mcp_server import TAB_META_KEY
+from maya.sandbox import CARD_SUCCESS, apay_url
+from maya.state import SqliteTabStore
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+MAYA = str(Path(sys.executable).with_name("maya"))
+_SERVING = re.compile(r"maya mcp: serving at (http://\S+/mcp)")
+_STDIO_TAB = re.compile(r"maya mcp: serving over stdio; tab (\S+)")
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAYA_SANDBOX_")}
+    env["MAYA_SANDBOX_DB"] = str(tmp_path / "sandbox.sqlite3")
+    env.pop("MAYA_MCP_CONFIG", None)
+    return env
+
+
+def _result(call: Any) -> dict[str, Any]:
+    assert isinstance(call.structured_content, dict), call
+    return call.structured_content
+
+
+async def _pay_and_settle(client: Client, **meta: Any) -> list[dict[str, Any]]:
+    """Order, tip, make a link, pay it at its checkout page, check it: the five responses."""
+    extra: dict[str, Any] = {"meta": meta} if meta else {}
+    order = await client.call_tool("order_drink", {"name": "Negroni", "quantity": 2}, **extra)
+    tip = await client.call_tool("set_tip", {"percent": 15}, **extra)
+    link = await client.call_tool("create_stripe_payment", {}, **extra)
+    paid = await apay_url(_result(link)["result"]["url"], CARD_SUCCESS)
+    assert paid.paid, paid
+    check = await client.call_tool("check_payment_status", {}, **extra)
+    bill = await client.call_tool("get_bill", {}, **extra)
+    return [_result(r) for r in (order, tip, link, check, bill)]
+
+
+def _assert_settled(responses: list[dict[str, Any]]) -> None:
+    order, tip, link, check, bill = responses
+    assert order["result"]["tab_cents"] == 2200
+    assert tip["result"]["total_due_cents"] == 2530
+    assert link["result"]["amount_cents"] == 2530
+    assert link["result"]["url"].startswith("http://127.0.0.1:")
+    assert check["result"]["payment_status"] == "succeeded"
+    assert bill["result"]["tab_cents"] == 0
+    assert bill["result"]["payment"]["status"] == "completed"
+
+
+@asynccontextmanager
+async def _stdio(tmp_path: Path, name: str, *args: str) -> AsyncIterator[tuple[Client, str]]:
+    params = StdioServerParameters(
+        command=MAYA,
+        args=["mcp", "--store", str(tmp_path / "tabs.sqlite3"), *args],
+        env=_env(tmp_path),
+        cwd=str(tmp_path),
+    )
+    with (tmp_path / f"{name}.stderr").open("w+") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            errlog.seek(0)
+            found = _STDIO_TAB.search(errlog.read())
+            assert found, "maya mcp did not announce its tab"
+            yield client, found.group(1)
+
+
+async def test_stdio_order_tip_pay_check_and_two_connections_have_two_tabs(
+    tmp_path: Path,
+) -> None:
+    with anyio.fail_after(90):
+        async with _stdio(tmp_path, "one") as (first, first_tab):
+            tools = [t.name for t in (await first.list_tools()).tools]
+            responses = await _pay_and_settle(first)
+            async with _stdio(tmp_path, "two") as (second, second_tab):
+                await second.call_tool("order_drink", {"name": "Water"})
+                other = _result(await second.call_tool("get_bill", {}))
+            bad = await first.call_tool("set_tip", {"percent": 12})
+    assert {"get_menu", "order_drink", "create_stripe_payment"} <= set(tools)
+    _assert_settled(responses)
+    assert first_tab != second_tab
+    assert other["result"]["tab_cents"] == 100
+    assert [i["item"] for i in other["result"]["items"]] == ["Water"]
+    assert bad.is_error and _result(bad)["error"] == "INVALID_TIP_PERCENTAGE"
+    store = SqliteTabStore(tmp_path / "tabs.sqlite3")
+    try:
+        kept = await store.load(first_tab)
+    finally:
+        await store.aclose()
+    assert kept is not None and kept.payment_status.value == "completed"
+
+
+@asynccontextmanager
+async def _http(tmp_path: Path, *args: str) -> AsyncIterator[str]:
+    """``maya mcp --http 127.0.0.1:0``; yields the URL it announced."""
+    process: Process = await anyio.open_process(
+        [MAYA, "mcp", "--http", "127.0.0.1:0", "--store", "memory://", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        env=_env(tmp_path),
+        cwd=str(tmp_path),
+    )
+    async with process, anyio.create_task_group() as tg:
+        announced = anyio.Event()
+        seen: list[str] = []
+        url: list[str] = []
+
+        async def drain() -> None:
+            assert process.stderr is not None
+            async for chunk in TextReceiveStream(process.stderr):
+                seen.append(chunk)
+                found = _SERVING.search("".join(seen))
+                if found and not url:
+                    url.append(found.group(1))
+                    announced.set()
+
+        tg.start_soon(drain)
+        try:
+            with anyio.fail_after(30):
+                await announced.wait()
+            yield url[0]
+        finally:
+            process.terminate()
+            with anyio.fail_after(15):
+                await process.wait()
+            tg.cancel_scope.cancel()
+
+
+async def test_http_serves_a_tab_per_mcp_session_and_by_handle(tmp_path: Path) -> None:
+    with anyio.fail_after(90):
+        async with _http(tmp_path) as url:
+            assert re.match(r"http://127\.0\.0\.1:\d+/mcp$", url) and not url.endswith(":0/mcp")
+            async with Client(url, mode="legacy") as first:
+                responses = await _pay_and_settle(first)
+                async with Client(url, mode="legacy") as second:
+                    other = _result(await second.call_tool("get_bill", {}))
+                    bad = await second.call_tool("order_drink", {"name": "IPA", "quantity": "2"})
+            async with Client(url) as stateless:
+                handle = await stateless.call_tool(
+                    "order_drink", {"name": "Gin"}, meta={TAB_META_KEY: "t-1"}
+                )
+                orphan = await stateless.call_tool("get_bill", {})
+    _assert_settled(responses)
+    assert other["result"]["tab_cents"] == 0
+    assert bad.is_error and _result(bad)["error"] == "INVALID_ARGUMENTS"
+    assert _result(bad)["retryable"] is True
+    assert [f["field"] for f in _result(bad)["fields"]] == ["quantity"]
+    assert _result(handle)["result"]["tab_cents"] == 800
+    assert orphan.is_error and _result(orphan)["error"] == "INVALID_SESSION_ID"
+
+
+async def test_http_with_a_named_session_shares_that_tab(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with _http(tmp_path, "--session", "table-7") as url:
+            async with Client(url) as first:
+                await first.call_tool("order_drink", {"name": "Rum"})
+            async with Client(url, mode="legacy") as second:
+                bill = _result(await second.call_tool("get_bill", {}))
+    assert bill["result"]["tab_cents"] == 700
+
+
+async def test_a_bad_session_id_is_refused_before_serving(tmp_path: Path) -> None:
+    with anyio.fail_after(30):
+        done = await anyio.run_process(
+            [MAYA, "mcp", "--session", "no spaces"], check=False, env=_env(tmp_path)
+        )
+    assert done.returncode == 2
+    assert b"--session" in done.stderr

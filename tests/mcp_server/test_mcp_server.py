@@ -1,0 +1,171 @@
+"""Maya's tools over MCP, in process: the same declarations, results and errors as Gemini's."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from maya.mcp_server import RESULT_SCHEMAS, TAB_META_KEY, TabPolicy, build_mcp_server
+from maya.state import StateError
+from surface_bar import open_bar
+
+pytestmark = pytest.mark.anyio
+
+
+def _structured(result: Any) -> dict[str, Any]:
+    assert isinstance(result.structured_content, dict)
+    # The text content is the same response, for clients that read only text.
+    assert json.loads(result.content[0].text) == result.structured_content
+    return result.structured_content
+
+
+async def test_tools_are_declared_as_for_gemini() -> None:
+    async with open_bar() as bar:
+        server = build_mcp_server(bar.toolset)
+        async with Client(server) as client:
+            tools = (await client.list_tools()).tools
+    assert [t.name for t in tools] == list(bar.toolset.tool_names)
+    for tool, declaration in zip(tools, bar.toolset.declarations, strict=True):
+        assert tool.description == declaration.description
+        expected = declaration.parameters_json_schema or {"type": "object", "properties": {}}
+        assert tool.input_schema == expected
+        if tool.name in RESULT_SCHEMAS:
+            assert tool.output_schema is not None
+            assert tool.output_schema["properties"]["result"] == RESULT_SCHEMAS[tool.name]
+    assert {t.name for t in tools if t.annotations and t.annotations.read_only_hint} == {
+        "get_menu",
+        "get_balance",
+        "get_bill",
+    }
+
+
+async def test_order_tip_pay_and_check_settle_the_tab_once() -> None:
+    async with open_bar() as bar:
+        tabs = TabPolicy.for_stdio()
+        server = build_mcp_server(bar.toolset, tabs=tabs)
+        with anyio.fail_after(30):
+            async with Client(server) as client:
+                order = await client.call_tool("order_drink", {"name": "Martini", "quantity": 2})
+                tip = await client.call_tool("set_tip", {"percent": 20})
+                link = await client.call_tool("create_stripe_payment", {})
+                url = _structured(link)["result"]["url"]
+                assert bar.pay(url).paid
+                paid = await client.call_tool("check_payment_status", {})
+                again = await client.call_tool("check_payment_status", {})
+        assert tabs.process_tab is not None
+        state = await bar.manager.get(tabs.process_tab)
+    assert _structured(order)["result"]["tab_cents"] == 2600
+    assert _structured(tip)["result"]["total_due_cents"] == 3120
+    assert _structured(link)["result"]["amount_cents"] == 3120
+    assert _structured(link)["result"]["is_simulated"] is False
+    assert _structured(paid)["result"]["payment_status"] == "succeeded"
+    assert _structured(paid)["result"]["applied"] is True
+    assert _structured(again)["result"]["applied"] is False
+    assert (state.tab_cents, state.balance_cents, state.payment_status.value) == (
+        0,
+        100_000 - 2600,
+        "completed",
+    )
+
+
+async def test_results_and_errors_are_the_toolsets_own() -> None:
+    async with open_bar() as bar:
+        tabs = TabPolicy(fixed="same-tab")
+        server = build_mcp_server(bar.toolset, tabs=tabs)
+        async with Client(server) as client:
+            bad = await client.call_tool(
+                "order_drink", {"name": "Martini", "quantity": 0, "colour": "blue"}
+            )
+            unknown = await client.call_tool("order_drink", {"name": "Mojito"})
+            menu = await client.call_tool("get_menu", {})
+        direct_bad = await bar.toolset.call(
+            "order_drink", {"name": "Martini", "quantity": 0, "colour": "blue"}, "same-tab"
+        )
+        direct_menu = await bar.toolset.call("get_menu", {}, "same-tab")
+        state = await bar.manager.get("same-tab")
+    assert bad.is_error and unknown.is_error and not menu.is_error
+    assert _structured(bad) == direct_bad
+    assert direct_bad["error"] == "INVALID_ARGUMENTS"
+    assert {f["field"] for f in direct_bad["fields"]} == {"quantity", "colour"}
+    assert _structured(unknown)["error"] == "UNKNOWN_ITEM"
+    assert _structured(unknown)["retryable"] is True
+    assert _structured(menu) == direct_menu
+    assert state.version == 0  # refused calls changed nothing
+
+
+async def test_each_tab_handle_is_its_own_tab_and_a_bad_handle_is_refused() -> None:
+    async with open_bar() as bar:
+        server = build_mcp_server(bar.toolset, tabs=TabPolicy())
+        async with Client(server) as client:
+            await client.call_tool("order_drink", {"name": "IPA"}, meta={TAB_META_KEY: "alice"})
+            alice = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: "alice"})
+            bob = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: "bob"})
+            nobody = await client.call_tool("get_bill", {})
+            bad = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: "no spaces"})
+    assert _structured(alice)["result"]["tab_cents"] == 600
+    assert _structured(bob)["result"]["tab_cents"] == 0
+    assert _structured(nobody)["error"] == "INVALID_SESSION_ID"
+    assert TAB_META_KEY in _structured(nobody)["message"]
+    assert _structured(bad)["error"] == "INVALID_SESSION_ID"
+
+
+def test_tab_policy_prefers_fixed_then_handle_then_session_then_process() -> None:
+    policy = TabPolicy(fixed=None, process_tab="mcp-p-proc")
+    assert TabPolicy(fixed="bar", process_tab="p").tab_for({TAB_META_KEY: "x"}, "s") == "bar"
+    assert policy.tab_for({TAB_META_KEY: "x"}, "s") == "mcp-h-x"
+    by_session = policy.tab_for({}, "secret-session-id")
+    assert by_session is not None and by_session.startswith("mcp-s-")
+    assert "secret-session-id" not in by_session
+    assert by_session != policy.tab_for({}, "another-session")
+    assert policy.tab_for(None, None) == "mcp-p-proc"
+    assert TabPolicy().tab_for(None, None) is None
+    with pytest.raises(StateError):
+        policy.tab_for({TAB_META_KEY: 7}, None)
+    first, second = TabPolicy.for_stdio().process_tab, TabPolicy.for_stdio().process_tab
+    assert first is not None and first.startswith("mcp-p-") and first != second
+
+
+async def test_every_result_fits_its_output_schema_on_every_path() -> None:
+    from jsonschema import Draft202012Validator
+
+    from maya.mcp_server import ok_envelope_schema
+    from maya.sandbox import CARD_GENERIC_DECLINE
+
+    async with open_bar() as bar:
+        call = bar.toolset.call
+        results: list[tuple[str, dict[str, Any]]] = []
+
+        async def run(name: str, args: dict[str, Any], tab: str = "t") -> dict[str, Any]:
+            response = await call(name, args, tab)
+            results.append((name, response))
+            return response
+
+        await run("get_menu", {})
+        await run("get_balance", {})
+        await run("order_drink", {"name": "Martini", "modifiers": ["gin", "dry"]})
+        await run("set_tip", {"percent": 15})
+        await run("set_tip", {"percent": 15})  # the same again removes it
+        await run("set_tip", {"percent": 10})
+        await run("remove_tip", {})
+        link = await run("create_stripe_payment", {})
+        await run("create_stripe_payment", {})  # reused
+        await run("check_payment_status", {})  # unpaid: polled until the (fake) deadline
+        bar.pay(link["result"]["url"], CARD_GENERIC_DECLINE)
+        await run("check_payment_status", {})  # failed
+        await run("order_drink", {"name": "Water"})
+        await run("create_stripe_payment", {})  # replaces the old link
+        bar.pay((await bar.manager.get("t")).current_payment.url or "")  # type: ignore[union-attr]
+        await run("check_payment_status", {})  # succeeded
+        await run("check_payment_status", {})  # already settled
+        await run("get_bill", {})
+    assert all(response["status"] == "ok" for _, response in results), results
+    statuses = [r["result"]["payment_status"] for n, r in results if n == "check_payment_status"]
+    assert statuses == ["timeout", "failed", "succeeded", "succeeded"]
+    for name, response in results:
+        validator = Draft202012Validator(ok_envelope_schema(RESULT_SCHEMAS[name]))
+        problems = [e.message for e in validator.iter_errors(response)]
+        assert not problems, (name, problems, response)
