@@ -141,6 +141,16 @@ class WritePlan:
     upsert_payments: list[Params] = field(default_factory=list)
     delete_payments: list[Params] = field(default_factory=list)
 
+    def statements(self) -> list[tuple[str, list[Params]]]:
+        """``(statement, parameter sets)`` in the order they must run; empty ones left out."""
+        ordered = (
+            (_schema.DELETE_ITEM, self.delete_items),
+            (_schema.INSERT_ITEM, self.insert_items),
+            (_schema.DELETE_PAYMENT, self.delete_payments),
+            (_schema.UPSERT_PAYMENT, self.upsert_payments),
+        )
+        return [(statement, rows) for statement, rows in ordered if rows]
+
 
 def plan_writes(
     session_id: str,

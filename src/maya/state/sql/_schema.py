@@ -21,6 +21,7 @@ __all__ = [
     "INSERT_TAB",
     "MIGRATIONS",
     "PAYMENT_COLUMNS",
+    "PAYMENT_ID_INDEX",
     "SCHEMA_TABLE_DDL",
     "SCHEMA_VERSION",
     "SELECT_ITEMS",
@@ -93,6 +94,8 @@ DDL: tuple[str, ...] = (
     # lookup by payment id (a webhook names the link, not the session).
     "CREATE UNIQUE INDEX IF NOT EXISTS payments_payment_id ON payments (payment_id)",
 )
+PAYMENT_ID_INDEX = "payments_payment_id"
+"""The unique index that keeps a payment link id to one session."""
 """Version 1 of the schema, idempotent (``IF NOT EXISTS``) so a rerun is harmless."""
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {}

@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
-from maya.codes import ErrorCode
-from maya.state.errors import StateError
-from maya.state.models import OrderedItem, PaymentRecord, TabState
-from maya.state.sql import _rows, _schema
+from maya.state.models import TabState
+from maya.state.sql import _schema, _transact
 from maya.state.sql._redact import redact
+from maya.state.sql._rows import Params
 from maya.state.sql.errors import StoreError
 from maya.state.store import Transition
 
@@ -165,7 +164,7 @@ class PostgresTabStore:
                 await connection.execute(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
-                return await _read(connection, session_id, lock=False)
+                return await _transact.read(_Driver(connection), session_id)
 
     async def transact(
         self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
@@ -195,91 +194,15 @@ class PostgresTabStore:
         transition: Transition[R],
     ) -> tuple[TabState, R]:
         from psycopg import Rollback
-        from psycopg.errors import UniqueViolation
 
-        async with pool.connection() as connection:
-            outcome: tuple[TabState, R] | None = None
-            async with connection.transaction() as transaction:
-                current = await _read(connection, session_id, lock=True)
-                if current is None:
-                    current, claimed = await self._claim(connection, session_id, initial)
-                else:
-                    claimed = False
-                # A row claimed just now holds no items or payments yet: the plan must
-                # write all of the new state's; otherwise only what differs.
-                old_items = () if claimed else current.items
-                old_payments = () if claimed else current.payments
-                new_state, result = transition(current)
-                outcome = (new_state, result)
-                if new_state is current:
-                    # Undo the row claimed for a new session; nothing else was written.
-                    raise Rollback(transaction)
-                if new_state.session_id != session_id:
-                    raise ValueError("a transition must not change the session id")
-                try:
-                    await self._write(
-                        connection, session_id, current, old_items, old_payments, new_state
-                    )
-                except UniqueViolation as exc:
-                    if exc.diag.constraint_name == "payments_payment_id":
-                        raise StateError(
-                            ErrorCode.PAYMENT_SUPERSEDED,
-                            "that payment link already belongs to another session",
-                            session_id=session_id,
-                        ) from exc
-                    raise
-        assert outcome is not None  # set before the transaction could end without error
-        return outcome
-
-    async def _claim(
-        self,
-        connection: AsyncConnection[TupleRow],
-        session_id: str,
-        initial: Callable[[], TabState],
-    ) -> tuple[TabState, bool]:
-        """Insert a new session's row (True), or lock the one a concurrent writer made."""
-        state = initial()
-        claimed = await connection.execute(
-            _pg(_schema.INSERT_TAB), _rows.tab_params(state, updated_at=self._clock())
-        )
-        if claimed.rowcount == 1:
-            return state, True
-        # Another transaction created the session first; our INSERT waited for it to
-        # commit, so a fresh read under the lock sees its row.
-        existing = await _read(connection, session_id, lock=True)
-        if existing is None:
-            raise StoreError(f"session {session_id!r} vanished while it was being created")
-        return existing, False
-
-    async def _write(
-        self,
-        connection: AsyncConnection[TupleRow],
-        session_id: str,
-        current: TabState,
-        old_items: Sequence[OrderedItem],
-        old_payments: Sequence[PaymentRecord],
-        new_state: TabState,
-    ) -> None:
-        updated = await connection.execute(
-            _pg(_schema.UPDATE_TAB),
-            _rows.tab_params(new_state, updated_at=self._clock(), old_version=current.version),
-        )
-        if updated.rowcount != 1:
-            raise StateError(
-                ErrorCode.CONCURRENT_UPDATE,
-                "the tab changed while it was locked for this update",
-                session_id=session_id,
+        async with pool.connection() as connection, connection.transaction() as transaction:
+            outcome = await _transact.transact(
+                _Driver(connection), session_id, initial, transition, clock=self._clock
             )
-        plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
-        async with connection.cursor() as cursor:
-            for statement, rows in (
-                (_schema.DELETE_ITEM, plan.delete_items),
-                (_schema.INSERT_ITEM, plan.insert_items),
-                (_schema.DELETE_PAYMENT, plan.delete_payments),
-                (_schema.UPSERT_PAYMENT, plan.upsert_payments),
-            ):
-                if rows:
-                    await cursor.executemany(_pg(statement), rows)
+            if not outcome.wrote:
+                # Undo the row claimed for a new session; nothing else was written.
+                raise Rollback(transaction)
+        return outcome.state, outcome.result
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).
@@ -317,17 +240,37 @@ class PostgresTabStore:
             await pool.close()
 
 
-async def _read(
-    connection: AsyncConnection[TupleRow], session_id: str, *, lock: bool
-) -> TabState | None:
-    key = {"session_id": session_id}
-    select_tab = _pg(_schema.SELECT_TAB) + (" FOR UPDATE" if lock else "")
-    tab = await (await connection.execute(select_tab, key)).fetchone()
-    if tab is None:
-        return None
-    items = await (await connection.execute(_pg(_schema.SELECT_ITEMS), key)).fetchall()
-    payments = await (await connection.execute(_pg(_schema.SELECT_PAYMENTS), key)).fetchall()
-    return _rows.decode_state(session_id, tab, items, payments)
+class _Driver:
+    """``_transact.SqlConnection`` over a psycopg connection inside a transaction."""
+
+    # The row itself is held: writers of other sessions proceed.
+    lock_clause = " FOR UPDATE"
+
+    def __init__(self, connection: AsyncConnection[TupleRow]) -> None:
+        self._connection = connection
+
+    async def fetchone(self, statement: str, params: Params) -> TupleRow | None:
+        return await (await self._connection.execute(_pg(statement), params)).fetchone()
+
+    async def fetchall(self, statement: str, params: Params) -> list[TupleRow]:
+        return await (await self._connection.execute(_pg(statement), params)).fetchall()
+
+    async def execute(self, statement: str, params: Params) -> int:
+        from psycopg.errors import UniqueViolation
+
+        try:
+            return (await self._connection.execute(_pg(statement), params)).rowcount
+        except UniqueViolation as exc:
+            raise _transact.UniqueViolation(exc.diag.constraint_name or "") from exc
+
+    async def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        from psycopg.errors import UniqueViolation
+
+        try:
+            async with self._connection.cursor() as cursor:
+                await cursor.executemany(_pg(statement), rows)
+        except UniqueViolation as exc:
+            raise _transact.UniqueViolation(exc.diag.constraint_name or "") from exc
 
 
 async def _migrate(connection: AsyncConnection[TupleRow], schema: str | None) -> None:

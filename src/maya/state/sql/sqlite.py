@@ -13,17 +13,17 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 
-from maya.codes import ErrorCode
-from maya.state.errors import StateError
-from maya.state.models import OrderedItem, PaymentRecord, TabState
-from maya.state.sql import _rows, _schema
+from maya.state.models import TabState
+from maya.state.sql import _schema, _transact
+from maya.state.sql._rows import Params
+from maya.state.sql._transact import run_to_completion
 from maya.state.sql.errors import StoreError
 from maya.state.store import Transition
 
@@ -132,7 +132,7 @@ class SqliteTabStore:
             # One read transaction, so the three SELECTs see the same commit.
             connection.execute("BEGIN")
             try:
-                return _read(connection, session_id)
+                return run_to_completion(_transact.read(_Driver(connection), session_id))
             finally:
                 connection.execute("COMMIT")
 
@@ -143,9 +143,8 @@ class SqliteTabStore:
     ) -> tuple[TabState, R]:
         """Apply ``transition`` to the session's state in one write transaction.
 
-        Only what changed is written: the tab row, new and removed items, new and
-        changed payment records. Nothing is written when the transition returns the
-        state it was given.
+        ``BEGIN IMMEDIATE`` takes the database's write lock before the state is read, so
+        no other writer runs in between; the algorithm itself is ``_transact.transact``.
 
         Raises:
             StateError: whatever the transition raised (nothing was written);
@@ -157,65 +156,20 @@ class SqliteTabStore:
         def run(connection: sqlite3.Connection) -> tuple[TabState, R]:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                new_state, result = self._transact_locked(
-                    connection, session_id, initial, transition
+                outcome = run_to_completion(
+                    _transact.transact(
+                        _Driver(connection), session_id, initial, transition, clock=self._clock
+                    )
                 )
+                if outcome.wrote:
+                    connection.execute("COMMIT")
             finally:
-                # Committed above when there was something to write; otherwise (or on
-                # any error) nothing of this transaction may stay.
+                # Nothing to write, or any error: nothing of this transaction may stay.
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
-            return new_state, result
+            return outcome.state, outcome.result
 
         return await self._call(run)
-
-    def _transact_locked(
-        self,
-        connection: sqlite3.Connection,
-        session_id: str,
-        initial: Callable[[], TabState],
-        transition: Transition[R],
-    ) -> tuple[TabState, R]:
-        found = _read(connection, session_id)
-        old_items: tuple[OrderedItem, ...] = ()
-        old_payments: tuple[PaymentRecord, ...] = ()
-        if found is None:
-            current = initial()
-            # The row is claimed now so the version-guarded UPDATE below is the same
-            # for new and old sessions; a rollback removes it again. Its items and
-            # payments (if initial() has any) are written by the plan, as new.
-            connection.execute(
-                _schema.INSERT_TAB, _rows.tab_params(current, updated_at=self._clock())
-            )
-        else:
-            current, old_items, old_payments = found, found.items, found.payments
-        new_state, result = transition(current)
-        if new_state is current:
-            return new_state, result
-        if new_state.session_id != session_id:
-            raise ValueError("a transition must not change the session id")
-        updated = connection.execute(
-            _schema.UPDATE_TAB,
-            _rows.tab_params(new_state, updated_at=self._clock(), old_version=current.version),
-        )
-        if updated.rowcount != 1:
-            raise StateError(
-                ErrorCode.CONCURRENT_UPDATE,
-                "the tab changed while it was locked for this update",
-                session_id=session_id,
-            )
-        plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
-        try:
-            connection.executemany(_schema.DELETE_ITEM, plan.delete_items)
-            connection.executemany(_schema.INSERT_ITEM, plan.insert_items)
-            connection.executemany(_schema.DELETE_PAYMENT, plan.delete_payments)
-            connection.executemany(_schema.UPSERT_PAYMENT, plan.upsert_payments)
-        except sqlite3.IntegrityError as exc:
-            if "payments.payment_id" in str(exc):
-                raise _payment_taken(session_id) from exc
-            raise
-        connection.execute("COMMIT")
-        return new_state, result
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.
@@ -241,22 +195,41 @@ class SqliteTabStore:
         await anyio.to_thread.run_sync(close, limiter=self._limiter)
 
 
-def _payment_taken(session_id: str) -> StateError:
-    return StateError(
-        ErrorCode.PAYMENT_SUPERSEDED,
-        "that payment link already belongs to another session",
-        session_id=session_id,
-    )
+class _Driver:
+    """``_transact.SqlConnection`` over the stdlib driver: every call is synchronous."""
+
+    # BEGIN IMMEDIATE already holds the database's write lock.
+    lock_clause = ""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    async def fetchone(self, statement: str, params: Params) -> Sequence[Any] | None:
+        row: Sequence[Any] | None = self._connection.execute(statement, params).fetchone()
+        return row
+
+    async def fetchall(self, statement: str, params: Params) -> list[Sequence[Any]]:
+        return self._connection.execute(statement, params).fetchall()
+
+    async def execute(self, statement: str, params: Params) -> int:
+        try:
+            return self._connection.execute(statement, params).rowcount
+        except sqlite3.IntegrityError as exc:
+            _raise_unique_violation(exc)
+            raise
+
+    async def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        try:
+            self._connection.executemany(statement, rows)
+        except sqlite3.IntegrityError as exc:
+            _raise_unique_violation(exc)
+            raise
 
 
-def _read(connection: sqlite3.Connection, session_id: str) -> TabState | None:
-    key = {"session_id": session_id}
-    tab = connection.execute(_schema.SELECT_TAB, key).fetchone()
-    if tab is None:
-        return None
-    items = connection.execute(_schema.SELECT_ITEMS, key).fetchall()
-    payments = connection.execute(_schema.SELECT_PAYMENTS, key).fetchall()
-    return _rows.decode_state(session_id, tab, items, payments)
+def _raise_unique_violation(exc: sqlite3.IntegrityError) -> None:
+    # SQLite names the columns, not the index: "UNIQUE constraint failed: payments.payment_id".
+    if "UNIQUE constraint failed: payments.payment_id" in str(exc):
+        raise _transact.UniqueViolation(_schema.PAYMENT_ID_INDEX) from exc
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
