@@ -16,6 +16,7 @@ from maya.state.sql.errors import StoreError
 __all__ = [
     "DDL",
     "DELETE_ITEM",
+    "DELETE_ITEMS_THROUGH",
     "DELETE_PAYMENT",
     "INSERT_ITEM",
     "INSERT_TAB",
@@ -163,6 +164,7 @@ INSERT_ITEM = (
     " VALUES (:session_id, :seq, :name, :unit_price_cents, :quantity, :modifiers)"
 )
 DELETE_ITEM = "DELETE FROM tab_items WHERE session_id = :session_id AND seq = :seq"
+DELETE_ITEMS_THROUGH = "DELETE FROM tab_items WHERE session_id = :session_id AND seq <= :seq"
 
 _ALL_PAYMENT = ("session_id", *PAYMENT_COLUMNS)
 UPSERT_PAYMENT = (

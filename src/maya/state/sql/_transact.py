@@ -16,6 +16,7 @@ lock / ``FOR UPDATE``), and how the driver names a unique violation.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -26,9 +27,10 @@ from maya.state.models import OrderedItem, PaymentRecord, TabState
 from maya.state.sql import _rows, _schema
 from maya.state.sql._rows import Params
 from maya.state.sql.errors import StoreError
-from maya.state.store import Transition
+from maya.state.store import Change, Transition, check_step, new_state_of
 
 __all__ = [
+    "KnownStates",
     "Outcome",
     "SqlConnection",
     "UniqueViolation",
@@ -92,11 +94,15 @@ class Outcome(Generic[R]):
         result: the transition's result.
         wrote: True when something was written: the caller commits; otherwise it rolls
             back (which also undoes a row claimed for a new session).
+        stored: the session's stored state once the caller has committed (or rolled
+            back an unwritten transaction), for ``KnownStates``; None for a new session
+            that stays unwritten.
     """
 
     state: TabState
     result: R
     wrote: bool
+    stored: TabState | None
 
 
 def run_to_completion(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -113,19 +119,66 @@ def run_to_completion(coroutine: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("a synchronous SQL driver suspended")
 
 
-async def read(connection: SqlConnection, session_id: str) -> TabState | None:
+class KnownStates:
+    """The last state a store committed or read, per session, so it need not read it again.
+
+    A kept state is used only when the session's row, read in the same transaction (under
+    the lock, for a write), still holds its version and its totals. Every write raises
+    the version (``check_step``), so an equal version means no writer came in between, in
+    this process or another; a stale entry costs one full read, never a wrong answer.
+    """
+
+    def __init__(self, size: int) -> None:
+        """Keep at most ``size`` sessions (the least recently used go first; 0: none)."""
+        self._size = size
+        self._states: OrderedDict[str, TabState] = OrderedDict()
+
+    def matching(self, session_id: str, tab: Row) -> TabState | None:
+        """The kept state of ``session_id`` if ``tab`` (its row, as read) is still it."""
+        state = self._states.get(session_id)
+        if state is None or _rows.head_of(state) != _rows.decode_head(tab):
+            return None
+        self._states.move_to_end(session_id)
+        return state
+
+    def keep(self, state: TabState) -> None:
+        """Remember ``state`` as its session's stored state (unless a newer one is kept)."""
+        if self._size <= 0:
+            return
+        kept = self._states.get(state.session_id)
+        if kept is not None and kept.version > state.version:
+            return
+        self._states[state.session_id] = state
+        self._states.move_to_end(state.session_id)
+        while len(self._states) > self._size:
+            self._states.popitem(last=False)
+
+    def forget(self, session_id: str) -> None:
+        """Drop what is kept of ``session_id``."""
+        self._states.pop(session_id, None)
+
+
+async def read(connection: SqlConnection, session_id: str, known: KnownStates) -> TabState | None:
     """The session's stored state (inside the caller's read transaction), or None."""
     tab = await connection.fetchone(_schema.SELECT_TAB, {"session_id": session_id})
     if tab is None:
         return None
-    return await _complete(connection, session_id, tab)
+    return await _complete(connection, session_id, tab, known)
 
 
-async def _complete(connection: SqlConnection, session_id: str, tab: Row) -> TabState:
+async def _complete(
+    connection: SqlConnection, session_id: str, tab: Row, known: KnownStates
+) -> TabState:
+    """The whole state whose tab row is ``tab``: the kept one, else its items and payments."""
+    state = known.matching(session_id, tab)
+    if state is not None:
+        return state
     key = {"session_id": session_id}
     items = await connection.fetchall(_schema.SELECT_ITEMS, key)
     payments = await connection.fetchall(_schema.SELECT_PAYMENTS, key)
-    return _rows.decode_state(session_id, tab, items, payments)
+    state = _rows.decode_state(session_id, tab, items, payments)
+    known.keep(state)
+    return state
 
 
 async def _lock(
@@ -133,6 +186,7 @@ async def _lock(
     session_id: str,
     initial: Callable[[], TabState],
     updated_at: float,
+    known: KnownStates,
 ) -> tuple[TabState, bool]:
     """The session's state with its row held, claiming the row of a new session.
 
@@ -153,7 +207,7 @@ async def _lock(
         tab = await connection.fetchone(select, key)
         if tab is None:
             raise StoreError(f"session {session_id!r} vanished while it was being created")
-    return await _complete(connection, session_id, tab), False
+    return await _complete(connection, session_id, tab, known), False
 
 
 async def transact(
@@ -163,26 +217,30 @@ async def transact(
     transition: Transition[R],
     *,
     clock: Callable[[], float],
+    known: KnownStates,
 ) -> Outcome[R]:
     """Apply ``transition`` to the session inside the caller's write transaction.
 
-    Only what changed is written: the tab row, new and removed items, new and changed
-    payment records. The caller commits when ``Outcome.wrote`` and rolls back otherwise
-    or on any error.
+    Reads the session's row under lock, and its items and payments only when ``known``
+    does not hold that very version. Writes the row (guarded by the version) and what
+    changed: exactly a ``Change``'s description when the transition gave one for the
+    state it was handed, else the difference found by comparing the two states. The
+    caller commits when ``Outcome.wrote`` and rolls back otherwise or on any error; it
+    keeps ``Outcome.stored`` in ``known`` once committed.
 
     Raises:
         StateError: whatever the transition raised; ``PAYMENT_SUPERSEDED`` when a
             payment id already belongs to another session; ``CONCURRENT_UPDATE`` if the
             row changed under the lock (a bug).
-        ValueError: when the transition changed the session id.
+        ValueError: when the transition changed the session id or not the version.
         StoreError: when the session's row vanished while being created.
     """
-    current, claimed = await _lock(connection, session_id, initial, clock())
-    new_state, result = transition(current)
+    current, claimed = await _lock(connection, session_id, initial, clock(), known)
+    step, result = transition(current)
+    new_state = new_state_of(step)
     if new_state is current:
-        return Outcome(new_state, result, wrote=False)
-    if new_state.session_id != session_id:
-        raise ValueError("a transition must not change the session id")
+        return Outcome(current, result, wrote=False, stored=None if claimed else current)
+    check_step(current, new_state)
     updated = await connection.execute(
         _schema.UPDATE_TAB,
         _rows.tab_params(new_state, updated_at=clock(), old_version=current.version),
@@ -193,10 +251,14 @@ async def transact(
             "the tab changed while it was locked for this update",
             session_id=session_id,
         )
-    # A row claimed just now holds no items or payments yet: write all of the new state's.
-    old_items: Sequence[OrderedItem] = () if claimed else current.items
-    old_payments: Sequence[PaymentRecord] = () if claimed else current.payments
-    plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
+    if isinstance(step, Change) and step.before is current and not claimed:
+        plan = _rows.plan_change(session_id, step)
+    else:
+        # A row claimed just now holds no items or payments yet: write all of the new
+        # state's. Otherwise compare (cheap where the rule kept the old objects).
+        old_items: Sequence[OrderedItem] = () if claimed else current.items
+        old_payments: Sequence[PaymentRecord] = () if claimed else current.payments
+        plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
     try:
         for statement, rows in plan.statements():
             await connection.executemany(statement, rows)
@@ -208,4 +270,4 @@ async def transact(
                 session_id=session_id,
             ) from exc
         raise
-    return Outcome(new_state, result, wrote=True)
+    return Outcome(new_state, result, wrote=True, stored=new_state)

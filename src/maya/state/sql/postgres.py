@@ -24,6 +24,7 @@ from maya.state.models import TabState
 from maya.state.sql import _schema, _transact
 from maya.state.sql._redact import redact
 from maya.state.sql._rows import Params
+from maya.state.sql._transact import KnownStates
 from maya.state.sql.errors import StoreError
 from maya.state.store import Transition
 
@@ -57,6 +58,7 @@ class PostgresTabStore:
         pool_timeout: float = 30.0,
         connect_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        known_sessions: int = 1024,
     ) -> None:
         """Prepare a store; nothing connects until the first call.
 
@@ -69,6 +71,9 @@ class PostgresTabStore:
             pool_timeout: seconds a caller waits for a free connection.
             connect_timeout: seconds to wait for the server on first use.
             clock: Unix seconds, for the ``updated_at`` column.
+            known_sessions: how many sessions' last state to keep in memory, so that a
+                write (or load) reads only the tab row while nobody else wrote the
+                session; 0 reads every item every time.
 
         Raises:
             ValueError: for pool sizes that make no sense.
@@ -84,6 +89,7 @@ class PostgresTabStore:
         self._pool_timeout = pool_timeout
         self._connect_timeout = connect_timeout
         self._clock = clock
+        self._known = KnownStates(known_sessions)
         self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] | None = None
         self._opening = anyio.Lock()
         self._closed = False
@@ -164,7 +170,7 @@ class PostgresTabStore:
                 await connection.execute(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
-                return await _transact.read(_Driver(connection), session_id)
+                return await _transact.read(_Driver(connection), session_id, self._known)
 
     async def transact(
         self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
@@ -197,11 +203,19 @@ class PostgresTabStore:
 
         async with pool.connection() as connection, connection.transaction() as transaction:
             outcome = await _transact.transact(
-                _Driver(connection), session_id, initial, transition, clock=self._clock
+                _Driver(connection),
+                session_id,
+                initial,
+                transition,
+                clock=self._clock,
+                known=self._known,
             )
             if not outcome.wrote:
                 # Undo the row claimed for a new session; nothing else was written.
                 raise Rollback(transaction)
+        # Committed (or rolled back having written nothing).
+        if outcome.stored is not None:
+            self._known.keep(outcome.stored)
         return outcome.state, outcome.result
 
     async def session_ids(self) -> list[str]:

@@ -23,7 +23,7 @@ import anyio.to_thread
 from maya.state.models import TabState
 from maya.state.sql import _schema, _transact
 from maya.state.sql._rows import Params
-from maya.state.sql._transact import run_to_completion
+from maya.state.sql._transact import KnownStates, run_to_completion
 from maya.state.sql.errors import StoreError
 from maya.state.store import Transition
 
@@ -50,6 +50,7 @@ class SqliteTabStore:
         busy_timeout: float = 30.0,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         clock: Callable[[], float] = time.time,
+        known_sessions: int = 1024,
     ) -> None:
         """Prepare a store; nothing is opened until the first call.
 
@@ -59,11 +60,15 @@ class SqliteTabStore:
             synchronous: ``FULL`` (default) makes every commit survive a power cut;
                 ``NORMAL`` survives a crash of the process only, for speed.
             clock: Unix seconds, for the ``updated_at`` column.
+            known_sessions: how many sessions' last state to keep in memory, so that a
+                write (or load) reads only the tab row while nobody else wrote the
+                session; 0 reads every item every time.
         """
         self.path = os.fspath(path)
         self._busy_timeout = busy_timeout
         self._synchronous = synchronous
         self._clock = clock
+        self._known = KnownStates(known_sessions)
         self._limiter = anyio.CapacityLimiter(1)
         self._connection: sqlite3.Connection | None = None
         self._closed = False
@@ -132,7 +137,9 @@ class SqliteTabStore:
             # One read transaction, so the three SELECTs see the same commit.
             connection.execute("BEGIN")
             try:
-                return run_to_completion(_transact.read(_Driver(connection), session_id))
+                return run_to_completion(
+                    _transact.read(_Driver(connection), session_id, self._known)
+                )
             finally:
                 connection.execute("COMMIT")
 
@@ -158,7 +165,12 @@ class SqliteTabStore:
             try:
                 outcome = run_to_completion(
                     _transact.transact(
-                        _Driver(connection), session_id, initial, transition, clock=self._clock
+                        _Driver(connection),
+                        session_id,
+                        initial,
+                        transition,
+                        clock=self._clock,
+                        known=self._known,
                     )
                 )
                 if outcome.wrote:
@@ -167,6 +179,8 @@ class SqliteTabStore:
                 # Nothing to write, or any error: nothing of this transaction may stay.
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
+            if outcome.stored is not None:
+                self._known.keep(outcome.stored)
             return outcome.state, outcome.result
 
         return await self._call(run)
