@@ -15,6 +15,7 @@ import platformdirs
 from maya.state.memory import MemoryTabStore
 from maya.state.sql import PostgresTabStore, SqliteTabStore
 from maya.state.sql._redact import redact
+from maya.state.sql.postgres import LOCK_TIMEOUT, STATEMENT_TIMEOUT
 from maya.state.sql.sqlite import MEMORY
 from maya.state.store import TabStore
 
@@ -25,7 +26,7 @@ STATE_URL_ENV = "MAYA_STATE_URL"
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 # Our own query parameters; libpq would reject them, so they are taken out of the URL.
-_POOL_OPTIONS = ("schema", "pool_min_size", "pool_max_size")
+_POOL_OPTIONS = ("schema", "pool_min_size", "pool_max_size", "lock_timeout", "statement_timeout")
 
 
 class StoreURLError(ValueError):
@@ -47,8 +48,9 @@ def open_store(url: str | None = None) -> TabStore:
     - ``sqlite:///relative/path``, ``sqlite:////absolute/path``, a bare file path, or
       ``sqlite://`` / ``sqlite:///:memory:`` for a private in-memory database;
     - ``postgresql://...`` or ``postgres://...``, with optional query parameters
-      ``schema`` (a PostgreSQL schema for the tables), ``pool_min_size`` and
-      ``pool_max_size``; the others go to libpq (``sslmode``...).
+      ``schema`` (a PostgreSQL schema for the tables), ``pool_min_size``,
+      ``pool_max_size``, ``lock_timeout`` and ``statement_timeout`` (seconds); the
+      others go to libpq (``sslmode``...).
 
     Raises:
         StoreURLError: for an unknown scheme or a malformed parameter.
@@ -105,7 +107,12 @@ def _postgres(url: str) -> PostgresTabStore:
         min_size = int(ours.get("pool_min_size", "1"))
         max_size = int(ours.get("pool_max_size", "10"))
         return PostgresTabStore(
-            conninfo, schema=ours.get("schema") or None, min_size=min_size, max_size=max_size
+            conninfo,
+            schema=ours.get("schema") or None,
+            min_size=min_size,
+            max_size=max_size,
+            lock_timeout=float(ours.get("lock_timeout", LOCK_TIMEOUT)),
+            statement_timeout=float(ours.get("statement_timeout", STATEMENT_TIMEOUT)),
         )
     except ValueError as exc:
         raise StoreURLError(f"bad pool option in {redact(url)!r}: {exc}") from None

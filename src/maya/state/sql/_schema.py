@@ -186,10 +186,11 @@ def for_postgres(statement: str) -> str:
     return _NAMED.sub(r"%(\1)s", statement)
 
 
-def upgrade_statements(found: int | None) -> list[str]:
+def upgrade_statements(found: int | None, *, database: str) -> list[str]:
     """The statements that bring a database at schema ``found`` to ``SCHEMA_VERSION``.
 
-    ``found`` is None for a database that has no Maya tables yet.
+    ``found`` is None for a database that has no Maya tables yet; ``database`` names it
+    (a path, or a connection string without its password) in the error.
 
     Raises:
         StoreError: when the database was written by a newer Maya, whose tables this
@@ -199,7 +200,7 @@ def upgrade_statements(found: int | None) -> list[str]:
         return list(DDL)
     if found > SCHEMA_VERSION:
         raise StoreError(
-            f"the database is at schema version {found}, newer than this Maya's "
+            f"{database} is at schema version {found}, newer than this Maya's "
             f"{SCHEMA_VERSION}: upgrade Maya to use it"
         )
     return [

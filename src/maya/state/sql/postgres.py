@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
+from maya.codes import ErrorCode
 from maya.state.models import TabState
 from maya.state.sql import _schema, _transact
 from maya.state.sql._redact import redact
@@ -33,7 +34,12 @@ if TYPE_CHECKING:
     from psycopg.rows import TupleRow
     from psycopg_pool import AsyncConnectionPool
 
-__all__ = ["PostgresTabStore"]
+__all__ = ["LOCK_TIMEOUT", "STATEMENT_TIMEOUT", "PostgresTabStore"]
+
+LOCK_TIMEOUT = 5.0
+"""Default seconds a statement waits for a row lock before ``StoreError`` (``STORE_BUSY``)."""
+STATEMENT_TIMEOUT = 10.0
+"""Default seconds any one statement may run."""
 
 R = TypeVar("R")
 
@@ -57,6 +63,8 @@ class PostgresTabStore:
         max_size: int = 10,
         pool_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        lock_timeout: float = LOCK_TIMEOUT,
+        statement_timeout: float = STATEMENT_TIMEOUT,
         clock: Callable[[], float] = time.time,
         known_sessions: int = 1024,
     ) -> None:
@@ -70,6 +78,10 @@ class PostgresTabStore:
             max_size: most connections the pool opens; more callers wait.
             pool_timeout: seconds a caller waits for a free connection.
             connect_timeout: seconds to wait for the server on first use.
+            lock_timeout: seconds a statement waits for a lock (another transaction
+                holding the session's row) before failing with ``StoreError``
+                (``STORE_BUSY``); 0 waits forever, as PostgreSQL does by default.
+            statement_timeout: seconds any one statement may run, likewise.
             clock: Unix seconds, for the ``updated_at`` column.
             known_sessions: how many sessions' last state to keep in memory, so that a
                 write (or load) reads only the tab row while nobody else wrote the
@@ -82,12 +94,22 @@ class PostgresTabStore:
             raise ValueError(
                 f"pool sizes must satisfy 0 <= min <= max >= 1: {min_size}, {max_size}"
             )
+        if not all(0 <= t <= 86_400 for t in (lock_timeout, statement_timeout)):
+            raise ValueError(
+                f"timeouts are 0 to 86400 seconds: lock {lock_timeout},"
+                f" statement {statement_timeout}"
+            )
         self._conninfo = conninfo
         self.schema = schema
         self._min_size = min_size
         self._max_size = max_size
         self._pool_timeout = pool_timeout
         self._connect_timeout = connect_timeout
+        # Milliseconds, as the server takes them; at least 1 so a tiny value never means 0.
+        self._timeouts = {
+            "lock_timeout": _ms(lock_timeout),
+            "statement_timeout": _ms(statement_timeout),
+        }
         self._clock = clock
         self._known = KnownStates(known_sessions)
         self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] | None = None
@@ -120,12 +142,19 @@ class PostgresTabStore:
         return self._pool
 
     async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[TupleRow]]:
-        from psycopg import OperationalError, sql
+        from psycopg import Error, sql
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
         schema = self.schema
+        timeouts = self._timeouts
 
         async def configure(connection: AsyncConnection[TupleRow]) -> None:
+            # Session settings (the pool's connections are in autocommit): every wait on
+            # a row lock, and every statement, is bounded.
+            for name, ms in timeouts.items():
+                await connection.execute(
+                    sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(ms))
+                )
             if schema is not None:
                 await connection.execute(
                     sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
@@ -147,10 +176,10 @@ class PostgresTabStore:
         try:
             await pool.open(wait=self._min_size > 0, timeout=self._connect_timeout)
             async with pool.connection(timeout=self._connect_timeout) as connection:
-                await _migrate(connection, schema)
-        except (PoolTimeout, OperationalError) as exc:
+                await _migrate(connection, schema, self._database())
+        except (PoolTimeout, Error) as exc:
             await pool.close()
-            raise StoreError(f"cannot use PostgreSQL at {redact(self._conninfo)}: {exc}") from exc
+            raise StoreError(f"cannot use {self._database()}: {exc}") from exc
         except BaseException:
             await pool.close()
             raise
@@ -230,20 +259,30 @@ class PostgresTabStore:
                 cursor = await connection.execute(_schema.SELECT_SESSION_IDS)
                 return sorted(row[0] for row in await cursor.fetchall())
 
+    def _database(self) -> str:
+        schema = "" if self.schema is None else f" (schema {self.schema!r})"
+        return f"PostgreSQL database {redact(self._conninfo)}{schema}"
+
     @contextmanager
     def _unavailable_as_store_error(self) -> Iterator[None]:
-        """Lost connections and an exhausted pool become ``StoreError``.
+        """Every driver error becomes ``StoreError``, naming the database (no password).
 
-        Nothing is retried here: a connection lost during COMMIT leaves it unknown
-        whether the order went through, and only the caller can decide to ask again.
+        A lock or statement timeout, or an exhausted pool, is ``STORE_BUSY``: asking
+        again may work. Nothing is retried here: a connection lost during COMMIT leaves
+        it unknown whether the order went through, and only the caller can decide.
         """
-        from psycopg import OperationalError
+        from psycopg import Error
+        from psycopg.errors import LockNotAvailable, QueryCanceled
         from psycopg_pool import PoolTimeout
 
         try:
             yield
-        except (OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"PostgreSQL at {redact(self._conninfo)} failed: {exc}") from exc
+        except (Error, PoolTimeout) as exc:
+            busy = isinstance(exc, LockNotAvailable | QueryCanceled | PoolTimeout)
+            raise StoreError(
+                f"{self._database()} failed: {exc}",
+                code=ErrorCode.STORE_BUSY if busy else ErrorCode.STORE_UNAVAILABLE,
+            ) from exc
 
     async def aclose(self) -> None:
         """Close the pool. Idempotent; later calls raise ``StoreError``."""
@@ -287,7 +326,9 @@ class _Driver:
             raise _transact.UniqueViolation(exc.diag.constraint_name or "") from exc
 
 
-async def _migrate(connection: AsyncConnection[TupleRow], schema: str | None) -> None:
+async def _migrate(
+    connection: AsyncConnection[TupleRow], schema: str | None, database: str
+) -> None:
     from psycopg import sql
 
     async with connection.transaction():
@@ -301,9 +342,13 @@ async def _migrate(connection: AsyncConnection[TupleRow], schema: str | None) ->
         await connection.execute(_schema.SCHEMA_TABLE_DDL)
         row = await (await connection.execute(_schema.SELECT_SCHEMA_VERSION)).fetchone()
         found: int | None = None if row is None else int(row[0])
-        for statement in _schema.upgrade_statements(found):
+        for statement in _schema.upgrade_statements(found, database=database):
             await connection.execute(statement)
         if found != _schema.SCHEMA_VERSION:
             await connection.execute(
                 _pg(_schema.SET_SCHEMA_VERSION), {"version": _schema.SCHEMA_VERSION}
             )
+
+
+def _ms(seconds: float) -> int:
+    return 0 if seconds == 0 else max(1, round(seconds * 1000))

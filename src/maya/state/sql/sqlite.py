@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 import anyio
 import anyio.to_thread
 
+from maya.codes import ErrorCode
 from maya.state.models import TabState
 from maya.state.sql import _schema, _transact
 from maya.state.sql._rows import Params
@@ -34,6 +35,9 @@ T = TypeVar("T")
 
 MEMORY = ":memory:"
 """The path of a private, in-memory database (gone when the store closes)."""
+
+# SQLITE_BUSY and SQLITE_LOCKED: another connection held the lock past busy_timeout.
+_BUSY_CODES = (5, 6)
 
 
 class SqliteTabStore:
@@ -56,7 +60,8 @@ class SqliteTabStore:
 
         Args:
             path: the database file (created if missing), or ``":memory:"``.
-            busy_timeout: seconds to wait for another process's write to finish.
+            busy_timeout: seconds to wait for another process's write to finish; then
+                the call fails with ``StoreError`` (``STORE_BUSY``).
             synchronous: ``FULL`` (default) makes every commit survive a power cut;
                 ``NORMAL`` survives a crash of the process only, for speed.
             clock: Unix seconds, for the ``updated_at`` column.
@@ -95,12 +100,14 @@ class SqliteTabStore:
         # rollback) before the connection is handed to the next caller.
         try:
             return await anyio.to_thread.run_sync(run, limiter=self._limiter)
-        except sqlite3.DatabaseError as exc:
-            # The file is unusable (locked past busy_timeout, unreadable, not a database):
-            # callers get one error type. Constraint errors are bugs and stay as they are.
-            if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
-                raise StoreError(f"SQLite database {self.path!r} failed: {exc}") from exc
-            raise
+        except sqlite3.Error as exc:
+            # Locked past busy_timeout, unreadable, not a database, refused the data:
+            # callers get one error type, naming the file. Only a lock is worth retrying.
+            busy = getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES
+            raise StoreError(
+                f"SQLite database {self.path!r} failed: {exc}",
+                code=ErrorCode.STORE_BUSY if busy else ErrorCode.STORE_UNAVAILABLE,
+            ) from exc
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
@@ -119,7 +126,7 @@ class SqliteTabStore:
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute(f"PRAGMA synchronous = {self._synchronous}")
                 connection.execute("PRAGMA foreign_keys = ON")
-                _migrate(connection)
+                _migrate(connection, f"SQLite database {self.path!r}")
             except BaseException:
                 connection.close()
                 raise
@@ -246,14 +253,14 @@ def _raise_unique_violation(exc: sqlite3.IntegrityError) -> None:
         raise _transact.UniqueViolation(_schema.PAYMENT_ID_INDEX) from exc
 
 
-def _migrate(connection: sqlite3.Connection) -> None:
+def _migrate(connection: sqlite3.Connection, database: str) -> None:
     # The write lock first, so two processes opening a fresh file create it once.
     connection.execute("BEGIN IMMEDIATE")
     try:
         connection.execute(_schema.SCHEMA_TABLE_DDL)
         row = connection.execute(_schema.SELECT_SCHEMA_VERSION).fetchone()
         found: int | None = None if row is None else int(row[0])
-        for statement in _schema.upgrade_statements(found):
+        for statement in _schema.upgrade_statements(found, database=database):
             connection.execute(statement)
         if found != _schema.SCHEMA_VERSION:
             connection.execute(_schema.SET_SCHEMA_VERSION, {"version": _schema.SCHEMA_VERSION})
