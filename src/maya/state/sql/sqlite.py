@@ -14,6 +14,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -55,6 +56,7 @@ class SqliteTabStore:
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         clock: Callable[[], float] = time.time,
         known_sessions: int = 1024,
+        read_only: bool = False,
     ) -> None:
         """Prepare a store; nothing is opened until the first call.
 
@@ -68,7 +70,15 @@ class SqliteTabStore:
             known_sessions: how many sessions' last state to keep in memory, so that a
                 write (or load) reads only the tab row while nobody else wrote the
                 session; 0 reads every item every time.
+            read_only: only look: the file is opened read-only, never created, locked
+                for writing or migrated, so a read-only file or directory (or one another
+                process is writing) can be inspected; ``transact`` raises ``StoreError``.
+
+        Raises:
+            ValueError: for a read-only in-memory database (it would always be empty).
         """
+        if read_only and os.fspath(path) == MEMORY:
+            raise ValueError("a private in-memory database cannot be opened read-only")
         self.path = os.fspath(path)
         self._busy_timeout = busy_timeout
         self._synchronous = synchronous
@@ -77,6 +87,8 @@ class SqliteTabStore:
         self._limiter = anyio.CapacityLimiter(1)
         self._connection: sqlite3.Connection | None = None
         self._closed = False
+        self.read_only = read_only
+        self._no_tables = False  # read-only, and the file holds no Maya tables (yet)
 
     def __repr__(self) -> str:
         return f"SqliteTabStore({self.path!r})"
@@ -112,6 +124,8 @@ class SqliteTabStore:
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"{self!r} is closed")
+        if self._connection is None and self.read_only:
+            self._connection = self._open_read_only()
         if self._connection is None:
             # isolation_level=None: the driver never opens transactions behind our back;
             # every BEGIN/COMMIT below is explicit.
@@ -133,6 +147,43 @@ class SqliteTabStore:
             self._connection = connection
         return self._connection
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        # mode=ro never creates the file nor takes the write lock. In a directory we may
+        # not write, the WAL index (-shm) cannot be made: immutable=1 reads the file
+        # without it (commits still only in a -wal file are then not seen).
+        uri = Path(self.path).absolute().as_uri()
+        for attempt, flags in enumerate(("mode=ro", "mode=ro&immutable=1")):
+            connection = sqlite3.connect(
+                f"{uri}?{flags}",
+                uri=True,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+                row = connection.execute(
+                    "SELECT name FROM sqlite_master WHERE name = 'maya_schema'"
+                ).fetchone()
+                if row is None:
+                    self._no_tables = True
+                else:
+                    found = connection.execute(_schema.SELECT_SCHEMA_VERSION).fetchone()
+                    # Refuses a newer schema; an older one is read as it is.
+                    _schema.upgrade_statements(
+                        None if found is None else int(found[0]),
+                        database=f"SQLite database {self.path!r}",
+                    )
+                return connection
+            except sqlite3.OperationalError:
+                connection.close()
+                if attempt == 1:
+                    raise
+            except BaseException:
+                connection.close()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def load(self, session_id: str) -> TabState | None:
         """The stored state of ``session_id``, or None if it was never written.
 
@@ -141,6 +192,8 @@ class SqliteTabStore:
         """
 
         def read(connection: sqlite3.Connection) -> TabState | None:
+            if self._no_tables:
+                return None
             # One read transaction, so the three SELECTs see the same commit.
             connection.execute("BEGIN")
             try:
@@ -168,6 +221,8 @@ class SqliteTabStore:
         """
 
         def run(connection: sqlite3.Connection) -> tuple[TabState, R]:
+            if self.read_only:
+                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
             connection.execute("BEGIN IMMEDIATE")
             try:
                 outcome = run_to_completion(
@@ -200,6 +255,8 @@ class SqliteTabStore:
         """
 
         def read(connection: sqlite3.Connection) -> list[str]:
+            if self._no_tables:
+                return []
             return sorted(row[0] for row in connection.execute(_schema.SELECT_SESSION_IDS))
 
         return await self._call(read)
