@@ -5,11 +5,13 @@ For the memory, SQLite and PostgreSQL stores it measures, through ``TabManager.o
 - orders/s from one task, and the p50/p99 latency of one order;
 - orders/s from 8 concurrent tasks, each on its own sessions;
 - the cost of an order as the tab grows: the p50 latency of an order on a near-empty tab
-  (its first 100 orders) and after 2,000 items, and their ratio (goal: <= 1.3);
+  (its first 100 orders) and after 2,000 items, and their ratio (goal: <= 1.3), the two
+  sampled in alternation;
 - the raw durable-commit limit, measured in the same run on the same engine: a plain
   ``BEGIN IMMEDIATE; UPDATE; INSERT; COMMIT`` loop on SQLite with the store's pragmas, the
   same with ``SELECT ... FOR UPDATE`` first on PostgreSQL; and, as a ratio of it (goal:
-  >= 0.8), the store's orders/s in the same shape: one task ordering on one session.
+  >= 0.8), the store's orders/s in the same shape: one task ordering on one session,
+  in blocks interleaved with the raw loop's.
 
 In the throughput phases, every 50 orders a task moves to a fresh session, so the tab
 stays the size of a real evening. Each phase stops after a fixed number of orders or a
@@ -26,6 +28,7 @@ Output: a table for people, then one JSON line per figure, e.g.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -34,7 +37,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +60,10 @@ GROWN_ITEMS = 2_000
 """The tab size at which the second latency is measured."""
 SAMPLES = 100
 """Orders timed at each tab size."""
-RAW_SECONDS = 1.5
+ROUNDS = 10
+"""Interleaved rounds of the cost phase."""
+BLOCK = 50
+"""Orders (and raw commits) per round in the store-vs-raw comparison."""
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -100,11 +107,12 @@ async def _orders(
     return done
 
 
-async def measure(kind: str, store: TabStore) -> Figures:
-    """Run both phases on ``store``."""
+async def measure(kind: str, store: TabStore, raw: RawLoop | None = None) -> Figures:
+    """The cost phase (see ``cost``), then both throughput phases, on ``store``."""
     manager = TabManager(store)
     run = uuid.uuid4().hex[:8]
     await manager.order(f"warmup-{run}", "Water")  # opens files, pools, creates tables
+    empty, grown, steady, raw_per_s = await cost(store, run, raw)
 
     latencies: list[float] = []
     started = time.perf_counter()
@@ -128,37 +136,39 @@ async def measure(kind: str, store: TabStore) -> Figures:
     concurrent = sum(totals) / (time.perf_counter() - started)
 
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    empty, grown = await growth(store, f"grow-{run}")
-    steady = await _steady(
-        TabManager(store, starting_balance_cents=10**12), f"steady-{run}", RAW_SECONDS
+    return Figures(
+        kind,
+        single,
+        concurrent,
+        cuts[49] * 1000,
+        cuts[98] * 1000,
+        empty,
+        grown,
+        steady,
+        raw_per_s,
     )
-    return Figures(kind, single, concurrent, cuts[49] * 1000, cuts[98] * 1000, empty, grown, steady)
 
 
-async def _steady(manager: TabManager, session: str, seconds: float) -> float:
-    """Orders/s of one task on one session, as the raw loop runs (it ends at SAMPLES * 10)."""
-    await manager.order(session, "Water")
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds and count < SAMPLES * 10:
-        await manager.order(session, "Water")
-        count += 1
-    return count / (time.perf_counter() - started)
+RawLoop = Callable[[int], Awaitable[None]]
+"""Runs ``n`` raw durable commits (lock the row, update it, insert an item, commit)."""
 
 
-async def _p50_ms(manager: TabManager, session: str) -> float:
-    latencies: list[float] = []
-    for _ in range(SAMPLES):
-        start = time.perf_counter()
-        await manager.order(session, "Water")
-        latencies.append(time.perf_counter() - start)
-    return statistics.median(latencies) * 1000
+async def cost(
+    store: TabStore, run: str, raw: RawLoop | None
+) -> tuple[float, float, float, float | None]:
+    """What an order costs, measured in interleaved rounds so drift hits every figure alike.
 
+    Each round times SAMPLES / ROUNDS orders on a near-empty tab alternating with as many
+    on a tab of GROWN_ITEMS items, then a block of orders on one session and a block of
+    raw commits.
 
-async def growth(store: TabStore, session: str) -> tuple[float, float]:
-    """p50 ms of an order on a near-empty tab, and after GROWN_ITEMS items."""
+    Returns:
+        p50 ms near-empty, p50 ms grown, the store's orders/s, the raw loop's orders/s.
+    """
     manager = TabManager(store, starting_balance_cents=10**12)
-    await manager.order(session, "Water")  # the session exists: no first-write claim below
-    empty = await _p50_ms(manager, session)
+    empty, grown, steady = f"empty-{run}", f"grown-{run}", f"steady-{run}"
+    for session in (empty, grown, steady):
+        await manager.order(session, "Water")  # the sessions exist: no first-write claims
 
     def grow(state: TabState) -> tuple[TabState, None]:
         # One transaction puts the tab at GROWN_ITEMS, through the same rule.
@@ -168,14 +178,37 @@ async def growth(store: TabStore, session: str) -> tuple[float, float]:
             )
         return state, None
 
-    await store.transact(session, lambda: transitions.new_tab(session, 10**12), grow)
-    await manager.get(session)  # as a customer looking at the bill would, once
-    grown = await _p50_ms(manager, session)
-    return empty, grown
+    await store.transact(grown, lambda: transitions.new_tab(grown, 10**12), grow)
+    await manager.get(grown)  # as a customer looking at the bill would, once
+    timings: dict[str, list[float]] = {empty: [], grown: []}
+    store_seconds = raw_seconds = 0.0
+    for _ in range(ROUNDS):
+        for _ in range(SAMPLES // ROUNDS):
+            # One order on each tab in turn: whatever slows the machine slows both.
+            for session, times in timings.items():
+                start = time.perf_counter()
+                await manager.order(session, "Water")
+                times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for _ in range(BLOCK):
+            await manager.order(steady, "Water")
+        store_seconds += time.perf_counter() - start
+        if raw is not None:
+            start = time.perf_counter()
+            await raw(BLOCK)
+            raw_seconds += time.perf_counter() - start
+    done = ROUNDS * BLOCK
+    return (
+        statistics.median(timings[empty]) * 1000,
+        statistics.median(timings[grown]) * 1000,
+        done / store_seconds,
+        None if raw is None else done / raw_seconds,
+    )
 
 
-def raw_sqlite(path: Path, seconds: float) -> float:
-    """Orders/s of a plain durable commit loop with the store's schema and pragmas."""
+@asynccontextmanager
+async def raw_sqlite(path: Path) -> AsyncIterator[RawLoop]:
+    """A plain durable commit loop with the store's schema and pragmas, on its own file."""
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         for pragma in (
@@ -188,19 +221,22 @@ def raw_sqlite(path: Path, seconds: float) -> float:
         for statement in _schema.DDL:
             connection.execute(statement)
         connection.execute(_schema.INSERT_TAB, _RAW_TAB)
-        count, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds and count < SAMPLES * 10:
-            count += 1
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute(_RAW_UPDATE, {"session_id": "raw"})
-            connection.execute(_schema.INSERT_ITEM, {**_RAW_ITEM, "seq": count})
-            connection.execute("COMMIT")
-        return count / (time.perf_counter() - started)
+        seq = itertools.count(1)
+
+        async def commits(n: int) -> None:
+            for _ in range(n):
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute(_RAW_UPDATE, {"session_id": "raw"})
+                connection.execute(_schema.INSERT_ITEM, {**_RAW_ITEM, "seq": next(seq)})
+                connection.execute("COMMIT")
+
+        yield commits
     finally:
         connection.close()
 
 
-async def raw_postgres(url: str, schema: str, seconds: float) -> float:
+@asynccontextmanager
+async def raw_postgres(url: str, schema: str) -> AsyncIterator[RawLoop]:
     """The same loop on PostgreSQL: lock the row, update it, insert an item, commit."""
     import psycopg
 
@@ -209,16 +245,20 @@ async def raw_postgres(url: str, schema: str, seconds: float) -> float:
         pg = _schema.for_postgres
         async with connection.transaction():
             await connection.execute(pg(_schema.INSERT_TAB), _RAW_TAB)
-        count, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds and count < SAMPLES * 10:
-            count += 1
-            async with connection.transaction():
-                await connection.execute(
-                    pg(_schema.SELECT_TAB) + " FOR UPDATE", {"session_id": "raw"}
-                )
-                await connection.execute(pg(_RAW_UPDATE), {"session_id": "raw"})
-                await connection.execute(pg(_schema.INSERT_ITEM), {**_RAW_ITEM, "seq": count})
-        return count / (time.perf_counter() - started)
+        seq = itertools.count(1)
+
+        async def commits(n: int) -> None:
+            for _ in range(n):
+                async with connection.transaction():
+                    await connection.execute(
+                        pg(_schema.SELECT_TAB) + " FOR UPDATE", {"session_id": "raw"}
+                    )
+                    await connection.execute(pg(_RAW_UPDATE), {"session_id": "raw"})
+                    await connection.execute(
+                        pg(_schema.INSERT_ITEM), {**_RAW_ITEM, "seq": next(seq)}
+                    )
+
+        yield commits
 
 
 _RAW_TAB = {
@@ -270,15 +310,18 @@ async def bench_all(note: Callable[[str], None]) -> list[Figures]:
     """Measure every store that is available."""
     results = [await measure("memory", MemoryTabStore())]
     with tempfile.TemporaryDirectory() as directory:
-        async with SqliteTabStore(Path(directory) / "bench.sqlite3") as sqlite:
-            results.append(await measure("sqlite", sqlite))
-        results[-1].raw_per_s = raw_sqlite(Path(directory) / "raw.sqlite3", RAW_SECONDS)
+        async with (
+            SqliteTabStore(Path(directory) / "bench.sqlite3") as sqlite,
+            raw_sqlite(Path(directory) / "raw.sqlite3") as raw,
+        ):
+            results.append(await measure("sqlite", sqlite, raw))
     url = postgres_url()
     schema = f"maya_bench_{uuid.uuid4().hex[:8]}"
     postgres = PostgresTabStore(url, schema=schema, max_size=TASKS, connect_timeout=3.0)
     try:
-        results.append(await measure("postgres", postgres))
-        results[-1].raw_per_s = await raw_postgres(url, schema, RAW_SECONDS)
+        await postgres.session_ids()  # creates the schema the raw loop uses too
+        async with raw_postgres(url, schema) as raw:
+            results.append(await measure("postgres", postgres, raw))
     except StoreError as exc:
         note(f"PostgreSQL skipped: {exc}")
         return results
