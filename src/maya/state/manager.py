@@ -19,7 +19,7 @@ from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.menu import Menu, load_menu
 from maya.state.models import STARTING_BALANCE_CENTS, PaymentRecord, TabState
-from maya.state.store import Change, TabStore, Transition, new_state_of
+from maya.state.store import Change, TabStore, Transition
 from maya.state.transitions import PaymentStart, Settlement
 
 __all__ = [
@@ -140,7 +140,6 @@ class TabManager:
             return transitions.new_tab(session_id, self._starting_balance)
 
         state, result = await self.store.transact(session_id, initial, observed)
-        state = new_state_of(state)  # a store written before Change returns it bare
         if self._listeners and before and state is not before[-1]:
             for listener in tuple(self._listeners):
                 listener(operation, before[-1], state)

@@ -9,6 +9,10 @@ functions over ``SqlConnection``, a four-method view of a driver's connection:
   coroutine over it never suspends and ``run_to_completion`` runs it to the end in the
   store's worker thread, without an event loop.
 
+``KnownStates`` keeps the last state a store saw per session, so that while nobody else
+writes a session a transaction reads only its tab row; a ``Change`` from the rule then
+says exactly what to write (see ``state/store.py``).
+
 What stays in each store is what truly differs: how a transaction starts and ends
 (``BEGIN IMMEDIATE`` / ``connection.transaction()``), how the row is locked (the write
 lock / ``FOR UPDATE``), and how the driver names a unique violation.
@@ -153,10 +157,6 @@ class KnownStates:
         while len(self._states) > self._size:
             self._states.popitem(last=False)
 
-    def forget(self, session_id: str) -> None:
-        """Drop what is kept of ``session_id``."""
-        self._states.pop(session_id, None)
-
 
 async def read(connection: SqlConnection, session_id: str, known: KnownStates) -> TabState | None:
     """The session's stored state (inside the caller's read transaction), or None."""
@@ -269,5 +269,9 @@ async def transact(
                 "that payment link already belongs to another session",
                 session_id=session_id,
             ) from exc
-        raise
+        # Any other index refusing is a driver error like the rest: re-raised as the
+        # driver raised it, for the store to report as StoreError naming its database.
+        if exc.__cause__ is None:
+            raise
+        raise exc.__cause__ from None
     return Outcome(new_state, result, wrote=True, stored=new_state)
