@@ -127,9 +127,15 @@ class TabManager:
         return lambda: self._listeners.remove(listener)
 
     async def _run(
-        self, operation: str, session_id: str, transition: Transition[R]
+        self, operation: str, session_id: str, transition: Transition[R], *, checked: bool = False
     ) -> tuple[TabState, R]:
-        session_id = validate_session_id(session_id)
+        """Run ``transition`` in the store and tell the listeners.
+
+        The session id is validated here unless the caller already did (``checked``):
+        once per call, at this edge.
+        """
+        if not checked:
+            session_id = validate_session_id(session_id)
         before: list[TabState] = []
 
         def observed(state: TabState) -> tuple[TabState | Change, R]:
@@ -166,7 +172,8 @@ class TabManager:
             StateError: ``UNKNOWN_ITEM``, ``INVALID_QUANTITY``, ``INVALID_MODIFIER``,
                 ``INSUFFICIENT_FUNDS`` or ``INVALID_SESSION_ID``; nothing changes.
         """
-        validate_session_id(session_id)
+        # First, so that a bad id is what is reported whatever else is wrong.
+        session_id = validate_session_id(session_id)
         if (
             isinstance(quantity, bool)
             or not isinstance(quantity, int)
@@ -202,7 +209,7 @@ class TabManager:
                 None,
             )
 
-        state, _ = await self._run("order", session_id, run)
+        state, _ = await self._run("order", session_id, run, checked=True)
         return state
 
     async def set_tip(
