@@ -133,3 +133,23 @@ def test_postgres_timeouts_come_from_the_url_and_are_checked() -> None:
     for bad in ("lock_timeout=soon", "statement_timeout=-1", "lock_timeout=nan"):
         with pytest.raises(StoreURLError, match="bad pool option"):
             open_store(f"postgresql://u:secret@h/db?{bad}")
+
+
+async def test_the_model_is_told_a_busy_tab_is_worth_asking_again(tmp_path: Path) -> None:
+    from maya.tools.toolset import Toolset
+
+    path = tmp_path / "s.sqlite3"
+    async with SqliteTabStore(path, busy_timeout=HOLD) as store:
+        toolset = Toolset(manager=TabManager(store), payments=None)
+        assert (await toolset.call("order_drink", {"name": "Water"}, "s"))["status"] == "ok"
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            with anyio.fail_after(BOUND):
+                result = await toolset.call("order_drink", {"name": "Gin"}, "s")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert result["status"] == "error"
+    assert result["error"] == "STORE_BUSY" and result["retryable"] is True
+    assert str(path) not in str(result)  # the model hears Maya's words, not the file

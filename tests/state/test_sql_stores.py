@@ -154,8 +154,9 @@ async def test_postgres_from_a_newer_maya_is_refused(sql_backend: Backend) -> No
         row = connection.execute(f'SELECT count(*) FROM "{schema}".maya_schema').fetchone()
         assert row == (1,)
     async with sql_backend.open() as store:  # type: ignore[attr-defined]
-        with pytest.raises(StoreError, match="newer than this Maya"):
+        with pytest.raises(StoreError, match="newer than this Maya") as caught:
             await store.load("s")
+    assert "PostgreSQL database" in str(caught.value) and schema in str(caught.value)
 
 
 async def test_postgres_unreachable_is_a_store_error_without_the_password() -> None:
