@@ -1,4 +1,12 @@
-"""The ``maya`` command: each package registers its own subcommands here."""
+"""The ``maya`` command: each package registers its own subcommands here.
+
+Errors are answered here, once for every command: a user error (a malformed
+``mcp.json``, an unset ``${VAR}``, a live key without opt-in, a bad session id, an
+unusable or unknown store, a file that is not there...) is one line on stderr,
+``maya <command>: <what is wrong>``, naming the file, field or value and never a secret,
+with exit status 2. The traceback is printed only with ``-vv``. Anything else is a bug
+and keeps its traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,13 @@ import importlib
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
-__all__ = ["build_parser", "main"]
+__all__ = ["USER_ERROR_EXIT", "build_parser", "main", "user_error_types"]
+
+USER_ERROR_EXIT = 2
+"""The exit status of a command refused for bad input (as argparse's own)."""
 
 # Each module exposes ``register(subparsers)``; imported here so ``maya --help`` lists all.
 _COMMAND_MODULES = (
@@ -59,6 +71,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        user_error = _find_user_error(exc, user_error_types())
+        if user_error is None:
+            raise
+        if args.verbose >= 2:
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"{_command_name(args)}: {describe_user_error(user_error)}", file=sys.stderr)
+        return USER_ERROR_EXIT
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "the input was wrong", not "Maya has a bug".
+
+    Imported here, when an error is being answered, so ``maya --help`` stays light.
+    """
+    from maya.payments.errors import StripeMCPError
+    from maya.sandbox.faults import FaultSpecError
+    from maya.state import MenuError, StateError, StoreError, StoreURLError
+
+    # StripeMCPError covers McpConfigError (mcp.json, ${VAR}, server name) and the
+    # live-key refusal; OSError a file that is missing, unreadable or unwritable.
+    return (
+        StateError,
+        StoreError,
+        StoreURLError,
+        StripeMCPError,
+        MenuError,
+        FaultSpecError,
+        OSError,
+    )
+
+
+def describe_user_error(exc: BaseException) -> str:
+    """``exc`` as one line for the terminal, with any secret masked."""
+    from maya.redact import redact
+    from maya.state import StateError
+
+    text = str(exc)
+    if isinstance(exc, StateError):
+        facts = ", ".join(f"{key}={value!r}" for key, value in exc.details.items())
+        text = f"{exc.message} ({facts})" if facts else exc.message
+    return redact(" ".join(text.split())) or type(exc).__name__
+
+
+def _find_user_error(
+    exc: BaseException, kinds: tuple[type[BaseException], ...]
+) -> BaseException | None:
+    """``exc`` if it is a user error; inside a task group, its first one if all are."""
+    if isinstance(exc, kinds):
+        return exc
+    if isinstance(exc, ExceptionGroup):
+        found = [_find_user_error(inner, kinds) for inner in exc.exceptions]
+        if found and all(error is not None for error in found):
+            return found[0]
+    return None
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    words = ["maya", str(args.command)]
+    # Sub-actions (``state show``, ``sandbox pay``) are kept in ``<command>_action``.
+    action = getattr(args, f"{args.command}_action", None)
+    if isinstance(action, str):
+        words.append(action)
+    return " ".join(words)
 
 
 if __name__ == "__main__":  # pragma: no cover

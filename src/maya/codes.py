@@ -25,6 +25,11 @@ class ErrorCode(StrEnum):
     PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
     PAYMENT_SUPERSEDED = "PAYMENT_SUPERSEDED"
     CONCURRENT_UPDATE = "CONCURRENT_UPDATE"
+    # Where tabs are kept
+    STORE_BUSY = "STORE_BUSY"
+    """The tab stayed locked (or a statement ran) past the store's timeout: try again."""
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+    """The store cannot be used at all (closed, unreachable, refused the data)."""
     # Payments
     STRIPE_UNAVAILABLE = "STRIPE_UNAVAILABLE"
     PAYMENT_LINK_FAILED = "PAYMENT_LINK_FAILED"

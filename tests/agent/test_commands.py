@@ -39,8 +39,8 @@ def test_maya_trace_of_a_missing_file_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = _parser().parse_args(["trace", str(tmp_path / "none.jsonl")])
-    assert args.func(args) == 1
-    assert "cannot read" in capsys.readouterr().out
+    assert args.func(args) == 2
+    assert "cannot read" in capsys.readouterr().err
 
 
 def test_maya_chat_on_empty_input_leaves_cleanly(

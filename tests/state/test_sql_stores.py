@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from maya.state.models import TabState
 from maya.state.sql import SCHEMA_VERSION, PostgresTabStore, SqliteTabStore, StoreError
 from maya.state.store import TabStore
 
-from ._scenarios import FixedClock
+from ._scenarios import FixedClock, rich_tab
 from .conftest import Backend
 
 pytestmark = pytest.mark.anyio
@@ -153,8 +154,9 @@ async def test_postgres_from_a_newer_maya_is_refused(sql_backend: Backend) -> No
         row = connection.execute(f'SELECT count(*) FROM "{schema}".maya_schema').fetchone()
         assert row == (1,)
     async with sql_backend.open() as store:  # type: ignore[attr-defined]
-        with pytest.raises(StoreError, match="newer than this Maya"):
+        with pytest.raises(StoreError, match="newer than this Maya") as caught:
             await store.load("s")
+    assert "PostgreSQL database" in str(caught.value) and schema in str(caught.value)
 
 
 async def test_postgres_unreachable_is_a_store_error_without_the_password() -> None:
@@ -209,3 +211,103 @@ async def test_postgres_replaces_a_connection_the_server_dropped(sql_backend: Ba
         # The idle connection is dead; the pool checks it at checkout and makes another.
         state = await manager.order("s", "Water")
         assert state.version == 2
+
+
+def _grow(items: int) -> Callable[[TabState], tuple[TabState, None]]:
+    """A plain rule (a bare new state, no ``Change``) that puts ``items`` Waters on the tab."""
+
+    def grow(state: TabState) -> tuple[TabState, None]:
+        for _ in range(items):
+            state = transitions.order(
+                state, name="Water", unit_price_cents=100, quantity=1, modifiers=()
+            )
+        return state, None
+
+    return grow
+
+
+async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> None:
+    async with SqliteTabStore(tmp_path / "s.sqlite3") as store:
+        manager = TabManager(store, starting_balance_cents=10**9)
+        await store.transact("s", lambda: transitions.new_tab("s", 10**9), _grow(500))
+        connection = store._connection
+        assert connection is not None
+        statements: list[str] = []
+        connection.set_trace_callback(statements.append)
+        try:
+            state = await manager.order("s", "Gin")
+        finally:
+            connection.set_trace_callback(None)
+    assert len(state.items) == 501 and state.items[-1].name == "Gin"
+    verbs = [" ".join(s.split()[:4]) for s in statements]
+    assert verbs == [
+        "BEGIN IMMEDIATE",
+        "SELECT balance_cents, tab_cents, next_item_seq,",
+        "UPDATE tabs SET balance_cents",
+        "INSERT INTO tab_items (session_id,",
+        "COMMIT",
+    ]
+    assert "FROM tabs WHERE" in statements[1]
+
+
+def _cancel_last(state: TabState) -> tuple[TabState, None]:
+    """A plain rule in the style others add: drop the last item and refund it."""
+    last = state.items[-1]
+    return state.model_copy(
+        update={
+            "items": state.items[:-1],
+            "balance_cents": state.balance_cents + last.line_cents,
+            "tab_cents": state.tab_cents - last.line_cents,
+            "version": state.version + 1,
+        }
+    ), None
+
+
+async def test_what_each_operation_wrote_is_what_another_store_reads(
+    sql_backend: Backend,
+) -> None:
+    async with sql_backend.open() as store, sql_backend.open() as other:  # type: ignore[attr-defined]
+        manager = TabManager(store, clock=FixedClock())
+        written = await rich_tab(manager, "w")
+        assert await other.load("w") == written
+        steps: list[Callable[[], Awaitable[TabState]]] = [
+            lambda: manager.order("w", "Negroni", 2),
+            lambda: manager.set_tip("w", 10),
+            lambda: _state(store.transact("w", lambda: _fresh("w"), _cancel_last)),
+            lambda: _state(store.transact("w", lambda: _fresh("w"), _grow(3))),
+            lambda: manager.reset("w"),
+            lambda: manager.order("w", "Water"),
+        ]
+        for step in steps:
+            state = await step()
+            assert await other.load("w") == state
+            assert await store.load("w") == state
+
+
+async def _state(pending: Awaitable[tuple[TabState, None]]) -> TabState:
+    return (await pending)[0]
+
+
+def _fresh(session_id: str) -> TabState:
+    return transitions.new_tab(session_id, 100_000)
+
+
+async def test_a_write_by_another_store_is_seen_before_the_next_write(
+    sql_backend: Backend,
+) -> None:
+    async with sql_backend.open() as mine, sql_backend.open() as theirs:  # type: ignore[attr-defined]
+        await TabManager(mine).order("s", "Water")
+        await TabManager(theirs).order("s", "Gin")
+        after = await TabManager(mine).order("s", "Martini")
+        assert [i.name for i in after.items] == ["Water", "Gin", "Martini"]
+        assert after.version == 3 and after.tab_cents == 100 + 800 + 1300
+        assert await mine.load("s") == after == await theirs.load("s")
+
+
+async def test_a_store_that_keeps_no_states_reads_everything_and_agrees(tmp_path: Path) -> None:
+    async with (
+        SqliteTabStore(tmp_path / "s.sqlite3", known_sessions=0) as cold,
+        SqliteTabStore(tmp_path / "s.sqlite3") as warm,
+    ):
+        state = await rich_tab(TabManager(cold, clock=FixedClock()), "c")
+        assert await warm.load("c") == state == await cold.load("c")

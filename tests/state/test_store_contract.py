@@ -18,7 +18,7 @@ from maya.state.models import (
     PaymentStatus,
     TabState,
 )
-from maya.state.store import TabStore
+from maya.state.store import Change, TabStore
 
 from ._scenarios import FixedClock, rich_tab
 from .conftest import Backend
@@ -224,3 +224,39 @@ async def test_closing_is_idempotent_and_async_with_closes(backend: Backend) -> 
     if backend.kind != "memory":
         async with backend.open() as again:  # type: ignore[attr-defined]
             assert (await again.load("s")).tab_cents == 100
+
+
+async def test_a_new_state_must_raise_the_version(store: TabStore) -> None:
+    await store.transact("s1", lambda: _fresh("s1"), _order("Water", 100))
+    before = await store.load("s1")
+
+    def unversioned(state: TabState) -> tuple[TabState, None]:
+        return state.model_copy(update={"tab_cents": 0}), None
+
+    with pytest.raises(ValueError, match="version"):
+        await store.transact("s1", lambda: _fresh("s1"), unversioned)
+    assert await store.load("s1") == before
+
+
+async def test_a_change_and_a_bare_state_are_stored_alike(store: TabStore) -> None:
+    def as_change(state: TabState) -> tuple[Change, None]:
+        return transitions.order_change(
+            state, name="Gin", unit_price_cents=800, quantity=2, modifiers=("neat",)
+        ), None
+
+    by_change, _ = await store.transact("c", lambda: _fresh("c"), as_change)
+    by_state, _ = await store.transact("b", lambda: _fresh("b"), _order("Gin", 800, 2, ("neat",)))
+    assert by_change.model_copy(update={"session_id": "b"}) == by_state
+    assert await store.load("c") == by_change
+    # A Change made from some other state than the one handed over is stored by comparison.
+    stale = transitions.new_tab("c", 100_000)
+
+    def foreign(state: TabState) -> tuple[Change, None]:
+        after = transitions.order(
+            state, name="Water", unit_price_cents=100, quantity=1, modifiers=()
+        )
+        return Change(stale, after, added_items=()), None
+
+    state, _ = await store.transact("c", lambda: _fresh("c"), foreign)
+    assert [i.name for i in state.items] == ["Gin", "Water"]
+    assert await store.load("c") == state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import anyio
@@ -33,7 +34,10 @@ def _prompt(args: argparse.Namespace) -> int:
 def _trace(args: argparse.Namespace) -> int:
     from maya.agent.trace_command import show_trace
 
-    return show_trace(args.file, html_out=args.html)
+    # A trace that cannot be read (or a page that cannot be written) is a user error:
+    # one line on stderr and exit status 2, as for every maya command (see maya.cli).
+    code = show_trace(args.file, html_out=args.html, err=lambda line: print(line, file=sys.stderr))
+    return 2 if code == 1 else code
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

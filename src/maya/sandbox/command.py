@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serve until stdin closes (stdio) or the process is interrupted (HTTP).
 
     Returns:
-        0 on a clean stop, 2 for a bad fault spec.
+        0 on a clean stop, 2 for a bad fault spec or an unusable ``--db``.
     """
     try:
         faults = FaultConfig.from_sources(args.faults)
@@ -127,7 +128,12 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"maya sandbox: {exc}", file=sys.stderr)
         return 2
     dialect: Dialect = args.dialect
-    store = SandboxStore(args.db or default_db_path())
+    db = args.db or default_db_path()
+    try:
+        store = SandboxStore(db)
+    except sqlite3.Error as exc:
+        print(f"maya sandbox: cannot use {db}: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.http is not None:
             host, port = args.http

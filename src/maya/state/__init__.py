@@ -15,11 +15,12 @@ from maya.state.models import (
 )
 from maya.state.open import StoreURLError, open_store
 from maya.state.sql import PostgresTabStore, SqliteTabStore, StoreError
-from maya.state.store import TabStore
+from maya.state.store import Change, TabStore
 
 __all__ = [
     "STARTING_BALANCE_CENTS",
     "TIP_PERCENTAGES",
+    "Change",
     "MemoryTabStore",
     "Menu",
     "MenuError",

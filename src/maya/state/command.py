@@ -16,13 +16,13 @@ from maya.state.store import TabStore
 __all__ = ["register"]
 
 
-def _open(url: str | None) -> TabStore:
+def _open(url: str | None, *, read_only: bool = False) -> TabStore:
     if url == "memory://":
         return MemoryTabStore()
     # Imported late so `maya --help` never loads the SQL drivers.
     from maya.state.open import open_store
 
-    return open_store(url)
+    return open_store(url, read_only=read_only)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,7 +56,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     async def run() -> int:
-        store = _open(args.store)
+        # Only looking: a read-only file, or one another process is writing, still shows.
+        store = _open(args.store, read_only=True)
         try:
             state = await TabManager(store).get(args.session)
         finally:

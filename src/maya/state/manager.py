@@ -19,7 +19,7 @@ from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.menu import Menu, load_menu
 from maya.state.models import STARTING_BALANCE_CENTS, PaymentRecord, TabState
-from maya.state.store import TabStore, Transition
+from maya.state.store import Change, TabStore, Transition
 from maya.state.transitions import PaymentStart, Settlement
 
 __all__ = [
@@ -127,12 +127,18 @@ class TabManager:
         return lambda: self._listeners.remove(listener)
 
     async def _run(
-        self, operation: str, session_id: str, transition: Transition[R]
+        self, operation: str, session_id: str, transition: Transition[R], *, checked: bool = False
     ) -> tuple[TabState, R]:
-        session_id = validate_session_id(session_id)
+        """Run ``transition`` in the store and tell the listeners.
+
+        The session id is validated here unless the caller already did (``checked``):
+        once per call, at this edge.
+        """
+        if not checked:
+            session_id = validate_session_id(session_id)
         before: list[TabState] = []
 
-        def observed(state: TabState) -> tuple[TabState, R]:
+        def observed(state: TabState) -> tuple[TabState | Change, R]:
             before.append(state)
             return transition(state)
 
@@ -166,7 +172,8 @@ class TabManager:
             StateError: ``UNKNOWN_ITEM``, ``INVALID_QUANTITY``, ``INVALID_MODIFIER``,
                 ``INSUFFICIENT_FUNDS`` or ``INVALID_SESSION_ID``; nothing changes.
         """
-        validate_session_id(session_id)
+        # First, so that a bad id is what is reported whatever else is wrong.
+        session_id = validate_session_id(session_id)
         if (
             isinstance(quantity, bool)
             or not isinstance(quantity, int)
@@ -190,9 +197,9 @@ class TabManager:
         menu_item = self.menu.find(item)
         mods = self.menu.normalize_modifiers(menu_item, modifiers)
 
-        def run(state: TabState) -> tuple[TabState, None]:
+        def run(state: TabState) -> tuple[Change, None]:
             return (
-                transitions.order(
+                transitions.order_change(
                     state,
                     name=menu_item.name,
                     unit_price_cents=menu_item.price_cents,
@@ -202,7 +209,7 @@ class TabManager:
                 None,
             )
 
-        state, _ = await self._run("order", session_id, run)
+        state, _ = await self._run("order", session_id, run, checked=True)
         return state
 
     async def set_tip(
@@ -214,8 +221,8 @@ class TabManager:
             StateError: ``INVALID_TIP_PERCENTAGE`` or ``INVALID_SESSION_ID``.
         """
 
-        def run(state: TabState) -> tuple[TabState, None]:
-            return transitions.set_tip(state, percent, toggle=toggle), None
+        def run(state: TabState) -> tuple[Change, None]:
+            return transitions.set_tip_change(state, percent, toggle=toggle), None
 
         state, _ = await self._run("set_tip", session_id, run)
         return state
@@ -240,8 +247,8 @@ class TabManager:
         """
         now = int(self._clock())
 
-        def run(state: TabState) -> tuple[TabState, PaymentStart]:
-            return transitions.begin_payment(state, now=now)
+        def run(state: TabState) -> tuple[Change, PaymentStart]:
+            return transitions.begin_payment_change(state, now=now)
 
         state, start = await self._run("begin_payment", session_id, run)
         return PaymentStarted(
@@ -264,9 +271,9 @@ class TabManager:
                 changed meanwhile (the link should then be deactivated).
         """
 
-        def run(state: TabState) -> tuple[TabState, None]:
+        def run(state: TabState) -> tuple[Change, None]:
             return (
-                transitions.record_payment_link(
+                transitions.record_payment_link_change(
                     state,
                     idempotency_key=idempotency_key,
                     payment_id=payment_id,
@@ -288,8 +295,8 @@ class TabManager:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
 
-        def run(state: TabState) -> tuple[TabState, Settlement]:
-            return transitions.settle_payment(
+        def run(state: TabState) -> tuple[Change, Settlement]:
+            return transitions.settle_payment_change(
                 state, payment_id=payment_id, amount_paid_cents=amount_paid_cents
             )
 
@@ -308,8 +315,8 @@ class TabManager:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
 
-        def run(state: TabState) -> tuple[TabState, None]:
-            return transitions.mark_payment_failed(state, payment_id=payment_id), None
+        def run(state: TabState) -> tuple[Change, None]:
+            return transitions.mark_payment_failed_change(state, payment_id=payment_id), None
 
         state, _ = await self._run("mark_payment_failed", session_id, run)
         return state
@@ -321,8 +328,8 @@ class TabManager:
             StateError: ``INVALID_SESSION_ID``.
         """
 
-        def run(state: TabState) -> tuple[TabState, None]:
-            return transitions.reset(state, balance_cents=self._starting_balance), None
+        def run(state: TabState) -> tuple[Change, None]:
+            return transitions.reset_change(state, balance_cents=self._starting_balance), None
 
         state, _ = await self._run("reset", session_id, run)
         return state

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from maya.state.models import TabState
-from maya.state.store import Transition
+from maya.state.store import Transition, check_step, new_state_of
 
 __all__ = ["MemoryTabStore"]
 
@@ -30,14 +30,17 @@ class MemoryTabStore:
 
         Raises:
             StateError: whatever the transition raised; nothing was written.
+            ValueError: when the new state changed the session id or not the version.
         """
         current = self._tabs.get(session_id)
         if current is None:
             current = initial()
-        new_state, result = transition(current)
+        step, result = transition(current)
+        new_state = new_state_of(step)
         # As the protocol says: an unchanged state is not written, so a session whose
         # first call changed nothing stays unknown (as it does in the SQL stores).
         if new_state is not current:
+            check_step(current, new_state)
             self._tabs[session_id] = new_state
         return new_state, result
 

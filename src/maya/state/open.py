@@ -15,6 +15,7 @@ import platformdirs
 from maya.state.memory import MemoryTabStore
 from maya.state.sql import PostgresTabStore, SqliteTabStore
 from maya.state.sql._redact import redact
+from maya.state.sql.postgres import LOCK_TIMEOUT, STATEMENT_TIMEOUT
 from maya.state.sql.sqlite import MEMORY
 from maya.state.store import TabStore
 
@@ -25,7 +26,7 @@ STATE_URL_ENV = "MAYA_STATE_URL"
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 # Our own query parameters; libpq would reject them, so they are taken out of the URL.
-_POOL_OPTIONS = ("schema", "pool_min_size", "pool_max_size")
+_POOL_OPTIONS = ("schema", "pool_min_size", "pool_max_size", "lock_timeout", "statement_timeout")
 
 
 class StoreURLError(ValueError):
@@ -37,8 +38,12 @@ def default_sqlite_path() -> Path:
     return Path(platformdirs.user_data_dir("maya", appauthor=False)) / "state.sqlite3"
 
 
-def open_store(url: str | None = None) -> TabStore:
+def open_store(url: str | None = None, *, read_only: bool = False) -> TabStore:
     """Open the store ``url`` names; nothing connects until its first call.
+
+    ``read_only=True`` opens a SQLite file only to look (``SqliteTabStore(read_only=True)``:
+    a read-only file or directory can be inspected, nothing is created or locked); the
+    other stores take no lock to read anyway.
 
     Accepted forms:
 
@@ -47,8 +52,9 @@ def open_store(url: str | None = None) -> TabStore:
     - ``sqlite:///relative/path``, ``sqlite:////absolute/path``, a bare file path, or
       ``sqlite://`` / ``sqlite:///:memory:`` for a private in-memory database;
     - ``postgresql://...`` or ``postgres://...``, with optional query parameters
-      ``schema`` (a PostgreSQL schema for the tables), ``pool_min_size`` and
-      ``pool_max_size``; the others go to libpq (``sslmode``...).
+      ``schema`` (a PostgreSQL schema for the tables), ``pool_min_size``,
+      ``pool_max_size``, ``lock_timeout`` and ``statement_timeout`` (seconds); the
+      others go to libpq (``sslmode``...).
 
     Raises:
         StoreURLError: for an unknown scheme or a malformed parameter.
@@ -57,19 +63,20 @@ def open_store(url: str | None = None) -> TabStore:
         url = os.environ.get(STATE_URL_ENV) or None
     if url is None:
         path = default_sqlite_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteTabStore(path)
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteTabStore(path, read_only=read_only)
     url = url.strip()
     if not url:
         raise StoreURLError("the store URL is empty")
     if "://" not in url:
         # A plain path, including Windows' C:\... which would otherwise look like a scheme.
-        return SqliteTabStore(Path(url).expanduser())
+        return SqliteTabStore(Path(url).expanduser(), read_only=read_only)
     scheme = url.split("://", 1)[0].lower()
     if scheme == "memory":
         return MemoryTabStore()
     if scheme == "sqlite":
-        return _sqlite(url)
+        return _sqlite(url, read_only=read_only)
     if scheme in _POSTGRES_SCHEMES:
         return _postgres(url)
     raise StoreURLError(
@@ -78,16 +85,16 @@ def open_store(url: str | None = None) -> TabStore:
     )
 
 
-def _sqlite(url: str) -> SqliteTabStore:
+def _sqlite(url: str, *, read_only: bool) -> SqliteTabStore:
     # SQLAlchemy's convention: sqlite:///rel/path, sqlite:////abs/path, sqlite:// = memory.
     rest = url.split("://", 1)[1]
     if rest in ("", "/", f"/{MEMORY}"):
-        return SqliteTabStore(MEMORY)
+        return SqliteTabStore(MEMORY)  # a private database: nothing to protect
     if not rest.startswith("/"):
         raise StoreURLError(
             f"a SQLite URL has three slashes before a path: sqlite:///{rest} (got {url!r})"
         )
-    return SqliteTabStore(Path(rest[1:]).expanduser())
+    return SqliteTabStore(Path(rest[1:]).expanduser(), read_only=read_only)
 
 
 def _postgres(url: str) -> PostgresTabStore:
@@ -105,7 +112,12 @@ def _postgres(url: str) -> PostgresTabStore:
         min_size = int(ours.get("pool_min_size", "1"))
         max_size = int(ours.get("pool_max_size", "10"))
         return PostgresTabStore(
-            conninfo, schema=ours.get("schema") or None, min_size=min_size, max_size=max_size
+            conninfo,
+            schema=ours.get("schema") or None,
+            min_size=min_size,
+            max_size=max_size,
+            lock_timeout=float(ours.get("lock_timeout", LOCK_TIMEOUT)),
+            statement_timeout=float(ours.get("statement_timeout", STATEMENT_TIMEOUT)),
         )
     except ValueError as exc:
         raise StoreURLError(f"bad pool option in {redact(url)!r}: {exc}") from None

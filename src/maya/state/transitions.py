@@ -5,6 +5,13 @@ transaction in SQL), so the rules are written once and the stores only persist. 
 function that refuses raises ``StateError`` before anything is built, so a refusal
 leaves the state exactly as it was. A function that has nothing to change returns the
 very same object, and the store writes nothing.
+
+The rules a customer calls all the time (order, tip, the payment steps, reset) are
+written as ``*_change`` functions that return a ``Change``: the new state plus exactly
+what differs (the new item, the payment records touched, the items that left), so a SQL
+store writes and reads only that. Each has a twin under the plain name that returns the
+bare new state. A new rule can simply return a new state: every store accepts it, at
+the price of a comparison with the whole tab in the SQL stores.
 """
 
 from __future__ import annotations
@@ -24,18 +31,26 @@ from maya.state.models import (
     TabState,
     TipPercent,
 )
+from maya.state.store import Change
 
 __all__ = [
     "PaymentStart",
     "Settlement",
     "begin_payment",
+    "begin_payment_change",
     "mark_payment_failed",
+    "mark_payment_failed_change",
     "new_tab",
     "order",
+    "order_change",
     "record_payment_link",
+    "record_payment_link_change",
     "reset",
+    "reset_change",
     "set_tip",
+    "set_tip_change",
     "settle_payment",
+    "settle_payment_change",
 ]
 
 
@@ -56,7 +71,25 @@ def order(
     quantity: int,
     modifiers: tuple[str, ...],
 ) -> TabState:
-    """Put ``quantity`` x ``name`` on the tab, paid from the balance.
+    """Put ``quantity`` x ``name`` on the tab, paid from the balance (see ``order_change``).
+
+    Raises:
+        StateError: ``INSUFFICIENT_FUNDS`` when the balance does not cover the order.
+    """
+    return order_change(
+        state, name=name, unit_price_cents=unit_price_cents, quantity=quantity, modifiers=modifiers
+    ).after
+
+
+def order_change(
+    state: TabState,
+    *,
+    name: str,
+    unit_price_cents: Cents,
+    quantity: int,
+    modifiers: tuple[str, ...],
+) -> Change:
+    """Put ``quantity`` x ``name`` on the tab, paid from the balance: one new item.
 
     Raises:
         StateError: ``INSUFFICIENT_FUNDS`` when the balance does not cover the order.
@@ -81,16 +114,27 @@ def order(
         quantity=quantity,
         modifiers=modifiers,
     )
-    return _bump(
+    after = _bump(
         state,
         balance_cents=state.balance_cents - cost,
         tab_cents=state.tab_cents + cost,
-        items=(*state.items, item),
+        # Concatenation copies the tuple at half the cost of unpacking it into a new one.
+        items=state.items + (item,),  # noqa: RUF005
         next_item_seq=state.next_item_seq + 1,
     )
+    return Change(state, after, added_items=(item,))
 
 
 def set_tip(state: TabState, percent: int | None, *, toggle: bool = True) -> TabState:
+    """Choose a tip (see ``set_tip_change``); the bare new state.
+
+    Raises:
+        StateError: ``INVALID_TIP_PERCENTAGE`` for anything but 10, 15, 20 or None.
+    """
+    return set_tip_change(state, percent, toggle=toggle).after
+
+
+def set_tip_change(state: TabState, percent: int | None, *, toggle: bool = True) -> Change:
     """Choose a tip of 10, 15 or 20 percent; choosing the selected one again removes it.
 
     ``percent=None`` removes the tip. With ``toggle=False`` the same percentage is kept.
@@ -110,8 +154,8 @@ def set_tip(state: TabState, percent: int | None, *, toggle: bool = True) -> Tab
     if toggle and chosen is not None and chosen == state.tip_percent:
         chosen = None
     if chosen == state.tip_percent:
-        return state
-    return _bump(state, tip_percent=chosen)
+        return Change(state, state)
+    return Change(state, _bump(state, tip_percent=chosen))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +180,16 @@ def _is_outstanding(record: PaymentRecord) -> bool:
 
 
 def begin_payment(state: TabState, *, now: int) -> tuple[TabState, PaymentStart]:
+    """Snapshot what is due (see ``begin_payment_change``); the bare new state.
+
+    Raises:
+        StateError: ``NOTHING_TO_PAY`` when tab and tip are zero.
+    """
+    change, start = begin_payment_change(state, now=now)
+    return change.after, start
+
+
+def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentStart]:
     """Snapshot what is due and decide which payment record the link is for.
 
     Raises:
@@ -158,12 +212,16 @@ def begin_payment(state: TabState, *, now: int) -> tuple[TabState, PaymentStart]
         )
         if unchanged:
             if current.status is PaymentStatus.PENDING:
-                return state, PaymentStart(payment=current, reused=True, superseded=None)
+                return Change(state, state), PaymentStart(
+                    payment=current, reused=True, superseded=None
+                )
             # A declined card leaves the link usable: ask for another card on the same link.
             again = current.model_copy(update={"status": PaymentStatus.PENDING})
-            payments = tuple(again if r is current else r for r in state.payments)
-            new_state = _bump(state, payments=payments)
-            return new_state, PaymentStart(payment=again, reused=True, superseded=None)
+            at = _index(state, current)
+            new_state = _bump(state, payments=_replaced(state, at, again))
+            return Change(state, new_state, payments=(at,)), PaymentStart(
+                payment=again, reused=True, superseded=None
+            )
     snapshot = PaymentSnapshot(
         tab_cents=state.tab_cents,
         tip_percent=state.tip_percent,
@@ -179,12 +237,25 @@ def begin_payment(state: TabState, *, now: int) -> tuple[TabState, PaymentStart]
     )
     superseded: PaymentRecord | None = None
     history = list(state.payments)
+    touched: tuple[int, ...] = ()
     if current is not None and _is_outstanding(current):
         superseded = current.model_copy(update={"superseded": True})
-        history[history.index(current)] = superseded
+        at = _index(state, current)
+        history[at] = superseded
+        touched = (at,)
     history.append(record)
     new_state = _bump(state, payments=tuple(history))
-    return new_state, PaymentStart(payment=record, reused=False, superseded=superseded)
+    change = Change(state, new_state, payments=(*touched, len(history) - 1))
+    return change, PaymentStart(payment=record, reused=False, superseded=superseded)
+
+
+def _index(state: TabState, record: PaymentRecord) -> int:
+    # By identity: the record is one of the state's own, found by a lookup just before.
+    return next(i for i, r in enumerate(state.payments) if r is record)
+
+
+def _replaced(state: TabState, at: int, record: PaymentRecord) -> tuple[PaymentRecord, ...]:
+    return (*state.payments[:at], record, *state.payments[at + 1 :])
 
 
 def _find_by_key(state: TabState, idempotency_key: str) -> PaymentRecord:
@@ -201,6 +272,23 @@ def _find_by_key(state: TabState, idempotency_key: str) -> PaymentRecord:
 def record_payment_link(
     state: TabState, *, idempotency_key: str, payment_id: str, url: str, is_simulated: bool
 ) -> TabState:
+    """Attach a link to its payment record (see ``record_payment_link_change``).
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` or ``PAYMENT_SUPERSEDED``.
+    """
+    return record_payment_link_change(
+        state,
+        idempotency_key=idempotency_key,
+        payment_id=payment_id,
+        url=url,
+        is_simulated=is_simulated,
+    ).after
+
+
+def record_payment_link_change(
+    state: TabState, *, idempotency_key: str, payment_id: str, url: str, is_simulated: bool
+) -> Change:
     """Attach the link made for a snapshot to its payment record.
 
     Recording the same link twice changes nothing.
@@ -212,7 +300,7 @@ def record_payment_link(
     """
     record = _find_by_key(state, idempotency_key)
     if record.payment_id == payment_id and record.url == url:
-        return state
+        return Change(state, state)
     if record.superseded or record.payment_id is not None:
         raise StateError(
             ErrorCode.PAYMENT_SUPERSEDED,
@@ -229,8 +317,8 @@ def record_payment_link(
     updated = record.model_copy(
         update={"payment_id": payment_id, "url": url, "is_simulated": is_simulated}
     )
-    payments = tuple(updated if r is record else r for r in state.payments)
-    return _bump(state, payments=payments)
+    at = _index(state, record)
+    return Change(state, _bump(state, payments=_replaced(state, at, updated)), payments=(at,))
 
 
 def _find_by_id(state: TabState, payment_id: str) -> PaymentRecord:
@@ -262,6 +350,20 @@ class Settlement:
 def settle_payment(
     state: TabState, *, payment_id: str, amount_paid_cents: Cents | None = None
 ) -> tuple[TabState, Settlement]:
+    """Apply a paid link to the tab, exactly once (see ``settle_payment_change``).
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+    """
+    change, settlement = settle_payment_change(
+        state, payment_id=payment_id, amount_paid_cents=amount_paid_cents
+    )
+    return change.after, settlement
+
+
+def settle_payment_change(
+    state: TabState, *, payment_id: str, amount_paid_cents: Cents | None = None
+) -> tuple[Change, Settlement]:
     """Apply a paid link to the tab, exactly once.
 
     The items the link's snapshot covered leave the tab (orders placed after the snapshot
@@ -274,7 +376,7 @@ def settle_payment(
     """
     record = _find_by_id(state, payment_id)
     if record.settled:
-        return state, Settlement(applied=False, applied_cents=0, credit_cents=0)
+        return Change(state, state), Settlement(applied=False, applied_cents=0, credit_cents=0)
     snap = record.snapshot
     covered = [i for i in state.items if i.seq <= snap.last_item_seq]
     applied = sum(i.line_cents for i in covered)
@@ -286,6 +388,7 @@ def settle_payment(
     settled = record.model_copy(
         update={"status": PaymentStatus.COMPLETED, "amount_paid_cents": amount_paid_cents}
     )
+    at = _index(state, record)
     new_state = _bump(
         state,
         tab_cents=state.tab_cents - applied,
@@ -295,9 +398,10 @@ def settle_payment(
         needs_reconciliation=(
             state.needs_reconciliation or excess > 0 or paid_differs or record.superseded
         ),
-        payments=tuple(settled if r is record else r for r in state.payments),
+        payments=_replaced(state, at, settled),
     )
-    return new_state, Settlement(applied=True, applied_cents=applied, credit_cents=excess)
+    change = Change(state, new_state, removed_through_seq=snap.last_item_seq, payments=(at,))
+    return change, Settlement(applied=True, applied_cents=applied, credit_cents=excess)
 
 
 def _share(amount: Cents, part: Cents, whole: Cents) -> Cents:
@@ -306,6 +410,15 @@ def _share(amount: Cents, part: Cents, whole: Cents) -> Cents:
 
 
 def mark_payment_failed(state: TabState, *, payment_id: str) -> TabState:
+    """Record a declined payment (see ``mark_payment_failed_change``); the bare new state.
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+    """
+    return mark_payment_failed_change(state, payment_id=payment_id).after
+
+
+def mark_payment_failed_change(state: TabState, *, payment_id: str) -> Change:
     """Record that a payment was declined. No money moves; a settled payment stays settled.
 
     Raises:
@@ -313,12 +426,18 @@ def mark_payment_failed(state: TabState, *, payment_id: str) -> TabState:
     """
     record = _find_by_id(state, payment_id)
     if record.settled or record.status is PaymentStatus.FAILED:
-        return state
+        return Change(state, state)
     failed = record.model_copy(update={"status": PaymentStatus.FAILED})
-    return _bump(state, payments=tuple(failed if r is record else r for r in state.payments))
+    at = _index(state, record)
+    return Change(state, _bump(state, payments=_replaced(state, at, failed)), payments=(at,))
 
 
 def reset(state: TabState, *, balance_cents: Cents) -> TabState:
+    """Start the session over (see ``reset_change``); the bare new state."""
+    return reset_change(state, balance_cents=balance_cents).after
+
+
+def reset_change(state: TabState, *, balance_cents: Cents) -> Change:
     """Start the session over: starting balance, empty tab, no tip.
 
     Payment history is kept (outstanding links become superseded) so that a link paid
@@ -329,7 +448,7 @@ def reset(state: TabState, *, balance_cents: Cents) -> TabState:
         r.model_copy(update={"superseded": True}) if _is_outstanding(r) else r
         for r in state.payments
     )
-    return _bump(
+    after = _bump(
         state,
         balance_cents=balance_cents,
         tab_cents=0,
@@ -337,3 +456,7 @@ def reset(state: TabState, *, balance_cents: Cents) -> TabState:
         tip_percent=None,
         payments=payments,
     )
+    # Items are kept in seq order, so the last one's seq bounds them all.
+    last_seq = max(state.next_item_seq - 1, state.items[-1].seq if state.items else 0)
+    touched = tuple(i for i, r in enumerate(state.payments) if payments[i] is not r)
+    return Change(state, after, removed_through_seq=last_seq, payments=touched)

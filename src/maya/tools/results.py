@@ -55,6 +55,7 @@ _RETRYABLE: frozenset[ErrorCode] = frozenset(
         ErrorCode.PAYMENT_NOT_FOUND,
         ErrorCode.PAYMENT_SUPERSEDED,
         ErrorCode.CONCURRENT_UPDATE,
+        ErrorCode.STORE_BUSY,
     }
 )
 

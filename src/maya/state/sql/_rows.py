@@ -1,8 +1,8 @@
 """Between ``TabState`` and table rows: decoding what was read, planning what to write.
 
-``plan_writes`` compares the state a transaction read with the state the transition
-returned and lists only the statements that differ, so an order writes one tab row and
-one item row however long the tab already is.
+``plan_change`` turns a rule's ``Change`` into exactly its statements; ``plan_writes``
+finds them by comparing the state a transaction read with the one a plain transition
+returned. Either way only what differs is written.
 """
 
 from __future__ import annotations
@@ -14,11 +14,45 @@ from typing import Any
 
 from maya.state.models import OrderedItem, PaymentRecord, PaymentSnapshot, PaymentStatus, TabState
 from maya.state.sql import _schema
+from maya.state.store import Change
 
-__all__ = ["Params", "WritePlan", "decode_state", "plan_writes", "tab_params"]
+__all__ = [
+    "Params",
+    "WritePlan",
+    "decode_head",
+    "decode_state",
+    "head_of",
+    "plan_change",
+    "plan_writes",
+    "tab_params",
+]
 
 Params = dict[str, Any]
 Row = Sequence[Any]
+
+
+Head = tuple[int, int, int, int | None, int, bool, int]
+"""What the tab row holds: balance, tab, next seq, tip, credit, reconcile flag, version."""
+
+
+def decode_head(tab: Row) -> Head:
+    """The tab row (as ``_schema.SELECT_TAB`` returns it) as plain values."""
+    balance, tab_cents, next_seq, tip, credit, reconcile, version = tab
+    # SQLite hands booleans back as 0/1.
+    return (balance, tab_cents, next_seq, tip, credit, bool(reconcile), version)
+
+
+def head_of(state: TabState) -> Head:
+    """What ``state`` keeps on its tab row, as ``decode_head`` returns it."""
+    return (
+        state.balance_cents,
+        state.tab_cents,
+        state.next_item_seq,
+        state.tip_percent,
+        state.credit_cents,
+        state.needs_reconciliation,
+        state.version,
+    )
 
 
 def decode_state(
@@ -131,15 +165,28 @@ class WritePlan:
 
     Attributes:
         delete_items: ``DELETE_ITEM`` parameters, one per item that left the tab.
+        delete_items_through: ``DELETE_ITEMS_THROUGH`` parameters (items up to a seq).
         insert_items: ``INSERT_ITEM`` parameters, one per new item.
         upsert_payments: ``UPSERT_PAYMENT`` parameters, one per new or changed record.
         delete_payments: ``DELETE_PAYMENT`` parameters, one per record that left.
     """
 
     delete_items: list[Params] = field(default_factory=list)
+    delete_items_through: list[Params] = field(default_factory=list)
     insert_items: list[Params] = field(default_factory=list)
     upsert_payments: list[Params] = field(default_factory=list)
     delete_payments: list[Params] = field(default_factory=list)
+
+    def statements(self) -> list[tuple[str, list[Params]]]:
+        """``(statement, parameter sets)`` in the order they must run; empty ones left out."""
+        ordered = (
+            (_schema.DELETE_ITEMS_THROUGH, self.delete_items_through),
+            (_schema.DELETE_ITEM, self.delete_items),
+            (_schema.INSERT_ITEM, self.insert_items),
+            (_schema.DELETE_PAYMENT, self.delete_payments),
+            (_schema.UPSERT_PAYMENT, self.upsert_payments),
+        )
+        return [(statement, rows) for statement, rows in ordered if rows]
 
 
 def plan_writes(
@@ -159,10 +206,10 @@ def plan_writes(
     before = {item.seq: item for item in old_items}
     after = {item.seq: item for item in new.items}
     for seq, item in before.items():
-        if after.get(seq) != item:
+        if not _same(after.get(seq), item):
             plan.delete_items.append({"session_id": session_id, "seq": seq})
     for seq, item in after.items():
-        if before.get(seq) != item:
+        if not _same(before.get(seq), item):
             plan.insert_items.append(_item_params(session_id, item))
     old_positions = {record.idempotency_key: (i, record) for i, record in enumerate(old_payments)}
     for position, record in enumerate(new.payments):
@@ -171,4 +218,24 @@ def plan_writes(
     kept = {record.idempotency_key for record in new.payments}
     for key in old_positions.keys() - kept:
         plan.delete_payments.append({"session_id": session_id, "idempotency_key": key})
+    return plan
+
+
+def _same(a: object, b: object) -> bool:
+    # Rules keep the objects they do not change: identity settles nearly every comparison.
+    return a is b or a == b
+
+
+def plan_change(session_id: str, change: Change) -> WritePlan:
+    """Exactly the statements ``change`` describes (the tab row is written by the caller)."""
+    plan = WritePlan()
+    if change.removed_through_seq > 0:
+        plan.delete_items_through.append(
+            {"session_id": session_id, "seq": change.removed_through_seq}
+        )
+    plan.insert_items.extend(_item_params(session_id, item) for item in change.added_items)
+    payments = change.after.payments
+    plan.upsert_payments.extend(
+        _payment_params(session_id, at, payments[at]) for at in sorted(set(change.payments))
+    )
     return plan

@@ -16,11 +16,13 @@ from maya.state.sql.errors import StoreError
 __all__ = [
     "DDL",
     "DELETE_ITEM",
+    "DELETE_ITEMS_THROUGH",
     "DELETE_PAYMENT",
     "INSERT_ITEM",
     "INSERT_TAB",
     "MIGRATIONS",
     "PAYMENT_COLUMNS",
+    "PAYMENT_ID_INDEX",
     "SCHEMA_TABLE_DDL",
     "SCHEMA_VERSION",
     "SELECT_ITEMS",
@@ -93,6 +95,8 @@ DDL: tuple[str, ...] = (
     # lookup by payment id (a webhook names the link, not the session).
     "CREATE UNIQUE INDEX IF NOT EXISTS payments_payment_id ON payments (payment_id)",
 )
+PAYMENT_ID_INDEX = "payments_payment_id"
+"""The unique index that keeps a payment link id to one session."""
 """Version 1 of the schema, idempotent (``IF NOT EXISTS``) so a rerun is harmless."""
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {}
@@ -160,6 +164,7 @@ INSERT_ITEM = (
     " VALUES (:session_id, :seq, :name, :unit_price_cents, :quantity, :modifiers)"
 )
 DELETE_ITEM = "DELETE FROM tab_items WHERE session_id = :session_id AND seq = :seq"
+DELETE_ITEMS_THROUGH = "DELETE FROM tab_items WHERE session_id = :session_id AND seq <= :seq"
 
 _ALL_PAYMENT = ("session_id", *PAYMENT_COLUMNS)
 UPSERT_PAYMENT = (
@@ -181,10 +186,11 @@ def for_postgres(statement: str) -> str:
     return _NAMED.sub(r"%(\1)s", statement)
 
 
-def upgrade_statements(found: int | None) -> list[str]:
+def upgrade_statements(found: int | None, *, database: str) -> list[str]:
     """The statements that bring a database at schema ``found`` to ``SCHEMA_VERSION``.
 
-    ``found`` is None for a database that has no Maya tables yet.
+    ``found`` is None for a database that has no Maya tables yet; ``database`` names it
+    (a path, or a connection string without its password) in the error.
 
     Raises:
         StoreError: when the database was written by a newer Maya, whose tables this
@@ -194,7 +200,7 @@ def upgrade_statements(found: int | None) -> list[str]:
         return list(DDL)
     if found > SCHEMA_VERSION:
         raise StoreError(
-            f"the database is at schema version {found}, newer than this Maya's "
+            f"{database} is at schema version {found}, newer than this Maya's "
             f"{SCHEMA_VERSION}: upgrade Maya to use it"
         )
     return [

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from maya.codes import ErrorCode
+
 __all__ = ["StoreError"]
 
 
 class StoreError(RuntimeError):
-    """The store is unusable: closed, unreachable, or its database is from a newer Maya.
+    """The store could not run the operation: busy past its timeout, closed, unreachable,
+    refusing the data, or its database is from a newer Maya.
 
     This is never a refusal by the tab's rules (those are ``StateError``); it means the
-    operation did not run and the stored state is unchanged.
+    operation did not run and the stored state is unchanged. The message names the store
+    (a file, or a connection string with its password masked) and never a secret.
+
+    Attributes:
+        code: ``STORE_BUSY`` (a lock or statement timeout: asking again may work) or
+            ``STORE_UNAVAILABLE``.
+        message: the text, as ``str(error)``.
+        details: always empty; there for the shape every coded error has.
     """
+
+    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.STORE_UNAVAILABLE) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = {}
+
+    @property
+    def retryable(self) -> bool:
+        """True when the same call may succeed if made again (the store was busy)."""
+        return self.code is ErrorCode.STORE_BUSY

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 
 from maya.codes import ErrorCode
-from maya.state.errors import StateError
-from maya.state.models import OrderedItem, PaymentRecord, TabState
-from maya.state.sql import _rows, _schema
+from maya.state.models import TabState
+from maya.state.sql import _schema, _transact
 from maya.state.sql._redact import redact
+from maya.state.sql._rows import Params
+from maya.state.sql._transact import KnownStates
 from maya.state.sql.errors import StoreError
 from maya.state.store import Transition
 
@@ -33,7 +34,12 @@ if TYPE_CHECKING:
     from psycopg.rows import TupleRow
     from psycopg_pool import AsyncConnectionPool
 
-__all__ = ["PostgresTabStore"]
+__all__ = ["LOCK_TIMEOUT", "STATEMENT_TIMEOUT", "PostgresTabStore"]
+
+LOCK_TIMEOUT = 5.0
+"""Default seconds a statement waits for a row lock before ``StoreError`` (``STORE_BUSY``)."""
+STATEMENT_TIMEOUT = 10.0
+"""Default seconds any one statement may run."""
 
 R = TypeVar("R")
 
@@ -57,7 +63,10 @@ class PostgresTabStore:
         max_size: int = 10,
         pool_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        lock_timeout: float = LOCK_TIMEOUT,
+        statement_timeout: float = STATEMENT_TIMEOUT,
         clock: Callable[[], float] = time.time,
+        known_sessions: int = 1024,
     ) -> None:
         """Prepare a store; nothing connects until the first call.
 
@@ -69,7 +78,14 @@ class PostgresTabStore:
             max_size: most connections the pool opens; more callers wait.
             pool_timeout: seconds a caller waits for a free connection.
             connect_timeout: seconds to wait for the server on first use.
+            lock_timeout: seconds a statement waits for a lock (another transaction
+                holding the session's row) before failing with ``StoreError``
+                (``STORE_BUSY``); 0 waits forever, as PostgreSQL does by default.
+            statement_timeout: seconds any one statement may run, likewise.
             clock: Unix seconds, for the ``updated_at`` column.
+            known_sessions: how many sessions' last state to keep in memory, so that a
+                write (or load) reads only the tab row while nobody else wrote the
+                session; 0 reads every item every time.
 
         Raises:
             ValueError: for pool sizes that make no sense.
@@ -78,13 +94,24 @@ class PostgresTabStore:
             raise ValueError(
                 f"pool sizes must satisfy 0 <= min <= max >= 1: {min_size}, {max_size}"
             )
+        if not all(0 <= t <= 86_400 for t in (lock_timeout, statement_timeout)):
+            raise ValueError(
+                f"timeouts are 0 to 86400 seconds: lock {lock_timeout},"
+                f" statement {statement_timeout}"
+            )
         self._conninfo = conninfo
         self.schema = schema
         self._min_size = min_size
         self._max_size = max_size
         self._pool_timeout = pool_timeout
         self._connect_timeout = connect_timeout
+        # Milliseconds, as the server takes them; at least 1 so a tiny value never means 0.
+        self._timeouts = {
+            "lock_timeout": _ms(lock_timeout),
+            "statement_timeout": _ms(statement_timeout),
+        }
         self._clock = clock
+        self._known = KnownStates(known_sessions)
         self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] | None = None
         self._opening = anyio.Lock()
         self._closed = False
@@ -115,12 +142,19 @@ class PostgresTabStore:
         return self._pool
 
     async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[TupleRow]]:
-        from psycopg import OperationalError, sql
+        from psycopg import Error, sql
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
         schema = self.schema
+        timeouts = self._timeouts
 
         async def configure(connection: AsyncConnection[TupleRow]) -> None:
+            # Session settings (the pool's connections are in autocommit): every wait on
+            # a row lock, and every statement, is bounded.
+            for name, ms in timeouts.items():
+                await connection.execute(
+                    sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(ms))
+                )
             if schema is not None:
                 await connection.execute(
                     sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
@@ -142,10 +176,10 @@ class PostgresTabStore:
         try:
             await pool.open(wait=self._min_size > 0, timeout=self._connect_timeout)
             async with pool.connection(timeout=self._connect_timeout) as connection:
-                await _migrate(connection, schema)
-        except (PoolTimeout, OperationalError) as exc:
+                await _migrate(connection, schema, self._database())
+        except (PoolTimeout, Error) as exc:
             await pool.close()
-            raise StoreError(f"cannot use PostgreSQL at {redact(self._conninfo)}: {exc}") from exc
+            raise StoreError(f"cannot use {self._database()}: {exc}") from exc
         except BaseException:
             await pool.close()
             raise
@@ -165,7 +199,7 @@ class PostgresTabStore:
                 await connection.execute(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
-                return await _read(connection, session_id, lock=False)
+                return await _transact.read(_Driver(connection), session_id, self._known)
 
     async def transact(
         self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
@@ -195,91 +229,23 @@ class PostgresTabStore:
         transition: Transition[R],
     ) -> tuple[TabState, R]:
         from psycopg import Rollback
-        from psycopg.errors import UniqueViolation
 
-        async with pool.connection() as connection:
-            outcome: tuple[TabState, R] | None = None
-            async with connection.transaction() as transaction:
-                current = await _read(connection, session_id, lock=True)
-                if current is None:
-                    current, claimed = await self._claim(connection, session_id, initial)
-                else:
-                    claimed = False
-                # A row claimed just now holds no items or payments yet: the plan must
-                # write all of the new state's; otherwise only what differs.
-                old_items = () if claimed else current.items
-                old_payments = () if claimed else current.payments
-                new_state, result = transition(current)
-                outcome = (new_state, result)
-                if new_state is current:
-                    # Undo the row claimed for a new session; nothing else was written.
-                    raise Rollback(transaction)
-                if new_state.session_id != session_id:
-                    raise ValueError("a transition must not change the session id")
-                try:
-                    await self._write(
-                        connection, session_id, current, old_items, old_payments, new_state
-                    )
-                except UniqueViolation as exc:
-                    if exc.diag.constraint_name == "payments_payment_id":
-                        raise StateError(
-                            ErrorCode.PAYMENT_SUPERSEDED,
-                            "that payment link already belongs to another session",
-                            session_id=session_id,
-                        ) from exc
-                    raise
-        assert outcome is not None  # set before the transaction could end without error
-        return outcome
-
-    async def _claim(
-        self,
-        connection: AsyncConnection[TupleRow],
-        session_id: str,
-        initial: Callable[[], TabState],
-    ) -> tuple[TabState, bool]:
-        """Insert a new session's row (True), or lock the one a concurrent writer made."""
-        state = initial()
-        claimed = await connection.execute(
-            _pg(_schema.INSERT_TAB), _rows.tab_params(state, updated_at=self._clock())
-        )
-        if claimed.rowcount == 1:
-            return state, True
-        # Another transaction created the session first; our INSERT waited for it to
-        # commit, so a fresh read under the lock sees its row.
-        existing = await _read(connection, session_id, lock=True)
-        if existing is None:
-            raise StoreError(f"session {session_id!r} vanished while it was being created")
-        return existing, False
-
-    async def _write(
-        self,
-        connection: AsyncConnection[TupleRow],
-        session_id: str,
-        current: TabState,
-        old_items: Sequence[OrderedItem],
-        old_payments: Sequence[PaymentRecord],
-        new_state: TabState,
-    ) -> None:
-        updated = await connection.execute(
-            _pg(_schema.UPDATE_TAB),
-            _rows.tab_params(new_state, updated_at=self._clock(), old_version=current.version),
-        )
-        if updated.rowcount != 1:
-            raise StateError(
-                ErrorCode.CONCURRENT_UPDATE,
-                "the tab changed while it was locked for this update",
-                session_id=session_id,
+        async with pool.connection() as connection, connection.transaction() as transaction:
+            outcome = await _transact.transact(
+                _Driver(connection),
+                session_id,
+                initial,
+                transition,
+                clock=self._clock,
+                known=self._known,
             )
-        plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
-        async with connection.cursor() as cursor:
-            for statement, rows in (
-                (_schema.DELETE_ITEM, plan.delete_items),
-                (_schema.INSERT_ITEM, plan.insert_items),
-                (_schema.DELETE_PAYMENT, plan.delete_payments),
-                (_schema.UPSERT_PAYMENT, plan.upsert_payments),
-            ):
-                if rows:
-                    await cursor.executemany(_pg(statement), rows)
+            if not outcome.wrote:
+                # Undo the row claimed for a new session; nothing else was written.
+                raise Rollback(transaction)
+        # Committed (or rolled back having written nothing).
+        if outcome.stored is not None:
+            self._known.keep(outcome.stored)
+        return outcome.state, outcome.result
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).
@@ -293,20 +259,30 @@ class PostgresTabStore:
                 cursor = await connection.execute(_schema.SELECT_SESSION_IDS)
                 return sorted(row[0] for row in await cursor.fetchall())
 
+    def _database(self) -> str:
+        schema = "" if self.schema is None else f" (schema {self.schema!r})"
+        return f"PostgreSQL database {redact(self._conninfo)}{schema}"
+
     @contextmanager
     def _unavailable_as_store_error(self) -> Iterator[None]:
-        """Lost connections and an exhausted pool become ``StoreError``.
+        """Every driver error becomes ``StoreError``, naming the database (no password).
 
-        Nothing is retried here: a connection lost during COMMIT leaves it unknown
-        whether the order went through, and only the caller can decide to ask again.
+        A lock or statement timeout, or an exhausted pool, is ``STORE_BUSY``: asking
+        again may work. Nothing is retried here: a connection lost during COMMIT leaves
+        it unknown whether the order went through, and only the caller can decide.
         """
-        from psycopg import OperationalError
+        from psycopg import Error
+        from psycopg.errors import LockNotAvailable, QueryCanceled
         from psycopg_pool import PoolTimeout
 
         try:
             yield
-        except (OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"PostgreSQL at {redact(self._conninfo)} failed: {exc}") from exc
+        except (Error, PoolTimeout) as exc:
+            busy = isinstance(exc, LockNotAvailable | QueryCanceled | PoolTimeout)
+            raise StoreError(
+                f"{self._database()} failed: {exc}",
+                code=ErrorCode.STORE_BUSY if busy else ErrorCode.STORE_UNAVAILABLE,
+            ) from exc
 
     async def aclose(self) -> None:
         """Close the pool. Idempotent; later calls raise ``StoreError``."""
@@ -317,20 +293,42 @@ class PostgresTabStore:
             await pool.close()
 
 
-async def _read(
-    connection: AsyncConnection[TupleRow], session_id: str, *, lock: bool
-) -> TabState | None:
-    key = {"session_id": session_id}
-    select_tab = _pg(_schema.SELECT_TAB) + (" FOR UPDATE" if lock else "")
-    tab = await (await connection.execute(select_tab, key)).fetchone()
-    if tab is None:
-        return None
-    items = await (await connection.execute(_pg(_schema.SELECT_ITEMS), key)).fetchall()
-    payments = await (await connection.execute(_pg(_schema.SELECT_PAYMENTS), key)).fetchall()
-    return _rows.decode_state(session_id, tab, items, payments)
+class _Driver:
+    """``_transact.SqlConnection`` over a psycopg connection inside a transaction."""
+
+    # The row itself is held: writers of other sessions proceed.
+    lock_clause = " FOR UPDATE"
+
+    def __init__(self, connection: AsyncConnection[TupleRow]) -> None:
+        self._connection = connection
+
+    async def fetchone(self, statement: str, params: Params) -> TupleRow | None:
+        return await (await self._connection.execute(_pg(statement), params)).fetchone()
+
+    async def fetchall(self, statement: str, params: Params) -> list[TupleRow]:
+        return await (await self._connection.execute(_pg(statement), params)).fetchall()
+
+    async def execute(self, statement: str, params: Params) -> int:
+        from psycopg.errors import UniqueViolation
+
+        try:
+            return (await self._connection.execute(_pg(statement), params)).rowcount
+        except UniqueViolation as exc:
+            raise _transact.UniqueViolation(exc.diag.constraint_name or "") from exc
+
+    async def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        from psycopg.errors import UniqueViolation
+
+        try:
+            async with self._connection.cursor() as cursor:
+                await cursor.executemany(_pg(statement), rows)
+        except UniqueViolation as exc:
+            raise _transact.UniqueViolation(exc.diag.constraint_name or "") from exc
 
 
-async def _migrate(connection: AsyncConnection[TupleRow], schema: str | None) -> None:
+async def _migrate(
+    connection: AsyncConnection[TupleRow], schema: str | None, database: str
+) -> None:
     from psycopg import sql
 
     async with connection.transaction():
@@ -344,9 +342,13 @@ async def _migrate(connection: AsyncConnection[TupleRow], schema: str | None) ->
         await connection.execute(_schema.SCHEMA_TABLE_DDL)
         row = await (await connection.execute(_schema.SELECT_SCHEMA_VERSION)).fetchone()
         found: int | None = None if row is None else int(row[0])
-        for statement in _schema.upgrade_statements(found):
+        for statement in _schema.upgrade_statements(found, database=database):
             await connection.execute(statement)
         if found != _schema.SCHEMA_VERSION:
             await connection.execute(
                 _pg(_schema.SET_SCHEMA_VERSION), {"version": _schema.SCHEMA_VERSION}
             )
+
+
+def _ms(seconds: float) -> int:
+    return 0 if seconds == 0 else max(1, round(seconds * 1000))

@@ -13,17 +13,19 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from maya.codes import ErrorCode
-from maya.state.errors import StateError
-from maya.state.models import OrderedItem, PaymentRecord, TabState
-from maya.state.sql import _rows, _schema
+from maya.state.models import TabState
+from maya.state.sql import _schema, _transact
+from maya.state.sql._rows import Params
+from maya.state.sql._transact import KnownStates, run_to_completion
 from maya.state.sql.errors import StoreError
 from maya.state.store import Transition
 
@@ -34,6 +36,9 @@ T = TypeVar("T")
 
 MEMORY = ":memory:"
 """The path of a private, in-memory database (gone when the store closes)."""
+
+# SQLITE_BUSY and SQLITE_LOCKED: another connection held the lock past busy_timeout.
+_BUSY_CODES = (5, 6)
 
 
 class SqliteTabStore:
@@ -50,23 +55,40 @@ class SqliteTabStore:
         busy_timeout: float = 30.0,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         clock: Callable[[], float] = time.time,
+        known_sessions: int = 1024,
+        read_only: bool = False,
     ) -> None:
         """Prepare a store; nothing is opened until the first call.
 
         Args:
             path: the database file (created if missing), or ``":memory:"``.
-            busy_timeout: seconds to wait for another process's write to finish.
+            busy_timeout: seconds to wait for another process's write to finish; then
+                the call fails with ``StoreError`` (``STORE_BUSY``).
             synchronous: ``FULL`` (default) makes every commit survive a power cut;
                 ``NORMAL`` survives a crash of the process only, for speed.
             clock: Unix seconds, for the ``updated_at`` column.
+            known_sessions: how many sessions' last state to keep in memory, so that a
+                write (or load) reads only the tab row while nobody else wrote the
+                session; 0 reads every item every time.
+            read_only: only look: the file is opened read-only, never created, locked
+                for writing or migrated, so a read-only file or directory (or one another
+                process is writing) can be inspected; ``transact`` raises ``StoreError``.
+
+        Raises:
+            ValueError: for a read-only in-memory database (it would always be empty).
         """
+        if read_only and os.fspath(path) == MEMORY:
+            raise ValueError("a private in-memory database cannot be opened read-only")
         self.path = os.fspath(path)
         self._busy_timeout = busy_timeout
         self._synchronous = synchronous
         self._clock = clock
+        self._known = KnownStates(known_sessions)
         self._limiter = anyio.CapacityLimiter(1)
         self._connection: sqlite3.Connection | None = None
         self._closed = False
+        self.read_only = read_only
+        self._no_tables = False  # read-only, and the file holds no Maya tables (yet)
 
     def __repr__(self) -> str:
         return f"SqliteTabStore({self.path!r})"
@@ -90,16 +112,20 @@ class SqliteTabStore:
         # rollback) before the connection is handed to the next caller.
         try:
             return await anyio.to_thread.run_sync(run, limiter=self._limiter)
-        except sqlite3.DatabaseError as exc:
-            # The file is unusable (locked past busy_timeout, unreadable, not a database):
-            # callers get one error type. Constraint errors are bugs and stay as they are.
-            if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
-                raise StoreError(f"SQLite database {self.path!r} failed: {exc}") from exc
-            raise
+        except sqlite3.Error as exc:
+            # Locked past busy_timeout, unreadable, not a database, refused the data:
+            # callers get one error type, naming the file. Only a lock is worth retrying.
+            busy = getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES
+            raise StoreError(
+                f"SQLite database {self.path!r} failed: {exc}",
+                code=ErrorCode.STORE_BUSY if busy else ErrorCode.STORE_UNAVAILABLE,
+            ) from exc
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"{self!r} is closed")
+        if self._connection is None and self.read_only:
+            self._connection = self._open_read_only()
         if self._connection is None:
             # isolation_level=None: the driver never opens transactions behind our back;
             # every BEGIN/COMMIT below is explicit.
@@ -114,12 +140,49 @@ class SqliteTabStore:
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute(f"PRAGMA synchronous = {self._synchronous}")
                 connection.execute("PRAGMA foreign_keys = ON")
-                _migrate(connection)
+                _migrate(connection, f"SQLite database {self.path!r}")
             except BaseException:
                 connection.close()
                 raise
             self._connection = connection
         return self._connection
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        # mode=ro never creates the file nor takes the write lock. In a directory we may
+        # not write, the WAL index (-shm) cannot be made: immutable=1 reads the file
+        # without it (commits still only in a -wal file are then not seen).
+        uri = Path(self.path).absolute().as_uri()
+        for attempt, flags in enumerate(("mode=ro", "mode=ro&immutable=1")):
+            connection = sqlite3.connect(
+                f"{uri}?{flags}",
+                uri=True,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+                row = connection.execute(
+                    "SELECT name FROM sqlite_master WHERE name = 'maya_schema'"
+                ).fetchone()
+                if row is None:
+                    self._no_tables = True
+                else:
+                    found = connection.execute(_schema.SELECT_SCHEMA_VERSION).fetchone()
+                    # Refuses a newer schema; an older one is read as it is.
+                    _schema.upgrade_statements(
+                        None if found is None else int(found[0]),
+                        database=f"SQLite database {self.path!r}",
+                    )
+                return connection
+            except sqlite3.OperationalError:
+                connection.close()
+                if attempt == 1:
+                    raise
+            except BaseException:
+                connection.close()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def load(self, session_id: str) -> TabState | None:
         """The stored state of ``session_id``, or None if it was never written.
@@ -129,10 +192,14 @@ class SqliteTabStore:
         """
 
         def read(connection: sqlite3.Connection) -> TabState | None:
+            if self._no_tables:
+                return None
             # One read transaction, so the three SELECTs see the same commit.
             connection.execute("BEGIN")
             try:
-                return _read(connection, session_id)
+                return run_to_completion(
+                    _transact.read(_Driver(connection), session_id, self._known)
+                )
             finally:
                 connection.execute("COMMIT")
 
@@ -143,9 +210,8 @@ class SqliteTabStore:
     ) -> tuple[TabState, R]:
         """Apply ``transition`` to the session's state in one write transaction.
 
-        Only what changed is written: the tab row, new and removed items, new and
-        changed payment records. Nothing is written when the transition returns the
-        state it was given.
+        ``BEGIN IMMEDIATE`` takes the database's write lock before the state is read, so
+        no other writer runs in between; the algorithm itself is ``_transact.transact``.
 
         Raises:
             StateError: whatever the transition raised (nothing was written);
@@ -155,67 +221,31 @@ class SqliteTabStore:
         """
 
         def run(connection: sqlite3.Connection) -> tuple[TabState, R]:
+            if self.read_only:
+                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
             connection.execute("BEGIN IMMEDIATE")
             try:
-                new_state, result = self._transact_locked(
-                    connection, session_id, initial, transition
+                outcome = run_to_completion(
+                    _transact.transact(
+                        _Driver(connection),
+                        session_id,
+                        initial,
+                        transition,
+                        clock=self._clock,
+                        known=self._known,
+                    )
                 )
+                if outcome.wrote:
+                    connection.execute("COMMIT")
             finally:
-                # Committed above when there was something to write; otherwise (or on
-                # any error) nothing of this transaction may stay.
+                # Nothing to write, or any error: nothing of this transaction may stay.
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
-            return new_state, result
+            if outcome.stored is not None:
+                self._known.keep(outcome.stored)
+            return outcome.state, outcome.result
 
         return await self._call(run)
-
-    def _transact_locked(
-        self,
-        connection: sqlite3.Connection,
-        session_id: str,
-        initial: Callable[[], TabState],
-        transition: Transition[R],
-    ) -> tuple[TabState, R]:
-        found = _read(connection, session_id)
-        old_items: tuple[OrderedItem, ...] = ()
-        old_payments: tuple[PaymentRecord, ...] = ()
-        if found is None:
-            current = initial()
-            # The row is claimed now so the version-guarded UPDATE below is the same
-            # for new and old sessions; a rollback removes it again. Its items and
-            # payments (if initial() has any) are written by the plan, as new.
-            connection.execute(
-                _schema.INSERT_TAB, _rows.tab_params(current, updated_at=self._clock())
-            )
-        else:
-            current, old_items, old_payments = found, found.items, found.payments
-        new_state, result = transition(current)
-        if new_state is current:
-            return new_state, result
-        if new_state.session_id != session_id:
-            raise ValueError("a transition must not change the session id")
-        updated = connection.execute(
-            _schema.UPDATE_TAB,
-            _rows.tab_params(new_state, updated_at=self._clock(), old_version=current.version),
-        )
-        if updated.rowcount != 1:
-            raise StateError(
-                ErrorCode.CONCURRENT_UPDATE,
-                "the tab changed while it was locked for this update",
-                session_id=session_id,
-            )
-        plan = _rows.plan_writes(session_id, old_items, old_payments, new_state)
-        try:
-            connection.executemany(_schema.DELETE_ITEM, plan.delete_items)
-            connection.executemany(_schema.INSERT_ITEM, plan.insert_items)
-            connection.executemany(_schema.DELETE_PAYMENT, plan.delete_payments)
-            connection.executemany(_schema.UPSERT_PAYMENT, plan.upsert_payments)
-        except sqlite3.IntegrityError as exc:
-            if "payments.payment_id" in str(exc):
-                raise _payment_taken(session_id) from exc
-            raise
-        connection.execute("COMMIT")
-        return new_state, result
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.
@@ -225,6 +255,8 @@ class SqliteTabStore:
         """
 
         def read(connection: sqlite3.Connection) -> list[str]:
+            if self._no_tables:
+                return []
             return sorted(row[0] for row in connection.execute(_schema.SELECT_SESSION_IDS))
 
         return await self._call(read)
@@ -241,32 +273,51 @@ class SqliteTabStore:
         await anyio.to_thread.run_sync(close, limiter=self._limiter)
 
 
-def _payment_taken(session_id: str) -> StateError:
-    return StateError(
-        ErrorCode.PAYMENT_SUPERSEDED,
-        "that payment link already belongs to another session",
-        session_id=session_id,
-    )
+class _Driver:
+    """``_transact.SqlConnection`` over the stdlib driver: every call is synchronous."""
+
+    # BEGIN IMMEDIATE already holds the database's write lock.
+    lock_clause = ""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    async def fetchone(self, statement: str, params: Params) -> Sequence[Any] | None:
+        row: Sequence[Any] | None = self._connection.execute(statement, params).fetchone()
+        return row
+
+    async def fetchall(self, statement: str, params: Params) -> list[Sequence[Any]]:
+        return self._connection.execute(statement, params).fetchall()
+
+    async def execute(self, statement: str, params: Params) -> int:
+        try:
+            return self._connection.execute(statement, params).rowcount
+        except sqlite3.IntegrityError as exc:
+            _raise_unique_violation(exc)
+            raise
+
+    async def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        try:
+            self._connection.executemany(statement, rows)
+        except sqlite3.IntegrityError as exc:
+            _raise_unique_violation(exc)
+            raise
 
 
-def _read(connection: sqlite3.Connection, session_id: str) -> TabState | None:
-    key = {"session_id": session_id}
-    tab = connection.execute(_schema.SELECT_TAB, key).fetchone()
-    if tab is None:
-        return None
-    items = connection.execute(_schema.SELECT_ITEMS, key).fetchall()
-    payments = connection.execute(_schema.SELECT_PAYMENTS, key).fetchall()
-    return _rows.decode_state(session_id, tab, items, payments)
+def _raise_unique_violation(exc: sqlite3.IntegrityError) -> None:
+    # SQLite names the columns, not the index: "UNIQUE constraint failed: payments.payment_id".
+    if "UNIQUE constraint failed: payments.payment_id" in str(exc):
+        raise _transact.UniqueViolation(_schema.PAYMENT_ID_INDEX) from exc
 
 
-def _migrate(connection: sqlite3.Connection) -> None:
+def _migrate(connection: sqlite3.Connection, database: str) -> None:
     # The write lock first, so two processes opening a fresh file create it once.
     connection.execute("BEGIN IMMEDIATE")
     try:
         connection.execute(_schema.SCHEMA_TABLE_DDL)
         row = connection.execute(_schema.SELECT_SCHEMA_VERSION).fetchone()
         found: int | None = None if row is None else int(row[0])
-        for statement in _schema.upgrade_statements(found):
+        for statement in _schema.upgrade_statements(found, database=database):
             connection.execute(statement)
         if found != _schema.SCHEMA_VERSION:
             connection.execute(_schema.SET_SCHEMA_VERSION, {"version": _schema.SCHEMA_VERSION})
