@@ -12,6 +12,7 @@ import pytest
 
 from maya.agent import Agent, GeminiModel, GeminiSettings, JsonlTracer, RealModelForbiddenError
 from maya.state import TabManager
+from maya.testing import FakeClock
 from maya.tools import Toolset
 
 from .conftest import SESSION
@@ -32,10 +33,6 @@ async def gemini(server: FakeGemini) -> AsyncIterator[GeminiModel]:
         api_key=FAKE_KEY,
         base_url=server.base_url,
         timeout_s=5.0,
-        retry_attempts=3,
-        retry_initial_delay_s=0.0,
-        retry_max_delay_s=0.0,
-        retry_jitter=0.0,
     )
     model = GeminiModel(settings)
     yield model
@@ -47,8 +44,23 @@ def _trace_text(trace_dir: Path) -> str:
 
 
 @pytest.fixture
-def agent(gemini: GeminiModel, toolset: Toolset, manager: TabManager, trace_dir: Path) -> Agent:
-    return Agent(model=gemini, toolset=toolset, manager=manager, tracer=JsonlTracer(trace_dir))
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def agent(
+    gemini: GeminiModel, toolset: Toolset, manager: TabManager, trace_dir: Path, clock: FakeClock
+) -> Agent:
+    # The loop retries on a fake clock: every back-off is recorded, none is waited.
+    return Agent(
+        model=gemini,
+        toolset=toolset,
+        manager=manager,
+        tracer=JsonlTracer(trace_dir),
+        clock=clock,
+        sleep=clock.sleep,
+    )
 
 
 @pytest.mark.anyio
@@ -84,7 +96,7 @@ async def test_function_calls_round_trip_through_the_real_sdk(
 
 
 @pytest.mark.anyio
-async def test_a_429_is_retried_by_the_sdk_then_succeeds(agent: Agent, server: FakeGemini) -> None:
+async def test_a_429_is_retried_then_succeeds(agent: Agent, server: FakeGemini) -> None:
     server.replies += [
         (429, error_body(429, "RESOURCE_EXHAUSTED", "quota exceeded")),
         (200, text_body("Good evening!")),

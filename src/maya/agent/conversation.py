@@ -77,6 +77,8 @@ class ErrorStep(BaseModel):
     code: int = Field(ge=400, le=599, description="HTTP status, e.g. 429 or 503.")
     status: str = Field(default="", description="e.g. RESOURCE_EXHAUSTED.")
     message: str = "replayed model error"
+    reason: str | None = Field(default=None, description="ErrorInfo.reason, e.g. API_KEY_INVALID.")
+    retry_delay: str | None = Field(default=None, description="RetryInfo.retryDelay, e.g. '23s'.")
 
 
 class ModelStep(BaseModel):

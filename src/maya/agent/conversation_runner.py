@@ -32,6 +32,7 @@ from maya.agent.trace import JsonlTracer
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
+from maya.testing import FakeClock
 from maya.tools import Toolset
 
 __all__ = ["ConversationFailure", "ConversationReport", "build_step", "run_conversation"]
@@ -81,7 +82,26 @@ def _fill(text: str, contents: Sequence[types.Content]) -> str:
 
 
 def _api_error(error: ErrorStep) -> genai_errors.APIError:
-    body = {"error": {"code": error.code, "message": error.message, "status": error.status}}
+    """The error as Gemini sends it: a ``google.rpc.Status`` with its details."""
+    details: list[dict[str, Any]] = []
+    if error.reason is not None:
+        details.append(
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": error.reason,
+                "domain": "googleapis.com",
+                "metadata": {"service": "generativelanguage.googleapis.com"},
+            }
+        )
+    if error.retry_delay is not None:
+        details.append(
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": error.retry_delay}
+        )
+    body: dict[str, Any] = {
+        "error": {"code": error.code, "message": error.message, "status": error.status}
+    }
+    if details:
+        body["error"]["details"] = details
     if error.code >= 500:
         return genai_errors.ServerError(error.code, body)
     return genai_errors.ClientError(error.code, body)
@@ -199,7 +219,16 @@ async def run_conversation(
         status_timeout=conversation.sandbox.status == "timeout",
     ) as payments:
         toolset = Toolset(manager=manager, payments=payments)
-        agent = Agent(model=model, toolset=toolset, manager=manager, tracer=tracer)
+        # Time is fake: a retry's wait is recorded, not waited.
+        clock = FakeClock()
+        agent = Agent(
+            model=model,
+            toolset=toolset,
+            manager=manager,
+            tracer=tracer,
+            clock=clock,
+            sleep=clock.sleep,
+        )
         try:
             index = 0
             for turn in conversation.turns:
