@@ -18,10 +18,24 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     from maya.agent.chat import run_chat
+    from maya.agent.chat_logging import chat_log_path, logs_to_file
 
-    return anyio.run(
-        lambda: run_chat(session_id=args.session, store_url=args.store, offline=args.offline)
-    )
+    def chat(log_path: Path | None) -> int:
+        return anyio.run(
+            lambda: run_chat(
+                session_id=args.session,
+                store_url=args.store,
+                offline=args.offline,
+                turn_budget_s=args.turn_budget,
+                log_path=log_path,
+            )
+        )
+
+    if getattr(args, "verbose", 0):
+        return chat(None)  # -v: logs stay on stderr
+    # The screen is the conversation's: logs (and the sandbox's stderr) go to a file.
+    with logs_to_file(args.log_file or chat_log_path()) as path:
+        return chat(path)
 
 
 def _prompt(args: argparse.Namespace) -> int:
@@ -74,6 +88,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     chat.add_argument(
         "--offline", action="store_true", help="use the offline model even when a key is set"
+    )
+    chat.add_argument(
+        "--turn-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="the most one message may take, retries included (default: $MAYA_TURN_BUDGET_S or 30)",
+    )
+    chat.add_argument(
+        "--log-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where logs go (default: $MAYA_CHAT_LOG or chat.log in the user log folder); "
+        "'maya -v chat' logs to stderr instead",
     )
     chat.set_defaults(func=_chat)
 
