@@ -208,11 +208,11 @@ async def _play(server: FakeGemini, turns: list[list[tuple[str, Any]]]) -> None:
             for request in server.requests[first:]:
                 problems = history_problems(request.body)
                 assert not problems, f"turn {number}: {problems}\n{request.body['contents']}"
-            signed = any(kind == "calls" and value[2] for kind, value in answers)
-            later = server.requests[first + 1 :]
-            if signed and later and result.tool_calls:
-                sent = str([r.body["contents"] for r in later])
-                assert SIGNATURE in sent, "a thought signature was not echoed"
+            # Request k got answer k: a signed call's signature is echoed in the next one.
+            sent = server.requests[first:]
+            for k, (kind, value) in enumerate(answers[: len(sent) - 1]):
+                if kind == "calls" and value[2]:
+                    assert SIGNATURE in str(sent[k + 1].body["contents"]), "signature not echoed"
     finally:
         await model.aclose()
 

@@ -87,5 +87,18 @@ async def get_bill(ctx: ToolContext, session_id: str, args: GetBillArgs) -> dict
 
 
 async def get_menu(ctx: ToolContext, session_id: str, args: GetMenuArgs) -> dict[str, Any]:
-    """The menu with prices and modifiers (the same for every session)."""
-    return menu_view(ctx.manager.menu)
+    """The menu with prices, and for each drink the modifiers it takes (same for everyone).
+
+    Each drink lists its ``modifiers`` by group; ``one_of`` names the groups that allow a
+    single choice (neat or on the rocks, shaken or stirred).
+    """
+    menu = ctx.manager.menu
+    view = menu_view(menu)
+    for entries in view["categories"].values():
+        for entry in entries:
+            item = menu.find(entry["item"])
+            entry["modifiers"] = {
+                name: list(menu.groups[name].options) for name in item.modifier_groups
+            }
+    view["one_of"] = [name for name, group in menu.groups.items() if group.exclusive]
+    return view

@@ -247,9 +247,11 @@ def _merge_liquors(mentions: list[_Mention], text: str, menu: Menu) -> list[_Men
             nxt.start = mention.start
             nxt.modifiers.append(mention.name.casefold())
             continue
+        # "a martini with gin", and "a water with gin" too: the tool says which drinks
+        # take a liquor, rather than the parser quietly ordering a Gin.
         if (
             nxt is not None
-            and mention.name in takes_liquor
+            and mention.name.casefold() not in liquors
             and nxt.name.casefold() in liquors
             and glue
             and "with" in between.split()
