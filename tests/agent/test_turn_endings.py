@@ -12,6 +12,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from maya.agent import Agent, ScriptedModel
+from maya.agent.fallback import fallback_reply
 from maya.agent.loop import EMPTY_REPLY, RetryPolicy
 from maya.agent.models import calls_response, text_response
 from maya.state import TabManager
@@ -193,3 +194,32 @@ async def test_a_model_that_never_answers_ends_the_turn_as_too_slow(
 async def test_the_retry_policy_is_data() -> None:
     policy = RetryPolicy(attempts=4, initial_delay_s=0.5, max_delay_s=1.5)
     assert [policy.backoff_s(n) for n in (1, 2, 3, 4)] == [0.5, 1.0, 1.5, 1.5]
+
+
+@pytest.mark.anyio
+async def test_a_failure_after_a_cancel_says_what_was_cancelled(
+    make_agent: Callable[..., Agent], manager: TabManager
+) -> None:
+    await manager.order(SESSION, "IPA", 2)
+    model = ScriptedModel(
+        [calls_response([("cancel_last_order", {})]), _rpc_error(400, "INVALID_ARGUMENT")]
+    )
+    result = await make_agent(model).respond(SESSION, "cancel that")
+    assert result.reply.startswith(
+        "I took 2 x IPA off your tab and put $12.00 back on your balance."
+    )
+    assert "Your tab is $0.00 and your balance is $1,000.00." in result.reply
+
+
+def test_a_failure_after_a_payment_link_gives_the_link() -> None:
+    link = {
+        "status": "ok",
+        "result": {
+            "amount": "$13.00",
+            "url": "https://buy.stripe.com/test_x",
+            "is_simulated": True,
+        },
+    }
+    said = fallback_reply("empty", [("create_stripe_payment", link)])
+    assert "https://buy.stripe.com/test_x" in said and "$13.00" in said
+    assert "no real money will move" in said

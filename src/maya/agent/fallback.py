@@ -80,7 +80,9 @@ def _sentence(name: str, result: Mapping[str, Any], book: MessageBook) -> list[s
             said.append(book.render("done_simulated", result, fallback="No real money will move."))
         return said
     if name == "cancel_last_order":
-        return [book.render("done_cancel_last_order", result, fallback="I took that off the tab.")]
+        cancelled = result.get("cancelled")
+        details = {**(dict(cancelled) if isinstance(cancelled, Mapping) else {}), **result}
+        return [book.render("done_cancel_last_order", details, fallback="I took that off the tab.")]
     if name == "check_payment_status":
         return [book.render("done_check_payment_status", result, fallback="I checked.")]
     return []
