@@ -223,3 +223,17 @@ def test_a_failure_after_a_payment_link_gives_the_link() -> None:
     said = fallback_reply("empty", [("create_stripe_payment", link)])
     assert "https://buy.stripe.com/test_x" in said and "$13.00" in said
     assert "no real money will move" in said
+
+
+def test_a_failure_after_a_simulated_payment_never_says_it_went_through() -> None:
+    status = {
+        "status": "ok",
+        "result": {
+            "payment_status": "succeeded",
+            "is_simulated": True,
+            "tab": "$0.00",
+            "message": "Your payment of $13.00 went through. Thank you!",
+        },
+    }
+    said = fallback_reply("model_error", [("check_payment_status", status)])
+    assert "went through" not in said and "no real money moved" in said

@@ -84,6 +84,14 @@ def _sentence(name: str, result: Mapping[str, Any], book: MessageBook) -> list[s
         details = {**(dict(cancelled) if isinstance(cancelled, Mapping) else {}), **result}
         return [book.render("done_cancel_last_order", details, fallback="I took that off the tab.")]
     if name == "check_payment_status":
+        if result.get("is_simulated") is True:
+            return [
+                book.render(
+                    "done_check_payment_status_simulated",
+                    result,
+                    fallback="That was a simulated test payment, so no real money moved.",
+                )
+            ]
         return [book.render("done_check_payment_status", result, fallback="I checked.")]
     return []
 
