@@ -16,10 +16,12 @@ from typing import Any
 
 import anyio
 import pytest
+from google.genai import types
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from maya.agent import Agent, GeminiModel, GeminiSettings
+from maya.agent.history import history_problems as history_problems_of
 from maya.state import MemoryTabStore, TabManager
 from maya.testing import FakeClock
 from maya.tools import Toolset
@@ -239,3 +241,24 @@ def test_the_checker_finds_each_kind_of_invalid_history() -> None:
     assert history_problems({"contents": [user, call, wrong]})
     assert history_problems({"contents": [user, call, user]})
     assert history_problems({"contents": [user, model]})
+
+
+def test_the_runners_checker_agrees_on_each_kind_of_invalid_history() -> None:
+    user = types.Content(role="user", parts=[types.Part(text="hi")])
+    model = types.Content(role="model", parts=[types.Part(text="hello")])
+    call = types.Content(
+        role="model",
+        parts=[types.Part(function_call=types.FunctionCall(name="get_menu", id="a"))],
+    )
+
+    def answer(call_id: str | None) -> types.Content:
+        response = types.FunctionResponse(name="get_menu", id=call_id, response={})
+        return types.Content(role="user", parts=[types.Part(function_response=response)])
+
+    empty = types.Content(role="model", parts=[types.Part(text="")])
+    assert history_problems_of([user, call, answer("a")]) == []
+    assert history_problems_of([user, model, model, user])
+    assert history_problems_of([user, empty, user])
+    assert history_problems_of([user, call, answer("b")])
+    assert history_problems_of([user, call, user])
+    assert history_problems_of([user, model])

@@ -67,7 +67,8 @@ def _calls_made(contents: Sequence[types.Content]) -> int:
 
 
 def _accepted_orders(contents: Sequence[types.Content]) -> list[list[dict[str, Any]]]:
-    """The ``order_drink`` calls the tools accepted, grouped by customer message."""
+    """The ``order_drink`` calls the tools accepted (less those cancelled since), grouped by
+    customer message."""
     rounds: list[list[dict[str, Any]]] = []
     asked: list[types.FunctionCall] = []
     for content in contents:
@@ -80,8 +81,16 @@ def _accepted_orders(contents: Sequence[types.Content]) -> list[list[dict[str, A
         answers = [p.function_response for p in parts if p.function_response is not None]
         for call, answer in zip(asked, answers, strict=False):
             response = dict(answer.response or {})
-            if call.name == "order_drink" and response.get("status") == "ok" and rounds:
+            if response.get("status") != "ok" or not rounds:
+                continue
+            if call.name == "order_drink":
                 rounds[-1].append(dict(call.args or {}))
+            elif call.name == "cancel_last_order":
+                # The cancelled line is no longer "the last drink".
+                for group in reversed(rounds):
+                    if group:
+                        group.pop()
+                        break
         asked = []
     return [group for group in rounds if group]
 
