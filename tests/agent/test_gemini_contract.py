@@ -159,3 +159,40 @@ def test_a_real_endpoint_is_refused_when_real_models_are_forbidden() -> None:
 def test_the_key_is_not_in_the_models_repr(server: FakeGemini) -> None:
     settings = GeminiSettings(api_key=FAKE_KEY, base_url=server.base_url)
     assert FAKE_KEY not in repr(settings) and FAKE_KEY not in repr(GeminiModel(settings))
+
+
+@pytest.mark.anyio
+async def test_a_bad_key_is_told_by_its_reason_through_the_real_sdk(
+    agent: Agent, server: FakeGemini, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+    body["error"]["details"] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+            "metadata": {"service": "generativelanguage.googleapis.com"},
+        }
+    ]
+    server.replies.append((400, body))
+    with anyio.fail_after(15):
+        result = await agent.respond(SESSION, "hello")
+    assert len(server.requests) == 1  # not retried
+    assert result.error is not None and result.error.category == "api_key_invalid"
+    assert "key to my model isn't valid" in result.reply
+    assert "reason=API_KEY_INVALID" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_a_429s_retry_delay_is_waited_through_the_real_sdk(
+    agent: Agent, server: FakeGemini, clock: FakeClock
+) -> None:
+    body = error_body(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.")
+    body["error"]["details"] = [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "23s"}
+    ]
+    server.replies += [(429, body), (200, text_body("Good evening!"))]
+    with anyio.fail_after(15):
+        result = await agent.respond(SESSION, "hello")
+    assert result.reply == "Good evening!" and clock.sleeps == [23.0]
+    assert len(server.requests) == 2
