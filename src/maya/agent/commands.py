@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 import anyio
@@ -34,8 +35,14 @@ def _chat(args: argparse.Namespace) -> int:
     if getattr(args, "verbose", 0):
         return chat(None)  # -v: logs stay on stderr
     # The screen is the conversation's: logs (and the sandbox's stderr) go to a file.
-    with logs_to_file(args.log_file or chat_log_path()) as path:
-        return chat(path)
+    path = args.log_file or chat_log_path()
+    with ExitStack() as stack:
+        try:
+            opened: Path | None = stack.enter_context(logs_to_file(path))
+        except OSError as exc:
+            print(f"maya chat: cannot write the log file {path} ({exc}); logging to stderr")
+            opened = None
+        return chat(opened)
 
 
 def _prompt(args: argparse.Namespace) -> int:
