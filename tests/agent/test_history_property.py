@@ -86,6 +86,7 @@ EMPTIES: list[dict[str, Any]] = [
     _candidate(
         [{"text": "weighing it up", "thought": True, "thoughtSignature": SIGNATURE}], "STOP"
     ),
+    _candidate([{"text": "", "thoughtSignature": SIGNATURE}], "STOP"),
 ]
 
 BLOCKED: list[dict[str, Any]] = [
@@ -132,10 +133,20 @@ def _serve(answer: tuple[str, Any], ids: Iterator[int]) -> tuple[int, dict[str, 
         if signed and index == 0:
             part["thoughtSignature"] = SIGNATURE  # Gemini signs the first call of a step
         parts.append(part)
+    if signed and text == "":
+        parts.append({"text": "", "thoughtSignature": SIGNATURE})  # a signed empty tail
     return 200, _candidate(parts, "STOP")
 
 
-_MEANINGFUL = ("text", "functionCall", "functionResponse", "inlineData", "fileData")
+# A part holding only a thought signature (with empty text) is echoed as Gemini sent it.
+_MEANINGFUL = (
+    "text",
+    "functionCall",
+    "functionResponse",
+    "inlineData",
+    "fileData",
+    "thoughtSignature",
+)
 
 
 def _part_problems(part: dict[str, Any]) -> list[str]:

@@ -68,8 +68,10 @@ class SessionHistory:
 
 
 def _empty(part: types.Part) -> bool:
+    # A signed part may carry empty text: Gemini wants it back exactly as it sent it.
     return not (
         part.text
+        or part.thought_signature
         or part.function_call is not None
         or part.function_response is not None
         or part.inline_data is not None
@@ -80,7 +82,8 @@ def _empty(part: types.Part) -> bool:
 def history_problems(contents: Sequence[types.Content]) -> list[str]:
     """What in ``contents`` (a request about to be sent) breaks Gemini's rules.
 
-    The rules: it starts and ends with the user, roles alternate, no part is empty, and
+    The rules: it starts and ends with the user, roles alternate, no part is empty (a
+    part with only a thought signature counts as full: it must be echoed), and
     every model turn with function calls is followed by a user turn holding exactly their
     responses (same names and ids, in order). Empty when all is well.
     """
