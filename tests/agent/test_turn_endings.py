@@ -237,3 +237,16 @@ def test_a_failure_after_a_simulated_payment_never_says_it_went_through() -> Non
     }
     said = fallback_reply("model_error", [("check_payment_status", status)])
     assert "went through" not in said and "no real money moved" in said
+
+
+@pytest.mark.anyio
+async def test_the_round_limit_after_orders_says_what_was_ordered(
+    make_agent: Callable[..., Agent], manager: TabManager
+) -> None:
+    looping = [calls_response([("order_drink", {"name": "Water"})], start=n) for n in range(1, 4)]
+    result = await make_agent(ScriptedModel(looping), max_tool_rounds=2).respond(SESSION, "water")
+    assert result.outcome == "round_limit"
+    assert result.reply.count("Your Water is on the tab ($1.00).") == 2
+    assert "tangled up after that - anything else?" in result.reply
+    assert "once more" not in result.reply
+    assert (await manager.get(SESSION)).tab_cents == 200
