@@ -120,6 +120,36 @@ async def test_cancel_that_takes_back_the_last_drink(
     assert state.tab_cents == 1300 and state.balance_cents == 98_700
 
 
+@pytest.mark.parametrize(
+    ("message", "named"),
+    [
+        ("cancel that", None),
+        ("scratch that", None),
+        ("cancel my order", None),
+        ("actually, cancel the last one please", None),
+        ("take it off my tab", None),
+        ("never mind", None),
+        ("drop the ipa", "IPA"),
+        ("cancel the two martinis please", "Martini"),
+        ("cancel the mojito please", "mojito"),
+    ],
+)
+def test_ways_to_take_an_order_back(message: str, named: str | None) -> None:
+    intent = parse_message(message, MENU)
+    assert intent.cancel and intent.cancel_name == named
+
+
+def test_cancel_the_tip_is_still_about_the_tip() -> None:
+    intent = parse_message("cancel the tip", MENU)
+    assert intent.remove_tip and not intent.cancel
+
+
+async def test_another_round_repeats_the_last_round(say: Callable[[str], object]) -> None:
+    await say("a negroni")  # type: ignore[misc]
+    result = await say("another round")  # type: ignore[misc]
+    assert [args["name"] for _, args in _calls(result)] == ["Negroni"]
+
+
 async def test_cancel_names_only_the_last_drink(
     say: Callable[[str], object], manager: TabManager
 ) -> None:

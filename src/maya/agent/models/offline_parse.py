@@ -110,11 +110,10 @@ _GREETING = re.compile(
 _THANKS = re.compile(r"\b(thanks|thank you|cheers|ta)\b")
 _BYE = re.compile(r"\b(bye|goodbye|good night|see you|later)\b")
 _CANCEL = re.compile(
-    r"\b(cancel|scratch|take back|take off|undo|void|forget|remove|drop)\b"
-    r"(?P<what>[\w\s']{0,24}?)"
-    r"\b(that|it|this|the last (one|drink|order)|my last (one|drink|order)|last (one|drink|order)"
-    r"|the \w+( \w+)?)\s*(order)?\s*$"
-    r"|\b(never ?mind|i changed my mind)\b"
+    r"\b(cancel|scratch|take back|take off|undo|void|forget|remove|drop)\b[\w\s']{0,24}?"
+    r"\b(that|it|this|(the |my )?last (one|drink|order)|my (order|drink)"
+    r"|(?P<generic>the (?P<thing>\w+)( \w+)?))\b"
+    r"|\b(never ?mind|i changed my mind|take (it|that|this) (back|off))\b"
 )
 _DOUBLE = re.compile(
     r"\b(make (it|that|them|those|mine) (a )?doubles?|double (it|that|them|mine) up"
@@ -405,14 +404,14 @@ def _tip_percent(text: str) -> int | None:
 
 
 def _cancel(text: str, menu: Menu) -> tuple[bool, str | None]:
+    """Whether ``text`` takes an order back, and the drink it names ("cancel the IPA")."""
     match = _CANCEL.search(text)
     if match is None:
         return False, None
-    named = [o.name for o in _parse_orders(match.group(0), menu)]
-    tail = match.group(0).split()
-    if not named and len(tail) >= 2 and tail[-2] == "the" and tail[-1] not in ("one", "order"):
-        named = [tail[-1]]
-    return True, named[0] if named else None
+    if match["generic"] is None:
+        return True, None
+    named = [o.name for o in _parse_orders(match["generic"], menu)]
+    return True, named[0] if named else match["thing"]
 
 
 def parse_message(message: str, menu: Menu) -> Intent:
@@ -455,11 +454,11 @@ def parse_message(message: str, menu: Menu) -> Intent:
             # "pay for the martinis" pays; "two beers, and let me pay" orders, then pays.
             a, b = _clause(text, pay_match.start())
             positioned = [(at, o) for at, o in positioned if not a <= at < b]
-    if not positioned and order_cue and not pay and not price_of and percent is None:
-        unknown = _unknown_order(text)
+    same_again = not positioned and _SAME_AGAIN.search(text) is not None
+    if not positioned and not same_again and order_cue and not pay and not price_of:
+        unknown = _unknown_order(text) if percent is None else None
         if unknown is not None:
             positioned = [(0, unknown)]
-    same_again = not positioned and _SAME_AGAIN.search(text) is not None
     orders = tuple(order for _, order in positioned)
     known = {item.name for item in menu.items}
     return Intent(
