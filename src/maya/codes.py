@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
     PAYMENT_SUPERSEDED = "PAYMENT_SUPERSEDED"
     CONCURRENT_UPDATE = "CONCURRENT_UPDATE"
+    NOTHING_TO_CANCEL = "NOTHING_TO_CANCEL"
+    PAYMENT_PENDING = "PAYMENT_PENDING"
     # Where tabs are kept
     STORE_BUSY = "STORE_BUSY"
     """The tab stayed locked (or a statement ran) past the store's timeout: try again."""

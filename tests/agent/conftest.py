@@ -9,6 +9,7 @@ import pytest
 
 from maya.agent import Agent, JsonlTracer, Model
 from maya.state import MemoryTabStore, TabManager
+from maya.testing import FakeClock
 from maya.tools import Toolset
 
 SESSION = "test-session"
@@ -34,9 +35,16 @@ def trace_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_agent(toolset: Toolset, manager: TabManager, trace_dir: Path) -> Callable[..., Agent]:
-    """Build an agent on ``model`` with the real toolset, tracing into ``trace_dir``."""
+    """Build an agent on ``model`` with the real toolset, tracing into ``trace_dir``.
+
+    Time is a ``FakeClock`` unless the test passes its own ``clock``/``sleep``: a retry's
+    wait is recorded, never waited.
+    """
 
     def build(model: Model, **options: object) -> Agent:
+        if "clock" not in options:
+            clock = FakeClock()
+            options = {"clock": clock, "sleep": clock.sleep, **options}
         return Agent(
             model=model,
             toolset=toolset,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,11 +29,15 @@ class RecordedRequest:
 
 @dataclass
 class FakeGemini:
-    """The server's script (status, JSON body) and what it received."""
+    """The server's script (status, JSON body) and what it received.
+
+    ``delay_s`` makes every answer that slow (a slow model, as the customer sees it).
+    """
 
     base_url: str = ""
     replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
+    delay_s: float = 0.0
 
 
 def text_body(text: str) -> dict[str, Any]:
@@ -88,6 +93,8 @@ def fake_gemini() -> Iterator[FakeGemini]:
                     else (500, error_body(500, "INTERNAL", "the fake ran out of replies"))
                 )
             data = json.dumps(reply).encode()
+            if state.delay_s:
+                time.sleep(state.delay_s)  # server side: the test itself never sleeps
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

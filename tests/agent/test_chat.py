@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import logging
+import sys
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
-from maya.agent.chat import run_chat
+from maya.agent.chat import ThinkingIndicator, run_chat
+from maya.agent.chat_logging import logs_to_file
 from maya.agent.payment_side import open_payment_side
 
 
@@ -67,3 +72,38 @@ async def test_a_bad_session_id_is_refused() -> None:
     printed: list[str] = []
     assert await run_chat(session_id="no spaces!", lines=_lines([]), out=printed.append) == 2
     assert "session id" in printed[0]
+
+
+def test_chat_logs_go_to_a_file_and_the_terminal_handlers_come_back(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    terminal = logging.StreamHandler(sys.stderr)
+    root.addHandler(terminal)
+    try:
+        with logs_to_file(tmp_path / "logs" / "chat.log") as path:
+            assert terminal not in root.handlers
+            logging.getLogger("maya.genai").error("gemini call failed: category=server")
+            print("maya sandbox: checkout pages at http://127.0.0.1:1", file=sys.stderr)
+        assert terminal in root.handlers
+    finally:
+        root.removeHandler(terminal)
+    text = path.read_text()
+    assert "ERROR maya.genai gemini call failed" in text and "checkout pages at" in text
+
+
+@pytest.mark.anyio
+async def test_the_thinking_line_shows_while_waiting_and_is_wiped() -> None:
+    screen = io.StringIO()
+    thinking = ThinkingIndicator(screen, delay_s=0.0, every_s=0.0)
+    async with thinking.showing():
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+    assert "maya is thinking." in screen.getvalue()
+    assert screen.getvalue().endswith("\r\033[K")
+
+
+@pytest.mark.anyio
+async def test_a_quick_answer_shows_no_thinking_line() -> None:
+    screen = io.StringIO()
+    async with ThinkingIndicator(screen, delay_s=60.0).showing():
+        await anyio.lowlevel.checkpoint()
+    assert screen.getvalue() == ""

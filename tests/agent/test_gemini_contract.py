@@ -12,6 +12,7 @@ import pytest
 
 from maya.agent import Agent, GeminiModel, GeminiSettings, JsonlTracer, RealModelForbiddenError
 from maya.state import TabManager
+from maya.testing import FakeClock
 from maya.tools import Toolset
 
 from .conftest import SESSION
@@ -32,10 +33,6 @@ async def gemini(server: FakeGemini) -> AsyncIterator[GeminiModel]:
         api_key=FAKE_KEY,
         base_url=server.base_url,
         timeout_s=5.0,
-        retry_attempts=3,
-        retry_initial_delay_s=0.0,
-        retry_max_delay_s=0.0,
-        retry_jitter=0.0,
     )
     model = GeminiModel(settings)
     yield model
@@ -47,8 +44,23 @@ def _trace_text(trace_dir: Path) -> str:
 
 
 @pytest.fixture
-def agent(gemini: GeminiModel, toolset: Toolset, manager: TabManager, trace_dir: Path) -> Agent:
-    return Agent(model=gemini, toolset=toolset, manager=manager, tracer=JsonlTracer(trace_dir))
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def agent(
+    gemini: GeminiModel, toolset: Toolset, manager: TabManager, trace_dir: Path, clock: FakeClock
+) -> Agent:
+    # The loop retries on a fake clock: every back-off is recorded, none is waited.
+    return Agent(
+        model=gemini,
+        toolset=toolset,
+        manager=manager,
+        tracer=JsonlTracer(trace_dir),
+        clock=clock,
+        sleep=clock.sleep,
+    )
 
 
 @pytest.mark.anyio
@@ -84,7 +96,7 @@ async def test_function_calls_round_trip_through_the_real_sdk(
 
 
 @pytest.mark.anyio
-async def test_a_429_is_retried_by_the_sdk_then_succeeds(agent: Agent, server: FakeGemini) -> None:
+async def test_a_429_is_retried_then_succeeds(agent: Agent, server: FakeGemini) -> None:
     server.replies += [
         (429, error_body(429, "RESOURCE_EXHAUSTED", "quota exceeded")),
         (200, text_body("Good evening!")),
@@ -147,3 +159,40 @@ def test_a_real_endpoint_is_refused_when_real_models_are_forbidden() -> None:
 def test_the_key_is_not_in_the_models_repr(server: FakeGemini) -> None:
     settings = GeminiSettings(api_key=FAKE_KEY, base_url=server.base_url)
     assert FAKE_KEY not in repr(settings) and FAKE_KEY not in repr(GeminiModel(settings))
+
+
+@pytest.mark.anyio
+async def test_a_bad_key_is_told_by_its_reason_through_the_real_sdk(
+    agent: Agent, server: FakeGemini, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+    body["error"]["details"] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+            "metadata": {"service": "generativelanguage.googleapis.com"},
+        }
+    ]
+    server.replies.append((400, body))
+    with anyio.fail_after(15):
+        result = await agent.respond(SESSION, "hello")
+    assert len(server.requests) == 1  # not retried
+    assert result.error is not None and result.error.category == "api_key_invalid"
+    assert "key to my model isn't valid" in result.reply
+    assert "reason=API_KEY_INVALID" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_a_429s_retry_delay_is_waited_through_the_real_sdk(
+    agent: Agent, server: FakeGemini, clock: FakeClock
+) -> None:
+    body = error_body(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.")
+    body["error"]["details"] = [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "23s"}
+    ]
+    server.replies += [(429, body), (200, text_body("Good evening!"))]
+    with anyio.fail_after(15):
+        result = await agent.respond(SESSION, "hello")
+    assert result.reply == "Good evening!" and clock.sleeps == [23.0]
+    assert len(server.requests) == 2

@@ -86,8 +86,19 @@ async def test_tool_rounds_are_bounded_with_a_graceful_reply(
 async def test_a_429_becomes_mayas_words_and_the_conversation_continues(
     make_agent: Callable[..., Agent], caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Asked to wait longer than the turn's budget: no retry, Maya says she is busy.
     busy = genai_errors.ClientError(
-        429, {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}
+        429,
+        {
+            "error": {
+                "code": 429,
+                "message": "quota",
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [
+                    {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "45s"}
+                ],
+            }
+        },
     )
     model = ScriptedModel([busy, text_response("Here now.")])
     agent = make_agent(model)
@@ -106,11 +117,15 @@ async def test_a_server_error_after_a_tool_call_keeps_the_order_and_apologises(
     make_agent: Callable[..., Agent], manager: TabManager
 ) -> None:
     down = genai_errors.ServerError(503, {"error": {"code": 503, "status": "UNAVAILABLE"}})
-    model = ScriptedModel([calls_response([("order_drink", {"name": "Water"})]), down])
+    model = ScriptedModel([calls_response([("order_drink", {"name": "Water"})]), down, down, down])
     result = await make_agent(model).respond(SESSION, "a water")
     assert result.outcome == "model_error" and result.error is not None
-    assert result.error.category == "server"
+    assert result.error.category == "server" and result.model_calls == 4
     assert (await manager.get(SESSION)).tab_cents == 100
+    # The reply says what was done, never "try again" (that would order a second Water).
+    assert result.reply.startswith("Your Water is on the tab ($1.00).")
+    assert "again" not in result.reply.lower()
+    model.assert_complete()
 
 
 @pytest.mark.anyio

@@ -23,6 +23,7 @@ from maya.tools import (
 EXPECTED_TOOLS = [
     "get_menu",
     "order_drink",
+    "cancel_last_order",
     "get_balance",
     "set_tip",
     "remove_tip",

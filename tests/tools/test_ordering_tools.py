@@ -18,8 +18,17 @@ async def test_the_menu_lists_drinks_with_prices_and_modifiers(toolset: Toolset)
         "price": "$13.00",
         "price_cents": 1300,
         "liquor_choice": True,
+        "modifiers": {
+            "liquor": ["vodka", "tequila", "gin", "whiskey", "rum", "brandy"],
+            "method": ["shaken", "stirred"],
+            "serve": ["neat", "on the rocks"],
+            "vermouth": ["dry", "perfect"],
+            "brine": ["dirty"],
+        },
     }
     assert "gin" in result["liquors"] and "on the rocks" in result["styles"]
+    assert result["categories"]["Non-alcoholic"][0]["modifiers"] == {}
+    assert set(result["one_of"]) == {"liquor", "method", "serve", "vermouth"}
 
 
 async def test_an_order_moves_its_price_from_balance_to_tab(toolset: Toolset) -> None:

@@ -6,7 +6,8 @@ from maya.agent.conversation_runner import (
     ConversationReport,
     run_conversation,
 )
-from maya.agent.history import SessionHistory
+from maya.agent.fallback import fallback_reply
+from maya.agent.history import SessionHistory, history_problems
 from maya.agent.loop import (
     DEFAULT_MAX_TOOL_ROUNDS,
     Agent,
@@ -15,7 +16,12 @@ from maya.agent.loop import (
     TurnOutcome,
     TurnResult,
 )
-from maya.agent.model_errors import ModelFailure, describe_model_error
+from maya.agent.model_errors import (
+    DEFAULT_TURN_BUDGET_S,
+    ModelFailure,
+    RetryPolicy,
+    describe_model_error,
+)
 from maya.agent.models import (
     GeminiModel,
     GeminiSettings,
@@ -34,6 +40,7 @@ from maya.agent.trace import JsonlTracer, NullTracer, Tracer, read_trace, tracer
 
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
+    "DEFAULT_TURN_BUDGET_S",
     "Agent",
     "ChatPayments",
     "Conversation",
@@ -51,6 +58,7 @@ __all__ = [
     "PromptView",
     "RealModelForbiddenError",
     "Redactor",
+    "RetryPolicy",
     "ScriptExhaustedError",
     "ScriptIncompleteError",
     "ScriptedModel",
@@ -63,6 +71,8 @@ __all__ = [
     "TurnResult",
     "choose_model",
     "describe_model_error",
+    "fallback_reply",
+    "history_problems",
     "load_conversation",
     "load_system_instruction",
     "open_payment_side",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import anyio
@@ -19,10 +20,30 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     from maya.agent.chat import run_chat
+    from maya.agent.chat_logging import chat_log_path, logs_to_file
 
-    return anyio.run(
-        lambda: run_chat(session_id=args.session, store_url=args.store, offline=args.offline)
-    )
+    def chat(log_path: Path | None) -> int:
+        return anyio.run(
+            lambda: run_chat(
+                session_id=args.session,
+                store_url=args.store,
+                offline=args.offline,
+                turn_budget_s=args.turn_budget,
+                log_path=log_path,
+            )
+        )
+
+    if getattr(args, "verbose", 0):
+        return chat(None)  # -v: logs stay on stderr
+    # The screen is the conversation's: logs (and the sandbox's stderr) go to a file.
+    path = args.log_file or chat_log_path()
+    with ExitStack() as stack:
+        try:
+            opened: Path | None = stack.enter_context(logs_to_file(path))
+        except OSError as exc:
+            print(f"maya chat: cannot write the log file {path} ({exc}); logging to stderr")
+            opened = None
+        return chat(opened)
 
 
 def _prompt(args: argparse.Namespace) -> int:
@@ -78,6 +99,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     chat.add_argument(
         "--offline", action="store_true", help="use the offline model even when a key is set"
+    )
+    chat.add_argument(
+        "--turn-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="the most one message may take, retries included (default: $MAYA_TURN_BUDGET_S or 30)",
+    )
+    chat.add_argument(
+        "--log-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where logs go (default: $MAYA_CHAT_LOG or chat.log in the user log folder); "
+        "'maya -v chat' logs to stderr instead",
     )
     chat.set_defaults(func=_chat)
 

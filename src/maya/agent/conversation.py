@@ -77,16 +77,23 @@ class ErrorStep(BaseModel):
     code: int = Field(ge=400, le=599, description="HTTP status, e.g. 429 or 503.")
     status: str = Field(default="", description="e.g. RESOURCE_EXHAUSTED.")
     message: str = "replayed model error"
+    reason: str | None = Field(default=None, description="ErrorInfo.reason, e.g. API_KEY_INVALID.")
+    retry_delay: str | None = Field(default=None, description="RetryInfo.retryDelay, e.g. '23s'.")
 
 
 class ModelStep(BaseModel):
-    """One model response: calls, text, both, or an error.
+    """One model response: calls, text, both, an error, or an answer without words.
 
     Attributes:
         call: a single function call (shorthand for ``calls: [call]``).
         calls: function calls made together.
         text: what the model says; ``{{tool.field}}`` quotes the latest tool result.
+        finish: the finish reason of a text answer (``MAX_TOKENS``: cut off).
         error: raise this API error instead of answering.
+        empty: answer with nothing at all (an empty text part).
+        blocked: answer with nothing, finish reason ``SAFETY``.
+        timeout: the request timed out (``TimeoutError``) instead of answering.
+        slow_s: how long the step takes on the conversation's clock before it answers.
     """
 
     model_config = _STRICT
@@ -94,17 +101,25 @@ class ModelStep(BaseModel):
     call: CallSpec | None = None
     calls: list[CallSpec] = Field(default_factory=list)
     text: str | None = None
+    finish: Literal["STOP", "MAX_TOKENS"] = "STOP"
     error: ErrorStep | None = None
+    empty: bool = False
+    blocked: bool = False
+    timeout: bool = False
+    slow_s: float = Field(default=0.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _one_kind(self) -> ModelStep:
         answered = bool(self.call or self.calls or self.text)
-        if self.error is not None and answered:
-            raise ValueError("a step is either an error or a response, not both")
-        if self.error is None and not answered:
-            raise ValueError("a step needs call, calls, text or error")
+        kinds = [answered, self.error is not None, self.empty, self.blocked, self.timeout]
+        if sum(kinds) > 1:
+            raise ValueError("a step is one of: a response, an error, empty, blocked or timeout")
+        if not any(kinds):
+            raise ValueError("a step needs call, calls, text, error, empty, blocked or timeout")
         if self.call is not None and self.calls:
             raise ValueError("use call or calls, not both")
+        if self.finish != "STOP" and not self.text:
+            raise ValueError("a finish reason goes with text")
         return self
 
     @property
@@ -222,7 +237,9 @@ class Expectations(BaseModel):
     reply_contains: list[str] = Field(default_factory=list)
     reply_not_contains: list[str] = Field(default_factory=list)
     reply_contains_payment_link: bool = False
-    outcome: Literal["ok", "model_error", "round_limit", "empty"] | None = None
+    outcome: Literal["ok", "model_error", "round_limit", "empty", "blocked", "truncated"] | None = (
+        None
+    )
 
 
 class Turn(BaseModel):

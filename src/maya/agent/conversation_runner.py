@@ -23,6 +23,7 @@ from google.genai import types
 
 from maya.agent.conversation import Conversation, ErrorStep, ModelStep, Turn
 from maya.agent.conversation_check import check_turn, state_facts
+from maya.agent.history import history_problems
 from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline import OfflineModel
@@ -32,6 +33,7 @@ from maya.agent.trace import JsonlTracer
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
+from maya.testing import FakeClock
 from maya.tools import Toolset
 
 __all__ = ["ConversationFailure", "ConversationReport", "build_step", "run_conversation"]
@@ -81,30 +83,70 @@ def _fill(text: str, contents: Sequence[types.Content]) -> str:
 
 
 def _api_error(error: ErrorStep) -> genai_errors.APIError:
-    body = {"error": {"code": error.code, "message": error.message, "status": error.status}}
+    """The error as Gemini sends it: a ``google.rpc.Status`` with its details."""
+    details: list[dict[str, Any]] = []
+    if error.reason is not None:
+        details.append(
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": error.reason,
+                "domain": "googleapis.com",
+                "metadata": {"service": "generativelanguage.googleapis.com"},
+            }
+        )
+    if error.retry_delay is not None:
+        details.append(
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": error.retry_delay}
+        )
+    body: dict[str, Any] = {
+        "error": {"code": error.code, "message": error.message, "status": error.status}
+    }
+    if details:
+        body["error"]["details"] = details
     if error.code >= 500:
         return genai_errors.ServerError(error.code, body)
     return genai_errors.ClientError(error.code, body)
 
 
-def build_step(step: ModelStep, *, first_id: int) -> Step:
+def _wordless(finish: str, parts: list[dict[str, Any]]) -> types.GenerateContentResponse:
+    candidate: dict[str, Any] = {"finishReason": finish, "index": 0}
+    if parts:
+        candidate["content"] = {"role": "model", "parts": parts}
+    return types.GenerateContentResponse.model_validate({"candidates": [candidate]})
+
+
+def build_step(step: ModelStep, *, first_id: int, clock: FakeClock | None = None) -> Step:
     """The scripted-model step for one recorded ``ModelStep``.
 
     Args:
         step: the recorded step.
         first_id: the number of its first function call's id (``call_{n}``).
+        clock: the conversation's clock, moved by ``step.slow_s`` before answering.
     """
-    if step.error is not None:
-        return _api_error(step.error)
     calls = [(call.name, call.args) for call in step.all_calls]
     text = step.text
 
     def respond(contents: Sequence[types.Content]) -> types.GenerateContentResponse:
+        if clock is not None and step.slow_s:
+            clock.advance(step.slow_s)
+        if step.error is not None:
+            raise _api_error(step.error)
+        if step.timeout:
+            raise TimeoutError("the model did not answer in time")
+        if step.empty:
+            return _wordless("STOP", [{"text": ""}])
+        if step.blocked:
+            return _wordless("SAFETY", [])
         said = _fill(text, contents) if text else None
         if calls:
             return calls_response(calls, text=said, start=first_id)
-        return text_response(said or "")
+        response = text_response(said or "")
+        if step.finish != "STOP" and response.candidates:
+            response.candidates[0].finish_reason = types.FinishReason(step.finish)
+        return response
 
+    if step.error is not None and not step.slow_s:
+        return _api_error(step.error)
     return respond
 
 
@@ -199,7 +241,16 @@ async def run_conversation(
         status_timeout=conversation.sandbox.status == "timeout",
     ) as payments:
         toolset = Toolset(manager=manager, payments=payments)
-        agent = Agent(model=model, toolset=toolset, manager=manager, tracer=tracer)
+        # Time is fake: a retry's wait is recorded, not waited.
+        clock = FakeClock()
+        agent = Agent(
+            model=model,
+            toolset=toolset,
+            manager=manager,
+            tracer=tracer,
+            clock=clock,
+            sleep=clock.sleep,
+        )
         try:
             index = 0
             for turn in conversation.turns:
@@ -215,9 +266,10 @@ async def run_conversation(
                             )
                     if scripted is not None:
                         for step in turn.model:
-                            scripted.extend([build_step(step, first_id=next_id)])
+                            scripted.extend([build_step(step, first_id=next_id, clock=clock)])
                             next_id += max(1, len(step.all_calls))
                     before = await manager.get(session)
+                    requests_before = len(scripted.requests) if scripted is not None else 0
                     try:
                         result = await agent.respond(session, turn.user)
                     except ScriptExhaustedError as exc:
@@ -230,6 +282,12 @@ async def run_conversation(
                     after = await manager.get(session)
                     results.append(result)
                     problems += check_turn(turn.expect, result, before=before, after=after)
+                    if scripted is not None:
+                        for request in scripted.requests[requests_before:]:
+                            problems += [
+                                f"the model was sent an invalid history: {problem}"
+                                for problem in history_problems(request.contents)
+                            ]
                     if scripted is not None and scripted.remaining:
                         problems.append(
                             f"{scripted.remaining} scripted model step(s) of this turn were "

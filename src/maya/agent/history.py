@@ -9,11 +9,11 @@ from its response (Gemini rejects a call without its answer).
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from google.genai import types
 
-__all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_MAX_TURNS", "SessionHistory"]
+__all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_MAX_TURNS", "SessionHistory", "history_problems"]
 
 DEFAULT_MAX_TURNS = 40
 """Turns of one session kept for the model; older ones are forgotten."""
@@ -65,3 +65,48 @@ class SessionHistory:
     def clear(self, session_id: str) -> None:
         """Forget ``session_id``."""
         self._sessions.pop(session_id, None)
+
+
+def _empty(part: types.Part) -> bool:
+    # A signed part may carry empty text: Gemini wants it back exactly as it sent it.
+    return not (
+        part.text
+        or part.thought_signature
+        or part.function_call is not None
+        or part.function_response is not None
+        or part.inline_data is not None
+        or part.file_data is not None
+    )
+
+
+def history_problems(contents: Sequence[types.Content]) -> list[str]:
+    """What in ``contents`` (a request about to be sent) breaks Gemini's rules.
+
+    The rules: it starts and ends with the user, roles alternate, no part is empty (a
+    part with only a thought signature counts as full: it must be echoed), and
+    every model turn with function calls is followed by a user turn holding exactly their
+    responses (same names and ids, in order). Empty when all is well.
+    """
+    if not contents:
+        return ["no contents"]
+    problems: list[str] = []
+    roles = [content.role for content in contents]
+    if roles[0] != "user" or roles[-1] != "user":
+        problems.append(f"must start and end with the user, not {roles[0]}..{roles[-1]}")
+    for index in range(1, len(roles)):
+        if roles[index] == roles[index - 1]:
+            problems.append(f"two {roles[index]} turns in a row at {index}")
+    for index, content in enumerate(contents):
+        parts = content.parts or []
+        if not parts or any(_empty(part) for part in parts):
+            problems.append(f"content {index} has an empty part")
+        calls = [p.function_call for p in parts if p.function_call is not None]
+        if not calls:
+            continue
+        following = contents[index + 1].parts or [] if index + 1 < len(contents) else []
+        answers = [p.function_response for p in following if p.function_response is not None]
+        asked = [(c.name, c.id) for c in calls]
+        given = [(a.name, a.id) for a in answers]
+        if asked != given or len(answers) != len(following):
+            problems.append(f"content {index}: calls {asked} are answered by {given}")
+    return problems

@@ -6,34 +6,52 @@ runs the tools itself). Function calls are dispatched to the toolset and answere
 their ids; the loop goes round until the model answers in words, or until
 ``max_tool_rounds`` rounds have run, when Maya says so gracefully. A failing model
 (429, 5xx, timeout, a refused request) becomes a reply in Maya's voice, never a crash.
+
+The whole turn has a time budget (``turn_budget_s``) that covers every call, retry and
+wait: a 429's ``retryDelay`` is honoured when it fits, otherwise Maya says she is busy
+and for about how long. When the turn ends without the model's words after a tool
+changed the tab, the reply says what was done (``maya.agent.fallback``), never "say that
+again". The history kept for the next turn is always one Gemini accepts: roles
+alternate, no part is empty, every function call is followed by its responses.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import anyio
 import httpx
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from maya.agent.fallback import fallback_reply, truncation_note
 from maya.agent.history import SessionHistory
-from maya.agent.model_errors import ModelFailure, describe_model_error
+from maya.agent.model_errors import (
+    DEFAULT_TURN_BUDGET_S,
+    ModelFailure,
+    RetryPolicy,
+    describe_model_error,
+)
 from maya.agent.models.base import Model, function_calls_of, response_content, text_of
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
 from maya.agent.trace import NullTracer, Tracer
+from maya.errors import classify_and_log_genai_error
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
+    "DEFAULT_TURN_BUDGET_S",
     "EMPTY_REPLY",
     "MODEL_ERRORS",
     "ROUND_LIMIT_REPLY",
     "Agent",
+    "RetryPolicy",
     "ToolCallRecord",
     "ToolRunner",
     "TurnOutcome",
@@ -43,14 +61,11 @@ __all__ = [
 DEFAULT_MAX_TOOL_ROUNDS = 6
 """Rounds of tool calls one customer message may cause before Maya stops and says so."""
 
-ROUND_LIMIT_REPLY = (
-    "Sorry, I got myself tangled up behind the bar there. "
-    "Could you tell me once more what you'd like?"
-)
-"""Maya's words when the model keeps calling tools past the round limit."""
+ROUND_LIMIT_REPLY = fallback_reply("round_limit", [])
+"""Maya's words when the model keeps calling tools past the round limit (nothing done)."""
 
-EMPTY_REPLY = "Sorry, I didn't quite catch that. Could you say it again?"
-"""Maya's words when the model answers with nothing at all."""
+EMPTY_REPLY = fallback_reply("empty", [])
+"""Maya's words when the model answers with nothing at all (and no tool changed the tab)."""
 
 
 def _model_errors() -> tuple[type[BaseException], ...]:
@@ -68,7 +83,65 @@ def _model_errors() -> tuple[type[BaseException], ...]:
 MODEL_ERRORS: tuple[type[BaseException], ...] = _model_errors()
 """What a model may raise that becomes a reply instead of a crash."""
 
-TurnOutcome = Literal["ok", "model_error", "round_limit", "empty"]
+TurnOutcome = Literal["ok", "model_error", "round_limit", "empty", "blocked", "truncated"]
+
+_log = logging.getLogger("maya.agent")
+
+_BLOCKED = frozenset(
+    {
+        types.FinishReason.SAFETY,
+        types.FinishReason.RECITATION,
+        types.FinishReason.BLOCKLIST,
+        types.FinishReason.PROHIBITED_CONTENT,
+        types.FinishReason.SPII,
+        types.FinishReason.IMAGE_SAFETY,
+    }
+)
+"""Finish reasons that mean the answer was withheld, not merely empty."""
+
+
+def _is_empty_part(part: types.Part) -> bool:
+    """A part carrying nothing (``{}`` or ``{"text": ""}``): Gemini refuses these in history."""
+    data = part.model_dump(exclude_none=True)
+    if data.get("text") == "":
+        del data["text"]
+    data.pop("thought", None)
+    return not data
+
+
+def _cleaned(content: types.Content | None) -> types.Content | None:
+    """``content`` without empty parts; None when nothing is left."""
+    if content is None or not content.parts:
+        return None
+    parts = [part for part in content.parts if not _is_empty_part(part)]
+    if not parts:
+        return None
+    if len(parts) == len(content.parts):
+        return content
+    return content.model_copy(update={"parts": parts})
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One model step: its content (None when empty) and how it ended."""
+
+    content: types.Content | None
+    blocked: bool = False
+    truncated: bool = False
+
+
+def _answer_of(response: types.GenerateContentResponse) -> _Answer:
+    feedback = response.prompt_feedback
+    if feedback is not None and feedback.block_reason is not None:
+        return _Answer(None, blocked=True)
+    candidate = response.candidates[0] if response.candidates else None
+    reason = candidate.finish_reason if candidate is not None else None
+    content = _cleaned(response_content(response))
+    return _Answer(
+        content,
+        blocked=reason in _BLOCKED,
+        truncated=reason == types.FinishReason.MAX_TOKENS,
+    )
 
 
 class ToolRunner(Protocol):
@@ -158,6 +231,7 @@ class _Turn:
     texts: list[str] = field(default_factory=list)
     calls: list[ToolCallRecord] = field(default_factory=list)
     model_calls: int = 0
+    deadline: float = 0.0
 
 
 def _part_for_trace(part: types.Part) -> dict[str, Any]:
@@ -207,6 +281,9 @@ class Agent:
         manager: TabManager | None = None,
         on_model_error: Callable[[BaseException], ModelFailure] = describe_model_error,
         clock: Callable[[], float] = time.perf_counter,
+        turn_budget_s: float = DEFAULT_TURN_BUDGET_S,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         """Create an agent.
 
@@ -219,7 +296,10 @@ class Agent:
             tracer: where trace events go (default: nowhere).
             manager: the tab manager whose changes are traced as ``state_change``.
             on_model_error: turns a model failure into Maya's words (and logs it).
-            clock: a monotonic clock in seconds, for durations.
+            clock: a monotonic clock in seconds, for durations and the turn's budget.
+            turn_budget_s: the most one customer message may take, retries included.
+            retry: when to call the model again after a retryable failure.
+            sleep: how to wait between attempts (tests pass a fake clock's sleep).
         """
         self.model = model
         self.toolset = toolset
@@ -229,8 +309,11 @@ class Agent:
         self.max_tool_rounds = max(1, max_tool_rounds)
         self.history = history if history is not None else SessionHistory()
         self.tracer: Tracer = tracer if tracer is not None else NullTracer()
+        self.turn_budget_s = turn_budget_s if turn_budget_s > 0 else DEFAULT_TURN_BUDGET_S
+        self.retry = retry if retry is not None else RetryPolicy()
         self._on_model_error = on_model_error
         self._clock = clock
+        self._sleep = sleep
         self._tools = [toolset.genai_tool()]
         self._prompt = prompt_view(self.system_instruction, self._tools)
         self._turns: dict[str, int] = {}
@@ -275,7 +358,7 @@ class Agent:
         started = self._clock()
         number = self._turns.get(session_id, 0) + 1
         self._turns[session_id] = number
-        turn = _Turn(session_id=session_id, number=number)
+        turn = _Turn(session_id=session_id, number=number, deadline=started + self.turn_budget_s)
         if self.tracer.wants_prompt(session_id, self._prompt.sha256):
             self.tracer.emit(
                 "prompt",
@@ -292,15 +375,15 @@ class Agent:
         turn.contents.append(types.Content(role="user", parts=[types.Part(text=message)]))
         outcome, failure = await self._run_rounds(turn)
         reply = "\n\n".join(text for text in turn.texts if text)
-        if outcome == "model_error" and failure is not None:
-            reply = failure.user_message
-        elif outcome == "round_limit":
-            reply = ROUND_LIMIT_REPLY
-        elif not reply:
-            outcome, reply = "empty", EMPTY_REPLY
-        if outcome != "ok":
-            # Keep the history a valid alternation: the customer heard these words.
-            turn.contents.append(types.Content(role="model", parts=[types.Part(text=reply)]))
+        calls = [(call.name, call.response) for call in turn.calls]
+        if outcome == "ok" and not reply:
+            outcome = "empty"
+        if outcome == "truncated" and reply:
+            reply = f"{reply}\n\n{truncation_note()}"
+        elif outcome != "ok":
+            error_words = failure.user_message if failure is not None else None
+            reply = fallback_reply(outcome, calls, error_words=error_words)
+            self._end_with_words(turn, reply)
         self.history.append_turn(session_id, turn.contents)
         ms = (self._clock() - started) * 1000
         self.tracer.emit(
@@ -326,31 +409,91 @@ class Agent:
             ms=ms,
         )
 
+    @staticmethod
+    def _end_with_words(turn: _Turn, reply: str) -> None:
+        """Close the turn with the words the customer heard, as one model turn.
+
+        A last model turn without calls (thoughts only, say) gives way to these words, so
+        two model turns never follow each other.
+        """
+        if turn.contents and turn.contents[-1].role == "model":
+            last = turn.contents.pop()
+            if function_calls_of(last):  # pragma: no cover - calls are always answered
+                turn.contents.append(last)
+        turn.contents.append(types.Content(role="model", parts=[types.Part(text=reply)]))
+
     async def _run_rounds(self, turn: _Turn) -> tuple[TurnOutcome, ModelFailure | None]:
         past = self.history.contents(turn.session_id)
         rounds = 0
         while True:
-            content, failure = await self._call_model(turn, [*past, *turn.contents], rounds)
+            answer, failure = await self._call_model(turn, [*past, *turn.contents], rounds)
             if failure is not None:
                 return "model_error", failure
-            if content is None:
-                return "empty", None
+            content = answer.content if answer is not None else None
+            if answer is None or content is None:
+                return ("blocked" if answer is not None and answer.blocked else "empty"), None
             calls = function_calls_of(content)
             if calls and rounds >= self.max_tool_rounds:
                 # The calls go unanswered, so they are not kept: Gemini refuses a call
                 # without its response on the next turn.
                 return "round_limit", None
+            text = text_of(content)
+            if not calls and not text:
+                # Thoughts without words: nothing to keep or say.
+                return ("blocked" if answer.blocked else "empty"), None
             turn.contents.append(content)
-            turn.texts.append(text_of(content))
+            turn.texts.append(text)
             if not calls:
-                return "ok", None
+                if answer.blocked:
+                    return "blocked", None
+                return ("truncated" if answer.truncated else "ok"), None
             rounds += 1
             parts = await self._dispatch(turn, calls)
             turn.contents.append(types.Content(role="user", parts=parts))
 
+    def _budget_failure(self, turn: _Turn) -> ModelFailure:
+        budget = self.turn_budget_s
+        info = classify_and_log_genai_error(
+            TimeoutError(f"no answer within the turn's budget of {budget:g}s")
+        )
+        return ModelFailure(
+            category=info.category.value,
+            retryable=True,
+            user_message=info.user_message,
+            log_line=info.log_line,
+        )
+
     async def _call_model(
         self, turn: _Turn, contents: list[types.Content], round_index: int
-    ) -> tuple[types.Content | None, ModelFailure | None]:
+    ) -> tuple[_Answer | None, ModelFailure | None]:
+        """One model step, retried within the turn's budget."""
+        failures = 0
+        while True:
+            answer, failure = await self._attempt(turn, contents, round_index)
+            if failure is None:
+                return answer, None
+            failures += 1
+            wait = self.retry.wait_s(failures, failure)
+            if wait is None:
+                return None, failure
+            if wait + self.retry.min_call_s > self._remaining(turn):
+                # Not worth waiting: the turn would end before the next answer. A wait
+                # the service asked for is told to the customer (the words say how long).
+                _log.info(
+                    "not retrying %s: a %.1fs wait does not fit the %.1fs left of the turn",
+                    failure.category,
+                    wait,
+                    max(0.0, self._remaining(turn)),
+                )
+                return None, failure
+            await self._sleep(wait)
+
+    def _remaining(self, turn: _Turn) -> float:
+        return turn.deadline - self._clock()
+
+    async def _attempt(
+        self, turn: _Turn, contents: list[types.Content], round_index: int
+    ) -> tuple[_Answer | None, ModelFailure | None]:
         turn.model_calls += 1
         started = self._clock()
         summary = {
@@ -360,14 +503,25 @@ class Agent:
             "contents": len(contents),
             "last": [_part_for_trace(p) for p in (contents[-1].parts or [])],
         }
-        try:
-            response = await self.model.generate(
-                system_instruction=self.system_instruction,
-                contents=contents,
-                tools=self._tools,
-            )
-        except MODEL_ERRORS as exc:
-            failure = self._on_model_error(exc)
+        failure: ModelFailure | None = None
+        response: types.GenerateContentResponse | None = None
+        remaining = self._remaining(turn)
+        if remaining <= 0:
+            failure = self._budget_failure(turn)
+        else:
+            try:
+                with anyio.move_on_after(remaining) as scope:
+                    response = await self.model.generate(
+                        system_instruction=self.system_instruction,
+                        contents=contents,
+                        tools=self._tools,
+                    )
+                if scope.cancelled_caught:
+                    failure = self._budget_failure(turn)
+            except MODEL_ERRORS as exc:
+                failure = self._on_model_error(exc)
+        if failure is not None or response is None:
+            failure = failure if failure is not None else self._budget_failure(turn)
             self.tracer.emit(
                 "model_call",
                 turn.session_id,
@@ -377,7 +531,8 @@ class Agent:
                 ms=round((self._clock() - started) * 1000, 3),
             )
             return None, failure
-        content = response_content(response)
+        answer = _answer_of(response)
+        content = answer.content
         usage = response.usage_metadata
         self.tracer.emit(
             "model_call",
@@ -388,7 +543,7 @@ class Agent:
             usage=usage.model_dump(mode="json", exclude_none=True) if usage else None,
             ms=round((self._clock() - started) * 1000, 3),
         )
-        return content, None
+        return answer, None
 
     async def _dispatch(self, turn: _Turn, calls: Sequence[types.FunctionCall]) -> list[types.Part]:
         parts: list[types.Part] = []

@@ -18,13 +18,14 @@ from maya.money import Cents
 from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.menu import Menu, load_menu
-from maya.state.models import STARTING_BALANCE_CENTS, PaymentRecord, TabState
+from maya.state.models import STARTING_BALANCE_CENTS, OrderedItem, PaymentRecord, TabState
 from maya.state.store import Change, TabStore, Transition
 from maya.state.transitions import PaymentStart, Settlement
 
 __all__ = [
     "MAX_MODIFIERS",
     "MAX_QUANTITY",
+    "CancelledOrder",
     "ChangeListener",
     "PaymentStarted",
     "SettleResult",
@@ -77,6 +78,19 @@ class PaymentStarted:
     payment: PaymentRecord
     reused: bool
     superseded: PaymentRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelledOrder:
+    """The result of ``TabManager.cancel_last_order``.
+
+    Attributes:
+        state: the tab after the cancel.
+        item: the line taken off the tab (its cost went back to the balance).
+    """
+
+    state: TabState
+    item: OrderedItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +225,18 @@ class TabManager:
 
         state, _ = await self._run("order", session_id, run, checked=True)
         return state
+
+    async def cancel_last_order(self, session_id: str) -> CancelledOrder:
+        """Take the last ordered line off the tab and refund it to the balance, atomically.
+
+        Raises:
+            StateError: ``NOTHING_TO_CANCEL``, ``PAYMENT_PENDING`` (a link that may be paid
+                covers the item) or ``INVALID_SESSION_ID``; nothing changes.
+        """
+        state, item = await self._run(
+            "cancel_last_order", session_id, transitions.cancel_last_order
+        )
+        return CancelledOrder(state=state, item=item)
 
     async def set_tip(
         self, session_id: str, percent: int | None, *, toggle: bool = True

@@ -1,4 +1,10 @@
-"""The bar's menu: the only source of prices, loaded once from ``prompts/menu.yaml``."""
+"""The bar's menu: the only source of prices, loaded once from ``prompts/menu.yaml``.
+
+Modifiers are data too: groups of options (liquor, method, serve, ...), some exclusive
+(one option per order), and for each drink the groups it accepts. An order's modifiers are
+checked against its drink: Water with gin, or neat and on the rocks together, is refused
+naming what the drink can be.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from maya.codes import ErrorCode
 from maya.money import MAX_CENTS, Cents
 from maya.state.errors import StateError
 
-__all__ = ["Menu", "MenuError", "MenuItem", "load_menu"]
+__all__ = ["Menu", "MenuError", "MenuItem", "ModifierGroup", "load_menu"]
 
 _SPACES = re.compile(r"\s+")
 
@@ -39,6 +45,68 @@ class MenuItem(BaseModel):
     category: str
     price_cents: Cents = Field(gt=0, le=MAX_CENTS)
     takes_liquor: bool = False
+    modifier_groups: tuple[str, ...] = ()
+
+
+class ModifierGroup(BaseModel):
+    """Options of one kind (e.g. ``serve``: neat, on the rocks).
+
+    Attributes:
+        name: the group's name.
+        options: its options, canonical (lower case, single spaces).
+        exclusive: at most one option of the group per order.
+        default: added when a drink accepting the group gets none of its options.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    options: tuple[str, ...]
+    exclusive: bool = False
+    default: str | None = None
+
+    def choices(self) -> str:
+        """The options in words: ``"neat or on the rocks"``."""
+        if len(self.options) < 2:
+            return "".join(self.options)
+        return ", ".join(self.options[:-1]) + " or " + self.options[-1]
+
+
+class _GroupFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    options: list[str] = Field(min_length=1)
+    exclusive: bool = False
+    default: str | None = None
+
+    @model_validator(mode="after")
+    def _default_is_an_option(self) -> _GroupFile:
+        if self.default is not None and _key(self.default) not in {_key(o) for o in self.options}:
+            raise ValueError(f"default {self.default!r} is not one of the options")
+        return self
+
+
+class _Modifiers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    groups: dict[str, _GroupFile]
+    drinks: dict[str, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Modifiers:
+        seen: dict[str, str] = {}
+        for name, group in self.groups.items():
+            for option in group.options:
+                if _key(option) in seen:
+                    raise ValueError(
+                        f"modifier {option!r} is in both {seen[_key(option)]!r} and {name!r}"
+                    )
+                seen[_key(option)] = name
+        for drink, groups in self.drinks.items():
+            unknown = [g for g in groups if g not in self.groups]
+            if unknown:
+                raise ValueError(f"{drink!r} accepts unknown modifier groups {unknown}")
+        return self
 
 
 class _MenuFile(BaseModel):
@@ -56,19 +124,14 @@ class _MenuFile(BaseModel):
                 if _key(name) in seen:
                     raise ValueError(f"item {name!r} appears twice")
                 seen.add(_key(name))
+        unknown = [d for d in self.modifiers.drinks if _key(d) not in seen]
+        if unknown:
+            raise ValueError(f"modifiers are given for drinks not on the menu: {unknown}")
         return self
 
 
-class _Modifiers(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    liquor: list[str]
-    default_liquor: str
-    liquor_choice_items: list[str] = []
-    style: list[str]
-
-
-_MenuFile.model_rebuild()
+LIQUOR_GROUP = "liquor"
+"""The group whose options are the spirits a cocktail can be made with."""
 
 
 class Menu:
@@ -78,22 +141,46 @@ class Menu:
         self,
         items: Iterable[MenuItem],
         *,
-        liquors: Iterable[str],
-        default_liquor: str,
-        styles: Iterable[str],
+        groups: Iterable[ModifierGroup],
         currency: str = "usd",
     ) -> None:
+        """Create a menu.
+
+        Args:
+            items: the drinks, each naming the modifier groups it accepts.
+            groups: the modifier groups.
+            currency: the ISO currency of the prices.
+        """
         self.items: tuple[MenuItem, ...] = tuple(items)
         self.currency = currency
-        self.liquors: tuple[str, ...] = tuple(_key(m) for m in liquors)
-        self.default_liquor = _key(default_liquor)
-        self.styles: tuple[str, ...] = tuple(_key(m) for m in styles)
+        self.groups: dict[str, ModifierGroup] = {group.name: group for group in groups}
+        self._group_of: dict[str, ModifierGroup] = {
+            option: group for group in self.groups.values() for option in group.options
+        }
+        liquor = self.groups.get(LIQUOR_GROUP)
+        self.liquors: tuple[str, ...] = liquor.options if liquor is not None else ()
+        self.default_liquor: str | None = liquor.default if liquor is not None else None
+        self.styles: tuple[str, ...] = tuple(
+            option
+            for group in self.groups.values()
+            if group.name != LIQUOR_GROUP
+            for option in group.options
+        )
         self._by_key: dict[str, MenuItem] = {_key(item.name): item for item in self.items}
 
     @property
     def modifiers(self) -> tuple[str, ...]:
-        """Every modifier a customer may ask for."""
+        """Every modifier a customer may ask for (some drinks take none of them)."""
         return self.liquors + self.styles
+
+    def options_for(self, item: MenuItem) -> tuple[str, ...]:
+        """The modifiers ``item`` accepts, group by group."""
+        return tuple(
+            option
+            for name in item.modifier_groups
+            if name in self.groups
+            for option in self.groups[name].options
+        )
 
     def find(self, name: str) -> MenuItem:
         """The menu item called ``name``.
@@ -119,41 +206,51 @@ class Menu:
             suggestions=suggestions,
         )
 
+    def _refuse(self, item: MenuItem, message: str, modifier: str, **details: Any) -> StateError:
+        return StateError(
+            ErrorCode.INVALID_MODIFIER,
+            message,
+            item=item.name,
+            modifier=modifier[:40],
+            allowed=list(self.options_for(item)),
+            **details,
+        )
+
     def normalize_modifiers(self, item: MenuItem, modifiers: Iterable[str]) -> tuple[str, ...]:
-        """Check and canonicalise an order's modifiers; add the default liquor where due.
+        """Check an order's modifiers against its drink; canonicalise; add defaults.
 
         Raises:
-            StateError: ``INVALID_MODIFIER`` naming the modifier and the allowed ones.
+            StateError: ``INVALID_MODIFIER`` naming the drink, the modifier and what the
+                drink accepts (``allowed``); for two options of an exclusive group, also
+                the group's ``choices`` ("neat or on the rocks").
         """
+        accepted = set(self.options_for(item))
         result: list[str] = []
         for raw in modifiers:
             if not isinstance(raw, str):
-                raise StateError(
-                    ErrorCode.INVALID_MODIFIER,
-                    "a modifier is a word such as 'dirty' or 'gin'",
-                    modifier=type(raw).__name__,
-                    allowed=list(self.modifiers),
+                raise self._refuse(
+                    item, "a modifier is a word such as 'dirty' or 'gin'", type(raw).__name__
                 )
             modifier = _key(raw)
-            if modifier not in self.liquors and modifier not in self.styles:
-                raise StateError(
-                    ErrorCode.INVALID_MODIFIER,
-                    f"{raw[:40]!r} is not a modifier we offer",
-                    modifier=raw[:40],
-                    allowed=list(self.modifiers),
-                )
+            if modifier not in self._group_of:
+                raise self._refuse(item, f"{raw[:40]!r} is not a modifier we offer", raw)
+            if modifier not in accepted:
+                raise self._refuse(item, f"{item.name} does not come {modifier}", modifier)
             if modifier not in result:
                 result.append(modifier)
-        liquors = [m for m in result if m in self.liquors]
-        if len(liquors) > 1:
-            raise StateError(
-                ErrorCode.INVALID_MODIFIER,
-                f"choose one liquor, not {' and '.join(liquors)}",
-                modifier=", ".join(liquors),
-                allowed=list(self.liquors),
-            )
-        if item.takes_liquor and not liquors:
-            result.insert(0, self.default_liquor)
+        for name in item.modifier_groups:
+            group = self.groups[name]
+            chosen = [m for m in result if m in group.options]
+            if group.exclusive and len(chosen) > 1:
+                raise self._refuse(
+                    item,
+                    f"choose one of {group.choices()}, not {' and '.join(chosen)}",
+                    " and ".join(chosen),
+                    choices=group.choices(),
+                    group=group.name,
+                )
+            if not chosen and group.default is not None:
+                result.insert(0, group.default)
         return tuple(result)
 
     def by_category(self) -> Mapping[str, list[MenuItem]]:
@@ -174,24 +271,28 @@ class Menu:
             parsed = _MenuFile.model_validate(data)
         except ValidationError as exc:
             raise MenuError(f"menu is malformed: {exc}") from exc
-        liquor_items = {_key(n) for n in parsed.modifiers.liquor_choice_items}
+        accepts = {_key(drink): tuple(groups) for drink, groups in parsed.modifiers.drinks.items()}
+        groups = [
+            ModifierGroup(
+                name=name,
+                options=tuple(dict.fromkeys(_key(o) for o in group.options)),
+                exclusive=group.exclusive,
+                default=_key(group.default) if group.default is not None else None,
+            )
+            for name, group in parsed.modifiers.groups.items()
+        ]
         items = [
             MenuItem(
                 name=name,
                 category=category,
                 price_cents=price,
-                takes_liquor=_key(name) in liquor_items,
+                takes_liquor=LIQUOR_GROUP in accepts.get(_key(name), ()),
+                modifier_groups=accepts.get(_key(name), ()),
             )
             for category, entries in parsed.categories.items()
             for name, price in entries.items()
         ]
-        return cls(
-            items,
-            liquors=parsed.modifiers.liquor,
-            default_liquor=parsed.modifiers.default_liquor,
-            styles=parsed.modifiers.style,
-            currency=parsed.currency,
-        )
+        return cls(items, groups=groups, currency=parsed.currency)
 
 
 def _read(path: Path | None) -> str:

@@ -38,6 +38,7 @@ __all__ = [
     "Settlement",
     "begin_payment",
     "begin_payment_change",
+    "cancel_last_order",
     "mark_payment_failed",
     "mark_payment_failed_change",
     "new_tab",
@@ -123,6 +124,39 @@ def order_change(
         next_item_seq=state.next_item_seq + 1,
     )
     return Change(state, after, added_items=(item,))
+
+
+def cancel_last_order(state: TabState) -> tuple[TabState, OrderedItem]:
+    """Take the last ordered line off the tab and refund its cost to the balance.
+
+    The tip, a percentage of the tab, follows the tab down.
+
+    Raises:
+        StateError: ``NOTHING_TO_CANCEL`` when no item is on the tab; ``PAYMENT_PENDING``
+            when an outstanding payment link's snapshot includes the item (the customer
+            may be paying for it right now). Nothing changes.
+    """
+    if not state.items:
+        raise StateError(ErrorCode.NOTHING_TO_CANCEL, "there is no order on the tab to cancel")
+    last = state.items[-1]
+    for record in state.payments:
+        if _is_outstanding(record) and record.snapshot.last_item_seq >= last.seq:
+            raise StateError(
+                ErrorCode.PAYMENT_PENDING,
+                f"{last.name} is part of a payment link that may be paid at any moment",
+                item=last.name,
+                amount=format_cents(record.snapshot.amount_cents),
+                payment_id=(record.payment_id or "")[:80],
+            )
+    return (
+        _bump(
+            state,
+            balance_cents=state.balance_cents + last.line_cents,
+            tab_cents=state.tab_cents - last.line_cents,
+            items=state.items[:-1],
+        ),
+        last,
+    )
 
 
 def set_tip(state: TabState, percent: int | None, *, toggle: bool = True) -> TabState:

@@ -16,6 +16,7 @@ from maya.state.manager import MAX_MODIFIERS, MAX_QUANTITY
 
 __all__ = [
     "MAX_TEXT",
+    "CancelLastOrderArgs",
     "CheckPaymentStatusArgs",
     "CreateStripePaymentArgs",
     "GetBalanceArgs",
@@ -70,6 +71,10 @@ class OrderDrinkArgs(ToolArgs):
         max_length=MAX_MODIFIERS,
         description="Menu modifiers, e.g. ['gin', 'dry'].",
     )
+
+
+class CancelLastOrderArgs(NoArgs):
+    """Cancel the last drink ordered: off the tab, its price back on the balance."""
 
 
 class GetBalanceArgs(NoArgs):

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from maya.tools import handlers, payment_handlers
 from maya.tools.arguments import (
+    CancelLastOrderArgs,
     CheckPaymentStatusArgs,
     CreateStripePaymentArgs,
     GetBalanceArgs,
@@ -56,6 +57,7 @@ class ToolSpec(Generic[A]):
 DEFAULT_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec("get_menu", GetMenuArgs, handlers.get_menu),
     ToolSpec("order_drink", OrderDrinkArgs, handlers.order_drink),
+    ToolSpec("cancel_last_order", CancelLastOrderArgs, handlers.cancel_last_order),
     ToolSpec("get_balance", GetBalanceArgs, handlers.get_balance),
     ToolSpec("set_tip", SetTipArgs, handlers.set_tip),
     ToolSpec("remove_tip", RemoveTipArgs, handlers.remove_tip),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from maya.tools.arguments import (
+    CancelLastOrderArgs,
     GetBalanceArgs,
     GetBillArgs,
     GetMenuArgs,
@@ -20,7 +21,15 @@ from maya.tools.arguments import (
 from maya.tools.context import ToolContext
 from maya.tools.views import amount, balance_view, bill_view, item_view, menu_view
 
-__all__ = ["get_balance", "get_bill", "get_menu", "order_drink", "remove_tip", "set_tip"]
+__all__ = [
+    "cancel_last_order",
+    "get_balance",
+    "get_bill",
+    "get_menu",
+    "order_drink",
+    "remove_tip",
+    "set_tip",
+]
 
 
 async def order_drink(ctx: ToolContext, session_id: str, args: OrderDrinkArgs) -> dict[str, Any]:
@@ -35,6 +44,25 @@ async def order_drink(ctx: ToolContext, session_id: str, args: OrderDrinkArgs) -
         "ordered": item_view(state.items[-1]),
         **amount("balance", state.balance_cents),
         **amount("tab", state.tab_cents),
+    }
+
+
+async def cancel_last_order(
+    ctx: ToolContext, session_id: str, args: CancelLastOrderArgs
+) -> dict[str, Any]:
+    """Take the last ordered line off the tab; its price goes back to the balance.
+
+    Raises:
+        StateError: ``NOTHING_TO_CANCEL`` or ``PAYMENT_PENDING``; nothing changes.
+    """
+    cancelled = await ctx.manager.cancel_last_order(session_id)
+    state = cancelled.state
+    return {
+        "cancelled": item_view(cancelled.item),
+        **amount("refund", cancelled.item.line_cents),
+        **amount("balance", state.balance_cents),
+        **amount("tab", state.tab_cents),
+        **amount("total_due", state.total_due_cents),
     }
 
 
@@ -87,5 +115,18 @@ async def get_bill(ctx: ToolContext, session_id: str, args: GetBillArgs) -> dict
 
 
 async def get_menu(ctx: ToolContext, session_id: str, args: GetMenuArgs) -> dict[str, Any]:
-    """The menu with prices and modifiers (the same for every session)."""
-    return menu_view(ctx.manager.menu)
+    """The menu with prices, and for each drink the modifiers it takes (same for everyone).
+
+    Each drink lists its ``modifiers`` by group; ``one_of`` names the groups that allow a
+    single choice (neat or on the rocks, shaken or stirred).
+    """
+    menu = ctx.manager.menu
+    view = menu_view(menu)
+    for entries in view["categories"].values():
+        for entry in entries:
+            item = menu.find(entry["item"])
+            entry["modifiers"] = {
+                name: list(menu.groups[name].options) for name in item.modifier_groups
+            }
+    view["one_of"] = [name for name, group in menu.groups.items() if group.exclusive]
+    return view

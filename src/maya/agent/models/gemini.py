@@ -1,8 +1,9 @@
 """Gemini through the real ``google.genai`` client.
 
-Retries of 429 and 5xx are the SDK's own (``HttpRetryOptions``, bounded attempts); each
-HTTP request has a timeout and the whole call, retries included, has a deadline. The API
-key is handed to the client and nowhere else: it is never in a repr, a log or a trace.
+One ``generate`` is one HTTP request, bounded by ``timeout_s``: the SDK's own retries are
+off, because the chat loop retries within the turn's time budget and honours the
+``retryDelay`` a 429 asks for (the SDK's back-off ignores it). The API key is handed to
+the client and nowhere else: it is never in a repr, a log or a trace.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from maya.agent.redact import REDACTED
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",
-    "RETRY_STATUS_CODES",
     "GeminiModel",
     "GeminiSettings",
     "gemini_api_key",
@@ -30,9 +30,6 @@ __all__ = [
 
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 """The model used when ``MAYA_GEMINI_MODEL`` is not set."""
-
-RETRY_STATUS_CODES: tuple[int, ...] = (408, 429, 500, 502, 503, 504)
-"""HTTP statuses the SDK retries; anything else (400, 401, 403, 404) fails at once."""
 
 
 def gemini_api_key(env: Mapping[str, str] | None = None) -> str | None:
@@ -54,11 +51,7 @@ class GeminiSettings:
         model: the model name.
         base_url: another endpoint (a local test server); None for Google's.
         api_version: the API version path segment; None for the SDK's default.
-        timeout_s: the timeout of one HTTP request.
-        retry_attempts: attempts per call, the first included (1 disables retries).
-        retry_initial_delay_s: the first back-off delay.
-        retry_max_delay_s: the longest back-off delay.
-        retry_jitter: the random part of each delay, in seconds.
+        timeout_s: the timeout of one request (the turn's budget may end it sooner).
     """
 
     api_key: str = field(repr=False)
@@ -66,17 +59,6 @@ class GeminiSettings:
     base_url: str | None = None
     api_version: str | None = None
     timeout_s: float = 30.0
-    retry_attempts: int = 3
-    retry_initial_delay_s: float = 1.0
-    retry_max_delay_s: float = 8.0
-    retry_jitter: float = 1.0
-
-    @property
-    def deadline_s(self) -> float:
-        """The most one ``generate`` call may take, every attempt and back-off included."""
-        attempts = max(1, self.retry_attempts)
-        backoff = (attempts - 1) * (self.retry_max_delay_s + self.retry_jitter)
-        return attempts * self.timeout_s + backoff
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GeminiSettings | None:
@@ -134,13 +116,8 @@ class GeminiModel:
         check_real_model_allowed(settings.base_url, env)
         self.settings = settings
         self.name = settings.model
-        retry = types.HttpRetryOptions(
-            attempts=max(1, settings.retry_attempts),
-            initial_delay=settings.retry_initial_delay_s,
-            max_delay=settings.retry_max_delay_s,
-            jitter=settings.retry_jitter,
-            http_status_codes=list(RETRY_STATUS_CODES),
-        )
+        # One attempt: the loop retries, within the turn's budget (see the module doc).
+        retry = types.HttpRetryOptions(attempts=1)
         http_options = types.HttpOptions(
             base_url=settings.base_url,
             api_version=settings.api_version,
@@ -162,9 +139,9 @@ class GeminiModel:
         """One ``generateContent`` call, automatic function calling off.
 
         Raises:
-            google.genai.errors.APIError: the API refused or failed after the retries
-                (with the key taken out of its message and details).
-            TimeoutError: the call, retries included, outlived ``settings.deadline_s``.
+            google.genai.errors.APIError: the API refused or failed (with the key taken
+                out of its message and details).
+            TimeoutError: no answer within ``settings.timeout_s``.
         """
         config = types.GenerateContentConfig(
             system_instruction=system_instruction,
@@ -172,7 +149,7 @@ class GeminiModel:
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         try:
-            with anyio.fail_after(self.settings.deadline_s):
+            with anyio.fail_after(self.settings.timeout_s):
                 return await self._client.aio.models.generate_content(
                     model=self.settings.model, contents=list(contents), config=config
                 )

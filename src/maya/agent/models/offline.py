@@ -1,10 +1,14 @@
 """The offline model: a small rule-based stand-in for Gemini, the default without a key.
 
 It answers exactly as Gemini would through the seam: a customer's message becomes
-function calls (``order_drink`` per drink, ``set_tip``, ``create_stripe_payment``...)
-or a line of small talk; once the tools have answered, it composes the reply from their
-responses alone (amounts, the link, ``is_simulated``, the tools' own error words). It
-never invents an amount.
+function calls (``order_drink`` per drink, ``set_tip``, ``create_stripe_payment``...),
+in the order the customer asked for them, or a line of small talk; once the tools have
+answered, it composes the reply from their responses alone (amounts, the link,
+``is_simulated``, the tools' own error words). It never invents an amount.
+
+"Make it a double", "same again" and "cancel that" are read against the conversation:
+the last drinks the tools accepted are ordered again (priced by the menu, through
+``order_drink``) or the last one is taken back (``cancel_last_order``).
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ from typing import Any
 from google.genai import types
 
 from maya.agent.models.base import calls_response, text_response
-from maya.agent.models.offline_parse import Intent, parse_message
+from maya.agent.models.offline_parse import DrinkOrder, Intent, parse_message
 from maya.agent.models.offline_reply import compose_reply
+from maya.codes import ErrorCode
+from maya.state.errors import StateError
+from maya.state.manager import MAX_QUANTITY
 from maya.state.menu import Menu, load_menu
+from maya.tools.messages import load_messages
 
 __all__ = ["OfflineModel"]
 
@@ -28,6 +36,10 @@ ASK_TIP = "That's kind of you! Would you like a 10, 15 or 20 percent tip?"
 FALLBACK = (
     "I'm not sure I follow. I can pour you a drink, show you the menu, tell you your "
     "balance or your bill, add a tip, or make you a payment link."
+)
+NOTHING_TO_REPEAT = "You haven't ordered anything yet tonight - what can I get you?"
+CANCEL_ONLY_LAST = (
+    "I can only take back the last drink you ordered, the {last}. Shall I cancel that one?"
 )
 
 
@@ -54,27 +66,75 @@ def _calls_made(contents: Sequence[types.Content]) -> int:
     )
 
 
+def _accepted_orders(contents: Sequence[types.Content]) -> list[list[dict[str, Any]]]:
+    """The ``order_drink`` calls the tools accepted (less those cancelled since), grouped by
+    customer message."""
+    rounds: list[list[dict[str, Any]]] = []
+    asked: list[types.FunctionCall] = []
+    for content in contents:
+        parts = content.parts or []
+        if content.role == "user" and any(p.text for p in parts):
+            rounds.append([])
+        if content.role == "model":
+            asked = [p.function_call for p in parts if p.function_call is not None]
+            continue
+        answers = [p.function_response for p in parts if p.function_response is not None]
+        for call, answer in zip(asked, answers, strict=False):
+            response = dict(answer.response or {})
+            if response.get("status") != "ok" or not rounds:
+                continue
+            if call.name == "order_drink":
+                rounds[-1].append(dict(call.args or {}))
+            elif call.name == "cancel_last_order":
+                # The cancelled line is no longer "the last drink".
+                for group in reversed(rounds):
+                    if group:
+                        group.pop()
+                        break
+        asked = []
+    return [group for group in rounds if group]
+
+
+def _order_call(order: DrinkOrder) -> tuple[str, dict[str, Any]]:
+    args = {"name": order.name, "quantity": order.quantity, "modifiers": list(order.modifiers)}
+    return ("order_drink", args)
+
+
+def _too_many(intent: Intent) -> list[DrinkOrder]:
+    return [order for order in intent.orders if order.quantity > MAX_QUANTITY]
+
+
+def too_many_note(intent: Intent) -> str | None:
+    """What Maya says about orders beyond the per-order limit ("twenty-one vodkas")."""
+    over = _too_many(intent)
+    if not over:
+        return None
+    drinks = " and ".join(f"{order.quantity} x {order.name}" for order in over)
+    limit = load_messages().render(ErrorCode.INVALID_QUANTITY, {"max": MAX_QUANTITY})
+    return f"{drinks} is more than I can pour at once. {limit}"
+
+
 def _calls_for(intent: Intent) -> list[tuple[str, dict[str, Any]]]:
-    calls: list[tuple[str, dict[str, Any]]] = []
     if intent.status:
         return [("check_payment_status", {})]
-    for order in intent.orders:
-        calls.append(
-            (
-                "order_drink",
-                {
-                    "name": order.name,
-                    "quantity": order.quantity,
-                    "modifiers": list(order.modifiers),
-                },
-            )
-        )
+    if intent.cancel:
+        return [("cancel_last_order", {})]
+    if intent.spending or intent.history:
+        return [("get_bill", {})]
+    # Each request where the customer said it: "two beers, a 15% tip and let me pay".
+    placed: list[tuple[int, int, tuple[str, dict[str, Any]]]] = []
+    for index, order in enumerate(intent.orders):
+        if order.quantity > MAX_QUANTITY:
+            continue  # told, not sent: the tool's schema stops at MAX_QUANTITY
+        at = intent.orders_at[index] if index < len(intent.orders_at) else 0
+        placed.append((at, index, _order_call(order)))
     if intent.remove_tip:
-        calls.append(("remove_tip", {}))
+        placed.append((max(intent.tip_at, 0), 100, ("remove_tip", {})))
     elif intent.tip_percent is not None:
-        calls.append(("set_tip", {"percent": intent.tip_percent}))
+        placed.append((max(intent.tip_at, 0), 100, ("set_tip", {"percent": intent.tip_percent})))
     if intent.pay:
-        calls.append(("create_stripe_payment", {}))
+        placed.append((max(intent.pay_at, 0), 200, ("create_stripe_payment", {})))
+    calls = [call for _, _, call in sorted(placed, key=lambda p: (p[0], p[1]))]
     if calls:
         return calls
     if intent.bill:
@@ -87,6 +147,9 @@ def _calls_for(intent: Intent) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _small_talk(intent: Intent) -> str:
+    note = too_many_note(intent)
+    if note is not None:
+        return note
     if intent.tip_without_percent:
         return ASK_TIP
     if intent.goodbye:
@@ -128,9 +191,39 @@ class OfflineModel:
             responses = _function_responses(last)
             if responses:
                 intent = self.intent_of(_latest_text(contents))
-                return text_response(compose_reply(responses, price_of=intent.price_of))
+                reply = compose_reply(responses, intent=intent)
+                note = too_many_note(intent)
+                return text_response(f"{reply}\n{note}" if note else reply)
         intent = self.intent_of(_latest_text(contents))
+        if intent.double or intent.same_again or intent.cancel_name is not None:
+            said = self._from_history(intent, contents)
+            if said is not None:
+                return said
         calls = _calls_for(intent)
         if calls:
             return calls_response(calls, id_prefix="offline", start=_calls_made(contents) + 1)
         return text_response(_small_talk(intent))
+
+    def _from_history(
+        self, intent: Intent, contents: Sequence[types.Content]
+    ) -> types.GenerateContentResponse | None:
+        """Calls for "make it a double", "same again" and "cancel the X", read from what
+        the tools accepted earlier; None to fall through to the ordinary calls."""
+        rounds = _accepted_orders(contents)
+        if not rounds:
+            return text_response(NOTHING_TO_REPEAT)
+        last_round = rounds[-1]
+        if intent.cancel_name is not None:
+            last = str(last_round[-1].get("name", ""))
+            try:
+                named = self.menu.find(intent.cancel_name).name
+            except StateError:
+                named = intent.cancel_name
+            if named.casefold() == last.casefold():
+                return None
+            return text_response(CANCEL_ONLY_LAST.format(last=last))
+        # A double is the last drink once more (the menu prices it); same again is the
+        # whole last round.
+        chosen = [last_round[-1]] if intent.double else last_round
+        calls = [("order_drink", dict(args)) for args in chosen]
+        return calls_response(calls, id_prefix="offline", start=_calls_made(contents) + 1)

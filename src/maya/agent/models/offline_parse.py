@@ -15,38 +15,34 @@ from maya.state.menu import Menu
 
 __all__ = ["DrinkOrder", "Intent", "parse_message"]
 
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"]
+_TEENS += ["seventeen", "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _number_words() -> dict[str, int]:
+    """Every number word from one to ninety-nine ("twenty-one" and "twenty one" alike)."""
+    words = {word: n for n, word in enumerate(_UNITS, start=1)}
+    words.update({word: n for n, word in enumerate(_TEENS, start=10)})
+    for tens, word in enumerate(_TENS, start=2):
+        words[word] = tens * 10
+        for unit, unit_word in enumerate(_UNITS, start=1):
+            words[f"{word}-{unit_word}"] = tens * 10 + unit
+            words[f"{word} {unit_word}"] = tens * 10 + unit
+    return words
+
+
 _NUMBERS: dict[str, int] = {
+    **_number_words(),
     "a": 1,
     "an": 1,
-    "one": 1,
     "another": 1,
     "single": 1,
-    "two": 2,
     "couple": 2,
     "pair": 2,
     "double": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
     "dozen": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
 }
 
 _ALIASES: dict[str, str] = {
@@ -66,12 +62,17 @@ _ALIASES: dict[str, str] = {
     "ipa": "IPA",
 }
 
-_QUANTITY = re.compile(r"\b(\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")\b")
+_QUANTITY = re.compile(
+    r"\b(\d{1,3}|"
+    + "|".join(re.escape(w) for w in sorted(_NUMBERS, key=len, reverse=True))
+    + r")\b"
+)
 _SEPARATOR = re.compile(r",|;|&|\band\b|\bplus\b|\bthen\b|\balso\b")
 
 _STATUS = re.compile(
     r"\b(go(ne)? through|went through|did (it|that|the payment|my payment|my card) (work|go|clear)"
-    r"|(have|has|did) (it|that|i|the payment|my payment) (been )?(paid|clear)"
+    r"|(have|has|did|is) (it|that|i|the payment|my payment) (been )?(paid|clear(ed)?)"
+    r"|payment (has )?(cleared|clear)|(it|payment) cleared"
     r"|i('ve| have)? (just )?paid|is it paid|payment status|check (on )?(the |my )?(payment|status)"
     r"|status of)\b"
 )
@@ -108,6 +109,38 @@ _GREETING = re.compile(
 )
 _THANKS = re.compile(r"\b(thanks|thank you|cheers|ta)\b")
 _BYE = re.compile(r"\b(bye|goodbye|good night|see you|later)\b")
+_CANCEL = re.compile(
+    r"\b(cancel|scratch|take back|take off|undo|void|forget|remove|drop)\b[\w\s']{0,24}?"
+    r"\b(that|it|this|(the |my )?last (one|drink|order)|my (order|drink)"
+    r"|(?P<generic>the (?P<thing>\w+)( \w+)?))\b"
+    r"|\b(never ?mind|i changed my mind|take (it|that|this) (back|off))\b"
+)
+_DOUBLE = re.compile(
+    r"\b(make (it|that|them|those|mine) (a )?doubles?|double (it|that|them|mine) up"
+    r"|double (it|that|them|mine)|a double of (that|it))\b"
+)
+_SAME_AGAIN = re.compile(
+    r"\b(same again|another round|same (as before|thing again|one again|again)"
+    r"|one more of (those|the same|that)|repeat (that|my order|the order|the last order)"
+    r"|(the )?same please|again,? please)\b"
+)
+_SPENDING = re.compile(
+    r"\b(how much (have i|did i|i've|i have) (spent|spend|had)|what have i spent|spent so far"
+    r"|my spending|how much (money )?(have i|did i) (run up|spend))\b"
+)
+_HISTORY = re.compile(
+    r"\b(what (did|have) i (order(ed)?|had|have)|what i('ve| have)? (ordered|had)"
+    r"|my order history|order history|what have i had|list (my|the) (drinks|orders))\b"
+)
+_CASH = re.compile(r"\b(cash|in coins|with coins|paper money|banknotes?)\b")
+_SPIRIT = r"(gin|vodka|rum|whisk(?:e)?y|tequila|brandy|bourbon|scotch)"
+_MIXER = (
+    r"(tonic(?: water)?|soda(?: water)?|club soda|coke|cola|cranberry(?: juice)?|orange juice"
+    r"|oj|juice|ginger ale|ginger beer|lemonade|sprite|lime(?: juice)?|red ?bull|tea)"
+)
+_MIXED = re.compile(
+    r"\b(?P<spirit>" + _SPIRIT + r")\s*(?P<glue>and|&|n|with)?\s*(?P<mixer>" + _MIXER + r")s?\b"
+)
 _FILLER = re.compile(r"\b(please|pls|thanks|thank you|for me|right now|now|too|as well)\b")
 
 
@@ -130,6 +163,9 @@ class DrinkOrder:
 class Intent:
     """What a message asks for; several can be set at once (order, then tip, then pay).
 
+    The ``*_at`` fields are where in the message each request was made, so the calls go
+    out in the order the customer said them.
+
     Attributes:
         orders: drinks to order.
         tip_percent: a tip to set.
@@ -142,6 +178,15 @@ class Intent:
         menu: what is served.
         price_of: drinks whose price is asked.
         greeting, thanks, goodbye: small talk.
+        cancel: take back the last order ("cancel that").
+        cancel_name: the drink named in "cancel the IPA", if any.
+        double: make the last drink a double.
+        same_again: repeat the last round.
+        spending: how much the customer has spent.
+        history: what the customer has ordered.
+        cash: the customer wants to pay in cash.
+        mixed: mixed drinks asked for that are not on the menu ("gin and tonic").
+        orders_at, tip_at, pay_at: positions in the message (-1 when absent).
     """
 
     orders: tuple[DrinkOrder, ...] = ()
@@ -157,6 +202,17 @@ class Intent:
     greeting: bool = False
     thanks: bool = False
     goodbye: bool = False
+    cancel: bool = False
+    cancel_name: str | None = None
+    double: bool = False
+    same_again: bool = False
+    spending: bool = False
+    history: bool = False
+    cash: bool = False
+    mixed: tuple[str, ...] = ()
+    orders_at: tuple[int, ...] = ()
+    tip_at: int = -1
+    pay_at: int = -1
 
 
 def _normalize(text: str) -> str:
@@ -191,9 +247,22 @@ class _Mention:
     modifiers: list[str] = field(default_factory=list)
 
 
+def _mixed_name(match: re.Match[str]) -> str:
+    """ "rum & cokes" -> "rum and coke"; "vodka soda" stays as it is."""
+    glue = match["glue"]
+    joint = " " if glue is None else " with " if glue == "with" else " and "
+    return f"{match['spirit']}{joint}{match['mixer']}"
+
+
 def _find_mentions(text: str, menu: Menu) -> list[_Mention]:
     taken = [False] * len(text)
     mentions: list[_Mention] = []
+    # A mixed drink ("gin and tonic", "rum & coke") is one drink the bar does not pour,
+    # not a Gin plus a word to ignore: it is ordered by its own name and refused by name.
+    for match in _MIXED.finditer(text):
+        for i in range(match.start(), match.end()):
+            taken[i] = True
+        mentions.append(_Mention(match.start(), match.end(), _mixed_name(match)))
     for phrase, name in _phrases(menu):
         for match in re.finditer(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", text):
             if any(taken[match.start() : match.end()]):
@@ -247,9 +316,11 @@ def _merge_liquors(mentions: list[_Mention], text: str, menu: Menu) -> list[_Men
             nxt.start = mention.start
             nxt.modifiers.append(mention.name.casefold())
             continue
+        # "a martini with gin", and "a water with gin" too: the tool says which drinks
+        # take a liquor, rather than the parser quietly ordering a Gin.
         if (
             nxt is not None
-            and mention.name in takes_liquor
+            and mention.name.casefold() not in liquors
             and nxt.name.casefold() in liquors
             and glue
             and "with" in between.split()
@@ -262,6 +333,10 @@ def _merge_liquors(mentions: list[_Mention], text: str, menu: Menu) -> list[_Men
 
 
 def _parse_orders(text: str, menu: Menu) -> list[DrinkOrder]:
+    return [order for _, order in _positioned_orders(text, menu)]
+
+
+def _positioned_orders(text: str, menu: Menu) -> list[tuple[int, DrinkOrder]]:
     mentions = _merge_liquors(_find_mentions(text, menu), text, menu)
     if not mentions:
         return []
@@ -278,11 +353,23 @@ def _parse_orders(text: str, menu: Menu) -> list[DrinkOrder]:
         mention.modifiers[:0] = _modifiers_in(own, menu)
         previous_end = mention.end
     mentions[-1].modifiers.extend(_modifiers_in(text[previous_end:], menu))
-    orders: list[DrinkOrder] = []
+    orders: list[tuple[int, DrinkOrder]] = []
     for mention in mentions:
         modifiers = tuple(dict.fromkeys(m for m in mention.modifiers))
-        orders.append(DrinkOrder(mention.name, mention.quantity, modifiers))
+        orders.append((mention.start, DrinkOrder(mention.name, mention.quantity, modifiers)))
     return orders
+
+
+def _clause(text: str, position: int) -> tuple[int, int]:
+    """The stretch of ``text`` around ``position`` between two separators."""
+    start, end = 0, len(text)
+    for match in _SEPARATOR.finditer(text):
+        if match.end() <= position:
+            start = match.end()
+        elif match.start() > position:
+            end = match.start()
+            break
+    return start, end
 
 
 def _unknown_order(text: str) -> DrinkOrder | None:
@@ -316,44 +403,85 @@ def _tip_percent(text: str) -> int | None:
     ]
 
 
+def _cancel(text: str, menu: Menu) -> tuple[bool, str | None]:
+    """Whether ``text`` takes an order back, and the drink it names ("cancel the IPA")."""
+    match = _CANCEL.search(text)
+    if match is None:
+        return False, None
+    if match["generic"] is None:
+        return True, None
+    named = [o.name for o in _parse_orders(match["generic"], menu)]
+    return True, named[0] if named else match["thing"]
+
+
 def parse_message(message: str, menu: Menu) -> Intent:
     """What ``message`` asks for, read with ``menu``'s drink names and modifiers."""
     text = _normalize(message)
     if _STATUS.search(text):
         return Intent(status=True)
     remove_tip = _REMOVE_TIP.search(text) is not None
+    if not remove_tip:
+        if _DOUBLE.search(text):
+            return Intent(double=True)
+        cancel, cancel_name = _cancel(text, menu)
+        if cancel:
+            return Intent(cancel=True, cancel_name=cancel_name)
+    if _SPENDING.search(text):
+        return Intent(spending=True)
+    if _HISTORY.search(text):
+        return Intent(history=True)
+    percent_match = None if remove_tip else _PERCENT.search(text)
     percent = None if remove_tip else _tip_percent(text)
     tip_mentioned = _TIP.search(text) is not None
     if percent is not None and not tip_mentioned and not re.search(r"\b(add|leave|make)\b", text):
         percent = None
-    pay = _PAY.search(text) is not None
+    pay_match = _PAY.search(text)
+    cash = _CASH.search(text) is not None
+    pay = pay_match is not None or cash
     asks_price = _PRICE.search(text) is not None
     asks_bill = _BILL.search(text) is not None
     asks_balance = _BALANCE.search(text) is not None
     asks_menu = _MENU.search(text) is not None
     order_cue = _ORDER_CUE.search(text) is not None
-    question_only = (asks_bill or asks_balance or asks_menu or pay) and not order_cue
-    orders: list[DrinkOrder] = []
+    question_only = (asks_bill or asks_balance or asks_menu) and not order_cue
+    positioned: list[tuple[int, DrinkOrder]] = []
     price_of: tuple[str, ...] = ()
     if asks_price and not order_cue:
         price_of = tuple(dict.fromkeys(o.name for o in _parse_orders(text, menu)))
     elif not question_only and not remove_tip:
-        orders = _parse_orders(text, menu)
-    if not orders and order_cue and not pay and not price_of and percent is None:
-        unknown = _unknown_order(text)
+        positioned = _positioned_orders(text, menu)
+        if pay_match is not None:
+            # "pay for the martinis" pays; "two beers, and let me pay" orders, then pays.
+            a, b = _clause(text, pay_match.start())
+            positioned = [(at, o) for at, o in positioned if not a <= at < b]
+    same_again = not positioned and _SAME_AGAIN.search(text) is not None
+    if not positioned and not same_again and order_cue and not pay and not price_of:
+        unknown = _unknown_order(text) if percent is None else None
         if unknown is not None:
-            orders = [unknown]
+            positioned = [(0, unknown)]
+    orders = tuple(order for _, order in positioned)
+    known = {item.name for item in menu.items}
     return Intent(
-        orders=tuple(orders),
+        orders=orders,
         tip_percent=percent,
         remove_tip=remove_tip,
         tip_without_percent=tip_mentioned and percent is None and not remove_tip,
         pay=pay,
-        bill=asks_bill and not pay,
+        bill=asks_bill and not pay and not orders,
         balance=asks_balance,
         menu=(asks_menu or bool(price_of)) and not orders,
         price_of=price_of,
         greeting=_GREETING.search(text) is not None,
         thanks=_THANKS.search(text) is not None,
         goodbye=_BYE.search(text) is not None,
+        same_again=same_again,
+        cash=cash,
+        mixed=tuple(
+            dict.fromkeys(
+                o.name for o in orders if o.name not in known and _MIXED.fullmatch(o.name)
+            )
+        ),
+        orders_at=tuple(at for at, _ in positioned),
+        tip_at=percent_match.start() if percent_match is not None and percent is not None else -1,
+        pay_at=(pay_match.start() if pay_match is not None else len(text)) if pay else -1,
     )

@@ -10,9 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from maya.agent.models.offline_parse import Intent
+
 __all__ = ["compose_reply"]
 
 SIMULATED_NOTE = "Heads up: this is a simulated test payment, so no real money will move."
+SIMULATED_PAID = (
+    "That was a simulated test payment: your tab is marked paid, but no real money moved."
+)
+SIMULATED_PENDING = "It's a simulated test payment, so no real money will move."
+CASH_NOTE = "We only take card, through the payment link - no cash, I'm afraid."
+MIXED_NOTE = (
+    "Mixed drinks like {names} aren't on our menu; I can pour the spirit neat or on the "
+    "rocks instead."
+)
 
 
 def _s(value: Any) -> str:
@@ -108,12 +119,51 @@ def _link(result: Mapping[str, Any]) -> str:
 
 
 def _status(result: Mapping[str, Any]) -> str:
-    text = _s(result.get("message")) or f"Payment status: {_s(result.get('payment_status'))}."
-    if result.get("payment_status") == "succeeded" and "tab" in result:
+    status = result.get("payment_status")
+    if result.get("is_simulated") is True and status == "succeeded":
+        # A simulated payment moved no money: never say it "went through".
+        text = SIMULATED_PAID
+        if "tab" in result:
+            text += f" Your tab is now {_s(result.get('tab'))}."
+        return text
+    text = _s(result.get("message")) or f"Payment status: {_s(status)}."
+    if result.get("is_simulated") is True:
+        text = f"{SIMULATED_PENDING} {text}"
+    if status == "succeeded" and "tab" in result:
         text += f" Your tab is now {_s(result.get('tab'))}."
     if result.get("payment_status") == "failed" and result.get("url"):
         text += f"\n{result['url']}"
     return text
+
+
+def _cancelled(result: Mapping[str, Any]) -> str:
+    line = result.get("cancelled")
+    drink = _drink(line) if isinstance(line, Mapping) else "that"
+    return (
+        f"Done - I took {drink} off your tab and put {_s(result.get('refund'))} back on "
+        f"your balance. Your tab is {_s(result.get('tab'))} and your balance is "
+        f"{_s(result.get('balance'))}."
+    )
+
+
+def _spending(result: Mapping[str, Any]) -> str:
+    if not result.get("tab_cents"):
+        return (
+            f"Nothing on your tab right now ({_s(result.get('tab'))}); your balance is "
+            f"{_s(result.get('balance'))}."
+        )
+    text = f"Your drinks on the tab come to {_s(result.get('tab'))}"
+    if result.get("tip_percent"):
+        text += f", plus a {result['tip_percent']}% tip of {_s(result.get('tip'))}"
+    return text + f", and your balance is {_s(result.get('balance'))}."
+
+
+def _history(result: Mapping[str, Any]) -> str:
+    items = [i for i in result.get("items") or [] if isinstance(i, Mapping)]
+    if not items:
+        return "You haven't anything on your tab yet - what can I get you?"
+    lines = [f"- {_drink(i)}: {_s(i.get('line'))}" for i in items]
+    return "On your tab you've had:\n" + "\n".join(lines) + f"\nTab: {_s(result.get('tab'))}"
 
 
 def _menu(result: Mapping[str, Any], price_of: Sequence[str]) -> str:
@@ -137,16 +187,35 @@ def _menu(result: Mapping[str, Any], price_of: Sequence[str]) -> str:
     return "Here's what we pour tonight:\n" + "\n".join(lines)
 
 
+def _lead(intent: Intent | None) -> list[str]:
+    if intent is None:
+        return []
+    if intent.double:
+        return ["Making it a double:"]
+    if intent.same_again:
+        return ["Same again, coming up."]
+    if intent.cash:
+        return [CASH_NOTE]
+    return []
+
+
 def compose_reply(
-    responses: Sequence[tuple[str, Mapping[str, Any]]], *, price_of: Sequence[str] = ()
+    responses: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    price_of: Sequence[str] = (),
+    intent: Intent | None = None,
 ) -> str:
     """Maya's reply to one round of tool responses, from their contents alone.
 
     Args:
         responses: (tool name, response dict) in call order.
         price_of: drinks the customer asked the price of (answered from ``get_menu``).
+        intent: what the customer asked, for the framing ("make it a double", spending,
+            order history, cash); ``intent.price_of`` is used when given.
     """
-    sentences: list[str] = []
+    if intent is not None and intent.price_of:
+        price_of = intent.price_of
+    sentences: list[str] = _lead(intent)
     orders: list[Mapping[str, Any]] = []
 
     def flush_orders() -> None:
@@ -165,8 +234,14 @@ def compose_reply(
             orders.append(result)
             continue
         flush_orders()
-        if name == "get_bill":
+        if name == "get_bill" and intent is not None and intent.spending:
+            sentences.append(_spending(result))
+        elif name == "get_bill" and intent is not None and intent.history:
+            sentences.append(_history(result))
+        elif name == "get_bill":
             sentences.append(_bill(result))
+        elif name == "cancel_last_order":
+            sentences.append(_cancelled(result))
         elif name == "get_balance":
             sentences.append(_balance(result))
         elif name in ("set_tip", "remove_tip"):
@@ -180,4 +255,6 @@ def compose_reply(
         else:
             sentences.append(_s(result.get("message")) or "Done.")
     flush_orders()
+    if intent is not None and intent.mixed:
+        sentences.append(MIXED_NOTE.format(names=" or ".join(f"a {m}" for m in intent.mixed)))
     return "\n".join(sentences)

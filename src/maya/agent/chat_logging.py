@@ -1,0 +1,72 @@
+"""Keeping the terminal for the conversation: where ``maya chat`` sends its logs.
+
+Without ``-v`` every log line (Gemini's failures included) and everything written to
+stderr (the sandbox subprocess's own banner too, since it inherits our stderr) goes to a
+log file; the customer's screen shows only the conversation. With ``-v`` logs stay on
+stderr, as for every other command.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["LOG_FORMAT", "chat_log_path", "logs_to_file"]
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+"""The format of every log line, on stderr or in the file."""
+
+
+def chat_log_path(env: dict[str, str] | None = None) -> Path:
+    """``$MAYA_CHAT_LOG`` or ``chat.log`` in the user's log folder."""
+    environ = os.environ if env is None else env
+    configured = environ.get("MAYA_CHAT_LOG", "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_log_dir("maya", appauthor=False)) / "chat.log"
+
+
+def _is_terminal_handler(handler: logging.Handler) -> bool:
+    stream = getattr(handler, "stream", None)
+    return (
+        isinstance(handler, logging.StreamHandler)
+        and not isinstance(handler, logging.FileHandler)
+        and stream in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+    )
+
+
+@contextmanager
+def logs_to_file(path: Path) -> Iterator[Path]:
+    """Send log records and stderr to ``path`` (appended) until the block ends.
+
+    The root logger's terminal handlers are set aside (and put back afterwards), warnings
+    are logged rather than printed, and ``sys.stderr`` points at the file, so a
+    subprocess started in the block (the sandbox) writes its own lines there too.
+
+    Raises:
+        OSError: the file cannot be opened.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    with path.open("a", encoding="utf-8", buffering=1) as stream:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        set_aside = [h for h in root.handlers if _is_terminal_handler(h)]
+        for old in set_aside:
+            root.removeHandler(old)
+        root.addHandler(handler)
+        logging.captureWarnings(True)
+        try:
+            with redirect_stderr(stream):
+                yield path
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(handler)
+            for old in set_aside:
+                root.addHandler(old)
