@@ -145,8 +145,9 @@ async def test_content_is_recorded_only_when_enabled_and_secrets_never(
 async def test_a_model_failure_marks_the_chat_and_agent_spans(
     exporter: InMemorySpanExporter,
 ) -> None:
+    # A refusal the loop does not retry: the one scripted answer is the whole turn.
     failure = genai_errors.ClientError(
-        429, {"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}
+        403, {"error": {"code": 403, "message": "denied", "status": "PERMISSION_DENIED"}}
     )
     async with open_bar() as bar:
         agent = _agent(bar, ScriptedModel([failure]), GenAITelemetry())
