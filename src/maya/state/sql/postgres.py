@@ -22,7 +22,7 @@ import anyio
 
 from maya.codes import ErrorCode
 from maya.state.models import TabState
-from maya.state.sql import _schema, _transact
+from maya.state.sql import _schema, _transact, notify
 from maya.state.sql._redact import redact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates
@@ -112,6 +112,8 @@ class PostgresTabStore:
         }
         self._clock = clock
         self._known = KnownStates(known_sessions)
+        self.channel = notify.channel_for(schema)
+        """Where commits are announced (``LISTEN`` on it; see ``change_feed``)."""
         self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] | None = None
         self._opening = anyio.Lock()
         self._closed = False
@@ -242,10 +244,21 @@ class PostgresTabStore:
             if not outcome.wrote:
                 # Undo the row claimed for a new session; nothing else was written.
                 raise Rollback(transaction)
+            # Delivered by PostgreSQL at commit, and only if the commit happens.
+            await connection.execute(
+                "SELECT pg_notify(%s, %s)",
+                (self.channel, notify.notification_payload(session_id, outcome.state.version)),
+            )
         # Committed (or rolled back having written nothing).
         if outcome.stored is not None:
             self._known.keep(outcome.stored)
         return outcome.state, outcome.result
+
+    def change_feed(self) -> notify.PostgresChangeFeed:
+        """A feed of every commit to this store's tables, by any process (``LISTEN``)."""
+        return notify.PostgresChangeFeed(
+            self._conninfo, self.channel, connect_timeout=self._connect_timeout
+        )
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).
