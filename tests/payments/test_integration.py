@@ -86,7 +86,9 @@ async def test_stdio_reconnects_after_the_server_is_killed(
             second = await client.create_payment_link(600, "Tab", "after-kill")
             assert not second.is_simulated
             assert client.connect_count == 2
-            assert clock.sleeps == []  # reconnected at once, no retry wait
+            # The write found the session dead; writes are never re-sent by the session
+            # (the exactly-once rule), so the retry policy tried again once.
+            assert clock.sleeps == [1.0]
             assert sandbox_children(db) != [pid]
             # The broken connection forgot the cached probe: the next check asks again.
             assert await client.is_available()
@@ -100,11 +102,14 @@ async def test_stdio_crash_mid_create_recovers_without_a_second_link(
 ) -> None:
     db = tmp_path / "s.sqlite3"
     with anyio.fail_after(60):
-        # Each new process crashes on its second call; the client reconnects and resends.
-        async with stdio_client(db, clock, "--faults", "crash_after=1") as client:
+        # The process makes the link, then dies before answering. The client reconnects
+        # and looks the link up by its key instead of writing it again.
+        async with stdio_client(db, clock, "--faults", "act_then_crash_on=2") as client:
             link = await client.create_payment_link(700, "Tab", "crashy")
             assert not link.is_simulated
-            assert client.connect_count >= 2
+            assert client.connect_count == 2
+            assert client.tool_calls["PostPaymentLinks"] == 1
+            assert client.tool_calls["GetPaymentLinks"] == 1
     async with stdio_client(db, clock) as reader:
         again = await reader.create_payment_link(700, "Tab", "crashy")
     assert again.payment_id == link.payment_id

@@ -118,6 +118,11 @@ class McpServerConfig(BaseModel):
         """Whether this runs Maya's offline sandbox."""
         return _runs_sandbox(self.command, self.arg_values())
 
+    @property
+    def is_local(self) -> bool:
+        """Whether this runs the sandbox or reaches a server on this machine."""
+        return self.is_sandbox or (self.url is not None and is_loopback_url(self.url))
+
     def arg_values(self) -> tuple[str, ...]:
         """The process arguments with secrets revealed, for spawning only."""
         return tuple(arg.get_secret_value() for arg in self.args)
