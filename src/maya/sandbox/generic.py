@@ -35,6 +35,14 @@ INJECTED_ERROR = StripeError(
 )
 """What an ``error_rate`` fault answers in this dialect."""
 
+RATE_LIMITED = StripeError(
+    "Request rate limit exceeded. You can learn more about rate limits here "
+    "https://stripe.com/docs/rate-limits.",
+    type="invalid_request_error",
+    code="rate_limit",
+)
+"""What a ``rate_limit_on`` fault answers: Stripe's shape for an HTTP 429."""
+
 OperationId = Annotated[
     str, Field(description="Stripe API operation id, e.g. PostPaymentLinks or GetCheckoutSessions.")
 ]
@@ -83,6 +91,7 @@ def generic_tools(
             act,
             fail=lambda: error_result(INJECTED_ERROR.to_json()),
             malform=malform,
+            rate_limited=lambda: error_result(RATE_LIMITED.to_json()),
         )
 
     async def stripe_api_write(

@@ -288,6 +288,14 @@ def failure_from_text(text: str, tool: str, *, repeat_safe: bool = True) -> Call
                 stripe_code="resource_missing",
                 repeat_safe=repeat_safe,
             )
+        if "idempotent requests" in message.lower():
+            return CallFailure(
+                "rejected",
+                summary,
+                tool=tool,
+                stripe_type="idempotency_error",
+                repeat_safe=repeat_safe,
+            )
         if _STRIPE_SIDE.search(message):
             return CallFailure(
                 "server", summary, tool=tool, stripe_type="api_error", repeat_safe=repeat_safe
