@@ -12,7 +12,14 @@ from maya.payments.client import StripeMCPClient
 from maya.payments.config import load_server_config
 from maya.payments.mode import allow_live_from_env
 
-__all__ = ["open_stripe_client"]
+__all__ = ["ACCOUNT_ENV", "LINK_HOSTS_ENV", "open_stripe_client"]
+
+ACCOUNT_ENV = "MAYA_STRIPE_ACCOUNT"
+"""The account (``acct_...``) to act on when the hosted server offers several."""
+
+LINK_HOSTS_ENV = "MAYA_STRIPE_LINK_HOSTS"
+"""Comma-separated hosts payment links may be on (default ``buy.stripe.com``,
+``checkout.stripe.com``), for deployments behind another domain."""
 
 
 @asynccontextmanager
@@ -35,7 +42,8 @@ async def open_stripe_client(
             ``./mcp.json``, ``./.kiro/settings/mcp.json``.
         server_name: The ``mcpServers`` entry; default ``$MAYA_MCP_SERVER`` or ``stripe``.
         allow_live: Permit live mode; default ``$MAYA_ALLOW_LIVE``.
-        environ: Variables for lookup and expansion (default ``os.environ``).
+        environ: Variables for lookup and expansion (default ``os.environ``); also
+            ``MAYA_STRIPE_ACCOUNT`` and ``MAYA_STRIPE_LINK_HOSTS``.
         cwd: Directory for the relative lookup paths.
         **options: Keyword arguments of ``StripeMCPClient`` (timeouts, clock, sleep...).
 
@@ -51,5 +59,10 @@ async def open_stripe_client(
         config_path=config_path, server_name=server_name, environ=env, cwd=cwd
     )
     live = allow_live_from_env(env) if allow_live is None else allow_live
+    if env.get(ACCOUNT_ENV):
+        options.setdefault("stripe_account", env[ACCOUNT_ENV].strip())
+    if env.get(LINK_HOSTS_ENV):
+        hosts = [h.strip().lower() for h in env[LINK_HOSTS_ENV].split(",") if h.strip()]
+        options.setdefault("link_hosts", hosts)
     async with StripeMCPClient.from_config(config, allow_live=live, **options) as client:
         yield client
