@@ -68,8 +68,12 @@ class CallFailure(Exception):
 
     @property
     def maybe_acted(self) -> bool:
-        """Whether a write that failed this way may have been carried out all the same."""
-        return self.kind in _MAYBE_ACTED
+        """Whether a write that failed this way may have been carried out all the same.
+
+        A rate limit is the one server failure known to have done nothing: Stripe
+        refuses it before looking at the request.
+        """
+        return self.kind in _MAYBE_ACTED and self.stripe_code != "rate_limit"
 
     @property
     def retryable(self) -> bool:
