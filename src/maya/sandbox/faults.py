@@ -27,6 +27,9 @@ Keys (calls are ``tools/call`` requests that the ``only`` filter selects, number
     ``api_error`` after the upstream acted).
 ``rate_limit_on=N``
     Call N is refused as rate limited (Stripe's 429: ``code: rate_limit``), doing nothing.
+``refuse=1``
+    Every call is refused as not permitted (a restricted key without that permission),
+    doing nothing; with ``only``, e.g. ``refuse=1,only=PostPaymentLinksPaymentLink``.
 ``error_rate=P``
     Each call fails with probability P (0..1) without doing anything. The generic dialect
     answers with ``isError`` and a Stripe ``api_error`` body; the named dialect with its
@@ -114,6 +117,7 @@ class FaultConfig(BaseModel):
     rate_limit_on: int | None = Field(
         default=None, ge=1, description="Call N is refused as rate limited."
     )
+    refuse: bool = Field(default=False, description="Calls are refused as not permitted.")
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Chance a call fails.")
     seed: int | None = Field(default=None, description="Seed for error_rate.")
     malformed: MalformedMode = Field(default="none", description="How answers are broken.")
@@ -216,6 +220,7 @@ class FaultInjector:
         malform: Callable[[T, MalformedMode], T],
         text_dialect: bool = False,
         rate_limited: Callable[[], T] | None = None,
+        refused: Callable[[], T] | None = None,
     ) -> T:
         """Run one call's work under the configured faults.
 
@@ -227,6 +232,7 @@ class FaultInjector:
             text_dialect: The call belongs to the named dialect, where
                 ``text_failures`` applies.
             rate_limited: Builds the dialect's rate-limit answer (default: ``fail``).
+            refused: Builds the dialect's permission refusal (default: ``fail``).
 
         Returns:
             The answer to send, unless the call hangs forever or the process crashes.
@@ -243,6 +249,8 @@ class FaultInjector:
             await anyio.sleep(config.latency)
         if _selected(number, config.hang_after, config.hang_on):
             await anyio.sleep_forever()
+        if config.refuse:
+            return (refused or fail)()
         if config.rate_limit_on == number:
             return (rate_limited or fail)()
         if (config.text_failures and text_dialect) or (

@@ -43,6 +43,13 @@ RATE_LIMITED = StripeError(
 )
 """What a ``rate_limit_on`` fault answers: Stripe's shape for an HTTP 429."""
 
+REFUSED = StripeError(
+    "The provided key does not have the required permissions for this endpoint.",
+    type="invalid_request_error",
+    code="secret_key_required",
+)
+"""What a ``refuse`` fault answers: a restricted key without the permission."""
+
 OperationId = Annotated[
     str, Field(description="Stripe API operation id, e.g. PostPaymentLinks or GetCheckoutSessions.")
 ]
@@ -92,6 +99,7 @@ def generic_tools(
             fail=lambda: error_result(INJECTED_ERROR.to_json()),
             malform=malform,
             rate_limited=lambda: error_result(RATE_LIMITED.to_json()),
+            refused=lambda: error_result(REFUSED.to_json()),
         )
 
     async def stripe_api_write(

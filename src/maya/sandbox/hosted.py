@@ -76,6 +76,10 @@ DEFAULT_ACCOUNTS: tuple[SandboxAccount, ...] = (
 
 _HINT = "\n\nUse stripe_api_details with this operation to see its parameters."
 _INJECTED = "Stripe API error: An error occurred with our connection to Stripe. (sandbox fault)"
+_REFUSED = (
+    "Stripe API error: The provided key 'rk_test_***' does not have the required "
+    "permissions for this endpoint on account 'acct_1MayaSandbox00000'."
+)
 _RATE_LIMITED = (
     "Stripe API error: Request rate limit exceeded. You can learn more about rate limits "
     "here https://stripe.com/docs/rate-limits."
@@ -177,6 +181,7 @@ def hosted_tools(
             fail=lambda: _error(_INJECTED),
             malform=malform,
             rate_limited=lambda: _error(_RATE_LIMITED),
+            refused=lambda: _error(_REFUSED),
         )
 
     async def stripe_api_write(
