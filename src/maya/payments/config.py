@@ -3,7 +3,7 @@
 The same file works for Claude Desktop, Gemini CLI and Kiro::
 
     {"mcpServers": {"stripe": {"command": "npx",
-                               "args": ["-y", "@stripe/mcp", "--api-key=${STRIPE_SECRET_KEY}"]}}}
+                               "args": ["-y", "@stripe/mcp@0.3", "--api-key=${STRIPE_SECRET_KEY}"]}}}
 
 Lookup order: ``config_path`` argument, ``$MAYA_MCP_CONFIG``, ``./mcp.json``,
 ``./.kiro/settings/mcp.json``. The server is ``stripe`` unless ``server_name`` or
