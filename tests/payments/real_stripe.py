@@ -136,8 +136,8 @@ def make_pki(directory: Path) -> LocalPki:
 
 
 @asynccontextmanager
-async def serve_tls(app: ASGIApp, pki: LocalPki) -> AsyncIterator[int]:
-    """Serve ``app`` over TLS on 127.0.0.1, port 0; yields the port."""
+async def serve_tls(app: ASGIApp, pki: LocalPki | None) -> AsyncIterator[int]:
+    """Serve ``app`` on 127.0.0.1, port 0 (over TLS when ``pki`` is given); yields the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port: int = sock.getsockname()[1]
@@ -147,8 +147,8 @@ async def serve_tls(app: ASGIApp, pki: LocalPki) -> AsyncIterator[int]:
         access_log=False,
         log_level="warning",
         lifespan="on",
-        ssl_certfile=str(pki.cert),
-        ssl_keyfile=str(pki.key),
+        ssl_certfile=str(pki.cert) if pki is not None else None,
+        ssl_keyfile=str(pki.key) if pki is not None else None,
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)

@@ -38,6 +38,7 @@ from mcp import Client, MCPError
 from mcp.types import (
     CONNECTION_CLOSED,
     INTERNAL_ERROR,
+    INVALID_REQUEST,
     REQUEST_TIMEOUT,
     CallToolResult,
     TextContent,
@@ -410,7 +411,10 @@ def _classify(exc: Exception, tool: str, time_limit: float) -> CallFailure:
     if isinstance(exc, TimeoutError | httpx2.TimeoutException):
         return CallFailure("timeout", f"no answer within {time_limit:.1f}s", tool=tool)
     if isinstance(exc, MCPError):
-        if exc.code == CONNECTION_CLOSED:
+        if exc.code == CONNECTION_CLOSED or (
+            exc.code == INVALID_REQUEST and "session terminated" in str(exc).lower()
+        ):
+            # An HTTP server that restarted forgets the session: it is lost, not refused.
             kind = "lost"
         elif exc.code == REQUEST_TIMEOUT:
             kind = "timeout"

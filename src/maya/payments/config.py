@@ -2,8 +2,9 @@
 
 The same file works for Claude Desktop, Gemini CLI and Kiro::
 
-    {"mcpServers": {"stripe": {"command": "npx",
-                               "args": ["-y", "@stripe/mcp@0.3", "--api-key=${STRIPE_SECRET_KEY}"]}}}
+    {"mcpServers": {"stripe": {
+        "command": "npx",
+        "args": ["-y", "@stripe/mcp@0.3", "--api-key=${STRIPE_SECRET_KEY}"]}}}
 
 Lookup order: ``config_path`` argument, ``$MAYA_MCP_CONFIG``, ``./mcp.json``,
 ``./.kiro/settings/mcp.json``. The server is ``stripe`` unless ``server_name`` or
