@@ -228,7 +228,11 @@ async def check_payment_status(
         if state.needs_reconciliation:
             result["needs_reconciliation"] = True
         if simulated:
-            key = "payment_simulated_succeeded" if settled.applied else "payment_already_settled"
+            key = (
+                "payment_simulated_succeeded"
+                if settled.applied
+                else "payment_already_settled_simulated"
+            )
         else:
             key = "payment_succeeded" if settled.applied else "payment_already_settled"
         result["message"] = ctx.messages.render(key, {"amount": result["amount_paid"]})
@@ -288,9 +292,9 @@ async def _already_settled(
     }
     if record.is_simulated:
         result["simulated_note"] = SIMULATED_NOTE
-    result["message"] = ctx.messages.render("payment_already_settled")
-    if record.is_simulated:
+        result["message"] = ctx.messages.render("payment_already_settled_simulated")
         return result
+    result["message"] = ctx.messages.render("payment_already_settled")
     try:
         status = await gateway.check_payment_status(payment_id)
     except Exception as exc:  # the settlement stands; a late payment is found next time
