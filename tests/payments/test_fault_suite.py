@@ -108,6 +108,43 @@ def hostile(url: str | None = None, *, text: str | None = None, huge: int = 0) -
     return build
 
 
+def mute_accounts() -> Build:
+    """A hosted-style server whose accounts tool never answers (the bootstrap step hangs)."""
+
+    def build(store: SandboxStore, clock: FakeClock, _: Path) -> StripeMCPClient:
+        server = MCPServer("mute-accounts")
+
+        @server.tool()
+        def stripe_api_write(
+            stripe_api_operation_id: str,
+            parameters: dict[str, Any],
+            stripe_context: str,
+            livemode: bool,
+        ) -> str:
+            """Writes; never reached."""
+            raise AssertionError("no write may happen without an account")
+
+        @server.tool()
+        def stripe_api_read(
+            stripe_api_operation_id: str,
+            parameters: dict[str, Any],
+            stripe_context: str,
+            livemode: bool,
+        ) -> str:
+            """Reads; never reached."""
+            raise AssertionError("no read may happen without an account")
+
+        @server.tool()
+        async def list_available_accounts_or_orgs() -> str:
+            """Never answers."""
+            await anyio.sleep_forever()
+            return ""
+
+        return StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep, call_timeout=0.3)
+
+    return build
+
+
 def process(script: str, **options: Any) -> Build:
     """A stdio server from a Python script (a real process, real pipes)."""
 
@@ -214,6 +251,7 @@ CASES: dict[str, tuple[Build, Check]] = {
         ),
         raises(StripeAccountError, "MAYA_STRIPE_ACCOUNT", "acct_1A", "acct_1B"),
     ),
+    "hang_at_account_bootstrap": (mute_accounts(), simulated),
     "garbage_on_stdout": (
         process(
             SANDBOX_SCRIPT.format(before='print("npm WARN junk", flush=True)', faults=""),
