@@ -401,3 +401,47 @@ async def test_a_server_that_dies_while_polling_is_not_respawned_per_poll(
                 await client.check_payment_status("plink_123", poll_interval=0.01)
     assert time.monotonic() - started < 20
     assert client.spawn_count <= 4  # not one per poll: the breaker opened
+
+
+async def test_a_link_that_may_exist_is_never_replaced_by_a_simulated_one(
+    clock: FakeClock,
+) -> None:
+    """The write acted but its answer was lost, and the lookup is down too: the client
+    says so instead of simulating, and the next ask finds the link instead of writing."""
+    server = MCPServer("flaky-lookup")
+    made: list[dict[str, Any]] = []
+    lookups_work = anyio.Event()
+
+    @server.tool()
+    async def stripe_api_write(stripe_api_operation_id: str, parameters: dict[str, Any]) -> str:
+        """Writes; the link write acts, then never answers."""
+        if stripe_api_operation_id == "PostPrices":
+            return json.dumps({"id": "price_1"})
+        made.append(
+            {
+                "id": f"plink_{len(made) + 1}",
+                "url": "https://buy.stripe.com/test_ok",
+                "metadata": parameters["metadata"],
+                "active": True,
+            }
+        )
+        await anyio.sleep_forever()
+        return ""
+
+    @server.tool()
+    async def stripe_api_read(stripe_api_operation_id: str, parameters: dict[str, Any]) -> str:
+        """Lists links, once lookups work again."""
+        if not lookups_work.is_set():
+            await anyio.sleep_forever()
+        return json.dumps({"object": "list", "data": made, "has_more": False})
+
+    client = StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep, call_timeout=0.2)
+    with anyio.fail_after(BOUND):
+        async with client:
+            with pytest.raises(StripeMCPError, match="may have been made"):
+                await client.create_payment_link(1500, "Tab", "unknown-outcome")
+            lookups_work.set()
+            link = await client.create_payment_link(1500, "Tab", "unknown-outcome")
+    assert not link.is_simulated
+    assert [m["id"] for m in made] == ["plink_1"]
+    assert link.payment_id == "plink_1"
