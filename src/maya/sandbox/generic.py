@@ -1,6 +1,7 @@
 """Stripe's generic MCP dialect: ``stripe_api_write`` and ``stripe_api_read``.
 
-This is what Stripe's current remote server (``https://mcp.stripe.com``) offers. Each tool
+This is the generation of Stripe's remote server before account contexts (today's hosted
+surface, with required ``stripe_context``/``livemode``, is ``hosted.py``). Each tool
 takes ``{stripe_api_operation_id, parameters}``; results are the Stripe object as JSON
 text, and failures set ``isError`` with Stripe's error body
 ``{"error": {"type", "message", "param", ...}}``. Operations are listed in
