@@ -231,3 +231,42 @@ async def test_real_0_3_3_relay_retries_stripe_failures_without_a_second_link(
     assert [item["id"] for item in store.list_payment_links(limit=100)[0]] == [link.payment_id]
     assert client.tool_calls["GetPaymentLinks"] == 1
     never_printed(RESTRICTED_KEY, everything.text)
+
+
+async def test_real_0_3_3_relay_never_answers_discover_which_is_why_maya_uses_initialize(
+    pki: LocalPki, store: SandboxStore, tmp_path: Path
+) -> None:
+    from mcp import Client, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    entry = package_entry("0.3.3")
+    app = build_http_app(
+        store, dialect="hosted", checkout_base_url="https://buy.stripe.com", host="mcp.stripe.com"
+    )
+    async with serve_tls(at_root(app), pki) as port:
+        config = node_server(
+            "stripe",
+            entry,
+            [f"--api-key={RESTRICTED_KEY}"],
+            pki=pki,
+            redirects={"mcp.stripe.com": port},
+        )
+        params = StdioServerParameters(
+            command=config.command or "node",
+            args=list(config.arg_values()),
+            env=config.env_values(),
+        )
+        with (tmp_path / "relay-stderr.txt").open("w") as quiet:
+            # mcp 2.x's default opens with server/discover: the relay forwards it, the
+            # stateful server rejects it, and the relay only logs that. No answer comes.
+            with anyio.move_on_after(4) as waited:
+                async with Client(stdio_client(params, errlog=quiet), cache=None) as client:
+                    await client.list_tools()
+            assert waited.cancelled_caught
+            # The classic handshake works through the same relay.
+            with anyio.fail_after(BOUND):
+                async with Client(
+                    stdio_client(params, errlog=quiet), cache=None, mode="legacy"
+                ) as client:
+                    names = {tool.name for tool in (await client.list_tools()).tools}
+    assert "list_available_accounts_or_orgs" in names
