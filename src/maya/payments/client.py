@@ -281,12 +281,12 @@ class StripeMCPClient:
     async def is_available(self) -> bool:
         """Whether the server answers ``tools/list`` with a usable dialect.
 
-        The probe is bounded by ``probe_timeout`` and its answer, good or bad, is reused
-        for ``availability_ttl`` seconds; a broken connection forgets it.
+        Opening a session is bounded by ``connect_timeout``, the probe by
+        ``probe_timeout``. The answer, good or bad, is reused for ``availability_ttl``
+        seconds (a broken connection forgets it), except "still starting", which is
+        never remembered.
         """
-        with anyio.move_on_after(self.connect_timeout + self.probe_timeout):
-            return await self._dialect() is not None
-        return False
+        return await self._reach() is not None
 
     def invalidate_availability_cache(self) -> None:
         """Forget the last probe's answer (and any failed start); the next call probes again."""
