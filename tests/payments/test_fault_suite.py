@@ -397,10 +397,16 @@ async def test_a_server_that_dies_while_polling_is_not_respawned_per_poll(
     started = time.monotonic()
     with anyio.fail_after(30):
         async with client:
-            with pytest.raises((StripeUnavailableError, StripeMCPError)):
+            with pytest.raises(StripeUnavailableError) as info:
                 await client.check_payment_status("plink_123", poll_interval=0.01)
+            # Later checks answer at once, without spawning anything.
+            spawned = client.spawn_count
+            with pytest.raises(StripeUnavailableError):
+                await client.check_payment_status("plink_123", poll_interval=0.01)
+            assert client.spawn_count == spawned
     assert time.monotonic() - started < 20
-    assert client.spawn_count <= 4  # not one per poll: the breaker opened
+    assert spawned == 3  # not one per poll: three lost sessions open the breaker
+    assert info.value.code.value == "STRIPE_UNAVAILABLE"
 
 
 async def test_a_link_that_may_exist_is_never_replaced_by_a_simulated_one(
