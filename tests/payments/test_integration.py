@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import anyio
@@ -98,8 +99,9 @@ async def test_stdio_reconnects_after_the_server_is_killed(
 
 
 async def test_stdio_crash_mid_create_recovers_without_a_second_link(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="maya.payments.server")
     db = tmp_path / "s.sqlite3"
     with anyio.fail_after(60):
         # The process makes the link, then dies before answering. The client reconnects
@@ -113,6 +115,15 @@ async def test_stdio_crash_mid_create_recovers_without_a_second_link(
     async with stdio_client(db, clock) as reader:
         again = await reader.create_payment_link(700, "Tab", "crashy")
     assert again.payment_id == link.payment_id
+    # The server's own stderr was logged under its name: its start-up line at DEBUG, and
+    # a short WARNING with its last words when it died.
+    server_lines = [r for r in caplog.records if r.name == "maya.payments.server.sandbox"]
+    assert any(
+        r.levelno == logging.DEBUG and "checkout pages at" in r.getMessage() for r in server_lines
+    )
+    assert any(
+        r.levelno == logging.WARNING and "injected crash" in r.getMessage() for r in server_lines
+    )
 
 
 async def test_http_create_pay_and_see_it_succeed(
