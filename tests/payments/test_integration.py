@@ -115,15 +115,16 @@ async def test_stdio_crash_mid_create_recovers_without_a_second_link(
     async with stdio_client(db, clock) as reader:
         again = await reader.create_payment_link(700, "Tab", "crashy")
     assert again.payment_id == link.payment_id
-    # The server's own stderr was logged under its name: its start-up line at DEBUG, and
-    # a short WARNING with its last words when it died.
+    # The server's own stderr was logged under its name at DEBUG (its start-up line, its
+    # last words), and a short WARNING said it stopped.
     server_lines = [r for r in caplog.records if r.name == "maya.payments.server.sandbox"]
     assert any(
         r.levelno == logging.DEBUG and "checkout pages at" in r.getMessage() for r in server_lines
     )
     assert any(
-        r.levelno == logging.WARNING and "injected crash" in r.getMessage() for r in server_lines
+        r.levelno == logging.DEBUG and "injected crash" in r.getMessage() for r in server_lines
     )
+    assert any(r.levelno == logging.WARNING and "stopped" in r.getMessage() for r in server_lines)
 
 
 async def test_http_create_pay_and_see_it_succeed(

@@ -286,7 +286,7 @@ class McpSession:
                     failure = _classify(exc, tool, time_limit)
                     if failure.kind != "lost":
                         raise failure from None
-                    self._drop(conn)
+                    self._drop(conn, failure)
                     if round_ == 0 and repeat_safe:
                         continue
                     raise failure from None
@@ -376,7 +376,11 @@ class McpSession:
             conn.done.set()
             self._live.discard(conn)
 
-    def _drop(self, conn: _Connection) -> None:
+    def _drop(self, conn: _Connection, failure: CallFailure) -> None:
+        # Said under the server's own name, beside its stderr lines: it stopped answering.
+        logging.getLogger(f"maya.payments.server.{self.server_name}").warning(
+            "MCP server %s stopped answering: %s", self.server_name, failure.summary[:200]
+        )
         conn.stop.set()
         self._forget(conn)
         now = self._clock()
