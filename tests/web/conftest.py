@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +22,25 @@ from maya.tools.gateway import PaymentGateway
 from maya.web import WebSettings, create_web_app
 
 ORIGIN = "http://testserver"
+POSTGRES_ENV = "MAYA_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A store URL on the test PostgreSQL in a schema of its own, dropped afterwards."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    schema = f"maya_web_{uuid.uuid4().hex[:12]}"
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}schema={schema}&options=-c%20synchronous_commit%3Doff"
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
 
 
 def make_app(
