@@ -116,3 +116,15 @@ async def test_a_change_on_one_worker_reaches_a_page_served_by_another(pg_url: s
     finally:
         await store_a.aclose()
         await store_b.aclose()
+
+
+async def test_an_unavailable_store_ends_the_stream_and_the_page_retries(tmp_path: Any) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'tabs.sqlite3'}")
+    await store.aclose()  # every read now fails with StoreError
+    app = make_app(TabManager(store))
+    async with serving(app) as base_url, open_browser(base_url) as browser:
+        with anyio.fail_after(20):
+            response = await browser.get("/api/tab/events")
+    assert response.status_code == 200
+    assert "retry: 1000" in response.text
+    assert "event: tab" not in response.text

@@ -196,12 +196,13 @@ class WatchHub:
         updates = TabUpdates(session_id)
         self._subscribers.setdefault(session_id, set()).add(updates)
         try:
+            # Subscribed first, read second: a change committed in between is either in
+            # this read or offered afterwards (newer versions only); a feed this block
+            # starts re-reads every watched session once it listens.
+            updates.offer(await self._manager.get(session_id))
             async with anyio.create_task_group() as group:
                 if self._feed is not None:
                     group.start_soon(self._serve_feed)
-                # Subscribed first, read second: a change committed in between is either
-                # in this read or offered afterwards (newer versions only).
-                updates.offer(await self._manager.get(session_id))
                 try:
                     yield updates
                 finally:

@@ -18,6 +18,7 @@ import anyio
 from starlette.types import Message, Receive, Scope, Send
 
 from maya.state.manager import TabManager
+from maya.state.sql.errors import StoreError
 from maya.web.security import secure_headers
 from maya.web.views import tab_view
 
@@ -127,7 +128,11 @@ class TabStream:
 
             group.start_soon(until_disconnect)
             with anyio.move_on_after(self._max_s):
-                await self._stream(sender)
+                try:
+                    await self._stream(sender)
+                except StoreError as exc:
+                    # The page reconnects in a second; the store may be back by then.
+                    _log.warning("the tab stream stopped: %s", exc.message)
             group.cancel_scope.cancel()
         await sender.end()
 
