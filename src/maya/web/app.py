@@ -39,6 +39,7 @@ from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.base import Model
 from maya.agent.models.select import choose_model
 from maya.agent.streaming import TextDelta, ToolStarted, TurnEvent
+from maya.agent.trace import tracer_from_env
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.tools import Toolset
@@ -368,7 +369,8 @@ def _build(
 ) -> MayaWeb:
     toolset = Toolset(manager=manager, payments=payments)
     chosen = model if model is not None else choose_model().model
-    agent = Agent(model=chosen, toolset=toolset, manager=manager)
+    # Traced like `maya chat` (JSONL under MAYA_TRACE_DIR when set, redacted).
+    agent = Agent(model=chosen, toolset=toolset, manager=manager, tracer=tracer_from_env())
     return MayaWeb(manager=manager, toolset=toolset, agent=agent, settings=settings)
 
 
