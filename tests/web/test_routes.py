@@ -322,3 +322,26 @@ def test_activity_lines_and_levels() -> None:
 def test_only_checked_links_are_shown(url: object, simulated: bool, shown: bool) -> None:
     hosts = frozenset({"buy.stripe.com", "checkout.stripe.com"})
     assert (safe_link(url, is_simulated=simulated, hosts=hosts) is not None) is shown
+
+
+def test_a_server_mounts_the_page_from_its_context() -> None:
+    from dataclasses import dataclass
+
+    from starlette.applications import Starlette
+
+    from maya.web import serve_routes
+
+    @dataclass
+    class Context:
+        manager: TabManager
+        payments: None = None
+
+    manager = TabManager(MemoryTabStore())
+    app = Starlette(routes=serve_routes(Context(manager)))
+    with TestClient(app, base_url=ORIGIN) as browser:
+        assert browser.get("/").status_code == 200
+        browser.post("/api/tip", json={"percent": 10}, headers=POST)
+        assert browser.get("/api/tab").json()["tip_percent"] == 10
+        token = browser.cookies[COOKIE_NAME]
+        state = browser.portal.call(manager.get, session_of(token))
+    assert state.tip_percent == 10

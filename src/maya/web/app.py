@@ -28,7 +28,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -55,7 +55,7 @@ from maya.web.security import (
 from maya.web.streams import Emit, TabStream, TurnStream
 from maya.web.views import activity_line, link_hosts_from_env, safe_link, tab_view
 
-__all__ = ["MayaWeb", "WebSettings", "create_web_app", "web_routes"]
+__all__ = ["MayaWeb", "ServedFrom", "WebSettings", "create_web_app", "serve_routes", "web_routes"]
 
 _log = logging.getLogger("maya.web")
 
@@ -358,6 +358,25 @@ def web_routes(
         settings: see ``WebSettings``.
     """
     return _build(manager=manager, payments=payments, model=model, settings=settings).routes()
+
+
+class ServedFrom(Protocol):
+    """What a server hands its mounted apps (``maya serve``'s ``ServeContext`` is one)."""
+
+    @property
+    def manager(self) -> TabManager:
+        """The tabs."""
+        ...
+
+    @property
+    def payments(self) -> PaymentGateway | None:
+        """The payment gateway, or None."""
+        ...
+
+
+def serve_routes(context: ServedFrom) -> list[BaseRoute]:
+    """The page's routes over a server's tabs and payments (a ``maya serve`` route factory)."""
+    return web_routes(manager=context.manager, payments=context.payments)
 
 
 def _build(
