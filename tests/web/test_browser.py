@@ -349,3 +349,23 @@ async def test_new_tab_starts_over_and_the_keyboard_reaches_every_control() -> N
         await expect(page.locator("#log li.maya")).to_have_count(0)
         await send(page, "a beer")
         await expect(page.locator("#tab")).to_have_text("$5.00")
+
+
+async def test_a_simulated_payment_is_flagged_and_never_a_link(tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    # Stripe unreachable in test mode: the payment tool falls back to a simulated link.
+    async with (
+        open_payment_side("unavailable", workdir=tmp_path) as payments,
+        bar(payments=payments) as (base_url, browser),
+    ):
+        page = await open_page(browser, base_url)
+        await send(page, "a martini")
+        await expect(page.locator("#tab")).to_have_text("$13.00")
+        await page.get_by_role("button", name="Pay").click()
+        note = page.locator("#log li.maya").last
+        await expect(note).to_contain_text("Simulated payment link: no money can move.")
+        await expect(page.locator("#simulated")).to_be_visible()
+        await expect(page.locator("#simulated")).to_have_text("Simulated payment: no money moved.")
+        assert await page.locator("#log a, #overlay a:visible").count() == 0
+        await shot(page, "09-simulated")
