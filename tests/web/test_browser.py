@@ -23,6 +23,7 @@ from maya.sandbox.checkout import CARD_FIELD
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.tools.gateway import PaymentGateway
+from maya.web import WebSettings
 
 from .conftest import make_app, serving
 
@@ -82,9 +83,10 @@ async def bar(
     manager: TabManager | None = None,
     model: Model | None = None,
     payments: PaymentGateway | None = None,
+    settings: WebSettings | None = None,
 ) -> AsyncIterator[tuple[str, Browser]]:
     """The page served on port 0, and a browser to open it with."""
-    app = make_app(manager, model=model, payments=payments)
+    app = make_app(manager, model=model, payments=payments, settings=settings)
     async with serving(app) as base_url, chromium() as browser:
         yield base_url, browser
 
@@ -369,3 +371,22 @@ async def test_a_simulated_payment_is_flagged_and_never_a_link(tmp_path: Path) -
         await expect(page.locator("#simulated")).to_have_text("Simulated payment: no money moved.")
         assert await page.locator("#log a, #overlay a:visible").count() == 0
         await shot(page, "09-simulated")
+
+
+async def test_the_overlay_stays_live_across_the_streams_reconnects() -> None:
+    from playwright.async_api import expect
+
+    # Streams end after 0.3 s; the page's EventSource opens a new one a second later.
+    settings = WebSettings(stream_max_s=0.3, heartbeat_s=0.1)
+    async with bar(settings=settings) as (base_url, browser):
+        context = await browser.new_context()
+        page = await context.new_page()
+        async with page.expect_request(lambda r: r.url.endswith("/api/tab/events")):
+            await page.goto(base_url + "/")
+        with anyio.fail_after(15):
+            async with page.expect_request(
+                lambda r: r.url.endswith("/api/tab/events"), timeout=10_000
+            ):
+                pass  # the second stream: the first one ended and the page came back
+        await send(page, "a gin")
+        await expect(page.locator("#tab")).to_have_text("$8.00")
