@@ -17,6 +17,7 @@ from maya.codes import ErrorCode
 from maya.money import Cents
 from maya.state import transitions
 from maya.state.errors import StateError
+from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
 from maya.state.menu import Menu, load_menu
 from maya.state.models import STARTING_BALANCE_CENTS, OrderedItem, PaymentRecord, TabState
 from maya.state.store import Change, TabStore, Transition
@@ -41,6 +42,9 @@ MAX_MODIFIERS = 8
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 
 R = TypeVar("R")
+
+_CHANGING = frozenset({EventOutcome.SETTLED, EventOutcome.FAILED})
+"""Event outcomes that changed the tab (the listeners hear of those)."""
 
 ChangeListener = Callable[[str, TabState | None, TabState], None]
 """Called as ``listener(operation, before, after)`` after every write that changed state."""
@@ -297,20 +301,61 @@ class TabManager:
                 changed meanwhile (the link should then be deactivated).
         """
 
-        def run(state: TabState) -> tuple[Change, None]:
-            return (
-                transitions.record_payment_link_change(
-                    state,
-                    idempotency_key=idempotency_key,
-                    payment_id=payment_id,
-                    url=url,
-                    is_simulated=is_simulated,
-                ),
-                None,
+        def record(state: TabState) -> Change:
+            return transitions.record_payment_link_change(
+                state,
+                idempotency_key=idempotency_key,
+                payment_id=payment_id,
+                url=url,
+                is_simulated=is_simulated,
             )
 
-        state, _ = await self._run("record_payment_link", session_id, run)
+        if isinstance(self.store, EventStore):
+            # Events that arrived before the link was recorded are applied with it.
+            return await self._record_with_kept_events(session_id, payment_id, record)
+        state, _ = await self._run("record_payment_link", session_id, lambda s: (record(s), None))
         return state
+
+    async def _record_with_kept_events(
+        self, session_id: str, payment_id: str, record: Callable[[TabState], Change]
+    ) -> TabState:
+        assert isinstance(self.store, EventStore)
+        session_id = validate_session_id(session_id)
+        before: list[TabState] = []
+
+        def observed(state: TabState) -> Change:
+            before.append(state)
+            return record(state)
+
+        state, _ = await self.store.transact_recording_link(
+            session_id,
+            lambda: transitions.new_tab(session_id, self._starting_balance),
+            payment_id,
+            observed,
+        )
+        if self._listeners and before and state is not before[-1]:
+            for listener in tuple(self._listeners):
+                listener("record_payment_link", before[-1], state)
+        return state
+
+    async def apply_payment_event(self, event: PaymentEvent) -> EventResult:
+        """Apply a (verified) Stripe Checkout event exactly once; a redelivery changes nothing.
+
+        The tab is found by the event's payment link; the effect is the same rule
+        polling uses (``settle_payment_change``...), under the same row lock. An event
+        for a link not yet recorded is kept and applied when it is.
+
+        Raises:
+            StoreError: when the store cannot be used.
+            TypeError: when the store keeps no events (a custom ``TabStore``).
+        """
+        if not isinstance(self.store, EventStore):
+            raise TypeError(f"{type(self.store).__name__} does not keep payment events")
+        result = await self.store.apply_event(event)
+        if self._listeners and result.state is not None and result.outcome in _CHANGING:
+            for listener in tuple(self._listeners):
+                listener("payment_event", None, result.state)
+        return result
 
     async def settle_payment(
         self, session_id: str, payment_id: str, *, amount_paid_cents: Cents | None = None

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from maya.state.events import (
+    CHECKOUT_EVENT_TYPES,
+    EventOutcome,
+    EventResult,
+    PaymentEvent,
+    apply_payment_event_change,
+    recording_link,
+)
 from maya.state.models import TabState
-from maya.state.store import Transition, check_step, new_state_of
+from maya.state.store import Change, Transition, check_step, new_state_of
 
 __all__ = ["MemoryTabStore"]
 
@@ -18,6 +26,9 @@ class MemoryTabStore:
 
     def __init__(self) -> None:
         self._tabs: dict[str, TabState] = {}
+        # Stripe events by id, with what each did; and those kept for a link not yet recorded.
+        self._events: dict[str, EventOutcome] = {}
+        self._pending: dict[str, list[PaymentEvent]] = {}
 
     async def load(self, session_id: str) -> TabState | None:
         """The stored state of ``session_id``, or None."""
@@ -43,6 +54,50 @@ class MemoryTabStore:
             check_step(current, new_state)
             self._tabs[session_id] = new_state
         return new_state, result
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Record a Stripe event and apply it to its link's tab, at once (``EventStore``)."""
+        first = self._events.get(event.event_id)
+        if first is not None:
+            return EventResult(EventOutcome.DUPLICATE, first_outcome=first)
+        if event.type not in CHECKOUT_EVENT_TYPES or event.payment_id is None:
+            self._events[event.event_id] = EventOutcome.IGNORED
+            return EventResult(EventOutcome.IGNORED)
+        owner = next(
+            (s for s in self._tabs.values() if s.find_payment(event.payment_id) is not None), None
+        )
+        if owner is None:
+            self._events[event.event_id] = EventOutcome.PENDING
+            self._pending.setdefault(event.payment_id, []).append(event)
+            return EventResult(EventOutcome.PENDING)
+        state, outcome = await self.transact(
+            owner.session_id, lambda: owner, lambda s: apply_payment_event_change(s, event)
+        )
+        self._events[event.event_id] = outcome
+        return EventResult(outcome, session_id=owner.session_id, state=state)
+
+    async def transact_recording_link(
+        self,
+        session_id: str,
+        initial: Callable[[], TabState],
+        payment_id: str,
+        record: Callable[[TabState], Change],
+    ) -> tuple[TabState, tuple[EventOutcome, ...]]:
+        """Record a link and apply the events kept for it, at once (``EventStore``).
+
+        Raises:
+            StateError: whatever ``record`` raised; nothing was written.
+        """
+        kept = sorted(self._pending.get(payment_id, ()), key=lambda e: e.created)
+        state, outcomes = await self.transact(session_id, initial, recording_link(record, kept))
+        self._pending.pop(payment_id, None)
+        for event, outcome in zip(kept, outcomes, strict=True):
+            self._events[event.event_id] = outcome
+        return state, outcomes
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event ``event_id`` did, or None if it was never received."""
+        return self._events.get(event_id)
 
     async def session_ids(self) -> list[str]:
         """Every session held, sorted."""

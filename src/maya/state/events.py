@@ -1,0 +1,227 @@
+"""Stripe's Checkout events applied to the tab, each exactly once.
+
+A webhook delivers an event naming a payment link; the store records the event's id in
+the same transaction as its effect (see ``EventStore``), so a redelivered event changes
+nothing, and the effect itself is one of the tab's ordinary rules: a paid session
+settles through ``settle_payment_change``, exactly as ``check_payment_status`` does when
+it polls, so the two paths can race and the payment is still applied once (both hold
+the session's row while they run the rule).
+
+An event can arrive before its link is recorded (the customer paid while
+``create_stripe_payment`` was still returning): the store keeps it as ``pending`` and
+applies it in the transaction that records the link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from maya.codes import ErrorCode
+from maya.money import Cents
+from maya.state.errors import StateError
+from maya.state.models import TabState
+from maya.state.store import Change, Transition
+from maya.state.transitions import mark_payment_failed_change, settle_payment_change
+
+__all__ = [
+    "CHECKOUT_EVENT_TYPES",
+    "EventOutcome",
+    "EventResult",
+    "EventStore",
+    "PaymentEvent",
+    "apply_payment_event_change",
+    "recording_link",
+    "session_of_idempotency_key",
+]
+
+COMPLETED = "checkout.session.completed"
+ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+ASYNC_FAILED = "checkout.session.async_payment_failed"
+EXPIRED = "checkout.session.expired"
+CHECKOUT_EVENT_TYPES: frozenset[str] = frozenset(
+    {COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED}
+)
+"""The event types that can change a tab; every other type is acknowledged and ignored."""
+
+
+class EventOutcome(StrEnum):
+    """What one event did (stored with the event id)."""
+
+    SETTLED = "settled"
+    """The payment was applied to the tab by this event."""
+    ALREADY_SETTLED = "already_settled"
+    """The payment had been applied before (by polling or another event): nothing changed."""
+    FAILED = "failed"
+    """The payment failed (an async debit bounced): no money moved, the tab stays open."""
+    AWAITING = "awaiting"
+    """The session completed ``unpaid``: the async outcome event will follow."""
+    EXPIRED = "expired"
+    """That Checkout attempt ended unpaid; the link stays payable."""
+    PENDING = "pending"
+    """No recorded link has this id yet: kept, applied when a link with the id is recorded."""
+    IGNORED = "ignored"
+    """Not a Checkout outcome, or nothing that concerns a tab."""
+    DUPLICATE = "duplicate"
+    """The event id was seen before: nothing changed (never stored: the first one is)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """The part of a Stripe event that matters to a tab.
+
+    Attributes:
+        event_id: Stripe's ``evt_...`` id, the key that makes delivery exactly once.
+        type: the event type (``checkout.session.completed``...).
+        payment_id: the payment link (``data.object.payment_link``), None if absent.
+        payment_status: the Checkout Session's ``payment_status``.
+        amount_total: what the session charged, in cents.
+        created: the event's Unix time (orders events kept for a link not yet recorded).
+        idempotency_key: the ``metadata.idempotency_key`` Maya put on the link, if any.
+    """
+
+    event_id: str
+    type: str
+    payment_id: str | None
+    payment_status: str | None
+    amount_total: Cents | None
+    created: int
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    """What the store did with one event.
+
+    Attributes:
+        outcome: see ``EventOutcome``; ``DUPLICATE`` when the id had been seen.
+        session_id: the tab the event belongs to, when known.
+        state: the tab after the event (None when no tab was touched or read).
+        first_outcome: for a duplicate, what the first delivery did.
+    """
+
+    outcome: EventOutcome
+    session_id: str | None = None
+    state: TabState | None = None
+    first_outcome: EventOutcome | None = None
+
+
+def session_of_idempotency_key(key: str | None) -> str | None:
+    """The session id inside an idempotency key ``{session}_{unix_ts}_v{version}``, if any."""
+    if not key:
+        return None
+    parts = key.rsplit("_", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].startswith("v"):
+        return None
+    return parts[0] or None
+
+
+def apply_payment_event_change(state: TabState, event: PaymentEvent) -> tuple[Change, EventOutcome]:
+    """Apply one Checkout event to the tab that holds its payment link.
+
+    ``completed`` with ``paid`` and ``async_payment_succeeded`` settle (once: a payment
+    already settled, by polling or an earlier event, changes nothing);
+    ``async_payment_failed`` marks the payment failed (no money moves, the tab stays
+    open; a settled payment stays settled); ``completed`` with ``unpaid`` waits for the
+    async event; ``expired`` ends that attempt and changes nothing, so a ``completed``
+    arriving after it still settles.
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the link is not this session's.
+    """
+    record = state.find_payment(event.payment_id or "")
+    if record is None:
+        raise StateError(
+            ErrorCode.PAYMENT_NOT_FOUND,
+            "that payment does not belong to this tab",
+            payment_id=(event.payment_id or "")[:80],
+        )
+    unchanged = Change(state, state)
+    paid = (event.type == COMPLETED and event.payment_status == "paid") or (
+        event.type == ASYNC_SUCCEEDED
+    )
+    if paid:
+        change, settlement = settle_payment_change(
+            state, payment_id=record.payment_id or "", amount_paid_cents=event.amount_total
+        )
+        return change, (
+            EventOutcome.SETTLED if settlement.applied else EventOutcome.ALREADY_SETTLED
+        )
+    if record.settled and event.type in CHECKOUT_EVENT_TYPES:
+        return unchanged, EventOutcome.ALREADY_SETTLED
+    if event.type == ASYNC_FAILED:
+        return mark_payment_failed_change(state, payment_id=record.payment_id or ""), (
+            EventOutcome.FAILED
+        )
+    if event.type == COMPLETED and event.payment_status == "unpaid":
+        return unchanged, EventOutcome.AWAITING
+    if event.type == EXPIRED:
+        return unchanged, EventOutcome.EXPIRED
+    return unchanged, EventOutcome.IGNORED
+
+
+def recording_link(
+    record: Callable[[TabState], Change], events: Sequence[PaymentEvent]
+) -> Transition[tuple[EventOutcome, ...]]:
+    """The transition that records a link (``record``) and then applies its kept events.
+
+    The events run oldest first on the state the recording made. The transition returns
+    the recording's ``Change`` itself when no event changed anything (a SQL store then
+    keeps its fast path), else the final bare state (the store compares it with the
+    stored one); its result is each event's outcome, in order.
+    """
+
+    def run(state: TabState) -> tuple[TabState | Change, tuple[EventOutcome, ...]]:
+        step = record(state)
+        after = step.after
+        outcomes: list[EventOutcome] = []
+        for event in events:
+            change, outcome = apply_payment_event_change(after, event)
+            after = change.after
+            outcomes.append(outcome)
+        return (step if after is step.after else after), tuple(outcomes)
+
+    return run
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """What a store adds for events (memory, SQLite and PostgreSQL all implement it)."""
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Record ``event`` and its effect in one transaction, unless its id was seen.
+
+        The tab is found by the payment link id and its row held while
+        ``apply_payment_event_change`` runs, as in ``transact``. With no recorded link
+        of that id, a Checkout event is kept as ``PENDING``; an event that names no link,
+        or is not a Checkout event, is stored as ``IGNORED``.
+
+        Raises:
+            StoreError: when the store cannot be used.
+        """
+        ...
+
+    async def transact_recording_link(
+        self,
+        session_id: str,
+        initial: Callable[[], TabState],
+        payment_id: str,
+        record: Callable[[TabState], Change],
+    ) -> tuple[TabState, tuple[EventOutcome, ...]]:
+        """``transact(recording_link(record, kept))`` with the events kept for ``payment_id``.
+
+        The kept events are read inside the transaction (serialised with ``apply_event``
+        for the same link, so none slips in between) and marked with their outcomes in
+        the same commit.
+
+        Raises:
+            StateError: whatever ``record`` raised; nothing was written.
+            StoreError: when the store cannot be used.
+        """
+        ...
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event with this id did, or None if it was never received."""
+        ...
