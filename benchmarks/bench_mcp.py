@@ -9,6 +9,12 @@ Figures: one tool call (``stripe_api_read GetPaymentLinks``) on a persistent ses
 with a new session per call, over stdio and HTTP, and the ratio; a whole
 ``create_payment_link``; and how long the fallback takes when the server is down, on the
 first call (cold: the probe fails) and on the next (cached: no call at all).
+
+Per dialect (``hosted``, today's surface; ``generic``; ``named``) with 150 ms of latency
+added to every sandbox tool call (about the distance to a hosted server): the MCP tool
+calls one link costs, the calls of the first link of a session (the hosted dialect reads
+its account once), and the p50 of ``create_payment_link``. And the time to the first
+link after a cold start of the sandbox process (spawn, handshake, probe, link).
 """
 
 from __future__ import annotations
@@ -109,13 +115,55 @@ async def _fallback(url: str) -> tuple[float, float]:
     return cold_ms, cached_ms
 
 
+DIALECTS = ("hosted", "generic", "named")
+LATENCY_S = 0.15
+
+
+async def _dialect_figures(db: Path, dialect: str, runs: int) -> list[tuple[str, float, str]]:
+    config = sandbox_server_config(
+        environ={},
+        args=("--db", str(db), "--dialect", dialect, "--faults", f"latency={LATENCY_S}"),
+    )
+    async with StripeMCPClient.from_config(config) as client:
+        await client.is_available()
+        before = sum(client.tool_calls.values())
+        await client.create_payment_link(100, "warm-up", f"bench-{dialect}-first-{time.time_ns()}")
+        first_calls = sum(client.tool_calls.values()) - before
+        before = sum(client.tool_calls.values())
+        counter = iter(range(runs))
+        samples = await _time(
+            lambda: client.create_payment_link(
+                1000, "Bench tab", f"bench-{dialect}-{time.time_ns()}-{next(counter)}"
+            ),
+            runs,
+        )
+        per_link = (sum(client.tool_calls.values()) - before) / runs
+    return [
+        (f"mcp.{dialect}.tool_calls_per_link", per_link, "calls"),
+        (f"mcp.{dialect}.tool_calls_first_link", float(first_calls), "calls"),
+        (f"mcp.{dialect}.create_payment_link_150ms_p50_ms", statistics.median(samples), "ms"),
+    ]
+
+
+async def _cold_start_first_link(db: Path) -> float:
+    config = sandbox_server_config(environ={}, args=("--db", str(db)))
+    started = time.perf_counter()
+    async with StripeMCPClient.from_config(config) as client:
+        link = await client.create_payment_link(1000, "Cold tab", f"bench-cold-{time.time_ns()}")
+        elapsed = (time.perf_counter() - started) * 1000
+    assert not link.is_simulated
+    return elapsed
+
+
 async def run() -> list[tuple[str, float, str]]:
     """Measure everything; returns ``(metric, value, unit)`` triples."""
     figures: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.sqlite3"
+        # Raw calls use the generic tools (no account context to carry).
         stdio = StdioServerParameters(
-            command=sys.executable, args=["-m", "maya.sandbox", "--db", str(db)]
+            command=sys.executable,
+            args=["-m", "maya.sandbox", "--db", str(db), "--dialect", "generic"],
         )
         persistent = await _persistent(stdio, 300)
         per_call = await _session_per_call(lambda: stdio, 5)
@@ -131,7 +179,17 @@ async def run() -> list[tuple[str, float, str]]:
 
         port = _free_port()
         process = await anyio.open_process(
-            [sys.executable, "-m", "maya.sandbox", "--http", f"127.0.0.1:{port}", "--db", str(db)]
+            [
+                sys.executable,
+                "-m",
+                "maya.sandbox",
+                "--http",
+                f"127.0.0.1:{port}",
+                "--db",
+                str(db),
+                "--dialect",
+                "generic",
+            ]
         )
         try:
             await _wait_for_http(port)
@@ -150,6 +208,12 @@ async def run() -> list[tuple[str, float, str]]:
         finally:
             process.kill()
             await process.wait()
+
+        for dialect in DIALECTS:
+            figures += await _dialect_figures(db, dialect, 10)
+        figures.append(
+            ("mcp.stdio.cold_start_first_link_ms", await _cold_start_first_link(db), "ms")
+        )
 
     cold, cached = await _fallback(f"http://127.0.0.1:{_free_port()}/mcp")
     figures.append(("mcp.fallback.server_down_cold_ms", cold, "ms"))

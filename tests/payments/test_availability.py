@@ -112,7 +112,11 @@ async def test_a_silent_server_fails_the_probe_within_its_timeout(
     silent_http_server: str, clock: FakeClock
 ) -> None:
     config = McpServerConfig(name="silent", transport="http", url=silent_http_server)
-    client = StripeMCPClient.from_config(config, probe_timeout=0.3, clock=clock, sleep=clock.sleep)
+    # The handshake itself never answers: that is bounded by connect_timeout (the issue
+    # separates it from the probe's timeout, so a slow first start is not "down").
+    client = StripeMCPClient.from_config(
+        config, probe_timeout=0.3, connect_timeout=0.3, clock=clock, sleep=clock.sleep
+    )
     started = time.monotonic()
     with anyio.fail_after(10):
         async with client:

@@ -298,3 +298,11 @@ def test_shipped_examples_load(example: str) -> None:
     assert servers["stripe-remote"]["url"] == "https://mcp.stripe.com"
     assert servers["stripe-remote"]["headers"]["Authorization"] == "Bearer ${STRIPE_SECRET_KEY}"
     assert servers["stripe-env"]["env"] == {"STRIPE_SECRET_KEY": "${STRIPE_SECRET_KEY}"}
+    # Issue 8: the relay (0.3.x) is the default; 0.2.x exits at start without --tools.
+    assert servers["stripe"]["args"][:2] == ["-y", "@stripe/mcp@0.3"]
+    assert servers["stripe-named"]["args"] == [
+        "-y",
+        "@stripe/mcp@0.2.5",
+        "--tools=all",
+        "--api-key=${STRIPE_SECRET_KEY}",
+    ]

@@ -75,7 +75,8 @@ async def test_persistent_faults_fall_back_in_test_mode_after_three_retries(
     assert link.payment_id.startswith("sim_plink_")
     assert link.url.startswith("https://simulated.maya.invalid/")
     assert clock.sleeps == [1.0, 2.0, 4.0]
-    assert mcp_calls(payments_log, op="PostProducts") == 4
+    # The product is made inline with the price (product_data), so PostPrices leads.
+    assert mcp_calls(payments_log, op="PostPrices") == 4
     assert links(store) == []
 
 
@@ -122,7 +123,7 @@ async def test_act_then_hang_then_retry_makes_one_link(
     assert links(store) == [link.payment_id]
     # The retry looked the link up by its key instead of trusting a second create.
     assert mcp_calls(payments_log, op="GetPaymentLinks") == 1
-    assert mcp_calls(payments_log, op="PostProducts") == 1
+    assert mcp_calls(payments_log, op="PostPrices") == 1
 
 
 async def test_a_garbled_link_answer_is_recovered_by_its_key(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import anyio
@@ -86,7 +87,9 @@ async def test_stdio_reconnects_after_the_server_is_killed(
             second = await client.create_payment_link(600, "Tab", "after-kill")
             assert not second.is_simulated
             assert client.connect_count == 2
-            assert clock.sleeps == []  # reconnected at once, no retry wait
+            # The write found the session dead; writes are never re-sent by the session
+            # (the exactly-once rule), so the retry policy tried again once.
+            assert clock.sleeps == [1.0]
             assert sandbox_children(db) != [pid]
             # The broken connection forgot the cached probe: the next check asks again.
             assert await client.is_available()
@@ -96,18 +99,32 @@ async def test_stdio_reconnects_after_the_server_is_killed(
 
 
 async def test_stdio_crash_mid_create_recovers_without_a_second_link(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="maya.payments.server")
     db = tmp_path / "s.sqlite3"
     with anyio.fail_after(60):
-        # Each new process crashes on its second call; the client reconnects and resends.
-        async with stdio_client(db, clock, "--faults", "crash_after=1") as client:
+        # The process makes the link, then dies before answering. The client reconnects
+        # and looks the link up by its key instead of writing it again.
+        async with stdio_client(db, clock, "--faults", "act_then_crash_on=2") as client:
             link = await client.create_payment_link(700, "Tab", "crashy")
             assert not link.is_simulated
-            assert client.connect_count >= 2
+            assert client.connect_count == 2
+            assert client.tool_calls["PostPaymentLinks"] == 1
+            assert client.tool_calls["GetPaymentLinks"] == 1
     async with stdio_client(db, clock) as reader:
         again = await reader.create_payment_link(700, "Tab", "crashy")
     assert again.payment_id == link.payment_id
+    # The server's own stderr was logged under its name at DEBUG (its start-up line, its
+    # last words), and a short WARNING said it stopped.
+    server_lines = [r for r in caplog.records if r.name == "maya.payments.server.sandbox"]
+    assert any(
+        r.levelno == logging.DEBUG and "checkout pages at" in r.getMessage() for r in server_lines
+    )
+    assert any(
+        r.levelno == logging.DEBUG and "injected crash" in r.getMessage() for r in server_lines
+    )
+    assert any(r.levelno == logging.WARNING and "stopped" in r.getMessage() for r in server_lines)
 
 
 async def test_http_create_pay_and_see_it_succeed(

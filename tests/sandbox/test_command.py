@@ -18,17 +18,18 @@ def _parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def test_serving_over_stdio_with_the_generic_dialect_is_the_default() -> None:
+def test_serving_over_stdio_with_the_hosted_dialect_is_the_default() -> None:
+    # Issue 8: the sandbox models today's hosted surface by default.
     args = _parse("sandbox")
     assert args.func is run_serve
-    assert (args.http, args.dialect, args.checkout_port, args.faults) == (None, "generic", 0, None)
+    assert (args.http, args.dialect, args.checkout_port, args.faults) == (None, "hosted", 0, None)
 
 
 def test_options_work_before_and_after_the_word_serve() -> None:
     before = _parse("sandbox", "--dialect", "named", "--db", ":memory:", "serve")
     after = _parse("sandbox", "serve", "--http", "[::1]:9000", "--faults", "latency=1")
     assert (before.func, before.dialect, before.db) == (run_serve, "named", ":memory:")
-    assert (after.http, after.faults, after.dialect) == (("::1", 9000), "latency=1", "generic")
+    assert (after.http, after.faults, after.dialect) == (("::1", 9000), "latency=1", "hosted")
 
 
 def test_pay_takes_a_url_and_defaults_to_the_paying_card() -> None:

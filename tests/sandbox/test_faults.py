@@ -129,7 +129,7 @@ async def test_text_failures_answer_named_calls_with_plain_text(store: SandboxSt
     async with _stripe(store, "text_failures=1", dialect="named") as stripe:
         with anyio.fail_after(5):
             result = await stripe.client.call_tool("create_product", {"name": "X"})
-    assert (result.is_error, text_of(result)) == (False, "Failed to create product")
+    assert (result.is_error, text_of(result)) == (False, '"Failed to create product"')
 
 
 @pytest.mark.anyio

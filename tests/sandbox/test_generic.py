@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def stripe(store: SandboxStore) -> AsyncIterator[Stripe]:
-    server = build_mcp_server(store, checkout_base_url=BASE_URL)
+    server = build_mcp_server(store, dialect="generic", checkout_base_url=BASE_URL)
     async with Client(server) as client:
         yield Stripe(client)
 

@@ -8,17 +8,21 @@ from maya.redact import redact
 
 __all__ = ["CallFailure", "FailureKind"]
 
-FailureKind = Literal["connect", "lost", "timeout", "server", "rejected", "malformed"]
+FailureKind = Literal["connect", "lost", "timeout", "server", "rejected", "malformed", "schema"]
 """``connect``: no session could be opened (nothing was sent). ``lost``: the session broke
 during the call. ``timeout``: no answer in time. ``server``: the server or Stripe failed
 (``api_error``, the named dialect's "Failed to ..."). ``rejected``: Stripe refused the
-request as invalid. ``malformed``: an answer that cannot be understood."""
+request as invalid. ``malformed``: an answer that cannot be understood. ``schema``: the
+call does not fit the tool's advertised ``inputSchema`` and was not sent."""
 
 _TRANSIENT: frozenset[FailureKind] = frozenset(
     {"connect", "lost", "timeout", "server", "malformed"}
 )
 # The server may have done the work before the answer went missing or came back garbled.
 _AMBIGUOUS: frozenset[FailureKind] = frozenset({"lost", "timeout", "malformed"})
+# A write that failed in one of these ways after it was sent may still have been carried
+# out (a 5xx or ``api_error`` can come after Stripe acted): look before writing again.
+_MAYBE_ACTED: frozenset[FailureKind] = frozenset({"lost", "timeout", "malformed", "server"})
 
 
 class CallFailure(Exception):
@@ -61,6 +65,15 @@ class CallFailure(Exception):
     def ambiguous(self) -> bool:
         """Whether the server may have acted even though the call failed."""
         return self.kind in _AMBIGUOUS
+
+    @property
+    def maybe_acted(self) -> bool:
+        """Whether a write that failed this way may have been carried out all the same.
+
+        A rate limit is the one server failure known to have done nothing: Stripe
+        refuses it before looking at the request.
+        """
+        return self.kind in _MAYBE_ACTED and self.stripe_code != "rate_limit"
 
     @property
     def retryable(self) -> bool:

@@ -7,15 +7,26 @@ lives in its own background task (``_hold``) in the client's task group: it ente
 callers' own tasks on the published session, concurrently.
 
 A call that finds the session broken (the server process died, the HTTP server went
-away) drops it, opens a new one and, when the call is safe to repeat, sends it once
-more. This is also the anti-corruption edge: MCP results become ``ToolReply`` here and
-MCP exceptions become ``CallFailure``; nothing above sees an MCP type.
+away) drops it, opens a new one and, only when the caller says the call is a read that
+is safe to repeat, sends it once more. A write is never re-sent here: whether it reached
+Stripe is for the dialect to find out (by looking the object up) before it writes again.
+
+Opening a session has its own bound (``connect_timeout``, 30 s by default: a first
+``npx`` start is slow), separate from the call's. A session that failed to start trips a
+breaker: no new process is spawned until ``retry_after`` seconds have passed, and calls
+meanwhile fail at once with ``connect``. A connection still starting when a caller gives
+up is left to finish, and its failure says so (``starting``) so it is not remembered as
+"unavailable".
+
+This is also the anti-corruption edge: MCP results become ``ToolReply`` here and MCP
+exceptions become ``CallFailure``; nothing above sees an MCP type.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +38,7 @@ from mcp import Client, MCPError
 from mcp.types import (
     CONNECTION_CLOSED,
     INTERNAL_ERROR,
+    INVALID_REQUEST,
     REQUEST_TIMEOUT,
     CallToolResult,
     TextContent,
@@ -37,12 +49,14 @@ from maya.payments._failures import CallFailure, FailureKind
 from maya.payments._transports import Connector
 from maya.redact import redact
 
-__all__ = ["McpSession", "ToolReply"]
+__all__ = ["McpSession", "ToolInfo", "ToolReply"]
 
 _log = logging.getLogger("maya.payments")
 
 # Bound on waiting for a closing session to shut down (stdio waits for the process).
 _CLOSE_TIMEOUT = 8.0
+# Sessions lost within one ``retry_after`` window before the breaker opens.
+_LOSSES_TO_TRIP = 3
 # A tool listing longer than this many pages is not a Stripe server.
 _MAX_LIST_PAGES = 20
 
@@ -75,10 +89,31 @@ class ToolReply:
             return None
 
 
+@dataclass(frozen=True, slots=True)
+class ToolInfo:
+    """A tool as ``tools/list`` described it.
+
+    Attributes:
+        name: The tool's name.
+        input_schema: Its JSON Schema for arguments (``{}`` when the server gave none).
+    """
+
+    name: str
+    input_schema: Mapping[str, Any]
+
+
+class StartingError(CallFailure):
+    """No session yet, but the server is still starting: not a verdict on availability."""
+
+    def __init__(self, summary: str, *, tool: str | None = None) -> None:
+        super().__init__("connect", summary, tool=tool)
+
+
 class _Connection:
     """One attempt at a session, and the events its holder task reports through."""
 
-    def __init__(self) -> None:
+    def __init__(self, started: float) -> None:
+        self.started = started
         self.client: Client | None = None
         self.error: BaseException | None = None
         self.settled = anyio.Event()  # connected, or failed to
@@ -95,9 +130,14 @@ class McpSession:
         server_name: For log lines and errors.
         on_connection_error: Called when a connection fails or breaks (the client
             invalidates its availability cache).
+        connect_timeout: Seconds a new session may take to open (spawn + handshake).
+        retry_after: Seconds after a failed start (or a second lost session) before a
+            new one is attempted.
+        clock: Monotonic seconds for the breaker; tests pass a fake.
 
     Attributes:
         connect_count: Sessions opened so far (1 while the first one stays healthy).
+        attempt_count: Sessions attempted (spawns, for stdio servers).
     """
 
     def __init__(
@@ -106,11 +146,21 @@ class McpSession:
         *,
         server_name: str,
         on_connection_error: Callable[[], None] | None = None,
+        connect_timeout: float = 30.0,
+        retry_after: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._connect = connect
         self.server_name = server_name
         self._on_connection_error = on_connection_error
+        self.connect_timeout = connect_timeout
+        self.retry_after = retry_after
+        self._clock = clock
+        self._open_until: float | None = None  # breaker: no new session before this
+        self._losses: list[float] = []
+        self._breaker_reason = ""
         self.connect_count = 0
+        self.attempt_count = 0
         self._current: _Connection | None = None
         self._live: set[_Connection] = set()
         self._lock = anyio.Lock()
@@ -142,29 +192,34 @@ class McpSession:
         for conn in list(self._live):
             conn.scope.cancel()
 
-    async def list_tools(self, *, time_limit: float) -> tuple[str, ...]:
-        """The names of the server's tools.
+    async def list_tools(self, *, time_limit: float) -> tuple[ToolInfo, ...]:
+        """The server's tools with their input schemas.
 
         Args:
-            time_limit: Seconds for connecting (if needed) and listing, together.
+            time_limit: Seconds for listing once connected; opening a session is bounded
+                by ``connect_timeout`` on its own.
 
         Raises:
             CallFailure: no session, a broken one, no answer in time, or an error.
         """
-        names: list[str] = []
+        tools: list[ToolInfo] = []
 
         async def fetch(client: Client) -> None:
-            names.clear()
+            tools.clear()
             cursor: str | None = None
             for _ in range(_MAX_LIST_PAGES):
                 page = await client.list_tools(cursor=cursor)
-                names.extend(tool.name for tool in page.tools)
+                tools.extend(
+                    ToolInfo(tool.name, dict(tool.input_schema or {})) for tool in page.tools
+                )
                 cursor = page.next_cursor
                 if cursor is None:
                     return
 
-        await self._run("tools/list", None, fetch, time_limit=time_limit, repeat_safe=True)
-        return tuple(names)
+        await self._run(
+            "tools/list", None, fetch, time_limit=time_limit, repeat_safe=True, own_connect=True
+        )
+        return tuple(tools)
 
     async def call_tool(
         self,
@@ -173,7 +228,7 @@ class McpSession:
         *,
         time_limit: float,
         op: str | None = None,
-        repeat_safe: bool = True,
+        repeat_safe: bool = False,
     ) -> ToolReply:
         """Call a tool on the persistent session.
 
@@ -182,8 +237,8 @@ class McpSession:
             arguments: Its arguments.
             time_limit: Seconds for connecting (if needed) and the call, together.
             op: The Stripe operation, for the log line.
-            repeat_safe: Whether the call may be sent again on a new session after the
-                old one broke mid-call.
+            repeat_safe: True only for reads: the call may be sent again on a new session
+                after the old one broke mid-call. Writes never are.
 
         Returns:
             The tool's answer, including ``isError`` answers.
@@ -208,13 +263,19 @@ class McpSession:
         *,
         time_limit: float,
         repeat_safe: bool,
+        own_connect: bool = False,
     ) -> None:
         started = anyio.current_time()
         deadline = started + time_limit
         outcome = "cancelled"
         try:
             for round_ in range(2):
-                conn = await self._connection(deadline, tool)
+                connect_deadline = (
+                    anyio.current_time() + self.connect_timeout if own_connect else deadline
+                )
+                conn = await self._connection(connect_deadline, tool)
+                if own_connect:
+                    deadline = anyio.current_time() + time_limit
                 try:
                     client = conn.client
                     if client is None:
@@ -225,7 +286,7 @@ class McpSession:
                     failure = _classify(exc, tool, time_limit)
                     if failure.kind != "lost":
                         raise failure from None
-                    self._drop(conn)
+                    self._drop(conn, failure)
                     if round_ == 0 and repeat_safe:
                         continue
                     raise failure from None
@@ -244,30 +305,56 @@ class McpSession:
                 outcome,
             )
 
+    def reset_breaker(self) -> None:
+        """Allow a new session at once (someone knows the server is back)."""
+        self._open_until = None
+        self._losses = []
+
+    def _breaker_open(self) -> bool:
+        return self._open_until is not None and self._clock() < self._open_until
+
+    def _trip(self, reason: str) -> None:
+        self._open_until = self._clock() + self.retry_after
+        self._breaker_reason = reason
+        _log.warning(
+            "mcp server=%s: %s; not restarted for %.0fs", self.server_name, reason, self.retry_after
+        )
+
     async def _connection(self, deadline: float, tool: str) -> _Connection:
         tg = self._tg
         if tg is None:
             raise CallFailure("connect", "the Stripe client is not open", tool=tool)
+        current = self._current
+        if (current is None or current.done.is_set()) and self._breaker_open():
+            raise CallFailure("connect", f"{self._breaker_reason} (not restarted yet)", tool=tool)
         conn: _Connection | None = None
         try:
             with anyio.fail_after(max(deadline - anyio.current_time(), 0.0)):
                 async with self._lock:
                     conn = self._current
                     if conn is None or conn.done.is_set():
-                        conn = _Connection()
+                        conn = _Connection(anyio.current_time())
                         self._current = conn
                         self._live.add(conn)
+                        self.attempt_count += 1
                         tg.start_soon(self._hold, conn)
-                    await conn.settled.wait()
+            until = min(deadline, conn.started + self.connect_timeout)
+            with anyio.fail_after(max(until - anyio.current_time(), 0.0)):
+                await conn.settled.wait()
         except TimeoutError:
             if conn is not None and not conn.settled.is_set():
-                # Abandon a connect that hangs; the next call starts afresh.
+                if anyio.current_time() < conn.started + self.connect_timeout - 0.001:
+                    # Still within its start-up allowance: let it finish for the next caller.
+                    raise StartingError("the server is still starting", tool=tool) from None
+                # Abandon a start that hangs; the breaker keeps it from respawning at once.
                 conn.scope.cancel()
                 self._forget(conn)
+                self._trip(f"did not start within {self.connect_timeout:.1f}s")
             self._connection_failed()
             raise CallFailure("connect", "no session could be opened in time", tool=tool) from None
         if conn.client is None:
             self._forget(conn)
+            self._trip(f"failed to start: {_describe(conn.error)}")
             self._connection_failed()
             raise CallFailure("connect", _describe(conn.error), tool=tool)
         return conn
@@ -289,9 +376,19 @@ class McpSession:
             conn.done.set()
             self._live.discard(conn)
 
-    def _drop(self, conn: _Connection) -> None:
+    def _drop(self, conn: _Connection, failure: CallFailure) -> None:
+        # Said under the server's own name, beside its stderr lines: it stopped answering.
+        logging.getLogger(f"maya.payments.server.{self.server_name}").warning(
+            "MCP server %s stopped answering: %s", self.server_name, failure.summary[:200]
+        )
         conn.stop.set()
         self._forget(conn)
+        now = self._clock()
+        self._losses = [t for t in self._losses if now - t < self.retry_after] + [now]
+        if len(self._losses) >= _LOSSES_TO_TRIP:
+            # A server that dies on every call is not respawned for every poll.
+            self._trip(f"the session was lost {len(self._losses)} times")
+            self._losses = []
         self._connection_failed()
 
     def _forget(self, conn: _Connection) -> None:
@@ -318,7 +415,10 @@ def _classify(exc: Exception, tool: str, time_limit: float) -> CallFailure:
     if isinstance(exc, TimeoutError | httpx2.TimeoutException):
         return CallFailure("timeout", f"no answer within {time_limit:.1f}s", tool=tool)
     if isinstance(exc, MCPError):
-        if exc.code == CONNECTION_CLOSED:
+        if exc.code == CONNECTION_CLOSED or (
+            exc.code == INVALID_REQUEST and "session terminated" in str(exc).lower()
+        ):
+            # An HTTP server that restarted forgets the session: it is lost, not refused.
             kind = "lost"
         elif exc.code == REQUEST_TIMEOUT:
             kind = "timeout"
@@ -327,6 +427,9 @@ def _classify(exc: Exception, tool: str, time_limit: float) -> CallFailure:
         else:
             kind = "rejected"
         return CallFailure(kind, _describe(exc), tool=tool)
+    if isinstance(exc, httpx2.HTTPStatusError):
+        # A 5xx from a proxy or the server: it may have acted before failing.
+        return CallFailure("server", _describe(exc), tool=tool)
     if isinstance(exc, _LOST_ERRORS):
         return CallFailure("lost", _describe(exc), tool=tool)
     if isinstance(exc, ValidationError):

@@ -1,11 +1,24 @@
-"""Building an ``mcp.Client`` for a configured server; a fresh one for every connection."""
+"""Building an ``mcp.Client`` for a configured server; a fresh one for every connection.
+
+Every client uses the classic ``initialize`` handshake (``mode="legacy"``): the ``mcp``
+2.x default opens with ``server/discover``, which the real ``@stripe/mcp`` 0.3.x relay
+forwards to Stripe and, when the remote side rejects it, never answers. Every server
+Stripe ships, and every server we have met, answers ``initialize``.
+
+A spawned server's stderr is ours: it is read line by line, redacted, and logged at
+DEBUG on ``maya.payments.server.<name>`` (a short WARNING when the process ends while
+we still needed it), never passed raw to the user's terminal, where an argument parser
+echoing ``--api-key=...`` would print the key.
+"""
 
 from __future__ import annotations
 
-import sys
+import logging
+import os
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import IO, Any, TextIO, cast
 
 import httpx2
 from mcp import Client, StdioServerParameters
@@ -16,6 +29,7 @@ from mcp.server import Server
 from mcp.server.mcpserver import MCPServer
 
 from maya.payments.config import McpServerConfig
+from maya.redact import redact
 
 __all__ = ["Connector", "connector_for", "in_memory_connector"]
 
@@ -24,6 +38,9 @@ Connector = Callable[[], Client]
 
 # The SDK's defaults: a slow server must not break a long-lived session's streams.
 _HTTP_TIMEOUT = httpx2.Timeout(30.0, read=300.0)
+# A server writing more than this per line is cut; it is a log, not a channel.
+_MAX_STDERR_LINE = 2000
+_MODE = "legacy"
 
 
 def connector_for(config: McpServerConfig) -> Connector:
@@ -45,11 +62,12 @@ def connector_for(config: McpServerConfig) -> Connector:
             env=config.env_values() or None,
             cwd=config.cwd,
         )
-        return lambda: Client(_stdio_transport(params), cache=None)
+        name = config.name
+        return lambda: Client(_stdio_transport(params, name), cache=None, mode=_MODE)
     if config.transport == "http" and config.url is not None:
         url = config.url
         headers = config.header_values()
-        return lambda: Client(_http_transport(url, headers), cache=None)
+        return lambda: Client(_http_transport(url, headers), cache=None, mode=_MODE)
     raise ValueError(f"server {config.name!r} has neither a command nor a url")
 
 
@@ -59,14 +77,73 @@ def in_memory_connector(server: MCPServer[Any] | Server[Any]) -> Connector:
     Args:
         server: An ``MCPServer`` or low-level ``Server``.
     """
-    return lambda: Client(server, cache=None)
+    return lambda: Client(server, cache=None, mode=_MODE)
+
+
+class StderrPump:
+    """Reads a child's stderr from a pipe and logs it, redacted, under the server's name.
+
+    Args:
+        server_name: The ``mcpServers`` entry, used in the logger's name.
+
+    Attributes:
+        writer: The pipe's write end, handed to the child as its stderr.
+        lines: How many lines were read.
+    """
+
+    def __init__(self, server_name: str) -> None:
+        self.server_name = server_name
+        self.log = logging.getLogger(f"maya.payments.server.{server_name}")
+        read_fd, write_fd = os.pipe()
+        self._reader: IO[bytes] = os.fdopen(read_fd, "rb")
+        self.writer = cast(TextIO, os.fdopen(write_fd, "w"))
+        self.closing = False
+        self.lines = 0
+        self.last_line = ""
+        self._thread = threading.Thread(
+            target=self._pump, name=f"stderr-{server_name}", daemon=True
+        )
+        self._thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for raw in self._reader:
+                line = redact(raw.decode("utf-8", "replace").rstrip()[:_MAX_STDERR_LINE])
+                if not line:
+                    continue
+                self.lines += 1
+                self.last_line = line
+                self.log.debug("%s: %s", self.server_name, line)
+        finally:
+            self._reader.close()
+            if not self.closing:
+                self.log.warning(
+                    "MCP server %s stopped%s",
+                    self.server_name,
+                    f" (last words: {self.last_line[:200]})" if self.last_line else "",
+                )
+
+    def release_writer(self) -> None:
+        """Close our copy of the write end, so the pump ends when the child does."""
+        if not self.writer.closed:
+            self.writer.close()
 
 
 @asynccontextmanager
-async def _stdio_transport(params: StdioServerParameters) -> AsyncIterator[TransportStreams]:
-    # sys.stderr is read at connect time, not import time, so redirected stderr is honoured.
-    async with stdio_client(params, errlog=sys.stderr) as streams:
-        yield streams
+async def _stdio_transport(
+    params: StdioServerParameters, server_name: str
+) -> AsyncIterator[TransportStreams]:
+    pump = StderrPump(server_name)
+    try:
+        async with stdio_client(params, errlog=pump.writer) as streams:
+            pump.release_writer()
+            try:
+                yield streams
+            finally:
+                pump.closing = True
+    finally:
+        pump.closing = True
+        pump.release_writer()
 
 
 @asynccontextmanager

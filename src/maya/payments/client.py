@@ -7,15 +7,27 @@ see ``_session``. Everything it returns is Maya's own type (``PaymentLink``,
 Time: every operation is bounded twice, on the injected ``clock`` (which the retry
 policy and the status deadline read, so tests with a fake clock and ``sleep`` never
 wait) and in real time by ``anyio.move_on_after`` with the same budget, so a hung
-server can never hold a caller longer than the budget.
+server can never hold a caller longer than the budget. Reaching the server is bounded
+separately: a first start may take ``connect_timeout`` (30 s: ``npx`` is slow), then the
+probe (``tools/list``) ``probe_timeout``, then the operation its own budget.
+
+Exactly once: a link write that failed after it was sent is "maybe created", remembered
+per idempotency key across calls, and the next attempt looks the link up by its
+metadata before writing again (dialects that cannot look up never repeat the write).
+A link whose outcome stays unknown is never papered over with a simulated one.
+
+Safe links: a link's URL must be ``https`` on a Stripe host (``buy.stripe.com``,
+``checkout.stripe.com``; ``link_hosts`` changes the list), or ``http``/``https`` on a
+loopback host for the sandbox. Anything else is deactivated where possible and raised
+as ``UnsafePaymentLinkError``; it never reaches the model.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Collection, Mapping
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from types import TracebackType
@@ -26,7 +38,9 @@ from mcp.server import Server
 from mcp.server.mcpserver import MCPServer
 
 from maya.payments._failures import CallFailure
-from maya.payments._session import McpSession, ToolReply
+from maya.payments._links import STRIPE_LINK_HOSTS, check_link_url
+from maya.payments._schema import check_arguments
+from maya.payments._session import McpSession, StartingError, ToolInfo, ToolReply
 from maya.payments._simulated import is_simulated_id, simulated_link
 from maya.payments._single_flight import SingleFlight
 from maya.payments._transports import Connector, connector_for, in_memory_connector
@@ -47,7 +61,10 @@ from maya.payments.errors import (
     PaymentNotFoundError,
     PaymentStatusTimeoutError,
     PaymentStatusUnsupportedError,
+    StripeAccountError,
+    StripeSchemaError,
     StripeUnavailableError,
+    UnsafePaymentLinkError,
 )
 from maya.payments.mode import ensure_mode_allowed
 from maya.payments.results import PaymentLink, PaymentStatusResult, StripeMode
@@ -80,9 +97,15 @@ class StripeMCPClient:
         overall_timeout: Seconds for a whole ``create_payment_link`` or deactivation.
         retry_policy: Full control over retries; overrides the two arguments above.
         call_timeout: Seconds for one MCP call within an operation.
-        probe_timeout: Seconds for the availability probe (``tools/list``).
-        availability_ttl: Seconds a probe's answer is reused.
+        probe_timeout: Seconds for the availability probe (``tools/list``) once connected.
+        connect_timeout: Seconds a new session may take to open (spawn + handshake).
+        availability_ttl: Seconds a probe's answer is reused; also how long a server that
+            failed to start is left alone before it is spawned again.
         currency: Currency for new links.
+        stripe_account: The account to act on when the hosted server offers several
+            (``MAYA_STRIPE_ACCOUNT``).
+        link_hosts: Hosts a link's ``https`` URL may be on (default: Stripe's).
+        allow_loopback_links: Accept links on this machine (the sandbox).
         clock: Monotonic seconds; tests pass a fake.
         sleep: Waits between retries and polls; tests pass a fake.
 
@@ -102,8 +125,12 @@ class StripeMCPClient:
         retry_policy: RetryPolicy | None = None,
         call_timeout: float = 5.0,
         probe_timeout: float = 5.0,
+        connect_timeout: float = 30.0,
         availability_ttl: float = 30.0,
         currency: str = "usd",
+        stripe_account: str | None = None,
+        link_hosts: Collection[str] | None = None,
+        allow_loopback_links: bool = False,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
     ) -> None:
@@ -115,8 +142,14 @@ class StripeMCPClient:
         )
         self.call_timeout = call_timeout
         self.probe_timeout = probe_timeout
+        self.connect_timeout = connect_timeout
         self.currency = currency
+        self.stripe_account = stripe_account
+        self.link_hosts = frozenset(h.lower() for h in (link_hosts or STRIPE_LINK_HOSTS))
+        self.allow_loopback_links = allow_loopback_links
         self.probe_count = 0
+        self.tool_calls: Counter[str] = Counter()
+        """MCP tool calls made, by tool (``op`` for Stripe operations)."""
         self._clock = clock
         self._sleep = sleep
         self._availability: AvailabilityCache[Dialect | None] = AvailabilityCache(
@@ -126,7 +159,14 @@ class StripeMCPClient:
             connector,
             server_name=server_name,
             on_connection_error=self._availability.invalidate,
+            connect_timeout=connect_timeout,
+            retry_after=availability_ttl,
+            clock=clock,
         )
+        self._tools: dict[str, ToolInfo] = {}
+        self._current_dialect: Dialect | None = None
+        # Keys whose link write failed after it was sent: look before writing again.
+        self._maybe_created: set[str] = set()
         self._probe_lock = anyio.Lock()
         self._last_probe_failure: str | None = None
         self._flights: SingleFlight[PaymentLink] = SingleFlight()
@@ -149,6 +189,7 @@ class StripeMCPClient:
         Raises:
             LiveModeRefusedError: the key is live and ``allow_live`` is False.
         """
+        options.setdefault("allow_loopback_links", config.is_local)
         return cls(
             connector_for(config),
             server_name=config.name,
@@ -179,6 +220,7 @@ class StripeMCPClient:
         Raises:
             LiveModeRefusedError: ``mode`` is live and ``allow_live`` is False.
         """
+        options.setdefault("allow_loopback_links", True)
         return cls(
             in_memory_connector(server),
             server_name=server_name,
@@ -224,8 +266,13 @@ class StripeMCPClient:
         return self._session.connected
 
     @property
+    def spawn_count(self) -> int:
+        """Sessions attempted so far (processes spawned, for a stdio server)."""
+        return self._session.attempt_count
+
+    @property
     def dialect_name(self) -> str | None:
-        """``generic`` or ``named`` per the last probe, or None when unknown/unavailable."""
+        """``hosted``, ``generic`` or ``named`` per the last probe; None when unknown."""
         answer = self._availability.get()
         return answer.value.name if answer is not None and answer.value is not None else None
 
@@ -234,14 +281,17 @@ class StripeMCPClient:
     async def is_available(self) -> bool:
         """Whether the server answers ``tools/list`` with a usable dialect.
 
-        The probe is bounded by ``probe_timeout`` and its answer, good or bad, is reused
-        for ``availability_ttl`` seconds; a broken connection forgets it.
+        Opening a session is bounded by ``connect_timeout``, the probe by
+        ``probe_timeout``. The answer, good or bad, is reused for ``availability_ttl``
+        seconds (a broken connection forgets it), except "still starting", which is
+        never remembered.
         """
-        return await self._dialect() is not None
+        return await self._reach() is not None
 
     def invalidate_availability_cache(self) -> None:
-        """Forget the last probe's answer; the next call probes again."""
+        """Forget the last probe's answer (and any failed start); the next call probes again."""
         self._availability.invalidate()
+        self._session.reset_breaker()
 
     async def _dialect(self) -> Dialect | None:
         answer = self._availability.get()
@@ -255,16 +305,35 @@ class StripeMCPClient:
             dialect: Dialect | None = None
             try:
                 tools = await self._session.list_tools(time_limit=self.probe_timeout)
+            except StartingError as failure:
+                # Not a verdict: the server is still starting; the next call asks again.
+                self._last_probe_failure = failure.describe()
+                return None
             except CallFailure as failure:
                 self._last_probe_failure = failure.describe()
             else:
+                self._tools = {tool.name: tool for tool in tools}
                 dialect = choose_dialect(tools)
+                previous = self._current_dialect
+                if dialect is not None and previous is not None and previous.name == dialect.name:
+                    previous.tools = dialect.tools
+                    dialect = previous  # keeps what it learned (the hosted account)
                 if dialect is None:
                     self._last_probe_failure = (
-                        "no Stripe dialect in tools/list: " + ", ".join(sorted(tools))[:200]
+                        "no Stripe dialect in tools/list: " + ", ".join(sorted(self._tools))[:200]
                     )
+                self._current_dialect = dialect
             self._availability.put(dialect)
             return dialect
+
+    async def _reach(self) -> Dialect | None:
+        """The dialect, waiting at most for a start plus a probe."""
+        with anyio.move_on_after(self.connect_timeout + self.probe_timeout):
+            return await self._dialect()
+        self._last_probe_failure = (
+            f"no answer within {self.connect_timeout + self.probe_timeout:.1f}s"
+        )
+        return None
 
     # -- payment links ---------------------------------------------------------------
 
@@ -279,8 +348,10 @@ class StripeMCPClient:
         """Make (or return the existing) payment link for ``idempotency_key``.
 
         Transient failures are retried with the same key; concurrent calls with one key
-        share one attempt. When the server is unavailable or retries run out, test mode
-        returns a simulated link (``is_simulated=True``); live mode raises.
+        share one attempt. When the server is unavailable or retries run out before the
+        link write was sent, test mode returns a simulated link (``is_simulated=True``);
+        live mode raises. When the link may exist (the write failed after it was sent)
+        and it could not be found, this raises instead: the next call looks again.
 
         Args:
             amount_cents: Positive integer cents, at most 99,999,999.
@@ -293,8 +364,11 @@ class StripeMCPClient:
 
         Raises:
             PaymentRequestInvalidError: an argument is invalid (never retried).
-            PaymentLinkCreationError: Stripe refused the request, or (live mode) retries
-                ran out or the outcome was left unknown.
+            PaymentLinkCreationError: Stripe refused the request, the outcome was left
+                unknown, or (live mode) retries ran out.
+            UnsafePaymentLinkError: the server answered with a URL Maya will not hand out.
+            StripeSchemaError: the server's tool schema no longer fits Maya's call.
+            StripeAccountError: the hosted server's accounts do not say which to use.
             StripeUnavailableError: live mode, and the server could not be reached.
         """
         request = validate_link_request(
@@ -307,10 +381,15 @@ class StripeMCPClient:
 
     async def _create(self, request: LinkRequest) -> PaymentLink:
         policy = self.retry_policy
-        started = self._clock()
         attempts = 0
         last: CallFailure | None = None
-        progress = LinkProgress()
+        key = request.idempotency_key
+        progress = LinkProgress(link_maybe_created=key in self._maybe_created)
+        reach_started = self._clock()
+        dialect = await self._reach()
+        if dialect is None:
+            return self._unavailable_link(request, reach_started)
+        started = self._clock()
 
         def budget() -> float:
             return min(self.call_timeout, policy.overall_timeout - (self._clock() - started))
@@ -318,34 +397,73 @@ class StripeMCPClient:
         async def attempt(dialect: Dialect) -> LinkCreated:
             nonlocal attempts
             attempts += 1
-            return await dialect.create_link(self._caller(budget), request, progress)
+            call = self._caller(budget)
+            await dialect.prepare(call, livemode=self.mode == "live", account=self.stripe_account)
+            return await dialect.create_link(call, request, progress)
 
+        created: LinkCreated | None = None
         with anyio.move_on_after(policy.overall_timeout):
-            dialect = await self._dialect()
-            if dialect is None:
-                return self._unavailable_link(request, started)
             retrying = policy.retrying(clock=self._clock, sleep=self._sleep, started=started)
             try:
-                created: LinkCreated = await retrying(attempt, dialect)
+                created = await retrying(attempt, dialect)
             except CallFailure as failure:
                 last = failure
-            else:
-                return self._remember(
-                    PaymentLink(
-                        payment_id=created.payment_id,
-                        url=created.url,
-                        amount_cents=request.amount_cents,
-                        currency=request.currency,
-                        description=request.description,
-                        idempotency_key=request.idempotency_key,
-                        created_at=datetime.fromtimestamp(created.created, UTC)
-                        if created.created is not None
-                        else None,
+        if progress.link_maybe_created and created is None:
+            self._maybe_created.add(key)
+        if created is None:
+            if last is None:
+                last = CallFailure("timeout", f"no link within {policy.overall_timeout:.1f}s")
+            return self._failed_link(
+                request,
+                last,
+                attempts=attempts,
+                elapsed=self._clock() - started,
+                maybe_created=progress.link_maybe_created,
+            )
+        self._maybe_created.discard(key)
+        await self._ensure_safe(dialect, created, started)
+        return self._remember(
+            PaymentLink(
+                payment_id=created.payment_id,
+                url=created.url,
+                amount_cents=request.amount_cents,
+                currency=request.currency,
+                description=request.description,
+                idempotency_key=request.idempotency_key,
+                created_at=datetime.fromtimestamp(created.created, UTC)
+                if created.created is not None
+                else None,
+            )
+        )
+
+    async def _ensure_safe(self, dialect: Dialect, created: LinkCreated, started: float) -> None:
+        problem = check_link_url(
+            created.url, hosts=self.link_hosts, allow_loopback=self.allow_loopback_links
+        )
+        if problem is None:
+            return
+        deactivated = False
+        if dialect.supports_deactivate:
+            with anyio.move_on_after(self.call_timeout):
+                try:
+                    await dialect.deactivate(
+                        self._caller(lambda: self.call_timeout), created.payment_id
                     )
-                )
-        if last is None:
-            last = CallFailure("timeout", f"no link within {policy.overall_timeout:.1f}s")
-        return self._failed_link(request, last, attempts=attempts, elapsed=self._clock() - started)
+                    deactivated = True
+                except CallFailure:
+                    pass
+        _log.warning(
+            "payments: server=%s answered link %s with an unsafe URL (%s); deactivated=%s",
+            self.server_name,
+            created.payment_id,
+            problem,
+            deactivated,
+        )
+        raise UnsafePaymentLinkError(
+            f"Stripe's MCP server answered with a payment link Maya will not hand out ({problem})",
+            server=self.server_name,
+            elapsed=self._clock() - started,
+        )
 
     def _unavailable_link(self, request: LinkRequest, started: float) -> PaymentLink:
         reason = self._last_probe_failure or "unavailable"
@@ -364,7 +482,13 @@ class StripeMCPClient:
         )
 
     def _failed_link(
-        self, request: LinkRequest, failure: CallFailure, *, attempts: int, elapsed: float
+        self,
+        request: LinkRequest,
+        failure: CallFailure,
+        *,
+        attempts: int,
+        elapsed: float,
+        maybe_created: bool = False,
     ) -> PaymentLink:
         details: dict[str, Any] = {
             "server": self.server_name,
@@ -372,8 +496,19 @@ class StripeMCPClient:
             "elapsed": elapsed,
             "last_error": failure.describe(),
         }
+        if failure.kind == "schema":
+            raise StripeSchemaError(
+                "Stripe's MCP tools no longer accept Maya's call", tool=failure.tool, **details
+            )
+        if failure.stripe_code in ("account_missing", "account_ambiguous"):
+            raise StripeAccountError("no Stripe account to act on", **details)
         if failure.kind == "rejected":
             raise PaymentLinkCreationError("Stripe refused to create the payment link", **details)
+        if maybe_created:
+            # A simulated link now could stand beside a real, payable one.
+            raise PaymentLinkCreationError(
+                "the payment link may have been made; ask again to look it up", **details
+            )
         if self.mode == "test":
             _log.warning(
                 "payments: server=%s attempts=%d failed (%s); simulated link in test mode",
@@ -427,16 +562,25 @@ class StripeMCPClient:
         def budget() -> float:
             return min(self.call_timeout, policy.overall_timeout - (self._clock() - started))
 
+        dialect = await self._reach()
+        started = self._clock()
         with anyio.move_on_after(policy.overall_timeout):
-            dialect = await self._dialect()
             if dialect is None:
                 reason = self._last_probe_failure or "unavailable"
             elif not dialect.supports_deactivate:
                 reason = f"the {dialect.name} dialect cannot deactivate links"
             else:
                 retrying = policy.retrying(clock=self._clock, sleep=self._sleep, started=started)
+                call = self._caller(budget)
+
+                async def attempt() -> None:
+                    await dialect.prepare(
+                        call, livemode=self.mode == "live", account=self.stripe_account
+                    )
+                    await dialect.deactivate(call, payment_id)
+
                 try:
-                    await retrying(dialect.deactivate, self._caller(budget), payment_id)
+                    await retrying(attempt)
                 except CallFailure as failure:
                     reason = failure.describe()
                 else:
@@ -491,7 +635,7 @@ class StripeMCPClient:
             return min(poll_timeout, deadline - (self._clock() - started))
 
         with anyio.move_on_after(deadline):
-            dialect = await self._dialect()
+            dialect = await self._reach()
             if dialect is None:
                 raise StripeUnavailableError(
                     "Stripe's MCP server is unavailable",
@@ -508,11 +652,28 @@ class StripeMCPClient:
             while polls < MAX_STATUS_POLLS:
                 polls += 1
                 try:
+                    await dialect.prepare(
+                        call, livemode=self.mode == "live", account=self.stripe_account
+                    )
                     reading = await dialect.read_status(call, payment_id)
                 except CallFailure as failure:
                     if failure.stripe_code == "resource_missing":
                         raise PaymentNotFoundError(
                             f"Stripe has no payment link {payment_id}", server=self.server_name
+                        ) from None
+                    if failure.stripe_code == "operation_unavailable":
+                        raise PaymentStatusUnsupportedError(
+                            failure.summary, server=self.server_name
+                        ) from None
+                    if failure.kind == "connect" and not isinstance(failure, StartingError):
+                        # The server is down and will not be restarted in this window:
+                        # say so now rather than polling a corpse until the deadline.
+                        raise StripeUnavailableError(
+                            "Stripe's MCP server is unavailable",
+                            server=self.server_name,
+                            attempts=polls,
+                            elapsed=self._clock() - started,
+                            last_error=failure.describe(),
                         ) from None
                     last = failure.describe()
                 except DialectUnsupportedError as exc:
@@ -525,6 +686,8 @@ class StripeMCPClient:
                             status=reading.status,
                             amount_paid_cents=reading.amount_paid_cents,
                             failure_reason=reading.failure_reason,
+                            payments_received=reading.paid_count,
+                            amount_received_cents=reading.total_paid_cents,
                             polls=polls,
                         )
                 if self._clock() - started + poll_interval >= deadline:
@@ -556,6 +719,8 @@ class StripeMCPClient:
             status="succeeded",
             amount_paid_cents=amount,
             is_simulated=True,
+            payments_received=1,
+            amount_received_cents=amount,
             polls=0,
         )
 
@@ -569,11 +734,13 @@ class StripeMCPClient:
             arguments: Mapping[str, Any],
             *,
             op: str | None = None,
-            repeat_safe: bool = True,
+            repeat_safe: bool = False,
         ) -> ToolReply:
             timeout = budget()
             if timeout <= 0:
                 raise CallFailure("timeout", "the operation's time budget is spent", tool=tool)
+            check_arguments(self._tools.get(tool), tool, arguments)
+            self.tool_calls[op or tool] += 1
             return await session.call_tool(
                 tool, arguments, time_limit=timeout, op=op, repeat_safe=repeat_safe
             )

@@ -2,8 +2,9 @@
 
 The same file works for Claude Desktop, Gemini CLI and Kiro::
 
-    {"mcpServers": {"stripe": {"command": "npx",
-                               "args": ["-y", "@stripe/mcp", "--api-key=${STRIPE_SECRET_KEY}"]}}}
+    {"mcpServers": {"stripe": {
+        "command": "npx",
+        "args": ["-y", "@stripe/mcp@0.3", "--api-key=${STRIPE_SECRET_KEY}"]}}}
 
 Lookup order: ``config_path`` argument, ``$MAYA_MCP_CONFIG``, ``./mcp.json``,
 ``./.kiro/settings/mcp.json``. The server is ``stripe`` unless ``server_name`` or
@@ -117,6 +118,11 @@ class McpServerConfig(BaseModel):
     def is_sandbox(self) -> bool:
         """Whether this runs Maya's offline sandbox."""
         return _runs_sandbox(self.command, self.arg_values())
+
+    @property
+    def is_local(self) -> bool:
+        """Whether this runs the sandbox or reaches a server on this machine."""
+        return self.is_sandbox or (self.url is not None and is_loopback_url(self.url))
 
     def arg_values(self) -> tuple[str, ...]:
         """The process arguments with secrets revealed, for spawning only."""

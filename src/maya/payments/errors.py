@@ -7,6 +7,7 @@ into Maya's words without inspecting messages. Messages pass through ``redact``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from maya.codes import ErrorCode
 from maya.redact import redact
@@ -19,8 +20,11 @@ __all__ = [
     "PaymentRequestInvalidError",
     "PaymentStatusTimeoutError",
     "PaymentStatusUnsupportedError",
+    "StripeAccountError",
     "StripeMCPError",
+    "StripeSchemaError",
     "StripeUnavailableError",
+    "UnsafePaymentLinkError",
 ]
 
 
@@ -82,6 +86,37 @@ class PaymentLinkCreationError(StripeMCPError):
     """A payment link could not be made: Stripe refused, or retries ran out in live mode."""
 
     code = ErrorCode.PAYMENT_LINK_FAILED
+
+
+class UnsafePaymentLinkError(PaymentLinkCreationError):
+    """The server answered with a link URL that is not https on a payment link host.
+
+    The link is deactivated where the dialect can; its URL is never shown to anyone.
+    """
+
+
+class StripeSchemaError(PaymentLinkCreationError):
+    """Stripe's advertised tool schema no longer fits the call Maya makes; nothing was sent.
+
+    Args:
+        message: What went wrong.
+        tool: The MCP tool whose schema refused the call.
+        **details: As for ``StripeMCPError``; ``last_error`` names the field.
+    """
+
+    def __init__(self, message: str, *, tool: str | None = None, **details: Any) -> None:
+        self.tool = tool
+        super().__init__(f"{message} (tool {tool})" if tool else message, **details)
+
+
+class StripeAccountError(StripeMCPError):
+    """The hosted server's accounts do not say which one to act on.
+
+    None matches the key's mode, or several do and ``MAYA_STRIPE_ACCOUNT`` names none
+    of them; ``last_error`` lists the candidates.
+    """
+
+    code = ErrorCode.STRIPE_UNAVAILABLE
 
 
 class PaymentStatusTimeoutError(StripeMCPError):

@@ -51,7 +51,10 @@ class PaymentStatusResult(BaseModel):
             polling ran out of time with the payment still pending.
         amount_paid_cents: What was paid, once it succeeded.
         failure_reason: Stripe's decline code (``generic_decline``) when it failed.
-        is_simulated: True for a simulated link (test mode only).
+        is_simulated: True for a simulated link (test mode only): no money moved.
+        payments_received: How many payments the link received; more than one means
+            the customer paid it again (an overpayment to refund).
+        amount_received_cents: What all of them paid together, when known.
         polls: How many status reads were made.
     """
 
@@ -62,4 +65,6 @@ class PaymentStatusResult(BaseModel):
     amount_paid_cents: int | None = None
     failure_reason: str | None = None
     is_simulated: bool = False
+    payments_received: int = Field(default=0, ge=0)
+    amount_received_cents: int | None = None
     polls: int = Field(default=0, ge=0)

@@ -24,6 +24,7 @@ from maya.sandbox.faults import (
     FaultSpecError,
 )
 from maya.sandbox.generic import GENERIC_TOOLS
+from maya.sandbox.hosted import DEFAULT_ACCOUNTS, HOSTED_TOOLS, SandboxAccount
 from maya.sandbox.named import NAMED_FAILURES, NAMED_TOOLS
 from maya.sandbox.operations import OPERATIONS, run_operation
 from maya.sandbox.payment import PaymentOutcome, PaymentResult, find_link, pay_link
@@ -42,8 +43,10 @@ __all__ = [
     "CARD_INSUFFICIENT_FUNDS",
     "CARD_SUCCESS",
     "CRASH_EXIT_CODE",
+    "DEFAULT_ACCOUNTS",
     "FAULTS_ENV",
     "GENERIC_TOOLS",
+    "HOSTED_TOOLS",
     "MEMORY",
     "NAMED_FAILURES",
     "NAMED_TOOLS",
@@ -55,6 +58,7 @@ __all__ = [
     "FaultSpecError",
     "PaymentOutcome",
     "PaymentResult",
+    "SandboxAccount",
     "SandboxStore",
     "StripeError",
     "apay_url",

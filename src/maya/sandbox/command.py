@@ -1,6 +1,6 @@
 """``maya sandbox``: serve the offline Stripe sandbox, or pay one of its links.
 
-``maya sandbox [serve] [--http HOST:PORT] [--dialect generic|named] [--db PATH]
+``maya sandbox [serve] [--http HOST:PORT] [--dialect hosted|generic|named] [--db PATH]
 [--checkout-port N] [--faults SPEC]`` serves over stdio unless ``--http`` is given.
 ``maya sandbox pay URL [--card NUMBER]`` submits a link's checkout form over HTTP and
 exits 0 when paid, 1 when the card or link was refused, 2 when the page was unreachable.
@@ -22,14 +22,27 @@ import platformdirs
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.checkout import format_amount
 from maya.sandbox.faults import FaultConfig, FaultSpecError
+from maya.sandbox.hosted import DEFAULT_ACCOUNTS, accounts_from_json
 from maya.sandbox.remote import pay_url
 from maya.sandbox.server import Dialect, serve_http, serve_stdio
 from maya.sandbox.store import SandboxStore
 
-__all__ = ["DB_ENV", "configure_parser", "default_db_path", "register", "run_pay", "run_serve"]
+__all__ = [
+    "ACCOUNTS_ENV",
+    "DB_ENV",
+    "configure_parser",
+    "default_db_path",
+    "register",
+    "run_pay",
+    "run_serve",
+]
 
 DB_ENV = "MAYA_SANDBOX_DB"
 """Environment variable naming the sandbox's SQLite file (``--db`` wins)."""
+
+ACCOUNTS_ENV = "MAYA_SANDBOX_ACCOUNTS"
+"""Environment variable with the hosted dialect's accounts as JSON
+(``[{"id": "acct_...", "livemode": false, "name": "..."}]``); one test account by default."""
 
 
 def default_db_path() -> str:
@@ -61,9 +74,10 @@ def _add_serve_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
     )
     parser.add_argument(
         "--dialect",
-        choices=["generic", "named"],
-        default=default("generic"),
-        help="Stripe tool set: generic stripe_api_write/read (default) or the older named tools",
+        choices=["hosted", "generic", "named"],
+        default=default("hosted"),
+        help="Stripe tool set: today's hosted surface (default: stripe_api_read/write with "
+        "stripe_context/livemode), the older generic one without context, or the named tools",
     )
     parser.add_argument(
         "--db",
@@ -128,6 +142,13 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"maya sandbox: {exc}", file=sys.stderr)
         return 2
     dialect: Dialect = args.dialect
+    accounts = DEFAULT_ACCOUNTS
+    if os.environ.get(ACCOUNTS_ENV):
+        try:
+            accounts = accounts_from_json(os.environ[ACCOUNTS_ENV])
+        except (ValueError, KeyError, TypeError) as exc:
+            print(f"maya sandbox: bad {ACCOUNTS_ENV}: {exc}", file=sys.stderr)
+            return 2
     db = args.db or default_db_path()
     try:
         store = SandboxStore(db)
@@ -138,12 +159,18 @@ def run_serve(args: argparse.Namespace) -> int:
         if args.http is not None:
             host, port = args.http
             anyio.run(
-                lambda: serve_http(store, dialect=dialect, faults=faults, host=host, port=port)
+                lambda: serve_http(
+                    store, dialect=dialect, faults=faults, host=host, port=port, accounts=accounts
+                )
             )
         else:
             anyio.run(
                 lambda: serve_stdio(
-                    store, dialect=dialect, faults=faults, checkout_port=args.checkout_port
+                    store,
+                    dialect=dialect,
+                    faults=faults,
+                    checkout_port=args.checkout_port,
+                    accounts=accounts,
                 )
             )
     except KeyboardInterrupt:

@@ -19,6 +19,17 @@ Keys (calls are ``tools/call`` requests that the ``only`` filter selects, number
     then never answers: the ambiguous failure that idempotency keys exist for.
 ``crash_after=N``
     The process exits (status 70) on receiving call N+1, without answering it.
+``act_then_crash_on=N``
+    Call N does its work (creates the link, ...) and then the process exits without
+    answering: the lost reply after Stripe acted.
+``act_then_error_on=N``
+    Call N does its work and then answers with the dialect's failure (a 502-style
+    ``api_error`` after the upstream acted).
+``rate_limit_on=N``
+    Call N is refused as rate limited (Stripe's 429: ``code: rate_limit``), doing nothing.
+``refuse=1``
+    Every call is refused as not permitted (a restricted key without that permission),
+    doing nothing; with ``only``, e.g. ``refuse=1,only=PostPaymentLinksPaymentLink``.
 ``error_rate=P``
     Each call fails with probability P (0..1) without doing anything. The generic dialect
     answers with ``isError`` and a Stripe ``api_error`` body; the named dialect with its
@@ -97,6 +108,16 @@ class FaultConfig(BaseModel):
     crash_after: int | None = Field(
         default=None, ge=0, description="The process exits on call N+1."
     )
+    act_then_crash_on: int | None = Field(
+        default=None, ge=1, description="Call N acts, then the process exits."
+    )
+    act_then_error_on: int | None = Field(
+        default=None, ge=1, description="Call N acts, then answers with a failure."
+    )
+    rate_limit_on: int | None = Field(
+        default=None, ge=1, description="Call N is refused as rate limited."
+    )
+    refuse: bool = Field(default=False, description="Calls are refused as not permitted.")
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Chance a call fails.")
     seed: int | None = Field(default=None, description="Seed for error_rate.")
     malformed: MalformedMode = Field(default="none", description="How answers are broken.")
@@ -198,6 +219,8 @@ class FaultInjector:
         fail: Callable[[], T],
         malform: Callable[[T, MalformedMode], T],
         text_dialect: bool = False,
+        rate_limited: Callable[[], T] | None = None,
+        refused: Callable[[], T] | None = None,
     ) -> T:
         """Run one call's work under the configured faults.
 
@@ -208,6 +231,8 @@ class FaultInjector:
             malform: Breaks a normal answer in the given way.
             text_dialect: The call belongs to the named dialect, where
                 ``text_failures`` applies.
+            rate_limited: Builds the dialect's rate-limit answer (default: ``fail``).
+            refused: Builds the dialect's permission refusal (default: ``fail``).
 
         Returns:
             The answer to send, unless the call hangs forever or the process crashes.
@@ -224,6 +249,10 @@ class FaultInjector:
             await anyio.sleep(config.latency)
         if _selected(number, config.hang_after, config.hang_on):
             await anyio.sleep_forever()
+        if config.refuse:
+            return (refused or fail)()
+        if config.rate_limit_on == number:
+            return (rate_limited or fail)()
         if (config.text_failures and text_dialect) or (
             config.error_rate and self._random.random() < config.error_rate
         ):
@@ -231,6 +260,11 @@ class FaultInjector:
         answer = await act()
         if _selected(number, config.act_then_hang_after, config.act_then_hang_on):
             await anyio.sleep_forever()
+        if config.act_then_crash_on == number:
+            self._crash()
+            raise RuntimeError("injected crash")
+        if config.act_then_error_on == number:
+            return fail()
         if config.malformed != "none":
             return malform(answer, config.malformed)
         return answer

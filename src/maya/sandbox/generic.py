@@ -1,6 +1,7 @@
 """Stripe's generic MCP dialect: ``stripe_api_write`` and ``stripe_api_read``.
 
-This is what Stripe's current remote server (``https://mcp.stripe.com``) offers. Each tool
+This is the generation of Stripe's remote server before account contexts (today's hosted
+surface, with required ``stripe_context``/``livemode``, is ``hosted.py``). Each tool
 takes ``{stripe_api_operation_id, parameters}``; results are the Stripe object as JSON
 text, and failures set ``isError`` with Stripe's error body
 ``{"error": {"type", "message", "param", ...}}``. Operations are listed in
@@ -34,6 +35,21 @@ INJECTED_ERROR = StripeError(
     code="sandbox_injected_fault",
 )
 """What an ``error_rate`` fault answers in this dialect."""
+
+RATE_LIMITED = StripeError(
+    "Request rate limit exceeded. You can learn more about rate limits here "
+    "https://stripe.com/docs/rate-limits.",
+    type="invalid_request_error",
+    code="rate_limit",
+)
+"""What a ``rate_limit_on`` fault answers: Stripe's shape for an HTTP 429."""
+
+REFUSED = StripeError(
+    "The provided key does not have the required permissions for this endpoint.",
+    type="invalid_request_error",
+    code="secret_key_required",
+)
+"""What a ``refuse`` fault answers: a restricted key without the permission."""
 
 OperationId = Annotated[
     str, Field(description="Stripe API operation id, e.g. PostPaymentLinks or GetCheckoutSessions.")
@@ -83,6 +99,8 @@ def generic_tools(
             act,
             fail=lambda: error_result(INJECTED_ERROR.to_json()),
             malform=malform,
+            rate_limited=lambda: error_result(RATE_LIMITED.to_json()),
+            refused=lambda: error_result(REFUSED.to_json()),
         )
 
     async def stripe_api_write(

@@ -6,13 +6,15 @@ Its quirks are reproduced on purpose, because Maya's client must cope with them:
 * input schemas have ``additionalProperties: false``, so there is no way to pass
   metadata or an idempotency key; extra arguments are rejected (``isError``);
 * ``create_payment_link`` answers only ``{"id", "url"}``;
-* a Stripe failure comes back as ordinary text such as ``"Failed to create payment
-  link"`` *without* ``isError``;
+* a Stripe failure comes back as ordinary text *without* ``isError``: the tool returns
+  the sentence and the server passes it through ``JSON.stringify``, so the text is a
+  JSON string with its quotes: ``"Failed to create payment link"``;
 * there is no tool to ask whether a link was paid.
 """
 
 from __future__ import annotations
 
+import json
 import types
 from collections.abc import Mapping
 from functools import partial
@@ -40,7 +42,7 @@ NAMED_FAILURES: Mapping[str, str] = {
     "create_price": "Failed to create price",
     "create_payment_link": "Failed to create payment link",
 }
-"""The plain text each tool answers when anything goes wrong."""
+"""The sentence each tool returns when anything goes wrong (sent JSON-quoted)."""
 
 
 def _strict(tool: Tool) -> Tool:
@@ -83,13 +85,17 @@ def named_tools(
                 obj = await anyio.to_thread.run_sync(run)
             except StripeError:
                 # The named server swallowed Stripe's error into one sentence, no isError.
-                return text_result(failure)
+                return text_result(json.dumps(failure))
             if only_id_and_url:
                 obj = {"id": obj["id"], "url": obj["url"]}
             return json_result(obj)
 
         return await faults.run(
-            (tool,), act, fail=lambda: text_result(failure), malform=malform, text_dialect=True
+            (tool,),
+            act,
+            fail=lambda: text_result(json.dumps(failure)),
+            malform=malform,
+            text_dialect=True,
         )
 
     async def create_product(

@@ -10,7 +10,7 @@ Supported operations and parameters:
 ``PostProducts`` (write)
     ``name``, ``description``, ``metadata``.
 ``PostPrices`` (write)
-    ``product`` or ``product_data: {name}``, ``unit_amount`` (cents), ``currency``,
+    ``product`` or ``product_data: {name, metadata}``, ``unit_amount`` (cents), ``currency``,
     ``metadata``.
 ``PostPaymentLinks`` (write)
     ``line_items: [{price, quantity}]``, ``metadata``, ``after_completion``
@@ -72,6 +72,7 @@ class _Params(BaseModel):
 
 class _ProductData(_Params):
     name: str = Field(min_length=1)
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class _Redirect(_Params):
@@ -169,7 +170,9 @@ def _post_prices(store: SandboxStore, params: _PostPrices, _: str) -> dict[str, 
         )
     product = params.product
     if params.product_data is not None:
-        product = store.create_product(name=params.product_data.name)["id"]
+        product = store.create_product(
+            name=params.product_data.name, metadata=params.product_data.metadata
+        )["id"]
     assert product is not None  # guaranteed by the either/or check above
     return store.create_price(
         product=product,

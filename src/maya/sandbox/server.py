@@ -11,7 +11,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TextIO, cast
 
@@ -25,6 +25,7 @@ from maya import __version__
 from maya.sandbox.checkout import build_checkout_app, build_checkout_routes
 from maya.sandbox.faults import FaultConfig, FaultInjector
 from maya.sandbox.generic import generic_tools
+from maya.sandbox.hosted import DEFAULT_ACCOUNTS, SandboxAccount, hosted_tools
 from maya.sandbox.named import named_tools
 from maya.sandbox.store import SandboxStore
 
@@ -37,8 +38,9 @@ __all__ = [
     "serve_stdio",
 ]
 
-Dialect = Literal["generic", "named"]
-"""Which of Stripe's MCP tool sets the sandbox serves."""
+Dialect = Literal["hosted", "generic", "named"]
+"""Which of Stripe's MCP tool sets the sandbox serves: today's hosted surface (default),
+the older generic one without account context, or the named tools of ``@stripe/mcp`` 0.2."""
 
 _INSTRUCTIONS = (
     "An offline stand-in for Stripe's MCP server, in test mode. Payment links open a local "
@@ -49,29 +51,39 @@ _INSTRUCTIONS = (
 def build_mcp_server(
     store: SandboxStore,
     *,
-    dialect: Dialect = "generic",
+    dialect: Dialect = "hosted",
     faults: FaultConfig | None = None,
     checkout_base_url: str,
     crash: Callable[[], None] | None = None,
+    accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
 ) -> MCPServer[Any]:
     """An MCP server speaking one of Stripe's dialects over ``store``.
 
     Args:
         store: Where the objects live.
-        dialect: ``generic`` (``stripe_api_write``/``stripe_api_read``) or ``named``
+        dialect: ``hosted`` (today's surface: the operation tools with required
+            ``stripe_context``/``livemode``, ``list_available_accounts_or_orgs``, text
+            errors), ``generic`` (``stripe_api_write``/``stripe_api_read`` without
+            context, Stripe's JSON error bodies) or ``named``
             (``create_product``/``create_price``/``create_payment_link``).
         faults: Faults to inject; none by default. Calls are counted per server.
         checkout_base_url: Where the checkout pages are served, e.g.
             ``http://127.0.0.1:8123``; payment link URLs start with it.
         crash: Replaces ending the process when ``crash_after`` is reached (tests).
+        accounts: The accounts the hosted dialect offers.
 
     Returns:
         The server; connect in memory with ``mcp.Client(server)``.
     """
     config = faults or FaultConfig()
     injector = FaultInjector(config) if crash is None else FaultInjector(config, crash=crash)
-    build = generic_tools if dialect == "generic" else named_tools
-    tools = build(store, faults=injector, checkout_base_url=checkout_base_url)
+    if dialect == "hosted":
+        tools = hosted_tools(
+            store, faults=injector, checkout_base_url=checkout_base_url, accounts=accounts
+        )
+    else:
+        build = generic_tools if dialect == "generic" else named_tools
+        tools = build(store, faults=injector, checkout_base_url=checkout_base_url)
     return MCPServer(
         "maya-stripe-sandbox",
         instructions=_INSTRUCTIONS,
@@ -84,10 +96,11 @@ def build_mcp_server(
 def build_http_app(
     store: SandboxStore,
     *,
-    dialect: Dialect = "generic",
+    dialect: Dialect = "hosted",
     faults: FaultConfig | None = None,
     checkout_base_url: str,
     host: str = "127.0.0.1",
+    accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
 ) -> Starlette:
     """One ASGI app: MCP (streamable HTTP) at ``/mcp``, checkout pages at ``/b/...``.
 
@@ -97,9 +110,14 @@ def build_http_app(
         faults: See ``build_mcp_server``.
         checkout_base_url: This app's own base URL, as clients reach it.
         host: The interface served; loopback hosts get DNS rebinding protection.
+        accounts: See ``build_mcp_server``.
     """
     server = build_mcp_server(
-        store, dialect=dialect, faults=faults, checkout_base_url=checkout_base_url
+        store,
+        dialect=dialect,
+        faults=faults,
+        checkout_base_url=checkout_base_url,
+        accounts=accounts,
     )
     for route in build_checkout_routes(store):
         endpoint = cast(Callable[[Request], Any], route.endpoint)
@@ -168,10 +186,11 @@ def _announce(stream: TextIO, text: str) -> None:
 async def serve_stdio(
     store: SandboxStore,
     *,
-    dialect: Dialect = "generic",
+    dialect: Dialect = "hosted",
     faults: FaultConfig | None = None,
     checkout_port: int = 0,
     announce: TextIO = sys.stderr,
+    accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
 ) -> None:
     """Serve MCP over stdin/stdout and the checkout pages on ``127.0.0.1:checkout_port``.
 
@@ -181,7 +200,11 @@ async def serve_stdio(
     sock = bind_socket("127.0.0.1", checkout_port)
     checkout_base_url = base_url(sock, "127.0.0.1")
     server = build_mcp_server(
-        store, dialect=dialect, faults=faults, checkout_base_url=checkout_base_url
+        store,
+        dialect=dialect,
+        faults=faults,
+        checkout_base_url=checkout_base_url,
+        accounts=accounts,
     )
     checkout = _uvicorn(build_checkout_app(store), lifespan="off", handle_signals=False)
     _announce(announce, f"{dialect} dialect over stdio; checkout pages at {checkout_base_url}")
@@ -211,11 +234,12 @@ async def serve_stdio(
 async def serve_http(
     store: SandboxStore,
     *,
-    dialect: Dialect = "generic",
+    dialect: Dialect = "hosted",
     faults: FaultConfig | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     announce: TextIO = sys.stderr,
+    accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
 ) -> None:
     """Serve MCP at ``/mcp`` and the checkout pages at ``/b/...`` on ``host:port``.
 
@@ -224,6 +248,8 @@ async def serve_http(
     """
     sock = bind_socket(host, port)
     url = base_url(sock, host)
-    app = build_http_app(store, dialect=dialect, faults=faults, checkout_base_url=url, host=host)
+    app = build_http_app(
+        store, dialect=dialect, faults=faults, checkout_base_url=url, host=host, accounts=accounts
+    )
     _announce(announce, f"{dialect} dialect; MCP at {url}/mcp; checkout pages at {url}")
     await _uvicorn(app, lifespan="on").serve(sockets=[sock])

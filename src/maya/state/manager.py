@@ -28,6 +28,7 @@ __all__ = [
     "MAX_QUANTITY",
     "CancelledOrder",
     "ChangeListener",
+    "ExtraPaymentResult",
     "PaymentStarted",
     "SettleResult",
     "TabManager",
@@ -112,6 +113,19 @@ class SettleResult:
     applied: bool
     applied_cents: Cents
     credit_cents: Cents
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraPaymentResult:
+    """The result of ``TabManager.record_extra_payment``.
+
+    Attributes:
+        state: the tab afterwards.
+        credited_cents: how much was newly recorded as overpayment (0: nothing new).
+    """
+
+    state: TabState
+    credited_cents: Cents
 
 
 class TabManager:
@@ -404,3 +418,20 @@ class TabManager:
 
         state, _ = await self._run("reset", session_id, run)
         return state
+
+    async def record_extra_payment(
+        self, session_id: str, payment_id: str, *, amount_received_cents: Cents
+    ) -> ExtraPaymentResult:
+        """Record what a settled link received beyond what was applied, once.
+
+        Raises:
+            StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+        """
+
+        def run(state: TabState) -> tuple[TabState, Cents]:
+            return transitions.record_extra_payment(
+                state, payment_id=payment_id, amount_received_cents=amount_received_cents
+            )
+
+        state, credited = await self._run("record_extra_payment", session_id, run)
+        return ExtraPaymentResult(state=state, credited_cents=credited)

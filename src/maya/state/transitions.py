@@ -494,3 +494,46 @@ def reset_change(state: TabState, *, balance_cents: Cents) -> Change:
     last_seq = max(state.next_item_seq - 1, state.items[-1].seq if state.items else 0)
     touched = tuple(i for i, r in enumerate(state.payments) if payments[i] is not r)
     return Change(state, after, removed_through_seq=last_seq, payments=touched)
+
+
+def record_extra_payment(
+    state: TabState, *, payment_id: str, amount_received_cents: Cents
+) -> tuple[TabState, Cents]:
+    """Record money a settled link received beyond what was applied: an overpayment.
+
+    A link paid again after it was settled (or paid twice before anyone checked) must
+    not be dropped: what it received beyond what was already recorded becomes credit,
+    flagged ``needs_reconciliation`` (a refund is owed). The record's
+    ``amount_paid_cents`` becomes the total the link received, so reporting the same
+    total again changes nothing.
+
+    Args:
+        state: The tab.
+        payment_id: The settled link.
+        amount_received_cents: Everything the link has received so far.
+
+    Returns:
+        The new state and the cents newly credited (0 when nothing was new).
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+    """
+    record = _find_by_id(state, payment_id)
+    if not record.settled:
+        return state, 0
+    already = (
+        record.amount_paid_cents
+        if record.amount_paid_cents is not None
+        else record.snapshot.amount_cents
+    )
+    extra = amount_received_cents - already
+    if extra <= 0:
+        return state, 0
+    updated = record.model_copy(update={"amount_paid_cents": amount_received_cents})
+    new_state = _bump(
+        state,
+        credit_cents=state.credit_cents + extra,
+        needs_reconciliation=True,
+        payments=tuple(updated if r is record else r for r in state.payments),
+    )
+    return new_state, extra

@@ -3,7 +3,12 @@
 The amount always comes from the tab's own snapshot (``TabManager.begin_payment``), never
 from the model. Making a link is single-flight per session (a lock here, plus the tab's
 idempotency across processes), so asking twice yields one link; a link made for a tab
-that changed meanwhile is deactivated. A paid link is settled exactly once.
+that changed meanwhile is deactivated. A paid link is settled exactly once and then
+closed (deactivated) so it cannot be paid again; a payment that still arrives on it
+(or a second one on any settled link) is recorded as an overpayment to refund.
+
+A simulated payment says so in every result (``is_simulated: true`` and a message that
+no money moved), so whatever model reads the result relays it.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from typing import Any
 
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
+from maya.state.manager import ExtraPaymentResult
 from maya.state.models import PaymentRecord, PaymentStatus, TabState
 from maya.tools.arguments import CheckPaymentStatusArgs, CreateStripePaymentArgs
 from maya.tools.context import ToolContext
-from maya.tools.gateway import PaymentGateway, PaymentLinkInfo
+from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
 from maya.tools.results import ToolError
 from maya.tools.views import amount
 
@@ -57,6 +63,10 @@ async def _deactivate(gateway: PaymentGateway, payment_id: str, why: str) -> boo
     return True
 
 
+SIMULATED_NOTE = "simulated test payment: no real card is charged and no money moves"
+"""Put in every result about a simulated payment, beside ``is_simulated: true``."""
+
+
 def _link_result(ctx: ToolContext, record: PaymentRecord, *, reused: bool) -> dict[str, Any]:
     snap = record.snapshot
     result: dict[str, Any] = {
@@ -69,8 +79,11 @@ def _link_result(ctx: ToolContext, record: PaymentRecord, *, reused: bool) -> di
         "is_simulated": record.is_simulated,
         "reused": reused,
     }
+    if record.is_simulated:
+        result["simulated_note"] = SIMULATED_NOTE
     result["message"] = ctx.messages.render(
-        "payment_link_ready", {"amount": result["amount"], "url": record.url}
+        "payment_link_ready_simulated" if record.is_simulated else "payment_link_ready",
+        {"amount": result["amount"], "url": record.url},
     )
     return result
 
@@ -179,14 +192,16 @@ async def check_payment_status(
     payment_id = record.payment_id
     assert payment_id is not None  # only records with a link are found above
     if record.status is PaymentStatus.COMPLETED:
-        return {
-            "payment_id": payment_id,
-            "payment_status": "succeeded",
-            "applied": False,
-            "message": ctx.messages.render("payment_already_settled"),
-        }
+        return await _already_settled(ctx, gateway, session_id, record, payment_id)
     status = await gateway.check_payment_status(payment_id)
-    result: dict[str, Any] = {"payment_id": payment_id, "payment_status": status.status}
+    simulated = record.is_simulated or bool(getattr(status, "is_simulated", False))
+    result: dict[str, Any] = {
+        "payment_id": payment_id,
+        "payment_status": status.status,
+        "is_simulated": simulated,
+    }
+    if simulated:
+        result["simulated_note"] = SIMULATED_NOTE
     if status.status == "succeeded":
         settled = await ctx.manager.settle_payment(
             session_id, payment_id, amount_paid_cents=status.amount_paid_cents
@@ -200,12 +215,31 @@ async def check_payment_status(
             **amount("tab", settled.state.tab_cents),
             **amount("balance", settled.state.balance_cents),
         )
+        if settled.applied:
+            # Paid once is enough: close the link so it cannot be paid again.
+            result["link_closed"] = await _deactivate(gateway, payment_id, "settled")
+        overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
+        state = settled.state if overpaid is None else overpaid.state
         if settled.credit_cents:
             result.update(amount("credit", settled.credit_cents))
-        if settled.state.needs_reconciliation:
+        if overpaid is not None and overpaid.credited_cents:
+            result.update(amount("overpaid", overpaid.credited_cents))
+            result.update(amount("credit", state.credit_cents))
+        if state.needs_reconciliation:
             result["needs_reconciliation"] = True
-        key = "payment_succeeded" if settled.applied else "payment_already_settled"
+        if simulated:
+            key = (
+                "payment_simulated_succeeded"
+                if settled.applied
+                else "payment_already_settled_simulated"
+            )
+        else:
+            key = "payment_succeeded" if settled.applied else "payment_already_settled"
         result["message"] = ctx.messages.render(key, {"amount": result["amount_paid"]})
+        if overpaid is not None and overpaid.credited_cents:
+            result["message"] += " " + ctx.messages.render(
+                "payment_overpaid", {"overpaid": result["overpaid"]}
+            )
     elif status.status == "failed":
         await ctx.manager.mark_payment_failed(session_id, payment_id)
         reason = status.failure_reason or "declined"
@@ -220,4 +254,60 @@ async def check_payment_status(
         result["message"] = ctx.messages.render(ErrorCode.PAYMENT_STATUS_TIMEOUT)
     else:
         result["message"] = ctx.messages.render("payment_pending")
+    return result
+
+
+async def _record_overpayment(
+    ctx: ToolContext,
+    session_id: str,
+    payment_id: str,
+    record: PaymentRecord,
+    status: PaymentStatusInfo,
+) -> ExtraPaymentResult | None:
+    """Record what the link received beyond its first payment; None when nothing more."""
+    count = getattr(status, "payments_received", 0)
+    total = getattr(status, "amount_received_cents", None)
+    if not isinstance(count, int) or count <= 1:
+        return None
+    if not isinstance(total, int):
+        total = count * record.snapshot.amount_cents
+    return await ctx.manager.record_extra_payment(
+        session_id, payment_id, amount_received_cents=total
+    )
+
+
+async def _already_settled(
+    ctx: ToolContext,
+    gateway: PaymentGateway,
+    session_id: str,
+    record: PaymentRecord,
+    payment_id: str,
+) -> dict[str, Any]:
+    """A settled payment asked about again: look for money that arrived since."""
+    result: dict[str, Any] = {
+        "payment_id": payment_id,
+        "payment_status": "succeeded",
+        "applied": False,
+        "is_simulated": record.is_simulated,
+    }
+    if record.is_simulated:
+        result["simulated_note"] = SIMULATED_NOTE
+        result["message"] = ctx.messages.render("payment_already_settled_simulated")
+        return result
+    result["message"] = ctx.messages.render("payment_already_settled")
+    try:
+        status = await gateway.check_payment_status(payment_id)
+    except Exception as exc:  # the settlement stands; a late payment is found next time
+        _log.info("could not re-read settled payment %s: %s", payment_id, type(exc).__name__)
+        return result
+    overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
+    if overpaid is not None and overpaid.credited_cents:
+        result.update(amount("overpaid", overpaid.credited_cents))
+        result.update(amount("credit", overpaid.state.credit_cents))
+        result["needs_reconciliation"] = True
+        result["message"] += " " + ctx.messages.render(
+            "payment_overpaid", {"overpaid": result["overpaid"]}
+        )
+        # It was paid after settlement: the link is still open, close it now.
+        result["link_closed"] = await _deactivate(gateway, payment_id, "overpaid")
     return result

@@ -46,13 +46,19 @@ def payment_view(record: PaymentRecord | None) -> dict[str, Any]:
     """The current payment: its status, link and amount (status ``none`` if there is none)."""
     if record is None:
         return {"status": "none"}
-    return {
+    view: dict[str, Any] = {
         "status": record.status.value,
         "payment_id": record.payment_id,
         "url": record.url,
         **amount("amount", record.snapshot.amount_cents),
         "is_simulated": record.is_simulated,
     }
+    if record.is_simulated:
+        view["simulated_note"] = "simulated test payment: no real card is charged, no money moves"
+    paid = record.amount_paid_cents
+    if record.settled and paid is not None and paid > record.snapshot.amount_cents:
+        view.update(amount("overpaid", paid - record.snapshot.amount_cents))
+    return view
 
 
 def bill_view(state: TabState) -> dict[str, Any]:

@@ -7,13 +7,14 @@ object: calls go through a ``ToolCaller`` and come back as ``ToolReply``.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
 from maya.payments._failures import CallFailure
-from maya.payments._session import ToolReply
+from maya.payments._session import ToolInfo, ToolReply
 
 __all__ = [
     "Dialect",
@@ -24,11 +25,33 @@ __all__ = [
     "StatusReading",
     "ToolCaller",
     "failure_from_error_reply",
+    "failure_from_text",
+    "is_failure_sentence",
     "require_str",
 ]
 
 # Stripe error types worth retrying: Stripe's side failed, not the request.
 _TRANSIENT_STRIPE_TYPES = frozenset({"api_error", "rate_limit_error"})
+# Stripe error codes worth retrying whatever the type: a 429 is ``invalid_request_error``
+# with code ``rate_limit`` (older docs: type ``rate_limit_error``).
+_TRANSIENT_STRIPE_CODES = frozenset({"rate_limit", "lock_timeout"})
+# Today's hosted server flattens Stripe's error into text.
+_HOSTED_API_ERROR = re.compile(
+    r"^\s*Stripe API error:\s*(?P<message>.*)", re.DOTALL | re.IGNORECASE
+)
+_NOT_AVAILABLE = re.compile(r"Operation\s+'(?P<op>[^']*)'\s+is not available", re.IGNORECASE)
+_RATE_LIMIT = re.compile(r"rate[ _-]?limit|too many requests", re.IGNORECASE)
+_STRIPE_SIDE = re.compile(
+    r"error occurred with our connection to Stripe|api_error|internal server error|"
+    r"\b50[0-9]\b|bad gateway|service unavailable|try again later",
+    re.IGNORECASE,
+)
+_MISSING = re.compile(r"\bNo such (?P<what>[a-z_ ]+):", re.IGNORECASE)
+_CONTEXT = re.compile(
+    r"No account found for the provided stripe_context|Retry with livemode|stripe_context",
+    re.IGNORECASE,
+)
+_FAILED_TO = re.compile(r"^\s*failed to\b", re.IGNORECASE)
 
 
 class ToolCaller(Protocol):
@@ -104,11 +127,16 @@ class StatusReading:
         status: ``pending``, ``succeeded`` or ``failed``.
         amount_paid_cents: What was paid, when it succeeded.
         failure_reason: Stripe's decline code, when it failed.
+        paid_count: How many Checkout Sessions of the link were paid (more than one:
+            the customer paid the same link again).
+        total_paid_cents: What all of them paid together, when known.
     """
 
     status: Literal["pending", "succeeded", "failed"]
     amount_paid_cents: int | None = None
     failure_reason: str | None = None
+    paid_count: int = 0
+    total_paid_cents: int | None = None
 
 
 class DialectUnsupportedError(Exception):
@@ -118,22 +146,43 @@ class DialectUnsupportedError(Exception):
 class Dialect(ABC):
     """Base for Stripe's MCP dialects; subclasses implement what their tools allow.
 
+    Args:
+        tools: The server's tools from ``tools/list``, with their input schemas.
+
     Attributes:
-        name: ``generic`` or ``named``.
+        name: ``hosted``, ``generic`` or ``named``.
         required_tools: Tool names that must all be listed for the dialect to apply.
         supports_status: Whether ``read_status`` works.
         supports_deactivate: Whether ``deactivate`` works.
+        calls_per_link: MCP tool calls one new link costs (for the note and the bench).
     """
 
     name: ClassVar[str]
     required_tools: ClassVar[frozenset[str]]
     supports_status: ClassVar[bool] = False
     supports_deactivate: ClassVar[bool] = False
+    calls_per_link: ClassVar[int] = 0
+
+    def __init__(self, tools: Mapping[str, ToolInfo] | None = None) -> None:
+        self.tools: Mapping[str, ToolInfo] = dict(tools or {})
 
     @classmethod
-    def matches(cls, tools: Collection[str]) -> bool:
-        """Whether a server listing ``tools`` speaks this dialect."""
+    def matches(cls, tools: Collection[str], schemas: Mapping[str, ToolInfo]) -> bool:
+        """Whether a server listing ``tools`` (with these schemas) speaks this dialect."""
         return cls.required_tools <= set(tools)
+
+    async def prepare(self, call: ToolCaller, *, livemode: bool, account: str | None) -> None:
+        """Learn what every call needs before the first one (nothing, by default).
+
+        Args:
+            call: Calls a tool.
+            livemode: Whether the configured key is live.
+            account: The account the user chose (``MAYA_STRIPE_ACCOUNT``), if any.
+
+        Raises:
+            CallFailure: the bootstrap call failed or its answer is unusable.
+        """
+        del call, livemode, account  # the older dialects need nothing first
 
     @abstractmethod
     async def create_link(
@@ -169,6 +218,12 @@ def failure_from_error_reply(
 ) -> CallFailure:
     """Classify an ``isError`` answer: Stripe's error body if present, else its text.
 
+    Three shapes are understood: Stripe's JSON body ``{"error": {type, code, message}}``
+    (the older generic server), the hosted server's plain text (``Stripe API error:
+    ...``, ``Operation '...' is not available...``, wrong ``stripe_context``), and the
+    named server's ``"Failed to ..."`` sentence. Rate limits and Stripe-side failures
+    are ``server`` (retried); anything Stripe refused as invalid is ``rejected``.
+
     Args:
         reply: An answer with ``is_error`` set.
         tool: The tool that answered.
@@ -180,21 +235,90 @@ def failure_from_error_reply(
         error_type = error.get("type")
         code = error.get("code")
         message = str(error.get("message") or error_type or "Stripe error")
-        kind: Literal["server", "rejected"] = (
-            "server" if error_type in _TRANSIENT_STRIPE_TYPES or error_type is None else "rejected"
+        transient = (
+            error_type in _TRANSIENT_STRIPE_TYPES
+            or error_type is None
+            or code in _TRANSIENT_STRIPE_CODES
+            or bool(_RATE_LIMIT.search(message))
         )
         return CallFailure(
-            kind,
+            "server" if transient else "rejected",
             f"{error_type}: {message}",
             tool=tool,
             stripe_code=code if isinstance(code, str) else None,
             stripe_type=error_type if isinstance(error_type, str) else None,
             repeat_safe=repeat_safe,
         )
-    # No Stripe body: the server itself failed, and saying more would be guessing.
-    return CallFailure(
-        "server", reply.text[:200] or "error without details", tool=tool, repeat_safe=repeat_safe
-    )
+    text = body if isinstance(body, str) else reply.text
+    return failure_from_text(text, tool, repeat_safe=repeat_safe)
+
+
+def failure_from_text(text: str, tool: str, *, repeat_safe: bool = True) -> CallFailure:
+    """Classify a failure that arrived as plain text (hosted and named servers).
+
+    Args:
+        text: The answer's text.
+        tool: The tool that answered.
+        repeat_safe: Passed on to the failure.
+    """
+    text = text.strip()
+    summary = text[:300] or "error without details"
+    unavailable = _NOT_AVAILABLE.search(text)
+    if unavailable:
+        return CallFailure(
+            "rejected",
+            f"operation {unavailable.group('op')} is not available on this server",
+            tool=tool,
+            stripe_code="operation_unavailable",
+            repeat_safe=repeat_safe,
+        )
+    if _RATE_LIMIT.search(text):
+        return CallFailure(
+            "server", summary, tool=tool, stripe_code="rate_limit", repeat_safe=repeat_safe
+        )
+    api = _HOSTED_API_ERROR.match(text)
+    if api:
+        message = api.group("message")
+        missing = _MISSING.search(message)
+        if missing:
+            return CallFailure(
+                "rejected",
+                summary,
+                tool=tool,
+                stripe_code="resource_missing",
+                repeat_safe=repeat_safe,
+            )
+        if "idempotent requests" in message.lower():
+            return CallFailure(
+                "rejected",
+                summary,
+                tool=tool,
+                stripe_type="idempotency_error",
+                repeat_safe=repeat_safe,
+            )
+        if _STRIPE_SIDE.search(message):
+            return CallFailure(
+                "server", summary, tool=tool, stripe_type="api_error", repeat_safe=repeat_safe
+            )
+        return CallFailure(
+            "rejected",
+            summary,
+            tool=tool,
+            stripe_type="invalid_request_error",
+            repeat_safe=repeat_safe,
+        )
+    if _CONTEXT.search(text):
+        return CallFailure(
+            "rejected", summary, tool=tool, stripe_code="context_invalid", repeat_safe=repeat_safe
+        )
+    # No Stripe body (or the named server's "Failed to ..."): the server failed, and
+    # saying more would be guessing.
+    return CallFailure("server", summary, tool=tool, repeat_safe=repeat_safe)
+
+
+def is_failure_sentence(text: str) -> bool:
+    """Whether ``text`` is the named server's ``Failed to ...`` (quoted or not)."""
+    return bool(_FAILED_TO.match(text.strip().strip('"')))
 
 
 def require_str(body: Mapping[str, Any], key: str, what: str, *, repeat_safe: bool = True) -> str:

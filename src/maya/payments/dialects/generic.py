@@ -1,12 +1,13 @@
 """Stripe's generic dialect: ``stripe_api_write`` / ``stripe_api_read`` by operation id.
 
-Links carry ``metadata.idempotency_key``. MCP tools cannot send Stripe's
-``Idempotency-Key`` header, so after an attempt that may have made the link (timeout,
-lost session, garbled answer) the next attempt first looks for an active link with the
-key (``GetPaymentLinks``) and returns it; the sandbox also dedupes on that metadata.
-When the server refuses a link because its key was already used (``idempotency_error``,
-e.g. another process made it with its own price), the existing link is returned if it
-is for the same amount.
+A link costs two calls: a price with its product made inline (``product_data``), then
+the link with ``metadata.idempotency_key``. MCP tools cannot send Stripe's
+``Idempotency-Key`` header, so after any failure of the link write that may have
+reached Stripe (timeout, lost session, a 5xx-class or ``api_error`` answer, a garbled
+answer) the next attempt first looks for an active link with the key
+(``GetPaymentLinks``) and returns it. When the server refuses a link because its key
+was already used (``idempotency_error``), the existing link is returned if it is for
+the same amount.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from maya.payments._failures import CallFailure
+from maya.payments._session import ToolInfo, ToolReply
 from maya.payments.dialects.base import (
     Dialect,
     LinkCreated,
@@ -23,29 +25,92 @@ from maya.payments.dialects.base import (
     StatusReading,
     ToolCaller,
     failure_from_error_reply,
+    failure_from_text,
     require_str,
 )
 
-__all__ = ["GenericDialect"]
+__all__ = ["READ_TOOL", "WRITE_TOOL", "GenericDialect"]
 
 WRITE_TOOL = "stripe_api_write"
 READ_TOOL = "stripe_api_read"
-# Stripe's maximum page size; more active links than this with one key cannot happen.
+# Stripe's maximum page size.
 _PAGE_LIMIT = 100
+# Pages of active links searched for an idempotency key before concluding it is absent.
+_MAX_LOOKUP_PAGES = 5
 
 
 class GenericDialect(Dialect):
-    """Products, prices, links and Checkout Sessions through Stripe's API operations."""
+    """Prices, links and Checkout Sessions through Stripe's API operations."""
 
     name: ClassVar[str] = "generic"
     required_tools: ClassVar[frozenset[str]] = frozenset({WRITE_TOOL, READ_TOOL})
     supports_status: ClassVar[bool] = True
     supports_deactivate: ClassVar[bool] = True
+    calls_per_link: ClassVar[int] = 2
+
+    def context_args(self) -> dict[str, Any]:
+        """Arguments every operation call carries besides the operation (none here)."""
+        return {}
+
+    async def operation(
+        self,
+        call: ToolCaller,
+        operation: str,
+        parameters: Mapping[str, Any],
+        *,
+        write: bool,
+        repeat_safe: bool | None = None,
+    ) -> dict[str, Any]:
+        """Run one Stripe API operation and return the Stripe object it answered.
+
+        Args:
+            call: Calls a tool.
+            operation: Stripe's OpenAPI operation id.
+            parameters: Path, query and body parameters together.
+            write: Use ``stripe_api_write`` (else ``stripe_api_read``).
+            repeat_safe: May the session re-send it after a lost session (default:
+                reads only).
+
+        Raises:
+            CallFailure: the call failed, or answered with an error or non-JSON.
+        """
+        tool = WRITE_TOOL if write else READ_TOOL
+        arguments = {
+            "stripe_api_operation_id": operation,
+            "parameters": dict(parameters),
+            **self.context_args(),
+        }
+        reply = await call(
+            tool,
+            arguments,
+            op=operation,
+            repeat_safe=not write if repeat_safe is None else repeat_safe,
+        )
+        return self.read_reply(reply, tool, operation)
+
+    def read_reply(self, reply: ToolReply, tool: str, operation: str) -> dict[str, Any]:
+        """The Stripe object in ``reply``.
+
+        Raises:
+            CallFailure: an error answer, or one that is not a JSON object.
+        """
+        if reply.is_error:
+            raise failure_from_error_reply(reply, tool)
+        body = reply.json()
+        if isinstance(body, dict):
+            error = body.get("error")
+            if isinstance(error, dict):
+                # Some relays send Stripe's error body without isError.
+                raise failure_from_error_reply(ToolReply(True, reply.text), tool)
+            return body
+        if reply.text.lstrip().lower().startswith(("stripe api error:", "operation ")):
+            raise failure_from_text(reply.text, tool)
+        raise CallFailure("malformed", f"{operation} answered with non-JSON text", tool=tool)
 
     async def create_link(
         self, call: ToolCaller, request: LinkRequest, progress: LinkProgress
     ) -> LinkCreated:
-        """Product, then price, then the link with the idempotency key in its metadata.
+        """Price (with its product inline), then the link carrying the idempotency key.
 
         Raises:
             CallFailure: a call failed or its answer cannot be used.
@@ -55,39 +120,36 @@ class GenericDialect(Dialect):
             found = await self.find_link(call, key, amount_cents=request.amount_cents)
             if found is not None:
                 return found
-        if progress.product_id is None:
-            product = await _operation(
-                call,
-                WRITE_TOOL,
-                "PostProducts",
-                {"name": request.description, "metadata": {"idempotency_key": key}},
-            )
-            progress.product_id = require_str(product, "id", "PostProducts")
+            progress.link_maybe_created = False
         if progress.price_id is None:
-            price = await _operation(
+            price = await self.operation(
                 call,
-                WRITE_TOOL,
                 "PostPrices",
                 {
-                    "product": progress.product_id,
+                    "product_data": {
+                        "name": request.description,
+                        "metadata": {"idempotency_key": key},
+                    },
                     "unit_amount": request.amount_cents,
                     "currency": request.currency,
+                    "metadata": {"idempotency_key": key},
                 },
+                write=True,
             )
             progress.price_id = require_str(price, "id", "PostPrices")
         try:
-            link = await _operation(
+            link = await self.operation(
                 call,
-                WRITE_TOOL,
                 "PostPaymentLinks",
                 {
                     "line_items": [{"price": progress.price_id, "quantity": 1}],
                     "metadata": {**request.metadata, "idempotency_key": key},
                 },
+                write=True,
             )
             return _link(link, "PostPaymentLinks")
         except CallFailure as failure:
-            if failure.ambiguous:
+            if failure.maybe_acted:
                 progress.link_maybe_created = True
             if failure.stripe_type == "idempotency_error":
                 found = await self.find_link(call, key, amount_cents=request.amount_cents)
@@ -103,28 +165,36 @@ class GenericDialect(Dialect):
         Raises:
             CallFailure: the listing failed.
         """
-        page = await _operation(
-            call, READ_TOOL, "GetPaymentLinks", {"active": True, "limit": _PAGE_LIMIT}
-        )
-        for link in _data(page, "GetPaymentLinks"):
-            metadata = link.get("metadata")
-            if not isinstance(metadata, dict) or metadata.get("idempotency_key") != idempotency_key:
-                continue
-            if amount_cents is None or _total(link) in (None, amount_cents):
-                return _link(link, "GetPaymentLinks")
+        parameters: dict[str, Any] = {"active": True, "limit": _PAGE_LIMIT}
+        for _ in range(_MAX_LOOKUP_PAGES):
+            page = await self.operation(call, "GetPaymentLinks", parameters, write=False)
+            links = _data(page, "GetPaymentLinks")
+            for link in links:
+                metadata = link.get("metadata")
+                if not isinstance(metadata, dict):
+                    continue
+                if metadata.get("idempotency_key") != idempotency_key:
+                    continue
+                if amount_cents is None or _total(link) in (None, amount_cents):
+                    return _link(link, "GetPaymentLinks")
+            last_id = links[-1].get("id") if links else None
+            if page.get("has_more") is not True or not isinstance(last_id, str):
+                return None
+            parameters = {**parameters, "starting_after": last_id}
         return None
 
     async def deactivate(self, call: ToolCaller, payment_id: str) -> None:
-        """``PostPaymentLinksPaymentLink`` with ``active: false``.
+        """``PostPaymentLinksPaymentLink`` with ``active: false`` (safe to repeat).
 
         Raises:
             CallFailure: the call failed, or the link is still active afterwards.
         """
-        link = await _operation(
+        link = await self.operation(
             call,
-            WRITE_TOOL,
             "PostPaymentLinksPaymentLink",
             {"payment_link": payment_id, "active": False},
+            write=True,
+            repeat_safe=True,
         )
         if link.get("active") is not False:
             raise CallFailure("malformed", "the link was not reported inactive")
@@ -132,25 +202,35 @@ class GenericDialect(Dialect):
     async def read_status(self, call: ToolCaller, payment_id: str) -> StatusReading:
         """Paid when a Checkout Session for the link is ``complete`` and ``paid``.
 
-        Failed when none is paid and the newest session carries a decline
+        Every paid session is counted: a link paid twice reports ``paid_count`` 2 and
+        the total. Failed when none is paid and the newest session carries a decline
         (``last_payment_error``); pending otherwise.
 
         Raises:
             CallFailure: the call failed or its answer cannot be used.
         """
-        page = await _operation(
+        page = await self.operation(
             call,
-            READ_TOOL,
             "GetCheckoutSessions",
             {"payment_link": payment_id, "limit": _PAGE_LIMIT},
+            write=False,
         )
         sessions = _data(page, "GetCheckoutSessions")
-        for session in sessions:
-            if session.get("status") == "complete" and session.get("payment_status") == "paid":
-                amount = session.get("amount_total")
-                return StatusReading(
-                    "succeeded", amount_paid_cents=amount if isinstance(amount, int) else None
-                )
+        paid = [
+            s
+            for s in sessions
+            if s.get("status") == "complete" and s.get("payment_status") == "paid"
+        ]
+        if paid:
+            amounts = [s.get("amount_total") for s in paid]
+            known = [a for a in amounts if isinstance(a, int) and not isinstance(a, bool)]
+            first = amounts[-1]  # newest first: the last is the first payment
+            return StatusReading(
+                "succeeded",
+                amount_paid_cents=first if isinstance(first, int) else None,
+                paid_count=len(paid),
+                total_paid_cents=sum(known) if len(known) == len(amounts) else None,
+            )
         latest_error = sessions[0].get("last_payment_error") if sessions else None
         if isinstance(latest_error, dict):
             reason = latest_error.get("decline_code") or latest_error.get("code") or "declined"
@@ -158,18 +238,13 @@ class GenericDialect(Dialect):
         return StatusReading("pending")
 
 
-async def _operation(
-    call: ToolCaller, tool: str, operation: str, parameters: Mapping[str, Any]
-) -> dict[str, Any]:
-    reply = await call(
-        tool, {"stripe_api_operation_id": operation, "parameters": dict(parameters)}, op=operation
-    )
-    if reply.is_error:
-        raise failure_from_error_reply(reply, tool)
-    body = reply.json()
-    if not isinstance(body, dict):
-        raise CallFailure("malformed", f"{operation} answered with non-JSON text", tool=tool)
-    return body
+def needs_context(schemas: Mapping[str, ToolInfo]) -> bool:
+    """Whether the write tool's schema asks for ``stripe_context`` or ``livemode``."""
+    write = schemas.get(WRITE_TOOL)
+    if write is None:
+        return False
+    required = write.input_schema.get("required")
+    return isinstance(required, list) and bool({"stripe_context", "livemode"} & set(required))
 
 
 def _link(body: Mapping[str, Any], what: str) -> LinkCreated:

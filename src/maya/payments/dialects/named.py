@@ -2,8 +2,12 @@
 
 Its quirks decide what Maya can promise here:
 
-* a failure is ordinary text such as ``"Failed to create payment link"`` with no
-  ``isError``, so any answer that is not JSON with an ``id`` (and ``url``) is a failure;
+* a failure is ordinary text with no ``isError``: the real ``@stripe/mcp`` 0.2.x sends
+  the tool's return value through ``JSON.stringify``, so it arrives as a JSON *string*,
+  quotes included (``"Failed to create payment link"``). That sentence means stripe-node
+  got an error answer from Stripe (after its own retries with one ``Idempotency-Key``),
+  so nothing was made and the step is retried; any other answer that is not JSON with
+  an ``id`` (and ``url``) is malformed;
 * there is no metadata and no idempotency argument, so a link cannot be found again
   after an ambiguous failure: the link step is never repeated after one (a second
   link could be made), only after failures known to have done nothing;
@@ -23,6 +27,7 @@ from maya.payments.dialects.base import (
     LinkRequest,
     ToolCaller,
     failure_from_error_reply,
+    is_failure_sentence,
     require_str,
 )
 
@@ -38,6 +43,7 @@ class NamedDialect(Dialect):
 
     name: ClassVar[str] = "named"
     required_tools: ClassVar[frozenset[str]] = frozenset({_PRODUCT, _PRICE, _LINK})
+    calls_per_link: ClassVar[int] = 3
 
     async def create_link(
         self, call: ToolCaller, request: LinkRequest, progress: LinkProgress
@@ -84,17 +90,18 @@ async def _tool(
     repeat_safe: bool = True,
 ) -> dict[str, Any]:
     try:
-        reply = await call(tool, arguments, repeat_safe=repeat_safe)
+        # Every named tool writes: the session never re-sends one.
+        reply = await call(tool, arguments, repeat_safe=False)
     except CallFailure as failure:
         raise failure.with_repeat_safe(repeat_safe) from None
     if reply.is_error:
         raise failure_from_error_reply(reply, tool, repeat_safe=repeat_safe)
     body = reply.json()
     if not isinstance(body, dict):
-        text = reply.text.strip()
-        if text.lower().startswith("failed to"):
+        text = body if isinstance(body, str) else reply.text
+        if is_failure_sentence(text):
             # The tool caught Stripe's error and made nothing: safe to try again.
-            raise CallFailure("server", text[:200], tool=tool, repeat_safe=repeat_safe)
+            raise CallFailure("server", text.strip()[:200], tool=tool, repeat_safe=repeat_safe)
         raise CallFailure(
             "malformed", f"{tool} answered with non-JSON text", tool=tool, repeat_safe=repeat_safe
         )
