@@ -45,8 +45,10 @@ def event(
     status: str | None = "paid",
     amount: int | None = MARTINI,
     created: int = 1_000,
+    session: str | None = "cs_test_1",
 ) -> PaymentEvent:
     return PaymentEvent(
+        checkout_session=session,
         event_id=f"evt_{n}",
         type=type_,
         payment_id=link,
@@ -254,6 +256,51 @@ async def test_an_async_payment_waits_then_fails_then_succeeds(store: TabStore) 
     succeeded = await manager.apply_payment_event(event(4, ASYNC_SUCCEEDED))
     assert succeeded.outcome is EventOutcome.SETTLED
     assert (await manager.get("bar")).tab_cents == 0
+
+
+async def test_a_second_checkout_session_paid_on_a_settled_link_is_credit(
+    store: TabStore,
+) -> None:
+    manager = TabManager(store)
+    await tab_with_link(manager)
+    assert (await manager.apply_payment_event(event(1))).outcome is EventOutcome.SETTLED
+    # The same session reported again under another event id is the same money.
+    same = await manager.apply_payment_event(event(2, ASYNC_SUCCEEDED))
+    assert same.outcome is EventOutcome.ALREADY_SETTLED
+    again = await manager.apply_payment_event(event(3, session="cs_test_2"))
+    assert again.outcome is EventOutcome.OVERPAID
+    state = await manager.get("bar")
+    assert (state.tab_cents, state.credit_cents) == (0, MARTINI)
+    assert state.needs_reconciliation
+    assert (await manager.apply_payment_event(event(3, session="cs_test_2"))).outcome is (
+        EventOutcome.DUPLICATE
+    )
+    assert (await manager.get("bar")).credit_cents == MARTINI
+
+
+async def test_two_sessions_paid_before_the_link_is_recorded_are_both_kept(
+    store: TabStore,
+) -> None:
+    manager = TabManager(store)
+    payment = await begin(manager)
+    await manager.apply_payment_event(event(1, created=1))
+    await manager.apply_payment_event(event(2, created=2, session="cs_test_2"))
+    await record(manager, payment)
+    state = await manager.get("bar")
+    assert (state.tab_cents, state.credit_cents, state.needs_reconciliation) == (0, MARTINI, True)
+    assert await store.event_outcome("evt_2") is EventOutcome.OVERPAID  # type: ignore[attr-defined]
+
+
+async def test_polling_first_then_the_event_of_the_same_payment_changes_nothing(
+    store: TabStore,
+) -> None:
+    manager = TabManager(store)
+    await tab_with_link(manager)
+    await manager.settle_payment("bar", LINK, amount_paid_cents=MARTINI)
+    settled = await manager.get("bar")
+    result = await manager.apply_payment_event(event(1))
+    assert result.outcome is EventOutcome.ALREADY_SETTLED
+    assert await manager.get("bar") == settled
 
 
 async def test_other_event_types_and_unknown_links_change_nothing(store: TabStore) -> None:

@@ -24,7 +24,11 @@ from maya.money import Cents
 from maya.state.errors import StateError
 from maya.state.models import TabState
 from maya.state.store import Change, Transition
-from maya.state.transitions import mark_payment_failed_change, settle_payment_change
+from maya.state.transitions import (
+    mark_payment_failed_change,
+    record_extra_payment,
+    settle_payment_change,
+)
 
 __all__ = [
     "CHECKOUT_EVENT_TYPES",
@@ -32,7 +36,9 @@ __all__ = [
     "EventResult",
     "EventStore",
     "PaymentEvent",
+    "Received",
     "apply_payment_event_change",
+    "received_after",
     "recording_link",
     "session_of_idempotency_key",
 ]
@@ -52,6 +58,8 @@ class EventOutcome(StrEnum):
 
     SETTLED = "settled"
     """The payment was applied to the tab by this event."""
+    OVERPAID = "overpaid"
+    """A second Checkout Session paid a settled link: recorded as credit to refund."""
     ALREADY_SETTLED = "already_settled"
     """The payment had been applied before (by polling or another event): nothing changed."""
     FAILED = "failed"
@@ -80,6 +88,8 @@ class PaymentEvent:
         amount_total: what the session charged, in cents.
         created: the event's Unix time (orders events kept for a link not yet recorded).
         idempotency_key: the ``metadata.idempotency_key`` Maya put on the link, if any.
+        checkout_session: the Checkout Session's id (``cs_...``): two sessions paid on
+            one link are two payments, the second an overpayment to refund.
     """
 
     event_id: str
@@ -89,6 +99,38 @@ class PaymentEvent:
     amount_total: Cents | None
     created: int
     idempotency_key: str | None = None
+    checkout_session: str | None = None
+
+    @property
+    def paid(self) -> bool:
+        """True when the event says its Checkout Session's money arrived."""
+        return (self.type == COMPLETED and self.payment_status == "paid") or (
+            self.type == ASYNC_SUCCEEDED
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What a link has received, by the paid events stored so far (this one included).
+
+    Attributes:
+        sessions: how many distinct Checkout Sessions were paid.
+        total_cents: what they paid together.
+    """
+
+    sessions: int
+    total_cents: Cents
+
+
+def received_after(paid: dict[str, Cents], event: PaymentEvent) -> Received | None:
+    """Add ``event`` (if it paid) to ``paid`` (session id -> amount) and total them.
+
+    An event without a session id counts as a session of its own (its event id).
+    """
+    if not event.paid:
+        return None
+    paid.setdefault(event.checkout_session or event.event_id, event.amount_total or 0)
+    return Received(len(paid), sum(paid.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +160,19 @@ def session_of_idempotency_key(key: str | None) -> str | None:
     return parts[0] or None
 
 
-def apply_payment_event_change(state: TabState, event: PaymentEvent) -> tuple[Change, EventOutcome]:
+def apply_payment_event_change(
+    state: TabState, event: PaymentEvent, received: Received | None = None
+) -> tuple[Change, EventOutcome]:
     """Apply one Checkout event to the tab that holds its payment link.
 
-    ``completed`` with ``paid`` and ``async_payment_succeeded`` settle (once: a payment
-    already settled, by polling or an earlier event, changes nothing);
-    ``async_payment_failed`` marks the payment failed (no money moves, the tab stays
-    open; a settled payment stays settled); ``completed`` with ``unpaid`` waits for the
-    async event; ``expired`` ends that attempt and changes nothing, so a ``completed``
-    arriving after it still settles.
+    ``completed`` with ``paid`` and ``async_payment_succeeded`` settle through
+    ``settle_payment_change`` (once: a payment already settled, by polling or an earlier
+    event, changes nothing) unless ``received`` says a second Checkout Session paid the
+    link: what it paid beyond the first becomes credit flagged ``needs_reconciliation``
+    (``record_extra_payment``), never dropped. ``async_payment_failed`` marks the payment
+    failed (no money moves, the tab stays open; a settled payment stays settled);
+    ``completed`` with ``unpaid`` waits for the async event; ``expired`` ends that
+    attempt and changes nothing, so a ``completed`` arriving after it still settles.
 
     Raises:
         StateError: ``PAYMENT_NOT_FOUND`` when the link is not this session's.
@@ -138,23 +184,31 @@ def apply_payment_event_change(state: TabState, event: PaymentEvent) -> tuple[Ch
             "that payment does not belong to this tab",
             payment_id=(event.payment_id or "")[:80],
         )
+    payment_id = record.payment_id or ""
     unchanged = Change(state, state)
-    paid = (event.type == COMPLETED and event.payment_status == "paid") or (
-        event.type == ASYNC_SUCCEEDED
-    )
-    if paid:
-        change, settlement = settle_payment_change(
-            state, payment_id=record.payment_id or "", amount_paid_cents=event.amount_total
-        )
-        return change, (
-            EventOutcome.SETTLED if settlement.applied else EventOutcome.ALREADY_SETTLED
-        )
+    if event.paid:
+        outcome = EventOutcome.ALREADY_SETTLED
+        step = unchanged
+        if not record.settled:
+            step, _ = settle_payment_change(
+                state, payment_id=payment_id, amount_paid_cents=event.amount_total
+            )
+            outcome = EventOutcome.SETTLED
+        if received is not None and received.sessions > 1:
+            after, extra = record_extra_payment(
+                step.after, payment_id=payment_id, amount_received_cents=received.total_cents
+            )
+            if extra:
+                at = next(i for i, r in enumerate(after.payments) if r.payment_id == payment_id)
+                step = Change(
+                    state, after, removed_through_seq=step.removed_through_seq, payments=(at,)
+                )
+                outcome = EventOutcome.OVERPAID
+        return step, outcome
     if record.settled and event.type in CHECKOUT_EVENT_TYPES:
         return unchanged, EventOutcome.ALREADY_SETTLED
     if event.type == ASYNC_FAILED:
-        return mark_payment_failed_change(state, payment_id=record.payment_id or ""), (
-            EventOutcome.FAILED
-        )
+        return mark_payment_failed_change(state, payment_id=payment_id), EventOutcome.FAILED
     if event.type == COMPLETED and event.payment_status == "unpaid":
         return unchanged, EventOutcome.AWAITING
     if event.type == EXPIRED:
@@ -163,22 +217,27 @@ def apply_payment_event_change(state: TabState, event: PaymentEvent) -> tuple[Ch
 
 
 def recording_link(
-    record: Callable[[TabState], Change], events: Sequence[PaymentEvent]
+    record: Callable[[TabState], Change],
+    events: Sequence[PaymentEvent],
+    paid: dict[str, Cents] | None = None,
 ) -> Transition[tuple[EventOutcome, ...]]:
     """The transition that records a link (``record``) and then applies its kept events.
 
     The events run oldest first on the state the recording made. The transition returns
     the recording's ``Change`` itself when no event changed anything (a SQL store then
     keeps its fast path), else the final bare state (the store compares it with the
-    stored one); its result is each event's outcome, in order.
+    stored one); its result is each event's outcome, in order. ``paid`` holds the link's
+    Checkout Sessions paid by events applied before (none, for a link just recorded).
     """
 
     def run(state: TabState) -> tuple[TabState | Change, tuple[EventOutcome, ...]]:
         step = record(state)
         after = step.after
         outcomes: list[EventOutcome] = []
+        sessions = dict(paid or {})
         for event in events:
-            change, outcome = apply_payment_event_change(after, event)
+            received = received_after(sessions, event)
+            change, outcome = apply_payment_event_change(after, event, received)
             after = change.after
             outcomes.append(outcome)
         return (step if after is step.after else after), tuple(outcomes)
@@ -224,4 +283,11 @@ class EventStore(Protocol):
 
     async def event_outcome(self, event_id: str) -> EventOutcome | None:
         """What the event with this id did, or None if it was never received."""
+        ...
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid.
+
+        Such a link is followed by webhook: its later payments arrive as events too.
+        """
         ...

@@ -44,7 +44,7 @@ _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 
 R = TypeVar("R")
 
-_CHANGING = frozenset({EventOutcome.SETTLED, EventOutcome.FAILED})
+_CHANGING = frozenset({EventOutcome.SETTLED, EventOutcome.FAILED, EventOutcome.OVERPAID})
 """Event outcomes that changed the tab (the listeners hear of those)."""
 
 ChangeListener = Callable[[str, TabState | None, TabState], None]
@@ -351,6 +351,14 @@ class TabManager:
             for listener in tuple(self._listeners):
                 listener("record_payment_link", before[-1], state)
         return state
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when a webhook event said this link was paid (its later payments come so too).
+
+        Raises:
+            StoreError: when the store cannot be used.
+        """
+        return isinstance(self.store, EventStore) and await self.store.paid_by_event(payment_id)
 
     async def apply_payment_event(self, event: PaymentEvent) -> EventResult:
         """Apply a (verified) Stripe Checkout event exactly once; a redelivery changes nothing.

@@ -11,6 +11,7 @@ from maya.state.events import (
     EventResult,
     PaymentEvent,
     apply_payment_event_change,
+    received_after,
     recording_link,
 )
 from maya.state.models import TabState
@@ -29,6 +30,7 @@ class MemoryTabStore:
         # Stripe events by id, with what each did; and those kept for a link not yet recorded.
         self._events: dict[str, EventOutcome] = {}
         self._pending: dict[str, list[PaymentEvent]] = {}
+        self._paid: dict[str, dict[str, int]] = {}  # link -> paid Checkout Session -> cents
 
     async def load(self, session_id: str) -> TabState | None:
         """The stored state of ``session_id``, or None."""
@@ -70,8 +72,11 @@ class MemoryTabStore:
             self._events[event.event_id] = EventOutcome.PENDING
             self._pending.setdefault(event.payment_id, []).append(event)
             return EventResult(EventOutcome.PENDING)
+        received = received_after(self._paid.setdefault(event.payment_id, {}), event)
         state, outcome = await self.transact(
-            owner.session_id, lambda: owner, lambda s: apply_payment_event_change(s, event)
+            owner.session_id,
+            lambda: owner,
+            lambda s: apply_payment_event_change(s, event, received),
         )
         self._events[event.event_id] = outcome
         return EventResult(outcome, session_id=owner.session_id, state=state)
@@ -91,13 +96,19 @@ class MemoryTabStore:
         kept = sorted(self._pending.get(payment_id, ()), key=lambda e: e.created)
         state, outcomes = await self.transact(session_id, initial, recording_link(record, kept))
         self._pending.pop(payment_id, None)
+        paid = self._paid.setdefault(payment_id, {})
         for event, outcome in zip(kept, outcomes, strict=True):
             self._events[event.event_id] = outcome
+            received_after(paid, event)
         return state, outcomes
 
     async def event_outcome(self, event_id: str) -> EventOutcome | None:
         """What the event ``event_id`` did, or None if it was never received."""
         return self._events.get(event_id)
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid (``EventStore``)."""
+        return bool(self._paid.get(payment_id))
 
     async def session_ids(self) -> list[str]:
         """Every session held, sorted."""

@@ -23,6 +23,7 @@ from maya.state.events import (
     EventOutcome,
     EventResult,
     PaymentEvent,
+    Received,
     apply_payment_event_change,
     recording_link,
 )
@@ -32,13 +33,14 @@ from maya.state.sql._transact import KnownStates, SqlConnection
 from maya.state.sql.errors import StoreError
 from maya.state.store import Change
 
-__all__ = ["EventWrite", "apply_event", "event_outcome", "record_link"]
+__all__ = ["EventWrite", "apply_event", "event_outcome", "paid_by_event", "record_link"]
 
 INSERT_EVENT = (
     "INSERT INTO stripe_events (event_id, type, payment_link, idempotency_key,"
-    " payment_status, amount_total, created, received_at, outcome, session_id)"
+    " payment_status, amount_total, checkout_session, paid, created, received_at, outcome,"
+    " session_id)"
     " VALUES (:event_id, :type, :payment_link, :idempotency_key, :payment_status,"
-    " :amount_total, :created, :received_at, :outcome, NULL)"
+    " :amount_total, :checkout_session, :paid, :created, :received_at, :outcome, NULL)"
     " ON CONFLICT (event_id) DO NOTHING"
 )
 SELECT_OUTCOME = "SELECT outcome FROM stripe_events WHERE event_id = :event_id"
@@ -47,9 +49,17 @@ SET_OUTCOME = (
     " WHERE event_id = :event_id"
 )
 SELECT_LINK_SESSION = "SELECT session_id FROM payments WHERE payment_id = :payment_id"
+SELECT_PAID_SESSIONS = (
+    "SELECT COALESCE(checkout_session, event_id), MAX(amount_total) FROM stripe_events"
+    " WHERE payment_link = :payment_id AND paid GROUP BY COALESCE(checkout_session, event_id)"
+)
+SELECT_PAID_BY_EVENT = (
+    "SELECT 1 FROM stripe_events WHERE payment_link = :payment_id AND paid"
+    " AND outcome <> 'pending' LIMIT 1"
+)
 SELECT_PENDING = (
     "SELECT event_id, type, payment_link, payment_status, amount_total, created,"
-    " idempotency_key FROM stripe_events"
+    " idempotency_key, checkout_session FROM stripe_events"
     " WHERE payment_link = :payment_id AND outcome = 'pending'"
     " ORDER BY created, received_at, event_id"
 )
@@ -100,6 +110,8 @@ async def apply_event(
             "idempotency_key": event.idempotency_key,
             "payment_status": event.payment_status,
             "amount_total": event.amount_total,
+            "checkout_session": event.checkout_session,
+            "paid": event.paid,
             "created": event.created,
             "received_at": clock(),
             "outcome": (EventOutcome.PENDING if relevant else EventOutcome.IGNORED).value,
@@ -117,11 +129,15 @@ async def apply_event(
     if row is None:
         return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=None)
     session_id = str(row[0])
+    received: Received | None = None
+    if event.paid:
+        sessions = await connection.fetchall(SELECT_PAID_SESSIONS, {"payment_id": event.payment_id})
+        received = Received(len(sessions), sum(int(str(r[1] or 0)) for r in sessions))
     done = await _transact.transact(
         connection,
         session_id,
         _no_new_tab,
-        lambda state: apply_payment_event_change(state, event),
+        lambda state: apply_payment_event_change(state, event, received),
         clock=clock,
         known=known,
     )
@@ -180,8 +196,14 @@ async def event_outcome(connection: SqlConnection, event_id: str) -> EventOutcom
     return None if row is None else EventOutcome(row[0])
 
 
+async def paid_by_event(connection: SqlConnection, payment_id: str) -> bool:
+    """True when an applied (not pending) event said the link was paid."""
+    row = await connection.fetchone(SELECT_PAID_BY_EVENT, {"payment_id": payment_id})
+    return row is not None
+
+
 def _decode(row: Sequence[object]) -> PaymentEvent:
-    event_id, type_, link, status, amount, created, key = row
+    event_id, type_, link, status, amount, created, key, checkout = row
     return PaymentEvent(
         event_id=str(event_id),
         type=str(type_),
@@ -190,4 +212,5 @@ def _decode(row: Sequence[object]) -> PaymentEvent:
         amount_total=None if amount is None else int(str(amount)),
         created=int(str(created)),
         idempotency_key=None if key is None else str(key),
+        checkout_session=None if checkout is None else str(checkout),
     )

@@ -112,6 +112,8 @@ EVENTS_DDL: tuple[str, ...] = (
         idempotency_key TEXT NULL,
         payment_status TEXT NULL,
         amount_total BIGINT NULL,
+        checkout_session TEXT NULL,
+        paid BOOLEAN NOT NULL,
         created BIGINT NOT NULL,
         received_at DOUBLE PRECISION NOT NULL,
         outcome TEXT NOT NULL,

@@ -322,6 +322,17 @@ class PostgresTabStore:
             async with pool.connection() as connection:
                 return await _events.event_outcome(_Driver(connection), event_id)
 
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
+
+        Raises:
+            StoreError: when the store is closed or the server unreachable.
+        """
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection:
+                return await _events.paid_by_event(_Driver(connection), payment_id)
+
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).
 

@@ -336,6 +336,20 @@ class SqliteTabStore:
 
         return await self._call(read)
 
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
+
+        Raises:
+            StoreError: when the store is closed, the file unusable or too new.
+        """
+
+        def read(connection: sqlite3.Connection) -> bool:
+            if self._no_tables:
+                return False
+            return run_to_completion(_events.paid_by_event(_Driver(connection), payment_id))
+
+        return await self._call(read)
+
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.
 
