@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -29,6 +30,7 @@ from maya.sandbox.payment import (
     pay_link,
 )
 from maya.sandbox.store import SandboxStore
+from maya.sandbox.webhooks import WebhookSender
 
 __all__ = ["CARD_FIELD", "build_checkout_app", "build_checkout_routes", "format_amount"]
 
@@ -134,8 +136,22 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def build_checkout_routes(store: SandboxStore) -> list[Route]:
-    """The checkout routes (``/`` and ``/b/{slug}``), for mounting beside MCP."""
+def _event_after(result: PaymentResult, webhooks: WebhookSender | None) -> BackgroundTask | None:
+    """The webhook delivery a checkout outcome calls for, run after the page is answered."""
+    if webhooks is None or result.session is None or result.session["status"] != "complete":
+        return None
+    return BackgroundTask(webhooks.emit, result.session, "checkout.session.completed")
+
+
+def build_checkout_routes(
+    store: SandboxStore, *, webhooks: WebhookSender | None = None
+) -> list[Route]:
+    """The checkout routes (``/`` and ``/b/{slug}``), for mounting beside MCP.
+
+    With ``webhooks``, a completed Checkout Session is reported as
+    ``checkout.session.completed`` once the page has answered (as Stripe does, the
+    event does not hold up the customer).
+    """
 
     async def index(request: Request) -> Response:
         return _page("Checkout", "<h1>Maya sandbox checkout</h1><p>Open a payment link to pay.</p>")
@@ -154,8 +170,11 @@ def build_checkout_routes(store: SandboxStore) -> list[Route]:
         url = request.url.path
         result: PaymentResult = await anyio.to_thread.run_sync(pay_link, store, url, card)
         status = _STATUS[result.outcome]
+        event = _event_after(result, webhooks)
         if _wants_json(request):
-            return JSONResponse(result.model_dump(mode="json"), status_code=status)
+            return JSONResponse(
+                result.model_dump(mode="json"), status_code=status, background=event
+            )
         if result.outcome == "not_found":
             return _missing_page()
         if result.outcome == "inactive":
@@ -163,7 +182,9 @@ def build_checkout_routes(store: SandboxStore) -> list[Route]:
         link = await anyio.to_thread.run_sync(find_link, store, url)
         assert link is not None  # the payment just found it, and links are never deleted
         if result.paid:
-            return _success_page(link)
+            page = _success_page(link)
+            page.background = event
+            return page
         return _checkout_page(link, error=result.message, card=card, status=status)
 
     return [
@@ -173,6 +194,6 @@ def build_checkout_routes(store: SandboxStore) -> list[Route]:
     ]
 
 
-def build_checkout_app(store: SandboxStore) -> Starlette:
+def build_checkout_app(store: SandboxStore, *, webhooks: WebhookSender | None = None) -> Starlette:
     """A Starlette app serving only the checkout pages (stdio mode runs it on its own port)."""
-    return Starlette(routes=build_checkout_routes(store))
+    return Starlette(routes=build_checkout_routes(store, webhooks=webhooks))

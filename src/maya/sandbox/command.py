@@ -4,11 +4,17 @@
 [--checkout-port N] [--faults SPEC]`` serves over stdio unless ``--http`` is given.
 ``maya sandbox pay URL [--card NUMBER]`` submits a link's checkout form over HTTP and
 exits 0 when paid, 1 when the card or link was refused, 2 when the page was unreachable.
+
+With ``--webhook-url URL --webhook-secret whsec_...`` (or ``$MAYA_SANDBOX_WEBHOOK_URL``
+and ``$MAYA_SANDBOX_WEBHOOK_SECRET``) every checkout outcome is POSTed to ``URL`` as a
+signed Stripe event. ``maya sandbox events`` lists the events sent (newest first);
+``maya sandbox events resend EVT_ID`` sends one again.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
 import sys
@@ -26,6 +32,7 @@ from maya.sandbox.hosted import DEFAULT_ACCOUNTS, accounts_from_json
 from maya.sandbox.remote import pay_url
 from maya.sandbox.server import Dialect, serve_http, serve_stdio
 from maya.sandbox.store import SandboxStore
+from maya.sandbox.webhooks import WebhookSender, WebhookTarget
 
 __all__ = [
     "ACCOUNTS_ENV",
@@ -33,6 +40,7 @@ __all__ = [
     "configure_parser",
     "default_db_path",
     "register",
+    "run_events",
     "run_pay",
     "run_serve",
 ]
@@ -99,6 +107,23 @@ def _add_serve_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
         help="fault injection, e.g. latency=0.2,hang_after=3 (see maya.sandbox.faults); "
         "added to $MAYA_SANDBOX_FAULTS",
     )
+    _add_webhook_options(parser, default)
+
+
+def _add_webhook_options(parser: argparse.ArgumentParser, default: Any = lambda v: v) -> None:
+    parser.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        default=default(None),
+        help="POST every checkout outcome here as a signed Stripe event "
+        "(default $MAYA_SANDBOX_WEBHOOK_URL)",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        metavar="WHSEC",
+        default=default(None),
+        help="the whsec_ secret events are signed with (default $MAYA_SANDBOX_WEBHOOK_SECRET)",
+    )
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -117,6 +142,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     pay.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (default 10)")
     pay.add_argument("--json", action="store_true", help="print the checkout result as JSON")
     pay.set_defaults(func=run_pay)
+    events = actions.add_parser("events", help="list the webhook events sent, or resend one")
+    events.add_argument(
+        "--db", metavar="PATH", default=argparse.SUPPRESS, help="the sandbox's SQLite file"
+    )
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    events.set_defaults(func=run_events, events_action=None)
+    resend_actions = events.add_subparsers(dest="events_action", metavar="{resend}")
+    resend = resend_actions.add_parser("resend", help="send one event again (same id)")
+    resend.add_argument("event_id", metavar="EVT_ID")
+    _add_webhook_options(resend, lambda _value: argparse.SUPPRESS)
+    resend.set_defaults(func=run_events)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -149,35 +186,106 @@ def run_serve(args: argparse.Namespace) -> int:
         except (ValueError, KeyError, TypeError) as exc:
             print(f"maya sandbox: bad {ACCOUNTS_ENV}: {exc}", file=sys.stderr)
             return 2
+    try:
+        target = WebhookTarget.from_options(args.webhook_url, args.webhook_secret)
+    except ValueError as exc:
+        print(f"maya sandbox: {exc}", file=sys.stderr)
+        return 2
     db = args.db or default_db_path()
     try:
         store = SandboxStore(db)
     except sqlite3.Error as exc:
         print(f"maya sandbox: cannot use {db}: {exc}", file=sys.stderr)
         return 2
-    try:
-        if args.http is not None:
-            host, port = args.http
-            anyio.run(
-                lambda: serve_http(
-                    store, dialect=dialect, faults=faults, host=host, port=port, accounts=accounts
+
+    async def serve() -> None:
+        webhooks = WebhookSender(target, store) if target is not None else None
+        try:
+            if args.http is not None:
+                host, port = args.http
+                await serve_http(
+                    store,
+                    dialect=dialect,
+                    faults=faults,
+                    host=host,
+                    port=port,
+                    accounts=accounts,
+                    webhooks=webhooks,
                 )
-            )
-        else:
-            anyio.run(
-                lambda: serve_stdio(
+            else:
+                await serve_stdio(
                     store,
                     dialect=dialect,
                     faults=faults,
                     checkout_port=args.checkout_port,
                     accounts=accounts,
+                    webhooks=webhooks,
                 )
-            )
+        finally:
+            if webhooks is not None:
+                await webhooks.aclose()
+
+    try:
+        anyio.run(serve)
     except KeyboardInterrupt:
         pass
     finally:
         store.close()
     return 0
+
+
+def run_events(args: argparse.Namespace) -> int:
+    """``maya sandbox events``: list the events sent; ``resend EVT_ID``: send one again.
+
+    Returns:
+        0 listed or delivered (2xx), 1 not delivered, 2 unknown event or no target.
+    """
+    db = args.db or default_db_path()
+    try:
+        store = SandboxStore(db)
+    except sqlite3.Error as exc:
+        print(f"maya sandbox events: cannot use {db}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.events_action != "resend":
+            for event in store.list_events(limit=max(1, args.limit)):
+                if args.json:
+                    print(json.dumps(event))
+                else:
+                    status = event["last_status"] if event["last_status"] is not None else "-"
+                    print(
+                        f"{event['id']}  {event['type']:<44} created {event['created']}"
+                        f"  attempts {event['attempts']}  last status {status}"
+                    )
+            return 0
+        try:
+            target = WebhookTarget.from_options(args.webhook_url, args.webhook_secret)
+        except ValueError as exc:
+            print(f"maya sandbox events resend: {exc}", file=sys.stderr)
+            return 2
+        if target is None:
+            print(
+                "maya sandbox events resend: no webhook URL (--webhook-url or "
+                "$MAYA_SANDBOX_WEBHOOK_URL)",
+                file=sys.stderr,
+            )
+            return 2
+        if store.get_event(args.event_id) is None:
+            print(f"maya sandbox events resend: no event {args.event_id[:80]!r}", file=sys.stderr)
+            return 2
+
+        async def resend() -> int | None:
+            sender = WebhookSender(target, store)
+            try:
+                return await sender.resend(args.event_id)
+            finally:
+                await sender.aclose()
+
+        status = anyio.run(resend)
+        print(f"{args.event_id}: {'answered ' + str(status) if status else 'no answer'}")
+        return 0 if status is not None and 200 <= status < 300 else 1
+    finally:
+        store.close()
 
 
 def run_pay(args: argparse.Namespace) -> int:

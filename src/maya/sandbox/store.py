@@ -68,6 +68,14 @@ CREATE TABLE IF NOT EXISTS checkout_sessions (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checkout_sessions_link ON checkout_sessions (payment_link);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER,
+    doc TEXT NOT NULL
+);
 """
 
 _IDEMPOTENCY_MISMATCH = (
@@ -484,6 +492,48 @@ class SandboxStore:
                 (session["status"], json.dumps(session), session["id"]),
             )
         return session
+
+    def update_session(self, session: dict[str, Any]) -> None:
+        """Store a Checkout Session as given (an async payment's outcome arriving later)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE checkout_sessions SET status = ?, doc = ? WHERE id = ?",
+                (session["status"], json.dumps(session), session["id"]),
+            )
+
+    # -- events (what the sandbox sent to the webhook) ------------------------------
+
+    def record_event(self, event: dict[str, Any]) -> None:
+        """Keep an event the sandbox is about to send (``maya sandbox events`` lists it)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO events (id, type, created, doc) VALUES (?, ?, ?, ?)",
+                (event["id"], event["type"], event["created"], json.dumps(event)),
+            )
+
+    def note_delivery(self, event_id: str, status: int | None) -> None:
+        """Count one delivery attempt of ``event_id`` and its HTTP status (None: no answer)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE events SET attempts = attempts + 1, last_status = ? WHERE id = ?",
+                (status, event_id),
+            )
+
+    def get_event(self, event_id: str) -> dict[str, Any] | None:
+        """The event with this id, as sent."""
+        with self._transaction() as conn:
+            return _fetch_doc(conn, "SELECT doc FROM events WHERE id = ?", (event_id,))
+
+    def list_events(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest events first: ``id``, ``type``, ``created``, ``attempts``, ``last_status``."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, type, created, attempts, last_status FROM events"
+                " ORDER BY created DESC, rowid DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        keys = ("id", "type", "created", "attempts", "last_status")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def _new_session(self, link: dict[str, Any]) -> dict[str, Any]:
         now = self._now()
