@@ -1,0 +1,198 @@
+"""The sandbox sends Checkout events as Stripe does, and Maya settles from them.
+
+In process: the sandbox's MCP server and checkout page, the real ``StripeMCPClient``,
+the offline model, and ``maya serve``'s app, connected by httpx's ASGI transports. A
+link paid at the checkout form is settled by the event alone; asked afterwards, Maya
+answers from the stored state and the gateway is never asked for the status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import stripe
+
+from maya.agent import Agent
+from maya.agent.models.offline import OfflineModel
+from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient
+from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server
+from maya.sandbox.checkout import build_checkout_app
+from maya.sandbox.remote import apay_url
+from maya.sandbox.webhooks import WebhookSender, WebhookTarget, checkout_event, sign
+from maya.server import create_app
+from maya.state import MemoryTabStore, PaymentStatus, TabManager
+from maya.testing import FakeClock
+from maya.tools import Toolset
+
+pytestmark = pytest.mark.anyio
+
+SECRET = "whsec_sandbox_" + "c" * 30
+SESSION = "evening"
+
+
+class CountingGateway:
+    """The real client, counting the status checks Maya makes."""
+
+    def __init__(self, client: StripeMCPClient) -> None:
+        self.client = client
+        self.status_checks = 0
+
+    async def create_payment_link(
+        self, amount_cents: int, description: str, idempotency_key: str
+    ) -> PaymentLink:
+        return await self.client.create_payment_link(amount_cents, description, idempotency_key)
+
+    async def deactivate_payment_link(self, payment_id: str) -> bool:
+        return await self.client.deactivate_payment_link(payment_id)
+
+    async def check_payment_status(self, payment_id: str) -> PaymentStatusResult:
+        self.status_checks += 1
+        return await self.client.check_payment_status(payment_id)
+
+
+class Recorder:
+    """An endpoint that answers a scripted list of statuses and keeps what it got."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status = self.statuses.pop(0) if self.statuses else 200
+        return httpx.Response(status, json={})
+
+
+@pytest.fixture
+def sandbox() -> AsyncIterator[SandboxStore]:
+    with SandboxStore(MEMORY) as store:
+        yield store  # type: ignore[misc]
+
+
+async def test_a_delivery_not_answered_2xx_is_retried_with_bounded_backoff(
+    sandbox: SandboxStore,
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    endpoint = Recorder([500, 503, 200])
+    sender = WebhookSender(
+        WebhookTarget("http://maya/stripe/webhook", SECRET),
+        sandbox,
+        sleep=sleep,
+        delays=(0.5, 1.0, 2.0),
+        transport=httpx.MockTransport(endpoint),
+    )
+    session = {"id": "cs_test_1", "payment_link": "plink_1", "payment_status": "paid"}
+    event_id, status = await sender.emit(session, "checkout.session.completed")
+    assert (status, waits, len(endpoint.requests)) == (200, [0.5, 1.0], 3)
+    for request in endpoint.requests:
+        header = request.headers["Stripe-Signature"]
+        assert stripe.WebhookSignature.verify_header(request.content, header, SECRET, 300)
+    [listed] = sandbox.list_events()
+    assert (listed["id"], listed["attempts"], listed["last_status"]) == (event_id, 3, 200)
+
+    never = Recorder([500] * 10)
+    waits.clear()
+    failing = WebhookSender(
+        WebhookTarget("http://maya/stripe/webhook", SECRET),
+        sandbox,
+        sleep=sleep,
+        delays=(0.5, 1.0, 2.0),
+        transport=httpx.MockTransport(never),
+    )
+    assert await failing.resend(event_id) == 500
+    assert (waits, len(never.requests)) == ([0.5, 1.0, 2.0], 4)
+    assert {r.content for r in never.requests} == {endpoint.requests[0].content}
+    await sender.aclose()
+    await failing.aclose()
+
+
+def test_an_event_is_shaped_as_stripes() -> None:
+    session = {"id": "cs_test_1", "payment_link": "plink_1", "metadata": {"k": "v"}}
+    event = checkout_event(session, "checkout.session.completed", created=1_800_000_000)
+    assert event["id"].startswith("evt_") and len(event["id"]) > 10
+    assert event["object"] == "event" and event["livemode"] is False
+    assert event["data"]["object"] == session and event["created"] == 1_800_000_000
+    body = b'{"a":1}'
+    assert sign(body, SECRET, 100).startswith("t=100,v1=")
+    assert sign(body, SECRET, 100) != sign(body, SECRET + "x", 100)
+
+
+def test_a_webhook_url_needs_a_whsec_secret() -> None:
+    assert WebhookTarget.from_options(None, None, environ={}) is None
+    from_env = WebhookTarget.from_options(
+        None,
+        None,
+        environ={
+            "MAYA_SANDBOX_WEBHOOK_URL": "http://127.0.0.1:1/stripe/webhook",
+            "MAYA_SANDBOX_WEBHOOK_SECRET": SECRET,
+        },
+    )
+    assert from_env is not None and from_env.secret == SECRET
+    assert SECRET not in repr(from_env)
+    for url, secret in (("http://x/h", None), ("http://x/h", "sk_test_1"), ("ftp://x", SECRET)):
+        with pytest.raises(ValueError):
+            WebhookTarget.from_options(url, secret, environ={})
+
+
+async def test_paid_at_the_checkout_the_tab_settles_by_event_and_maya_answers_from_it(
+    sandbox: SandboxStore,
+) -> None:
+    manager = TabManager(MemoryTabStore())
+    maya = create_app(manager, webhook_secret=SECRET)
+    sender = WebhookSender(
+        WebhookTarget("http://maya/stripe/webhook", SECRET),
+        sandbox,
+        transport=httpx.ASGITransport(app=maya),
+    )
+    checkout = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_checkout_app(sandbox, webhooks=sender)),
+        base_url="http://127.0.0.1:9",
+    )
+    server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
+    clock = FakeClock()
+    async with (
+        StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client,
+        checkout,
+    ):
+        gateway = CountingGateway(client)
+        agent = Agent(
+            model=OfflineModel(),
+            toolset=Toolset(manager=manager, payments=gateway),
+            manager=manager,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        with anyio.fail_after(30):
+            await agent.respond(SESSION, "A martini please")
+            asked = await agent.respond(SESSION, "Check please")
+            link = (await manager.get(SESSION)).current_payment
+            assert link is not None and link.url is not None and link.url in asked.reply
+            declined = await apay_url(link.url, CARD_GENERIC_DECLINE, client=checkout)
+            assert declined.outcome == "declined"
+            assert sandbox.list_events() == []  # a declined card completes no session
+            paid = await apay_url(link.url, CARD_SUCCESS, client=checkout)
+            assert paid.paid
+            # The event was delivered (ASGI transport: the page's background task ran).
+            state = await manager.get(SESSION)
+            assert state.tab_cents == 0
+            assert state.payment_status is PaymentStatus.COMPLETED
+            assert state.payments[-1].amount_paid_cents == 1300
+            [sent] = sandbox.list_events()
+            assert (sent["type"], sent["last_status"]) == ("checkout.session.completed", 200)
+            answer = await agent.respond(SESSION, "Did my payment go through?")
+        assert gateway.status_checks == 0
+        [call] = answer.tool_calls
+        assert call.name == "check_payment_status"
+        result: dict[str, Any] = call.result
+        assert result["confirmed_by"] == "stripe_webhook"
+        assert result["tab"] == "$0.00"
+        assert "Stripe confirmed it" in answer.reply and "$0.00" in answer.reply
+    await sender.aclose()
