@@ -20,8 +20,9 @@ import argparse
 import contextlib
 import os
 import secrets
+import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TextIO
 
 import anyio
@@ -143,7 +144,12 @@ async def serve(
                 app = create_app(manager, webhook_secret=secret, routes=routes)
                 app.state.context = context
                 config = uvicorn.Config(
-                    app, log_config=None, access_log=False, log_level="warning", lifespan="on"
+                    app,
+                    log_config=None,
+                    access_log=False,
+                    log_level="warning",
+                    lifespan="on",
+                    timeout_graceful_shutdown=5,
                 )
                 where = (
                     "the sandbox sends its events here"
@@ -151,11 +157,32 @@ async def serve(
                     else f"Stripe events at {WEBHOOK_PATH}"
                 )
                 _announce(announce, f"listening on {base_url} ({where})")
-                await uvicorn.Server(config).serve(sockets=[sock])
+                server = _Server(config)
+                async with anyio.create_task_group() as group:
+                    group.start_soon(_stop_on_signal, server, announce)
+                    await server.serve(sockets=[sock])
+                    group.cancel_scope.cancel()
         finally:
             await store.aclose()
     finally:
         sock.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``_stop_on_signal`` asks it to stop, and
+    ``serve`` then closes the Stripe client and the store and returns (exit status 0),
+    instead of uvicorn raising the signal again once it has stopped."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _stop_on_signal(server: uvicorn.Server, announce: TextIO) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            _announce(announce, f"stopping (signal {signum})")
+            server.should_exit = True
 
 
 def _port(text: str) -> int:
