@@ -122,13 +122,11 @@ async def open_tab_with_link(
 @asynccontextmanager
 async def uvicorn_on_loopback(app: Any) -> AsyncIterator[str]:
     sock = bind_socket("127.0.0.1", 0)
+    sock.listen(128)  # connections queue until uvicorn accepts them
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning")
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as group:
         group.start_soon(lambda: server.serve(sockets=[sock]))
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.01)
         try:
             yield f"http://127.0.0.1:{sock.getsockname()[1]}"
         finally:

@@ -128,6 +128,9 @@ async def serve(
 
     sock = bind_socket(host, port)
     try:
+        # Listening before the address is announced: a client that connects at once
+        # waits in the backlog instead of being refused while the app starts.
+        sock.listen(2048)
         base_url = _base_url(host, sock.getsockname()[1])
         env, secret, offline = _webhook_plan(os.environ if environ is None else environ, base_url)
         store = open_store(store_url if store_url is not None else env.get("MAYA_STATE_URL"))
