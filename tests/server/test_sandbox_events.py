@@ -20,11 +20,13 @@ from maya.agent import Agent
 from maya.agent.models.offline import OfflineModel
 from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server
+from maya.sandbox.cards import ASYNC_FAILURE, ASYNC_SUCCESS
 from maya.sandbox.checkout import build_checkout_app
 from maya.sandbox.remote import apay_url
 from maya.sandbox.webhooks import WebhookSender, WebhookTarget, checkout_event, sign
 from maya.server import create_app
 from maya.state import MemoryTabStore, PaymentStatus, TabManager
+from maya.state.events import EventOutcome
 from maya.testing import FakeClock
 from maya.tools import Toolset
 
@@ -195,4 +197,60 @@ async def test_paid_at_the_checkout_the_tab_settles_by_event_and_maya_answers_fr
         assert result["confirmed_by"] == "stripe_webhook"
         assert result["tab"] == "$0.00"
         assert "Stripe confirmed it" in answer.reply and "$0.00" in answer.reply
+    await sender.aclose()
+
+
+@pytest.mark.parametrize(("iban", "settles"), [(ASYNC_SUCCESS, True), (ASYNC_FAILURE, False)])
+async def test_an_async_debit_completes_unpaid_then_succeeds_or_fails_by_event(
+    sandbox: SandboxStore, iban: str, settles: bool
+) -> None:
+    manager = TabManager(MemoryTabStore())
+    maya = create_app(manager, webhook_secret=SECRET)
+    sender = WebhookSender(
+        WebhookTarget("http://maya/stripe/webhook", SECRET),
+        sandbox,
+        transport=httpx.ASGITransport(app=maya),
+    )
+    seen_while_waiting: list[tuple[PaymentStatus, int, str]] = []
+
+    async def sleep(seconds: float) -> None:
+        # Between the two events: completed unpaid was applied, nothing settled yet.
+        state = await manager.get(SESSION)
+        [event] = sandbox.list_events()
+        seen_while_waiting.append((state.payment_status, state.tab_cents, event["type"]))
+        assert seconds == 2.0
+
+    checkout_app = build_checkout_app(sandbox, webhooks=sender, sleep=sleep)
+    server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
+    clock = FakeClock()
+    async with (
+        StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=checkout_app), base_url="http://127.0.0.1:9"
+        ) as checkout,
+    ):
+        toolset = Toolset(manager=manager, payments=client)
+        with anyio.fail_after(30):
+            await toolset.call("order_drink", {"name": "Gin"}, SESSION)
+            made = await toolset.call("create_stripe_payment", {}, SESSION)
+            result = await apay_url(made["result"]["url"], iban.lower(), client=checkout)
+    assert (result.outcome, result.later) == ("processing", "succeeded" if settles else "failed")
+    assert seen_while_waiting == [(PaymentStatus.PENDING, 800, "checkout.session.completed")]
+    state = await manager.get(SESSION)
+    if settles:
+        assert (state.tab_cents, state.payment_status) == (0, PaymentStatus.COMPLETED)
+    else:
+        assert (state.tab_cents, state.payment_status) == (800, PaymentStatus.FAILED)
+        assert state.balance_cents == 100_000 - 800
+    kinds = sorted(event["type"] for event in sandbox.list_events())
+    second = "succeeded" if settles else "failed"
+    assert kinds == [f"checkout.session.async_payment_{second}", "checkout.session.completed"]
+    outcomes = {
+        await manager.store.event_outcome(event["id"])  # type: ignore[attr-defined]
+        for event in sandbox.list_events()
+    }
+    assert outcomes == {
+        EventOutcome.AWAITING,
+        EventOutcome.SETTLED if settles else EventOutcome.FAILED,
+    }
     await sender.aclose()

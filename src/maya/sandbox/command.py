@@ -292,8 +292,9 @@ def run_pay(args: argparse.Namespace) -> int:
     """Pay ``args.url`` with ``args.card`` through the checkout form.
 
     Returns:
-        0 paid, 1 refused (declined, invalid number, inactive or unknown link),
-        2 unreachable or not a sandbox checkout page.
+        0 paid or processing (an async debit, settled a moment later), 1 refused
+        (declined, invalid number, inactive or unknown link), 2 unreachable or not a
+        sandbox checkout page.
     """
     try:
         result = pay_url(args.url, args.card, timeout=args.timeout)
@@ -305,6 +306,8 @@ def run_pay(args: argparse.Namespace) -> int:
     elif result.paid and result.session is not None:
         amount = format_amount(result.session["amount_total"], result.session["currency"])
         print(f"Paid {amount} ({result.session['id']}, {result.payment_link}).")
+    elif result.outcome == "processing":
+        print(f"Processing ({result.payment_link}): {result.message}")
     else:
         print(f"Not paid ({result.outcome}): {result.message}")
-    return 0 if result.paid else 1
+    return 0 if result.paid or result.outcome == "processing" else 1

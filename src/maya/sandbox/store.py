@@ -106,6 +106,8 @@ class PaymentAttempt:
     paid: bool
     decline_code: str | None = None
     message: str | None = None
+    processing: bool = False
+    """A debit whose outcome comes later: the session completes ``unpaid``."""
 
 
 class SandboxStore:
@@ -480,6 +482,11 @@ class SandboxStore:
                 session["status"] = "complete"
                 session["payment_status"] = "paid"
                 session["last_payment_error"] = None
+            elif attempt.processing:
+                session["status"] = "complete"
+                session["payment_status"] = "unpaid"
+                session["payment_method_types"] = ["sepa_debit"]
+                session["last_payment_error"] = None
             else:
                 session["last_payment_error"] = {
                     "type": "card_error",
@@ -493,13 +500,36 @@ class SandboxStore:
             )
         return session
 
-    def update_session(self, session: dict[str, Any]) -> None:
-        """Store a Checkout Session as given (an async payment's outcome arriving later)."""
+    def finish_async_payment(self, session_id: str, *, succeeded: bool) -> dict[str, Any] | None:
+        """The later outcome of a session that completed ``unpaid`` (a debit).
+
+        Succeeded: ``payment_status`` becomes ``paid``. Failed: it stays ``unpaid`` with
+        ``last_payment_error`` set, as Stripe leaves it. Returns the session, or None
+        when it is not one waiting for an outcome (nothing changes).
+        """
         with self._transaction() as conn:
-            conn.execute(
-                "UPDATE checkout_sessions SET status = ?, doc = ? WHERE id = ?",
-                (session["status"], json.dumps(session), session["id"]),
+            session = _fetch_doc(
+                conn, "SELECT doc FROM checkout_sessions WHERE id = ?", (session_id,)
             )
+            if session is None or (session["status"], session["payment_status"]) != (
+                "complete",
+                "unpaid",
+            ):
+                return None
+            if succeeded:
+                session["payment_status"] = "paid"
+            else:
+                session["last_payment_error"] = {
+                    "type": "invalid_request_error",
+                    "code": "payment_intent_payment_attempt_failed",
+                    "decline_code": "debit_failed",
+                    "message": "The debit failed.",
+                }
+            conn.execute(
+                "UPDATE checkout_sessions SET doc = ? WHERE id = ?",
+                (json.dumps(session), session_id),
+            )
+        return session
 
     # -- events (what the sandbox sent to the webhook) ------------------------------
 
