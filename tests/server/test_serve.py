@@ -36,6 +36,7 @@ from maya.server import ServeContext, serve
 from maya.state import PaymentStatus, TabManager, TabState
 from maya.state.open import open_store
 from maya.tools import Toolset
+from state.conftest import Backend
 
 from .test_sandbox_events import CountingGateway
 
@@ -112,9 +113,9 @@ async def call(toolset: Toolset, name: str, args: dict[str, Any] | None = None) 
 
 
 async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
-    tmp_path: Path,
+    tmp_path: Path, sql_backend: Backend
 ) -> None:
-    tabs = f"sqlite:///{tmp_path / 'tabs.sqlite3'}"
+    tabs = sql_backend.url  # SQLite, then PostgreSQL
     placeholder = tmp_path / "serve-mcp.json"
     # Configured (not the built-in sandbox): serve needs the secret and starts nothing.
     placeholder.write_text(

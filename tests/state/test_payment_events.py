@@ -364,3 +364,35 @@ async def test_an_event_survives_a_restart_as_pending(tmp_path: Path) -> None:
         assert (await TabManager(second).get("bar")).tab_cents == 0
     finally:
         await second.aclose()
+
+
+async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
+    sql_backend: Backend,
+) -> None:
+    if sql_backend.kind != "postgres":
+        pytest.skip("PostgreSQL only (SQLite: the test above)")
+    import psycopg
+    from psycopg import sql
+
+    from .conftest import postgres_url
+
+    url = postgres_url()
+    assert url is not None
+    schema = sql_backend.url.split("schema=")[1].split("&")[0]
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        connection.execute(_schema.SCHEMA_TABLE_DDL)
+        for statement in _schema.DDL:
+            connection.execute(statement)
+        connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 1)")
+    store = sql_backend.open()
+    try:
+        manager = TabManager(store)
+        await tab_with_link(manager)
+        assert (await manager.apply_payment_event(event(1))).outcome is EventOutcome.SETTLED
+    finally:
+        await store.aclose()
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (2,)
