@@ -19,7 +19,7 @@ from maya.state import MemoryTabStore, TabManager
 from maya.testing import FakeClock
 from maya.tools import Toolset
 
-CHECKOUT = "http://checkout.test"
+CHECKOUT = "http://127.0.0.1:9"  # loopback: the only host a plain-http link may use
 
 
 @dataclass

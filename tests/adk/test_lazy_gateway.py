@@ -28,7 +28,7 @@ class Sandbox:
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[ChatPayments]:
-        server = build_mcp_server(self.store, checkout_base_url="http://checkout.test")
+        server = build_mcp_server(self.store, checkout_base_url="http://127.0.0.1:9")
         self.opened += 1
         try:
             async with StripeMCPClient.in_memory(server) as client:

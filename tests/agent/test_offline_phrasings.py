@@ -218,6 +218,7 @@ async def test_mixed_drinks_are_named_as_not_on_the_menu(
     assert [args["name"] for _, args in _calls(result)] == [mixed]
     assert result.tool_calls[0].response["error"] == "UNKNOWN_ITEM"
     assert mixed in result.reply and "aren't on our menu" in result.reply
+    assert "We don't pour" not in result.reply  # said once, not twice
     assert (await manager.get(SESSION)).tab_cents == 0
 
 

@@ -306,3 +306,17 @@ def test_shipped_examples_load(example: str) -> None:
         "--tools=all",
         "--api-key=${STRIPE_SECRET_KEY}",
     ]
+
+
+def test_the_sandbox_gets_its_own_settings_and_the_otel_ones_and_nothing_else() -> None:
+    from maya.payments.config import sandbox_server_config
+
+    environ = {
+        "MAYA_SANDBOX_FAULTS": "latency=0.1",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "STRIPE_SECRET_KEY": "sk_test_" + "x" * 24,
+        "HOME": "/root",
+    }
+    config = sandbox_server_config(environ=environ)
+    passed = {k: v.get_secret_value() for k, v in config.env.items()}
+    assert passed == {"MAYA_SANDBOX_FAULTS": "latency=0.1", "OTEL_TRACES_EXPORTER": "otlp"}

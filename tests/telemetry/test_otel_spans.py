@@ -178,10 +178,15 @@ async def test_mcp_calls_of_a_turn_carry_its_trace_to_the_stripe_server(
     root = _one(_maya_spans(exporter), "invoke_agent maya")
     server = [s for s in finished if s.name.startswith("tools/call stripe_api_write")]
     assert server, [s.name for s in finished]
+    by_id = {s.context.span_id: s for s in finished}
     for span in server:
         assert span.kind is SpanKind.SERVER
         assert span.context.trace_id == root.context.trace_id
-        assert span.parent is not None and span.parent.span_id == root.context.span_id
+        # The mcp SDK's own client span ("MCP send ...") sits between the turn and the server.
+        assert span.parent is not None
+        sender = by_id[span.parent.span_id]
+        assert sender.kind is SpanKind.CLIENT and sender.name.startswith("MCP send tools/call")
+        assert sender.parent is not None and sender.parent.span_id == root.context.span_id
     assert trace.get_current_span() is trace.INVALID_SPAN  # the turn's span was detached
 
 

@@ -24,7 +24,7 @@ from maya.agent.models.gemini import GeminiModel
 from maya.agent.models.select import choose_model
 from maya.agent.payment_side import ChatPayments, open_chat_payments
 from maya.agent.tab_view import tab_line
-from maya.agent.trace import tracer_from_env
+from maya.otel import agent_tracer_from_env, configure_tracing_from_env
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
 from maya.state.open import open_store
@@ -146,6 +146,8 @@ async def run_chat(
     manager = TabManager(store)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(store.aclose)
+        # Spans go where OTEL_* says (nowhere unless asked); the JSONL trace is unchanged.
+        stack.callback(configure_tracing_from_env("maya"))
         if isinstance(choice.model, GeminiModel):
             stack.push_async_callback(choice.model.aclose)
         if payments is None:
@@ -154,7 +156,7 @@ async def run_chat(
             model=choice.model,
             toolset=Toolset(manager=manager, payments=payments),
             manager=manager,
-            tracer=tracer_from_env(),
+            tracer=agent_tracer_from_env(),
             turn_budget_s=budget,
         )
         stack.callback(agent.close)

@@ -21,8 +21,8 @@ from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.offline import OfflineModel
 from maya.agent.payment_side import open_payment_side
 from maya.agent.tab_view import tab_line
-from maya.agent.trace import tracer_from_env
 from maya.money import format_cents, percent_of
+from maya.otel import agent_tracer_from_env, configure_tracing_from_env
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.remote import apay_url
 from maya.state.manager import TabManager
@@ -206,7 +206,8 @@ async def run_demo(
         workdir = Path(folder)
         store = open_store(str(workdir / "tabs.sqlite3") if sqlite else "memory://")
         manager = TabManager(store)
-        tracer = tracer_from_env()
+        tracer = agent_tracer_from_env()
+        shutdown_tracing = configure_tracing_from_env("maya")
         say("Maya demo: the offline model, a temporary tab, the sandbox as a subprocess.")
         try:
             async with open_payment_side("sandbox", workdir=workdir) as payments:
@@ -218,6 +219,7 @@ async def run_demo(
                     agent.close()
         finally:
             await store.aclose()
+            shutdown_tracing()
         trace = tracer.path_for(DEMO_SESSION)
     seconds = time.perf_counter() - started
     if trace is not None:

@@ -203,11 +203,14 @@ def sandbox_server_config(
     """The built-in default: ``python -m maya.sandbox`` over stdio, in test mode.
 
     Args:
-        environ: Variables to pass ``MAYA_SANDBOX_*`` settings on from.
+        environ: Variables to pass ``MAYA_SANDBOX_*`` settings (and ``OTEL_*``, so the
+            sandbox's spans are exported where the caller's go) on from.
         args: Extra sandbox arguments, e.g. ``("--dialect", "named")``.
     """
     env = os.environ if environ is None else environ
-    passed = {k: SecretStr(v) for k, v in env.items() if k.startswith(_SANDBOX_ENV_PREFIX)}
+    passed = {
+        k: SecretStr(v) for k, v in env.items() if k.startswith((_SANDBOX_ENV_PREFIX, "OTEL_"))
+    }
     return McpServerConfig(
         name=SANDBOX_SERVER_NAME,
         transport="stdio",

@@ -198,6 +198,12 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"maya sandbox: cannot use {db}: {exc}", file=sys.stderr)
         return 2
 
+    # The sandbox's spans join the caller's trace (traceparent arrives in each request's
+    # _meta) and are exported as OTEL_* says; nothing is set up unless asked.
+    from maya.otel import configure_tracing_from_env
+
+    shutdown_tracing = configure_tracing_from_env("maya-sandbox")
+
     async def serve() -> None:
         webhooks = WebhookSender(target, store) if target is not None else None
         try:
@@ -231,6 +237,7 @@ def run_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         store.close()
+        shutdown_tracing()
     return 0
 
 

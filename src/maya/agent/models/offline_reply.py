@@ -223,7 +223,10 @@ def compose_reply(
             sentences.extend(_order_sentences(orders))
             orders.clear()
 
+    mixed = set(intent.mixed) if intent is not None else set()
     for name, response in responses:
+        if response.get("error") == "UNKNOWN_ITEM" and response.get("item") in mixed:
+            continue  # the note on mixed drinks below says it once, and better
         if response.get("status") != "ok":
             flush_orders()
             sentences.append(_s(response.get("message")) or "Sorry, I couldn't do that.")
