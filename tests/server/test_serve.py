@@ -56,15 +56,30 @@ async def read_line(stream: BufferedByteReceiveStream, contains: str) -> str:
 
 @asynccontextmanager
 async def spawned(
-    args: Sequence[str], *, env: dict[str, str], cwd: Path, announce: str, on_stdout: bool
+    args: Sequence[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    announce: str,
+    on_stdout: bool,
+    log: Path | None = None,
 ) -> AsyncIterator[tuple[Process, str]]:
-    """Start ``python -m ...``; yield it and its announcement line; SIGTERM it at the end."""
+    """Start ``python -m ...``; yield it and its announcement line; SIGTERM it at the end.
+
+    The announcement is read from stdout (``on_stdout``) or stderr; stderr goes to
+    ``log`` when given and the announcement is on stdout.
+    """
+    errors: Any = subprocess.DEVNULL
+    if not on_stdout:
+        errors = subprocess.PIPE
+    elif log is not None:
+        errors = log.open("wb")
     process = await anyio.open_process(
         [sys.executable, *args],
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE if on_stdout else subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL if on_stdout else subprocess.PIPE,
+        stderr=errors,
     )
     try:
         stream = process.stdout if on_stdout else process.stderr
@@ -79,6 +94,8 @@ async def spawned(
         if process.returncode is None:
             process.kill()
             await process.wait()
+        if hasattr(errors, "close"):
+            errors.close()
 
 
 def url_in(line: str, after: str) -> str:
@@ -122,12 +139,14 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
         json.dumps({"mcpServers": {"stripe": {"url": "http://127.0.0.1:9/mcp"}}})
     )
     serve_env = clean_env(tmp_path, STRIPE_WEBHOOK_SECRET=SECRET, MAYA_MCP_CONFIG=str(placeholder))
+    serve_log = tmp_path / "serve.log"
     async with spawned(
         ["-m", "maya.cli", "serve", "--port", "0", "--store", tabs],
         env=serve_env,
         cwd=tmp_path,
         announce="listening on",
         on_stdout=True,
+        log=serve_log,
     ) as (serve_process, serve_line):
         base = url_in(serve_line, "listening on ")
         sandbox_db = tmp_path / "sandbox-http.sqlite3"
@@ -214,6 +233,15 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
                 await store.aclose()
         assert sandbox_process.returncode is not None
     assert serve_process.returncode == 0  # SIGTERM: a clean shutdown
+    logged = serve_log.read_text()
+    requests = [line for line in logged.splitlines() if "maya.server " in line]
+    # One line per request (and nothing else): the delivery, the resend, the health check.
+    assert len(requests) == 3, requests
+    webhook = [line for line in requests if " POST /stripe/webhook 200 " in line]
+    assert f"{event_id} checkout.session.completed -> settled (session {SESSION})" in webhook[0]
+    assert f"{event_id} checkout.session.completed -> duplicate" in webhook[1]
+    assert sum(" GET /healthz 200 " in line for line in requests) == 1
+    assert SECRET not in logged and "cs_test_" not in logged
 
 
 async def test_serve_alone_starts_the_sandbox_and_settles_by_its_events(

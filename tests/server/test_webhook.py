@@ -183,6 +183,9 @@ async def test_bad_deliveries_are_refused_and_change_nothing(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert SECRET not in logged and OLD_SECRET not in logged
     assert "cs_test_1" not in logged and "plink" not in logged  # no payload
+    [line] = [r.getMessage() for r in caplog.records if r.name == "maya.server"]
+    assert line.startswith(f"POST /stripe/webhook {status} ")
+    assert line.endswith(f" refused: {reason}")
 
 
 async def test_a_timestamp_within_the_tolerance_is_accepted(manager: TabManager) -> None:

@@ -2,8 +2,9 @@
 
 ``POST /stripe/webhook`` and ``GET /healthz``, plus whatever routes or mounts the caller
 adds (the web chat mounts itself with one ``routes=[...]`` entry). Every request is
-logged as one line (method, path without its query, status, milliseconds): never a
-body, a header or a secret.
+logged as one line (method, path without its query, status, milliseconds, and the
+note an endpoint left in ``request.state.log_note``, such as a webhook's event id and
+outcome or its refusal reason): never a body, a header or a secret.
 """
 
 from __future__ import annotations
@@ -55,12 +56,15 @@ class AccessLog:
         try:
             await self.app(scope, receive, noted)
         finally:
+            state = scope.get("state")
+            note = state.get("log_note") if isinstance(state, dict) else None
             _log.info(
-                "%s %s %d %.1f ms",
+                "%s %s %d %.1f ms%s",
                 scope.get("method", "?"),
                 scope.get("path", "?")[:200],
                 status,
                 (time.perf_counter() - started) * 1000,
+                f" {note}" if note else "",
             )
 
 

@@ -5,7 +5,9 @@ uvicorn: ``POST /stripe/webhook``, ``GET /healthz`` and the routes mounted by
 ``extra_routes``. Tabs live in ``--store`` (default ``$MAYA_STATE_URL``, else SQLite;
 PostgreSQL for several workers). It binds 127.0.0.1 unless told otherwise; port 0 picks
 a free port, and the bound address is printed on stdout as
-``maya serve: listening on http://HOST:PORT``. SIGINT and SIGTERM stop it cleanly.
+``maya serve: listening on http://HOST:PORT``. Each request is logged as one line on
+stderr (method, path, status, milliseconds), and each event's outcome; never a body, a
+header or a secret. SIGINT and SIGTERM stop it cleanly.
 
 The webhook's signing secret is ``$STRIPE_WEBHOOK_SECRET`` (``whsec_...``). With no
 Stripe server configured (no ``mcp.json``), the offline sandbox is started as
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import secrets
 import signal
@@ -201,6 +204,9 @@ def _extra_routes() -> Sequence[RouteFactory]:
 
 def run_serve(args: argparse.Namespace) -> int:
     """``maya serve``; returns the exit code."""
+    # A server's request lines are its record: shown by default (-v is for the rest).
+    server_log = logging.getLogger("maya.server")
+    server_log.setLevel(min(logging.INFO, logging.getLogger().getEffectiveLevel()))
     extra = _extra_routes()
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(

@@ -190,9 +190,11 @@ def webhook_endpoint(
                 body, request.headers.get("stripe-signature"), secret, tolerance=tolerance
             )
         except WebhookRejected as refused:
-            _log.info("webhook refused: %s", refused)
+            # Said once, on the request's own log line (``AccessLog``): the reason only.
+            request.state.log_note = f"refused: {refused.reason}"
             return JSONResponse({"error": refused.reason}, status_code=refused.status)
         if event is None:
+            request.state.log_note = "ignored event type"
             return JSONResponse({"received": True, "ignored": "event type"})
         try:
             result = await manager.apply_payment_event(event)
@@ -201,12 +203,8 @@ def webhook_endpoint(
             # back): a 503 makes Stripe deliver the event again later.
             _log.warning("webhook %s not applied: %s", event.event_id, exc.code)
             return JSONResponse({"error": "not stored, retry later"}, status_code=503)
-        _log.info(
-            "webhook %s %s -> %s%s",
-            event.event_id,
-            event.type,
-            result.outcome.value,
-            f" (session {result.session_id})" if result.session_id else "",
+        request.state.log_note = f"{event.event_id} {event.type} -> {result.outcome.value}" + (
+            f" (session {result.session_id})" if result.session_id else ""
         )
         return JSONResponse({"received": True, "outcome": result.outcome.value})
 
