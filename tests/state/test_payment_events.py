@@ -13,6 +13,8 @@ from pathlib import Path
 import anyio
 import pytest
 
+from maya.codes import ErrorCode
+from maya.state.errors import StateError
 from maya.state.events import (
     ASYNC_FAILED,
     ASYNC_SUCCEEDED,
@@ -396,3 +398,49 @@ async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
         assert connection.execute("SELECT version FROM maya_schema").fetchone() == (2,)
+
+
+async def test_a_stale_link_paid_before_it_was_recorded_still_applies(store: TabStore) -> None:
+    manager = TabManager(store)
+    stale = await begin(manager)  # one Martini
+    paid = await manager.apply_payment_event(event(1))
+    assert paid.outcome is EventOutcome.PENDING
+    await manager.order("bar", "Water")  # the tab moves on: a new snapshot supersedes
+    await manager.begin_payment("bar")
+    with pytest.raises(StateError) as refused:
+        await record(manager, stale)
+    assert refused.value.code is ErrorCode.PAYMENT_SUPERSEDED
+    state = await manager.get("bar")
+    [old] = [r for r in state.payments if r.idempotency_key == stale.idempotency_key]
+    assert (old.payment_id, old.status) == (LINK, PaymentStatus.COMPLETED)
+    assert state.tab_cents == 100  # the Martini is paid; the Water is still owed
+    assert await store.event_outcome("evt_1") is EventOutcome.SETTLED  # type: ignore[attr-defined]
+
+
+async def test_a_stale_link_paid_after_it_was_refused_is_found_by_its_metadata(
+    store: TabStore,
+) -> None:
+    manager = TabManager(store)
+    stale = await begin(manager)
+    await manager.order("bar", "Water")
+    await manager.begin_payment("bar")
+    with pytest.raises(StateError):
+        await record(manager, stale)  # refused and (by the tool) deactivated: too late
+    late = PaymentEvent(
+        event_id="evt_late",
+        type=COMPLETED,
+        payment_id=LINK,
+        payment_status="paid",
+        amount_total=MARTINI,
+        created=2_000,
+        idempotency_key=stale.idempotency_key,
+        checkout_session="cs_late",
+    )
+    result = await manager.apply_payment_event(late)
+    assert (result.outcome, result.session_id) == (EventOutcome.SETTLED, "bar")
+    state = await manager.get("bar")
+    assert state.tab_cents == 100
+    assert (await manager.apply_payment_event(late)).outcome is EventOutcome.DUPLICATE
+    # Without our metadata there is no telling whose it is: kept, not guessed.
+    anonymous = await manager.apply_payment_event(event(9, link="plink_other"))
+    assert anonymous.outcome is EventOutcome.PENDING

@@ -37,7 +37,10 @@ __all__ = [
     "EventStore",
     "PaymentEvent",
     "Received",
+    "Recorded",
     "apply_payment_event_change",
+    "attach_stale_link",
+    "late_link",
     "received_after",
     "recording_link",
     "session_of_idempotency_key",
@@ -216,22 +219,78 @@ def apply_payment_event_change(
     return unchanged, EventOutcome.IGNORED
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What recording a link did with the events kept for it.
+
+    Attributes:
+        outcomes: each kept event's outcome, in the order applied.
+        refused: the recording's own refusal (``PAYMENT_SUPERSEDED``) when the link was
+            attached to its superseded record anyway, because kept events say it was
+            paid: the money is applied (never lost) and the caller still hears that the
+            link is stale (and deactivates it).
+    """
+
+    outcomes: tuple[EventOutcome, ...]
+    refused: StateError | None = None
+
+
+def attach_stale_link(
+    state: TabState, *, idempotency_key: str | None, payment_id: str, url: str | None = None
+) -> Change | None:
+    """Attach a link to its superseded payment record that never got one; None if not that.
+
+    A link made for a snapshot the tab has since moved past is refused when it is
+    recorded (and deactivated); but if it was paid meanwhile, the money must still be
+    applied: attached to its own (superseded) record, it settles as any superseded link
+    does, what it paid beyond what is still owed becoming credit to refund.
+    """
+    if not idempotency_key:
+        return None
+    found = [i for i, r in enumerate(state.payments) if r.idempotency_key == idempotency_key]
+    if not found or state.find_payment(payment_id) is not None:
+        return None
+    at = found[0]
+    record = state.payments[at]
+    if not record.superseded or record.payment_id is not None:
+        return None
+    attached = record.model_copy(update={"payment_id": payment_id, "url": url})
+    payments = (*state.payments[:at], attached, *state.payments[at + 1 :])
+    after = state.model_copy(update={"payments": payments, "version": state.version + 1})
+    return Change(state, after, payments=(at,))
+
+
 def recording_link(
     record: Callable[[TabState], Change],
     events: Sequence[PaymentEvent],
     paid: dict[str, Cents] | None = None,
-) -> Transition[tuple[EventOutcome, ...]]:
+    *,
+    stale: Callable[[TabState], Change | None] | None = None,
+) -> Transition[Recorded]:
     """The transition that records a link (``record``) and then applies its kept events.
 
     The events run oldest first on the state the recording made. The transition returns
     the recording's ``Change`` itself when no event changed anything (a SQL store then
     keeps its fast path), else the final bare state (the store compares it with the
-    stored one); its result is each event's outcome, in order. ``paid`` holds the link's
-    Checkout Sessions paid by events applied before (none, for a link just recorded).
+    stored one). ``paid`` holds the link's Checkout Sessions paid by events applied
+    before (none, for a link just recorded). When ``record`` refuses the link as
+    superseded but a kept event says it was paid, ``stale`` attaches it to its
+    superseded record instead, the events apply, and the refusal is returned (not
+    raised) in ``Recorded.refused``.
     """
 
-    def run(state: TabState) -> tuple[TabState | Change, tuple[EventOutcome, ...]]:
-        step = record(state)
+    def run(state: TabState) -> tuple[TabState | Change, Recorded]:
+        refused: StateError | None = None
+        try:
+            step = record(state)
+        except StateError as exc:
+            attached = None
+            paid_meanwhile = any(event.paid for event in events)
+            if exc.code is ErrorCode.PAYMENT_SUPERSEDED and stale is not None and paid_meanwhile:
+                attached = stale(state)
+            if attached is None:
+                raise
+            step, refused = attached, exc
         after = step.after
         outcomes: list[EventOutcome] = []
         sessions = dict(paid or {})
@@ -240,7 +299,28 @@ def recording_link(
             change, outcome = apply_payment_event_change(after, event, received)
             after = change.after
             outcomes.append(outcome)
-        return (step if after is step.after else after), tuple(outcomes)
+        return (step if after is step.after else after), Recorded(tuple(outcomes), refused)
+
+    return run
+
+
+def late_link(event: PaymentEvent, received: Received | None) -> Transition[EventOutcome]:
+    """For an event whose link no tab recorded: apply it if its metadata names a stale link.
+
+    The event's ``idempotency_key`` (our link metadata) names the session and the
+    payment record; when that record is superseded and never got its link (it was
+    refused as stale, perhaps after the customer had paid), the link is attached and
+    the event applied. Otherwise nothing changes and the event stays ``PENDING``.
+    """
+
+    def run(state: TabState) -> tuple[TabState | Change, EventOutcome]:
+        attached = attach_stale_link(
+            state, idempotency_key=event.idempotency_key, payment_id=event.payment_id or ""
+        )
+        if attached is None or event.payment_id is None:
+            return state, EventOutcome.PENDING
+        step, outcome = apply_payment_event_change(attached.after, event, received)
+        return (attached if step.after is attached.after else step.after), outcome
 
     return run
 
@@ -268,15 +348,19 @@ class EventStore(Protocol):
         initial: Callable[[], TabState],
         payment_id: str,
         record: Callable[[TabState], Change],
-    ) -> tuple[TabState, tuple[EventOutcome, ...]]:
-        """``transact(recording_link(record, kept))`` with the events kept for ``payment_id``.
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
+        """``transact(recording_link(record, kept, stale=stale))``, ``kept`` read in it.
 
-        The kept events are read inside the transaction (serialised with ``apply_event``
-        for the same link, so none slips in between) and marked with their outcomes in
-        the same commit.
+        The events kept for ``payment_id`` are read inside the transaction (serialised
+        with ``apply_event`` for the same link, so none slips in between) and marked
+        with their outcomes in the same commit.
 
         Raises:
-            StateError: whatever ``record`` raised; nothing was written.
+            StateError: whatever ``record`` raised (nothing was written), unless
+                ``stale`` attached the link so its kept payment applies: then the
+                refusal is in ``Recorded.refused`` and the rest was committed.
             StoreError: when the store cannot be used.
         """
         ...

@@ -17,7 +17,13 @@ from maya.codes import ErrorCode
 from maya.money import Cents
 from maya.state import transitions
 from maya.state.errors import StateError
-from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
+from maya.state.events import (
+    EventOutcome,
+    EventResult,
+    EventStore,
+    PaymentEvent,
+    attach_stale_link,
+)
 from maya.state.menu import Menu, load_menu
 from maya.state.models import STARTING_BALANCE_CENTS, OrderedItem, PaymentRecord, TabState
 from maya.state.store import Change, TabStore, Transition
@@ -310,6 +316,12 @@ class TabManager:
     ) -> TabState:
         """Attach a created link to the payment record of ``idempotency_key``.
 
+        Stripe events kept for this link (it was paid before it was recorded) are applied
+        in the same transaction. If the link is refused as stale but such an event says
+        it was paid, it is attached to its superseded record so the money applies
+        (credit where it paid for what is no longer owed), and ``PAYMENT_SUPERSEDED`` is
+        still raised.
+
         Raises:
             StateError: ``PAYMENT_NOT_FOUND``, or ``PAYMENT_SUPERSEDED`` when the tab
                 changed meanwhile (the link should then be deactivated).
@@ -324,14 +336,23 @@ class TabManager:
                 is_simulated=is_simulated,
             )
 
+        def stale(state: TabState) -> Change | None:
+            return attach_stale_link(
+                state, idempotency_key=idempotency_key, payment_id=payment_id, url=url
+            )
+
         if isinstance(self.store, EventStore):
             # Events that arrived before the link was recorded are applied with it.
-            return await self._record_with_kept_events(session_id, payment_id, record)
+            return await self._record_with_kept_events(session_id, payment_id, record, stale)
         state, _ = await self._run("record_payment_link", session_id, lambda s: (record(s), None))
         return state
 
     async def _record_with_kept_events(
-        self, session_id: str, payment_id: str, record: Callable[[TabState], Change]
+        self,
+        session_id: str,
+        payment_id: str,
+        record: Callable[[TabState], Change],
+        stale: Callable[[TabState], Change | None],
     ) -> TabState:
         assert isinstance(self.store, EventStore)
         session_id = validate_session_id(session_id)
@@ -341,15 +362,19 @@ class TabManager:
             before.append(state)
             return record(state)
 
-        state, _ = await self.store.transact_recording_link(
+        state, recorded = await self.store.transact_recording_link(
             session_id,
             lambda: transitions.new_tab(session_id, self._starting_balance),
             payment_id,
             observed,
+            stale=stale,
         )
         if self._listeners and before and state is not before[-1]:
             for listener in tuple(self._listeners):
                 listener("record_payment_link", before[-1], state)
+        if recorded.refused is not None:
+            # The stale link's kept payment was applied; the caller still deactivates it.
+            raise recorded.refused
         return state
 
     async def paid_by_event(self, payment_id: str) -> bool:

@@ -10,9 +10,12 @@ from maya.state.events import (
     EventOutcome,
     EventResult,
     PaymentEvent,
+    Recorded,
     apply_payment_event_change,
+    late_link,
     received_after,
     recording_link,
+    session_of_idempotency_key,
 )
 from maya.state.models import TabState
 from maya.state.store import Change, Transition, check_step, new_state_of
@@ -69,9 +72,7 @@ class MemoryTabStore:
             (s for s in self._tabs.values() if s.find_payment(event.payment_id) is not None), None
         )
         if owner is None:
-            self._events[event.event_id] = EventOutcome.PENDING
-            self._pending.setdefault(event.payment_id, []).append(event)
-            return EventResult(EventOutcome.PENDING)
+            return await self._late_event(event)
         received = received_after(self._paid.setdefault(event.payment_id, {}), event)
         state, outcome = await self.transact(
             owner.session_id,
@@ -81,26 +82,48 @@ class MemoryTabStore:
         self._events[event.event_id] = outcome
         return EventResult(outcome, session_id=owner.session_id, state=state)
 
+    async def _late_event(self, event: PaymentEvent) -> EventResult:
+        """An event whose link no tab recorded: a stale link named by its metadata, or kept."""
+        link = event.payment_id or ""
+        owner_id = session_of_idempotency_key(event.idempotency_key)
+        stale = self._tabs.get(owner_id or "")
+        if stale is not None:
+            received = received_after(dict(self._paid.get(link, {})), event)
+            state, outcome = await self.transact(
+                stale.session_id, lambda: stale, late_link(event, received)
+            )
+            if outcome is not EventOutcome.PENDING:
+                received_after(self._paid.setdefault(link, {}), event)
+                self._events[event.event_id] = outcome
+                return EventResult(outcome, session_id=stale.session_id, state=state)
+        self._events[event.event_id] = EventOutcome.PENDING
+        self._pending.setdefault(link, []).append(event)
+        return EventResult(EventOutcome.PENDING)
+
     async def transact_recording_link(
         self,
         session_id: str,
         initial: Callable[[], TabState],
         payment_id: str,
         record: Callable[[TabState], Change],
-    ) -> tuple[TabState, tuple[EventOutcome, ...]]:
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
         """Record a link and apply the events kept for it, at once (``EventStore``).
 
         Raises:
             StateError: whatever ``record`` raised; nothing was written.
         """
         kept = sorted(self._pending.get(payment_id, ()), key=lambda e: e.created)
-        state, outcomes = await self.transact(session_id, initial, recording_link(record, kept))
+        state, recorded = await self.transact(
+            session_id, initial, recording_link(record, kept, stale=stale)
+        )
         self._pending.pop(payment_id, None)
         paid = self._paid.setdefault(payment_id, {})
-        for event, outcome in zip(kept, outcomes, strict=True):
+        for event, outcome in zip(kept, recorded.outcomes, strict=True):
             self._events[event.event_id] = outcome
             received_after(paid, event)
-        return state, outcomes
+        return state, recorded
 
     async def event_outcome(self, event_id: str) -> EventOutcome | None:
         """What the event ``event_id`` did, or None if it was never received."""

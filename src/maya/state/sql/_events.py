@@ -24,8 +24,11 @@ from maya.state.events import (
     EventResult,
     PaymentEvent,
     Received,
+    Recorded,
     apply_payment_event_change,
+    late_link,
     recording_link,
+    session_of_idempotency_key,
 )
 from maya.state.models import TabState
 from maya.state.sql import _transact
@@ -49,6 +52,7 @@ SET_OUTCOME = (
     " WHERE event_id = :event_id"
 )
 SELECT_LINK_SESSION = "SELECT session_id FROM payments WHERE payment_id = :payment_id"
+SELECT_TAB_EXISTS = "SELECT 1 FROM tabs WHERE session_id = :session_id"
 SELECT_PAID_SESSIONS = (
     "SELECT COALESCE(checkout_session, event_id), MAX(amount_total) FROM stripe_events"
     " WHERE payment_link = :payment_id AND paid GROUP BY COALESCE(checkout_session, event_id)"
@@ -125,14 +129,35 @@ async def apply_event(
         )
     if not relevant:
         return EventWrite(EventResult(EventOutcome.IGNORED), commit=True, stored=None)
-    row = await connection.fetchone(SELECT_LINK_SESSION, {"payment_id": event.payment_id})
-    if row is None:
-        return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=None)
-    session_id = str(row[0])
     received: Received | None = None
     if event.paid:
         sessions = await connection.fetchall(SELECT_PAID_SESSIONS, {"payment_id": event.payment_id})
         received = Received(len(sessions), sum(int(str(r[1] or 0)) for r in sessions))
+    row = await connection.fetchone(SELECT_LINK_SESSION, {"payment_id": event.payment_id})
+    if row is None:
+        # No tab recorded this link. Our metadata may name the session of a link that
+        # was refused as stale (and so never recorded): its payment still applies.
+        owner = session_of_idempotency_key(event.idempotency_key)
+        if (
+            owner is None
+            or await connection.fetchone(SELECT_TAB_EXISTS, {"session_id": owner}) is None
+        ):
+            return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=None)
+        late = await _transact.transact(
+            connection, owner, _no_new_tab, late_link(event, received), clock=clock, known=known
+        )
+        if late.result is EventOutcome.PENDING:
+            return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=late.stored)
+        await connection.execute(
+            SET_OUTCOME,
+            {"outcome": late.result.value, "session_id": owner, "event_id": event.event_id},
+        )
+        return EventWrite(
+            EventResult(late.result, session_id=owner, state=late.state),
+            commit=True,
+            stored=late.stored,
+        )
+    session_id = str(row[0])
     done = await _transact.transact(
         connection,
         session_id,
@@ -159,10 +184,11 @@ async def record_link(
     payment_id: str,
     record: Callable[[TabState], Change],
     *,
+    stale: Callable[[TabState], Change | None] | None,
     clock: Callable[[], float],
     known: KnownStates,
     key_lock: str | None,
-) -> tuple[_transact.Outcome[tuple[EventOutcome, ...]], bool]:
+) -> tuple[_transact.Outcome[Recorded], bool]:
     """Run ``record`` (which attaches link ``payment_id``) and apply the link's kept events.
 
     Returns the transaction's outcome and whether to commit (something was written).
@@ -178,11 +204,11 @@ async def record_link(
         connection,
         session_id,
         initial,
-        recording_link(record, kept),
+        recording_link(record, kept, stale=stale),
         clock=clock,
         known=known,
     )
-    for event, outcome in zip(kept, done.result, strict=True):
+    for event, outcome in zip(kept, done.result.outcomes, strict=True):
         await connection.execute(
             SET_OUTCOME,
             {"outcome": outcome.value, "session_id": session_id, "event_id": event.event_id},

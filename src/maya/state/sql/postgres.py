@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 
 from maya.codes import ErrorCode
-from maya.state.events import EventOutcome, EventResult, PaymentEvent
+from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _events, _schema, _transact
 from maya.state.sql._redact import redact
@@ -282,7 +282,9 @@ class PostgresTabStore:
         initial: Callable[[], TabState],
         payment_id: str,
         record: Callable[[TabState], Change],
-    ) -> tuple[TabState, tuple[EventOutcome, ...]]:
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
         """Record a link and apply the events kept for it, in one transaction (``EventStore``).
 
         Raises:
@@ -301,6 +303,7 @@ class PostgresTabStore:
                     initial,
                     payment_id,
                     record,
+                    stale=stale,
                     clock=self._clock,
                     known=self._known,
                     key_lock=_LINK_LOCK,

@@ -22,7 +22,7 @@ import anyio
 import anyio.to_thread
 
 from maya.codes import ErrorCode
-from maya.state.events import EventOutcome, EventResult, PaymentEvent
+from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _events, _schema, _transact
 from maya.state.sql._rows import Params
@@ -286,7 +286,9 @@ class SqliteTabStore:
         initial: Callable[[], TabState],
         payment_id: str,
         record: Callable[[TabState], Change],
-    ) -> tuple[TabState, tuple[EventOutcome, ...]]:
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
         """Record a link and apply the events kept for it, in one transaction (``EventStore``).
 
         Raises:
@@ -294,7 +296,7 @@ class SqliteTabStore:
             StoreError: when the store is closed, read-only, the file unusable or too new.
         """
 
-        def run(connection: sqlite3.Connection) -> tuple[TabState, tuple[EventOutcome, ...]]:
+        def run(connection: sqlite3.Connection) -> tuple[TabState, Recorded]:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
             connection.execute("BEGIN IMMEDIATE")
@@ -306,6 +308,7 @@ class SqliteTabStore:
                         initial,
                         payment_id,
                         record,
+                        stale=stale,
                         clock=self._clock,
                         known=self._known,
                         key_lock=None,
