@@ -8,7 +8,9 @@ answers from the stored state and the gateway is never asked for the status.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,6 +20,7 @@ import stripe
 
 from maya.agent import Agent
 from maya.agent.models.offline import OfflineModel
+from maya.cli import main
 from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server
 from maya.sandbox.cards import ASYNC_FAILURE, ASYNC_SUCCESS
@@ -254,3 +257,33 @@ async def test_an_async_debit_completes_unpaid_then_succeeds_or_fails_by_event(
         EventOutcome.SETTLED if settles else EventOutcome.FAILED,
     }
     await sender.aclose()
+
+
+def test_sandbox_events_lists_what_was_sent_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "sandbox.sqlite3"
+    assert main(["sandbox", "events", "--db", str(db)]) == 2
+    assert not db.exists()
+    assert "no sandbox database" in capsys.readouterr().err
+    with SandboxStore(db) as store:
+        assert main(["sandbox", "events", "--db", str(db)]) == 0
+        assert "no events sent" in capsys.readouterr().out
+        sent = checkout_event({"id": "cs_1"}, "checkout.session.completed", created=5)
+        store.record_event(sent)
+        store.note_delivery(sent["id"], 500)
+        store.note_delivery(sent["id"], 200)
+    assert main(["sandbox", "events", "--db", str(db), "--json"]) == 0
+    [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert listed == {
+        "id": sent["id"],
+        "type": "checkout.session.completed",
+        "created": 5,
+        "attempts": 2,
+        "last_status": 200,
+    }
+    resend = ["sandbox", "events", "--db", str(db), "resend", "evt_nope"]
+    assert main([*resend, "--webhook-url", "http://127.0.0.1:9/h", "--webhook-secret", SECRET]) == 2
+    assert "no event 'evt_nope'" in capsys.readouterr().err
+    assert main([*resend, "--webhook-url", "http://127.0.0.1:9/h", "--webhook-secret", "x"]) == 2
+    assert "whsec_" in capsys.readouterr().err

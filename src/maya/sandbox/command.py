@@ -248,6 +248,10 @@ def run_events(args: argparse.Namespace) -> int:
         0 listed or delivered (2xx), 1 not delivered, 2 unknown event or no target.
     """
     db = args.db or default_db_path()
+    if db != ":memory:" and not Path(db).is_file():
+        # Looking creates nothing: no database means no sandbox ever ran here.
+        print(f"maya sandbox events: no sandbox database at {db}", file=sys.stderr)
+        return 2
     try:
         store = SandboxStore(db)
     except sqlite3.Error as exc:
@@ -255,7 +259,10 @@ def run_events(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.events_action != "resend":
-            for event in store.list_events(limit=max(1, args.limit)):
+            events = store.list_events(limit=max(1, args.limit))
+            if not events and not args.json:
+                print("no events sent (is the sandbox given --webhook-url?)")
+            for event in events:
                 if args.json:
                     print(json.dumps(event))
                 else:

@@ -6,8 +6,8 @@ uvicorn: ``POST /stripe/webhook``, ``GET /healthz`` and the routes mounted by
 PostgreSQL for several workers). It binds 127.0.0.1 unless told otherwise; port 0 picks
 a free port, and the bound address is printed on stdout as
 ``maya serve: listening on http://HOST:PORT``. Each request is logged as one line on
-stderr (method, path, status, milliseconds), and each event's outcome; never a body, a
-header or a secret. SIGINT and SIGTERM stop it cleanly.
+stderr (method, path, status, milliseconds; for the webhook, the event's id and outcome
+or why it was refused); never a body, a header or a secret. SIGINT and SIGTERM stop it cleanly.
 
 The webhook's signing secret is ``$STRIPE_WEBHOOK_SECRET`` (``whsec_...``). With no
 Stripe server configured (no ``mcp.json``), the offline sandbox is started as
