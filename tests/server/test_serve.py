@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from io import StringIO
@@ -32,6 +33,7 @@ from starlette.routing import BaseRoute
 from maya.payments import open_stripe_client
 from maya.sandbox import CARD_SUCCESS
 from maya.sandbox.remote import apay_url
+from maya.sandbox.webhooks import sign
 from maya.server import ServeContext, serve
 from maya.state import PaymentStatus, TabManager, TabState
 from maya.state.open import open_store
@@ -93,7 +95,8 @@ async def spawned(
     finally:
         if process.returncode is None:
             process.kill()
-            await process.wait()
+        with anyio.fail_after(15):
+            await process.aclose()  # waits, and closes its pipes
         if hasattr(errors, "close"):
             errors.close()
 
@@ -299,3 +302,86 @@ def test_serve_refuses_a_configured_stripe_without_a_webhook_secret(tmp_path: Pa
     assert done.returncode == 2
     assert done.stderr.startswith("maya serve: STRIPE_WEBHOOK_SECRET must be")
     assert "sk_live_x" not in done.stderr
+
+
+async def test_several_workers_share_the_tabs_and_apply_an_event_once(
+    tmp_path: Path, sql_backend: Backend
+) -> None:
+    env = clean_env(tmp_path, STRIPE_WEBHOOK_SECRET=SECRET)
+    async with spawned(
+        ["-m", "maya.cli", "serve", "--workers", "3", "--port", "0", "--store", sql_backend.url],
+        env=env,
+        cwd=tmp_path,  # no mcp.json: one sandbox for all workers
+        announce="listening on",
+        on_stdout=True,
+        log=tmp_path / "serve.log",
+    ) as (serve_process, line):
+        base = url_in(line, "listening on ")
+        assert "3 workers" in line
+        mcp_url = line.split("the sandbox (", 1)[1].split(")")[0]
+        config = tmp_path / "mcp.json"
+        config.write_text(json.dumps({"mcpServers": {"stripe": {"url": mcp_url}}}))
+        store = open_store(sql_backend.url)
+        try:
+            manager = TabManager(store)
+            async with (
+                httpx.AsyncClient() as http,
+                open_stripe_client(config_path=config, environ={}) as client,
+            ):
+                toolset = Toolset(manager=manager, payments=client)
+                await call(toolset, "order_drink", {"name": "IPA"})
+                link = await call(toolset, "create_stripe_payment")
+                assert (await apay_url(link["url"], CARD_SUCCESS, client=http)).paid
+                state = await wait_settled(manager)
+                assert state.tab_cents == 0
+                # A second tab, its event delivered 6 times at once across the workers.
+                await manager.order("twice", "Gin")
+                started = await manager.begin_payment("twice")
+                await manager.record_payment_link(
+                    "twice",
+                    idempotency_key=started.payment.idempotency_key,
+                    payment_id="plink_twice",
+                    url="https://buy.stripe.com/test_twice",
+                    is_simulated=False,
+                )
+                body = json.dumps(
+                    {
+                        "id": "evt_twice",
+                        "type": "checkout.session.completed",
+                        "created": 1,
+                        "data": {
+                            "object": {
+                                "id": "cs_twice",
+                                "payment_link": "plink_twice",
+                                "payment_status": "paid",
+                                "amount_total": 800,
+                            }
+                        },
+                    }
+                ).encode()
+                outcomes: list[str] = []
+
+                async def deliver() -> None:
+                    async with httpx.AsyncClient() as own:  # its own connection
+                        answer = await own.post(
+                            f"{base}/stripe/webhook",
+                            content=body,
+                            headers={"Stripe-Signature": sign(body, SECRET, int(time.time()))},
+                        )
+                    outcomes.append(answer.json()["outcome"])
+
+                with anyio.fail_after(30):
+                    async with anyio.create_task_group() as group:
+                        for _ in range(6):
+                            group.start_soon(deliver)
+                assert sorted(outcomes) == ["duplicate"] * 5 + ["settled"]
+                twice = await manager.get("twice")
+                assert (twice.tab_cents, twice.credit_cents) == (0, 0)
+        finally:
+            await store.aclose()
+    assert serve_process.returncode == 0
+    logged = (tmp_path / "serve.log").read_text().splitlines()
+    webhook_lines = [entry for entry in logged if "maya.server POST /stripe/webhook" in entry]
+    # The workers log one line per request: the sandbox's delivery and the six.
+    assert len(webhook_lines) == 7
+    assert all(" 200 " in entry for entry in webhook_lines)

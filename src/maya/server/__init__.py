@@ -1,7 +1,8 @@
 """``maya serve``: one ASGI app for Stripe's webhook, the health check and the web chat."""
 
 from maya.server.app import WEBHOOK_PATH, AccessLog, create_app
-from maya.server.command import RouteFactory, ServeContext, serve
+from maya.server.command import serve
+from maya.server.context import RouteFactory, ServeContext
 from maya.server.webhook import (
     MAX_BODY_BYTES,
     SECRET_ENV,

@@ -1,7 +1,8 @@
 """``maya serve``: the webhook endpoint (and the web chat) on one ASGI server.
 
-``maya serve [--host 127.0.0.1] [--port 8000] [--store URL]`` runs ``create_app`` on
-uvicorn: ``POST /stripe/webhook``, ``GET /healthz`` and the routes mounted by
+``maya serve [--host 127.0.0.1] [--port 8000] [--store URL] [--workers N]`` runs
+``create_app`` on uvicorn (N worker processes on one socket with ``--workers``, see
+``maya.server.workers``): ``POST /stripe/webhook``, ``GET /healthz`` and the routes mounted by
 ``extra_routes``. Tabs live in ``--store`` (default ``$MAYA_STATE_URL``, else SQLite;
 PostgreSQL for several workers). It binds 127.0.0.1 unless told otherwise; port 0 picks
 a free port, and the bound address is printed on stdout as
@@ -25,17 +26,17 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TextIO
 
 import anyio
 import uvicorn
-from starlette.routing import BaseRoute
 
 from maya.agent.payment_side import ChatPayments
 from maya.payments import load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
 from maya.sandbox.server import bind_socket
+from maya.server.context import RouteFactory, ServeContext, extra_routes
 from maya.state.manager import TabManager
 from maya.state.open import open_store
 
@@ -53,26 +54,6 @@ SANDBOX_WEBHOOK_URL_ENV = "MAYA_SANDBOX_WEBHOOK_URL"
 """Where the sandbox sends its events (``maya sandbox --webhook-url``)."""
 SANDBOX_WEBHOOK_SECRET_ENV = "MAYA_SANDBOX_WEBHOOK_SECRET"
 """The secret the sandbox signs its events with (``maya sandbox --webhook-secret``)."""
-
-
-class ServeContext:
-    """What a mounted app (the web chat) gets from ``maya serve``.
-
-    Attributes:
-        manager: the tabs.
-        payments: the Stripe MCP client, bounded for a waiting customer.
-        base_url: the server's own address (``http://127.0.0.1:8000``).
-    """
-
-    def __init__(self, *, manager: TabManager, payments: ChatPayments, base_url: str) -> None:
-        """Hold what the routes need."""
-        self.manager = manager
-        self.payments = payments
-        self.base_url = base_url
-
-
-RouteFactory = Callable[[ServeContext], Sequence[BaseRoute]]
-"""Makes extra routes or mounts from the server's context (the web chat is one)."""
 
 
 def _announce(stream: TextIO, text: str) -> None:
@@ -197,9 +178,10 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _extra_routes() -> Sequence[RouteFactory]:
-    """What ``maya serve`` mounts beside the webhook (the web chat adds itself here)."""
-    return ()
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"workers is 1-64, not {text!r}")
+    return int(text)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -207,7 +189,13 @@ def run_serve(args: argparse.Namespace) -> int:
     # A server's request lines are its record: shown by default (-v is for the rest).
     server_log = logging.getLogger("maya.server")
     server_log.setLevel(min(logging.INFO, logging.getLogger().getEffectiveLevel()))
-    extra = _extra_routes()
+    if args.workers > 1:
+        from maya.server.workers import serve_workers
+
+        return serve_workers(
+            host=args.host, port=args.port, workers=args.workers, store_url=args.store
+        )
+    extra = extra_routes()
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(
             lambda: serve(host=args.host, port=args.port, store_url=args.store, extra_routes=extra)
@@ -233,5 +221,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="URL",
         help="state store: memory://, a SQLite path or postgresql://... (default: "
         "$MAYA_STATE_URL or SQLite in the user data dir)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes on the one socket (default 1); more than one needs a shared "
+        "store (PostgreSQL, or a SQLite file)",
     )
     parser.set_defaults(func=run_serve)
