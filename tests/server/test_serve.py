@@ -385,3 +385,16 @@ async def test_several_workers_share_the_tabs_and_apply_an_event_once(
     # The workers log one line per request: the sandbox's delivery and the six.
     assert len(webhook_lines) == 7
     assert all(" 200 " in entry for entry in webhook_lines)
+
+
+def test_several_workers_refuse_a_store_they_cannot_share(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "maya.cli", "serve", "--workers", "2", "--store", "memory://"],
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("maya serve: several workers need a store they share")
