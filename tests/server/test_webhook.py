@@ -302,3 +302,11 @@ def test_the_app_refuses_a_secret_that_is_not_a_webhook_secret() -> None:
     with pytest.raises(WebhookSecretError) as caught:
         create_app(manager, webhook_secret="sk_test_" + "z" * 20)
     assert "z" * 20 not in str(caught.value)
+
+
+def test_webhook_secrets_are_masked_whole_wherever_they_appear() -> None:
+    from maya.redact import redact
+
+    for secret in (SECRET, "whsec_" + "ab-cd_EF" * 4):
+        masked = redact(f"signing with {secret}, then nothing")
+        assert masked == "signing with whsec_***, then nothing"

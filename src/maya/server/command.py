@@ -83,7 +83,7 @@ def _webhook_plan(environ: Mapping[str, str], base_url: str) -> tuple[dict[str, 
     given = env.get(SECRET_ENV)
     if not offline:
         return env, check_webhook_secret(given), False
-    secret = check_webhook_secret(given) if given else "whsec_" + secrets.token_urlsafe(32)
+    secret = check_webhook_secret(given) if given else "whsec_" + secrets.token_hex(24)
     env[SANDBOX_WEBHOOK_URL_ENV] = base_url + WEBHOOK_PATH
     env[SANDBOX_WEBHOOK_SECRET_ENV] = secret
     return env, secret, True
