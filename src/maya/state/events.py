@@ -31,7 +31,11 @@ from maya.state.transitions import (
 )
 
 __all__ = [
+    "ASYNC_FAILED",
+    "ASYNC_SUCCEEDED",
     "CHECKOUT_EVENT_TYPES",
+    "COMPLETED",
+    "EXPIRED",
     "EventOutcome",
     "EventResult",
     "EventStore",
