@@ -25,6 +25,7 @@ from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server
 from maya.sandbox.cards import ASYNC_FAILURE, ASYNC_SUCCESS
 from maya.sandbox.checkout import build_checkout_app
+from maya.sandbox.payment import pay_link
 from maya.sandbox.remote import apay_url
 from maya.sandbox.webhooks import WebhookSender, WebhookTarget, checkout_event, sign
 from maya.server import create_app
@@ -287,3 +288,24 @@ def test_sandbox_events_lists_what_was_sent_and_creates_nothing(
     assert "no event 'evt_nope'" in capsys.readouterr().err
     assert main([*resend, "--webhook-url", "http://127.0.0.1:9/h", "--webhook-secret", "x"]) == 2
     assert "whsec_" in capsys.readouterr().err
+
+
+def test_expiring_ends_only_the_open_session_and_the_link_stays_payable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "sandbox.sqlite3"
+    with SandboxStore(db) as store:
+        product = store.create_product(name="tab")
+        price = store.create_price(product=product["id"], unit_amount=500, currency="usd")
+        link, _ = store.create_payment_link(line_items=[(price["id"], 1)])
+        declined = pay_link(store, link["id"], CARD_GENERIC_DECLINE)
+        assert declined.session is not None and declined.session["status"] == "open"
+    assert main(["sandbox", "expire", link["id"], "--db", str(db)]) == 0
+    assert f"{declined.session['id']}: expired" in capsys.readouterr().out
+    assert main(["sandbox", "expire", link["id"], "--db", str(db)]) == 1  # nothing open now
+    assert main(["sandbox", "expire", "plink_nope", "--db", str(db)]) == 2
+    with SandboxStore(db) as store:
+        sessions, _ = store.list_checkout_sessions(payment_link=link["id"])
+        assert [s["status"] for s in sessions] == ["expired"]
+        assert store.list_events() == []  # no webhook was given
+        assert pay_link(store, link["id"], CARD_SUCCESS).paid  # on a new session

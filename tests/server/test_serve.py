@@ -31,7 +31,7 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from starlette.routing import BaseRoute
 
 from maya.payments import open_stripe_client
-from maya.sandbox import CARD_SUCCESS
+from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS
 from maya.sandbox.remote import apay_url
 from maya.sandbox.webhooks import sign
 from maya.server import ServeContext, serve
@@ -187,6 +187,29 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
                     toolset = Toolset(manager=manager, payments=gateway)
                     await call(toolset, "order_drink", {"name": "Negroni", "quantity": 2})
                     link = await call(toolset, "create_stripe_payment")
+                    # A declined card leaves the session open; it expires; the link
+                    # stays payable, and the completed session after it settles.
+                    declined = await apay_url(link["url"], CARD_GENERIC_DECLINE, client=http)
+                    assert declined.outcome == "declined"
+                    with anyio.fail_after(30):
+                        expired = await anyio.run_process(
+                            [
+                                sys.executable,
+                                "-m",
+                                "maya.sandbox",
+                                "expire",
+                                link["url"],
+                                "--db",
+                                str(sandbox_db),
+                                "--webhook-url",
+                                f"{base}/stripe/webhook",
+                                "--webhook-secret",
+                                SECRET,
+                            ],
+                            env=clean_env(tmp_path),
+                        )
+                    assert b": expired" in expired.stdout
+                    assert (await manager.get(SESSION)).tab_cents == 2200
                     paid = await apay_url(link["url"], CARD_SUCCESS, client=http)
                     assert paid.paid
                     state = await wait_settled(manager)
@@ -201,7 +224,9 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
                     [sys.executable, "-m", "maya.sandbox", "events", "--db", str(sandbox_db)],
                     env=clean_env(tmp_path),
                 )
-            [line] = listed.stdout.decode().splitlines()
+            lines = listed.stdout.decode().splitlines()
+            assert len(lines) == 2 and "checkout.session.expired" in lines[1]
+            line = lines[0]  # newest first
             event_id = line.split()[0]
             assert event_id.startswith("evt_") and "checkout.session.completed" in line
             assert "last status 200" in line
@@ -238,11 +263,12 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
     assert serve_process.returncode == 0  # SIGTERM: a clean shutdown
     logged = serve_log.read_text()
     requests = [line for line in logged.splitlines() if "maya.server " in line]
-    # One line per request (and nothing else): the delivery, the resend, the health check.
-    assert len(requests) == 3, requests
+    # One line per request (and nothing else): health, expired, completed, the resend.
+    assert len(requests) == 4, requests
     webhook = [line for line in requests if " POST /stripe/webhook 200 " in line]
-    assert f"{event_id} checkout.session.completed -> settled (session {SESSION})" in webhook[0]
-    assert f"{event_id} checkout.session.completed -> duplicate" in webhook[1]
+    assert "checkout.session.expired -> expired (session" in webhook[0]
+    assert f"{event_id} checkout.session.completed -> settled (session {SESSION})" in webhook[1]
+    assert f"{event_id} checkout.session.completed -> duplicate" in webhook[2]
     assert sum(" GET /healthz 200 " in line for line in requests) == 1
     assert SECRET not in logged and "cs_test_" not in logged
 

@@ -8,7 +8,8 @@ exits 0 when paid, 1 when the card or link was refused, 2 when the page was unre
 With ``--webhook-url URL --webhook-secret whsec_...`` (or ``$MAYA_SANDBOX_WEBHOOK_URL``
 and ``$MAYA_SANDBOX_WEBHOOK_SECRET``) every checkout outcome is POSTed to ``URL`` as a
 signed Stripe event. ``maya sandbox events`` lists the events sent (newest first);
-``maya sandbox events resend EVT_ID`` sends one again.
+``maya sandbox events resend EVT_ID`` sends one again. ``maya sandbox expire URL`` ends
+the link's open Checkout Session (``checkout.session.expired``; the link stays payable).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.checkout import format_amount
 from maya.sandbox.faults import FaultConfig, FaultSpecError
 from maya.sandbox.hosted import DEFAULT_ACCOUNTS, accounts_from_json
+from maya.sandbox.payment import find_link
 from maya.sandbox.remote import pay_url
 from maya.sandbox.server import Dialect, serve_http, serve_stdio
 from maya.sandbox.store import SandboxStore
@@ -41,6 +43,7 @@ __all__ = [
     "default_db_path",
     "register",
     "run_events",
+    "run_expire",
     "run_pay",
     "run_serve",
 ]
@@ -130,7 +133,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Give ``parser`` the sandbox's options, its ``serve``/``pay`` actions and ``func``."""
     _add_serve_options(parser, suppress=False)
     parser.set_defaults(func=run_serve)
-    actions = parser.add_subparsers(dest="sandbox_action", metavar="{serve,pay}")
+    actions = parser.add_subparsers(dest="sandbox_action", metavar="{serve,pay,expire,events}")
     serve = actions.add_parser("serve", help="serve the sandbox (the default)")
     _add_serve_options(serve, suppress=True)
     serve.set_defaults(func=run_serve)
@@ -142,6 +145,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     pay.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (default 10)")
     pay.add_argument("--json", action="store_true", help="print the checkout result as JSON")
     pay.set_defaults(func=run_pay)
+    expire = actions.add_parser(
+        "expire", help="expire a link's open Checkout Session (checkout.session.expired)"
+    )
+    expire.add_argument("url", metavar="URL_OR_LINK", help="the payment link's URL or plink_ id")
+    expire.add_argument(
+        "--db", metavar="PATH", default=argparse.SUPPRESS, help="the sandbox's SQLite file"
+    )
+    _add_webhook_options(expire, lambda _value: argparse.SUPPRESS)
+    expire.set_defaults(func=run_expire)
     events = actions.add_parser("events", help="list the webhook events sent, or resend one")
     events.add_argument(
         "--db", metavar="PATH", default=argparse.SUPPRESS, help="the sandbox's SQLite file"
@@ -239,6 +251,56 @@ def run_serve(args: argparse.Namespace) -> int:
         store.close()
         shutdown_tracing()
     return 0
+
+
+def run_expire(args: argparse.Namespace) -> int:
+    """``maya sandbox expire``: end a link's open session; report it to the webhook if set.
+
+    Returns:
+        0 expired (and delivered, when a webhook is set), 1 nothing open to expire or not
+        delivered, 2 unknown link, no database or a bad webhook option.
+    """
+    db = args.db or default_db_path()
+    if db != ":memory:" and not Path(db).is_file():
+        print(f"maya sandbox expire: no sandbox database at {db}", file=sys.stderr)
+        return 2
+    try:
+        target = WebhookTarget.from_options(
+            getattr(args, "webhook_url", None), getattr(args, "webhook_secret", None)
+        )
+    except ValueError as exc:
+        print(f"maya sandbox expire: {exc}", file=sys.stderr)
+        return 2
+    store = SandboxStore(db)
+    try:
+        link = find_link(store, args.url)
+        if link is None:
+            print(f"maya sandbox expire: no such payment link {args.url[:80]!r}", file=sys.stderr)
+            return 2
+        expired = store.expire_open_sessions(link["id"])
+        if not expired:
+            print(f"{link['id']}: no open Checkout Session to expire")
+            return 1
+
+        async def report() -> bool:
+            if target is None:
+                return True
+            sender = WebhookSender(target, store)
+            try:
+                statuses = [
+                    (await sender.emit(session, "checkout.session.expired"))[1]
+                    for session in expired
+                ]
+            finally:
+                await sender.aclose()
+            return all(status is not None and 200 <= status < 300 for status in statuses)
+
+        delivered = anyio.run(report)
+        for session in expired:
+            print(f"{session['id']}: expired")
+        return 0 if delivered else 1
+    finally:
+        store.close()
 
 
 def run_events(args: argparse.Namespace) -> int:

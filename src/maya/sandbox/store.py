@@ -531,6 +531,28 @@ class SandboxStore:
             )
         return session
 
+    def expire_open_sessions(self, link_id: str) -> list[dict[str, Any]]:
+        """End the link's open Checkout Sessions (``status: expired``), as Stripe's
+        ``expire`` does or time does after ``expires_at``; the link stays payable (a new
+        session opens on the next attempt).
+
+        Returns:
+            The sessions that expired (none when no session was open).
+        """
+        with self._transaction() as conn:
+            sessions = _fetch_docs(
+                conn,
+                "SELECT doc FROM checkout_sessions WHERE payment_link = ? AND status = 'open'",
+                (link_id,),
+            )
+            for session in sessions:
+                session["status"] = "expired"
+                conn.execute(
+                    "UPDATE checkout_sessions SET status = 'expired', doc = ? WHERE id = ?",
+                    (json.dumps(session), session["id"]),
+                )
+        return sessions
+
     # -- events (what the sandbox sent to the webhook) ------------------------------
 
     def record_event(self, event: dict[str, Any]) -> None:
