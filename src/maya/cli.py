@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "maya.state.command",  # state
     "maya.mcp_server.command",  # mcp
     "maya.adk.command",  # conversations export-adk
+    "maya.server.command",  # serve
 )
 
 
@@ -88,6 +89,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     """
     from maya.payments.errors import StripeMCPError
     from maya.sandbox.faults import FaultSpecError
+    from maya.server.webhook import WebhookSecretError
     from maya.state import MenuError, StateError, StoreError, StoreURLError
 
     # StripeMCPError covers McpConfigError (mcp.json, ${VAR}, server name) and the
@@ -99,6 +101,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
         StripeMCPError,
         MenuError,
         FaultSpecError,
+        WebhookSecretError,
         OSError,
     )
 

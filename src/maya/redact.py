@@ -17,7 +17,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(sk|rk|pk)_(test|live)_[A-Za-z0-9]+"), rf"\1_\2_{REDACTED}"),
     # Any other restricted-key shape (rk_...) and webhook signing secrets.
     (re.compile(r"\brk_(?!(?:test|live)_\*)[A-Za-z0-9_]{8,}"), f"rk_{REDACTED}"),
-    (re.compile(r"\bwhsec_[A-Za-z0-9]+"), f"whsec_{REDACTED}"),
+    (re.compile(r"\bwhsec_[A-Za-z0-9_\-]+"), f"whsec_{REDACTED}"),
     # HTTP bearer tokens, whatever they carry.
     (re.compile(r"\b(Bearer)\s+[^\s\"',;]+", re.IGNORECASE), rf"\1 {REDACTED}"),
     # Google API keys (Gemini).

@@ -10,12 +10,14 @@ either way: 200 paid, 402 declined, 400 invalid card number, 410 link no longer 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -24,18 +26,27 @@ from maya.money import format_cents
 from maya.sandbox.payment import (
     INACTIVE_MESSAGE,
     NOT_FOUND_MESSAGE,
+    PROCESSING_MESSAGE,
     PaymentResult,
     find_link,
     pay_link,
 )
 from maya.sandbox.store import SandboxStore
+from maya.sandbox.webhooks import WebhookSender
 
 __all__ = ["CARD_FIELD", "build_checkout_app", "build_checkout_routes", "format_amount"]
 
 CARD_FIELD = "card_number"
 """Name of the checkout form's card number field."""
 
-_STATUS = {"paid": 200, "declined": 402, "invalid_card": 400, "inactive": 410, "not_found": 404}
+_STATUS = {
+    "paid": 200,
+    "processing": 202,
+    "declined": 402,
+    "invalid_card": 400,
+    "inactive": 410,
+    "not_found": 404,
+}
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; background: #f6f9fc; color: #1a1f36; }
@@ -97,7 +108,9 @@ def _checkout_page(
         f'value="{escape(card)}" required>'
         f'<button type="submit">Pay {escape(total)}</button></form>'
         '<p class="hint">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is '
-        "declined; 4000 0000 0000 9995 has insufficient funds.</p>"
+        "declined; 4000 0000 0000 9995 has insufficient funds. SEPA test IBANs: "
+        "DE89 3704 0044 0532 0130 00 pays a moment later, DE62 3704 0044 0532 0130 01 "
+        "fails a moment later.</p>"
     )
     return _page(f"Pay {description}", body, status)
 
@@ -134,8 +147,71 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def build_checkout_routes(store: SandboxStore) -> list[Route]:
-    """The checkout routes (``/`` and ``/b/{slug}``), for mounting beside MCP."""
+ASYNC_DELAY_S = 2.0
+"""How long an async debit (a SEPA test IBAN) takes to succeed or fail."""
+
+
+async def _finish_later(
+    store: SandboxStore,
+    result: PaymentResult,
+    webhooks: WebhookSender | None,
+    delay: float,
+    sleep: Callable[[float], Awaitable[None]],
+) -> None:
+    """After a processing debit: report ``completed``/``unpaid``, wait, settle it, report that."""
+    session = result.session
+    assert session is not None and result.later is not None
+    if webhooks is not None:
+        await webhooks.emit(session, "checkout.session.completed")
+    await sleep(delay)
+    succeeded = result.later == "succeeded"
+    finished = await anyio.to_thread.run_sync(
+        lambda: store.finish_async_payment(session["id"], succeeded=succeeded)
+    )
+    if finished is not None and webhooks is not None:
+        kind = "succeeded" if succeeded else "failed"
+        await webhooks.emit(finished, f"checkout.session.async_payment_{kind}")
+
+
+def _after(
+    store: SandboxStore,
+    result: PaymentResult,
+    webhooks: WebhookSender | None,
+    delay: float,
+    sleep: Callable[[float], Awaitable[None]],
+) -> BackgroundTask | None:
+    """What a checkout outcome calls for once the page has answered (Stripe's order)."""
+    if result.outcome == "processing":
+        return BackgroundTask(_finish_later, store, result, webhooks, delay, sleep)
+    if webhooks is None or result.session is None or result.session["status"] != "complete":
+        return None
+    return BackgroundTask(webhooks.emit, result.session, "checkout.session.completed")
+
+
+def _processing_page(link: dict[str, Any]) -> HTMLResponse:
+    description, total, _ = _summary(link)
+    body = (
+        f"<h1>Payment processing</h1><p>{escape(total)} for {escape(description)}: "
+        f"{escape(PROCESSING_MESSAGE)}</p>"
+    )
+    return _page("Payment processing", body, 202)
+
+
+def build_checkout_routes(
+    store: SandboxStore,
+    *,
+    webhooks: WebhookSender | None = None,
+    async_delay: float = ASYNC_DELAY_S,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+) -> list[Route]:
+    """The checkout routes (``/`` and ``/b/{slug}``), for mounting beside MCP.
+
+    With ``webhooks``, a completed Checkout Session is reported as
+    ``checkout.session.completed`` once the page has answered (as Stripe does, the
+    event does not hold up the customer). A SEPA test IBAN completes the session
+    ``unpaid``; ``async_delay`` seconds later (``sleep``) it succeeds or fails, reported
+    as ``checkout.session.async_payment_succeeded`` or ``_failed``.
+    """
 
     async def index(request: Request) -> Response:
         return _page("Checkout", "<h1>Maya sandbox checkout</h1><p>Open a payment link to pay.</p>")
@@ -154,16 +230,21 @@ def build_checkout_routes(store: SandboxStore) -> list[Route]:
         url = request.url.path
         result: PaymentResult = await anyio.to_thread.run_sync(pay_link, store, url, card)
         status = _STATUS[result.outcome]
+        event = _after(store, result, webhooks, async_delay, sleep)
         if _wants_json(request):
-            return JSONResponse(result.model_dump(mode="json"), status_code=status)
+            return JSONResponse(
+                result.model_dump(mode="json"), status_code=status, background=event
+            )
         if result.outcome == "not_found":
             return _missing_page()
         if result.outcome == "inactive":
             return _gone_page()
         link = await anyio.to_thread.run_sync(find_link, store, url)
         assert link is not None  # the payment just found it, and links are never deleted
-        if result.paid:
-            return _success_page(link)
+        if result.paid or result.outcome == "processing":
+            page = _success_page(link) if result.paid else _processing_page(link)
+            page.background = event
+            return page
         return _checkout_page(link, error=result.message, card=card, status=status)
 
     return [
@@ -173,6 +254,14 @@ def build_checkout_routes(store: SandboxStore) -> list[Route]:
     ]
 
 
-def build_checkout_app(store: SandboxStore) -> Starlette:
+def build_checkout_app(
+    store: SandboxStore,
+    *,
+    webhooks: WebhookSender | None = None,
+    async_delay: float = ASYNC_DELAY_S,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+) -> Starlette:
     """A Starlette app serving only the checkout pages (stdio mode runs it on its own port)."""
-    return Starlette(routes=build_checkout_routes(store))
+    return Starlette(
+        routes=build_checkout_routes(store, webhooks=webhooks, async_delay=async_delay, sleep=sleep)
+    )

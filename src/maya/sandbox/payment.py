@@ -18,12 +18,13 @@ from maya.sandbox.store import LINK_PATH_PREFIX, PaymentAttempt, SandboxStore
 
 __all__ = ["PaymentOutcome", "PaymentResult", "find_link", "pay_link"]
 
-PaymentOutcome = Literal["paid", "declined", "invalid_card", "inactive", "not_found"]
+PaymentOutcome = Literal["paid", "processing", "declined", "invalid_card", "inactive", "not_found"]
 """How a payment attempt ended."""
 
 INACTIVE_MESSAGE = "This link is no longer active."
 NOT_FOUND_MESSAGE = "This payment link does not exist."
 PAID_MESSAGE = "Payment complete."
+PROCESSING_MESSAGE = "Your payment is processing: it will be confirmed shortly."
 
 
 class PaymentResult(BaseModel):
@@ -36,6 +37,7 @@ class PaymentResult(BaseModel):
         payment_link: The link's id, when the link exists.
         session: The Checkout Session after the attempt (None when the attempt never
             reached one: unknown or inactive link, invalid number).
+        later: For ``processing``: how the debit will end, ``succeeded`` or ``failed``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -45,6 +47,7 @@ class PaymentResult(BaseModel):
     decline_code: str | None = None
     payment_link: str | None = None
     session: dict[str, Any] | None = None
+    later: Literal["succeeded", "failed"] | None = None
 
     @property
     def paid(self) -> bool:
@@ -95,7 +98,10 @@ def pay_link(store: SandboxStore, url_or_id: str, card: str) -> PaymentResult:
             outcome="invalid_card", message=verdict.message or "", payment_link=link["id"]
         )
     attempt = PaymentAttempt(
-        paid=verdict.result == "paid", decline_code=verdict.decline_code, message=verdict.message
+        paid=verdict.result == "paid",
+        decline_code=verdict.decline_code,
+        message=verdict.message,
+        processing=verdict.result == "processing",
     )
     try:
         session = store.record_payment(link["id"], attempt)
@@ -105,6 +111,14 @@ def pay_link(store: SandboxStore, url_or_id: str, card: str) -> PaymentResult:
     if attempt.paid:
         return PaymentResult(
             outcome="paid", message=PAID_MESSAGE, payment_link=link["id"], session=session
+        )
+    if attempt.processing:
+        return PaymentResult(
+            outcome="processing",
+            message=PROCESSING_MESSAGE,
+            payment_link=link["id"],
+            session=session,
+            later=verdict.later,
         )
     return PaymentResult(
         outcome="declined",

@@ -28,6 +28,7 @@ from maya.sandbox.generic import generic_tools
 from maya.sandbox.hosted import DEFAULT_ACCOUNTS, SandboxAccount, hosted_tools
 from maya.sandbox.named import named_tools
 from maya.sandbox.store import SandboxStore
+from maya.sandbox.webhooks import WebhookSender
 
 __all__ = [
     "Dialect",
@@ -101,6 +102,7 @@ def build_http_app(
     checkout_base_url: str,
     host: str = "127.0.0.1",
     accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
+    webhooks: WebhookSender | None = None,
 ) -> Starlette:
     """One ASGI app: MCP (streamable HTTP) at ``/mcp``, checkout pages at ``/b/...``.
 
@@ -111,6 +113,7 @@ def build_http_app(
         checkout_base_url: This app's own base URL, as clients reach it.
         host: The interface served; loopback hosts get DNS rebinding protection.
         accounts: See ``build_mcp_server``.
+        webhooks: Where checkout outcomes are sent as Stripe events (none by default).
     """
     server = build_mcp_server(
         store,
@@ -119,7 +122,7 @@ def build_http_app(
         checkout_base_url=checkout_base_url,
         accounts=accounts,
     )
-    for route in build_checkout_routes(store):
+    for route in build_checkout_routes(store, webhooks=webhooks):
         endpoint = cast(Callable[[Request], Any], route.endpoint)
         server.custom_route(route.path, methods=sorted(route.methods or ()))(endpoint)
     return server.streamable_http_app(host=host)
@@ -191,6 +194,7 @@ async def serve_stdio(
     checkout_port: int = 0,
     announce: TextIO = sys.stderr,
     accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
+    webhooks: WebhookSender | None = None,
 ) -> None:
     """Serve MCP over stdin/stdout and the checkout pages on ``127.0.0.1:checkout_port``.
 
@@ -206,7 +210,9 @@ async def serve_stdio(
         checkout_base_url=checkout_base_url,
         accounts=accounts,
     )
-    checkout = _uvicorn(build_checkout_app(store), lifespan="off", handle_signals=False)
+    checkout = _uvicorn(
+        build_checkout_app(store, webhooks=webhooks), lifespan="off", handle_signals=False
+    )
     _announce(announce, f"{dialect} dialect over stdio; checkout pages at {checkout_base_url}")
     async with anyio.create_task_group() as tg:
 
@@ -240,6 +246,7 @@ async def serve_http(
     port: int = 0,
     announce: TextIO = sys.stderr,
     accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
+    webhooks: WebhookSender | None = None,
 ) -> None:
     """Serve MCP at ``/mcp`` and the checkout pages at ``/b/...`` on ``host:port``.
 
@@ -249,7 +256,13 @@ async def serve_http(
     sock = bind_socket(host, port)
     url = base_url(sock, host)
     app = build_http_app(
-        store, dialect=dialect, faults=faults, checkout_base_url=url, host=host, accounts=accounts
+        store,
+        dialect=dialect,
+        faults=faults,
+        checkout_base_url=url,
+        host=host,
+        accounts=accounts,
+        webhooks=webhooks,
     )
     _announce(announce, f"{dialect} dialect; MCP at {url}/mcp; checkout pages at {url}")
     await _uvicorn(app, lifespan="on").serve(sockets=[sock])

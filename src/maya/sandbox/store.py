@@ -68,6 +68,14 @@ CREATE TABLE IF NOT EXISTS checkout_sessions (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checkout_sessions_link ON checkout_sessions (payment_link);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER,
+    doc TEXT NOT NULL
+);
 """
 
 _IDEMPOTENCY_MISMATCH = (
@@ -98,6 +106,8 @@ class PaymentAttempt:
     paid: bool
     decline_code: str | None = None
     message: str | None = None
+    processing: bool = False
+    """A debit whose outcome comes later: the session completes ``unpaid``."""
 
 
 class SandboxStore:
@@ -472,6 +482,11 @@ class SandboxStore:
                 session["status"] = "complete"
                 session["payment_status"] = "paid"
                 session["last_payment_error"] = None
+            elif attempt.processing:
+                session["status"] = "complete"
+                session["payment_status"] = "unpaid"
+                session["payment_method_types"] = ["sepa_debit"]
+                session["last_payment_error"] = None
             else:
                 session["last_payment_error"] = {
                     "type": "card_error",
@@ -484,6 +499,93 @@ class SandboxStore:
                 (session["status"], json.dumps(session), session["id"]),
             )
         return session
+
+    def finish_async_payment(self, session_id: str, *, succeeded: bool) -> dict[str, Any] | None:
+        """The later outcome of a session that completed ``unpaid`` (a debit).
+
+        Succeeded: ``payment_status`` becomes ``paid``. Failed: it stays ``unpaid`` with
+        ``last_payment_error`` set, as Stripe leaves it. Returns the session, or None
+        when it is not one waiting for an outcome (nothing changes).
+        """
+        with self._transaction() as conn:
+            session = _fetch_doc(
+                conn, "SELECT doc FROM checkout_sessions WHERE id = ?", (session_id,)
+            )
+            if session is None or (session["status"], session["payment_status"]) != (
+                "complete",
+                "unpaid",
+            ):
+                return None
+            if succeeded:
+                session["payment_status"] = "paid"
+            else:
+                session["last_payment_error"] = {
+                    "type": "invalid_request_error",
+                    "code": "payment_intent_payment_attempt_failed",
+                    "decline_code": "debit_failed",
+                    "message": "The debit failed.",
+                }
+            conn.execute(
+                "UPDATE checkout_sessions SET doc = ? WHERE id = ?",
+                (json.dumps(session), session_id),
+            )
+        return session
+
+    def expire_open_sessions(self, link_id: str) -> list[dict[str, Any]]:
+        """End the link's open Checkout Sessions (``status: expired``), as Stripe's
+        ``expire`` does or time does after ``expires_at``; the link stays payable (a new
+        session opens on the next attempt).
+
+        Returns:
+            The sessions that expired (none when no session was open).
+        """
+        with self._transaction() as conn:
+            sessions = _fetch_docs(
+                conn,
+                "SELECT doc FROM checkout_sessions WHERE payment_link = ? AND status = 'open'",
+                (link_id,),
+            )
+            for session in sessions:
+                session["status"] = "expired"
+                conn.execute(
+                    "UPDATE checkout_sessions SET status = 'expired', doc = ? WHERE id = ?",
+                    (json.dumps(session), session["id"]),
+                )
+        return sessions
+
+    # -- events (what the sandbox sent to the webhook) ------------------------------
+
+    def record_event(self, event: dict[str, Any]) -> None:
+        """Keep an event the sandbox is about to send (``maya sandbox events`` lists it)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO events (id, type, created, doc) VALUES (?, ?, ?, ?)",
+                (event["id"], event["type"], event["created"], json.dumps(event)),
+            )
+
+    def note_delivery(self, event_id: str, status: int | None) -> None:
+        """Count one delivery attempt of ``event_id`` and its HTTP status (None: no answer)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE events SET attempts = attempts + 1, last_status = ? WHERE id = ?",
+                (status, event_id),
+            )
+
+    def get_event(self, event_id: str) -> dict[str, Any] | None:
+        """The event with this id, as sent."""
+        with self._transaction() as conn:
+            return _fetch_doc(conn, "SELECT doc FROM events WHERE id = ?", (event_id,))
+
+    def list_events(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest events first: ``id``, ``type``, ``created``, ``attempts``, ``last_status``."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, type, created, attempts, last_status FROM events"
+                " ORDER BY created DESC, rowid DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        keys = ("id", "type", "created", "attempts", "last_status")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def _new_session(self, link: dict[str, Any]) -> dict[str, Any]:
         now = self._now()

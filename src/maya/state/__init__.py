@@ -1,6 +1,7 @@
 """The tab: models, atomic operations (``TabManager``) and the stores that keep it."""
 
 from maya.state.errors import StateError
+from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
 from maya.state.manager import PaymentStarted, SettleResult, TabManager, validate_session_id
 from maya.state.memory import MemoryTabStore
 from maya.state.menu import Menu, MenuError, MenuItem, load_menu
@@ -21,11 +22,15 @@ __all__ = [
     "STARTING_BALANCE_CENTS",
     "TIP_PERCENTAGES",
     "Change",
+    "EventOutcome",
+    "EventResult",
+    "EventStore",
     "MemoryTabStore",
     "Menu",
     "MenuError",
     "MenuItem",
     "OrderedItem",
+    "PaymentEvent",
     "PaymentRecord",
     "PaymentSnapshot",
     "PaymentStarted",

@@ -18,6 +18,13 @@ from maya.codes import ErrorCode
 from maya.money import Cents
 from maya.state import transitions
 from maya.state.errors import StateError
+from maya.state.events import (
+    EventOutcome,
+    EventResult,
+    EventStore,
+    PaymentEvent,
+    attach_stale_link,
+)
 from maya.state.menu import Menu, load_menu
 from maya.state.models import STARTING_BALANCE_CENTS, OrderedItem, PaymentRecord, TabState
 from maya.state.store import Change, TabStore, Transition
@@ -44,6 +51,9 @@ MAX_MODIFIERS = 8
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 
 R = TypeVar("R")
+
+_CHANGING = frozenset({EventOutcome.SETTLED, EventOutcome.FAILED, EventOutcome.OVERPAID})
+"""Event outcomes that changed the tab (the listeners hear of those)."""
 
 ChangeListener = Callable[[str, TabState | None, TabState], None]
 """Called as ``listener(operation, before, after)`` after every write that changed state."""
@@ -331,25 +341,93 @@ class TabManager:
     ) -> TabState:
         """Attach a created link to the payment record of ``idempotency_key``.
 
+        Stripe events kept for this link (it was paid before it was recorded) are applied
+        in the same transaction. If the link is refused as stale but such an event says
+        it was paid, it is attached to its superseded record so the money applies
+        (credit where it paid for what is no longer owed), and ``PAYMENT_SUPERSEDED`` is
+        still raised.
+
         Raises:
             StateError: ``PAYMENT_NOT_FOUND``, or ``PAYMENT_SUPERSEDED`` when the tab
                 changed meanwhile (the link should then be deactivated).
         """
 
-        def run(state: TabState) -> tuple[Change, None]:
-            return (
-                transitions.record_payment_link_change(
-                    state,
-                    idempotency_key=idempotency_key,
-                    payment_id=payment_id,
-                    url=url,
-                    is_simulated=is_simulated,
-                ),
-                None,
+        def record(state: TabState) -> Change:
+            return transitions.record_payment_link_change(
+                state,
+                idempotency_key=idempotency_key,
+                payment_id=payment_id,
+                url=url,
+                is_simulated=is_simulated,
             )
 
-        state, _ = await self._run("record_payment_link", session_id, run)
+        def stale(state: TabState) -> Change | None:
+            return attach_stale_link(
+                state, idempotency_key=idempotency_key, payment_id=payment_id, url=url
+            )
+
+        if isinstance(self.store, EventStore):
+            # Events that arrived before the link was recorded are applied with it.
+            return await self._record_with_kept_events(session_id, payment_id, record, stale)
+        state, _ = await self._run("record_payment_link", session_id, lambda s: (record(s), None))
         return state
+
+    async def _record_with_kept_events(
+        self,
+        session_id: str,
+        payment_id: str,
+        record: Callable[[TabState], Change],
+        stale: Callable[[TabState], Change | None],
+    ) -> TabState:
+        assert isinstance(self.store, EventStore)
+        session_id = validate_session_id(session_id)
+        before: list[TabState] = []
+
+        def observed(state: TabState) -> Change:
+            before.append(state)
+            return record(state)
+
+        state, recorded = await self.store.transact_recording_link(
+            session_id,
+            lambda: transitions.new_tab(session_id, self._starting_balance),
+            payment_id,
+            observed,
+            stale=stale,
+        )
+        if self._listeners and before and state is not before[-1]:
+            for listener in tuple(self._listeners):
+                listener("record_payment_link", before[-1], state)
+        if recorded.refused is not None:
+            # The stale link's kept payment was applied; the caller still deactivates it.
+            raise recorded.refused
+        return state
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when a webhook event said this link was paid (its later payments come so too).
+
+        Raises:
+            StoreError: when the store cannot be used.
+        """
+        return isinstance(self.store, EventStore) and await self.store.paid_by_event(payment_id)
+
+    async def apply_payment_event(self, event: PaymentEvent) -> EventResult:
+        """Apply a (verified) Stripe Checkout event exactly once; a redelivery changes nothing.
+
+        The tab is found by the event's payment link; the effect is the same rule
+        polling uses (``settle_payment_change``...), under the same row lock. An event
+        for a link not yet recorded is kept and applied when it is.
+
+        Raises:
+            StoreError: when the store cannot be used.
+            TypeError: when the store keeps no events (a custom ``TabStore``).
+        """
+        if not isinstance(self.store, EventStore):
+            raise TypeError(f"{type(self.store).__name__} does not keep payment events")
+        result = await self.store.apply_event(event)
+        if self._listeners and result.state is not None and result.outcome in _CHANGING:
+            for listener in tuple(self._listeners):
+                listener("payment_event", None, result.state)
+        return result
 
     async def settle_payment(
         self, session_id: str, payment_id: str, *, amount_paid_cents: Cents | None = None

@@ -5,8 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from maya.state.events import (
+    CHECKOUT_EVENT_TYPES,
+    EventOutcome,
+    EventResult,
+    PaymentEvent,
+    Recorded,
+    apply_payment_event_change,
+    late_link,
+    received_after,
+    recording_link,
+    session_of_idempotency_key,
+)
 from maya.state.models import TabState
-from maya.state.store import Transition, check_step, new_state_of
+from maya.state.store import Change, Transition, check_step, new_state_of
 
 __all__ = ["MemoryTabStore"]
 
@@ -18,6 +30,10 @@ class MemoryTabStore:
 
     def __init__(self) -> None:
         self._tabs: dict[str, TabState] = {}
+        # Stripe events by id, with what each did; and those kept for a link not yet recorded.
+        self._events: dict[str, EventOutcome] = {}
+        self._pending: dict[str, list[PaymentEvent]] = {}
+        self._paid: dict[str, dict[str, int]] = {}  # link -> paid Checkout Session -> cents
 
     async def load(self, session_id: str) -> TabState | None:
         """The stored state of ``session_id``, or None."""
@@ -43,6 +59,79 @@ class MemoryTabStore:
             check_step(current, new_state)
             self._tabs[session_id] = new_state
         return new_state, result
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Record a Stripe event and apply it to its link's tab, at once (``EventStore``)."""
+        first = self._events.get(event.event_id)
+        if first is not None:
+            return EventResult(EventOutcome.DUPLICATE, first_outcome=first)
+        if event.type not in CHECKOUT_EVENT_TYPES or event.payment_id is None:
+            self._events[event.event_id] = EventOutcome.IGNORED
+            return EventResult(EventOutcome.IGNORED)
+        owner = next(
+            (s for s in self._tabs.values() if s.find_payment(event.payment_id) is not None), None
+        )
+        if owner is None:
+            return await self._late_event(event)
+        received = received_after(self._paid.setdefault(event.payment_id, {}), event)
+        state, outcome = await self.transact(
+            owner.session_id,
+            lambda: owner,
+            lambda s: apply_payment_event_change(s, event, received),
+        )
+        self._events[event.event_id] = outcome
+        return EventResult(outcome, session_id=owner.session_id, state=state)
+
+    async def _late_event(self, event: PaymentEvent) -> EventResult:
+        """An event whose link no tab recorded: a stale link named by its metadata, or kept."""
+        link = event.payment_id or ""
+        owner_id = session_of_idempotency_key(event.idempotency_key)
+        stale = self._tabs.get(owner_id or "")
+        if stale is not None:
+            received = received_after(dict(self._paid.get(link, {})), event)
+            state, outcome = await self.transact(
+                stale.session_id, lambda: stale, late_link(event, received)
+            )
+            if outcome is not EventOutcome.PENDING:
+                received_after(self._paid.setdefault(link, {}), event)
+                self._events[event.event_id] = outcome
+                return EventResult(outcome, session_id=stale.session_id, state=state)
+        self._events[event.event_id] = EventOutcome.PENDING
+        self._pending.setdefault(link, []).append(event)
+        return EventResult(EventOutcome.PENDING)
+
+    async def transact_recording_link(
+        self,
+        session_id: str,
+        initial: Callable[[], TabState],
+        payment_id: str,
+        record: Callable[[TabState], Change],
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
+        """Record a link and apply the events kept for it, at once (``EventStore``).
+
+        Raises:
+            StateError: whatever ``record`` raised; nothing was written.
+        """
+        kept = sorted(self._pending.get(payment_id, ()), key=lambda e: e.created)
+        state, recorded = await self.transact(
+            session_id, initial, recording_link(record, kept, stale=stale)
+        )
+        self._pending.pop(payment_id, None)
+        paid = self._paid.setdefault(payment_id, {})
+        for event, outcome in zip(kept, recorded.outcomes, strict=True):
+            self._events[event.event_id] = outcome
+            received_after(paid, event)
+        return state, recorded
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event ``event_id`` did, or None if it was never received."""
+        return self._events.get(event_id)
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid (``EventStore``)."""
+        return bool(self._paid.get(payment_id))
 
     async def session_ids(self) -> list[str]:
         """Every session held, sorted."""

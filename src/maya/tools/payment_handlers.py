@@ -188,10 +188,15 @@ async def check_payment_status(
         Exception: the gateway's own coded errors (``PAYMENT_STATUS_TIMEOUT``...).
     """
     gateway = _gateway(ctx)
-    record = _payment_to_check(await ctx.manager.get(session_id), args.payment_id)
+    state = await ctx.manager.get(session_id)
+    record = _payment_to_check(state, args.payment_id)
     payment_id = record.payment_id
     assert payment_id is not None  # only records with a link are found above
     if record.status is PaymentStatus.COMPLETED:
+        if await ctx.manager.paid_by_event(payment_id):
+            # Settled by Stripe's webhook: the stored state is the answer, and any later
+            # payment on the link arrives as an event too. No Stripe call.
+            return _settled_by_event(ctx, state, record, payment_id)
         return await _already_settled(ctx, gateway, session_id, record, payment_id)
     status = await gateway.check_payment_status(payment_id)
     simulated = record.is_simulated or bool(getattr(status, "is_simulated", False))
@@ -274,6 +279,39 @@ async def _record_overpayment(
     return await ctx.manager.record_extra_payment(
         session_id, payment_id, amount_received_cents=total
     )
+
+
+def _settled_by_event(
+    ctx: ToolContext, state: TabState, record: PaymentRecord, payment_id: str
+) -> dict[str, Any]:
+    """The answer for a payment a webhook event settled, from the stored state alone."""
+    paid = (
+        record.amount_paid_cents
+        if record.amount_paid_cents is not None
+        else record.snapshot.amount_cents
+    )
+    result: dict[str, Any] = {
+        "payment_id": payment_id,
+        "payment_status": "succeeded",
+        "applied": False,
+        "confirmed_by": "stripe_webhook",
+        "is_simulated": record.is_simulated,
+        **amount("amount_paid", paid),
+        **amount("tab", state.tab_cents),
+        **amount("balance", state.balance_cents),
+    }
+    if state.credit_cents:
+        result.update(amount("credit", state.credit_cents))
+    if state.needs_reconciliation:
+        result["needs_reconciliation"] = True
+    if record.is_simulated:
+        result["simulated_note"] = SIMULATED_NOTE
+        result["message"] = ctx.messages.render("payment_already_settled_simulated")
+    else:
+        result["message"] = ctx.messages.render(
+            "payment_confirmed_by_webhook", {"amount": result["amount_paid"]}
+        )
+    return result
 
 
 async def _already_settled(

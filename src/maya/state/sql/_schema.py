@@ -18,6 +18,7 @@ __all__ = [
     "DELETE_ITEM",
     "DELETE_ITEMS_THROUGH",
     "DELETE_PAYMENT",
+    "EVENTS_DDL",
     "INSERT_ITEM",
     "INSERT_TAB",
     "MIGRATIONS",
@@ -37,7 +38,7 @@ __all__ = [
     "upgrade_statements",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this code reads and writes. A database at a higher version is refused."""
 
 SCHEMA_TABLE_DDL = (
@@ -99,11 +100,35 @@ PAYMENT_ID_INDEX = "payments_payment_id"
 """The unique index that keeps a payment link id to one session."""
 """Version 1 of the schema, idempotent (``IF NOT EXISTS``) so a rerun is harmless."""
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+EVENTS_DDL: tuple[str, ...] = (
+    # Every Stripe event received, by id: recorded in the transaction that applies it,
+    # so a redelivery finds its id and changes nothing. ``outcome`` is an
+    # ``events.EventOutcome``; ``pending`` events wait for their link to be recorded.
+    # No foreign key to tabs: an event may name a link no session has recorded yet.
+    """CREATE TABLE IF NOT EXISTS stripe_events (
+        event_id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        payment_link TEXT NULL,
+        idempotency_key TEXT NULL,
+        payment_status TEXT NULL,
+        amount_total BIGINT NULL,
+        checkout_session TEXT NULL,
+        paid BOOLEAN NOT NULL,
+        created BIGINT NOT NULL,
+        received_at DOUBLE PRECISION NOT NULL,
+        outcome TEXT NOT NULL,
+        session_id TEXT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS stripe_events_pending ON stripe_events (payment_link)"
+    " WHERE outcome = 'pending'",
+)
+"""Version 2: the webhook's event log (exactly-once delivery, events kept for later links)."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL}
 """Statements that take the schema from version ``key`` to ``key + 1``.
 
-Empty while the schema is at version 1; a change to the tables adds an entry here and
-bumps ``SCHEMA_VERSION``.
+A change to the tables adds an entry here and bumps ``SCHEMA_VERSION``; a new database
+runs ``DDL`` and then every migration.
 """
 
 SELECT_TAB = (
@@ -197,12 +222,15 @@ def upgrade_statements(found: int | None, *, database: str) -> list[str]:
             code would misread.
     """
     if found is None:
-        return list(DDL)
+        found = 1
+        first: list[str] = list(DDL)
+    else:
+        first = []
     if found > SCHEMA_VERSION:
         raise StoreError(
             f"{database} is at schema version {found}, newer than this Maya's "
             f"{SCHEMA_VERSION}: upgrade Maya to use it"
         )
-    return [
+    return first + [
         statement for version in range(found, SCHEMA_VERSION) for statement in MIGRATIONS[version]
     ]

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 
 from maya.codes import ErrorCode
+from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
-from maya.state.sql import _schema, _transact, notify
+from maya.state.sql import _events, _schema, _transact, notify
 from maya.state.sql._redact import redact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates
 from maya.state.sql.errors import StoreError
-from maya.state.store import Transition
+from maya.state.store import Change, Transition
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -45,6 +46,9 @@ R = TypeVar("R")
 
 _SCHEMA_LOCK_KEY = 0x6D617961  # "maya": serialises schema creation across processes
 _pg = _schema.for_postgres
+# An event for a link and the recording of that link hold this lock (two-key form: its
+# own key space), so an event kept as pending is never missed by the recording.
+_LINK_LOCK = "SELECT pg_advisory_xact_lock(1835104353, hashtext(:key))"
 
 
 class PostgresTabStore:
@@ -244,21 +248,112 @@ class PostgresTabStore:
             if not outcome.wrote:
                 # Undo the row claimed for a new session; nothing else was written.
                 raise Rollback(transaction)
-            # Delivered by PostgreSQL at commit, and only if the commit happens.
-            await connection.execute(
-                "SELECT pg_notify(%s, %s)",
-                (self.channel, notify.notification_payload(session_id, outcome.state.version)),
-            )
+            await self._announce(connection, outcome.state)
         # Committed (or rolled back having written nothing).
         if outcome.stored is not None:
             self._known.keep(outcome.stored)
         return outcome.state, outcome.result
+
+    async def _announce(self, connection: AsyncConnection[TupleRow], state: TabState) -> None:
+        """Tell every listener the tab reached ``state.version``: delivered by PostgreSQL
+        at commit, and only if the commit happens (see ``notify``)."""
+        payload = notify.notification_payload(state.session_id, state.version)
+        await connection.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
 
     def change_feed(self) -> notify.PostgresChangeFeed:
         """A feed of every commit to this store's tables, by any process (``LISTEN``)."""
         return notify.PostgresChangeFeed(
             self._conninfo, self.channel, connect_timeout=self._connect_timeout
         )
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Record a Stripe event and its effect in one transaction (``EventStore``).
+
+        Raises:
+            StoreError: when the store is closed, the server unreachable or the
+                database too new.
+        """
+        from psycopg import Rollback
+
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection, connection.transaction() as transaction:
+                done = await _events.apply_event(
+                    _Driver(connection),
+                    event,
+                    clock=self._clock,
+                    known=self._known,
+                    key_lock=_LINK_LOCK,
+                )
+                if not done.commit:
+                    raise Rollback(transaction)
+                if done.stored is not None:
+                    await self._announce(connection, done.stored)
+        if done.stored is not None:
+            self._known.keep(done.stored)
+        return done.result
+
+    async def transact_recording_link(
+        self,
+        session_id: str,
+        initial: Callable[[], TabState],
+        payment_id: str,
+        record: Callable[[TabState], Change],
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
+        """Record a link and apply the events kept for it, in one transaction (``EventStore``).
+
+        Raises:
+            StateError: whatever ``record`` raised; nothing was written.
+            StoreError: when the store is closed, the server unreachable or the
+                database too new.
+        """
+        from psycopg import Rollback
+
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection, connection.transaction() as transaction:
+                done, commit = await _events.record_link(
+                    _Driver(connection),
+                    session_id,
+                    initial,
+                    payment_id,
+                    record,
+                    stale=stale,
+                    clock=self._clock,
+                    known=self._known,
+                    key_lock=_LINK_LOCK,
+                )
+                if not commit:
+                    raise Rollback(transaction)
+                if done.stored is not None:
+                    await self._announce(connection, done.stored)
+        if done.stored is not None:
+            self._known.keep(done.stored)
+        return done.state, done.result
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event ``event_id`` did, or None if it was never received.
+
+        Raises:
+            StoreError: when the store is closed or the server unreachable.
+        """
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection:
+                return await _events.event_outcome(_Driver(connection), event_id)
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
+
+        Raises:
+            StoreError: when the store is closed or the server unreachable.
+        """
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection:
+                return await _events.paid_by_event(_Driver(connection), payment_id)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).

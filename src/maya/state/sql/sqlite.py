@@ -22,12 +22,13 @@ import anyio
 import anyio.to_thread
 
 from maya.codes import ErrorCode
+from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
-from maya.state.sql import _schema, _transact
+from maya.state.sql import _events, _schema, _transact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates, run_to_completion
 from maya.state.sql.errors import StoreError
-from maya.state.store import Transition
+from maya.state.store import Change, Transition
 
 __all__ = ["SqliteTabStore"]
 
@@ -246,6 +247,111 @@ class SqliteTabStore:
             return outcome.state, outcome.result
 
         return await self._call(run)
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Record a Stripe event and its effect in one write transaction (``EventStore``).
+
+        Raises:
+            StoreError: when the store is closed, read-only, the file unusable or too new.
+        """
+
+        def run(connection: sqlite3.Connection) -> EventResult:
+            if self.read_only:
+                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                done = run_to_completion(
+                    _events.apply_event(
+                        _Driver(connection),
+                        event,
+                        clock=self._clock,
+                        known=self._known,
+                        key_lock=None,  # BEGIN IMMEDIATE serialises every writer
+                    )
+                )
+                if done.commit:
+                    connection.execute("COMMIT")
+            finally:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+            if done.stored is not None:
+                self._known.keep(done.stored)
+            return done.result
+
+        return await self._call(run)
+
+    async def transact_recording_link(
+        self,
+        session_id: str,
+        initial: Callable[[], TabState],
+        payment_id: str,
+        record: Callable[[TabState], Change],
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
+        """Record a link and apply the events kept for it, in one transaction (``EventStore``).
+
+        Raises:
+            StateError: whatever ``record`` raised; nothing was written.
+            StoreError: when the store is closed, read-only, the file unusable or too new.
+        """
+
+        def run(connection: sqlite3.Connection) -> tuple[TabState, Recorded]:
+            if self.read_only:
+                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                done, commit = run_to_completion(
+                    _events.record_link(
+                        _Driver(connection),
+                        session_id,
+                        initial,
+                        payment_id,
+                        record,
+                        stale=stale,
+                        clock=self._clock,
+                        known=self._known,
+                        key_lock=None,
+                    )
+                )
+                if commit:
+                    connection.execute("COMMIT")
+            finally:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+            if done.stored is not None:
+                self._known.keep(done.stored)
+            return done.state, done.result
+
+        return await self._call(run)
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event ``event_id`` did, or None if it was never received.
+
+        Raises:
+            StoreError: when the store is closed, the file unusable or too new.
+        """
+
+        def read(connection: sqlite3.Connection) -> EventOutcome | None:
+            if self._no_tables:
+                return None
+            return run_to_completion(_events.event_outcome(_Driver(connection), event_id))
+
+        return await self._call(read)
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
+
+        Raises:
+            StoreError: when the store is closed, the file unusable or too new.
+        """
+
+        def read(connection: sqlite3.Connection) -> bool:
+            if self._no_tables:
+                return False
+            return run_to_completion(_events.paid_by_event(_Driver(connection), payment_id))
+
+        return await self._call(read)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.

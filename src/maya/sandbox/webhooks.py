@@ -1,0 +1,213 @@
+"""The sandbox sends Stripe's Checkout events to a webhook endpoint, signed as Stripe signs.
+
+After every checkout outcome (a paid session: ``checkout.session.completed``; an async
+payment method: ``completed`` with ``payment_status: unpaid``, then
+``async_payment_succeeded`` or ``async_payment_failed``) the sandbox POSTs an event
+(``evt_`` id, ``type``, ``created``, ``data.object`` = the Checkout Session with
+``payment_link``, ``payment_status``, ``amount_total``, ``metadata``) with the header
+``Stripe-Signature: t=<unix>,v1=<hex>``: HMAC-SHA256 of ``"<t>.<body>"`` keyed with the
+``whsec_`` secret. The ``stripe`` package verifies but cannot sign, so the sandbox signs
+itself, as Stripe's documentation describes.
+
+A delivery that is not answered 2xx is retried with bounded backoff (``delays``, an
+injectable ``sleep``); every event is kept in the sandbox's store, with its attempts and
+last status, so ``maya sandbox events`` lists them and ``resend`` sends one again (same
+event id, fresh signature, as Stripe's dashboard does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+
+from maya.sandbox.store import SandboxStore
+
+__all__ = [
+    "DEFAULT_DELAYS",
+    "SECRET_ENV",
+    "URL_ENV",
+    "WebhookSender",
+    "WebhookTarget",
+    "checkout_event",
+    "sign",
+]
+
+URL_ENV = "MAYA_SANDBOX_WEBHOOK_URL"
+"""Where to send events (``--webhook-url`` wins)."""
+SECRET_ENV = "MAYA_SANDBOX_WEBHOOK_SECRET"
+"""The ``whsec_`` secret to sign them with (``--webhook-secret`` wins)."""
+
+DEFAULT_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Seconds before each retry; after the last one the event stays undelivered (resend it)."""
+
+API_VERSION = "2024-06-20"
+
+_log = logging.getLogger("maya.sandbox.webhooks")
+
+
+def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    """The ``Stripe-Signature`` header for ``payload``: ``t=<timestamp>,v1=<hex>``."""
+    signed = str(timestamp).encode() + b"." + payload
+    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def checkout_event(session: Mapping[str, Any], type_: str, *, created: int) -> dict[str, Any]:
+    """A Stripe event of ``type_`` whose ``data.object`` is ``session``."""
+    return {
+        "id": "evt_" + secrets.token_hex(12),
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": created,
+        "data": {"object": dict(session)},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": type_,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where events go and the secret they are signed with.
+
+    Attributes:
+        url: the endpoint (``http://127.0.0.1:8000/stripe/webhook``).
+        secret: the ``whsec_`` signing secret.
+    """
+
+    url: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"WebhookTarget(url={self.url!r}, secret='whsec_***')"
+
+    @classmethod
+    def from_options(
+        cls, url: str | None, secret: str | None, *, environ: Mapping[str, str] | None = None
+    ) -> WebhookTarget | None:
+        """The target from options, else the environment; None when no URL is set.
+
+        Raises:
+            ValueError: a URL without a ``whsec_`` secret, or a URL that is not http(s).
+        """
+        env = os.environ if environ is None else environ
+        url = url or env.get(URL_ENV) or None
+        secret = secret or env.get(SECRET_ENV) or None
+        if url is None:
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"the webhook URL must be http(s), not {url[:60]!r}")
+        if secret is None or not secret.startswith("whsec_"):
+            raise ValueError(
+                f"a webhook URL needs a signing secret starting with whsec_ (--webhook-secret"
+                f" or ${SECRET_ENV})"
+            )
+        return cls(url, secret)
+
+
+class WebhookSender:
+    """Signs, sends and keeps the sandbox's events; retries what is not answered 2xx."""
+
+    def __init__(
+        self,
+        target: WebhookTarget,
+        store: SandboxStore,
+        *,
+        delays: Sequence[float] = DEFAULT_DELAYS,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """Prepare a sender; the HTTP client opens on the first delivery.
+
+        Args:
+            target: where to send, and the secret.
+            store: where events are kept.
+            delays: seconds before each retry (their count bounds the retries).
+            timeout: seconds for one delivery attempt.
+            clock: Unix seconds, for ``created`` and the signature's timestamp.
+            sleep: waits between retries (tests pass one that does not).
+            transport: an httpx transport (tests: an ASGI app in process).
+        """
+        self.target = target
+        self.store = store
+        self._delays = tuple(delays)
+        self._timeout = timeout
+        self._clock = clock
+        self._sleep = sleep
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    async def aclose(self) -> None:
+        """Close the HTTP client. Idempotent."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
+        return self._client
+
+    async def emit(self, session: Mapping[str, Any], type_: str) -> tuple[str, int | None]:
+        """Build, keep and deliver the event ``type_`` for a Checkout Session.
+
+        Returns:
+            The event id and the last HTTP status (None when never answered).
+        """
+        event = checkout_event(session, type_, created=int(self._clock()))
+        await anyio.to_thread.run_sync(self.store.record_event, event)
+        return event["id"], await self.deliver(event)
+
+    async def resend(self, event_id: str) -> int | None:
+        """Deliver a kept event again (same id, fresh signature).
+
+        Raises:
+            KeyError: no event has that id.
+        """
+        event = await anyio.to_thread.run_sync(self.store.get_event, event_id)
+        if event is None:
+            raise KeyError(event_id)
+        return await self.deliver(event)
+
+    async def deliver(self, event: Mapping[str, Any]) -> int | None:
+        """POST ``event`` until it is answered 2xx or the retries run out.
+
+        Returns:
+            The last HTTP status, None when the endpoint never answered.
+        """
+        body = json.dumps(event, separators=(",", ":")).encode()
+        status: int | None = None
+        for attempt in range(len(self._delays) + 1):
+            if attempt:
+                await self._sleep(self._delays[attempt - 1])
+            header = sign(body, self.target.secret, int(self._clock()))
+            try:
+                response = await self._http().post(
+                    self.target.url,
+                    content=body,
+                    headers={"Content-Type": "application/json", "Stripe-Signature": header},
+                )
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                status = None
+                _log.info("webhook %s: %s", event["id"], type(exc).__name__)
+            await anyio.to_thread.run_sync(self.store.note_delivery, event["id"], status)
+            if status is not None and 200 <= status < 300:
+                return status
+            _log.info("webhook %s answered %s (attempt %d)", event["id"], status, attempt + 1)
+        _log.warning("webhook %s not delivered after %d attempts", event["id"], attempt + 1)
+        return status

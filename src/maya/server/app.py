@@ -1,0 +1,112 @@
+"""``create_app``: the one ASGI app ``maya serve`` runs.
+
+``POST /stripe/webhook`` and ``GET /healthz``, plus whatever routes or mounts the caller
+adds (the web chat mounts itself with one ``routes=[...]`` entry). Every request is
+logged as one line (method, path without its query, status, milliseconds, and the
+note an endpoint left in ``request.state.log_note``, such as a webhook's event id and
+outcome or its refusal reason): never a body, a header or a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from maya.server.webhook import MAX_BODY_BYTES, TOLERANCE_S, check_webhook_secret, webhook_endpoint
+from maya.state.manager import TabManager
+
+__all__ = ["WEBHOOK_PATH", "AccessLog", "create_app"]
+
+WEBHOOK_PATH = "/stripe/webhook"
+"""Where Stripe (or the sandbox) delivers events."""
+
+_log = logging.getLogger("maya.server")
+
+
+class AccessLog:
+    """One log line per HTTP request, after it ends: method, path, status, milliseconds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap ``app``."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, noting its status."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def noted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noted)
+        finally:
+            state = scope.get("state")
+            note = state.get("log_note") if isinstance(state, dict) else None
+            _log.info(
+                "%s %s %d %.1f ms%s",
+                scope.get("method", "?"),
+                scope.get("path", "?")[:200],
+                status,
+                (time.perf_counter() - started) * 1000,
+                f" {note}" if note else "",
+            )
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(
+    manager: TabManager,
+    *,
+    webhook_secret: str,
+    routes: Sequence[BaseRoute] = (),
+    lifespan: Any = None,
+    tolerance: int = TOLERANCE_S,
+    max_body: int = MAX_BODY_BYTES,
+) -> Starlette:
+    """The app: the webhook, the health check, and ``routes`` (routes or mounts) after them.
+
+    Args:
+        manager: the tabs events are applied to.
+        webhook_secret: the endpoint's signing secret (``whsec_...``).
+        routes: more routes or ``Mount``s (the web chat), matched after the built-in ones.
+        lifespan: a Starlette lifespan for what the extra routes need.
+        tolerance: seconds a signature's timestamp may lag (300, as Stripe).
+        max_body: the largest webhook body accepted, in bytes.
+
+    Raises:
+        WebhookSecretError: when ``webhook_secret`` is not a ``whsec_`` secret.
+    """
+    secret = check_webhook_secret(webhook_secret)
+    app = Starlette(
+        routes=[
+            Route(
+                WEBHOOK_PATH,
+                webhook_endpoint(manager, secret, tolerance=tolerance, max_body=max_body),
+                methods=["POST"],
+            ),
+            Route("/healthz", _healthz, methods=["GET"]),
+            *routes,
+        ],
+        middleware=[Middleware(AccessLog)],
+        lifespan=lifespan,
+    )
+    app.state.manager = manager
+    return app

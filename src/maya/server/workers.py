@@ -1,0 +1,193 @@
+"""``maya serve --workers N``: the same app in N uvicorn worker processes on one socket.
+
+The parent binds and listens (port 0 resolved before anything starts), decides the
+webhook secret, and, with no Stripe server configured, starts ONE sandbox over HTTP
+(``maya sandbox --http 127.0.0.1:0``) that sends its events to the shared address and
+that every worker reaches through a generated ``mcp.json``. Each worker builds its app
+with ``app_from_env`` from the environment the parent set (the store URL, the secret,
+the ``mcp.json``), with its own store connections and Stripe client. Tabs must be in a
+store every worker shares: PostgreSQL (or a SQLite file, which serialises writers);
+``memory://`` is refused. uvicorn's supervisor stops the workers on SIGINT/SIGTERM;
+the parent then stops the sandbox and exits 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO, TextIO
+
+import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
+
+from maya.agent.payment_side import ChatPayments
+from maya.payments import open_stripe_client
+from maya.sandbox.server import bind_socket
+from maya.server.context import ServeContext, extra_routes
+from maya.state.manager import TabManager
+from maya.state.open import STATE_URL_ENV, StoreURLError, default_sqlite_path, open_store
+
+__all__ = ["APP_FACTORY", "BASE_URL_ENV", "app_from_env", "serve_workers"]
+
+APP_FACTORY = "maya.server.workers:app_from_env"
+"""What each worker imports and calls (uvicorn's ``factory=True``)."""
+BASE_URL_ENV = "MAYA_SERVE_BASE_URL"
+"""The server's shared address, told to the workers."""
+
+_log = logging.getLogger("maya.server")
+
+
+def app_from_env() -> Starlette:
+    """One worker's app: store, Stripe client and secret from the parent's environment.
+
+    Raises:
+        WebhookSecretError: ``STRIPE_WEBHOOK_SECRET`` is missing or malformed.
+        StoreURLError: ``MAYA_STATE_URL`` is unusable.
+    """
+    from maya.server.app import create_app
+    from maya.server.webhook import SECRET_ENV
+
+    logging.basicConfig(
+        level=os.environ.get("MAYA_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("maya.server").setLevel(logging.INFO)
+    store = open_store(os.environ.get(STATE_URL_ENV))
+    manager = TabManager(store)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            async with open_stripe_client() as client:
+                context = ServeContext(
+                    manager=manager,
+                    payments=ChatPayments(client),
+                    base_url=os.environ.get(BASE_URL_ENV, ""),
+                )
+                # Before the first request: routes are matched in order, after the webhook.
+                for factory in extra_routes():
+                    app.router.routes.extend(factory(context))
+                app.state.context = context
+                yield
+        finally:
+            await store.aclose()
+
+    return create_app(manager, webhook_secret=os.environ.get(SECRET_ENV, ""), lifespan=lifespan)
+
+
+def _drain(stream: IO[bytes], name: str) -> None:
+    # Keeps the sandbox's stderr pipe from filling (it would block the sandbox).
+    for line in stream:
+        logging.getLogger(name).debug("%s", line.decode(errors="replace").rstrip())
+
+
+@contextlib.contextmanager
+def _sandbox_over_http(env: Mapping[str, str], folder: Path) -> Iterator[tuple[str, Path]]:
+    """Start one sandbox for every worker; yield its MCP URL and an ``mcp.json`` naming it.
+
+    Raises:
+        OSError: the sandbox did not start or announce its address.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "maya.sandbox", "--http", "127.0.0.1:0"],
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stderr is not None
+        mcp_url = None
+        for raw in process.stderr:  # bounded: the sandbox announces first, or exits
+            line = raw.decode(errors="replace")
+            if "MCP at " in line:
+                mcp_url = line.split("MCP at ", 1)[1].split()[0].rstrip(";")
+                break
+        if mcp_url is None:
+            raise OSError("the offline sandbox did not start")
+        threading.Thread(target=_drain, args=(process.stderr, "maya.sandbox"), daemon=True).start()
+        config = folder / "mcp.json"
+        config.write_text(json.dumps({"mcpServers": {"stripe": {"url": mcp_url}}}))
+        yield mcp_url, config
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def serve_workers(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    store_url: str | None,
+    announce: TextIO = sys.stdout,
+) -> int:
+    """Run ``workers`` processes until SIGINT/SIGTERM; returns the exit code.
+
+    Raises:
+        StoreURLError: ``memory://`` (each worker would keep tabs of its own).
+        WebhookSecretError: a Stripe server is configured and the secret is missing.
+        McpConfigError: ``mcp.json`` is malformed.
+        OSError: the address cannot be bound, or the sandbox did not start.
+    """
+    from maya.server.command import _announce, _base_url, _webhook_plan
+    from maya.server.webhook import SECRET_ENV
+
+    url = store_url or os.environ.get(STATE_URL_ENV) or str(default_sqlite_path())
+    if url.startswith("memory:"):
+        raise StoreURLError(
+            "several workers need a store they share (postgresql://... or a SQLite file),"
+            " not memory://"
+        )
+    sock = bind_socket(host, port)
+    try:
+        sock.listen(2048)
+        base_url = _base_url(host, sock.getsockname()[1])
+        env, secret, offline = _webhook_plan(os.environ, base_url)
+        with (
+            tempfile.TemporaryDirectory(prefix="maya-serve-") as folder,
+            contextlib.ExitStack() as stack,
+        ):
+            where = f"Stripe events at {base_url}/stripe/webhook"
+            if offline:
+                mcp_url, mcp_json = stack.enter_context(_sandbox_over_http(env, Path(folder)))
+                env["MAYA_MCP_CONFIG"] = str(mcp_json)
+                where = f"the sandbox ({mcp_url}) sends its events here"
+            # Spawned workers inherit this process's environment.
+            os.environ.update(
+                {
+                    **{k: v for k, v in env.items() if k == "MAYA_MCP_CONFIG"},
+                    SECRET_ENV: secret,
+                    STATE_URL_ENV: url,
+                    BASE_URL_ENV: base_url,
+                }
+            )
+            uvicorn_config = uvicorn.Config(
+                APP_FACTORY,
+                factory=True,
+                workers=workers,
+                log_config=None,
+                access_log=False,
+                log_level="warning",
+                lifespan="on",
+                timeout_graceful_shutdown=5,
+            )
+            _announce(announce, f"listening on {base_url} ({workers} workers; {where})")
+            Multiprocess(uvicorn_config, sockets=[sock]).run()
+    finally:
+        sock.close()
+    return 0

@@ -1,0 +1,381 @@
+"""Stripe's Checkout events applied to the tab, each exactly once.
+
+A webhook delivers an event naming a payment link; the store records the event's id in
+the same transaction as its effect (see ``EventStore``), so a redelivered event changes
+nothing, and the effect itself is one of the tab's ordinary rules: a paid session
+settles through ``settle_payment_change``, exactly as ``check_payment_status`` does when
+it polls, so the two paths can race and the payment is still applied once (both hold
+the session's row while they run the rule).
+
+An event can arrive before its link is recorded (the customer paid while
+``create_stripe_payment`` was still returning): the store keeps it as ``pending`` and
+applies it in the transaction that records the link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from maya.codes import ErrorCode
+from maya.money import Cents
+from maya.state.errors import StateError
+from maya.state.models import TabState
+from maya.state.store import Change, Transition
+from maya.state.transitions import (
+    mark_payment_failed_change,
+    record_extra_payment,
+    settle_payment_change,
+)
+
+__all__ = [
+    "ASYNC_FAILED",
+    "ASYNC_SUCCEEDED",
+    "CHECKOUT_EVENT_TYPES",
+    "COMPLETED",
+    "EXPIRED",
+    "EventOutcome",
+    "EventResult",
+    "EventStore",
+    "PaymentEvent",
+    "Received",
+    "Recorded",
+    "apply_payment_event_change",
+    "attach_stale_link",
+    "late_link",
+    "received_after",
+    "recording_link",
+    "session_of_idempotency_key",
+]
+
+COMPLETED = "checkout.session.completed"
+ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+ASYNC_FAILED = "checkout.session.async_payment_failed"
+EXPIRED = "checkout.session.expired"
+CHECKOUT_EVENT_TYPES: frozenset[str] = frozenset(
+    {COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED}
+)
+"""The event types that can change a tab; every other type is acknowledged and ignored."""
+
+
+class EventOutcome(StrEnum):
+    """What one event did (stored with the event id)."""
+
+    SETTLED = "settled"
+    """The payment was applied to the tab by this event."""
+    OVERPAID = "overpaid"
+    """A second Checkout Session paid a settled link: recorded as credit to refund."""
+    ALREADY_SETTLED = "already_settled"
+    """The payment had been applied before (by polling or another event): nothing changed."""
+    FAILED = "failed"
+    """The payment failed (an async debit bounced): no money moved, the tab stays open."""
+    AWAITING = "awaiting"
+    """The session completed ``unpaid``: the async outcome event will follow."""
+    EXPIRED = "expired"
+    """That Checkout attempt ended unpaid; the link stays payable."""
+    PENDING = "pending"
+    """No recorded link has this id yet: kept, applied when a link with the id is recorded."""
+    IGNORED = "ignored"
+    """Not a Checkout outcome, or nothing that concerns a tab."""
+    DUPLICATE = "duplicate"
+    """The event id was seen before: nothing changed (never stored: the first one is)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """The part of a Stripe event that matters to a tab.
+
+    Attributes:
+        event_id: Stripe's ``evt_...`` id, the key that makes delivery exactly once.
+        type: the event type (``checkout.session.completed``...).
+        payment_id: the payment link (``data.object.payment_link``), None if absent.
+        payment_status: the Checkout Session's ``payment_status``.
+        amount_total: what the session charged, in cents.
+        created: the event's Unix time (orders events kept for a link not yet recorded).
+        idempotency_key: the ``metadata.idempotency_key`` Maya put on the link, if any.
+        checkout_session: the Checkout Session's id (``cs_...``): two sessions paid on
+            one link are two payments, the second an overpayment to refund.
+    """
+
+    event_id: str
+    type: str
+    payment_id: str | None
+    payment_status: str | None
+    amount_total: Cents | None
+    created: int
+    idempotency_key: str | None = None
+    checkout_session: str | None = None
+
+    @property
+    def paid(self) -> bool:
+        """True when the event says its Checkout Session's money arrived."""
+        return (self.type == COMPLETED and self.payment_status == "paid") or (
+            self.type == ASYNC_SUCCEEDED
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What a link has received, by the paid events stored so far (this one included).
+
+    Attributes:
+        sessions: how many distinct Checkout Sessions were paid.
+        total_cents: what they paid together.
+    """
+
+    sessions: int
+    total_cents: Cents
+
+
+def received_after(paid: dict[str, Cents], event: PaymentEvent) -> Received | None:
+    """Add ``event`` (if it paid) to ``paid`` (session id -> amount) and total them.
+
+    An event without a session id counts as a session of its own (its event id).
+    """
+    if not event.paid:
+        return None
+    paid.setdefault(event.checkout_session or event.event_id, event.amount_total or 0)
+    return Received(len(paid), sum(paid.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    """What the store did with one event.
+
+    Attributes:
+        outcome: see ``EventOutcome``; ``DUPLICATE`` when the id had been seen.
+        session_id: the tab the event belongs to, when known.
+        state: the tab after the event (None when no tab was touched or read).
+        first_outcome: for a duplicate, what the first delivery did.
+    """
+
+    outcome: EventOutcome
+    session_id: str | None = None
+    state: TabState | None = None
+    first_outcome: EventOutcome | None = None
+
+
+def session_of_idempotency_key(key: str | None) -> str | None:
+    """The session id inside an idempotency key ``{session}_{unix_ts}_v{version}``, if any."""
+    if not key:
+        return None
+    parts = key.rsplit("_", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].startswith("v"):
+        return None
+    return parts[0] or None
+
+
+def apply_payment_event_change(
+    state: TabState, event: PaymentEvent, received: Received | None = None
+) -> tuple[Change, EventOutcome]:
+    """Apply one Checkout event to the tab that holds its payment link.
+
+    ``completed`` with ``paid`` and ``async_payment_succeeded`` settle through
+    ``settle_payment_change`` (once: a payment already settled, by polling or an earlier
+    event, changes nothing) unless ``received`` says a second Checkout Session paid the
+    link: what it paid beyond the first becomes credit flagged ``needs_reconciliation``
+    (``record_extra_payment``), never dropped. ``async_payment_failed`` marks the payment
+    failed (no money moves, the tab stays open; a settled payment stays settled);
+    ``completed`` with ``unpaid`` waits for the async event; ``expired`` ends that
+    attempt and changes nothing, so a ``completed`` arriving after it still settles.
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the link is not this session's.
+    """
+    record = state.find_payment(event.payment_id or "")
+    if record is None:
+        raise StateError(
+            ErrorCode.PAYMENT_NOT_FOUND,
+            "that payment does not belong to this tab",
+            payment_id=(event.payment_id or "")[:80],
+        )
+    payment_id = record.payment_id or ""
+    unchanged = Change(state, state)
+    if event.paid:
+        outcome = EventOutcome.ALREADY_SETTLED
+        step = unchanged
+        if not record.settled:
+            step, _ = settle_payment_change(
+                state, payment_id=payment_id, amount_paid_cents=event.amount_total
+            )
+            outcome = EventOutcome.SETTLED
+        if received is not None and received.sessions > 1:
+            after, extra = record_extra_payment(
+                step.after, payment_id=payment_id, amount_received_cents=received.total_cents
+            )
+            if extra:
+                at = next(i for i, r in enumerate(after.payments) if r.payment_id == payment_id)
+                step = Change(
+                    state, after, removed_through_seq=step.removed_through_seq, payments=(at,)
+                )
+                outcome = EventOutcome.OVERPAID
+        return step, outcome
+    if record.settled and event.type in CHECKOUT_EVENT_TYPES:
+        return unchanged, EventOutcome.ALREADY_SETTLED
+    if event.type == ASYNC_FAILED:
+        return mark_payment_failed_change(state, payment_id=payment_id), EventOutcome.FAILED
+    if event.type == COMPLETED and event.payment_status == "unpaid":
+        return unchanged, EventOutcome.AWAITING
+    if event.type == EXPIRED:
+        return unchanged, EventOutcome.EXPIRED
+    return unchanged, EventOutcome.IGNORED
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What recording a link did with the events kept for it.
+
+    Attributes:
+        outcomes: each kept event's outcome, in the order applied.
+        refused: the recording's own refusal (``PAYMENT_SUPERSEDED``) when the link was
+            attached to its superseded record anyway, because kept events say it was
+            paid: the money is applied (never lost) and the caller still hears that the
+            link is stale (and deactivates it).
+    """
+
+    outcomes: tuple[EventOutcome, ...]
+    refused: StateError | None = None
+
+
+def attach_stale_link(
+    state: TabState, *, idempotency_key: str | None, payment_id: str, url: str | None = None
+) -> Change | None:
+    """Attach a link to its superseded payment record that never got one; None if not that.
+
+    A link made for a snapshot the tab has since moved past is refused when it is
+    recorded (and deactivated); but if it was paid meanwhile, the money must still be
+    applied: attached to its own (superseded) record, it settles as any superseded link
+    does, what it paid beyond what is still owed becoming credit to refund.
+    """
+    if not idempotency_key:
+        return None
+    found = [i for i, r in enumerate(state.payments) if r.idempotency_key == idempotency_key]
+    if not found or state.find_payment(payment_id) is not None:
+        return None
+    at = found[0]
+    record = state.payments[at]
+    if not record.superseded or record.payment_id is not None:
+        return None
+    attached = record.model_copy(update={"payment_id": payment_id, "url": url})
+    payments = (*state.payments[:at], attached, *state.payments[at + 1 :])
+    after = state.model_copy(update={"payments": payments, "version": state.version + 1})
+    return Change(state, after, payments=(at,))
+
+
+def recording_link(
+    record: Callable[[TabState], Change],
+    events: Sequence[PaymentEvent],
+    paid: dict[str, Cents] | None = None,
+    *,
+    stale: Callable[[TabState], Change | None] | None = None,
+) -> Transition[Recorded]:
+    """The transition that records a link (``record``) and then applies its kept events.
+
+    The events run oldest first on the state the recording made. The transition returns
+    the recording's ``Change`` itself when no event changed anything (a SQL store then
+    keeps its fast path), else the final bare state (the store compares it with the
+    stored one). ``paid`` holds the link's Checkout Sessions paid by events applied
+    before (none, for a link just recorded). When ``record`` refuses the link as
+    superseded but a kept event says it was paid, ``stale`` attaches it to its
+    superseded record instead, the events apply, and the refusal is returned (not
+    raised) in ``Recorded.refused``.
+    """
+
+    def run(state: TabState) -> tuple[TabState | Change, Recorded]:
+        refused: StateError | None = None
+        try:
+            step = record(state)
+        except StateError as exc:
+            attached = None
+            paid_meanwhile = any(event.paid for event in events)
+            if exc.code is ErrorCode.PAYMENT_SUPERSEDED and stale is not None and paid_meanwhile:
+                attached = stale(state)
+            if attached is None:
+                raise
+            step, refused = attached, exc
+        after = step.after
+        outcomes: list[EventOutcome] = []
+        sessions = dict(paid or {})
+        for event in events:
+            received = received_after(sessions, event)
+            change, outcome = apply_payment_event_change(after, event, received)
+            after = change.after
+            outcomes.append(outcome)
+        return (step if after is step.after else after), Recorded(tuple(outcomes), refused)
+
+    return run
+
+
+def late_link(event: PaymentEvent, received: Received | None) -> Transition[EventOutcome]:
+    """For an event whose link no tab recorded: apply it if its metadata names a stale link.
+
+    The event's ``idempotency_key`` (our link metadata) names the session and the
+    payment record; when that record is superseded and never got its link (it was
+    refused as stale, perhaps after the customer had paid), the link is attached and
+    the event applied. Otherwise nothing changes and the event stays ``PENDING``.
+    """
+
+    def run(state: TabState) -> tuple[TabState | Change, EventOutcome]:
+        attached = attach_stale_link(
+            state, idempotency_key=event.idempotency_key, payment_id=event.payment_id or ""
+        )
+        if attached is None or event.payment_id is None:
+            return state, EventOutcome.PENDING
+        step, outcome = apply_payment_event_change(attached.after, event, received)
+        return (attached if step.after is attached.after else step.after), outcome
+
+    return run
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """What a store adds for events (memory, SQLite and PostgreSQL all implement it)."""
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Record ``event`` and its effect in one transaction, unless its id was seen.
+
+        The tab is found by the payment link id and its row held while
+        ``apply_payment_event_change`` runs, as in ``transact``. With no recorded link
+        of that id, a Checkout event is kept as ``PENDING``; an event that names no link,
+        or is not a Checkout event, is stored as ``IGNORED``.
+
+        Raises:
+            StoreError: when the store cannot be used.
+        """
+        ...
+
+    async def transact_recording_link(
+        self,
+        session_id: str,
+        initial: Callable[[], TabState],
+        payment_id: str,
+        record: Callable[[TabState], Change],
+        *,
+        stale: Callable[[TabState], Change | None] | None = None,
+    ) -> tuple[TabState, Recorded]:
+        """``transact(recording_link(record, kept, stale=stale))``, ``kept`` read in it.
+
+        The events kept for ``payment_id`` are read inside the transaction (serialised
+        with ``apply_event`` for the same link, so none slips in between) and marked
+        with their outcomes in the same commit.
+
+        Raises:
+            StateError: whatever ``record`` raised (nothing was written), unless
+                ``stale`` attached the link so its kept payment applies: then the
+                refusal is in ``Recorded.refused`` and the rest was committed.
+            StoreError: when the store cannot be used.
+        """
+        ...
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event with this id did, or None if it was never received."""
+        ...
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid.
+
+        Such a link is followed by webhook: its later payments arrive as events too.
+        """
+        ...
