@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
+from anyio.abc import Process
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 from maya.agent.models.base import Model, calls_response, text_response
 from maya.agent.models.scripted import ScriptedModel
@@ -390,3 +395,85 @@ async def test_the_overlay_stays_live_across_the_streams_reconnects() -> None:
                 pass  # the second stream: the first one ended and the page came back
         await send(page, "a gin")
         await expect(page.locator("#tab")).to_have_text("$8.00")
+
+
+@asynccontextmanager
+async def maya_serve(
+    tmp_path: Path, store_url: str, workers: int
+) -> AsyncIterator[tuple[str, Process]]:
+    """``maya serve`` as a process (it starts the sandbox, which sends it Stripe's
+    events); yields its base URL. SIGTERM at the end."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MAYA_", "STRIPE_")) and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    }
+    env["MAYA_SANDBOX_DB"] = str(tmp_path / "sandbox.sqlite3")
+    args = ["-m", "maya.cli", "serve", "--port", "0", "--store", store_url]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    log = (tmp_path / "serve.log").open("wb")
+    process = await anyio.open_process(
+        [sys.executable, *args], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=log
+    )
+    try:
+        assert process.stdout is not None
+        lines = BufferedByteReceiveStream(process.stdout)
+        with anyio.fail_after(60):
+            while "listening on" not in (
+                line := (await lines.receive_until(b"\n", 65536)).decode()
+            ):
+                pass
+        yield line.split("listening on ", 1)[1].split()[0].rstrip(";"), process
+        process.send_signal(signal.SIGTERM)
+        with anyio.fail_after(20):
+            await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+        with anyio.fail_after(15):
+            await process.aclose()
+        log.close()
+
+
+async def pay_and_see_it_settle(browser: Browser, base_url: str, name: str) -> None:
+    """Order, tip, Pay, pay the link with 4242 at the checkout page, come back: the overlay
+    settles with no typing and no focus event (the webhook's commit reaches the page)."""
+    from playwright.async_api import expect
+
+    page = await open_page(browser, base_url)
+    await send(page, "two negronis")
+    await expect(page.locator("#tab")).to_have_text("$22.00")
+    await page.get_by_role("button", name="10%").click()
+    await expect(page.locator("#total")).to_have_text("$24.20")
+    await page.get_by_role("button", name="Pay").click()
+    link = page.get_by_role("link", name="Open the payment page ($24.20)")
+    async with page.context.expect_page() as opened:
+        await link.click()
+    checkout = await opened.value
+    await checkout.locator(f"#{CARD_FIELD}").fill("4242 4242 4242 4242")
+    await checkout.get_by_role("button", name="Pay").click()
+    await expect(checkout.get_by_text("Payment complete")).to_be_visible()
+    await checkout.close()
+    await expect(page.locator("#tab")).to_have_text("$0.00", timeout=20_000)
+    await expect(page.locator("#payment-state")).to_have_text("Paid - thank you! ($24.20)")
+    await expect(page.locator("#balance")).to_have_text("$978.00")
+    await shot(page, name)
+
+
+async def test_maya_serve_settles_the_overlay_by_the_webhook(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'tabs.sqlite3'}"
+    async with maya_serve(tmp_path, store, workers=1) as (base_url, _), chromium() as browser:
+        page = await open_page(browser, base_url)
+        await page.get_by_role("region", name="Tab").wait_for()
+        await pay_and_see_it_settle(browser, base_url, "10-serve-settled-by-webhook")
+
+
+@pytest.mark.postgres
+async def test_several_workers_on_postgresql_settle_the_page_by_the_webhook(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # The page's event stream, its requests and the sandbox's webhook land on whichever of
+    # the three workers accepts them: the settlement reaches the page through NOTIFY.
+    async with maya_serve(tmp_path, pg_url, workers=3) as (base_url, _), chromium() as browser:
+        await pay_and_see_it_settle(browser, base_url, "11-three-workers-settled")
