@@ -199,3 +199,40 @@ async def test_an_order_from_another_os_process_reaches_a_watcher(pg_backend: Ba
                 assert [item.name for item in state.items] == ["Martini"]
     finally:
         await store.aclose()
+
+
+@pytest.mark.postgres
+async def test_a_payment_event_applied_elsewhere_reaches_watchers(pg_backend: Backend) -> None:
+    from maya.state.events import COMPLETED, PaymentEvent
+
+    here, there = pg_backend.open(), pg_backend.open()
+    try:
+        watching, webhook = TabManager(here), TabManager(there)
+        await watching.order("paid", "Martini")
+        started = await watching.begin_payment("paid")
+        await watching.record_payment_link(
+            "paid",
+            idempotency_key=started.payment.idempotency_key,
+            payment_id="plink_paid",
+            url="https://buy.stripe.com/test_paid",
+            is_simulated=False,
+        )
+        with anyio.fail_after(20):
+            async with watching.watch("paid") as updates:
+                assert (await updates.__anext__()).tab_cents == 1300
+                await webhook.apply_payment_event(
+                    PaymentEvent(
+                        event_id="evt_paid",
+                        type=COMPLETED,
+                        payment_id="plink_paid",
+                        payment_status="paid",
+                        amount_total=1300,
+                        created=1,
+                    )
+                )
+                settled = await updates.__anext__()
+                assert settled.tab_cents == 0
+                assert settled.payment_status.value == "completed"
+    finally:
+        await here.aclose()
+        await there.aclose()
