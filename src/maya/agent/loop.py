@@ -17,6 +17,7 @@ alternate, no part is empty, every function call is followed by its responses.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import time
@@ -39,6 +40,14 @@ from maya.agent.model_errors import (
 )
 from maya.agent.models.base import Model, function_calls_of, response_content, text_of
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
+from maya.agent.streaming import (
+    StreamingModel,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    TurnListener,
+    word_pieces,
+)
 from maya.agent.trace import NullTracer, Tracer
 from maya.errors import classify_and_log_genai_error
 from maya.state.manager import TabManager
@@ -128,6 +137,7 @@ class _Answer:
     content: types.Content | None
     blocked: bool = False
     truncated: bool = False
+    streamed: bool = False
 
 
 def _answer_of(response: types.GenerateContentResponse) -> _Answer:
@@ -232,6 +242,8 @@ class _Turn:
     calls: list[ToolCallRecord] = field(default_factory=list)
     model_calls: int = 0
     deadline: float = 0.0
+    on_event: TurnListener | None = None
+    said_words: bool = False
 
 
 def _part_for_trace(part: types.Part) -> dict[str, Any]:
@@ -348,8 +360,17 @@ class Agent:
             patch=_state_patch(before, after),
         )
 
-    async def respond(self, session_id: str, message: str) -> TurnResult:
+    async def respond(
+        self, session_id: str, message: str, *, on_event: TurnListener | None = None
+    ) -> TurnResult:
         """Answer one customer message.
+
+        Args:
+            session_id: the customer's session.
+            message: what the customer said.
+            on_event: awaited with each piece of Maya's words and around each tool call,
+                as they happen (see ``maya.agent.streaming``); the result's ``reply``
+                remains what Maya said in the end.
 
         Raises:
             Exception: only bugs and a scripted model's exhaustion; model failures
@@ -358,7 +379,12 @@ class Agent:
         started = self._clock()
         number = self._turns.get(session_id, 0) + 1
         self._turns[session_id] = number
-        turn = _Turn(session_id=session_id, number=number, deadline=started + self.turn_budget_s)
+        turn = _Turn(
+            session_id=session_id,
+            number=number,
+            deadline=started + self.turn_budget_s,
+            on_event=on_event,
+        )
         if self.tracer.wants_prompt(session_id, self._prompt.sha256):
             self.tracer.emit(
                 "prompt",
@@ -443,6 +469,8 @@ class Agent:
                 return ("blocked" if answer.blocked else "empty"), None
             turn.contents.append(content)
             turn.texts.append(text)
+            if turn.on_event is not None and text and not answer.streamed:
+                await self._say(turn, word_pieces(text))
             if not calls:
                 if answer.blocked:
                     return "blocked", None
@@ -450,6 +478,48 @@ class Agent:
             rounds += 1
             parts = await self._dispatch(turn, calls)
             turn.contents.append(types.Content(role="user", parts=parts))
+
+    @staticmethod
+    async def _say(turn: _Turn, pieces: Sequence[str]) -> None:
+        """Pass one answer's words on, separated from the last answer's as the reply is."""
+        listener = turn.on_event
+        if listener is None or not pieces:
+            return
+        if turn.said_words:
+            await listener(TextDelta("\n\n"))
+        turn.said_words = True
+        for piece in pieces:
+            await listener(TextDelta(piece))
+
+    async def _generate(
+        self, turn: _Turn, contents: list[types.Content]
+    ) -> tuple[types.GenerateContentResponse, bool]:
+        """One model call; streamed to the turn's listener when the model can stream."""
+        listener = turn.on_event
+        model = self.model
+        if listener is None or not isinstance(model, StreamingModel):
+            response = await model.generate(
+                system_instruction=self.system_instruction, contents=contents, tools=self._tools
+            )
+            return response, False
+        first = [True]
+
+        async def on_text(text: str) -> None:
+            if not text:
+                return
+            if first[0]:
+                first[0] = False
+                await self._say(turn, [text])
+            else:
+                await listener(TextDelta(text))
+
+        response = await model.generate_streaming(
+            system_instruction=self.system_instruction,
+            contents=contents,
+            tools=self._tools,
+            on_text=on_text,
+        )
+        return response, True
 
     def _budget_failure(self, turn: _Turn) -> ModelFailure:
         budget = self.turn_budget_s
@@ -505,17 +575,14 @@ class Agent:
         }
         failure: ModelFailure | None = None
         response: types.GenerateContentResponse | None = None
+        streamed = False
         remaining = self._remaining(turn)
         if remaining <= 0:
             failure = self._budget_failure(turn)
         else:
             try:
                 with anyio.move_on_after(remaining) as scope:
-                    response = await self.model.generate(
-                        system_instruction=self.system_instruction,
-                        contents=contents,
-                        tools=self._tools,
-                    )
+                    response, streamed = await self._generate(turn, contents)
                 if scope.cancelled_caught:
                     failure = self._budget_failure(turn)
             except MODEL_ERRORS as exc:
@@ -532,6 +599,8 @@ class Agent:
             )
             return None, failure
         answer = _answer_of(response)
+        if streamed:
+            answer = dataclasses.replace(answer, streamed=True)
         content = answer.content
         usage = response.usage_metadata
         self.tracer.emit(
@@ -550,6 +619,8 @@ class Agent:
         # One call at a time: each gets its own timing, and orders on one tab are
         # sequential anyway.
         for call in calls:
+            if turn.on_event is not None:
+                await turn.on_event(ToolStarted(call.name or "", dict(call.args or {})))
             started = self._clock()
             answered = await self.toolset.dispatch([call], turn.session_id)
             ms = (self._clock() - started) * 1000
@@ -565,6 +636,8 @@ class Agent:
                     ms=ms,
                 )
                 turn.calls.append(record)
+                if turn.on_event is not None:
+                    await turn.on_event(ToolFinished(record.name, record.args, record.response))
                 self.tracer.emit(
                     "tool_call",
                     turn.session_id,

@@ -35,4 +35,6 @@ RouteFactory = Callable[[ServeContext], Sequence[BaseRoute]]
 def extra_routes() -> Sequence[RouteFactory]:
     """What ``maya serve`` mounts beside the webhook, in every worker (the web chat adds
     itself here, with one line)."""
-    return ()
+    from maya.web import serve_routes  # imported late: the page pulls in the agent
+
+    return (serve_routes,)

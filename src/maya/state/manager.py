@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -28,6 +29,7 @@ from maya.state.menu import Menu, load_menu
 from maya.state.models import STARTING_BALANCE_CENTS, OrderedItem, PaymentRecord, TabState
 from maya.state.store import Change, TabStore, Transition
 from maya.state.transitions import PaymentStart, Settlement
+from maya.state.watch import TabUpdates, WatchHub
 
 __all__ = [
     "MAX_MODIFIERS",
@@ -158,11 +160,34 @@ class TabManager:
         self._clock = clock
         self._starting_balance = starting_balance_cents
         self._listeners: list[ChangeListener] = []
+        self._hub: WatchHub | None = None
 
     def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
         """Call ``listener`` after every change; returns a function that removes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def watch(self, session_id: str) -> AbstractAsyncContextManager[TabUpdates]:
+        """Subscribe to one session's committed changes while the block runs.
+
+        Example::
+
+            async with manager.watch(session_id) as updates:
+                async for state in updates:  # the current state first, then each change
+                    show(state)
+
+        Latest wins: a subscriber that falls behind gets the newest state, not every one
+        in between. Changes made through this manager arrive at once; with a store that
+        has a change feed (PostgreSQL ``LISTEN``/``NOTIFY``) so do changes committed by
+        other processes. See ``maya.state.watch``.
+
+        Raises:
+            StateError: ``INVALID_SESSION_ID``.
+        """
+        session_id = validate_session_id(session_id)
+        if self._hub is None:
+            self._hub = WatchHub(self)
+        return self._hub.watch(session_id)
 
     async def _run(
         self, operation: str, session_id: str, transition: Transition[R], *, checked: bool = False

@@ -9,7 +9,7 @@ the client and nowhere else: it is never in a repr, a log or a trace.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from google.genai import types
 
 from maya.agent.models.guard import check_real_model_allowed
 from maya.agent.redact import REDACTED
+from maya.agent.streaming import merge_chunks
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",
@@ -156,6 +157,45 @@ class GeminiModel:
         except genai_errors.APIError as exc:
             _scrub(exc, self.settings.api_key)
             raise
+
+    async def generate_streaming(
+        self,
+        *,
+        system_instruction: str,
+        contents: Sequence[types.Content],
+        tools: Sequence[types.Tool],
+        on_text: Callable[[str], Awaitable[None]],
+    ) -> types.GenerateContentResponse:
+        """One ``streamGenerateContent`` call: text handed over chunk by chunk.
+
+        The whole stream is bounded by ``settings.timeout_s``; the chunks are merged
+        into the response ``generate`` would have given (``merge_chunks``).
+
+        Raises:
+            google.genai.errors.APIError: the API refused or failed (key taken out).
+            TimeoutError: the stream did not end within ``settings.timeout_s``.
+        """
+        config = types.GenerateContentConfig(
+            system_instruction=system_instruction,
+            tools=list(tools),
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        )
+        chunks: list[types.GenerateContentResponse] = []
+        try:
+            with anyio.fail_after(self.settings.timeout_s):
+                stream = await self._client.aio.models.generate_content_stream(
+                    model=self.settings.model, contents=list(contents), config=config
+                )
+                async for chunk in stream:
+                    chunks.append(chunk)
+                    for candidate in (chunk.candidates or [])[:1]:
+                        for part in (candidate.content.parts if candidate.content else None) or []:
+                            if part.text and not part.thought:
+                                await on_text(part.text)
+        except genai_errors.APIError as exc:
+            _scrub(exc, self.settings.api_key)
+            raise
+        return merge_chunks(chunks)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

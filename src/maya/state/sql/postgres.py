@@ -23,7 +23,7 @@ import anyio
 from maya.codes import ErrorCode
 from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
-from maya.state.sql import _events, _schema, _transact
+from maya.state.sql import _events, _schema, _transact, notify
 from maya.state.sql._redact import redact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates
@@ -116,6 +116,8 @@ class PostgresTabStore:
         }
         self._clock = clock
         self._known = KnownStates(known_sessions)
+        self.channel = notify.channel_for(schema)
+        """Where commits are announced (``LISTEN`` on it; see ``change_feed``)."""
         self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] | None = None
         self._opening = anyio.Lock()
         self._closed = False
@@ -246,10 +248,23 @@ class PostgresTabStore:
             if not outcome.wrote:
                 # Undo the row claimed for a new session; nothing else was written.
                 raise Rollback(transaction)
+            await self._announce(connection, outcome.state)
         # Committed (or rolled back having written nothing).
         if outcome.stored is not None:
             self._known.keep(outcome.stored)
         return outcome.state, outcome.result
+
+    async def _announce(self, connection: AsyncConnection[TupleRow], state: TabState) -> None:
+        """Tell every listener the tab reached ``state.version``: delivered by PostgreSQL
+        at commit, and only if the commit happens (see ``notify``)."""
+        payload = notify.notification_payload(state.session_id, state.version)
+        await connection.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+
+    def change_feed(self) -> notify.PostgresChangeFeed:
+        """A feed of every commit to this store's tables, by any process (``LISTEN``)."""
+        return notify.PostgresChangeFeed(
+            self._conninfo, self.channel, connect_timeout=self._connect_timeout
+        )
 
     async def apply_event(self, event: PaymentEvent) -> EventResult:
         """Record a Stripe event and its effect in one transaction (``EventStore``).
@@ -272,6 +287,8 @@ class PostgresTabStore:
                 )
                 if not done.commit:
                     raise Rollback(transaction)
+                if done.stored is not None:
+                    await self._announce(connection, done.stored)
         if done.stored is not None:
             self._known.keep(done.stored)
         return done.result
@@ -310,6 +327,8 @@ class PostgresTabStore:
                 )
                 if not commit:
                     raise Rollback(transaction)
+                if done.stored is not None:
+                    await self._announce(connection, done.stored)
         if done.stored is not None:
             self._known.keep(done.stored)
         return done.state, done.result

@@ -1,0 +1,131 @@
+"""PostgreSQL ``LISTEN``/``NOTIFY``: committed tab changes heard by every process.
+
+``PostgresTabStore`` sends ``pg_notify(channel, '<version> <session id>')`` inside the
+transaction that writes a tab, so PostgreSQL delivers it exactly when (and only if) the
+write commits. ``PostgresChangeFeed`` listens on its own connection (the pool's
+connections come and go) and reconnects with a bounded back-off when it is lost; each
+time it starts listening it says so (``on_ready``), so the caller re-reads what it
+watches instead of trusting that nothing happened while nobody listened.
+
+The channel is per schema: tests and tenants sharing one database do not hear each
+other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import anyio
+
+from maya.state.sql._redact import redact
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg.rows import TupleRow
+
+__all__ = ["CHANNEL", "PostgresChangeFeed", "channel_for", "notification_payload", "parse_payload"]
+
+CHANNEL = "maya_tabs"
+"""The channel of the default schema."""
+
+_log = logging.getLogger("maya.state.notify")
+
+
+def channel_for(schema: str | None) -> str:
+    """The notification channel of ``schema`` (an identifier shorter than 63 bytes)."""
+    if schema is None:
+        return CHANNEL
+    return f"{CHANNEL}_{hashlib.sha256(schema.encode()).hexdigest()[:24]}"
+
+
+def notification_payload(session_id: str, version: int) -> str:
+    """``'<version> <session id>'``: what a commit announces (well under 8,000 bytes)."""
+    return f"{version} {session_id}"
+
+
+def parse_payload(payload: str) -> tuple[str, int] | None:
+    """``(session_id, version)`` from a payload, or None when it is not one of ours."""
+    version, _, session_id = payload.partition(" ")
+    if not session_id or not version.isdigit():
+        return None
+    return session_id, int(version)
+
+
+class PostgresChangeFeed:
+    """Listens to one channel on a dedicated connection; a ``ChangeFeed``."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        channel: str,
+        *,
+        connect_timeout: float = 10.0,
+        max_backoff_s: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        """Prepare a feed; nothing connects until ``run``.
+
+        Args:
+            conninfo: a libpq URL or keyword string.
+            channel: the channel to ``LISTEN`` on (``channel_for(schema)``).
+            connect_timeout: seconds to wait for the server on each connect.
+            max_backoff_s: the longest wait between two reconnect attempts.
+            sleep: how to wait between attempts (tests pass a fake).
+        """
+        self._conninfo = conninfo
+        self.channel = channel
+        self._connect_timeout = connect_timeout
+        self._max_backoff_s = max_backoff_s
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"PostgresChangeFeed({redact(self._conninfo)!r}, {self.channel!r})"
+
+    async def _connect(self) -> AsyncConnection[TupleRow]:
+        from psycopg import AsyncConnection, sql
+
+        connection = await AsyncConnection.connect(
+            self._conninfo,
+            autocommit=True,
+            connect_timeout=max(1, round(self._connect_timeout)),
+        )
+        try:
+            await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def run(
+        self,
+        on_ready: Callable[[], Awaitable[None]],
+        on_change: Callable[[str, int], Awaitable[None]],
+    ) -> None:
+        """Listen until cancelled; see ``maya.state.watch.ChangeFeed``."""
+        from psycopg import Error
+
+        backoff = 0.1
+        while True:
+            try:
+                with anyio.fail_after(self._connect_timeout + 1):
+                    connection = await self._connect()
+            except (Error, OSError, TimeoutError) as exc:
+                _log.warning("cannot listen for tab changes on %r: %s", self, redact(str(exc)))
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+                continue
+            try:
+                backoff = 0.1
+                await on_ready()
+                async for notice in connection.notifies():
+                    parsed = parse_payload(notice.payload)
+                    if parsed is not None:
+                        await on_change(*parsed)
+            except (Error, OSError) as exc:
+                _log.warning("lost the tab-change listener on %r: %s", self, redact(str(exc)))
+            finally:
+                with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                    await connection.close()

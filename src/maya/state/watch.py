@@ -1,0 +1,217 @@
+"""Live tab notifications: subscribe to one session's committed changes.
+
+``TabManager.watch(session_id)`` hands out a ``TabUpdates``: an async iterator of the
+session's states, the current one first, then one per committed change. It is
+**latest-wins**: a subscriber that falls behind gets the newest state when it next asks,
+never a queue of the ones in between, so a slow page costs one state of memory.
+
+Where changes come from:
+
+- *in-process*, for every store: ``TabManager`` calls its listeners after each write, and
+  the hub hands the new state to that session's subscribers at once;
+- *across processes*, for stores that offer a ``ChangeFeed`` (PostgreSQL: ``NOTIFY`` in
+  the writing transaction, ``LISTEN`` here): the feed names the session and version, and
+  the hub reads the state back from the store if it is newer than what it has seen.
+
+One feed connection serves every subscriber of a manager. It runs inside one of the
+open ``watch`` blocks (the first); when that block ends while others are open, another
+takes over and re-reads every watched session, as after a reconnect, so a change made
+during the hand-over is not missed. All of this runs on one event loop: use a manager
+from the loop it was created on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import anyio
+
+from maya.state.models import TabState
+from maya.state.sql.errors import StoreError
+
+if TYPE_CHECKING:
+    from maya.state.manager import TabManager
+
+__all__ = ["ChangeFeed", "ChangeFeedSource", "TabUpdates", "WatchHub"]
+
+_log = logging.getLogger("maya.state.watch")
+
+
+class ChangeFeed(Protocol):
+    """Notifications of committed changes made by any process sharing the database."""
+
+    async def run(
+        self,
+        on_ready: Callable[[], Awaitable[None]],
+        on_change: Callable[[str, int], Awaitable[None]],
+    ) -> None:
+        """Listen until cancelled, reconnecting when the connection is lost.
+
+        ``on_ready()`` is awaited each time listening (re)starts, after which every
+        commit is announced as ``on_change(session_id, version)``.
+        """
+        ...
+
+
+@runtime_checkable
+class ChangeFeedSource(Protocol):
+    """A store whose commits other processes can hear about (``PostgresTabStore``)."""
+
+    def change_feed(self) -> ChangeFeed:
+        """A feed of this store's commits, made by any process."""
+        ...
+
+
+class TabUpdates:
+    """One subscriber's view of a session: an async iterator of its states, latest wins."""
+
+    def __init__(self, session_id: str) -> None:
+        """Subscribe to ``session_id`` (the hub fills it in)."""
+        self.session_id = session_id
+        self._pending: TabState | None = None
+        self._delivered = -1
+        self._wakeup = anyio.Event()
+        self._closed = False
+
+    @property
+    def delivered_version(self) -> int:
+        """The version of the last state handed out (-1 before the first)."""
+        return self._delivered
+
+    def offer(self, state: TabState) -> None:
+        """Make ``state`` the next one handed out, unless a newer one is already known."""
+        newest = self._pending.version if self._pending is not None else self._delivered
+        if state.version <= newest:
+            return
+        self._pending = state
+        self._wakeup.set()
+
+    def close(self) -> None:
+        """End the iteration (the ``watch`` block is over)."""
+        self._closed = True
+        self._wakeup.set()
+
+    def __aiter__(self) -> TabUpdates:
+        return self
+
+    async def __anext__(self) -> TabState:
+        while self._pending is None:
+            if self._closed:
+                raise StopAsyncIteration
+            await self._wakeup.wait()
+            self._wakeup = anyio.Event()
+        state, self._pending = self._pending, None
+        self._delivered = state.version
+        return state
+
+    async def next_within(self, seconds: float = math.inf) -> TabState | None:
+        """The next state, or None when none came within ``seconds`` (or the block ended)."""
+        with anyio.move_on_after(seconds):
+            try:
+                return await self.__anext__()
+            except StopAsyncIteration:
+                return None
+        return None
+
+
+class WatchHub:
+    """The subscribers of one ``TabManager``, fed by its writes and by a ``ChangeFeed``."""
+
+    def __init__(self, manager: TabManager) -> None:
+        """Listen to ``manager``'s writes (and to its store's feed, if it has one)."""
+        self._manager = manager
+        self._subscribers: dict[str, set[TabUpdates]] = {}
+        self._known: dict[str, int] = {}
+        store = manager.store
+        self._feed: ChangeFeed | None = (
+            store.change_feed() if isinstance(store, ChangeFeedSource) else None
+        )
+        self._feed_running = False
+        self._feed_stopped = anyio.Event()
+        manager.add_listener(self._on_write)
+
+    @property
+    def cross_process(self) -> bool:
+        """True when changes made by other processes reach subscribers too."""
+        return self._feed is not None
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many ``watch`` blocks are open."""
+        return sum(len(group) for group in self._subscribers.values())
+
+    def _publish(self, state: TabState) -> None:
+        session = state.session_id
+        if state.version > self._known.get(session, -1):
+            self._known[session] = state.version
+        for updates in tuple(self._subscribers.get(session, ())):
+            updates.offer(state)
+
+    def _on_write(self, operation: str, before: TabState | None, after: TabState) -> None:
+        if after.session_id in self._subscribers:
+            self._publish(after)
+
+    async def _refresh(self, session_id: str) -> None:
+        if session_id not in self._subscribers:
+            return
+        try:
+            state = await self._manager.get(session_id)
+        except StoreError as exc:
+            # The next notification (or reconnect) reads it again; the watchers live on.
+            _log.warning("cannot read %s after a change: %s", session_id, exc.message)
+            return
+        self._publish(state)
+
+    async def _on_change(self, session_id: str, version: int) -> None:
+        # Our own writes come back through the feed too: already published.
+        if session_id in self._subscribers and version > self._known.get(session_id, -1):
+            await self._refresh(session_id)
+
+    async def _on_ready(self) -> None:
+        # (Re)listening: anything committed while nobody listened is read now.
+        for session_id in tuple(self._subscribers):
+            await self._refresh(session_id)
+
+    async def _serve_feed(self) -> None:
+        """Run the shared feed while this block is open, unless another block runs it."""
+        feed = self._feed
+        assert feed is not None
+        while self._feed_running:
+            await self._feed_stopped.wait()
+        self._feed_running = True
+        try:
+            await feed.run(self._on_ready, self._on_change)
+        finally:
+            self._feed_running = False
+            stopped, self._feed_stopped = self._feed_stopped, anyio.Event()
+            stopped.set()
+
+    @asynccontextmanager
+    async def watch(self, session_id: str) -> AsyncIterator[TabUpdates]:
+        """Subscribe to ``session_id`` for the duration of the block (see ``TabManager``)."""
+        updates = TabUpdates(session_id)
+        self._subscribers.setdefault(session_id, set()).add(updates)
+        try:
+            # Subscribed first, read second: a change committed in between is either in
+            # this read or offered afterwards (newer versions only); a feed this block
+            # starts re-reads every watched session once it listens.
+            updates.offer(await self._manager.get(session_id))
+            async with anyio.create_task_group() as group:
+                if self._feed is not None:
+                    group.start_soon(self._serve_feed)
+                try:
+                    yield updates
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            updates.close()
+            group_of = self._subscribers.get(session_id)
+            if group_of is not None:
+                group_of.discard(updates)
+                if not group_of:
+                    del self._subscribers[session_id]
+                    self._known.pop(session_id, None)

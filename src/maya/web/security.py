@@ -1,0 +1,93 @@
+"""Who a request is, and whether it may change anything.
+
+- Each browser holds a random, unguessable token (256 bits) in an ``HttpOnly``,
+  ``SameSite=Lax`` cookie. The tab's session id is derived from it by a hash, so the id
+  that appears in stores, traces and ``maya state show`` never lets anyone act as the
+  browser, and a browser can only ever name its own tab.
+- A request that changes state must carry an ``Origin`` header naming this server (or an
+  allowed origin): a page elsewhere cannot make a customer's browser order or pay.
+- Every response carries a Content-Security-Policy that allows only this server's own
+  script and stylesheet (no inline script, nothing from the network), and says the page
+  may not be framed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Collection, MutableMapping
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "COOKIE_MAX_AGE_S",
+    "COOKIE_NAME",
+    "new_token",
+    "origin_allowed",
+    "secure_headers",
+    "session_of",
+    "set_session_cookie",
+    "token_of",
+]
+
+COOKIE_NAME = "maya_tab"
+COOKIE_MAX_AGE_S = 30 * 24 * 3600
+"""A browser keeps its tab for 30 days (or until "New tab")."""
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def new_token() -> str:
+    """A fresh browser token: 32 random bytes, URL-safe base64 (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_of(connection: HTTPConnection) -> str | None:
+    """The request's browser token, if it carries a well-formed one."""
+    token = connection.cookies.get(COOKIE_NAME)
+    return token if token is not None and _TOKEN.match(token) else None
+
+
+def session_of(token: str) -> str:
+    """The tab's session id for a browser token (a one-way hash of it)."""
+    return "web-" + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
+    """Give the browser ``token``: HttpOnly, SameSite=Lax, for the whole site."""
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=COOKIE_MAX_AGE_S,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+
+
+def origin_allowed(request: Request, allowed: Collection[str]) -> bool:
+    """True when the request's ``Origin`` is this server's own, or one of ``allowed``."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return origin == own or origin in allowed
+
+
+def secure_headers(headers: MutableHeaders | MutableMapping[str, str]) -> None:
+    """The headers every response of the page carries."""
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Cache-Control", "no-store")

@@ -1,0 +1,238 @@
+"""Live notifications: ``TabManager.watch`` on every store, and across processes on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from maya.state.errors import StateError
+from maya.state.manager import TabManager
+from maya.state.sql.notify import channel_for, notification_payload, parse_payload
+from maya.state.store import TabStore
+
+from .conftest import Backend, drop_schema, make_backend, postgres_url
+
+pytestmark = pytest.mark.anyio
+
+WORKER = Path(__file__).with_name("_worker.py")
+
+
+async def test_a_watcher_sees_the_current_state_then_each_change(store: TabStore) -> None:
+    manager = TabManager(store)
+    await manager.order("s1", "Martini")
+    with anyio.fail_after(10):
+        async with manager.watch("s1") as updates:
+            first = await updates.__anext__()
+            assert first.tab_cents == 1300
+            await manager.order("s1", "Negroni")
+            second = await updates.__anext__()
+            assert second.tab_cents == 2400
+            assert second.version > first.version
+            await manager.set_tip("s1", 15)
+            third = await updates.__anext__()
+            assert third.tip_percent == 15
+
+
+async def test_a_slow_watcher_gets_the_latest_state_not_a_queue(store: TabStore) -> None:
+    manager = TabManager(store)
+    with anyio.fail_after(10):
+        async with manager.watch("slow") as updates:
+            await updates.__anext__()
+            for _ in range(5):
+                await manager.order("slow", "Water")
+            latest = await updates.__anext__()
+            assert latest.tab_cents == 500
+            # Nothing else is waiting: the four states in between were never kept.
+            assert await updates.next_within(0.05) is None
+
+
+async def test_a_watcher_hears_only_its_own_session(store: TabStore) -> None:
+    manager = TabManager(store)
+    with anyio.fail_after(10):
+        async with manager.watch("mine") as updates:
+            await updates.__anext__()
+            await manager.order("theirs", "Martini")
+            assert await updates.next_within(0.05) is None
+            await manager.order("mine", "IPA")
+            state = await updates.__anext__()
+            assert state.session_id == "mine"
+            assert state.tab_cents == 600
+
+
+async def test_a_refused_change_notifies_nobody(store: TabStore) -> None:
+    manager = TabManager(store)
+    with anyio.fail_after(10):
+        async with manager.watch("refused") as updates:
+            await updates.__anext__()
+            with pytest.raises(StateError):
+                await manager.set_tip("refused", 12)
+            assert await updates.next_within(0.05) is None
+
+
+async def test_many_watchers_of_one_session_each_get_the_change(store: TabStore) -> None:
+    manager = TabManager(store)
+    seen: list[int] = []
+
+    async def watcher(ready: anyio.Event) -> None:
+        async with manager.watch("bar") as updates:
+            await updates.__anext__()
+            ready.set()
+            state = await updates.__anext__()
+            seen.append(state.tab_cents)
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            readies = [anyio.Event() for _ in range(5)]
+            for ready in readies:
+                group.start_soon(watcher, ready)
+            for ready in readies:
+                await ready.wait()
+            await manager.order("bar", "Tap Beer")
+    assert seen == [500] * 5
+
+
+async def test_a_bad_session_id_is_refused_before_subscribing(store: TabStore) -> None:
+    manager = TabManager(store)
+    with pytest.raises(StateError):
+        manager.watch("no spaces allowed")
+
+
+def test_payloads_round_trip_and_channels_differ_per_schema() -> None:
+    assert parse_payload(notification_payload("web-abc:1", 42)) == ("web-abc:1", 42)
+    assert parse_payload("garbage") is None
+    assert parse_payload("x s") is None
+    assert channel_for(None) == "maya_tabs"
+    assert channel_for("a") != channel_for("b")
+    assert len(channel_for("x" * 200)) < 63
+
+
+@pytest.fixture
+def pg_backend(tmp_path: Path) -> Iterator[Backend]:
+    """An empty PostgreSQL backend (skipped without ``MAYA_TEST_POSTGRES_URL``)."""
+    made, schema = make_backend("postgres", tmp_path)
+    yield made
+    url = postgres_url()
+    if schema is not None and url is not None:
+        drop_schema(url, schema)
+
+
+@pytest.mark.postgres
+async def test_another_store_s_change_reaches_watchers_through_notify(pg_backend: Backend) -> None:
+    here, there = pg_backend.open(), pg_backend.open()
+    try:
+        watching, writing = TabManager(here), TabManager(there)
+        with anyio.fail_after(20):
+            async with watching.watch("shared") as first, watching.watch("shared") as second:
+                assert (await first.__anext__()).tab_cents == 0
+                await second.__anext__()
+                await writing.order("shared", "Martini")
+                assert (await first.__anext__()).tab_cents == 1300
+                assert (await second.__anext__()).tab_cents == 1300
+            # The block that ran the feed has ended; a later watcher listens again.
+            async with watching.watch("shared") as third:
+                assert (await third.__anext__()).tab_cents == 1300
+                await writing.order("shared", "Water")
+                assert (await third.__anext__()).tab_cents == 1400
+    finally:
+        await here.aclose()
+        await there.aclose()
+
+
+@pytest.mark.postgres
+async def test_when_the_listening_watcher_leaves_another_takes_over(pg_backend: Backend) -> None:
+    here, there = pg_backend.open(), pg_backend.open()
+    try:
+        watching, writing = TabManager(here), TabManager(there)
+        leave, left, ready = anyio.Event(), anyio.Event(), anyio.Event()
+
+        async def first_watcher() -> None:
+            async with watching.watch("handover") as updates:
+                await updates.__anext__()
+                ready.set()
+                await leave.wait()
+            left.set()
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as group:
+                group.start_soon(first_watcher)
+                await ready.wait()
+                # The first block runs the feed; when it ends, this one must take over.
+                async with watching.watch("handover") as staying:
+                    await staying.__anext__()
+                    leave.set()
+                    await left.wait()
+                    await writing.order("handover", "Gin")
+                    assert (await staying.__anext__()).tab_cents == 800
+    finally:
+        await here.aclose()
+        await there.aclose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+async def test_an_order_from_another_os_process_reaches_a_watcher(pg_backend: Backend) -> None:
+    store = pg_backend.open()
+    try:
+        manager = TabManager(store)
+        request = {
+            "op": "orders",
+            "url": pg_backend.url,
+            "session": "remote",
+            "item": "Martini",
+            "count": 1,
+        }
+        with anyio.fail_after(30):
+            async with manager.watch("remote") as updates:
+                assert (await updates.__anext__()).tab_cents == 0
+                done = await anyio.run_process(
+                    [sys.executable, str(WORKER), json.dumps(request)], check=False
+                )
+                assert done.returncode == 0, done.stderr.decode(errors="replace")
+                assert json.loads(done.stdout)["accepted"] == 1
+                state = await updates.__anext__()
+                assert state.tab_cents == 1300
+                assert [item.name for item in state.items] == ["Martini"]
+    finally:
+        await store.aclose()
+
+
+@pytest.mark.postgres
+async def test_a_payment_event_applied_elsewhere_reaches_watchers(pg_backend: Backend) -> None:
+    from maya.state.events import COMPLETED, PaymentEvent
+
+    here, there = pg_backend.open(), pg_backend.open()
+    try:
+        watching, webhook = TabManager(here), TabManager(there)
+        await watching.order("paid", "Martini")
+        started = await watching.begin_payment("paid")
+        await watching.record_payment_link(
+            "paid",
+            idempotency_key=started.payment.idempotency_key,
+            payment_id="plink_paid",
+            url="https://buy.stripe.com/test_paid",
+            is_simulated=False,
+        )
+        with anyio.fail_after(20):
+            async with watching.watch("paid") as updates:
+                assert (await updates.__anext__()).tab_cents == 1300
+                await webhook.apply_payment_event(
+                    PaymentEvent(
+                        event_id="evt_paid",
+                        type=COMPLETED,
+                        payment_id="plink_paid",
+                        payment_status="paid",
+                        amount_total=1300,
+                        created=1,
+                    )
+                )
+                settled = await updates.__anext__()
+                assert settled.tab_cents == 0
+                assert settled.payment_status.value == "completed"
+    finally:
+        await here.aclose()
+        await there.aclose()
