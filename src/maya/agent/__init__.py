@@ -35,8 +35,8 @@ from maya.agent.models import (
 from maya.agent.models.select import ModelChoice, choose_model
 from maya.agent.payment_side import ChatPayments, StatusBounds, open_payment_side
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
-from maya.agent.redact import Redactor
 from maya.agent.trace import JsonlTracer, NullTracer, Tracer, read_trace, tracer_from_env
+from maya.redact import Redactor
 
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",

@@ -1,5 +1,6 @@
 """Maya's Gemini tool surface: declarations, dispatch, and responses in Maya's voice."""
 
+from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.tools.arguments import (
     CheckPaymentStatusArgs,
@@ -16,7 +17,6 @@ from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
 from maya.tools.declarations import ToolSchemaError, build_declarations, declarations_size
 from maya.tools.dispatcher import ToolCallEvent, ToolObserver
 from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
-from maya.tools.messages import MessageBook, load_messages
 from maya.tools.results import ErrorChannel, ToolError, ToolResult, channel_of, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
 from maya.tools.toolset import LOG_BODIES_ENV, Toolset

@@ -6,9 +6,9 @@ import asyncio
 import weakref
 from dataclasses import dataclass, field
 
+from maya.messages import MessageBook
 from maya.state.manager import TabManager
 from maya.tools.gateway import PaymentGateway
-from maya.tools.messages import MessageBook
 
 __all__ = ["ToolContext"]
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from google.genai import types
 
+from maya.messages import MessageBook, load_messages
 from maya.state.manager import TabManager
 from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
 from maya.tools.context import ToolContext
 from maya.tools.declarations import build_declarations, declarations_size
 from maya.tools.dispatcher import Dispatcher, ToolObserver
 from maya.tools.gateway import PaymentGateway
-from maya.tools.messages import MessageBook, load_messages
 from maya.tools.results import ToolResult
 
 __all__ = ["LOG_BODIES_ENV", "Toolset"]
