@@ -17,7 +17,7 @@ from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
 from maya.tools.declarations import ToolSchemaError, build_declarations, declarations_size
 from maya.tools.dispatcher import ToolCallEvent, ToolObserver
 from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
-from maya.tools.results import ErrorChannel, ToolError, ToolResult, channel_of, is_ok
+from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
 from maya.tools.toolset import LOG_BODIES_ENV, Toolset
 
@@ -26,7 +26,6 @@ __all__ = [
     "LOG_BODIES_ENV",
     "CheckPaymentStatusArgs",
     "CreateStripePaymentArgs",
-    "ErrorChannel",
     "GetBalanceArgs",
     "GetBillArgs",
     "GetMenuArgs",
@@ -46,7 +45,6 @@ __all__ = [
     "ToolSpec",
     "Toolset",
     "build_declarations",
-    "channel_of",
     "declarations_size",
     "is_ok",
     "load_messages",

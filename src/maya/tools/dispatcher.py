@@ -19,12 +19,12 @@ from google.genai import types
 from pydantic import ValidationError
 
 from maya.codes import ErrorCode
+from maya.errors import MayaError
 from maya.redact import redact
-from maya.state.errors import StateError
 from maya.state.manager import validate_session_id
 from maya.tools.catalog import ToolSpec
 from maya.tools.context import ToolContext
-from maya.tools.results import ToolError, ToolResult, error_result, ok_result
+from maya.tools.results import ToolResult, error_result, ok_result
 
 __all__ = ["MAX_FIELD_PROBLEMS", "Dispatcher", "ToolCallEvent", "ToolObserver"]
 
@@ -180,15 +180,14 @@ class Dispatcher:
                 {"fields": fields},
                 {"problems": problems},
             )
-        except (StateError, ToolError) as exc:
-            return self._error(exc.code, exc.message, exc.details)
+        except MayaError as exc:
+            if exc.public_text:
+                return self._error(exc.code, exc.message, exc.details)
+            # A refusal from the payments layer or the store: its code is the whole
+            # story; its text may carry provider internals, so only the code is passed on.
+            _log.warning("tool %s refused by payments: %s", name, exc.code.value)
+            return self._error(exc.code, "", {})
         except Exception as exc:
-            code = getattr(exc, "code", None)
-            if isinstance(code, ErrorCode) and code is not ErrorCode.INTERNAL_ERROR:
-                # A refusal from the payments layer: its code is the whole story; its
-                # text may carry provider internals, so only the code is passed on.
-                _log.warning("tool %s refused by payments: %s", name, code.value)
-                return self._error(code, "", {})
             _log.exception(
                 "tool %s crashed in session %s", name, _short(session_id, 40), exc_info=exc
             )

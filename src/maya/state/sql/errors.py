@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from maya.codes import ErrorCode
+from maya.errors import MayaError
 
 __all__ = ["StoreError"]
 
 
-class StoreError(RuntimeError):
+class StoreError(MayaError, RuntimeError):
     """The store could not run the operation: busy past its timeout, closed, unreachable,
     refusing the data, or its database is from a newer Maya.
 
@@ -21,16 +20,12 @@ class StoreError(RuntimeError):
         code: ``STORE_BUSY`` (a lock or statement timeout: asking again may work) or
             ``STORE_UNAVAILABLE``.
         message: the text, as ``str(error)``.
-        details: always empty; there for the shape every coded error has.
+        details: always empty.
+        retryable: True when the same call may succeed if made again (the store was busy).
     """
 
-    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.STORE_UNAVAILABLE) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details: dict[str, Any] = {}
+    # The message names the database; the model hears only the code.
+    public_text = False
 
-    @property
-    def retryable(self) -> bool:
-        """True when the same call may succeed if made again (the store was busy)."""
-        return self.code is ErrorCode.STORE_BUSY
+    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.STORE_UNAVAILABLE) -> None:
+        super().__init__(code, message)
