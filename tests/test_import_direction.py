@@ -12,7 +12,8 @@ From the bottom up:
 5. ``maya.agent`` (the chat loop, models, traces);
 6. the surfaces built on the agent: ``maya.web``, ``maya.server``, ``maya.adk``,
    ``maya.otel`` (its tracer implements the agent's tracer), ``maya.mcp_server``;
-7. the entry points: ``maya.cli`` and ``maya.testing`` (test support for users' agents).
+7. the entry points: ``maya.cli`` and ``maya.testing`` (test support for users' agents:
+   the scripted model and the conversation harness; ``maya.adk`` builds eval sets with it).
 
 Only layers 6 and 7 may import ``maya.agent``. The walk reads every import statement,
 function-local ones included, so a lazy import cannot hide a wrong-way dependency.
