@@ -10,8 +10,9 @@ From the bottom up:
    ``maya.tools`` or ``maya.agent``;
 4. ``maya.tools`` (the function-calling surface): never ``maya.agent``;
 5. ``maya.agent`` (the chat loop, models, traces);
-6. the surfaces built on the agent: ``maya.web``, ``maya.server``, ``maya.adk``,
-   ``maya.otel`` (its tracer implements the agent's tracer), ``maya.mcp_server``;
+6. the surfaces: ``maya.web``, ``maya.server``, ``maya.adk`` and ``maya.otel`` (its tracer
+   implements the agent's tracer) are built on the agent; ``maya.mcp_server`` serves the
+   tools alone and never imports the agent;
 7. the entry points: ``maya.cli`` and ``maya.testing`` (test support for users' agents:
    the scripted model and the conversation harness; ``maya.adk`` builds eval sets with it).
 
@@ -36,7 +37,6 @@ ABOVE_AGENT = frozenset(
         "maya.server",
         "maya.adk",
         "maya.otel",
-        "maya.mcp_server",
         "maya.cli",
         "maya.testing",
     }

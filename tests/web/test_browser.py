@@ -22,7 +22,7 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from maya.agent.models.base import Model, calls_response, text_response
-from maya.agent.payment_side import open_payment_side
+from maya.payments import open_payment_side
 from maya.sandbox.checkout import CARD_FIELD
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore

@@ -26,7 +26,6 @@ from maya.agent.models import (
     RealModelForbiddenError,
 )
 from maya.agent.models.select import ModelChoice, choose_model
-from maya.agent.payment_side import ChatPayments, StatusBounds, open_payment_side
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
 from maya.agent.trace import JsonlTracer, NullTracer, Tracer, read_trace, tracer_from_env
 from maya.redact import Redactor
@@ -35,7 +34,6 @@ __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
     "DEFAULT_TURN_BUDGET_S",
     "Agent",
-    "ChatPayments",
     "GeminiModel",
     "GeminiSettings",
     "JsonlTracer",
@@ -49,7 +47,6 @@ __all__ = [
     "Redactor",
     "RetryPolicy",
     "SessionHistory",
-    "StatusBounds",
     "ToolCallRecord",
     "ToolRunner",
     "Tracer",
@@ -60,7 +57,6 @@ __all__ = [
     "fallback_reply",
     "history_problems",
     "load_system_instruction",
-    "open_payment_side",
     "prompt_view",
     "read_trace",
     "tracer_from_env",

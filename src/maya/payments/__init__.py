@@ -5,7 +5,12 @@
 """
 
 from maya.payments.availability import AvailabilityCache
-from maya.payments.client import MAX_STATUS_POLLS, StripeMCPClient
+from maya.payments.client import (
+    CHAT_STATUS_BOUNDS,
+    MAX_STATUS_POLLS,
+    StatusBounds,
+    StripeMCPClient,
+)
 from maya.payments.config import (
     CONFIG_ENV,
     DEFAULT_SERVER_NAME,
@@ -26,7 +31,7 @@ from maya.payments.errors import (
     StripeMCPError,
     StripeUnavailableError,
 )
-from maya.payments.factory import open_stripe_client
+from maya.payments.factory import PaymentSideMode, open_payment_side, open_stripe_client
 from maya.payments.mode import ALLOW_LIVE_ENV, allow_live_from_env, detect_mode
 from maya.payments.results import PaymentLink, PaymentStatus, PaymentStatusResult, StripeMode
 from maya.payments.retry import RetryPolicy
@@ -34,6 +39,7 @@ from maya.redact import redact
 
 __all__ = [
     "ALLOW_LIVE_ENV",
+    "CHAT_STATUS_BOUNDS",
     "CONFIG_ENV",
     "DEFAULT_SERVER_NAME",
     "MAX_STATUS_POLLS",
@@ -46,11 +52,13 @@ __all__ = [
     "PaymentLinkCreationError",
     "PaymentNotFoundError",
     "PaymentRequestInvalidError",
+    "PaymentSideMode",
     "PaymentStatus",
     "PaymentStatusResult",
     "PaymentStatusTimeoutError",
     "PaymentStatusUnsupportedError",
     "RetryPolicy",
+    "StatusBounds",
     "StripeMCPClient",
     "StripeMCPError",
     "StripeMode",
@@ -59,6 +67,7 @@ __all__ = [
     "detect_mode",
     "find_config_file",
     "load_server_config",
+    "open_payment_side",
     "open_stripe_client",
     "redact",
     "sandbox_server_config",

@@ -26,10 +26,6 @@ class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._flights: dict[str, _Flight[T]] = {}
 
-    def in_flight(self, key: str) -> bool:
-        """Whether a call for ``key`` is running."""
-        return key in self._flights
-
     async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run ``call`` unless one for ``key`` is running; then wait for that one.
 

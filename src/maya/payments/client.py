@@ -16,6 +16,17 @@ per idempotency key across calls, and the next attempt looks the link up by its
 metadata before writing again (dialects that cannot look up never repeat the write).
 A link whose outcome stays unknown is never papered over with a simulated one.
 
+One link per tab: the guarantee is the tab's idempotency key. ``begin_payment`` records
+it on the tab (in the store, so every process and every retry sees the same key), the
+client sends it with every attempt, and a write that may have reached Stripe is looked
+up by that key before it is written again. The rest only saves calls: the tools'
+per-session lock keeps one process from asking twice at once, ``SingleFlight`` lets
+concurrent callers with one key share a single in-flight write, and the ``_links``
+cache answers a repeated key without a round trip (and knows a simulated link's amount).
+
+Time for a status check: ``status_bounds`` (``StatusBounds``; ``CHAT_STATUS_BOUNDS``
+where a customer waits), overridable per call.
+
 Safe links: a link's URL must be ``https`` on a Stripe host (``buy.stripe.com``,
 ``checkout.stripe.com``; ``link_hosts`` changes the list), or ``http``/``https`` on a
 loopback host for the sandbox. Anything else is deactivated where possible and raised
@@ -29,6 +40,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -70,7 +82,7 @@ from maya.payments.mode import ensure_mode_allowed
 from maya.payments.results import PaymentLink, PaymentStatusResult, StripeMode
 from maya.payments.retry import Clock, RetryPolicy, Sleep
 
-__all__ = ["MAX_STATUS_POLLS", "StripeMCPClient"]
+__all__ = ["CHAT_STATUS_BOUNDS", "MAX_STATUS_POLLS", "StatusBounds", "StripeMCPClient"]
 
 _log = logging.getLogger("maya.payments")
 
@@ -79,6 +91,28 @@ MAX_STATUS_POLLS = 15
 
 # Links remembered per idempotency key, so asking again costs no call.
 _REMEMBERED_LINKS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StatusBounds:
+    """How long ``StripeMCPClient.check_payment_status`` polls.
+
+    The defaults suit a background job; a customer who is waiting gets
+    ``CHAT_STATUS_BOUNDS``.
+
+    Attributes:
+        poll_interval_s: between two reads of the status.
+        poll_timeout_s: for one read.
+        deadline_s: for the whole check.
+    """
+
+    poll_interval_s: float = 2.0
+    poll_timeout_s: float = 5.0
+    deadline_s: float = 30.0
+
+
+CHAT_STATUS_BOUNDS = StatusBounds(poll_interval_s=0.5, poll_timeout_s=2.0, deadline_s=4.0)
+"""Status-check bounds for a chat turn: a customer is waiting for the answer."""
 
 
 class StripeMCPClient:
@@ -106,6 +140,8 @@ class StripeMCPClient:
             (``MAYA_STRIPE_ACCOUNT``).
         link_hosts: Hosts a link's ``https`` URL may be on (default: Stripe's).
         allow_loopback_links: Accept links on this machine (the sandbox).
+        status_bounds: How long a status check polls (default ``StatusBounds()``;
+            ``CHAT_STATUS_BOUNDS`` where a customer waits).
         clock: Monotonic seconds; tests pass a fake.
         sleep: Waits between retries and polls; tests pass a fake.
 
@@ -131,6 +167,7 @@ class StripeMCPClient:
         stripe_account: str | None = None,
         link_hosts: Collection[str] | None = None,
         allow_loopback_links: bool = False,
+        status_bounds: StatusBounds | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
     ) -> None:
@@ -147,6 +184,7 @@ class StripeMCPClient:
         self.stripe_account = stripe_account
         self.link_hosts = frozenset(h.lower() for h in (link_hosts or STRIPE_LINK_HOSTS))
         self.allow_loopback_links = allow_loopback_links
+        self.status_bounds = status_bounds if status_bounds is not None else StatusBounds()
         self.probe_count = 0
         self.tool_calls: Counter[str] = Counter()
         """MCP tool calls made, by tool (``op`` for Stripe operations)."""
@@ -596,9 +634,9 @@ class StripeMCPClient:
         self,
         payment_id: str,
         *,
-        poll_interval: float = 2.0,
-        poll_timeout: float = 5.0,
-        deadline: float = 30.0,
+        poll_interval: float | None = None,
+        poll_timeout: float | None = None,
+        deadline: float | None = None,
     ) -> PaymentStatusResult:
         """Poll a link's payment status until it succeeds or fails, or time runs out.
 
@@ -607,9 +645,9 @@ class StripeMCPClient:
 
         Args:
             payment_id: The link's id.
-            poll_interval: Seconds between polls.
-            poll_timeout: Seconds one poll may take.
-            deadline: Seconds for the whole check.
+            poll_interval: Seconds between polls (default: ``status_bounds``).
+            poll_timeout: Seconds one poll may take (default: ``status_bounds``).
+            deadline: Seconds for the whole check (default: ``status_bounds``).
 
         Returns:
             ``succeeded`` or ``failed`` as soon as seen; ``timeout`` when the payment was
@@ -626,6 +664,10 @@ class StripeMCPClient:
         payment_id = validate_payment_id(payment_id)
         if is_simulated_id(payment_id):
             return self._simulated_status(payment_id)
+        bounds = self.status_bounds
+        poll_interval = bounds.poll_interval_s if poll_interval is None else poll_interval
+        poll_timeout = bounds.poll_timeout_s if poll_timeout is None else poll_timeout
+        deadline = bounds.deadline_s if deadline is None else deadline
         started = self._clock()
         polls = 0
         answered = False

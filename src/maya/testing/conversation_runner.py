@@ -25,8 +25,8 @@ from maya.agent.history import history_problems
 from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline import OfflineModel
-from maya.agent.payment_side import open_payment_side
 from maya.agent.trace import JsonlTracer
+from maya.payments import open_payment_side
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import STARTING_BALANCE_CENTS, TabState

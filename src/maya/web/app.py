@@ -353,7 +353,7 @@ def web_routes(
 
     Args:
         manager: the tabs (PostgreSQL for several workers).
-        payments: the payment gateway (e.g. ``ChatPayments``); None: no card payments.
+        payments: the payment gateway (e.g. a ``StripeMCPClient``); None: no card payments.
         model: who answers (default: Gemini when a key is set, else the offline model).
         settings: see ``WebSettings``.
     """
