@@ -4,18 +4,21 @@
 ``StripeMCPClient.in_memory(server)``. Nothing here returns an MCP type.
 """
 
-from maya.payments.availability import AvailabilityCache
 from maya.payments.client import (
     CHAT_STATUS_BOUNDS,
     MAX_STATUS_POLLS,
+    AvailabilityCache,
     StatusBounds,
     StripeMCPClient,
 )
 from maya.payments.config import (
+    ALLOW_LIVE_ENV,
     CONFIG_ENV,
     DEFAULT_SERVER_NAME,
     SERVER_ENV,
     McpServerConfig,
+    allow_live_from_env,
+    detect_mode,
     find_config_file,
     load_server_config,
     sandbox_server_config,
@@ -32,7 +35,6 @@ from maya.payments.errors import (
     StripeUnavailableError,
 )
 from maya.payments.factory import PaymentSideMode, open_payment_side, open_stripe_client
-from maya.payments.mode import ALLOW_LIVE_ENV, allow_live_from_env, detect_mode
 from maya.payments.results import PaymentLink, PaymentStatus, PaymentStatusResult, StripeMode
 from maya.payments.retry import RetryPolicy
 from maya.redact import redact

@@ -27,6 +27,9 @@ cache answers a repeated key without a round trip (and knows a simulated link's 
 Time for a status check: ``status_bounds`` (``StatusBounds``; ``CHAT_STATUS_BOUNDS``
 where a customer waits), overridable per call.
 
+Also here, because only the client uses them: ``SingleFlight``, the simulated links of
+test mode (``sim_plink_...`` on ``simulated.maya.invalid``) and the ``AvailabilityCache``.
+
 Safe links: a link's URL must be ``https`` on a Stripe host (``buy.stripe.com``,
 ``checkout.stripe.com``; ``link_hosts`` changes the list), or ``http``/``https`` on a
 loopback host for the sandbox. Anything else is deactivated where possible and raised
@@ -35,15 +38,16 @@ as ``UnsafePaymentLinkError``; it never reaches the model.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, cast
 
 import anyio
 from mcp.server import Server
@@ -53,12 +57,9 @@ from maya.payments._failures import CallFailure
 from maya.payments._links import STRIPE_LINK_HOSTS, check_link_url
 from maya.payments._schema import check_arguments
 from maya.payments._session import McpSession, StartingError, ToolInfo, ToolReply
-from maya.payments._simulated import is_simulated_id, simulated_link
-from maya.payments._single_flight import SingleFlight
 from maya.payments._transports import Connector, connector_for, in_memory_connector
 from maya.payments._validation import validate_link_request, validate_payment_id
-from maya.payments.availability import AvailabilityCache
-from maya.payments.config import McpServerConfig
+from maya.payments.config import McpServerConfig, ensure_mode_allowed
 from maya.payments.dialects import (
     Dialect,
     DialectUnsupportedError,
@@ -78,11 +79,22 @@ from maya.payments.errors import (
     StripeUnavailableError,
     UnsafePaymentLinkError,
 )
-from maya.payments.mode import ensure_mode_allowed
 from maya.payments.results import PaymentLink, PaymentStatusResult, StripeMode
 from maya.payments.retry import Clock, RetryPolicy, Sleep
 
-__all__ = ["CHAT_STATUS_BOUNDS", "MAX_STATUS_POLLS", "StatusBounds", "StripeMCPClient"]
+__all__ = [
+    "CHAT_STATUS_BOUNDS",
+    "MAX_STATUS_POLLS",
+    "SIMULATED_ID_PREFIX",
+    "SIMULATED_URL_BASE",
+    "AvailabilityCache",
+    "CachedAnswer",
+    "SingleFlight",
+    "StatusBounds",
+    "StripeMCPClient",
+    "is_simulated_id",
+    "simulated_link",
+]
 
 _log = logging.getLogger("maya.payments")
 
@@ -91,6 +103,133 @@ MAX_STATUS_POLLS = 15
 
 # Links remembered per idempotency key, so asking again costs no call.
 _REMEMBERED_LINKS = 1024
+
+
+# -- One in-flight operation per key: concurrent callers with the same key share its result ---
+
+T = TypeVar("T")
+
+
+class _Flight(Generic[T]):
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.finished = False
+
+
+class SingleFlight(Generic[T]):
+    """Runs at most one call per key at a time; others wait for and share its outcome."""
+
+    def __init__(self) -> None:
+        self._flights: dict[str, _Flight[T]] = {}
+
+    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run ``call`` unless one for ``key`` is running; then wait for that one.
+
+        A leader that was cancelled leaves no outcome, and a waiter then runs ``call``
+        itself. Exceptions are shared like results.
+
+        Raises:
+            BaseException: whatever the shared call raised.
+        """
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                break
+            await flight.done.wait()
+            if flight.finished:
+                if flight.error is not None:
+                    raise flight.error
+                return cast(T, flight.result)
+        flight = _Flight[T]()
+        self._flights[key] = flight
+        try:
+            flight.result = await call()
+            flight.finished = True
+            return flight.result
+        except Exception as exc:
+            flight.error = exc
+            flight.finished = True
+            raise
+        finally:
+            del self._flights[key]
+            flight.done.set()
+
+
+# -- Simulated payment links: test mode's answer when Stripe cannot be reached ---------
+
+SIMULATED_ID_PREFIX = "sim_plink_"
+"""Every simulated link id starts with this."""
+
+SIMULATED_URL_BASE = "https://simulated.maya.invalid/pay/"
+"""Every simulated link URL starts with this."""
+
+
+def is_simulated_id(payment_id: str) -> bool:
+    """Whether ``payment_id`` names a simulated link."""
+    return payment_id.startswith(SIMULATED_ID_PREFIX)
+
+
+def simulated_link(request: LinkRequest) -> PaymentLink:
+    """A simulated link for ``request``; the same key always gives the same id."""
+    digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
+    payment_id = f"{SIMULATED_ID_PREFIX}{digest}"
+    return PaymentLink(
+        payment_id=payment_id,
+        url=f"{SIMULATED_URL_BASE}{payment_id}",
+        amount_cents=request.amount_cents,
+        currency=request.currency,
+        description=request.description,
+        idempotency_key=request.idempotency_key,
+        is_simulated=True,
+        created_at=datetime.now(UTC),
+    )
+
+
+# -- Remembering whether the Stripe server answered, for a while, on an injectable clock ---
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer(Generic[T]):
+    """A probe's answer and when it was given.
+
+    Attributes:
+        value: What the probe found (the dialect, or None when unavailable).
+        at: When, on the cache's clock.
+    """
+
+    value: T
+    at: float
+
+
+class AvailabilityCache(Generic[T]):
+    """Holds one probe answer for ``ttl`` seconds.
+
+    Args:
+        ttl: How long an answer stays valid.
+        clock: Monotonic seconds; tests pass a fake.
+    """
+
+    def __init__(self, *, ttl: float, clock: Clock) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._answer: CachedAnswer[T] | None = None
+
+    def get(self) -> CachedAnswer[T] | None:
+        """The cached answer, or None when there is none or it has expired."""
+        answer = self._answer
+        if answer is None or self._clock() - answer.at >= self.ttl:
+            return None
+        return answer
+
+    def put(self, value: T) -> None:
+        """Remember ``value`` from now on."""
+        self._answer = CachedAnswer(value, self._clock())
+
+    def invalidate(self) -> None:
+        """Forget the answer; the next ``get`` returns None."""
+        self._answer = None
 
 
 @dataclass(frozen=True, slots=True)

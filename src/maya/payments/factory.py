@@ -16,9 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from maya.payments.client import CHAT_STATUS_BOUNDS, StatusBounds, StripeMCPClient
-from maya.payments.config import McpServerConfig, load_server_config, sandbox_server_config
+from maya.payments.config import (
+    McpServerConfig,
+    allow_live_from_env,
+    load_server_config,
+    sandbox_server_config,
+)
 from maya.payments.errors import McpConfigError
-from maya.payments.mode import allow_live_from_env
 
 __all__ = [
     "ACCOUNT_ENV",
