@@ -35,7 +35,7 @@ from maya.payments.errors import (
     StripeUnavailableError,
 )
 from maya.payments.factory import PaymentSideMode, open_payment_side, open_stripe_client
-from maya.payments.results import PaymentLink, PaymentStatus, PaymentStatusResult, StripeMode
+from maya.payments.results import CheckOutcome, PaymentLink, PaymentStatusResult, StripeMode
 from maya.payments.retry import RetryPolicy
 from maya.redact import redact
 
@@ -47,6 +47,7 @@ __all__ = [
     "MAX_STATUS_POLLS",
     "SERVER_ENV",
     "AvailabilityCache",
+    "CheckOutcome",
     "LiveModeRefusedError",
     "McpConfigError",
     "McpServerConfig",
@@ -55,7 +56,6 @@ __all__ = [
     "PaymentNotFoundError",
     "PaymentRequestInvalidError",
     "PaymentSideMode",
-    "PaymentStatus",
     "PaymentStatusResult",
     "PaymentStatusTimeoutError",
     "PaymentStatusUnsupportedError",
