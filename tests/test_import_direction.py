@@ -107,7 +107,7 @@ def _edges() -> list[tuple[str, str]]:
 def test_the_walk_sees_the_imports_it_judges() -> None:
     edges = _edges()
     assert ("maya.agent.loop", "maya.state") in edges
-    assert ("maya.tools.dispatcher", "maya.codes") in edges
+    assert ("maya.tools.toolset", "maya.codes") in edges
 
 
 def test_the_root_leaves_import_no_other_layer() -> None:

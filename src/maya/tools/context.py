@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from dataclasses import dataclass, field
+
+import anyio
 
 from maya.messages import MessageBook
 from maya.state.manager import TabManager
@@ -26,11 +27,11 @@ class ToolContext:
     manager: TabManager
     payments: PaymentGateway | None
     messages: MessageBook
-    _payment_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+    _payment_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
 
-    def payment_lock(self, session_id: str) -> asyncio.Lock:
+    def payment_lock(self, session_id: str) -> anyio.Lock:
         """The lock that makes payment-link creation single-flight for one session.
 
         Locks live only while someone holds or waits on them, so idle sessions cost
@@ -38,6 +39,6 @@ class ToolContext:
         """
         lock = self._payment_locks.get(session_id)
         if lock is None:
-            lock = asyncio.Lock()
+            lock = anyio.Lock()
             self._payment_locks[session_id] = lock
         return lock
