@@ -28,6 +28,9 @@ from maya.tools import Toolset
 
 from .fake_gemini import FakeGemini, error_body, fake_gemini, text_body
 
+# Fuzzing and long generated sequences: seconds per test.
+pytestmark = pytest.mark.slow
+
 FAKE_KEY = "fake-gemini-key-for-history-tests"
 SIGNATURE = "c2lnbmF0dXJlLW9mLWEtdGhvdWdodA=="
 

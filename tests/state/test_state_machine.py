@@ -35,6 +35,9 @@ from maya.state.store import TabStore
 from ._scenarios import FixedClock
 from .conftest import KINDS, drop_schema, make_backend, postgres_url
 
+# Fuzzing and long generated sequences: seconds per test.
+pytestmark = pytest.mark.slow
+
 T = TypeVar("T")
 
 START = 15_000  # $150: small enough that orders are refused now and then
