@@ -28,7 +28,6 @@ from maya.agent.models import (
 from maya.agent.models.select import ModelChoice, choose_model
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
 from maya.agent.trace import JsonlTracer, NullTracer, Tracer, read_trace, tracer_from_env
-from maya.redact import Redactor
 
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
@@ -44,7 +43,6 @@ __all__ = [
     "OfflineModel",
     "PromptView",
     "RealModelForbiddenError",
-    "Redactor",
     "RetryPolicy",
     "SessionHistory",
     "ToolCallRecord",

@@ -37,7 +37,6 @@ from maya.payments.errors import (
 from maya.payments.factory import PaymentSideMode, open_payment_side, open_stripe_client
 from maya.payments.results import CheckOutcome, PaymentLink, PaymentStatusResult, StripeMode
 from maya.payments.retry import RetryPolicy
-from maya.redact import redact
 
 __all__ = [
     "ALLOW_LIVE_ENV",
@@ -71,6 +70,5 @@ __all__ = [
     "load_server_config",
     "open_payment_side",
     "open_stripe_client",
-    "redact",
     "sandbox_server_config",
 ]
