@@ -14,11 +14,18 @@ from maya.tools.arguments import (
     ToolArgs,
 )
 from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
-from maya.tools.declarations import ToolSchemaError, build_declarations, declarations_size
 from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
 from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
-from maya.tools.toolset import LOG_BODIES_ENV, ToolCallEvent, ToolObserver, Toolset
+from maya.tools.toolset import (
+    LOG_BODIES_ENV,
+    ToolCallEvent,
+    ToolObserver,
+    ToolSchemaError,
+    Toolset,
+    build_declarations,
+    declarations_size,
+)
 
 __all__ = [
     "DEFAULT_TOOLS",
