@@ -27,7 +27,7 @@ from maya.sandbox.checkout import CARD_FIELD
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.testing.scripted import ScriptedModel
-from maya.tools.gateway import PaymentGateway
+from maya.tools.context import PaymentGateway
 from maya.web import WebSettings
 
 from .conftest import make_app, serving

@@ -14,7 +14,7 @@ from maya.tools.arguments import (
     ToolArgs,
 )
 from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
-from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
+from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
 from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
 from maya.tools.toolset import (

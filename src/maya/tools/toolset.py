@@ -30,8 +30,7 @@ from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.state.manager import TabManager, validate_session_id
 from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
-from maya.tools.context import ToolContext
-from maya.tools.gateway import PaymentGateway
+from maya.tools.context import PaymentGateway, ToolContext
 from maya.tools.results import ToolResult, error_result, ok_result
 from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
 

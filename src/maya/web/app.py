@@ -43,7 +43,7 @@ from maya.agent.trace import tracer_from_env
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.tools import Toolset
-from maya.tools.gateway import PaymentGateway
+from maya.tools.context import PaymentGateway
 from maya.web.security import (
     new_token,
     origin_allowed,
