@@ -22,12 +22,12 @@ import anyio
 
 from maya.codes import ErrorCode
 from maya.redact import redact_conninfo
+from maya.state.errors import StoreError
 from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _events, _schema, _transact, notify
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates
-from maya.state.sql.errors import StoreError
 from maya.state.store import Change, Transition
 
 if TYPE_CHECKING:
