@@ -20,11 +20,12 @@ from pathlib import Path
 
 import anyio
 
-from maya.agent import Agent, JsonlTracer, ScriptedModel
+from maya.agent import Agent, JsonlTracer
 from maya.agent.demo import run_demo
 from maya.agent.models import calls_response, text_response
 from maya.state import TabManager, TabStore
 from maya.state.open import open_store
+from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
 TURNS = 300

@@ -20,6 +20,7 @@ link after a cold start of the sandbox process (spawn, handshake, probe, link).
 from __future__ import annotations
 
 import json
+import re
 import socket
 import statistics
 import sys
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
+from anyio.abc import Process
 from mcp import Client, StdioServerParameters
 
 from maya.payments import McpServerConfig, StripeMCPClient, sandbox_server_config
@@ -43,11 +44,15 @@ CALL = (
 )
 
 
-def _free_port() -> int:
+def _unused_port() -> int:
+    # For "the server is down": a port nothing listens on. Servers we start bind port 0.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+_ANNOUNCED = re.compile(r"MCP at http://127\.0\.0\.1:(\d+)/mcp")
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -79,15 +84,14 @@ async def _session_per_call(make_target: Callable[[], Any], runs: int) -> list[f
     return await _time(once, runs)
 
 
-async def _wait_for_http(port: int) -> None:
+async def _announced_port(stderr: Path, process: Process) -> int:
+    """The port an HTTP sandbox started on port 0 announced on stderr."""
     with anyio.fail_after(20):
-        async with httpx.AsyncClient() as http:
-            while True:
-                try:
-                    await http.get(f"http://127.0.0.1:{port}/", timeout=1.0)
-                    return
-                except httpx.TransportError:
-                    await anyio.sleep(0.05)
+        while not (found := _ANNOUNCED.search(await anyio.Path(stderr).read_text())):
+            if process.returncode is not None:
+                raise RuntimeError(f"the HTTP sandbox exited while starting (see {stderr})")
+            await anyio.sleep(0.05)
+    return int(found.group(1))
 
 
 async def _create_p50(config: McpServerConfig, runs: int) -> list[float]:
@@ -177,22 +181,24 @@ async def run() -> list[tuple[str, float, str]]:
             )
         )
 
-        port = _free_port()
-        process = await anyio.open_process(
-            [
-                sys.executable,
-                "-m",
-                "maya.sandbox",
-                "--http",
-                f"127.0.0.1:{port}",
-                "--db",
-                str(db),
-                "--dialect",
-                "generic",
-            ]
-        )
+        announcements = db.with_name("http-sandbox.stderr")
+        with announcements.open("wb") as stderr:
+            process = await anyio.open_process(
+                [
+                    sys.executable,
+                    "-m",
+                    "maya.sandbox",
+                    "--http",
+                    "127.0.0.1:0",
+                    "--db",
+                    str(db),
+                    "--dialect",
+                    "generic",
+                ],
+                stderr=stderr,
+            )
         try:
-            await _wait_for_http(port)
+            port = await _announced_port(announcements, process)
             url = f"http://127.0.0.1:{port}/mcp"
             persistent = await _persistent(url, 300)
             per_call = await _session_per_call(lambda: url, 30)
@@ -215,7 +221,7 @@ async def run() -> list[tuple[str, float, str]]:
             ("mcp.stdio.cold_start_first_link_ms", await _cold_start_first_link(db), "ms")
         )
 
-    cold, cached = await _fallback(f"http://127.0.0.1:{_free_port()}/mcp")
+    cold, cached = await _fallback(f"http://127.0.0.1:{_unused_port()}/mcp")
     figures.append(("mcp.fallback.server_down_cold_ms", cold, "ms"))
     figures.append(("mcp.fallback.server_down_cached_ms", cached, "ms"))
     return figures

@@ -44,11 +44,11 @@ import uvicorn
 
 from maya.agent.loop import Agent
 from maya.agent.models.offline import OfflineModel
+from maya.state.errors import StoreError
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import TabState
 from maya.state.open import open_store
-from maya.state.sql.errors import StoreError
 from maya.tools import Toolset
 from maya.web import create_web_app
 from maya.web.security import COOKIE_NAME, new_token, session_of

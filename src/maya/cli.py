@@ -87,18 +87,17 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
     Imported here, when an error is being answered, so ``maya --help`` stays light.
     """
-    from maya.payments.errors import StripeMCPError
+    from maya.errors import MayaError
     from maya.sandbox.faults import FaultSpecError
     from maya.server.webhook import WebhookSecretError
-    from maya.state import MenuError, StateError, StoreError, StoreURLError
+    from maya.state import MenuError, StoreURLError
 
-    # StripeMCPError covers McpConfigError (mcp.json, ${VAR}, server name) and the
-    # live-key refusal; OSError a file that is missing, unreadable or unwritable.
+    # MayaError covers StateError, StoreError and StripeMCPError (McpConfigError for
+    # mcp.json, ${VAR}, server name; the live-key refusal); OSError a file that is
+    # missing, unreadable or unwritable.
     return (
-        StateError,
-        StoreError,
+        MayaError,
         StoreURLError,
-        StripeMCPError,
         MenuError,
         FaultSpecError,
         WebhookSecretError,
@@ -108,11 +107,11 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
 def describe_user_error(exc: BaseException) -> str:
     """``exc`` as one line for the terminal, with any secret masked."""
+    from maya.errors import MayaError
     from maya.redact import redact
-    from maya.state import StateError
 
     text = str(exc)
-    if isinstance(exc, StateError):
+    if isinstance(exc, MayaError) and exc.public_text:
         facts = ", ".join(f"{key}={value!r}" for key, value in exc.details.items())
         text = f"{exc.message} ({facts})" if facts else exc.message
     return redact(" ".join(text.split())) or type(exc).__name__

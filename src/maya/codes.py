@@ -1,7 +1,8 @@
-"""The one enum of error codes that every layer of Maya speaks.
+"""The one enum of error codes that every layer of Maya speaks, and which may be retried.
 
-State, payments and tools raise or return these codes; the tools layer turns each one
-into a message in Maya's voice (``prompts/messages.yaml``).
+State, payments and tools raise these codes (in a ``maya.errors.MayaError``); the tools
+layer turns each one into a message in Maya's voice (``prompts/messages.yaml``) and tells
+the model, from ``ErrorCode.retryable``, whether calling again can succeed.
 """
 
 from __future__ import annotations
@@ -43,3 +44,28 @@ class ErrorCode(StrEnum):
     UNKNOWN_TOOL = "UNKNOWN_TOOL"
     INVALID_ARGUMENTS = "INVALID_ARGUMENTS"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the model can fix its call (arguments, item name, a fresh link) or simply
+        call again and succeed. Otherwise the error is terminal (the model must tell the
+        customer: the money or the payment provider said no) or, for ``INTERNAL_ERROR``, a
+        crash on our side."""
+        return self in _RETRYABLE
+
+
+# The one table deciding "retryable"; every other code is terminal.
+_RETRYABLE: frozenset[ErrorCode] = frozenset(
+    {
+        ErrorCode.UNKNOWN_TOOL,
+        ErrorCode.INVALID_ARGUMENTS,
+        ErrorCode.UNKNOWN_ITEM,
+        ErrorCode.INVALID_QUANTITY,
+        ErrorCode.INVALID_MODIFIER,
+        ErrorCode.INVALID_TIP_PERCENTAGE,
+        ErrorCode.PAYMENT_NOT_FOUND,
+        ErrorCode.PAYMENT_SUPERSEDED,
+        ErrorCode.CONCURRENT_UPDATE,
+        ErrorCode.STORE_BUSY,
+    }
+)

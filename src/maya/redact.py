@@ -1,13 +1,23 @@
-"""Masking secrets in text before it reaches a log line, a trace, an exception or a result.
+"""Masking secrets before they reach a log line, a trace, an exception, a result or a repr.
 
-The one place Maya's secret patterns live; payments, tools and the agent all call it.
+The one place Maya's secret handling lives; state, payments, tools, the agent and the
+tracers all call it:
+
+- ``redact``: Stripe keys, bearer tokens and Gemini keys in any text, by pattern;
+- ``Redactor``: ``redact`` plus the exact values of known secrets (the secret environment
+  variables, and any secret handed over), for text and JSON-like values (traces);
+- ``redact_conninfo``: the password in a database connection string.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "redact"]
+__all__ = ["REDACTED", "SECRET_ENV_VARS", "Redactor", "redact", "redact_conninfo"]
 
 REDACTED = "***"
 """What a secret is replaced with; key prefixes stay so a reader can tell test from live."""
@@ -49,3 +59,73 @@ def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+SECRET_ENV_VARS: tuple[str, ...] = (
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_API_KEY",
+)
+"""Environment variables whose values are redacted wherever they appear."""
+
+
+class Redactor:
+    """Replaces secrets in text and in JSON-like values."""
+
+    def __init__(
+        self, *, secrets: Iterable[str] = (), env: Mapping[str, str] | None = None
+    ) -> None:
+        """Create a redactor.
+
+        Args:
+            secrets: exact values to hide (at least 6 characters each; shorter are ignored).
+            env: also hide the values of ``SECRET_ENV_VARS`` found here (default:
+                ``os.environ``).
+        """
+        environ = os.environ if env is None else env
+        values = {s for s in secrets if len(s) >= 6}
+        values.update(v for name in SECRET_ENV_VARS if len(v := environ.get(name, "")) >= 6)
+        self._values = sorted(values, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        """``value`` with every secret replaced by ``REDACTED``."""
+        for secret in self._values:
+            value = value.replace(secret, REDACTED)
+        return redact(value)
+
+    def value(self, value: Any) -> Any:
+        """A copy of a JSON-like value with every string redacted (keys included)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v) for v in value]
+        return value
+
+
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
+
+
+def redact_conninfo(conninfo: str) -> str:
+    """``conninfo`` with any password replaced by ``***``.
+
+    Handles URLs (``postgresql://user:secret@host/db?password=...``) and libpq
+    keyword strings (``host=... password=secret``). Text that is neither is returned
+    with keyword passwords masked, which is the worst a typo can leak.
+    """
+    if "://" not in conninfo:
+        return _KEYWORD_PASSWORD.sub(r"\1***", conninfo)
+    try:
+        parts = urlsplit(conninfo)
+        netloc = parts.netloc
+    except ValueError:
+        return "<unparseable connection URL>"
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

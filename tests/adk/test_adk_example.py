@@ -20,10 +20,11 @@ from google.adk.cli.utils.agent_loader import AgentLoader
 from google.adk.runners import InMemoryRunner
 
 from maya.adk import TAB_STATE_KEY, LazyStripeGateway, MayaModelLlm, MayaToolset, tab_id
-from maya.agent.models import OfflineModel, ScriptedModel
+from maya.agent.models import OfflineModel
 from maya.agent.models.base import calls_response, text_response
 from maya.sandbox import CARD_SUCCESS, apay_url
 from maya.state import MemoryTabStore, TabManager
+from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

@@ -17,9 +17,9 @@ from google.adk.runners import InMemoryRunner
 from google.genai import types
 
 from maya.adk import LONG_RUNNING_TOOLS, TAB_STATE_KEY, MayaModelLlm, MayaToolset, tab_id
-from maya.agent.models import ScriptedModel
 from maya.agent.models.base import calls_response, text_response
 from maya.cli import main
+from maya.testing import ScriptedModel
 from surface_bar import Bar, open_bar
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,7 @@ import anyio
 import pytest
 
 from maya.adk.gateway import LazyStripeGateway
-from maya.agent.payment_side import ChatPayments
-from maya.payments import LiveModeRefusedError, StripeMCPClient
+from maya.payments import CHAT_STATUS_BOUNDS, LiveModeRefusedError, StripeMCPClient
 from maya.sandbox import CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server, pay_link
 from maya.state import MemoryTabStore, TabManager
 from maya.tools import Toolset
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.anyio
 
 
 class Sandbox:
-    """Opens ``ChatPayments`` over the in-memory sandbox, counting openings and closings."""
+    """Opens a ``StripeMCPClient`` over the in-memory sandbox, counting openings and closings."""
 
     def __init__(self) -> None:
         self.store = SandboxStore(MEMORY)
@@ -27,12 +26,14 @@ class Sandbox:
         self.closed = 0
 
     @asynccontextmanager
-    async def open(self) -> AsyncIterator[ChatPayments]:
+    async def open(self) -> AsyncIterator[StripeMCPClient]:
         server = build_mcp_server(self.store, checkout_base_url="http://127.0.0.1:9")
         self.opened += 1
         try:
-            async with StripeMCPClient.in_memory(server) as client:
-                yield ChatPayments(client)
+            async with StripeMCPClient.in_memory(
+                server, status_bounds=CHAT_STATUS_BOUNDS
+            ) as client:
+                yield client
         finally:
             self.closed += 1
 
@@ -68,7 +69,7 @@ async def test_an_opening_failure_reaches_the_caller_with_its_code_and_is_retrie
     attempts: list[int] = []
 
     @asynccontextmanager
-    async def refusing() -> AsyncIterator[ChatPayments]:
+    async def refusing() -> AsyncIterator[StripeMCPClient]:
         attempts.append(1)
         raise LiveModeRefusedError("live key without MAYA_ALLOW_LIVE=1", server="stripe")
         yield  # pragma: no cover - never reached

@@ -14,7 +14,7 @@ import pytest
 
 from maya.agent.chat import ThinkingIndicator, run_chat
 from maya.agent.chat_logging import logs_to_file
-from maya.agent.payment_side import open_payment_side
+from maya.payments import open_payment_side
 
 
 async def _lines(items: Iterable[str]) -> AsyncIterator[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .fake_gemini import FakeGemini, error_body, fake_gemini, function_call_body, text_body
+from fake_gemini import FakeGemini, error_body, fake_gemini, function_call_body, text_body
 
 FAKE_KEY = "fake-gemini-key-for-tests-0123456789"
 

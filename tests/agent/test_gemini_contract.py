@@ -10,13 +10,13 @@ from pathlib import Path
 import anyio
 import pytest
 
+from fake_gemini import FakeGemini, error_body, fake_gemini, function_call_body, text_body
 from maya.agent import Agent, GeminiModel, GeminiSettings, JsonlTracer, RealModelForbiddenError
 from maya.state import TabManager
 from maya.testing import FakeClock
 from maya.tools import Toolset
 
 from .conftest import SESSION
-from .fake_gemini import FakeGemini, error_body, fake_gemini, function_call_body, text_body
 
 FAKE_KEY = "fake-gemini-key-for-tests-0123456789"
 

@@ -20,13 +20,15 @@ from google.genai import types
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fake_gemini import FakeGemini, error_body, fake_gemini, text_body
 from maya.agent import Agent, GeminiModel, GeminiSettings
 from maya.agent.history import history_problems as history_problems_of
 from maya.state import MemoryTabStore, TabManager
 from maya.testing import FakeClock
 from maya.tools import Toolset
 
-from .fake_gemini import FakeGemini, error_body, fake_gemini, text_body
+# Fuzzing and long generated sequences: seconds per test.
+pytestmark = pytest.mark.slow
 
 FAKE_KEY = "fake-gemini-key-for-history-tests"
 SIGNATURE = "c2lnbmF0dXJlLW9mLWEtdGhvdWdodA=="

@@ -10,11 +10,12 @@ import pytest
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from maya.agent import Agent, ScriptedModel, SessionHistory
+from maya.agent import Agent, SessionHistory
 from maya.agent.loop import EMPTY_REPLY, ROUND_LIMIT_REPLY
 from maya.agent.models import calls_response, response_from_parts, text_response
 from maya.agent.trace import read_trace
 from maya.state import TabManager
+from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
 from .conftest import SESSION

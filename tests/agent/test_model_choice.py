@@ -7,7 +7,7 @@ import pytest
 
 from maya.agent import GeminiModel, OfflineModel, RealModelForbiddenError, choose_model
 from maya.agent.models import check_real_model_allowed
-from maya.agent.redact import REDACTED, Redactor
+from maya.redact import REDACTED, Redactor
 
 
 def test_without_a_key_the_offline_model_is_chosen_and_announced() -> None:

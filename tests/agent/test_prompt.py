@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from maya.agent.prompt import load_system_instruction, prompt_view
-from maya.agent.prompt_view import current_prompt, print_prompt
+from maya.agent.prompt import current_prompt, load_system_instruction, print_prompt, prompt_view
 
 
 def test_the_system_instruction_carries_mayas_rules() -> None:

@@ -6,14 +6,8 @@ import pytest
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from maya.agent.models import (
-    ScriptedModel,
-    ScriptExhaustedError,
-    ScriptIncompleteError,
-    response_content,
-    text_of,
-    text_response,
-)
+from maya.agent.models import response_content, text_of, text_response
+from maya.testing import ScriptedModel, ScriptExhaustedError, ScriptIncompleteError
 
 HELLO = [types.Content(role="user", parts=[types.Part(text="hello")])]
 

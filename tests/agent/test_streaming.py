@@ -15,7 +15,6 @@ from google.genai import types
 from maya.agent.loop import Agent
 from maya.agent.models.gemini import GeminiModel, GeminiSettings
 from maya.agent.models.offline import OfflineModel
-from maya.agent.models.scripted import ScriptedModel
 from maya.agent.streaming import (
     TextDelta,
     ToolFinished,
@@ -25,6 +24,7 @@ from maya.agent.streaming import (
     word_pieces,
 )
 from maya.state.manager import TabManager
+from maya.testing.scripted import ScriptedModel
 from maya.tools import Toolset
 
 pytestmark = pytest.mark.anyio

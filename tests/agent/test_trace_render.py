@@ -9,11 +9,11 @@ from pathlib import Path
 import anyio
 import pytest
 
-from maya.agent import Agent, ScriptedModel
+from maya.agent import Agent
 from maya.agent.models import calls_response, text_response
 from maya.agent.trace import read_trace
-from maya.agent.trace_command import show_trace
-from maya.agent.trace_render import group_turns, render_html, render_text
+from maya.agent.trace_render import group_turns, render_html, render_text, show_trace
+from maya.testing import ScriptedModel
 
 from .conftest import SESSION
 

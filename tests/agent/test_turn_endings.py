@@ -11,12 +11,12 @@ import pytest
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from maya.agent import Agent, ScriptedModel
+from maya.agent import Agent
 from maya.agent.fallback import fallback_reply
 from maya.agent.loop import EMPTY_REPLY, RetryPolicy
 from maya.agent.models import calls_response, text_response
 from maya.state import TabManager
-from maya.testing import FakeClock
+from maya.testing import FakeClock, ScriptedModel
 
 from .conftest import SESSION
 

@@ -9,8 +9,8 @@ from typing import Any
 import anyio
 import pytest
 
-from maya.agent.conversation import load_conversation
-from maya.agent.conversation_runner import ConversationFailure, run_conversation
+from maya.testing.conversation import load_conversation
+from maya.testing.conversation_runner import ConversationFailure, run_conversation
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

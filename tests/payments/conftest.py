@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,7 +14,6 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
-import httpx
 import pytest
 from anyio.abc import Process
 
@@ -96,13 +95,6 @@ def payments_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 # -- the sandbox as a real process ---------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def sandbox_children(db: Path) -> list[int]:
     """PIDs of this process's sandbox children serving ``db`` (from /proc)."""
     pids = []
@@ -124,12 +116,19 @@ def kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
+async def _read(path: Path) -> str:
+    return await anyio.Path(path).read_text()
+
+
 class HttpSandbox:
-    """``python -m maya.sandbox --http`` on a free port, restartable on the same port."""
+    """``python -m maya.sandbox --http`` on the port it binds (port 0 the first time, then
+    the port it announced, so a restart is at the same address)."""
+
+    _ANNOUNCED = re.compile(r"MCP at http://127\.0\.0\.1:(\d+)/mcp")
 
     def __init__(self, db: Path, *, extra: tuple[str, ...] = ()) -> None:
         self.db = db
-        self.port = free_port()
+        self.port = 0
         self.extra = extra
         self.process: Process | None = None
 
@@ -138,28 +137,29 @@ class HttpSandbox:
         return f"http://127.0.0.1:{self.port}/mcp"
 
     async def start(self) -> None:
-        self.process = await anyio.open_process(
-            [
-                sys.executable,
-                "-m",
-                "maya.sandbox",
-                "--http",
-                f"127.0.0.1:{self.port}",
-                "--db",
-                str(self.db),
-                *self.extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        announcements = self.db.with_name(f"{self.db.name}.stderr-{self.port}")
+        with announcements.open("wb") as stderr:
+            self.process = await anyio.open_process(
+                [
+                    sys.executable,
+                    "-m",
+                    "maya.sandbox",
+                    "--http",
+                    f"127.0.0.1:{self.port}",
+                    "--db",
+                    str(self.db),
+                    *self.extra,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
         with anyio.fail_after(20):
-            async with httpx.AsyncClient() as http:
-                while True:
-                    try:
-                        await http.get(f"http://127.0.0.1:{self.port}/", timeout=1.0)
-                        return
-                    except httpx.TransportError:
-                        await anyio.sleep(0.05)
+            while not (
+                found := self._ANNOUNCED.search(await anyio.Path(announcements).read_text())
+            ):
+                assert self.process.returncode is None, "the sandbox exited while starting"
+                await anyio.sleep(0.05)
+        self.port = int(found.group(1))
 
     async def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from maya.agent.conversation import load_conversation
-from maya.agent.conversation_runner import run_conversation
+from maya.testing.conversation import load_conversation
+from maya.testing.conversation_runner import run_conversation
 
 pytestmark = pytest.mark.slow
 

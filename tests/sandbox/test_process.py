@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,13 +34,6 @@ def _sandbox_args(db: Path, *extra: str) -> list[str]:
 def _clean_env() -> dict[str, str]:
     # A fault spec in the developer's shell must not leak into these tests.
     return {k: v for k, v in os.environ.items() if k != "MAYA_SANDBOX_FAULTS"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
@@ -95,26 +87,20 @@ async def test_named_dialect_with_text_failures_from_the_environment(tmp_path: P
 
 @asynccontextmanager
 async def _http_sandbox(tmp_path: Path, *extra: str) -> AsyncIterator[tuple[str, Process]]:
-    """An HTTP sandbox subprocess on a free port, ready to serve; yields its base URL."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    args = _sandbox_args(tmp_path / "db.sqlite3", "--http", f"127.0.0.1:{port}", *extra)
+    """An HTTP sandbox subprocess on the port it bound (port 0), ready to serve; yields the
+    base URL it announced."""
+    args = _sandbox_args(tmp_path / "db.sqlite3", "--http", "127.0.0.1:0", *extra)
     stderr: IO[bytes]
-    with (tmp_path / f"stderr-{port}.txt").open("wb") as stderr:
+    with (tmp_path / "stderr-http.txt").open("wb") as stderr:
         process = await anyio.open_process(
             [sys.executable, *args], stdin=None, stdout=None, stderr=stderr, env=_clean_env()
         )
         try:
-            async with httpx.AsyncClient() as probe:
-                with anyio.fail_after(30):
-                    while True:
-                        assert process.returncode is None, "the sandbox exited while starting"
-                        try:
-                            if (await probe.get(f"{base}/")).status_code == 200:
-                                break
-                        except httpx.TransportError:
-                            await anyio.sleep(0.1)
-            yield base, process
+            with anyio.fail_after(30):
+                while not (match := _CHECKOUT.search(await anyio.Path(stderr.name).read_text())):
+                    assert process.returncode is None, "the sandbox exited while starting"
+                    await anyio.sleep(0.05)
+            yield match.group(1), process
         finally:
             if process.returncode is None:
                 process.terminate()

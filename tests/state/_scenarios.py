@@ -5,15 +5,8 @@ from __future__ import annotations
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 
-
-class FixedClock:
-    """A clock that moves only when told to; payment snapshots use it."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+EPOCH = 1_700_000_000.0
+"""Where the state tests' ``FakeClock`` starts (payment snapshots read it)."""
 
 
 async def rich_tab(manager: TabManager, session_id: str) -> TabState:

@@ -6,8 +6,9 @@ import pytest
 
 from maya.state.manager import TabManager
 from maya.state.models import TabState
+from maya.testing import FakeClock
 
-from ._scenarios import FixedClock, rich_tab
+from ._scenarios import EPOCH, rich_tab
 from .conftest import Backend
 from .test_concurrency import run_worker
 
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 async def test_a_new_process_reads_back_exactly_what_was_written(sql_backend: Backend) -> None:
     async with sql_backend.open() as store:  # type: ignore[attr-defined]
-        written = await rich_tab(TabManager(store, clock=FixedClock()), "kept")
+        written = await rich_tab(TabManager(store, clock=FakeClock(EPOCH)), "kept")
     dumped = await run_worker({"op": "dump", "url": sql_backend.url, "session": "kept"})
     assert TabState.model_validate(dumped) == written
     assert await run_worker({"op": "dump", "url": sql_backend.url, "session": "never"}) is None

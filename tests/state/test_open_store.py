@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from maya.redact import redact_conninfo as redact
 from maya.state.memory import MemoryTabStore
 from maya.state.open import STATE_URL_ENV, StoreURLError, default_sqlite_path, open_store
 from maya.state.sql import PostgresTabStore, SqliteTabStore
-from maya.state.sql._redact import redact
 
 
 def test_memory_url_opens_a_memory_store() -> None:

@@ -21,8 +21,7 @@ from maya.state.manager import MAX_QUANTITY, TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.menu import load_menu
 from maya.state.models import PaymentStatus, TabState
-
-from ._scenarios import FixedClock
+from maya.testing import FakeClock
 
 EXAMPLES = settings(max_examples=200, deadline=None)
 T = TypeVar("T")
@@ -279,5 +278,5 @@ def test_begin_payment_snapshots_exactly_what_is_due(
 
 
 def test_clock_helper_is_stable() -> None:
-    clock = FixedClock(5.0)
+    clock = FakeClock(5.0)
     assert clock() == 5.0

@@ -22,15 +22,16 @@ import pytest
 from maya.state.manager import TabManager
 from maya.state.open import open_store
 from maya.state.sql import SqliteTabStore, StoreError
+from maya.testing import FakeClock
 
-from ._scenarios import FixedClock, rich_tab
+from ._scenarios import EPOCH, rich_tab
 
 pytestmark = pytest.mark.anyio
 
 
 async def _written(path: Path) -> dict[str, object]:
     async with SqliteTabStore(path) as store:
-        state = await rich_tab(TabManager(store, clock=FixedClock()), "s1")
+        state = await rich_tab(TabManager(store, clock=FakeClock(EPOCH)), "s1")
     return state.model_dump(mode="json")
 
 

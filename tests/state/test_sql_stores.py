@@ -16,8 +16,9 @@ from maya.state.manager import TabManager
 from maya.state.models import TabState
 from maya.state.sql import SCHEMA_VERSION, PostgresTabStore, SqliteTabStore, StoreError
 from maya.state.store import TabStore
+from maya.testing import FakeClock
 
-from ._scenarios import FixedClock, rich_tab
+from ._scenarios import EPOCH, rich_tab
 from .conftest import Backend
 
 pytestmark = pytest.mark.anyio
@@ -39,7 +40,7 @@ async def _link(manager: TabManager, session_id: str, payment_id: str) -> None:
 
 async def test_a_payment_link_belongs_to_one_session_only(sql_backend: Backend) -> None:
     async with sql_backend.open() as store:  # type: ignore[attr-defined]
-        manager = TabManager(store, clock=FixedClock())
+        manager = TabManager(store, clock=FakeClock(EPOCH))
         await _link(manager, "a", "plink_shared")
         await manager.order("b", "Water")
         started = await manager.begin_payment("b")
@@ -267,7 +268,7 @@ async def test_what_each_operation_wrote_is_what_another_store_reads(
     sql_backend: Backend,
 ) -> None:
     async with sql_backend.open() as store, sql_backend.open() as other:  # type: ignore[attr-defined]
-        manager = TabManager(store, clock=FixedClock())
+        manager = TabManager(store, clock=FakeClock(EPOCH))
         written = await rich_tab(manager, "w")
         assert await other.load("w") == written
         steps: list[Callable[[], Awaitable[TabState]]] = [
@@ -309,5 +310,5 @@ async def test_a_store_that_keeps_no_states_reads_everything_and_agrees(tmp_path
         SqliteTabStore(tmp_path / "s.sqlite3", known_sessions=0) as cold,
         SqliteTabStore(tmp_path / "s.sqlite3") as warm,
     ):
-        state = await rich_tab(TabManager(cold, clock=FixedClock()), "c")
+        state = await rich_tab(TabManager(cold, clock=FakeClock(EPOCH)), "c")
         assert await warm.load("c") == state == await cold.load("c")

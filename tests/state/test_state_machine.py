@@ -31,9 +31,13 @@ from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 from maya.state.store import TabStore
+from maya.testing import FakeClock
 
-from ._scenarios import FixedClock
+from ._scenarios import EPOCH
 from .conftest import KINDS, drop_schema, make_backend, postgres_url
+
+# Fuzzing and long generated sequences: seconds per test.
+pytestmark = pytest.mark.slow
 
 T = TypeVar("T")
 
@@ -192,7 +196,7 @@ class TabMachine(RuleBasedStateMachine):
         # A second store on the same database: the SQL stores keep the last state they
         # wrote, so what was really written is read back through another one.
         self.reader = reader
-        self.clock = FixedClock(1_700_000_000.0)
+        self.clock = FakeClock(EPOCH)
         self.manager = TabManager(store, clock=self.clock, starting_balance_cents=START)
         self.store = store
         run_id = uuid.uuid4().hex[:10]

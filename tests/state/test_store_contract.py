@@ -19,8 +19,9 @@ from maya.state.models import (
     TabState,
 )
 from maya.state.store import Change, TabStore
+from maya.testing import FakeClock
 
-from ._scenarios import FixedClock, rich_tab
+from ._scenarios import EPOCH, rich_tab
 from .conftest import Backend
 
 pytestmark = pytest.mark.anyio
@@ -113,13 +114,13 @@ async def test_a_crashing_transition_writes_nothing(store: TabStore) -> None:
 
 
 async def test_a_tab_with_everything_on_it_round_trips(store: TabStore) -> None:
-    manager = TabManager(store, clock=FixedClock())
+    manager = TabManager(store, clock=FakeClock(EPOCH))
     state = await rich_tab(manager, "rich")
     assert await store.load("rich") == state
 
 
 async def test_settled_items_leave_the_stored_tab(store: TabStore) -> None:
-    manager = TabManager(store, clock=FixedClock())
+    manager = TabManager(store, clock=FakeClock(EPOCH))
     await manager.order("s1", "Martini")
     await manager.order("s1", "Gin", 2)
     started = await manager.begin_payment("s1")
@@ -197,7 +198,7 @@ async def test_an_initial_state_with_history_is_written_in_full(store: TabStore)
 
 
 async def test_any_new_state_is_stored_exactly_even_rewritten_history(store: TabStore) -> None:
-    manager = TabManager(store, clock=FixedClock())
+    manager = TabManager(store, clock=FakeClock(EPOCH))
     state = await rich_tab(manager, "h")
 
     def rewrite(current: TabState) -> tuple[TabState, None]:

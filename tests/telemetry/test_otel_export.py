@@ -19,10 +19,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from maya.agent import Agent, JsonlTracer, NullTracer, ScriptedModel
+from maya.agent import Agent, JsonlTracer, NullTracer
 from maya.agent.models.base import calls_response, text_response
 from maya.cli import main
 from maya.otel import GenAITelemetry, agent_tracer_from_env, configure_tracing_from_env
+from maya.testing import ScriptedModel
 from surface_bar import open_bar
 
 pytestmark = pytest.mark.anyio

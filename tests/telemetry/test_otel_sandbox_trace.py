@@ -20,11 +20,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import SecretStr
 
-from maya.agent import Agent, ScriptedModel
+from maya.agent import Agent
 from maya.agent.models.base import calls_response, text_response
 from maya.otel import GenAITelemetry
 from maya.payments import McpServerConfig, StripeMCPClient
 from maya.state import MemoryTabStore, TabManager
+from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

@@ -13,9 +13,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from maya.agent import Agent, ScriptedModel
+from maya.agent import Agent
 from maya.agent.models.base import calls_response, text_response
 from maya.otel import GenAITelemetry
+from maya.testing import ScriptedModel
 from surface_bar import Bar, open_bar
 
 pytestmark = pytest.mark.anyio

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from maya.codes import ErrorCode
+from maya.payments.errors import StripeMCPError
 
 __all__ = ["GatewayRefused", "Link", "ScriptedGateway", "Status"]
 
@@ -33,8 +34,8 @@ class Status:
     failure_reason: str | None = None
 
 
-class GatewayRefused(Exception):
-    """A coded refusal, shaped like ``maya.payments.StripeMCPError``."""
+class GatewayRefused(StripeMCPError):
+    """A coded refusal from the payments layer, with any ``ErrorCode``."""
 
     def __init__(self, code: ErrorCode, message: str = "refused") -> None:
         super().__init__(message)

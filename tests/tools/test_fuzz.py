@@ -43,6 +43,9 @@ from maya.state import MemoryTabStore, TabManager, TabState, load_menu
 from maya.testing import FakeClock
 from maya.tools import DEFAULT_TOOLS, Toolset
 
+# Fuzzing and long generated sequences: seconds per test.
+pytestmark = pytest.mark.slow
+
 CALLS_PER_TOOL = int(os.environ.get("MAYA_FUZZ_CALLS", "2000"))
 CALLS_PER_EXAMPLE = 10
 SESSION = "fuzz-session"

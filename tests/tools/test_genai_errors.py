@@ -15,7 +15,8 @@ import httpx
 import pytest
 from google.genai import errors
 
-from maya.errors import GenAIErrorCategory, classify_and_log_genai_error, wait_words
+from maya.agent.model_errors import GenAIErrorCategory, wait_words
+from maya.agent.model_errors import describe_model_error as classify_and_log_genai_error
 from maya.tools import MessageBook
 
 KEY = "AIzaSyA-1234567890abcdefghijklmnopqrs"

@@ -1,96 +1,42 @@
-"""The declarations pass through the real google-genai client to a local stand-in for Gemini."""
+"""The declarations pass through the real google-genai client to a local stand-in for Gemini
+(the one in ``tests/fake_gemini.py``)."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import anyio
 import pytest
 from google import genai
 from google.genai import types
 
+from fake_gemini import FakeGemini, fake_gemini, function_call_body
 from maya.tools import Toolset
-
-MODEL_REPLY = {
-    "candidates": [
-        {
-            "content": {
-                "role": "model",
-                "parts": [
-                    {
-                        "functionCall": {
-                            "id": "call-1",
-                            "name": "order_drink",
-                            "args": {"name": "Martini", "quantity": 2},
-                        }
-                    },
-                    {"functionCall": {"id": "call-2", "name": "get_bill", "args": {}}},
-                ],
-            },
-            "finishReason": "STOP",
-        }
-    ],
-    "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
-}
-
-
-@dataclass
-class FakeGemini:
-    """A local generateContent endpoint that records what it was sent."""
-
-    port: int = 0
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
 
 
 @pytest.fixture
-def fake_gemini() -> Iterator[FakeGemini]:
-    """Serve the fake endpoint on 127.0.0.1 in a background thread."""
-    fake = FakeGemini()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            fake.requests.append(json.loads(self.rfile.read(length)))
-            fake.paths.append(self.path)
-            fake.headers.append(dict(self.headers))
-            body = json.dumps(MODEL_REPLY).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+def gemini() -> Iterator[FakeGemini]:
+    """The local Gemini, answering with two function calls."""
+    with fake_gemini() as fake:
+        fake.replies.append(
+            (
+                200,
+                function_call_body(
+                    ("call-1", "order_drink", {"name": "Martini", "quantity": 2}),
+                    ("call-2", "get_bill", {}),
+                ),
+            )
+        )
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.mark.anyio
 async def test_declarations_reach_gemini_as_intended_and_calls_come_back(
-    fake_gemini: FakeGemini, toolset: Toolset
+    gemini: FakeGemini, toolset: Toolset
 ) -> None:
     client = genai.Client(
         api_key="test-key",
-        http_options=types.HttpOptions(
-            base_url=f"http://127.0.0.1:{fake_gemini.port}", api_version="v1beta"
-        ),
+        http_options=types.HttpOptions(base_url=gemini.base_url, api_version="v1beta"),
     )
     config = types.GenerateContentConfig(
         tools=[toolset.genai_tool()],
@@ -102,9 +48,9 @@ async def test_declarations_reach_gemini_as_intended_and_calls_come_back(
         )
         await client.aio.aclose()
 
-    (request,) = fake_gemini.requests
-    assert fake_gemini.paths[0].startswith("/v1beta/models/gemini-2.5-flash:generateContent")
-    (tool,) = request["tools"]
+    (request,) = gemini.requests
+    assert request.path.startswith("/v1beta/models/gemini-2.5-flash:generateContent")
+    (tool,) = request.body["tools"]
     sent = {d["name"]: d for d in tool["functionDeclarations"]}
     assert list(sent) == list(toolset.tool_names)
     for declaration in toolset.declarations:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from maya.codes import ErrorCode
+from maya.messages import FALLBACK_SENTENCE
 from maya.tools import MessageBook, load_messages
-from maya.tools.messages import FALLBACK_SENTENCE
 
 SAMPLE_DETAILS = {
     "item": "Martini",

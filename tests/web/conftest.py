@@ -18,7 +18,7 @@ from maya.agent.models.base import Model
 from maya.agent.models.offline import OfflineModel
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
-from maya.tools.gateway import PaymentGateway
+from maya.tools.context import PaymentGateway
 from maya.web import WebSettings, create_web_app
 
 ORIGIN = "http://testserver"

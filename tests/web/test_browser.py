@@ -22,12 +22,12 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from maya.agent.models.base import Model, calls_response, text_response
-from maya.agent.models.scripted import ScriptedModel
-from maya.agent.payment_side import open_payment_side
+from maya.payments import open_payment_side
 from maya.sandbox.checkout import CARD_FIELD
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
-from maya.tools.gateway import PaymentGateway
+from maya.testing.scripted import ScriptedModel
+from maya.tools.context import PaymentGateway
 from maya.web import WebSettings
 
 from .conftest import make_app, serving

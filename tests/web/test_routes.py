@@ -13,9 +13,9 @@ from google.genai import types
 from starlette.testclient import TestClient
 
 from maya.agent.models.base import calls_response, text_response
-from maya.agent.models.scripted import ScriptedModel
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
+from maya.testing.scripted import ScriptedModel
 from maya.web.security import COOKIE_NAME, session_of
 from maya.web.views import activity_line, balance_level, safe_link
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import anyio
 
-from maya.agent.conversation import ConversationError
-from maya.agent.conversation_runner import ConversationFailure
+from maya.testing.conversation import ConversationError
+from maya.testing.conversation_runner import ConversationFailure
 
 __all__ = ["DEFAULT_FOLDER", "register", "run_export"]
 

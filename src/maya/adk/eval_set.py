@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from maya.agent.conversation import Conversation, load_conversation
-from maya.agent.conversation_runner import run_conversation
 from maya.agent.loop import TurnResult
+from maya.testing.conversation import Conversation, load_conversation
+from maya.testing.conversation_runner import run_conversation
 
 __all__ = ["INITIAL_STATE_KEY", "eval_case", "export_eval_set"]
 

@@ -3,7 +3,7 @@
 ``StripeMCPClient`` is an async context manager entered and exited in one task, which a
 script can do around its whole run. A server such as ``adk web`` builds its agent at
 import time and runs each request in a task of its own; ``LazyStripeGateway`` opens the
-client (``open_chat_payments``: ``mcp.json`` or the sandbox, with bounded status checks)
+client (``open_chat_client``: ``mcp.json`` or the sandbox, with ``CHAT_STATUS_BOUNDS``)
 in a task it owns on the first payment call, forwards every call to it, and closes it in
 ``aclose()`` (``MayaToolset.close()`` calls it when ADK shuts the agent down).
 """
@@ -16,18 +16,28 @@ from contextlib import AbstractAsyncContextManager
 
 import anyio
 
-from maya.agent.payment_side import ChatPayments, open_chat_payments
-from maya.payments import PaymentLink, PaymentStatusResult
+from maya.payments import (
+    CHAT_STATUS_BOUNDS,
+    PaymentLink,
+    PaymentStatusResult,
+    StripeMCPClient,
+    open_stripe_client,
+)
 
-__all__ = ["LazyStripeGateway"]
+__all__ = ["LazyStripeGateway", "open_chat_client"]
 
-Opener = Callable[[], AbstractAsyncContextManager[ChatPayments]]
+Opener = Callable[[], AbstractAsyncContextManager[StripeMCPClient]]
+
+
+def open_chat_client() -> AbstractAsyncContextManager[StripeMCPClient]:
+    """``open_stripe_client`` with status checks bounded for a waiting customer."""
+    return open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS)
 
 
 class LazyStripeGateway:
     """The configured Stripe MCP client, opened on first use in a task of its own."""
 
-    def __init__(self, opener: Opener = open_chat_payments, *, open_timeout: float = 30.0) -> None:
+    def __init__(self, opener: Opener = open_chat_client, *, open_timeout: float = 30.0) -> None:
         """Create a gateway; nothing connects until the first payment call.
 
         Args:
@@ -37,7 +47,7 @@ class LazyStripeGateway:
         self._opener = opener
         self._open_timeout = open_timeout
         self._lock = asyncio.Lock()
-        self._client: ChatPayments | None = None
+        self._client: StripeMCPClient | None = None
         self._failure: BaseException | None = None
         self._stop = asyncio.Event()
         self._owner: asyncio.Task[None] | None = None
@@ -54,7 +64,7 @@ class LazyStripeGateway:
             self._client = None
             ready.set()
 
-    async def _ensure(self) -> ChatPayments:
+    async def _ensure(self) -> StripeMCPClient:
         """The open client; a failed opening is raised to this caller and retried next time.
 
         Raises:

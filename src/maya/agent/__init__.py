@@ -1,11 +1,7 @@
-"""Maya the bartender: the chat loop, its models, conversations and traces."""
+"""Maya the bartender: the chat loop, its models and traces.
 
-from maya.agent.conversation import Conversation, ConversationError, load_conversation
-from maya.agent.conversation_runner import (
-    ConversationFailure,
-    ConversationReport,
-    run_conversation,
-)
+The scripted model and the conversation harness are test support: ``maya.testing``."""
+
 from maya.agent.fallback import fallback_reply
 from maya.agent.history import SessionHistory, history_problems
 from maya.agent.loop import (
@@ -28,25 +24,15 @@ from maya.agent.models import (
     Model,
     OfflineModel,
     RealModelForbiddenError,
-    ScriptedModel,
-    ScriptExhaustedError,
-    ScriptIncompleteError,
 )
 from maya.agent.models.select import ModelChoice, choose_model
-from maya.agent.payment_side import ChatPayments, StatusBounds, open_payment_side
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
-from maya.agent.redact import Redactor
 from maya.agent.trace import JsonlTracer, NullTracer, Tracer, read_trace, tracer_from_env
 
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
     "DEFAULT_TURN_BUDGET_S",
     "Agent",
-    "ChatPayments",
-    "Conversation",
-    "ConversationError",
-    "ConversationFailure",
-    "ConversationReport",
     "GeminiModel",
     "GeminiSettings",
     "JsonlTracer",
@@ -57,13 +43,8 @@ __all__ = [
     "OfflineModel",
     "PromptView",
     "RealModelForbiddenError",
-    "Redactor",
     "RetryPolicy",
-    "ScriptExhaustedError",
-    "ScriptIncompleteError",
-    "ScriptedModel",
     "SessionHistory",
-    "StatusBounds",
     "ToolCallRecord",
     "ToolRunner",
     "Tracer",
@@ -73,11 +54,8 @@ __all__ = [
     "describe_model_error",
     "fallback_reply",
     "history_problems",
-    "load_conversation",
     "load_system_instruction",
-    "open_payment_side",
     "prompt_view",
     "read_trace",
-    "run_conversation",
     "tracer_from_env",
 ]

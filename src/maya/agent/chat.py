@@ -22,9 +22,9 @@ from maya.agent.loop import Agent
 from maya.agent.model_errors import DEFAULT_TURN_BUDGET_S
 from maya.agent.models.gemini import GeminiModel
 from maya.agent.models.select import choose_model
-from maya.agent.payment_side import ChatPayments, open_chat_payments
 from maya.agent.tab_view import tab_line
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
+from maya.payments import CHAT_STATUS_BOUNDS, StripeMCPClient, open_stripe_client
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
 from maya.state.open import open_store
@@ -111,7 +111,7 @@ async def run_chat(
     offline: bool = False,
     lines: AsyncIterator[str] | None = None,
     out: Callable[[str], None] = print,
-    payments: ChatPayments | None = None,
+    payments: StripeMCPClient | None = None,
     thinking: ThinkingIndicator | None = None,
     turn_budget_s: float | None = None,
     log_path: Path | None = None,
@@ -151,7 +151,9 @@ async def run_chat(
         if isinstance(choice.model, GeminiModel):
             stack.push_async_callback(choice.model.aclose)
         if payments is None:
-            payments = await stack.enter_async_context(open_chat_payments())
+            payments = await stack.enter_async_context(
+                open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS)
+            )
         agent = Agent(
             model=choice.model,
             toolset=Toolset(manager=manager, payments=payments),

@@ -47,13 +47,13 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _prompt(args: argparse.Namespace) -> int:
-    from maya.agent.prompt_view import print_prompt
+    from maya.agent.prompt import print_prompt
 
     return print_prompt(as_json=args.json)
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from maya.agent.trace_command import show_trace
+    from maya.agent.trace_render import show_trace
 
     # A trace that cannot be read (or a page that cannot be written) is a user error:
     # one line on stderr and exit status 2, as for every maya command (see maya.cli).

@@ -19,10 +19,10 @@ import anyio
 
 from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.offline import OfflineModel
-from maya.agent.payment_side import open_payment_side
 from maya.agent.tab_view import tab_line
 from maya.money import format_cents, percent_of
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
+from maya.payments import open_payment_side
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.remote import apay_url
 from maya.state.manager import TabManager

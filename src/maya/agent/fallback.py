@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from maya.tools.messages import MessageBook
+from maya.messages import MessageBook
 
 __all__ = [
     "REPORTED_TOOLS",

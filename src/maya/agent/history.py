@@ -57,11 +57,6 @@ class SessionHistory:
         while len(self._sessions) > self.max_sessions:
             self._sessions.popitem(last=False)
 
-    def turn_count(self, session_id: str) -> int:
-        """How many turns of ``session_id`` are kept."""
-        turns = self._sessions.get(session_id)
-        return 0 if turns is None else len(turns)
-
     def clear(self, session_id: str) -> None:
         """Forget ``session_id``."""
         self._sessions.pop(session_id, None)

@@ -18,7 +18,6 @@ alternate, no part is empty, every function call is followed by its responses.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,14 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import anyio
-import httpx
-from google.genai import errors as genai_errors
 from google.genai import types
 
 from maya.agent.fallback import fallback_reply, truncation_note
 from maya.agent.history import SessionHistory
 from maya.agent.model_errors import (
     DEFAULT_TURN_BUDGET_S,
+    MODEL_ERRORS,
     ModelFailure,
     RetryPolicy,
     describe_model_error,
@@ -49,7 +47,6 @@ from maya.agent.streaming import (
     word_pieces,
 )
 from maya.agent.trace import NullTracer, Tracer
-from maya.errors import classify_and_log_genai_error
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 
@@ -76,21 +73,6 @@ ROUND_LIMIT_REPLY = fallback_reply("round_limit", [])
 EMPTY_REPLY = fallback_reply("empty", [])
 """Maya's words when the model answers with nothing at all (and no tool changed the tab)."""
 
-
-def _model_errors() -> tuple[type[BaseException], ...]:
-    found: list[type[BaseException]] = [genai_errors.APIError, httpx.HTTPError, OSError]
-    try:  # google-genai may talk through httpx's fork, httpx2
-        fork = importlib.import_module("httpx2")
-    except ImportError:  # pragma: no cover - depends on what is installed
-        return tuple(found)
-    error = getattr(fork, "HTTPError", None)
-    if isinstance(error, type) and issubclass(error, BaseException):
-        found.append(error)
-    return tuple(found)
-
-
-MODEL_ERRORS: tuple[type[BaseException], ...] = _model_errors()
-"""What a model may raise that becomes a reply instead of a crash."""
 
 TurnOutcome = Literal["ok", "model_error", "round_limit", "empty", "blocked", "truncated"]
 
@@ -523,14 +505,8 @@ class Agent:
 
     def _budget_failure(self, turn: _Turn) -> ModelFailure:
         budget = self.turn_budget_s
-        info = classify_and_log_genai_error(
+        return describe_model_error(
             TimeoutError(f"no answer within the turn's budget of {budget:g}s")
-        )
-        return ModelFailure(
-            category=info.category.value,
-            retryable=True,
-            user_message=info.user_message,
-            log_line=info.log_line,
         )
 
     async def _call_model(

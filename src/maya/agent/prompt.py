@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,7 +17,15 @@ from typing import Any
 
 from google.genai import types
 
-__all__ = ["PromptView", "load_system_instruction", "prompt_view", "serialize_tools"]
+__all__ = [
+    "PromptView",
+    "current_prompt",
+    "format_prompt",
+    "load_system_instruction",
+    "print_prompt",
+    "prompt_view",
+    "serialize_tools",
+]
 
 
 def load_system_instruction(path: Path | None = None) -> str:
@@ -88,3 +96,47 @@ def prompt_view(system_instruction: str, tools: Sequence[types.Tool]) -> PromptV
         chars=chars,
         estimated_tokens=-(-chars // 4),
     )
+
+
+# -- ``maya prompt``: exactly what the model is sent, for people or as JSON ------------
+
+
+def current_prompt() -> PromptView:
+    """The packaged system instruction and Maya's tool declarations."""
+    # Here, not at the top: chatting imports this module and never needs a second toolset.
+    from maya.state.manager import TabManager
+    from maya.state.memory import MemoryTabStore
+    from maya.tools import Toolset
+
+    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None)
+    return prompt_view(load_system_instruction(), [toolset.genai_tool()])
+
+
+def format_prompt(view: PromptView) -> str:
+    """The prompt for people: instruction, declarations, hash and size."""
+    tools_json = json.dumps(view.tools, indent=2, ensure_ascii=False)
+    rule = "-" * 72
+    return "\n".join(
+        [
+            f"System instruction ({len(view.system_instruction)} chars)",
+            rule,
+            view.system_instruction,
+            rule,
+            "Tool declarations (as serialised by google-genai)",
+            rule,
+            tools_json,
+            rule,
+            f"sha256:           {view.sha256}",
+            f"characters:       {view.chars}",
+            f"estimated tokens: {view.estimated_tokens} (characters / 4)",
+        ]
+    )
+
+
+def print_prompt(*, as_json: bool, out: Callable[[str], None] = print) -> int:
+    """Print the current prompt; returns the exit code."""
+    view = current_prompt()
+    out(
+        json.dumps(view.as_json(), indent=2, ensure_ascii=False) if as_json else format_prompt(view)
+    )
+    return 0

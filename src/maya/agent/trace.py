@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from maya.agent.redact import Redactor
+from maya.redact import Redactor
 
 __all__ = [
     "TRACE_DIR_ENV",

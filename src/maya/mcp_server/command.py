@@ -20,10 +20,9 @@ from typing import TextIO
 import anyio
 import uvicorn
 
-from maya.agent.payment_side import ChatPayments
 from maya.mcp_server.server import TabPolicy, build_mcp_server
 from maya.otel.propagation import configure_tracing_from_env
-from maya.payments import open_stripe_client
+from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
 from maya.sandbox.server import bind_socket
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
@@ -70,8 +69,8 @@ async def serve(
     store = open_store(store_url)
     try:
         manager = TabManager(store)
-        async with open_stripe_client() as stripe:
-            toolset = Toolset(manager=manager, payments=ChatPayments(stripe))
+        async with open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS) as stripe:
+            toolset = Toolset(manager=manager, payments=stripe)
             if http is None:
                 tabs = TabPolicy.for_stdio(session_id)
                 server = build_mcp_server(toolset, tabs=tabs)

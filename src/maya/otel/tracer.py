@@ -37,10 +37,10 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from maya import __version__
-from maya.agent.redact import Redactor
 from maya.agent.trace import EventType, tracer_from_env
 from maya.agent.trace import Tracer as MayaTracer
 from maya.otel.propagation import tracing_requested
+from maya.redact import Redactor
 
 __all__ = [
     "AGENT_NAME",

@@ -4,13 +4,21 @@
 ``StripeMCPClient.in_memory(server)``. Nothing here returns an MCP type.
 """
 
-from maya.payments.availability import AvailabilityCache
-from maya.payments.client import MAX_STATUS_POLLS, StripeMCPClient
+from maya.payments.client import (
+    CHAT_STATUS_BOUNDS,
+    MAX_STATUS_POLLS,
+    AvailabilityCache,
+    StatusBounds,
+    StripeMCPClient,
+)
 from maya.payments.config import (
+    ALLOW_LIVE_ENV,
     CONFIG_ENV,
     DEFAULT_SERVER_NAME,
     SERVER_ENV,
     McpServerConfig,
+    allow_live_from_env,
+    detect_mode,
     find_config_file,
     load_server_config,
     sandbox_server_config,
@@ -26,19 +34,19 @@ from maya.payments.errors import (
     StripeMCPError,
     StripeUnavailableError,
 )
-from maya.payments.factory import open_stripe_client
-from maya.payments.mode import ALLOW_LIVE_ENV, allow_live_from_env, detect_mode
-from maya.payments.results import PaymentLink, PaymentStatus, PaymentStatusResult, StripeMode
+from maya.payments.factory import PaymentSideMode, open_payment_side, open_stripe_client
+from maya.payments.results import CheckOutcome, PaymentLink, PaymentStatusResult, StripeMode
 from maya.payments.retry import RetryPolicy
-from maya.redact import redact
 
 __all__ = [
     "ALLOW_LIVE_ENV",
+    "CHAT_STATUS_BOUNDS",
     "CONFIG_ENV",
     "DEFAULT_SERVER_NAME",
     "MAX_STATUS_POLLS",
     "SERVER_ENV",
     "AvailabilityCache",
+    "CheckOutcome",
     "LiveModeRefusedError",
     "McpConfigError",
     "McpServerConfig",
@@ -46,11 +54,12 @@ __all__ = [
     "PaymentLinkCreationError",
     "PaymentNotFoundError",
     "PaymentRequestInvalidError",
-    "PaymentStatus",
+    "PaymentSideMode",
     "PaymentStatusResult",
     "PaymentStatusTimeoutError",
     "PaymentStatusUnsupportedError",
     "RetryPolicy",
+    "StatusBounds",
     "StripeMCPClient",
     "StripeMCPError",
     "StripeMode",
@@ -59,7 +68,7 @@ __all__ = [
     "detect_mode",
     "find_config_file",
     "load_server_config",
+    "open_payment_side",
     "open_stripe_client",
-    "redact",
     "sandbox_server_config",
 ]

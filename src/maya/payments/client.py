@@ -16,6 +16,20 @@ per idempotency key across calls, and the next attempt looks the link up by its
 metadata before writing again (dialects that cannot look up never repeat the write).
 A link whose outcome stays unknown is never papered over with a simulated one.
 
+One link per tab: the guarantee is the tab's idempotency key. ``begin_payment`` records
+it on the tab (in the store, so every process and every retry sees the same key), the
+client sends it with every attempt, and a write that may have reached Stripe is looked
+up by that key before it is written again. The rest only saves calls: the tools'
+per-session lock keeps one process from asking twice at once, ``SingleFlight`` lets
+concurrent callers with one key share a single in-flight write, and the ``_links``
+cache answers a repeated key without a round trip (and knows a simulated link's amount).
+
+Time for a status check: ``status_bounds`` (``StatusBounds``; ``CHAT_STATUS_BOUNDS``
+where a customer waits), overridable per call.
+
+Also here, because only the client uses them: ``SingleFlight``, the simulated links of
+test mode (``sim_plink_...`` on ``simulated.maya.invalid``) and the ``AvailabilityCache``.
+
 Safe links: a link's URL must be ``https`` on a Stripe host (``buy.stripe.com``,
 ``checkout.stripe.com``; ``link_hosts`` changes the list), or ``http``/``https`` on a
 loopback host for the sandbox. Anything else is deactivated where possible and raised
@@ -24,14 +38,17 @@ as ``UnsafePaymentLinkError``; it never reaches the model.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, cast
 
 import anyio
 from mcp.server import Server
@@ -41,12 +58,8 @@ from maya.payments._failures import CallFailure
 from maya.payments._links import STRIPE_LINK_HOSTS, check_link_url
 from maya.payments._schema import check_arguments
 from maya.payments._session import McpSession, StartingError, ToolInfo, ToolReply
-from maya.payments._simulated import is_simulated_id, simulated_link
-from maya.payments._single_flight import SingleFlight
 from maya.payments._transports import Connector, connector_for, in_memory_connector
-from maya.payments._validation import validate_link_request, validate_payment_id
-from maya.payments.availability import AvailabilityCache
-from maya.payments.config import McpServerConfig
+from maya.payments.config import McpServerConfig, ensure_mode_allowed
 from maya.payments.dialects import (
     Dialect,
     DialectUnsupportedError,
@@ -59,6 +72,7 @@ from maya.payments.dialects import (
 from maya.payments.errors import (
     PaymentLinkCreationError,
     PaymentNotFoundError,
+    PaymentRequestInvalidError,
     PaymentStatusTimeoutError,
     PaymentStatusUnsupportedError,
     StripeAccountError,
@@ -66,11 +80,27 @@ from maya.payments.errors import (
     StripeUnavailableError,
     UnsafePaymentLinkError,
 )
-from maya.payments.mode import ensure_mode_allowed
 from maya.payments.results import PaymentLink, PaymentStatusResult, StripeMode
 from maya.payments.retry import Clock, RetryPolicy, Sleep
 
-__all__ = ["MAX_STATUS_POLLS", "StripeMCPClient"]
+__all__ = [
+    "CHAT_STATUS_BOUNDS",
+    "MAX_AMOUNT_CENTS",
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_KEY_LENGTH",
+    "MAX_STATUS_POLLS",
+    "SIMULATED_ID_PREFIX",
+    "SIMULATED_URL_BASE",
+    "AvailabilityCache",
+    "CachedAnswer",
+    "SingleFlight",
+    "StatusBounds",
+    "StripeMCPClient",
+    "is_simulated_id",
+    "simulated_link",
+    "validate_link_request",
+    "validate_payment_id",
+]
 
 _log = logging.getLogger("maya.payments")
 
@@ -79,6 +109,231 @@ MAX_STATUS_POLLS = 15
 
 # Links remembered per idempotency key, so asking again costs no call.
 _REMEMBERED_LINKS = 1024
+
+
+# -- Checking payment arguments before anything is sent; failures are never retried ----
+
+MAX_AMOUNT_CENTS = 99_999_999
+"""Stripe's largest amount for a price: $999,999.99."""
+
+MAX_DESCRIPTION_LENGTH = 250
+"""Longest product name accepted."""
+
+MAX_KEY_LENGTH = 255
+"""Stripe's limit for an idempotency key."""
+
+_CURRENCY = re.compile(r"^[a-z]{3}$")
+_METADATA_KEYS = 40  # Stripe allows 50 keys; ours take a few.
+
+
+def validate_link_request(
+    amount_cents: object,
+    description: object,
+    idempotency_key: object,
+    *,
+    currency: str,
+    metadata: Mapping[str, str] | None,
+) -> LinkRequest:
+    """Validate ``create_payment_link``'s arguments into a ``LinkRequest``.
+
+    Raises:
+        PaymentRequestInvalidError: an argument is the wrong type or out of range; the
+            error's ``field`` names it.
+    """
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
+        raise PaymentRequestInvalidError("must be an integer number of cents", field="amount_cents")
+    if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
+        raise PaymentRequestInvalidError(
+            f"must be between 1 and {MAX_AMOUNT_CENTS}", field="amount_cents"
+        )
+    if not isinstance(description, str) or not description.strip():
+        raise PaymentRequestInvalidError("must be a non-empty string", field="description")
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise PaymentRequestInvalidError(
+            f"must be at most {MAX_DESCRIPTION_LENGTH} characters", field="description"
+        )
+    if not isinstance(idempotency_key, str) or not idempotency_key.strip():
+        raise PaymentRequestInvalidError("must be a non-empty string", field="idempotency_key")
+    if len(idempotency_key) > MAX_KEY_LENGTH:
+        raise PaymentRequestInvalidError(
+            f"must be at most {MAX_KEY_LENGTH} characters", field="idempotency_key"
+        )
+    if not _CURRENCY.match(currency):
+        raise PaymentRequestInvalidError("must be a lower-case ISO code", field="currency")
+    extra = dict(metadata or {})
+    if len(extra) > _METADATA_KEYS or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+    ):
+        raise PaymentRequestInvalidError(
+            f"must map at most {_METADATA_KEYS} string keys to strings", field="metadata"
+        )
+    return LinkRequest(
+        amount_cents=amount_cents,
+        description=description.strip(),
+        idempotency_key=idempotency_key,
+        currency=currency,
+        metadata=extra,
+    )
+
+
+def validate_payment_id(payment_id: object) -> str:
+    """Validate a payment link id argument.
+
+    Raises:
+        PaymentRequestInvalidError: it is not a non-empty string.
+    """
+    if not isinstance(payment_id, str) or not payment_id.strip():
+        raise PaymentRequestInvalidError("must be a non-empty string", field="payment_id")
+    return payment_id.strip()
+
+
+# -- One in-flight operation per key: concurrent callers with the same key share its result ---
+
+T = TypeVar("T")
+
+
+class _Flight(Generic[T]):
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.finished = False
+
+
+class SingleFlight(Generic[T]):
+    """Runs at most one call per key at a time; others wait for and share its outcome."""
+
+    def __init__(self) -> None:
+        self._flights: dict[str, _Flight[T]] = {}
+
+    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run ``call`` unless one for ``key`` is running; then wait for that one.
+
+        A leader that was cancelled leaves no outcome, and a waiter then runs ``call``
+        itself. Exceptions are shared like results.
+
+        Raises:
+            BaseException: whatever the shared call raised.
+        """
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                break
+            await flight.done.wait()
+            if flight.finished:
+                if flight.error is not None:
+                    raise flight.error
+                return cast(T, flight.result)
+        flight = _Flight[T]()
+        self._flights[key] = flight
+        try:
+            flight.result = await call()
+            flight.finished = True
+            return flight.result
+        except Exception as exc:
+            flight.error = exc
+            flight.finished = True
+            raise
+        finally:
+            del self._flights[key]
+            flight.done.set()
+
+
+# -- Simulated payment links: test mode's answer when Stripe cannot be reached ---------
+
+SIMULATED_ID_PREFIX = "sim_plink_"
+"""Every simulated link id starts with this."""
+
+SIMULATED_URL_BASE = "https://simulated.maya.invalid/pay/"
+"""Every simulated link URL starts with this."""
+
+
+def is_simulated_id(payment_id: str) -> bool:
+    """Whether ``payment_id`` names a simulated link."""
+    return payment_id.startswith(SIMULATED_ID_PREFIX)
+
+
+def simulated_link(request: LinkRequest) -> PaymentLink:
+    """A simulated link for ``request``; the same key always gives the same id."""
+    digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
+    payment_id = f"{SIMULATED_ID_PREFIX}{digest}"
+    return PaymentLink(
+        payment_id=payment_id,
+        url=f"{SIMULATED_URL_BASE}{payment_id}",
+        amount_cents=request.amount_cents,
+        currency=request.currency,
+        description=request.description,
+        idempotency_key=request.idempotency_key,
+        is_simulated=True,
+        created_at=datetime.now(UTC),
+    )
+
+
+# -- Remembering whether the Stripe server answered, for a while, on an injectable clock ---
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer(Generic[T]):
+    """A probe's answer and when it was given.
+
+    Attributes:
+        value: What the probe found (the dialect, or None when unavailable).
+        at: When, on the cache's clock.
+    """
+
+    value: T
+    at: float
+
+
+class AvailabilityCache(Generic[T]):
+    """Holds one probe answer for ``ttl`` seconds.
+
+    Args:
+        ttl: How long an answer stays valid.
+        clock: Monotonic seconds; tests pass a fake.
+    """
+
+    def __init__(self, *, ttl: float, clock: Clock) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._answer: CachedAnswer[T] | None = None
+
+    def get(self) -> CachedAnswer[T] | None:
+        """The cached answer, or None when there is none or it has expired."""
+        answer = self._answer
+        if answer is None or self._clock() - answer.at >= self.ttl:
+            return None
+        return answer
+
+    def put(self, value: T) -> None:
+        """Remember ``value`` from now on."""
+        self._answer = CachedAnswer(value, self._clock())
+
+    def invalidate(self) -> None:
+        """Forget the answer; the next ``get`` returns None."""
+        self._answer = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusBounds:
+    """How long ``StripeMCPClient.check_payment_status`` polls.
+
+    The defaults suit a background job; a customer who is waiting gets
+    ``CHAT_STATUS_BOUNDS``.
+
+    Attributes:
+        poll_interval_s: between two reads of the status.
+        poll_timeout_s: for one read.
+        deadline_s: for the whole check.
+    """
+
+    poll_interval_s: float = 2.0
+    poll_timeout_s: float = 5.0
+    deadline_s: float = 30.0
+
+
+CHAT_STATUS_BOUNDS = StatusBounds(poll_interval_s=0.5, poll_timeout_s=2.0, deadline_s=4.0)
+"""Status-check bounds for a chat turn: a customer is waiting for the answer."""
 
 
 class StripeMCPClient:
@@ -106,6 +361,8 @@ class StripeMCPClient:
             (``MAYA_STRIPE_ACCOUNT``).
         link_hosts: Hosts a link's ``https`` URL may be on (default: Stripe's).
         allow_loopback_links: Accept links on this machine (the sandbox).
+        status_bounds: How long a status check polls (default ``StatusBounds()``;
+            ``CHAT_STATUS_BOUNDS`` where a customer waits).
         clock: Monotonic seconds; tests pass a fake.
         sleep: Waits between retries and polls; tests pass a fake.
 
@@ -131,6 +388,7 @@ class StripeMCPClient:
         stripe_account: str | None = None,
         link_hosts: Collection[str] | None = None,
         allow_loopback_links: bool = False,
+        status_bounds: StatusBounds | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
     ) -> None:
@@ -147,6 +405,7 @@ class StripeMCPClient:
         self.stripe_account = stripe_account
         self.link_hosts = frozenset(h.lower() for h in (link_hosts or STRIPE_LINK_HOSTS))
         self.allow_loopback_links = allow_loopback_links
+        self.status_bounds = status_bounds if status_bounds is not None else StatusBounds()
         self.probe_count = 0
         self.tool_calls: Counter[str] = Counter()
         """MCP tool calls made, by tool (``op`` for Stripe operations)."""
@@ -596,9 +855,9 @@ class StripeMCPClient:
         self,
         payment_id: str,
         *,
-        poll_interval: float = 2.0,
-        poll_timeout: float = 5.0,
-        deadline: float = 30.0,
+        poll_interval: float | None = None,
+        poll_timeout: float | None = None,
+        deadline: float | None = None,
     ) -> PaymentStatusResult:
         """Poll a link's payment status until it succeeds or fails, or time runs out.
 
@@ -607,9 +866,9 @@ class StripeMCPClient:
 
         Args:
             payment_id: The link's id.
-            poll_interval: Seconds between polls.
-            poll_timeout: Seconds one poll may take.
-            deadline: Seconds for the whole check.
+            poll_interval: Seconds between polls (default: ``status_bounds``).
+            poll_timeout: Seconds one poll may take (default: ``status_bounds``).
+            deadline: Seconds for the whole check (default: ``status_bounds``).
 
         Returns:
             ``succeeded`` or ``failed`` as soon as seen; ``timeout`` when the payment was
@@ -626,6 +885,10 @@ class StripeMCPClient:
         payment_id = validate_payment_id(payment_id)
         if is_simulated_id(payment_id):
             return self._simulated_status(payment_id)
+        bounds = self.status_bounds
+        poll_interval = bounds.poll_interval_s if poll_interval is None else poll_interval
+        poll_timeout = bounds.poll_timeout_s if poll_timeout is None else poll_timeout
+        deadline = bounds.deadline_s if deadline is None else deadline
         started = self._clock()
         polls = 0
         answered = False

@@ -10,6 +10,9 @@ Lookup order: ``config_path`` argument, ``$MAYA_MCP_CONFIG``, ``./mcp.json``,
 ``./.kiro/settings/mcp.json``. The server is ``stripe`` unless ``server_name`` or
 ``$MAYA_MCP_SERVER`` says otherwise. With no file, or when the file has no enabled
 ``stripe`` server, Maya spawns the offline sandbox (test mode) over stdio.
+
+Also here: ``${VAR}`` expansion of the file's values, and telling test mode from live
+mode by the configured key (live refused unless ``MAYA_ALLOW_LIVE=1``).
 """
 
 from __future__ import annotations
@@ -17,27 +20,34 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from maya.payments._expand import MissingVariableError, expand_vars
-from maya.payments.errors import McpConfigError
-from maya.payments.mode import detect_mode, is_loopback_url
+from maya.payments.errors import LiveModeRefusedError, McpConfigError
 from maya.payments.results import StripeMode
 from maya.redact import redact
 
 __all__ = [
+    "ALLOW_LIVE_ENV",
     "CONFIG_ENV",
     "CONFIG_SEARCH_PATHS",
     "DEFAULT_SERVER_NAME",
     "SERVER_ENV",
     "McpServerConfig",
     "McpTransportKind",
+    "MissingVariableError",
+    "allow_live_from_env",
+    "detect_mode",
+    "ensure_mode_allowed",
+    "expand_vars",
     "find_config_file",
+    "is_loopback_url",
     "load_server_config",
     "sandbox_server_config",
 ]
@@ -64,6 +74,115 @@ _log = logging.getLogger("maya.payments")
 # Variables the spawned sandbox needs from Maya's environment (stdio servers only get a
 # minimal environment otherwise).
 _SANDBOX_ENV_PREFIX = "MAYA_SANDBOX_"
+
+
+# -- ``${VAR}`` expansion for ``mcp.json`` values, as Claude Desktop, Gemini CLI and Kiro do it ---
+
+# ${VAR} and ${VAR:-default}; a bare $VAR is left alone (it is legal in arguments).
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class MissingVariableError(KeyError):
+    """A ``${VAR}`` names an unset variable and gives no default.
+
+    Args:
+        name: The variable's name.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def expand_vars(value: str, environ: Mapping[str, str]) -> str:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in ``value`` from ``environ``.
+
+    Args:
+        value: A string from the configuration file.
+        environ: The variables to read.
+
+    Returns:
+        The expanded string.
+
+    Raises:
+        MissingVariableError: a variable is unset and has no default.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = environ.get(name)
+        if found is not None and (found or default is None):
+            return found
+        if default is not None:
+            return default
+        raise MissingVariableError(name)
+
+    return _VAR.sub(replace, value)
+
+
+# -- Telling test mode from live mode, and refusing live mode unless it was asked for ---
+
+ALLOW_LIVE_ENV = "MAYA_ALLOW_LIVE"
+"""Set to ``1`` to let Maya use a live-mode Stripe key."""
+
+_KEY = re.compile(r"\b(?:sk|rk)_(test|live)_[A-Za-z0-9]+")
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def allow_live_from_env(environ: Mapping[str, str]) -> bool:
+    """Whether ``MAYA_ALLOW_LIVE`` enables live mode in ``environ``."""
+    return environ.get(ALLOW_LIVE_ENV, "").strip().lower() in _TRUE
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine (where only the sandbox is expected)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def detect_mode(
+    values: Iterable[str], *, fallback_key: str | None = None, local: bool = False
+) -> StripeMode:
+    """Decide test or live from the Stripe keys found in a server's configuration.
+
+    Any live key makes it live. With no key in ``values``, a local server (the sandbox)
+    is test mode; otherwise ``fallback_key`` (the ``STRIPE_SECRET_KEY`` variable)
+    decides. With no key at all a remote server counts as live: without a test key
+    there is no proof real money is out of reach.
+
+    Args:
+        values: Arguments, environment values and header values, already expanded.
+        fallback_key: ``STRIPE_SECRET_KEY``, if set.
+        local: The server is the sandbox or listens on a loopback address.
+
+    Returns:
+        ``"test"`` or ``"live"``.
+    """
+    modes = {match.group(1) for value in values for match in _KEY.finditer(value)}
+    if not modes and local:
+        return "test"
+    if not modes and fallback_key:
+        modes = {match.group(1) for match in _KEY.finditer(fallback_key)}
+    return "test" if modes == {"test"} else "live"
+
+
+def ensure_mode_allowed(mode: StripeMode, *, allow_live: bool, server: str) -> None:
+    """Refuse live mode unless it was enabled explicitly.
+
+    Args:
+        mode: The configured server's mode.
+        allow_live: Whether live mode was enabled (``MAYA_ALLOW_LIVE=1``).
+        server: The server's name, for the message.
+
+    Raises:
+        LiveModeRefusedError: ``mode`` is live and ``allow_live`` is False.
+    """
+    if mode == "live" and not allow_live:
+        raise LiveModeRefusedError(
+            "the configured Stripe server uses a live-mode key (or no test key was found); "
+            f"set {ALLOW_LIVE_ENV}=1 to take real payments",
+            server=server,
+        )
 
 
 class McpServerConfig(BaseModel):

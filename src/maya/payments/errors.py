@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from maya.codes import ErrorCode
+from maya.errors import MayaError
 from maya.redact import redact
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-class StripeMCPError(Exception):
+class StripeMCPError(MayaError):
     """Base class for every failure talking to Stripe over MCP.
 
     Args:
@@ -39,10 +40,12 @@ class StripeMCPError(Exception):
         last_error: ``ErrorClass: summary`` of the last underlying failure, redacted.
 
     Attributes:
-        code: The ``ErrorCode`` callers map to a message.
+        code: The ``ErrorCode`` callers map to a message (each subclass has its own).
     """
 
     code: ErrorCode = ErrorCode.STRIPE_UNAVAILABLE
+    # The text may carry the provider's internals; the model hears only the code.
+    public_text = False
 
     def __init__(
         self,
@@ -53,12 +56,14 @@ class StripeMCPError(Exception):
         elapsed: float = 0.0,
         last_error: str | None = None,
     ) -> None:
-        self.message = redact(message)
+        super().__init__(type(self).code, redact(message))
         self.server = server
         self.attempts = attempts
         self.elapsed = elapsed
         self.last_error = redact(last_error) if last_error is not None else None
-        super().__init__(self._render())
+
+    def __str__(self) -> str:
+        return self._render()
 
     def _render(self) -> str:
         parts = [self.message]

@@ -1,19 +1,37 @@
-"""``open_stripe_client``: configuration to a connected-on-demand ``StripeMCPClient``."""
+"""The ways to open a ``StripeMCPClient`` from configuration.
+
+``open_stripe_client`` reads ``mcp.json`` (or spawns the sandbox when there is none);
+``open_payment_side`` opens what a demo or a conversation test asks for: the sandbox as
+a real subprocess (with its own database and optional faults), an unreachable server
+(test mode then falls back to simulated links), or none at all.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from maya.payments.client import StripeMCPClient
-from maya.payments.config import load_server_config
+from maya.payments.client import CHAT_STATUS_BOUNDS, StatusBounds, StripeMCPClient
+from maya.payments.config import (
+    McpServerConfig,
+    allow_live_from_env,
+    load_server_config,
+    sandbox_server_config,
+)
 from maya.payments.errors import McpConfigError
-from maya.payments.mode import allow_live_from_env
 
-__all__ = ["ACCOUNT_ENV", "CONNECT_TIMEOUT_ENV", "LINK_HOSTS_ENV", "open_stripe_client"]
+__all__ = [
+    "ACCOUNT_ENV",
+    "CONNECT_TIMEOUT_ENV",
+    "LINK_HOSTS_ENV",
+    "PaymentSideMode",
+    "open_payment_side",
+    "open_stripe_client",
+]
 
 CONNECT_TIMEOUT_ENV = "MAYA_MCP_CONNECT_TIMEOUT"
 """Seconds a server may take to start and answer ``initialize`` (default 30: a cold ``npx``)."""
@@ -80,4 +98,70 @@ async def open_stripe_client(
         hosts = [h.strip().lower() for h in env[LINK_HOSTS_ENV].split(",") if h.strip()]
         options.setdefault("link_hosts", hosts)
     async with StripeMCPClient.from_config(config, allow_live=live, **options) as client:
+        yield client
+
+
+PaymentSideMode = Literal["sandbox", "unavailable", "none"]
+"""``sandbox``: spawn the offline Stripe sandbox; ``unavailable``: a server that never
+answers; ``none``: no payment client."""
+
+STATUS_TIMEOUT_FAULT = "hang_after=0,only=GetCheckoutSessions+stripe_api_read"
+"""Every status read hangs: the payment's status can never be learned."""
+
+
+def _unreachable_config() -> McpServerConfig:
+    # A "server" that exits at once: every probe fails fast, as with Stripe down.
+    return McpServerConfig(
+        name="unreachable",
+        transport="stdio",
+        command=sys.executable,
+        args=("-c", "raise SystemExit(3)"),
+        mode="test",
+    )
+
+
+@asynccontextmanager
+async def open_payment_side(
+    mode: PaymentSideMode,
+    *,
+    workdir: Path,
+    faults: str | None = None,
+    status_timeout: bool = False,
+    bounds: StatusBounds | None = None,
+) -> AsyncIterator[StripeMCPClient | None]:
+    """Open the payment side ``mode`` names, closed when the block ends.
+
+    Args:
+        mode: ``sandbox``, ``unavailable`` or ``none``.
+        workdir: where the sandbox keeps its SQLite database.
+        faults: a sandbox fault spec (see ``maya.sandbox.faults``).
+        status_timeout: make every status read hang (the check then times out).
+        bounds: status-check bounds (default: ``CHAT_STATUS_BOUNDS``, shorter ones when
+            ``status_timeout``).
+
+    Yields:
+        The client for ``Toolset(payments=...)``, or None for ``none``.
+    """
+    if mode == "none":
+        yield None
+        return
+    if mode == "unavailable":
+        config = _unreachable_config()
+    else:
+        specs = [
+            spec for spec in (faults, STATUS_TIMEOUT_FAULT if status_timeout else None) if spec
+        ]
+        args = ["--db", str(workdir / "sandbox.sqlite3")]
+        if specs:
+            args += ["--faults", ",".join(specs)]
+        config = sandbox_server_config(args=tuple(args))
+    if bounds is None:
+        bounds = (
+            StatusBounds(poll_interval_s=0.2, poll_timeout_s=0.5, deadline_s=1.5)
+            if status_timeout
+            else CHAT_STATUS_BOUNDS
+        )
+    async with StripeMCPClient.from_config(
+        config, probe_timeout=10.0, status_bounds=bounds
+    ) as client:
         yield client

@@ -7,13 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PaymentLink", "PaymentStatus", "PaymentStatusResult", "StripeMode"]
+__all__ = ["CheckOutcome", "PaymentLink", "PaymentStatusResult", "StripeMode"]
 
 StripeMode = Literal["test", "live"]
 """Which Stripe the configured key talks to; the sandbox is always ``test``."""
 
-PaymentStatus = Literal["pending", "succeeded", "failed", "timeout"]
-"""Where a payment stands, in the words the whole of Maya uses."""
+CheckOutcome = Literal["pending", "succeeded", "failed", "timeout"]
+"""What one status check of a payment link found at Stripe. Not the tab's record of the
+payment (``maya.state.PaymentStatus``: none, pending, completed, failed): a ``succeeded``
+check is applied to the tab, which then says ``completed``."""
 
 
 class PaymentLink(BaseModel):
@@ -61,7 +63,7 @@ class PaymentStatusResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     payment_id: str
-    status: PaymentStatus
+    status: CheckOutcome
     amount_paid_cents: int | None = None
     failure_reason: str | None = None
     is_simulated: bool = False

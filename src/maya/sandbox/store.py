@@ -191,11 +191,6 @@ class SandboxStore:
             )
         return doc
 
-    def get_product(self, product_id: str) -> dict[str, Any] | None:
-        """The product with ``product_id``, or None."""
-        with self._transaction() as conn:
-            return _fetch_doc(conn, "SELECT doc FROM products WHERE id = ?", (product_id,))
-
     def create_price(
         self,
         *,
@@ -232,11 +227,6 @@ class SandboxStore:
                 raise _missing("product", product, "product")
             conn.execute("INSERT INTO prices (id, doc) VALUES (?, ?)", (doc["id"], json.dumps(doc)))
         return doc
-
-    def get_price(self, price_id: str) -> dict[str, Any] | None:
-        """The price with ``price_id``, or None."""
-        with self._transaction() as conn:
-            return _fetch_doc(conn, "SELECT doc FROM prices WHERE id = ?", (price_id,))
 
     # -- payment links -------------------------------------------------------------
 

@@ -32,8 +32,7 @@ from typing import TextIO
 import anyio
 import uvicorn
 
-from maya.agent.payment_side import ChatPayments
-from maya.payments import load_server_config, open_stripe_client
+from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
 from maya.sandbox.server import bind_socket
 from maya.server.context import RouteFactory, ServeContext, extra_routes
@@ -120,13 +119,13 @@ async def serve(
         store = open_store(store_url if store_url is not None else env.get("MAYA_STATE_URL"))
         try:
             manager = TabManager(store)
-            async with open_stripe_client(environ=env) as stripe_client:
+            async with open_stripe_client(
+                environ=env, status_bounds=CHAT_STATUS_BOUNDS
+            ) as stripe_client:
                 if offline and not await stripe_client.is_available():
                     # Still serve: events and the health check do not need it.
                     _announce(announce, "the offline sandbox did not start; payments unavailable")
-                context = ServeContext(
-                    manager=manager, payments=ChatPayments(stripe_client), base_url=base_url
-                )
+                context = ServeContext(manager=manager, payments=stripe_client, base_url=base_url)
                 routes = [route for factory in extra_routes for route in factory(context)]
                 app = create_app(manager, webhook_secret=secret, routes=routes)
                 app.state.context = context

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from starlette.routing import BaseRoute
 
-from maya.agent.payment_side import ChatPayments
+from maya.payments import StripeMCPClient
 from maya.state.manager import TabManager
 
 __all__ = ["RouteFactory", "ServeContext", "extra_routes"]
@@ -21,7 +21,7 @@ class ServeContext:
         base_url: the server's own address (``http://127.0.0.1:8000``).
     """
 
-    def __init__(self, *, manager: TabManager, payments: ChatPayments, base_url: str) -> None:
+    def __init__(self, *, manager: TabManager, payments: StripeMCPClient, base_url: str) -> None:
         """Hold what the routes need."""
         self.manager = manager
         self.payments = payments

@@ -21,10 +21,9 @@ import stripe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from maya.state.errors import StateError
+from maya.state.errors import StateError, StoreError
 from maya.state.events import CHECKOUT_EVENT_TYPES, PaymentEvent
 from maya.state.manager import TabManager
-from maya.state.sql.errors import StoreError
 
 __all__ = [
     "MAX_BODY_BYTES",

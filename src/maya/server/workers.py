@@ -30,8 +30,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
-from maya.agent.payment_side import ChatPayments
-from maya.payments import open_stripe_client
+from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
 from maya.sandbox.server import bind_socket
 from maya.server.context import ServeContext, extra_routes
 from maya.state.manager import TabManager
@@ -69,10 +68,10 @@ def app_from_env() -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            async with open_stripe_client() as client:
+            async with open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS) as client:
                 context = ServeContext(
                     manager=manager,
-                    payments=ChatPayments(client),
+                    payments=client,
                     base_url=os.environ.get(BASE_URL_ENV, ""),
                 )
                 # Before the first request: routes are matched in order, after the webhook.

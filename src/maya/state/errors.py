@@ -1,15 +1,15 @@
-"""The typed error every tab operation raises when it refuses to act."""
+"""The state layer's two errors: ``StateError`` when a tab operation refuses to act (by the
+tab's rules), ``StoreError`` when the store cannot run it at all."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from maya.codes import ErrorCode
+from maya.errors import MayaError
 
-__all__ = ["StateError"]
+__all__ = ["StateError", "StoreError"]
 
 
-class StateError(Exception):
+class StateError(MayaError):
     """A refused tab operation. The state is exactly as it was before the call.
 
     Attributes:
@@ -18,11 +18,25 @@ class StateError(Exception):
             all JSON-serialisable.
     """
 
-    def __init__(self, code: ErrorCode, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details: dict[str, Any] = details
 
-    def __repr__(self) -> str:
-        return f"StateError({self.code.value}, {self.message!r}, {self.details!r})"
+class StoreError(MayaError, RuntimeError):
+    """The store could not run the operation: busy past its timeout, closed, unreachable,
+    refusing the data, or its database is from a newer Maya.
+
+    This is never a refusal by the tab's rules (those are ``StateError``); it means the
+    operation did not run and the stored state is unchanged. The message names the store
+    (a file, or a connection string with its password masked) and never a secret.
+
+    Attributes:
+        code: ``STORE_BUSY`` (a lock or statement timeout: asking again may work) or
+            ``STORE_UNAVAILABLE``.
+        message: the text, as ``str(error)``.
+        details: always empty.
+        retryable: True when the same call may succeed if made again (the store was busy).
+    """
+
+    # The message names the database; the model hears only the code.
+    public_text = False
+
+    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.STORE_UNAVAILABLE) -> None:
+        super().__init__(code, message)

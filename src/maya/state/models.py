@@ -34,7 +34,8 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
 class PaymentStatus(StrEnum):
-    """Where the session's payment stands."""
+    """Where the tab's current payment stands (the tab's record). What a status check
+    found at Stripe is another vocabulary: ``maya.payments.CheckOutcome``."""
 
     NONE = "none"
     PENDING = "pending"

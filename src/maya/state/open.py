@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import platformdirs
 
+from maya.redact import redact_conninfo
 from maya.state.memory import MemoryTabStore
 from maya.state.sql import PostgresTabStore, SqliteTabStore
-from maya.state.sql._redact import redact
 from maya.state.sql.postgres import LOCK_TIMEOUT, STATEMENT_TIMEOUT
 from maya.state.sql.sqlite import MEMORY
 from maya.state.store import TabStore
@@ -80,7 +80,7 @@ def open_store(url: str | None = None, *, read_only: bool = False) -> TabStore:
     if scheme in _POSTGRES_SCHEMES:
         return _postgres(url)
     raise StoreURLError(
-        f"unknown store scheme {scheme!r} in {redact(url)!r}: use memory://, "
+        f"unknown store scheme {scheme!r} in {redact_conninfo(url)!r}: use memory://, "
         "sqlite:///path (or a plain path) or postgresql://user@host/db"
     )
 
@@ -120,4 +120,4 @@ def _postgres(url: str) -> PostgresTabStore:
             statement_timeout=float(ours.get("statement_timeout", STATEMENT_TIMEOUT)),
         )
     except ValueError as exc:
-        raise StoreURLError(f"bad pool option in {redact(url)!r}: {exc}") from None
+        raise StoreURLError(f"bad pool option in {redact_conninfo(url)!r}: {exc}") from None

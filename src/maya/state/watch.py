@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio
 
+from maya.state.errors import StoreError
 from maya.state.models import TabState
-from maya.state.sql.errors import StoreError
 
 if TYPE_CHECKING:
     from maya.state.manager import TabManager

@@ -1,5 +1,6 @@
 """Maya's Gemini tool surface: declarations, dispatch, and responses in Maya's voice."""
 
+from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.tools.arguments import (
     CheckPaymentStatusArgs,
@@ -13,20 +14,24 @@ from maya.tools.arguments import (
     ToolArgs,
 )
 from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
-from maya.tools.declarations import ToolSchemaError, build_declarations, declarations_size
-from maya.tools.dispatcher import ToolCallEvent, ToolObserver
-from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
-from maya.tools.messages import MessageBook, load_messages
-from maya.tools.results import ErrorChannel, ToolError, ToolResult, channel_of, is_ok
+from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
+from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
-from maya.tools.toolset import LOG_BODIES_ENV, Toolset
+from maya.tools.toolset import (
+    LOG_BODIES_ENV,
+    ToolCallEvent,
+    ToolObserver,
+    ToolSchemaError,
+    Toolset,
+    build_declarations,
+    declarations_size,
+)
 
 __all__ = [
     "DEFAULT_TOOLS",
     "LOG_BODIES_ENV",
     "CheckPaymentStatusArgs",
     "CreateStripePaymentArgs",
-    "ErrorChannel",
     "GetBalanceArgs",
     "GetBillArgs",
     "GetMenuArgs",
@@ -46,7 +51,6 @@ __all__ = [
     "ToolSpec",
     "Toolset",
     "build_declarations",
-    "channel_of",
     "declarations_size",
     "is_ok",
     "load_messages",

@@ -1,16 +1,93 @@
-"""What a tool handler works with: the tab manager, the payment gateway, Maya's words."""
+"""What a tool handler works with: the tab manager, the payment gateway, Maya's words.
+
+``PaymentGateway`` is what the tools need from a payments client, as a small structural
+protocol: ``maya.payments.StripeMCPClient`` satisfies it; so can anything else with these
+methods (an offline stand-in for a demo, a fast fake for fuzzing non-payment behaviour).
+A gateway reports a refusal by raising a ``maya.errors.MayaError`` (its ``code`` says
+why), as ``maya.payments.StripeMCPError`` does.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import anyio
+
+from maya.messages import MessageBook
 from maya.state.manager import TabManager
-from maya.tools.gateway import PaymentGateway
-from maya.tools.messages import MessageBook
 
-__all__ = ["ToolContext"]
+__all__ = [
+    "PaymentGateway",
+    "PaymentLinkInfo",
+    "PaymentStatusInfo",
+    "ToolContext",
+]
+
+
+# -- What the tools need from a payments client, as a small structural protocol --------
+
+
+class PaymentLinkInfo(Protocol):
+    """A payment link the gateway made."""
+
+    @property
+    def payment_id(self) -> str:
+        """The provider's id for the link."""
+        ...
+
+    @property
+    def url(self) -> str:
+        """Where the customer pays."""
+        ...
+
+    @property
+    def amount_cents(self) -> int:
+        """What the link charges."""
+        ...
+
+    @property
+    def is_simulated(self) -> bool:
+        """True when no real provider is behind the link (sandbox or offline)."""
+        ...
+
+
+class PaymentStatusInfo(Protocol):
+    """Where a payment link's payment stands."""
+
+    @property
+    def status(self) -> str:
+        """``pending``, ``succeeded``, ``failed`` or ``timeout``."""
+        ...
+
+    @property
+    def amount_paid_cents(self) -> int | None:
+        """What was paid, once ``succeeded``."""
+        ...
+
+    @property
+    def failure_reason(self) -> str | None:
+        """Why it ``failed``, e.g. ``generic_decline`` or ``insufficient_funds``."""
+        ...
+
+
+class PaymentGateway(Protocol):
+    """The payment operations the tools call."""
+
+    async def create_payment_link(
+        self, amount_cents: int, description: str, idempotency_key: str
+    ) -> PaymentLinkInfo:
+        """Make (or, for a known idempotency key, return) a link charging ``amount_cents``."""
+        ...
+
+    async def deactivate_payment_link(self, payment_id: str) -> object:
+        """Make a link unpayable; ``False`` (or raising) means it could not."""
+        ...
+
+    async def check_payment_status(self, payment_id: str) -> PaymentStatusInfo:
+        """Whether the link has been paid."""
+        ...
 
 
 @dataclass(slots=True, eq=False)
@@ -26,11 +103,11 @@ class ToolContext:
     manager: TabManager
     payments: PaymentGateway | None
     messages: MessageBook
-    _payment_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+    _payment_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
 
-    def payment_lock(self, session_id: str) -> asyncio.Lock:
+    def payment_lock(self, session_id: str) -> anyio.Lock:
         """The lock that makes payment-link creation single-flight for one session.
 
         Locks live only while someone holds or waits on them, so idle sessions cost
@@ -38,6 +115,6 @@ class ToolContext:
         """
         lock = self._payment_locks.get(session_id)
         if lock is None:
-            lock = asyncio.Lock()
+            lock = anyio.Lock()
             self._payment_locks[session_id] = lock
         return lock

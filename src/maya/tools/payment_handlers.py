@@ -21,8 +21,7 @@ from maya.state.errors import StateError
 from maya.state.manager import ExtraPaymentResult
 from maya.state.models import PaymentRecord, PaymentStatus, TabState
 from maya.tools.arguments import CheckPaymentStatusArgs, CreateStripePaymentArgs
-from maya.tools.context import ToolContext
-from maya.tools.gateway import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
+from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo, ToolContext
 from maya.tools.results import ToolError
 from maya.tools.views import amount
 

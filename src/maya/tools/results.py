@@ -1,26 +1,24 @@
-"""The two shapes every tool response takes, and which error channel each code is on.
+"""The two shapes every tool response takes, and the error a handler raises to refuse.
 
 A tool answers ``{"status": "ok", "result": {...}}`` or
 ``{"status": "error", "error": CODE, "message": "...", "retryable": bool, ...details}``.
-``retryable`` tells the model whether calling again (with corrected arguments, or
-simply again) can succeed; otherwise it must tell the user (a terminal error) or, for
-``INTERNAL_ERROR``, apologise (a crash).
+``retryable`` (``ErrorCode.retryable``) tells the model whether calling again (with
+corrected arguments, or simply again) can succeed; otherwise it must tell the user (a
+terminal error) or, for ``INTERNAL_ERROR``, apologise (a crash).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any, TypeAlias
 
 from maya.codes import ErrorCode
+from maya.errors import MayaError
 
 __all__ = [
     "RESERVED_KEYS",
-    "ErrorChannel",
     "ToolError",
     "ToolResult",
-    "channel_of",
     "error_result",
     "is_ok",
     "ok_result",
@@ -31,40 +29,6 @@ ToolResult: TypeAlias = dict[str, Any]
 
 RESERVED_KEYS: frozenset[str] = frozenset({"status", "error", "message", "retryable", "result"})
 """Keys of the error shape that details may never overwrite."""
-
-
-class ErrorChannel(StrEnum):
-    """Who has to act on an error."""
-
-    RETRY = "retry"
-    """The model can fix its call (arguments, item name, a fresh link) and try again."""
-    TERMINAL = "terminal"
-    """The model must tell the user: the money or the payment provider said no."""
-    CRASH = "crash"
-    """A bug on our side; nothing the model or the user did."""
-
-
-_RETRYABLE: frozenset[ErrorCode] = frozenset(
-    {
-        ErrorCode.UNKNOWN_TOOL,
-        ErrorCode.INVALID_ARGUMENTS,
-        ErrorCode.UNKNOWN_ITEM,
-        ErrorCode.INVALID_QUANTITY,
-        ErrorCode.INVALID_MODIFIER,
-        ErrorCode.INVALID_TIP_PERCENTAGE,
-        ErrorCode.PAYMENT_NOT_FOUND,
-        ErrorCode.PAYMENT_SUPERSEDED,
-        ErrorCode.CONCURRENT_UPDATE,
-        ErrorCode.STORE_BUSY,
-    }
-)
-
-
-def channel_of(code: ErrorCode) -> ErrorChannel:
-    """The channel an error code travels on (see ``ErrorChannel``)."""
-    if code is ErrorCode.INTERNAL_ERROR:
-        return ErrorChannel.CRASH
-    return ErrorChannel.RETRY if code in _RETRYABLE else ErrorChannel.TERMINAL
 
 
 def ok_result(result: Mapping[str, Any]) -> ToolResult:
@@ -80,7 +44,7 @@ def error_result(
         "status": "error",
         "error": code.value,
         "message": message,
-        "retryable": channel_of(code) is ErrorChannel.RETRY,
+        "retryable": code.retryable,
     }
     for key, value in (details or {}).items():
         if key not in RESERVED_KEYS:
@@ -93,7 +57,7 @@ def is_ok(result: Mapping[str, Any]) -> bool:
     return result.get("status") == "ok"
 
 
-class ToolError(Exception):
+class ToolError(MayaError):
     """A refusal raised by a tool handler; the dispatcher turns it into an error response.
 
     Attributes:
@@ -101,9 +65,3 @@ class ToolError(Exception):
         message: a plain sentence, used when ``prompts/messages.yaml`` has no fitting one.
         details: JSON-serialisable facts for the response and the message template.
     """
-
-    def __init__(self, code: ErrorCode, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details: dict[str, Any] = details

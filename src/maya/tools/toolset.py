@@ -1,27 +1,181 @@
-"""``Toolset``: everything an agent builder needs to give Gemini Maya's tools."""
+"""``Toolset``: Maya's tools for Gemini: their declarations, and running the model's calls.
+
+Running a call turns every outcome into a response the model can read.
+
+Nothing escapes: an unknown tool, arguments that fail validation, a refusal from the tab
+or the payment provider and an unexpected exception all become error responses (the
+last as ``INTERNAL_ERROR``, logged with its traceback but never shown). Each call is
+logged as one line on ``maya.tools``; argument and result bodies only when asked for.
+"""
 
 from __future__ import annotations
 
+import inspect
+import json
+import logging
 import os
+import re
+import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from google.genai import types
+from pydantic import ValidationError
 
-from maya.state.manager import TabManager
+from maya.codes import ErrorCode
+from maya.errors import MayaError
+from maya.messages import MessageBook, load_messages
+from maya.redact import redact
+from maya.state.manager import TabManager, validate_session_id
 from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
-from maya.tools.context import ToolContext
-from maya.tools.declarations import build_declarations, declarations_size
-from maya.tools.dispatcher import Dispatcher, ToolObserver
-from maya.tools.gateway import PaymentGateway
-from maya.tools.messages import MessageBook, load_messages
-from maya.tools.results import ToolResult
+from maya.tools.context import PaymentGateway, ToolContext
+from maya.tools.results import ToolResult, error_result, ok_result
+from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
 
-__all__ = ["LOG_BODIES_ENV", "Toolset"]
+__all__ = [
+    "LOG_BODIES_ENV",
+    "MAX_DESCRIPTION",
+    "MAX_FIELD_PROBLEMS",
+    "ToolCallEvent",
+    "ToolObserver",
+    "ToolSchemaError",
+    "Toolset",
+    "build_declarations",
+    "declarations_size",
+]
+
+_log = logging.getLogger("maya.tools")
 
 LOG_BODIES_ENV = "MAYA_LOG_TOOL_BODIES"
 """Set to ``1`` to log (redacted) tool arguments and results."""
+
+MAX_FIELD_PROBLEMS = 10
+"""At most this many argument problems are reported for one call."""
+
+_BODY_LIMIT = 2000
+
+
+# -- Gemini function declarations, generated from the tools' arguments models and checked ---
+
+MAX_DESCRIPTION = 200
+"""The longest tool description allowed: every character is sent on every turn."""
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class ToolSchemaError(ValueError):
+    """One or more tools cannot be declared to Gemini.
+
+    Attributes:
+        problems: every problem found, each as ``"tool: what is wrong"``.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        listing = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} tool schema problem(s):\n{listing}")
+
+
+def _problems_of(spec: ToolSpec[Any]) -> tuple[list[str], types.FunctionDeclaration | None]:
+    problems: list[str] = []
+    if not _NAME.match(spec.name):
+        problems.append("the name must be a letter or _ then up to 63 letters, digits or _")
+    description = inspect.cleandoc(spec.arguments.__doc__ or "")
+    if not description:
+        problems.append("the arguments model needs a docstring (it is the tool's description)")
+    elif len(description) > MAX_DESCRIPTION:
+        problems.append(f"the description is {len(description)} > {MAX_DESCRIPTION} characters")
+    if spec.arguments.model_config.get("extra") != "forbid":
+        problems.append("the arguments model must forbid extra arguments (extra='forbid')")
+    try:
+        schema = to_gemini_schema(spec.arguments.model_json_schema())
+    except Exception as exc:  # pydantic raises several kinds for unschemable types
+        return [*problems, f"no JSON schema: {exc}"], None
+    problems.extend(gemini_schema_problems(schema))
+    if problems:
+        return problems, None
+    declaration = types.FunctionDeclaration(
+        name=spec.name,
+        description=description,
+        # A tool without arguments sends no schema at all: fewer tokens every turn.
+        parameters_json_schema=schema if schema.get("properties") else None,
+    )
+    return [], declaration
+
+
+def build_declarations(specs: Sequence[ToolSpec[Any]]) -> tuple[types.FunctionDeclaration, ...]:
+    """One declaration per tool, in order.
+
+    Raises:
+        ToolSchemaError: listing every problem of every tool (bad or duplicate names,
+            missing descriptions, schemas Gemini would not take, unbounded arguments).
+    """
+    problems: list[str] = []
+    declarations: list[types.FunctionDeclaration] = []
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            problems.append(f"{spec.name}: declared twice")
+        seen.add(spec.name)
+        found, declaration = _problems_of(spec)
+        problems.extend(f"{spec.name}: {p}" for p in found)
+        if declaration is not None:
+            declarations.append(declaration)
+    if problems:
+        raise ToolSchemaError(problems)
+    return tuple(declarations)
+
+
+def declarations_size(declarations: Sequence[types.FunctionDeclaration]) -> int:
+    """How many characters of JSON the declarations cost on each turn (as the SDK sends them)."""
+    payload = [d.model_dump(mode="json", exclude_none=True) for d in declarations]
+    return len(json.dumps(payload, separators=(",", ":")))
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEvent:
+    """One finished tool call, as an observer (e.g. the agent's tracer) sees it.
+
+    Attributes:
+        name: the tool the model asked for (possibly unknown).
+        session_id: whose tab it ran on.
+        args: the arguments as the model sent them.
+        result: the response returned to the model.
+        ms: how long it took, in milliseconds.
+    """
+
+    name: str
+    session_id: str
+    args: Mapping[str, Any]
+    result: ToolResult
+    ms: float
+
+
+ToolObserver = Callable[[ToolCallEvent], None]
+"""Called after every tool call; an observer that raises is logged and ignored."""
+
+
+def _short(text: object, limit: int = 64) -> str:
+    value = str(text)
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+def _field_problems(exc: ValidationError, allowed: Sequence[str]) -> list[dict[str, str]]:
+    problems: list[dict[str, str]] = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(part) for part in error["loc"]) or "(arguments)"
+        if error["type"] == "extra_forbidden":
+            problem = f"not an argument of this tool; it takes: {', '.join(allowed) or 'none'}"
+        elif error["type"] == "missing":
+            problem = "required"
+        else:
+            problem = error["msg"].removeprefix("Value error, ")
+        problems.append({"field": _short(field), "problem": problem})
+        if len(problems) == MAX_FIELD_PROBLEMS:
+            break
+    return problems
 
 
 class Toolset:
@@ -71,15 +225,16 @@ class Toolset:
             payments=payments,
             messages=messages if messages is not None else load_messages(messages_path),
         )
-        options: dict[str, Any] = {} if timer is None else {"timer": timer}
-        self._dispatcher = Dispatcher(
-            tools, self.context, log_bodies=log_bodies, observer=observer, **options
-        )
+        self._specs = {spec.name: spec for spec in tools}
+        self._ctx = self.context
+        self._log_bodies = log_bodies
+        self._observer = observer
+        self._timer = timer if timer is not None else time.perf_counter
 
     @property
     def tool_names(self) -> tuple[str, ...]:
-        """Every tool's name, in declaration order."""
-        return self._dispatcher.tool_names
+        """The names of the tools it runs, in declaration order."""
+        return tuple(self._specs)
 
     @property
     def declarations_chars(self) -> int:
@@ -91,11 +246,126 @@ class Toolset:
         return types.Tool(function_declarations=list(self.declarations))
 
     async def call(self, name: str, args: Mapping[str, Any] | None, session_id: str) -> ToolResult:
-        """Run one tool; returns the ``ok`` or ``error`` response dict. Never raises."""
-        return await self._dispatcher.call(name, args, session_id)
+        """Run one tool; returns the ``ok`` or ``error`` response dict. Never raises (except
+        cancellation)."""
+        started = self._timer()
+        result = await self._run(name, args, session_id)
+        ms = (self._timer() - started) * 1000
+        self._report(name, args, session_id, result, ms)
+        return result
 
     async def dispatch(
         self, function_calls: Sequence[types.FunctionCall], session_id: str
     ) -> list[types.Part]:
-        """Run the model's function calls in order; one ``FunctionResponse`` part each."""
-        return await self._dispatcher.dispatch(function_calls, session_id)
+        """Run the model's function calls in order, one function-response part each.
+
+        Calls run one after another because a later one may depend on an earlier one
+        (order, then show the bill).
+        """
+        parts: list[types.Part] = []
+        for call in function_calls:
+            name = call.name or ""
+            response = await self.call(name, call.args, session_id)
+            parts.append(
+                types.Part(
+                    function_response=types.FunctionResponse(
+                        id=call.id, name=name, response=response
+                    )
+                )
+            )
+        return parts
+
+    def _error(
+        self,
+        code: ErrorCode,
+        fallback: str,
+        details: Mapping[str, Any],
+        wording: Mapping[str, Any] | None = None,
+    ) -> ToolResult:
+        """The error response; ``wording`` adds values only the message template uses."""
+        message = self._ctx.messages.render(code, {**details, **(wording or {})}, fallback=fallback)
+        return error_result(code, message, details)
+
+    async def _run(self, name: str, args: Mapping[str, Any] | None, session_id: str) -> ToolResult:
+        spec = self._specs.get(name) if isinstance(name, str) else None
+        if spec is None:
+            return self._error(
+                ErrorCode.UNKNOWN_TOOL,
+                "there is no such tool",
+                {"tool": _short(name), "available": list(self._specs)},
+            )
+        if args is None:
+            args = {}
+        if not isinstance(args, Mapping):
+            return self._error(
+                ErrorCode.INVALID_ARGUMENTS,
+                "arguments must be an object",
+                {"fields": [{"field": "(arguments)", "problem": "must be an object"}]},
+            )
+        try:
+            validate_session_id(session_id)
+            return ok_result(await spec.run(self._ctx, session_id, dict(args)))
+        except ValidationError as exc:
+            fields = _field_problems(exc, list(spec.arguments.model_fields))
+            problems = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
+            return self._error(
+                ErrorCode.INVALID_ARGUMENTS,
+                "the arguments do not fit the tool",
+                {"fields": fields},
+                {"problems": problems},
+            )
+        except MayaError as exc:
+            if exc.public_text:
+                return self._error(exc.code, exc.message, exc.details)
+            # A refusal from the payments layer or the store: its code is the whole
+            # story; its text may carry provider internals, so only the code is passed on.
+            _log.warning("tool %s refused by payments: %s", name, exc.code.value)
+            return self._error(exc.code, "", {})
+        except Exception as exc:
+            _log.exception(
+                "tool %s crashed in session %s", name, _short(session_id, 40), exc_info=exc
+            )
+            return self._error(ErrorCode.INTERNAL_ERROR, "", {})
+
+    def _report(
+        self,
+        name: str,
+        args: Mapping[str, Any] | None,
+        session_id: str,
+        result: ToolResult,
+        ms: float,
+    ) -> None:
+        outcome = "ok" if result["status"] == "ok" else str(result["error"])
+        tool, session = _short(name), _short(session_id, 40)
+        extra = {"tool": tool, "session": session, "outcome": outcome, "ms": round(ms, 3)}
+        if self._log_bodies:
+            extra["tool_args"] = _body(args)
+            extra["tool_result"] = _body(result)
+            _log.info(
+                "tool=%s session=%s outcome=%s ms=%.2f args=%s result=%s",
+                tool, session, outcome, ms, extra["tool_args"], extra["tool_result"], extra=extra,
+            )  # fmt: skip
+        else:
+            _log.info(
+                "tool=%s session=%s outcome=%s ms=%.2f", tool, session, outcome, ms, extra=extra
+            )
+        if self._observer is not None:
+            event = ToolCallEvent(
+                name=name,
+                session_id=session_id,
+                args=dict(args) if isinstance(args, Mapping) else {},
+                result=result,
+                ms=ms,
+            )
+            try:
+                self._observer(event)
+            except Exception:
+                _log.exception("tool observer failed for %s", tool)
+
+
+def _body(value: object) -> str:
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = repr(value)
+    return _short(redact(text), _BODY_LIMIT)

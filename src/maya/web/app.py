@@ -43,7 +43,7 @@ from maya.agent.trace import tracer_from_env
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.tools import Toolset
-from maya.tools.gateway import PaymentGateway
+from maya.tools.context import PaymentGateway
 from maya.web.security import (
     new_token,
     origin_allowed,
@@ -353,7 +353,7 @@ def web_routes(
 
     Args:
         manager: the tabs (PostgreSQL for several workers).
-        payments: the payment gateway (e.g. ``ChatPayments``); None: no card payments.
+        payments: the payment gateway (e.g. a ``StripeMCPClient``); None: no card payments.
         model: who answers (default: Gemini when a key is set, else the offline model).
         settings: see ``WebSettings``.
     """

@@ -17,8 +17,8 @@ from typing import Any
 import anyio
 from starlette.types import Message, Receive, Scope, Send
 
+from maya.state.errors import StoreError
 from maya.state.manager import TabManager
-from maya.state.sql.errors import StoreError
 from maya.web.security import secure_headers
 from maya.web.views import tab_view
 

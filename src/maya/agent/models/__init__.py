@@ -1,4 +1,5 @@
-"""The models behind Maya's seam: Gemini, offline (rule-based) and scripted."""
+"""The models behind Maya's seam: Gemini and offline (rule-based); the scripted one is
+``maya.testing.ScriptedModel``."""
 
 from maya.agent.models.base import (
     Model,
@@ -22,13 +23,6 @@ from maya.agent.models.guard import (
 )
 from maya.agent.models.offline import OfflineModel
 from maya.agent.models.offline_parse import DrinkOrder, Intent, parse_message
-from maya.agent.models.scripted import (
-    ModelRequest,
-    ScriptedModel,
-    ScriptExhaustedError,
-    ScriptIncompleteError,
-    Step,
-)
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",
@@ -38,13 +32,8 @@ __all__ = [
     "GeminiSettings",
     "Intent",
     "Model",
-    "ModelRequest",
     "OfflineModel",
     "RealModelForbiddenError",
-    "ScriptExhaustedError",
-    "ScriptIncompleteError",
-    "ScriptedModel",
-    "Step",
     "calls_response",
     "check_real_model_allowed",
     "function_calls_of",

@@ -19,8 +19,8 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from maya.agent.models.guard import check_real_model_allowed
-from maya.agent.redact import REDACTED
 from maya.agent.streaming import merge_chunks
+from maya.redact import REDACTED
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",

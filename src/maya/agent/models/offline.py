@@ -22,10 +22,10 @@ from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline_parse import DrinkOrder, Intent, parse_message
 from maya.agent.models.offline_reply import compose_reply
 from maya.codes import ErrorCode
+from maya.messages import load_messages
 from maya.state.errors import StateError
 from maya.state.manager import MAX_QUANTITY
 from maya.state.menu import Menu, load_menu
-from maya.tools.messages import load_messages
 
 __all__ = ["OfflineModel"]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from maya.state.errors import StoreError
 from maya.state.events import (
     CHECKOUT_EVENT_TYPES,
     EventOutcome,
@@ -33,7 +34,6 @@ from maya.state.events import (
 from maya.state.models import TabState
 from maya.state.sql import _transact
 from maya.state.sql._transact import KnownStates, SqlConnection
-from maya.state.sql.errors import StoreError
 from maya.state.store import Change
 
 __all__ = ["EventWrite", "apply_event", "event_outcome", "paid_by_event", "record_link"]

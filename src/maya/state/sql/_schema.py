@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from maya.state.sql.errors import StoreError
+from maya.state.errors import StoreError
 
 __all__ = [
     "DDL",

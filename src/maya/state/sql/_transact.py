@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from maya.codes import ErrorCode
-from maya.state.errors import StateError
+from maya.state.errors import StateError, StoreError
 from maya.state.models import OrderedItem, PaymentRecord, TabState
 from maya.state.sql import _rows, _schema
 from maya.state.sql._rows import Params
-from maya.state.sql.errors import StoreError
 from maya.state.store import Change, Transition, check_step, new_state_of
 
 __all__ = [

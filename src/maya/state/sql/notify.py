@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from maya.state.sql._redact import redact
+from maya.redact import redact_conninfo
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -82,7 +82,7 @@ class PostgresChangeFeed:
         self._sleep = sleep
 
     def __repr__(self) -> str:
-        return f"PostgresChangeFeed({redact(self._conninfo)!r}, {self.channel!r})"
+        return f"PostgresChangeFeed({redact_conninfo(self._conninfo)!r}, {self.channel!r})"
 
     async def _connect(self) -> AsyncConnection[TupleRow]:
         from psycopg import AsyncConnection, sql
@@ -113,7 +113,9 @@ class PostgresChangeFeed:
                 with anyio.fail_after(self._connect_timeout + 1):
                     connection = await self._connect()
             except (Error, OSError, TimeoutError) as exc:
-                _log.warning("cannot listen for tab changes on %r: %s", self, redact(str(exc)))
+                _log.warning(
+                    "cannot listen for tab changes on %r: %s", self, redact_conninfo(str(exc))
+                )
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff_s)
                 continue
@@ -125,7 +127,9 @@ class PostgresChangeFeed:
                     if parsed is not None:
                         await on_change(*parsed)
             except (Error, OSError) as exc:
-                _log.warning("lost the tab-change listener on %r: %s", self, redact(str(exc)))
+                _log.warning(
+                    "lost the tab-change listener on %r: %s", self, redact_conninfo(str(exc))
+                )
             finally:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(2):
                     await connection.close()

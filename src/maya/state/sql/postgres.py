@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 
 from maya.codes import ErrorCode
+from maya.redact import redact_conninfo
+from maya.state.errors import StoreError
 from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _events, _schema, _transact, notify
-from maya.state.sql._redact import redact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates
-from maya.state.sql.errors import StoreError
 from maya.state.store import Change, Transition
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class PostgresTabStore:
 
     def __repr__(self) -> str:
         schema = "" if self.schema is None else f", schema={self.schema!r}"
-        return f"PostgresTabStore({redact(self._conninfo)!r}{schema})"
+        return f"PostgresTabStore({redact_conninfo(self._conninfo)!r}{schema})"
 
     async def __aenter__(self) -> PostgresTabStore:
         return self
@@ -369,7 +369,7 @@ class PostgresTabStore:
 
     def _database(self) -> str:
         schema = "" if self.schema is None else f" (schema {self.schema!r})"
-        return f"PostgreSQL database {redact(self._conninfo)}{schema}"
+        return f"PostgreSQL database {redact_conninfo(self._conninfo)}{schema}"
 
     @contextmanager
     def _unavailable_as_store_error(self) -> Iterator[None]:

@@ -22,12 +22,12 @@ import anyio
 import anyio.to_thread
 
 from maya.codes import ErrorCode
+from maya.state.errors import StoreError
 from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _events, _schema, _transact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates, run_to_completion
-from maya.state.sql.errors import StoreError
 from maya.state.store import Change, Transition
 
 __all__ = ["SqliteTabStore"]

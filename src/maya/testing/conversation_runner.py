@@ -21,19 +21,19 @@ import anyio
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from maya.agent.conversation import Conversation, ErrorStep, ModelStep, Turn
-from maya.agent.conversation_check import check_turn, state_facts
 from maya.agent.history import history_problems
 from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline import OfflineModel
-from maya.agent.models.scripted import ScriptedModel, ScriptExhaustedError, Step
-from maya.agent.payment_side import open_payment_side
 from maya.agent.trace import JsonlTracer
+from maya.payments import open_payment_side
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
-from maya.testing import FakeClock
+from maya.testing.clock import FakeClock
+from maya.testing.conversation import Conversation, ErrorStep, ModelStep, Turn
+from maya.testing.conversation_check import check_turn, state_facts
+from maya.testing.scripted import ScriptedModel, ScriptExhaustedError, Step
 from maya.tools import Toolset
 
 __all__ = ["ConversationFailure", "ConversationReport", "build_step", "run_conversation"]

@@ -20,7 +20,7 @@ from maya.codes import ErrorCode
 
 __all__ = ["FALLBACK_SENTENCE", "MessageBook", "load_messages"]
 
-_log = logging.getLogger("maya.tools")
+_log = logging.getLogger("maya.messages")
 
 FALLBACK_SENTENCE = "Sorry, I couldn't do that just now."
 """What Maya says when no template (and no better fallback) is available."""
