@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from maya.state.demo import describe_tab
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
+from maya.state.view import describe_tab
 
 pytestmark = pytest.mark.anyio
 
