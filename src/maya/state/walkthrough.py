@@ -13,7 +13,7 @@ from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import PaymentStatus
 from maya.state.store import TabStore
-from maya.state.view import describe_tab
+from maya.state.view import tab_line
 
 __all__ = ["run_state_demo"]
 
@@ -32,12 +32,12 @@ async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print)
 
     out("Two dirty Martinis:")
     state = await manager.order(session, "Martini", 2, ["dirty"])
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
     check(state.tab_cents == 2600, "the tab should be $26.00")
 
     out("A Tap Beer:")
     state = await manager.order(session, "tap beer")
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
     check(state.tab_cents == 3100, "the tab should be $31.00")
 
     out("Twenty Brandies at a time (the balance runs out):")
@@ -51,12 +51,12 @@ async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print)
             check(await manager.get(session) == before, "a refused order must change nothing")
             break
     out(f"  refused: {refused.code.value if refused else 'nothing'} ({refused})")
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
     check(refused is not None, "an order beyond the balance must be refused")
 
     out("A 15% tip:")
     state = await manager.set_tip(session, 15)
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
 
     out("Paying: snapshot what is due")
     started = await manager.begin_payment(session)
@@ -73,12 +73,12 @@ async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print)
 
     out("One more Water after asking to pay (stays on the tab):")
     state = await manager.order(session, "Water")
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
 
     out("The payment succeeds: settle it, then settle it again")
     first = await manager.settle_payment(session, "plink_state_demo")
     second = await manager.settle_payment(session, "plink_state_demo")
-    out(f"  {describe_tab(second.state)}")
+    out("  " + tab_line(second.state).replace("\n", "\n  "))
     check(first.applied and not second.applied, "a payment settles exactly once")
     check(second.state.tab_cents == 100, "only the Water should remain on the tab")
     check(second.state.tip_percent is None, "the tip resets after settlement")
