@@ -18,7 +18,7 @@ import pytest
 from anyio.abc import Process
 
 from maya.payments import StripeMCPClient, StripeMode
-from maya.sandbox import MEMORY, Dialect, FaultConfig, SandboxStore, build_mcp_server
+from maya.sandbox import MEMORY, CallCounts, Dialect, FaultConfig, SandboxStore, build_mcp_server
 from maya.testing import FakeClock
 
 CHECKOUT_BASE = "http://127.0.0.1:9"
@@ -40,7 +40,13 @@ MakeClient = Callable[..., StripeMCPClient]
 
 
 @pytest.fixture
-def make_client(store: SandboxStore, clock: FakeClock) -> MakeClient:
+def calls() -> CallCounts:
+    """The requests every in-memory sandbox of the test answered, counted by the servers."""
+    return CallCounts()
+
+
+@pytest.fixture
+def make_client(store: SandboxStore, clock: FakeClock, calls: CallCounts) -> MakeClient:
     """Build an in-memory client over ``store``: ``make_client(dialect=..., faults=...)``."""
 
     def make(
@@ -56,6 +62,7 @@ def make_client(store: SandboxStore, clock: FakeClock) -> MakeClient:
             faults=FaultConfig.parse(faults) if faults else None,
             checkout_base_url=CHECKOUT_BASE,
             crash=lambda: None,
+            counts=calls,
         )
         options.setdefault("clock", clock)
         options.setdefault("sleep", clock.sleep)
@@ -67,23 +74,6 @@ def make_client(store: SandboxStore, clock: FakeClock) -> MakeClient:
         )
 
     return make
-
-
-def mcp_calls(
-    caplog: pytest.LogCaptureFixture, *, tool: str | None = None, op: str | None = None
-) -> int:
-    """How many MCP calls the client logged, optionally for one tool or operation."""
-    count = 0
-    for record in caplog.records:
-        if record.name != "maya.payments" or not record.getMessage().startswith("mcp call "):
-            continue
-        message = record.getMessage()
-        if tool is not None and f" tool={tool} " not in message:
-            continue
-        if op is not None and f" op={op} " not in message:
-            continue
-        count += 1
-    return count
 
 
 @pytest.fixture

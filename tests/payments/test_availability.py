@@ -13,45 +13,46 @@ from mcp.server.mcpserver import MCPServer
 
 from maya.codes import ErrorCode
 from maya.payments import McpServerConfig, StripeMCPClient, StripeUnavailableError
+from maya.sandbox import LIST_TOOLS, CallCounts
 from maya.testing import FakeClock
 
-from .conftest import MakeClient, mcp_calls
+from .conftest import MakeClient
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_a_second_probe_within_the_ttl_makes_no_call(
-    make_client: MakeClient, clock: FakeClock, payments_log: pytest.LogCaptureFixture
+    make_client: MakeClient, clock: FakeClock, calls: CallCounts
 ) -> None:
     async with make_client() as client:
         assert await client.is_available()
         clock.advance(29.9)
         assert await client.is_available()
-        assert mcp_calls(payments_log, tool="tools/list") == 1
+        assert calls.count(tool=LIST_TOOLS) == 1
         clock.advance(0.1)
         assert await client.is_available()
-        assert mcp_calls(payments_log, tool="tools/list") == 2
+        assert calls.count(tool=LIST_TOOLS) == 2
 
 
 async def test_invalidation_makes_the_next_probe_call(
-    make_client: MakeClient, payments_log: pytest.LogCaptureFixture
+    make_client: MakeClient, calls: CallCounts
 ) -> None:
     async with make_client() as client:
         assert await client.is_available()
         client.invalidate_availability_cache()
         assert await client.is_available()
-    assert mcp_calls(payments_log, tool="tools/list") == 2
+    assert calls.count(tool=LIST_TOOLS) == 2
 
 
 async def test_operations_share_the_cached_probe(
-    make_client: MakeClient, payments_log: pytest.LogCaptureFixture
+    make_client: MakeClient, calls: CallCounts
 ) -> None:
     async with make_client() as client:
         assert await client.is_available()
         link = await client.create_payment_link(100, "Tab", "k")
         await client.check_payment_status(link.payment_id, deadline=0.1)
         await client.deactivate_payment_link(link.payment_id)
-    assert mcp_calls(payments_log, tool="tools/list") == 1
+    assert calls.count(tool=LIST_TOOLS) == 1
 
 
 def unrelated_server() -> MCPServer:

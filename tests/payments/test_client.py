@@ -15,12 +15,13 @@ from maya.sandbox import (
     CARD_GENERIC_DECLINE,
     CARD_INSUFFICIENT_FUNDS,
     CARD_SUCCESS,
+    CallCounts,
     SandboxStore,
     pay_link,
 )
 from maya.testing import FakeClock
 
-from .conftest import MakeClient, mcp_calls
+from .conftest import MakeClient
 
 pytestmark = pytest.mark.anyio
 
@@ -53,13 +54,13 @@ async def test_extra_metadata_is_stored_on_the_link(
 
 
 async def test_repeating_a_key_returns_the_same_link_without_calls(
-    make_client: MakeClient, store: SandboxStore, payments_log: pytest.LogCaptureFixture
+    make_client: MakeClient, store: SandboxStore, calls: CallCounts
 ) -> None:
     async with make_client() as client:
         first = await client.create_payment_link(1000, "Tab", "same-key")
-        calls = mcp_calls(payments_log)
+        before = calls.count()
         again = await client.create_payment_link(1000, "Tab", "same-key")
-        assert mcp_calls(payments_log) == calls
+        assert calls.count() == before
     async with make_client() as other_process:
         third = await other_process.create_payment_link(1000, "Tab", "same-key")
     assert first == again
@@ -68,7 +69,7 @@ async def test_repeating_a_key_returns_the_same_link_without_calls(
 
 
 async def test_concurrent_calls_with_one_key_make_one_link(
-    make_client: MakeClient, store: SandboxStore, payments_log: pytest.LogCaptureFixture
+    make_client: MakeClient, store: SandboxStore, calls: CallCounts
 ) -> None:
     results: list[PaymentLink] = []
     async with make_client() as client:
@@ -80,7 +81,7 @@ async def test_concurrent_calls_with_one_key_make_one_link(
             for _ in range(5):
                 tg.start_soon(create)
     assert len({link.payment_id for link in results}) == 1
-    assert mcp_calls(payments_log, op="PostPaymentLinks") == 1
+    assert calls.count(op="PostPaymentLinks") == 1
     assert len(store.list_payment_links()[0]) == 1
 
 
@@ -117,7 +118,7 @@ async def test_status_goes_from_pending_to_succeeded_after_paying(
 
 
 async def test_status_polls_every_interval_until_the_deadline(
-    make_client: MakeClient, clock: FakeClock, payments_log: pytest.LogCaptureFixture
+    make_client: MakeClient, clock: FakeClock, calls: CallCounts
 ) -> None:
     async with make_client() as client:
         link = await client.create_payment_link(1250, "Tab", "k-poll")
@@ -127,7 +128,7 @@ async def test_status_polls_every_interval_until_the_deadline(
     assert result.polls == 15
     assert clock.sleeps == [2.0] * 14
     assert clock() - started <= 30.0
-    assert mcp_calls(payments_log, op="GetCheckoutSessions") == 15
+    assert calls.count(op="GetCheckoutSessions") == 15
 
 
 async def test_status_returns_as_soon_as_the_payment_lands(
@@ -219,7 +220,7 @@ async def test_named_dialect_cannot_deactivate_and_says_so(
 )
 async def test_invalid_arguments_are_refused_without_any_call(
     make_client: MakeClient,
-    payments_log: pytest.LogCaptureFixture,
+    calls: CallCounts,
     amount: object,
     description: object,
     key: object,
@@ -231,7 +232,7 @@ async def test_invalid_arguments_are_refused_without_any_call(
         assert client.probe_count == 0
     assert info.value.field == field
     assert info.value.code == ErrorCode.INVALID_ARGUMENTS
-    assert mcp_calls(payments_log) == 0
+    assert calls.count() == 0
 
 
 async def test_status_and_deactivate_refuse_empty_ids(make_client: MakeClient) -> None:

@@ -18,10 +18,10 @@ from maya.payments import (
     PaymentStatusTimeoutError,
     StripeMCPClient,
 )
-from maya.sandbox import SandboxStore
+from maya.sandbox import CallCounts, SandboxStore
 from maya.testing import FakeClock
 
-from .conftest import MakeClient, mcp_calls
+from .conftest import MakeClient
 
 pytestmark = pytest.mark.anyio
 
@@ -67,7 +67,7 @@ async def test_persistent_faults_fall_back_in_test_mode_after_three_retries(
     make_client: MakeClient,
     clock: FakeClock,
     store: SandboxStore,
-    payments_log: pytest.LogCaptureFixture,
+    calls: CallCounts,
     faults: str,
 ) -> None:
     link = await create_within_bound(make_client(faults=faults, **FAST), clock)
@@ -76,7 +76,7 @@ async def test_persistent_faults_fall_back_in_test_mode_after_three_retries(
     assert link.url.startswith("https://simulated.maya.invalid/")
     assert clock.sleeps == [1.0, 2.0, 4.0]
     # The product is made inline with the price (product_data), so PostPrices leads.
-    assert mcp_calls(payments_log, op="PostPrices") == 4
+    assert calls.count(op="PostPrices") == 4
     assert links(store) == []
 
 
@@ -115,15 +115,15 @@ async def test_act_then_hang_then_retry_makes_one_link(
     make_client: MakeClient,
     clock: FakeClock,
     store: SandboxStore,
-    payments_log: pytest.LogCaptureFixture,
+    calls: CallCounts,
 ) -> None:
     client = make_client(faults="act_then_hang_on=1,only=PostPaymentLinks", **FAST)
     link = await create_within_bound(client, clock)
     assert not link.is_simulated
     assert links(store) == [link.payment_id]
     # The retry looked the link up by its key instead of trusting a second create.
-    assert mcp_calls(payments_log, op="GetPaymentLinks") == 1
-    assert mcp_calls(payments_log, op="PostPrices") == 1
+    assert calls.count(op="GetPaymentLinks") == 1
+    assert calls.count(op="PostPrices") == 1
 
 
 async def test_a_garbled_link_answer_is_recovered_by_its_key(
@@ -141,10 +141,11 @@ async def test_named_text_failures_are_failures_and_are_retried(
     clock: FakeClock,
     store: SandboxStore,
     payments_log: pytest.LogCaptureFixture,
+    calls: CallCounts,
 ) -> None:
     link = await create_within_bound(make_client(dialect="named", faults="text_failures=1"), clock)
     assert link.is_simulated
-    assert mcp_calls(payments_log, tool="create_product") == 4
+    assert calls.count(tool="create_product") == 4
     assert "outcome=ok" in payments_log.text  # the server answered; the client judged it
     assert links(store) == []
 
@@ -160,12 +161,12 @@ async def test_named_garbled_link_is_not_repeated(
     make_client: MakeClient,
     clock: FakeClock,
     store: SandboxStore,
-    payments_log: pytest.LogCaptureFixture,
+    calls: CallCounts,
 ) -> None:
     client = make_client(dialect="named", faults="malformed=text,only=create_payment_link")
     link = await create_within_bound(client, clock)
     # The named tools cannot find a link by key, so a second create could duplicate it.
-    assert mcp_calls(payments_log, tool="create_payment_link") == 1
+    assert calls.count(tool="create_payment_link") == 1
     assert link.is_simulated
     assert len(links(store)) == 1
 

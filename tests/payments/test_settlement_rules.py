@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from maya.state.demo import describe_tab
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
+from maya.state.view import tab_line
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +36,7 @@ async def test_a_second_payment_on_a_settled_link_becomes_credit_once() -> None:
     assert (first.state.credit_cents, first.state.needs_reconciliation) == (1100, True)
     assert again.credited_cents == 0 and again.state == first.state
     assert third.credited_cents == 1100 and third.state.credit_cents == 2200
-    assert "credit $22.00 to refund" in describe_tab(third.state)
+    assert "credit $22.00 to refund" in tab_line(third.state)
 
 
 async def test_nothing_extra_changes_nothing() -> None:
@@ -49,7 +49,7 @@ async def test_nothing_extra_changes_nothing() -> None:
 
 async def test_state_show_says_a_simulated_settlement_moved_no_money() -> None:
     manager, _ = await _settled(simulated=True)
-    line = describe_tab(await manager.get("s"))
+    line = tab_line(await manager.get("s"))
     assert "payment completed (simulated test payment: no money moved)" in line
     real, _ = await _settled(simulated=False)
-    assert "simulated" not in describe_tab(await real.get("s"))
+    assert "simulated" not in tab_line(await real.get("s"))

@@ -8,7 +8,6 @@ import pytest
 
 from maya.codes import ErrorCode
 from maya.state import transitions
-from maya.state.demo import run_state_demo
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import (
@@ -19,6 +18,7 @@ from maya.state.models import (
     TabState,
 )
 from maya.state.store import Change, TabStore
+from maya.state.walkthrough import run_state_demo
 from maya.testing import FakeClock
 
 from ._scenarios import EPOCH, rich_tab

@@ -11,7 +11,7 @@ from scripted_gateway import ScriptedGateway
 
 from maya.codes import ErrorCode
 from maya.state import TabManager
-from maya.tools import ToolCallEvent, Toolset
+from maya.tools import ToolCallRecord, Toolset
 from maya.tools.arguments import GetMenuArgs
 from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
 from maya.tools.context import ToolContext
@@ -150,22 +150,25 @@ async def test_bodies_are_logged_redacted_when_asked(
 
 
 async def test_the_observer_sees_each_call_with_its_timing(manager: TabManager) -> None:
-    events: list[ToolCallEvent] = []
+    events: list[ToolCallRecord] = []
     ticks = iter([0.0, 0.25, 1.0, 1.5])
     toolset = Toolset(
         manager=manager, payments=None, observer=events.append, timer=lambda: next(ticks)
     )
     await toolset.call("get_balance", {}, "s1")
     await toolset.call("nope", {"a": 1}, "s1")
-    assert [(e.name, e.result["status"], e.ms) for e in events] == [
+    assert [(e.name, e.response["status"], e.ms) for e in events] == [
         ("get_balance", "ok", 250.0),
         ("nope", "error", 500.0),
     ]
     assert events[1].args == {"a": 1} and events[1].session_id == "s1"
+    # ``response`` is what the model got; ``result`` the inner result (or the error).
+    assert events[0].ok and events[0].result == events[0].response["result"]
+    assert not events[1].ok and events[1].result == events[1].response
 
 
 async def test_a_failing_observer_does_not_break_the_call(manager: TabManager) -> None:
-    def observer(event: ToolCallEvent) -> None:
+    def observer(event: ToolCallRecord) -> None:
         raise ValueError("tracer is broken")
 
     toolset = Toolset(manager=manager, payments=None, observer=observer)
@@ -192,3 +195,14 @@ async def test_dispatch_answers_each_call_in_order_with_its_id(toolset: Toolset)
     assert bill is not None and bill["result"]["total_due"] == "$13.20"
     last = responses[3].response if responses[3] else {}
     assert last is not None and last["error"] == "UNKNOWN_TOOL"
+
+
+async def test_the_observer_sees_the_model_call_id_through_dispatch(manager: TabManager) -> None:
+    records: list[ToolCallRecord] = []
+    toolset = Toolset(manager=manager, payments=None, observer=records.append)
+    await toolset.dispatch([types.FunctionCall(id="x1", name="get_balance", args={})], "s1")
+    await toolset.call("get_balance", {}, "s1")
+    assert [(r.id, r.name, r.ok) for r in records] == [
+        ("x1", "get_balance", True),
+        (None, "get_balance", True),
+    ]

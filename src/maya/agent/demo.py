@@ -19,7 +19,6 @@ import anyio
 
 from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.offline import OfflineModel
-from maya.agent.tab_view import tab_line
 from maya.money import format_cents, percent_of
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
 from maya.payments import open_payment_side
@@ -28,6 +27,7 @@ from maya.sandbox.remote import apay_url
 from maya.state.manager import TabManager
 from maya.state.models import PaymentStatus, TabState
 from maya.state.open import open_store
+from maya.state.view import tab_line
 from maya.tools import Toolset
 
 __all__ = ["DEMO_SESSION", "DemoStep", "demo_steps", "run_demo"]

@@ -49,6 +49,7 @@ from maya.agent.streaming import (
 from maya.agent.trace import NullTracer, Tracer
 from maya.state.manager import TabManager
 from maya.state.models import TabState
+from maya.tools.toolset import ToolCallRecord
 
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
@@ -148,36 +149,6 @@ class ToolRunner(Protocol):
     ) -> list[types.Part]:
         """Run the calls; one ``FunctionResponse`` part per call, with its id and name."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallRecord:
-    """One tool call of a turn.
-
-    Attributes:
-        id: the call id the model gave (or None).
-        name: the tool.
-        args: the arguments as the model sent them.
-        response: the tool's response dict (``status`` ``ok`` or ``error``).
-        ms: how long the tool took.
-    """
-
-    id: str | None
-    name: str
-    args: dict[str, Any]
-    response: dict[str, Any]
-    ms: float
-
-    @property
-    def ok(self) -> bool:
-        """True when the tool answered ``status: ok``."""
-        return self.response.get("status") == "ok"
-
-    @property
-    def result(self) -> dict[str, Any]:
-        """The ``result`` of an ok response, or the whole error response."""
-        result = self.response.get("result")
-        return result if self.ok and isinstance(result, dict) else self.response
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,11 +576,12 @@ class Agent:
                 reply = part.function_response
                 response = dict(reply.response or {}) if reply is not None else {}
                 record = ToolCallRecord(
-                    id=call.id,
                     name=call.name or "",
+                    session_id=turn.session_id,
                     args=dict(call.args or {}),
                     response=response,
                     ms=ms,
+                    id=call.id,
                 )
                 turn.calls.append(record)
                 if turn.on_event is not None:

@@ -6,6 +6,7 @@ Serve it with ``maya sandbox`` (or ``python -m maya.sandbox``); use it in-proces
 ``status: complete`` and ``payment_status: paid``.
 """
 
+from maya.sandbox.calls import LIST_TOOLS, CallCounts
 from maya.sandbox.cards import (
     CARD_GENERIC_DECLINE,
     CARD_INSUFFICIENT_FUNDS,
@@ -47,10 +48,12 @@ __all__ = [
     "FAULTS_ENV",
     "GENERIC_TOOLS",
     "HOSTED_TOOLS",
+    "LIST_TOOLS",
     "MEMORY",
     "NAMED_FAILURES",
     "NAMED_TOOLS",
     "OPERATIONS",
+    "CallCounts",
     "CardVerdict",
     "Dialect",
     "FaultConfig",

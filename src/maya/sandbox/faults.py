@@ -54,11 +54,13 @@ from __future__ import annotations
 import os
 import random
 import sys
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from maya.sandbox.calls import CallCounts
 
 __all__ = [
     "CRASH_EXIT_CODE",
@@ -205,15 +207,22 @@ class FaultInjector:
             it ends the process. In-process tests pass a recorder.
     """
 
-    def __init__(self, config: FaultConfig, *, crash: Callable[[], None] = _exit_process) -> None:
+    def __init__(
+        self,
+        config: FaultConfig,
+        *,
+        crash: Callable[[], None] = _exit_process,
+        counts: CallCounts | None = None,
+    ) -> None:
         self.config = config
         self.calls = 0
+        self.counts = counts if counts is not None else CallCounts()
         self._crash = crash
         self._random = random.Random(config.seed)
 
     async def run(
         self,
-        names: Collection[str],
+        names: Sequence[str],
         act: Callable[[], Awaitable[T]],
         *,
         fail: Callable[[], T],
@@ -225,7 +234,7 @@ class FaultInjector:
         """Run one call's work under the configured faults.
 
         Args:
-            names: The call's tool name and, for the generic dialect, its operation.
+            names: The call's tool name and, for the operation tools, its operation.
             act: Does the call's work and builds the normal answer.
             fail: Builds the dialect's failure answer (the work is skipped).
             malform: Breaks a normal answer in the given way.
@@ -237,6 +246,8 @@ class FaultInjector:
         Returns:
             The answer to send, unless the call hangs forever or the process crashes.
         """
+        tool, *operation = names
+        self.counts.record(tool, operation[0] if operation else None)
         config = self.config
         if not config.active or not config.applies_to(names):
             return await act()

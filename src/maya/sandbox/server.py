@@ -18,10 +18,12 @@ from typing import Any, Literal, TextIO, cast
 import anyio
 import uvicorn
 from mcp.server.mcpserver import MCPServer
+from mcp.types import Tool
 from starlette.applications import Starlette
 from starlette.requests import Request
 
 from maya import __version__
+from maya.sandbox.calls import LIST_TOOLS, CallCounts
 from maya.sandbox.checkout import build_checkout_app, build_checkout_routes
 from maya.sandbox.faults import FaultConfig, FaultInjector
 from maya.sandbox.generic import generic_tools
@@ -49,6 +51,18 @@ _INSTRUCTIONS = (
 )
 
 
+class _CountingServer(MCPServer[Any]):
+    """An MCP server that counts ``tools/list`` requests (tool calls count in the tools)."""
+
+    def __init__(self, counts: CallCounts, **options: Any) -> None:
+        super().__init__(**options)
+        self._counts = counts
+
+    async def list_tools(self) -> list[Tool]:
+        self._counts.record(LIST_TOOLS)
+        return await super().list_tools()
+
+
 def build_mcp_server(
     store: SandboxStore,
     *,
@@ -57,6 +71,7 @@ def build_mcp_server(
     checkout_base_url: str,
     crash: Callable[[], None] | None = None,
     accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
+    counts: CallCounts | None = None,
 ) -> MCPServer[Any]:
     """An MCP server speaking one of Stripe's dialects over ``store``.
 
@@ -72,12 +87,19 @@ def build_mcp_server(
             ``http://127.0.0.1:8123``; payment link URLs start with it.
         crash: Replaces ending the process when ``crash_after`` is reached (tests).
         accounts: The accounts the hosted dialect offers.
+        counts: Where the requests that reach the server are counted, per tool and
+            operation (tests read it; several servers may share one).
 
     Returns:
         The server; connect in memory with ``mcp.Client(server)``.
     """
     config = faults or FaultConfig()
-    injector = FaultInjector(config) if crash is None else FaultInjector(config, crash=crash)
+    counts = counts if counts is not None else CallCounts()
+    injector = (
+        FaultInjector(config, counts=counts)
+        if crash is None
+        else FaultInjector(config, crash=crash, counts=counts)
+    )
     if dialect == "hosted":
         tools = hosted_tools(
             store, faults=injector, checkout_base_url=checkout_base_url, accounts=accounts
@@ -85,8 +107,9 @@ def build_mcp_server(
     else:
         build = generic_tools if dialect == "generic" else named_tools
         tools = build(store, faults=injector, checkout_base_url=checkout_base_url)
-    return MCPServer(
-        "maya-stripe-sandbox",
+    return _CountingServer(
+        counts,
+        name="maya-stripe-sandbox",
         instructions=_INSTRUCTIONS,
         version=__version__,
         tools=tools,

@@ -8,10 +8,11 @@ from typing import Any
 
 import anyio
 
-from maya.state.demo import describe_tab, run_state_demo
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.store import TabStore
+from maya.state.view import tab_line
+from maya.state.walkthrough import run_state_demo
 
 __all__ = ["register"]
 
@@ -66,7 +67,7 @@ def _show(args: argparse.Namespace) -> int:
             data: dict[str, Any] = state.model_dump(mode="json")
             print(json.dumps(data, indent=2))
         else:
-            print(describe_tab(state))
+            print(tab_line(state))
             for item in state.items:
                 mods = f" ({', '.join(item.modifiers)})" if item.modifiers else ""
                 print(f"  {item.quantity} x {item.name}{mods}")
@@ -79,7 +80,7 @@ def _reset(args: argparse.Namespace) -> int:
     async def run() -> int:
         store = _open(args.store)
         try:
-            print(describe_tab(await TabManager(store).reset(args.session)))
+            print(tab_line(await TabManager(store).reset(args.session)))
         finally:
             await store.aclose()
         return 0

@@ -10,9 +10,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from maya.agent.loop import ToolCallRecord, TurnResult
+from maya.agent.loop import TurnResult
 from maya.state.models import TabState
 from maya.testing.conversation import Expectations, ToolCallExpectation
+from maya.tools import ToolCallRecord
 
 __all__ = ["check_turn", "is_subset", "state_facts"]
 

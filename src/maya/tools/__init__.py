@@ -19,7 +19,7 @@ from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
 from maya.tools.toolset import (
     LOG_BODIES_ENV,
-    ToolCallEvent,
+    ToolCallRecord,
     ToolObserver,
     ToolSchemaError,
     Toolset,
@@ -43,7 +43,7 @@ __all__ = [
     "RemoveTipArgs",
     "SetTipArgs",
     "ToolArgs",
-    "ToolCallEvent",
+    "ToolCallRecord",
     "ToolError",
     "ToolObserver",
     "ToolResult",

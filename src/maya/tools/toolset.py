@@ -38,7 +38,7 @@ __all__ = [
     "LOG_BODIES_ENV",
     "MAX_DESCRIPTION",
     "MAX_FIELD_PROBLEMS",
-    "ToolCallEvent",
+    "ToolCallRecord",
     "ToolObserver",
     "ToolSchemaError",
     "Toolset",
@@ -135,25 +135,38 @@ def declarations_size(declarations: Sequence[types.FunctionDeclaration]) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class ToolCallEvent:
-    """One finished tool call, as an observer (e.g. the agent's tracer) sees it.
+class ToolCallRecord:
+    """One finished tool call: what the loop keeps, traces write, observers and tests see.
 
     Attributes:
         name: the tool the model asked for (possibly unknown).
         session_id: whose tab it ran on.
         args: the arguments as the model sent them.
-        result: the response returned to the model.
+        response: the whole response returned to the model (``status`` ``ok`` or ``error``).
         ms: how long it took, in milliseconds.
+        id: the call id the model gave (None when it gave none, or for a direct ``call``).
     """
 
     name: str
     session_id: str
-    args: Mapping[str, Any]
-    result: ToolResult
+    args: dict[str, Any]
+    response: dict[str, Any]
     ms: float
+    id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the tool answered ``status: ok``."""
+        return self.response.get("status") == "ok"
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The inner ``result`` of an ok response, or the whole error response."""
+        result = self.response.get("result")
+        return result if self.ok and isinstance(result, dict) else self.response
 
 
-ToolObserver = Callable[[ToolCallEvent], None]
+ToolObserver = Callable[[ToolCallRecord], None]
 """Called after every tool call; an observer that raises is logged and ignored."""
 
 
@@ -210,7 +223,7 @@ class Toolset:
             messages_path: a messages YAML file; default: the packaged one.
             log_bodies: log redacted arguments and results; default: the
                 ``MAYA_LOG_TOOL_BODIES`` environment variable is ``1``.
-            observer: called with a ``ToolCallEvent`` after every call (for traces).
+            observer: called with a ``ToolCallRecord`` after every call (for traces).
             tools: the tools to offer; default: all of Maya's.
             timer: monotonic seconds for call timings (tests pass a fake).
 
@@ -248,11 +261,31 @@ class Toolset:
     async def call(self, name: str, args: Mapping[str, Any] | None, session_id: str) -> ToolResult:
         """Run one tool; returns the ``ok`` or ``error`` response dict. Never raises (except
         cancellation)."""
+        return (await self.record(name, args, session_id)).response
+
+    async def record(
+        self,
+        name: str,
+        args: Mapping[str, Any] | None,
+        session_id: str,
+        *,
+        call_id: str | None = None,
+    ) -> ToolCallRecord:
+        """Run one tool and return the whole record of the call. Never raises (except
+        cancellation)."""
         started = self._timer()
         result = await self._run(name, args, session_id)
         ms = (self._timer() - started) * 1000
-        self._report(name, args, session_id, result, ms)
-        return result
+        record = ToolCallRecord(
+            name=name,
+            session_id=session_id,
+            args=dict(args) if isinstance(args, Mapping) else {},
+            response=result,
+            ms=ms,
+            id=call_id,
+        )
+        self._report(record)
+        return record
 
     async def dispatch(
         self, function_calls: Sequence[types.FunctionCall], session_id: str
@@ -265,7 +298,7 @@ class Toolset:
         parts: list[types.Part] = []
         for call in function_calls:
             name = call.name or ""
-            response = await self.call(name, call.args, session_id)
+            response = (await self.record(name, call.args, session_id, call_id=call.id)).response
             parts.append(
                 types.Part(
                     function_response=types.FunctionResponse(
@@ -327,14 +360,14 @@ class Toolset:
             )
             return self._error(ErrorCode.INTERNAL_ERROR, "", {})
 
-    def _report(
-        self,
-        name: str,
-        args: Mapping[str, Any] | None,
-        session_id: str,
-        result: ToolResult,
-        ms: float,
-    ) -> None:
+    def _report(self, record: ToolCallRecord) -> None:
+        name, args, session_id, result, ms = (
+            record.name,
+            record.args,
+            record.session_id,
+            record.response,
+            record.ms,
+        )
         outcome = "ok" if result["status"] == "ok" else str(result["error"])
         tool, session = _short(name), _short(session_id, 40)
         extra = {"tool": tool, "session": session, "outcome": outcome, "ms": round(ms, 3)}
@@ -350,15 +383,8 @@ class Toolset:
                 "tool=%s session=%s outcome=%s ms=%.2f", tool, session, outcome, ms, extra=extra
             )
         if self._observer is not None:
-            event = ToolCallEvent(
-                name=name,
-                session_id=session_id,
-                args=dict(args) if isinstance(args, Mapping) else {},
-                result=result,
-                ms=ms,
-            )
             try:
-                self._observer(event)
+                self._observer(record)
             except Exception:
                 _log.exception("tool observer failed for %s", tool)
 

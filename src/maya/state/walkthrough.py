@@ -11,33 +11,11 @@ from collections.abc import Callable
 from maya.money import format_cents
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
-from maya.state.models import PaymentStatus, TabState
+from maya.state.models import PaymentStatus
 from maya.state.store import TabStore
+from maya.state.view import tab_line
 
-__all__ = ["describe_tab", "run_state_demo"]
-
-
-def describe_tab(state: TabState) -> str:
-    """One line for people: balance, tab, tip, total and payment status."""
-    tip = f"{state.tip_percent}% = {format_cents(state.tip_cents)}" if state.tip_percent else "none"
-    current = state.current_payment
-    # A simulated payment moved no money; the one-line view must never hide that.
-    simulated = (
-        " (simulated test payment: no money moved)"
-        if current is not None and current.is_simulated
-        else ""
-    )
-    credit = (
-        f" | credit {format_cents(state.credit_cents)}"
-        + (" to refund (needs reconciliation)" if state.needs_reconciliation else "")
-        if state.credit_cents
-        else ""
-    )
-    return (
-        f"balance {format_cents(state.balance_cents)} | tab {format_cents(state.tab_cents)}"
-        f" | tip {tip} | due {format_cents(state.total_due_cents)}"
-        f" | payment {state.payment_status.value}{simulated}{credit}"
-    )
+__all__ = ["run_state_demo"]
 
 
 async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print) -> int:
@@ -54,12 +32,12 @@ async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print)
 
     out("Two dirty Martinis:")
     state = await manager.order(session, "Martini", 2, ["dirty"])
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
     check(state.tab_cents == 2600, "the tab should be $26.00")
 
     out("A Tap Beer:")
     state = await manager.order(session, "tap beer")
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
     check(state.tab_cents == 3100, "the tab should be $31.00")
 
     out("Twenty Brandies at a time (the balance runs out):")
@@ -73,12 +51,12 @@ async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print)
             check(await manager.get(session) == before, "a refused order must change nothing")
             break
     out(f"  refused: {refused.code.value if refused else 'nothing'} ({refused})")
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
     check(refused is not None, "an order beyond the balance must be refused")
 
     out("A 15% tip:")
     state = await manager.set_tip(session, 15)
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
 
     out("Paying: snapshot what is due")
     started = await manager.begin_payment(session)
@@ -95,12 +73,12 @@ async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print)
 
     out("One more Water after asking to pay (stays on the tab):")
     state = await manager.order(session, "Water")
-    out(f"  {describe_tab(state)}")
+    out("  " + tab_line(state).replace("\n", "\n  "))
 
     out("The payment succeeds: settle it, then settle it again")
     first = await manager.settle_payment(session, "plink_state_demo")
     second = await manager.settle_payment(session, "plink_state_demo")
-    out(f"  {describe_tab(second.state)}")
+    out("  " + tab_line(second.state).replace("\n", "\n  "))
     check(first.applied and not second.applied, "a payment settles exactly once")
     check(second.state.tab_cents == 100, "only the Water should remain on the tab")
     check(second.state.tip_percent is None, "the tip resets after settlement")
