@@ -2,9 +2,9 @@
 
 From the bottom up:
 
-1. the root leaves, ``maya.codes``, ``maya.errors``, ``maya.money``, ``maya.redact`` and
-   ``maya.messages`` (the error contract, money, secret masking, Maya's words): they
-   import no other layer;
+1. the root leaves, ``maya.addresses``, ``maya.codes``, ``maya.errors``, ``maya.money``,
+   ``maya.redact`` and ``maya.messages`` (local addresses, the error contract, money,
+   secret masking, Maya's words): they import no other layer;
 2. ``maya.state`` (tabs, orders, stores): imports only the root leaves;
 3. ``maya.payments`` and ``maya.sandbox`` (Stripe over MCP and its local stand-in): never
    ``maya.tools`` or ``maya.agent``;
@@ -29,7 +29,9 @@ import maya
 
 SRC = Path(maya.__file__).parent
 
-ROOT_LEAVES = frozenset({"maya.codes", "maya.errors", "maya.money", "maya.redact", "maya.messages"})
+ROOT_LEAVES = frozenset(
+    {"maya.addresses", "maya.codes", "maya.errors", "maya.money", "maya.redact", "maya.messages"}
+)
 ABOVE_AGENT = frozenset(
     {
         "maya.agent",

@@ -20,6 +20,7 @@ from typing import TextIO
 import anyio
 import uvicorn
 
+from maya.addresses import http_url, parse_host_port
 from maya.mcp_server.server import TabPolicy, build_mcp_server
 from maya.otel.propagation import configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
@@ -32,23 +33,9 @@ from maya.tools import Toolset
 __all__ = ["register", "run_mcp", "serve"]
 
 
-def _host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
 def _announce(stream: TextIO, text: str) -> None:
     stream.write(f"maya mcp: {text}\n")
     stream.flush()
-
-
-def _url(host: str, port: int) -> str:
-    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
-    if ":" in shown:
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}/mcp"
 
 
 async def serve(
@@ -85,7 +72,9 @@ async def serve(
                 app, log_config=None, access_log=False, log_level="warning", lifespan="on"
             )
             where = "one tab: " + session_id if session_id else "one tab per MCP session"
-            _announce(announce, f"serving at {_url(host, sock.getsockname()[1])} ({where})")
+            _announce(
+                announce, f"serving at {http_url(host, sock.getsockname()[1], '/mcp')} ({where})"
+            )
             await uvicorn.Server(config).serve(sockets=[sock])
     finally:
         await store.aclose()
@@ -116,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--http",
         metavar="HOST:PORT",
-        type=_host_port,
+        type=parse_host_port,
         default=None,
         help="serve streamable HTTP at /mcp instead of stdio (port 0: any free port)",
     )

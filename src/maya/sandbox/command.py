@@ -26,6 +26,7 @@ import anyio
 import httpx
 import platformdirs
 
+from maya.addresses import parse_host_port
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.checkout import format_amount
 from maya.sandbox.faults import FaultConfig, FaultSpecError
@@ -63,13 +64,6 @@ def default_db_path() -> str:
     )
 
 
-def _host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
 def _add_serve_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # On the `serve` sub-action the defaults are suppressed so they do not overwrite
     # options given before the word `serve` (argparse copies sub-parser defaults over).
@@ -79,7 +73,7 @@ def _add_serve_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
     parser.add_argument(
         "--http",
         metavar="HOST:PORT",
-        type=_host_port,
+        type=parse_host_port,
         default=default(None),
         help="serve MCP (at /mcp) and checkout pages over HTTP instead of stdio",
     )

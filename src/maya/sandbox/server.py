@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from maya import __version__
+from maya.addresses import http_url
 from maya.sandbox.calls import LIST_TOOLS, CallCounts
 from maya.sandbox.checkout import build_checkout_app, build_checkout_routes
 from maya.sandbox.faults import FaultConfig, FaultInjector
@@ -172,11 +173,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def base_url(sock: socket.socket, host: str) -> str:
     """The URL clients use to reach ``sock``; wildcard hosts are reached via loopback."""
-    port = sock.getsockname()[1]
-    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, host)
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
+    return http_url(host, sock.getsockname()[1])
 
 
 class _NoSignalServer(uvicorn.Server):

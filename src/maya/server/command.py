@@ -32,6 +32,7 @@ from typing import TextIO
 import anyio
 import uvicorn
 
+from maya.addresses import http_url
 from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
 from maya.sandbox.server import bind_socket
@@ -58,13 +59,6 @@ SANDBOX_WEBHOOK_SECRET_ENV = "MAYA_SANDBOX_WEBHOOK_SECRET"
 def _announce(stream: TextIO, text: str) -> None:
     stream.write(f"maya serve: {text}\n")
     stream.flush()
-
-
-def _base_url(host: str, port: int) -> str:
-    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
-    if ":" in shown:
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
 
 
 def _webhook_plan(environ: Mapping[str, str], base_url: str) -> tuple[dict[str, str], str, bool]:
@@ -114,7 +108,7 @@ async def serve(
         # Listening before the address is announced: a client that connects at once
         # waits in the backlog instead of being refused while the app starts.
         sock.listen(2048)
-        base_url = _base_url(host, sock.getsockname()[1])
+        base_url = http_url(host, sock.getsockname()[1])
         env, secret, offline = _webhook_plan(os.environ if environ is None else environ, base_url)
         store = open_store(store_url if store_url is not None else env.get("MAYA_STATE_URL"))
         try:

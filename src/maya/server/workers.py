@@ -143,7 +143,8 @@ def serve_workers(
         McpConfigError: ``mcp.json`` is malformed.
         OSError: the address cannot be bound, or the sandbox did not start.
     """
-    from maya.server.command import _announce, _base_url, _webhook_plan
+    from maya.addresses import http_url
+    from maya.server.command import _announce, _webhook_plan
     from maya.server.webhook import SECRET_ENV
 
     url = store_url or os.environ.get(STATE_URL_ENV) or str(default_sqlite_path())
@@ -155,7 +156,7 @@ def serve_workers(
     sock = bind_socket(host, port)
     try:
         sock.listen(2048)
-        base_url = _base_url(host, sock.getsockname()[1])
+        base_url = http_url(host, sock.getsockname()[1])
         env, secret, offline = _webhook_plan(os.environ, base_url)
         with (
             tempfile.TemporaryDirectory(prefix="maya-serve-") as folder,
