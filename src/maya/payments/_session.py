@@ -338,9 +338,11 @@ class McpSession:
                         self._live.add(conn)
                         self.attempt_count += 1
                         tg.start_soon(self._hold, conn)
-            until = min(deadline, conn.started + self.connect_timeout)
-            with anyio.fail_after(max(until - anyio.current_time(), 0.0)):
-                await conn.settled.wait()
+            if not conn.settled.is_set():
+                # The connect bound is for opening a session; an open one lives until it fails.
+                until = min(deadline, conn.started + self.connect_timeout)
+                with anyio.fail_after(max(until - anyio.current_time(), 0.0)):
+                    await conn.settled.wait()
         except TimeoutError:
             if conn is not None and not conn.settled.is_set():
                 if anyio.current_time() < conn.started + self.connect_timeout - 0.001:
