@@ -66,7 +66,11 @@ async def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # The figures' change highlight has ended: the picture shows the settled page.
     # (evaluate, not wait_for_function: the page's CSP forbids the eval that one uses.)
-    await page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
+    # (A busy control's spinner turns for as long as it is busy: not waited for.)
+    await page.evaluate(
+        "() => Promise.all(document.getAnimations()"
+        ".filter(a => a.effect.getTiming().iterations !== Infinity).map(a => a.finished))"
+    )
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 

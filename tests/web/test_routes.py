@@ -81,13 +81,13 @@ def test_every_response_carries_a_csp_without_inline_script(client: TestClient) 
 def test_the_page_is_small_and_loads_nothing_from_the_network(client: TestClient) -> None:
     page = client.get("/").text
     script = client.get("/static/maya.js").text
-    style = client.get("/static/maya.css").text
-    assert len(page.encode()) + len(script.encode()) + len(style.encode()) < 40_000
-    for text in (page, script, style):
+    assert len(page.encode()) + len(script.encode()) < 40_000
+    for text in (page, script):
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
     assert "<script>" not in page  # only <script src=...>: no inline script
     assert page.count("<script") == 1
-    assert page.count('rel="stylesheet"') == 1
+    assert page.count("<style>") == 1  # inlined: nothing holds the first paint
+    assert 'rel="stylesheet"' not in page
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
     assert client.get("/static/other.js").status_code == 404
 
@@ -98,7 +98,11 @@ def test_the_accessible_names_are_on_the_page(client: TestClient) -> None:
     assert '<label for="message" class="visually-hidden">Message</label>' in page
     for name in (">Send<", ">10%<", ">15%<", ">20%<", ">Pay<", ">New tab<"):
         assert name in page
-    assert 'aria-live="polite"' in page
+    # The conversation is a log (its messages a list inside it, not the log itself); the
+    # overlay's one summary sentence and failures are polite status regions.
+    assert '<div class="log" role="log" aria-label="Conversation"><ol id="log"></ol></div>' in page
+    assert '<p id="announce" class="visually-hidden" role="status"></p>' in page
+    assert '<p id="notice" class="notice" role="status"></p>' in page
 
 
 def test_state_changing_requests_need_this_origin(client: TestClient) -> None:

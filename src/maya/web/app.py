@@ -4,8 +4,9 @@
 (``maya serve`` mounts them beside the webhook); ``create_web_app(...)`` is a whole app
 of them. The routes:
 
-- ``GET /`` the page (it also gives a new browser its cookie), ``GET /static/...`` its
-  one script and one stylesheet;
+- ``GET /`` the page (it also gives a new browser its cookie; its stylesheet is inlined,
+  so nothing blocks the first paint), ``GET /static/maya.js`` its one script,
+  ``GET /favicon.ico`` its icon;
 - ``GET /api/tab`` the overlay as JSON; ``GET /api/tab/events`` the same as server-sent
   events, now and after every committed change (``TabManager.watch``: a webhook handled
   by another worker reaches this page through PostgreSQL ``NOTIFY``);
@@ -18,11 +19,15 @@ of them. The routes:
   ``POST /api/new-tab`` a fresh session.
 
 Every ``POST`` must come from this origin; every response carries the security headers
-of ``maya.web.security``. A browser only ever reaches the tab of its own cookie.
+of ``maya.web.security``. Text replies are gzipped for a browser that accepts it, the
+event streams never (compression would hold their events back). A browser only ever
+reaches the tab of its own cookie.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 from collections.abc import Collection, Sequence
@@ -31,6 +36,8 @@ from importlib import resources
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -45,6 +52,7 @@ from maya.state.manager import TabManager
 from maya.tools import Toolset
 from maya.tools.context import PaymentGateway
 from maya.web.security import (
+    CONTENT_SECURITY_POLICY,
     new_token,
     origin_allowed,
     secure_headers,
@@ -53,7 +61,7 @@ from maya.web.security import (
     token_of,
 )
 from maya.web.streams import Emit, TabStream, TurnStream
-from maya.web.views import activity_line, link_hosts_from_env, safe_link, tab_view
+from maya.web.views import activity_line, link_hosts_from_env, safe_link, session_tag, tab_view
 
 __all__ = ["MayaWeb", "ServedFrom", "WebSettings", "create_web_app", "serve_routes", "web_routes"]
 
@@ -89,6 +97,26 @@ def _asset(name: str) -> bytes:
     return resources.files("maya.web").joinpath("static", name).read_bytes()
 
 
+_STYLESHEET_LINK = b'<link rel="stylesheet" href="/static/maya.css">'
+_GZIP = [Middleware(GZipMiddleware, minimum_size=200)]
+"""Text replies (HTML, script, JSON) gzipped; never on the event streams' routes."""
+
+
+def _inline_stylesheet(page: bytes, css: bytes) -> tuple[bytes, str]:
+    """The page with its stylesheet inlined, and the CSP that allows exactly that style.
+
+    A linked stylesheet holds the first paint for one more round trip; inline, the page
+    paints as soon as it arrives. The policy allows the one style by its hash, nothing else.
+    """
+    if _STYLESHEET_LINK not in page or "style-src 'self'" not in CONTENT_SECURITY_POLICY:
+        raise RuntimeError("index.html or the CSP changed: the stylesheet cannot be inlined")
+    digest = base64.b64encode(hashlib.sha256(css).digest()).decode()
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", f"style-src 'self' 'sha256-{digest}'"
+    )
+    return page.replace(_STYLESHEET_LINK, b"<style>" + css + b"</style>"), policy
+
+
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     response = JSONResponse({"error": message, **extra}, status_code=status)
     secure_headers(response.headers)
@@ -119,29 +147,32 @@ class MayaWeb:
         self.settings = settings if settings is not None else WebSettings()
         self._hosts = frozenset(h.lower() for h in self.settings.link_hosts)
         self._busy: set[str] = set()
-        self._page = _asset("index.html")
+        self._page, self._page_policy = _inline_stylesheet(
+            _asset("index.html"), _asset("maya.css").strip()
+        )
+        self._icon = _asset("maya.svg")
         self._assets = {
             "maya.js": (_asset("maya.js"), "text/javascript; charset=utf-8"),
-            "maya.css": (_asset("maya.css"), "text/css; charset=utf-8"),
         }
 
     @property
     def page_bytes(self) -> int:
-        """The page's weight: HTML, script and stylesheet together."""
+        """The page's weight: HTML (with its stylesheet) and script together, uncompressed."""
         return len(self._page) + sum(len(body) for body, _ in self._assets.values())
 
     def routes(self) -> list[BaseRoute]:
         """The page's routes (see the module's docstring)."""
         return [
-            Route("/", self.page, methods=["GET"]),
-            Route("/static/{name}", self.asset, methods=["GET"]),
-            Route("/api/tab", self.tab, methods=["GET"]),
+            Route("/", self.page, methods=["GET"], middleware=_GZIP),
+            Route("/favicon.ico", self.icon, methods=["GET"]),
+            Route("/static/{name}", self.asset, methods=["GET"], middleware=_GZIP),
+            Route("/api/tab", self.tab, methods=["GET"], middleware=_GZIP),
             Route("/api/tab/events", self.tab_events, methods=["GET"]),
             Route("/api/chat", self.chat, methods=["POST"]),
-            Route("/api/tip", self.tip, methods=["POST"]),
-            Route("/api/pay", self.pay, methods=["POST"]),
-            Route("/api/payment/check", self.check_payment, methods=["POST"]),
-            Route("/api/new-tab", self.new_tab, methods=["POST"]),
+            Route("/api/tip", self.tip, methods=["POST"], middleware=_GZIP),
+            Route("/api/pay", self.pay, methods=["POST"], middleware=_GZIP),
+            Route("/api/payment/check", self.check_payment, methods=["POST"], middleware=_GZIP),
+            Route("/api/new-tab", self.new_tab, methods=["POST"], middleware=_GZIP),
         ]
 
     # -- who is asking --------------------------------------------------------------
@@ -185,8 +216,19 @@ class MayaWeb:
         """The page; a browser without a (valid) cookie gets a new tab."""
         response = Response(self._page, media_type="text/html; charset=utf-8")
         secure_headers(response.headers)
+        response.headers["Content-Security-Policy"] = self._page_policy
         if token_of(request) is None:
             set_session_cookie(response, new_token(), secure=self._secure(request))
+        return response
+
+    async def icon(self, request: Request) -> Response:
+        """The page's icon (an SVG; the page's ``<link rel="icon">`` says so)."""
+        response = Response(
+            self._icon,
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+        secure_headers(response.headers)
         return response
 
     async def asset(self, request: Request) -> Response:
@@ -328,7 +370,7 @@ class MayaWeb:
             _log.exception("a chat turn failed")
             await emit("failed", {"text": "Sorry, something went wrong on my side."})
             return
-        await emit("done", self._done(result))
+        await emit("done", {**self._done(result), "session": session_tag(session)})
 
     def _done(self, result: TurnResult) -> dict[str, Any]:
         link: dict[str, Any] | None = None

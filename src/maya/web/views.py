@@ -6,6 +6,7 @@ model's or a customer's words.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Collection, Mapping
 from typing import Any, Literal
@@ -20,6 +21,7 @@ __all__ = [
     "balance_level",
     "link_hosts_from_env",
     "safe_link",
+    "session_tag",
     "tab_view",
 ]
 
@@ -56,8 +58,17 @@ def safe_link(url: object, *, is_simulated: bool, hosts: Collection[str]) -> str
     return url if check_link_url(url, hosts=hosts, allow_loopback=True) is None else None
 
 
+def session_tag(session_id: str) -> str:
+    """Which session a tab belongs to, as the page may see it (a hash, not the id).
+
+    Every window of one browser shares its cookie; when one opens a new tab the others
+    compare this to know that versions of their old tab no longer apply.
+    """
+    return hashlib.sha256(session_id.encode()).hexdigest()[:16]
+
+
 def tab_view(state: TabState, *, hosts: Collection[str]) -> dict[str, Any]:
-    """The overlay: balance (and its level), tab, tip, total due, and the current payment."""
+    """The overlay: its session, balance (and its level), tab, tip, total due, payment."""
     current = state.current_payment
     payment: dict[str, Any] = {"status": state.payment_status.value}
     if current is not None:
@@ -67,6 +78,7 @@ def tab_view(state: TabState, *, hosts: Collection[str]) -> dict[str, Any]:
             url=safe_link(current.url, is_simulated=current.is_simulated, hosts=hosts),
         )
     return {
+        "session": session_tag(state.session_id),
         "version": state.version,
         "balance": format_cents(state.balance_cents),
         "balance_cents": state.balance_cents,
