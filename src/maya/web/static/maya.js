@@ -79,10 +79,10 @@
   // -- the conversation -----------------------------------------------------------------
 
   function toBottom() {
-    // The newest words in view, and the message box with them (on a phone the page
-    // scrolls, not the log).
-    scroller.scrollTop = scroller.scrollHeight;
-    form.scrollIntoView({block: "nearest"});
+    // The newest words in view, and the message box under them. On a wide screen the log
+    // scrolls; on a phone the page does (the chat, message box last, ends it).
+    if (scroller.scrollHeight > scroller.clientHeight) scroller.scrollTop = scroller.scrollHeight;
+    else window.scrollTo(0, document.documentElement.scrollHeight);
   }
 
   function say(who, text) {
