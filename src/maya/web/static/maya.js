@@ -312,7 +312,7 @@
     try {
       const data = await callJson("/api/pay", {});
       const li = say("maya", data.message || data.error || "");
-      if (data.ok) addLink(li, data);
+      if (data.ok) { addLink(li, data); toBottom(); }
       tell("");
     } catch (err) {
       tell(err instanceof Problem ? err.message : "The payment link could not be made.");
