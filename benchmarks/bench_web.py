@@ -7,7 +7,13 @@ interpreter and the figures are pessimistic):
 - ``web.chat_first_byte_ms`` / ``web.chat_full_reply_ms``: one turn of the offline model
   through ``POST /api/chat`` (p50), and the full reply against ``Agent.respond`` called
   directly in the same run (``web.chat_full_reply_vs_direct``: what HTTP and SSE add);
-- ``web.page_bytes``: the HTML, script and stylesheet together;
+- ``web.page_bytes``: the HTML (its stylesheet inlined) and the script, uncompressed;
+- ``web.page_wire_bytes``: what the page's own files weigh on the wire (gzip, as a
+  browser asks), with ``web.page_wire_vs_uncompressed`` against the same files plain;
+- ``web.page_requests_on_load`` / ``web.lighthouse_mobile_tti_ms``: Lighthouse 12's mobile
+  preset (simulated slow 4G, 4x CPU slowdown) on the page: requests it made while
+  loading, and its time to interactive (skipped with a note where
+  ``scripts/install-page-audit`` has not run);
 - ``web.overlay_update_p50_ms`` / ``_p99_ms``: from a committed change (the manager's
   listener, on the server) to the ``tab`` event read by an SSE client;
 - ``web.open_pages_p99_under_100ms``: the most open pages (one SSE stream each, each its
@@ -27,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +41,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -164,11 +172,51 @@ async def bench_turns(bar: Bar) -> dict[str, float]:
 
 async def page_weight(bar: Bar) -> int:
     async with browser(bar.base_url, new_token()) as client:
-        sizes = [
-            len((await client.get(path)).content)
-            for path in ("/", "/static/maya.js", "/static/maya.css")
-        ]
+        sizes = [len((await client.get(path)).content) for path in ("/", "/static/maya.js")]
     return sum(sizes)
+
+
+PAGE_FILES = ("/", "/static/maya.js", "/favicon.ico")
+LIGHTHOUSE = (
+    Path(__file__).resolve().parents[1] / ".cache/page-audit/node_modules/lighthouse/cli/index.js"
+)
+CHROMIUM_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-background-networking "
+    "--disable-component-update --disable-sync --no-first-run"
+)
+
+
+async def page_on_the_wire(bar: Bar) -> dict[str, float]:
+    """The page's own files as a browser fetches them (gzip), against the same uncompressed."""
+    wire = plain = 0
+    async with browser(bar.base_url, new_token()) as client:
+        for path in PAGE_FILES:
+            # The body exactly as it crossed the socket, before httpx decodes it.
+            async with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as r:
+                wire += len(b"".join([chunk async for chunk in r.aiter_raw()]))
+            plain += len((await client.get(path, headers={"Accept-Encoding": "identity"})).content)
+    return {"page_wire_bytes": wire, "page_wire_vs_uncompressed": wire / plain}
+
+
+async def lighthouse_mobile(bar: Bar, note: Callable[[str], None]) -> dict[str, float]:
+    """Requests on load and time to interactive from one Lighthouse run, mobile preset."""
+    node = shutil.which("node")
+    chromium = os.environ.get("MAYA_TEST_CHROMIUM", "/usr/bin/chromium")
+    present = [await anyio.Path(path).exists() for path in (LIGHTHOUSE, chromium)]
+    if node is None or not all(present):
+        note("lighthouse: node, .cache/page-audit (scripts/install-page-audit) or chromium")
+        note("  missing: web.page_requests_on_load and web.lighthouse_mobile_tti_ms skipped")
+        return {}
+    args = [node, str(LIGHTHOUSE), bar.base_url + "/", "--quiet", "--output=json"]
+    args += ["--output-path=stdout", "--only-categories=performance"]
+    args += [f"--chrome-flags={CHROMIUM_FLAGS}"]
+    with anyio.fail_after(120):
+        done = await anyio.run_process(args, env={**os.environ, "CHROME_PATH": chromium})
+    audits = json.loads(done.stdout)["audits"]
+    return {
+        "page_requests_on_load": len(audits["network-requests"]["details"]["items"]),
+        "lighthouse_mobile_tti_ms": float(audits["interactive"]["numericValue"]),
+    }
 
 
 async def read_tabs(
@@ -382,7 +430,7 @@ async def bench_notify(note: Callable[[str], None]) -> dict[str, float]:
     }
 
 
-UNITS = {"_ms": "ms", "bytes": "B", "_vs_": "x", "pages_p99": "pages"}
+UNITS = {"_ms": "ms", "bytes": "B", "_vs_": "x", "pages_p99": "pages", "requests": "requests"}
 
 
 def unit_of(metric: str) -> str:
@@ -397,6 +445,8 @@ async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
     async with serving() as bar:
         figures.update(await bench_turns(bar))
         figures["page_bytes"] = await page_weight(bar)
+        figures.update(await page_on_the_wire(bar))
+        figures.update(await lighthouse_mobile(bar, note))
         figures.update(await bench_overlay(bar))
         figures.update(await bench_pages(bar, note))
     figures.update(await bench_notify(note))
