@@ -80,9 +80,9 @@ class _Server(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1, port 0; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+async def serving(app: Starlette, *, port: int = 0) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1, ``port`` (0: any); yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = _Server(config)
     async with anyio.create_task_group() as group:
         group.start_soon(server.serve)
@@ -95,3 +95,9 @@ async def serving(app: Starlette) -> AsyncIterator[str]:
             server.should_exit = True
             # Open event streams would hold a graceful shutdown: close them.
             server.force_exit = True
+    # A forced exit leaves the event streams' connections open (their tasks outlive the
+    # server): close them, as the end of a server process would, so a browser sees it.
+    for connection in list(server.server_state.connections):
+        transport = getattr(connection, "transport", None)
+        if transport is not None:
+            transport.close()

@@ -400,3 +400,57 @@ async def test_each_change_is_announced_once() -> None:
             "Tab $10.00, tip $1.50 (15%), total due $11.50, balance $990.00.",
             "Tab $11.00, tip $1.65 (15%), total due $12.65, balance $989.00.",
         ], said
+
+
+async def test_the_overlay_comes_back_after_the_server_restarts() -> None:
+    from playwright.async_api import expect
+
+    from .conftest import make_app, serving
+    from .test_browser import chromium
+
+    async with chromium() as browser:
+        async with serving(make_app()) as base_url:
+            page = await open_page(browser, base_url)
+            errors = errors_of(page)
+            await send(page, "three beers")
+            await expect(page.locator("#tab")).to_have_text("$15.00")
+        # The server is gone: after the stream's reconnects fail, the page says so.
+        await expect(page.locator("#notice")).to_have_text(
+            "The tab is not updating: reconnecting to Maya...", timeout=10_000
+        )
+        port = int(base_url.rsplit(":", 1)[1])
+        # Back on the same port over a fresh memory store: the same cookie, the same
+        # session, its versions started again; the overlay shows the tab as it is now.
+        async with serving(make_app(), port=port):
+            await expect(page.locator("#tab")).to_have_text("$0.00", timeout=15_000)
+            await expect(page.locator("#notice")).to_have_text("")
+            await send(page, "a beer")
+            await expect(page.locator("#tab")).to_have_text("$5.00")
+        assert errors == [], errors
+
+
+async def test_an_event_stream_refused_with_an_error_is_retried() -> None:
+    from playwright.async_api import expect
+
+    async def refused(route: Route) -> None:
+        await route.fulfill(
+            status=503,
+            content_type="application/json",
+            body=json.dumps({"error": "store_unavailable", "message": "Try again soon."}),
+        )
+
+    async with bar() as (base_url, browser):
+        context = await browser.new_context()
+        await context.route("**/api/tab/events", refused)
+        page = await context.new_page()
+        errors = errors_of(page)
+        await page.goto(base_url + "/")
+        # An EventSource gives up for good on an error reply; the page does not.
+        await expect(page.locator("#notice")).to_have_text(
+            "The tab is not updating: reconnecting to Maya..."
+        )
+        await context.unroute("**/api/tab/events")
+        await expect(page.locator("#notice")).to_have_text("", timeout=10_000)
+        await send(page, "a gin")
+        await expect(page.locator("#tab")).to_have_text("$8.00")
+        assert errors == [], errors

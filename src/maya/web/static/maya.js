@@ -131,11 +131,13 @@
     return text;
   }
 
-  function show(v) {
+  function show(v, current) {
     // Versions only mean something within one session: a tab of another session is the
-    // one the cookie names now (a New tab here or in another window).
+    // one the cookie names now (a New tab here or in another window). Within one, an
+    // older version is a late reply, except the first event of a (re)opened stream: that
+    // is the tab as it is now (after a restart over a fresh store, versions start again).
     if (view && v.session !== view.session) { adopt(v, false); return; }
-    if (view && v.version < view.version) return;
+    if (view && !current && v.version < view.version) return;
     const first = view === null;
     view = v;
     setText($("balance"), v.balance, !first);
@@ -195,11 +197,14 @@
     if (events) events.close();
     clearTimeout(retry);
     events = new EventSource("/api/tab/events");
+    let opened = true;
+    events.addEventListener("open", () => { opened = true; });
     events.addEventListener("tab", (e) => {
       backoff = 1000;
       misses = 0;
       if (notice.dataset.stream) { tell(""); delete notice.dataset.stream; }
-      show(JSON.parse(e.data));
+      show(JSON.parse(e.data), opened);
+      opened = false;
     });
     events.addEventListener("error", () => {
       // The browser reconnects by itself after a network error; after an error reply it
