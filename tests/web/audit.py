@@ -86,14 +86,14 @@ def failed_audits(report: dict[str, Any]) -> list[str]:
     return found
 
 
-async def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's violations on ``page`` as it is now (its context must bypass the CSP:
-    the page allows only its own script)."""
-    # The figures' change highlight and any spinner are not part of the page's colours.
-    await page.evaluate(
-        "() => Promise.all(document.getAnimations()"
-        ".filter(a => a.effect.getTiming().iterations !== Infinity).map(a => a.finished))"
-    )
+async def axe_violations(page: Page, *, settle: bool = True) -> list[dict[str, Any]]:
+    """axe-core's violations on ``page`` (its context must bypass the CSP: the page allows
+    only its own script); ``settle``: once the figures' change highlight has ended."""
+    if settle:
+        await page.evaluate(
+            "() => Promise.all(document.getAnimations()"
+            ".filter(a => a.effect.getTiming().iterations !== Infinity).map(a => a.finished))"
+        )
     if not await page.evaluate("typeof window.axe === 'object'"):
         await page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")

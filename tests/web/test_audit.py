@@ -55,6 +55,9 @@ async def test_axe_finds_nothing_before_or_after_a_conversation(tmp_path: Path) 
             fifteen = page.get_by_role("button", name="15%")
             await fifteen.click()
             await expect(fifteen).to_have_attribute("aria-pressed", "true")
+            # While the changed figures are highlighted, too.
+            assert await page.locator("#overlay .changed").count() > 0
+            assert await audit.axe_violations(page, settle=False) == [], ("highlight", width)
             await page.get_by_role("button", name="Pay").click()
             await expect(
                 page.get_by_role("link", name="Open the payment page ($35.65)")
