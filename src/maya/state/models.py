@@ -175,15 +175,6 @@ class TabState(BaseModel):
         """Links still open at Stripe for what is no longer owed (``open_but_not_owed``)."""
         return tuple(r for r in self.payments if r.open_but_not_owed)
 
-    @property
-    def links_to_close(self) -> tuple[PaymentRecord, ...]:
-        """Links to deactivate at Stripe: the stale ones, and paid ones not closed yet."""
-        return tuple(
-            r
-            for r in self.payments
-            if r.payment_id is not None and not r.link_closed and (r.open_but_not_owed or r.settled)
-        )
-
     def find_payment(self, payment_id: str) -> PaymentRecord | None:
         """The payment with this Stripe id, if it belongs to this session."""
         for record in self.payments:

@@ -238,19 +238,16 @@ def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentS
         )
     last_seq = state.next_item_seq - 1
     current = state.current_payment
-    if current is not None and _is_outstanding(current):
-        if _matches(current.snapshot, state):
-            if current.status is PaymentStatus.PENDING:
-                return Change(state, state), PaymentStart(
-                    payment=current, reused=True, superseded=None
-                )
-            # A declined card leaves the link usable: ask for another card on the same link.
-            again = current.model_copy(update={"status": PaymentStatus.PENDING})
-            at = _index(state, current)
-            new_state = _bump(state, payments=_replaced(state, at, again))
-            return Change(state, new_state, payments=(at,)), PaymentStart(
-                payment=again, reused=True, superseded=None
-            )
+    if current is not None and _is_outstanding(current) and _matches(current.snapshot, state):
+        if current.status is PaymentStatus.PENDING:
+            return Change(state, state), PaymentStart(payment=current, reused=True, superseded=None)
+        # A declined card leaves the link usable: ask for another card on the same link.
+        again = current.model_copy(update={"status": PaymentStatus.PENDING})
+        at = _index(state, current)
+        new_state = _bump(state, payments=_replaced(state, at, again))
+        return Change(state, new_state, payments=(at,)), PaymentStart(
+            payment=again, reused=True, superseded=None
+        )
     snapshot = PaymentSnapshot(
         tab_cents=state.tab_cents,
         tip_percent=state.tip_percent,
@@ -466,7 +463,10 @@ def settle_payment_change(
         after,
         credit_cents=state.credit_cents + credit,
         needs_reconciliation=(
-            state.needs_reconciliation or credit > 0 or short > 0 or paid_differs
+            state.needs_reconciliation
+            or credit > 0
+            or short > 0
+            or paid_differs
             or record.superseded
         ),
         payments=tuple(history),

@@ -17,9 +17,11 @@ import logging
 from typing import Any
 
 from maya.codes import ErrorCode
+from maya.money import format_cents
 from maya.state.errors import StateError
 from maya.state.manager import ExtraPaymentResult
 from maya.state.models import PaymentRecord, PaymentStatus, TabState
+from maya.state.view import outcome_view
 from maya.tools.arguments import CheckPaymentStatusArgs, CreateStripePaymentArgs
 from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo, ToolContext
 from maya.tools.results import ToolError
@@ -43,6 +45,35 @@ def _description(record: PaymentRecord, state: TabState) -> str:
     return f"Maya bar tab: {drinks} drink{'s' if drinks != 1 else ''}" + (
         f" + {tip}% tip" if tip else ""
     )
+
+
+async def _close(
+    ctx: ToolContext, gateway: PaymentGateway, session_id: str, payment_id: str, why: str
+) -> bool:
+    """Deactivate a link and record it closed (``link_closed``); False when it stays open."""
+    closed = await _deactivate(gateway, payment_id, why)
+    if closed:
+        try:
+            await ctx.manager.record_link_closed(session_id, payment_id)
+        except StateError as exc:  # a link not of this tab (mis-priced, stale): nothing to mark
+            _log.info("link %s closed, not recorded: %s", payment_id, exc.code)
+    return closed
+
+
+async def _close_stale(
+    ctx: ToolContext, gateway: PaymentGateway, session_id: str, state: TabState
+) -> list[str]:
+    """Deactivate the links a settlement left open for what is no longer owed.
+
+    Returns:
+        The ids of those that could not be closed (they stay open but not owed).
+    """
+    still_open: list[str] = []
+    for record in state.stale_links:
+        assert record.payment_id is not None  # a stale link has an id
+        if not await _close(ctx, gateway, session_id, record.payment_id, "superseded"):
+            still_open.append(record.payment_id)
+    return still_open
 
 
 async def _deactivate(gateway: PaymentGateway, payment_id: str, why: str) -> bool:
@@ -112,8 +143,8 @@ async def create_stripe_payment(
         if old is not None and old.payment_id is not None:
             replaced = {
                 "replaced_payment_id": old.payment_id,
-                "replaced_link_deactivated": await _deactivate(
-                    gateway, old.payment_id, "superseded"
+                "replaced_link_deactivated": await _close(
+                    ctx, gateway, session_id, old.payment_id, "superseded"
                 ),
             }
         # The same idempotency key again (a retry after a failure) returns the same link.
@@ -221,11 +252,18 @@ async def check_payment_status(
         )
         if settled.applied:
             # Paid once is enough: close the link so it cannot be paid again.
-            result["link_closed"] = await _deactivate(gateway, payment_id, "settled")
+            result["link_closed"] = await _close(ctx, gateway, session_id, payment_id, "settled")
+            # A newer link for more than is now due must not stay payable either.
+            still_open = await _close_stale(ctx, gateway, session_id, settled.state)
+            if still_open:
+                result["open_links_not_owed"] = still_open
         overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
         state = settled.state if overpaid is None else overpaid.state
         if settled.credit_cents:
             result.update(amount("credit", settled.credit_cents))
+        if settled.shortfall_cents:
+            result.update(amount("shortfall", settled.shortfall_cents))
+            result.update(amount("total_due", state.total_due_cents))
         if overpaid is not None and overpaid.credited_cents:
             result.update(amount("overpaid", overpaid.credited_cents))
             result.update(amount("credit", state.credit_cents))
@@ -244,6 +282,7 @@ async def check_payment_status(
             result["message"] += " " + ctx.messages.render(
                 "payment_overpaid", {"overpaid": result["overpaid"]}
             )
+        result["message"] += _outcome_words(ctx, settled.credit_cents, settled.shortfall_cents)
     elif status.status == "failed":
         await ctx.manager.mark_payment_failed(session_id, payment_id)
         reason = status.failure_reason or "declined"
@@ -280,6 +319,20 @@ async def _record_overpayment(
     )
 
 
+def _outcome_words(ctx: ToolContext, credit_cents: int, shortfall_cents: int) -> str:
+    """Sentences for money beyond what was owed (credit) or short of it (still due)."""
+    words = ""
+    if shortfall_cents:
+        words += " " + ctx.messages.render(
+            "payment_paid_short", {"shortfall": format_cents(shortfall_cents)}
+        )
+    if credit_cents:
+        words += " " + ctx.messages.render(
+            "payment_credit_to_refund", {"credit": format_cents(credit_cents)}
+        )
+    return words
+
+
 def _settled_by_event(
     ctx: ToolContext, state: TabState, record: PaymentRecord, payment_id: str
 ) -> dict[str, Any]:
@@ -298,9 +351,10 @@ def _settled_by_event(
         **amount("amount_paid", paid),
         **amount("tab", state.tab_cents),
         **amount("balance", state.balance_cents),
+        **amount("total_due", state.total_due_cents),
+        # Shortfall still due, credit to refund, links open but not owed (no URLs).
+        **outcome_view(state),
     }
-    if state.credit_cents:
-        result.update(amount("credit", state.credit_cents))
     if state.needs_reconciliation:
         result["needs_reconciliation"] = True
     if record.is_simulated:
@@ -310,6 +364,7 @@ def _settled_by_event(
         result["message"] = ctx.messages.render(
             "payment_confirmed_by_webhook", {"amount": result["amount_paid"]}
         )
+    result["message"] += _outcome_words(ctx, state.credit_cents, state.shortfall_cents)
     return result
 
 

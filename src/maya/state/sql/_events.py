@@ -110,9 +110,7 @@ async def apply_event(
     relevant = (
         event.type in CHECKOUT_EVENT_TYPES and event.payment_id is not None and not event.refused
     )
-    initial_outcome = event.refused or (
-        EventOutcome.PENDING if relevant else EventOutcome.IGNORED
-    )
+    initial_outcome = event.refused or (EventOutcome.PENDING if relevant else EventOutcome.IGNORED)
     inserted = await connection.execute(
         INSERT_EVENT,
         {
