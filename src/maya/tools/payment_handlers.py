@@ -136,6 +136,9 @@ async def create_stripe_payment(
         # finds it unchanged and asks again with the same idempotency key.
         started = await ctx.manager.begin_payment(session_id)
         record = started.payment
+        # A link a settlement left open for what is no longer owed (it could not be
+        # closed then): try again now, before another link is offered.
+        await _close_stale(ctx, gateway, session_id, started.state)
         if started.reused and record.url is not None:
             return _link_result(ctx, record, reused=True)
         replaced: dict[str, Any] = {}
