@@ -61,9 +61,15 @@ async def _close(
 
 
 async def _close_stale(
-    ctx: ToolContext, gateway: PaymentGateway, session_id: str, state: TabState
+    ctx: ToolContext,
+    gateway: PaymentGateway,
+    session_id: str,
+    state: TabState,
+    *,
+    keep: str | None = None,
 ) -> list[str]:
-    """Deactivate the links a settlement left open for what is no longer owed.
+    """Deactivate the links a settlement left open for what is no longer owed
+    (all but ``keep``, which the caller closes itself).
 
     Returns:
         The ids of those that could not be closed (they stay open but not owed).
@@ -71,6 +77,8 @@ async def _close_stale(
     still_open: list[str] = []
     for record in state.stale_links:
         assert record.payment_id is not None  # a stale link has an id
+        if record.payment_id == keep:
+            continue
         if not await _close(ctx, gateway, session_id, record.payment_id, "superseded"):
             still_open.append(record.payment_id)
     return still_open
@@ -137,8 +145,10 @@ async def create_stripe_payment(
         started = await ctx.manager.begin_payment(session_id)
         record = started.payment
         # A link a settlement left open for what is no longer owed (it could not be
-        # closed then): try again now, before another link is offered.
-        await _close_stale(ctx, gateway, session_id, started.state)
+        # closed then): try again now, before another link is offered. The link this
+        # snapshot replaces is closed below, and reported.
+        replacing = started.superseded.payment_id if started.superseded else None
+        await _close_stale(ctx, gateway, session_id, started.state, keep=replacing)
         if started.reused and record.url is not None:
             return _link_result(ctx, record, reused=True)
         replaced: dict[str, Any] = {}
