@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import jsonschema
 import pytest
 
+from maya.mcp_server.result_schemas import RESULT_SCHEMAS
 from maya.state.manager import TabManager
 from maya.tools import Toolset
 from state.conftest import Backend
@@ -37,6 +39,8 @@ async def call(toolset: Toolset, name: str, args: dict[str, Any] | None = None) 
         response = await toolset.call(name, args or {}, SESSION)
     assert response["status"] == "ok", response
     result: dict[str, Any] = response["result"]
+    if name in RESULT_SCHEMAS:  # what MCP clients validate every result against
+        jsonschema.validate(result, RESULT_SCHEMAS[name])
     return result
 
 
