@@ -373,3 +373,10 @@ async def test_every_fixture_api_version_settles_once(manager: TabManager) -> No
             outcomes.append((await deliver(client, json.dumps(event).encode())).json()["outcome"])
     assert outcomes == ["settled", "already_settled", "already_settled"]
     assert (await manager.get(SESSION)).credit_cents == 0
+
+
+async def test_json_nested_past_the_parsers_depth_is_a_400(manager: TabManager) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    async with client_for(manager) as client:
+        answer = await deliver(client, body)
+    assert (answer.status_code, answer.json()) == (400, {"error": "malformed JSON"})

@@ -154,7 +154,7 @@ def parse_event(
         raise WebhookRejected(400, _signature_reason(exc)) from None
     try:
         data = json.loads(text.removeprefix(_BOM))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
         raise WebhookRejected(400, "malformed JSON") from None
     return _event_from(data)
 
