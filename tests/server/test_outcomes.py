@@ -29,7 +29,7 @@ from maya.tools.views import bill_view
 from maya.web.views import tab_view
 from state.conftest import Backend
 
-from .stripe_fixtures import checkout_session, snapshot_event, thin_event
+from .stripe_fixtures import checkout_session, load, snapshot_event, thin_event
 
 pytestmark = pytest.mark.anyio
 
@@ -380,3 +380,25 @@ async def test_json_nested_past_the_parsers_depth_is_a_400(manager: TabManager) 
     async with client_for(manager) as client:
         answer = await deliver(client, body)
     assert (answer.status_code, answer.json()) == (400, {"error": "malformed JSON"})
+
+
+@pytest.mark.parametrize(
+    ("type_", "fixture"),
+    [
+        ("charge.succeeded", "charge"),
+        ("charge.refunded", "refund"),
+        ("payment_link.updated", "payment_link"),
+    ],
+)
+async def test_stripes_other_objects_are_acknowledged_and_change_nothing(
+    manager: TabManager, type_: str, fixture: str
+) -> None:
+    await manager.order(SESSION, "Martini")
+    await linked(manager, L1)
+    before = await manager.get(SESSION)
+    event = load("event")
+    event.update(id=f"evt_{fixture}", type=type_, data={"object": load(fixture)})
+    async with client_for(manager) as client:
+        answer = await deliver(client, json.dumps(event).encode())
+    assert answer.json() == {"received": True, "ignored": "event type"}
+    assert await manager.get(SESSION) == before
