@@ -81,7 +81,10 @@ async def test_a_newer_link_stripe_will_not_close_is_named_and_closed_on_the_nex
     gateway.fail("deactivate", PermissionError("no Payment Links write access"))
     gateway.set_status("plink_1", "succeeded", amount_paid_cents=3100)
     paid = await call(toolset, "check_payment_status", {"payment_id": "plink_1"})
-    assert paid["open_links_not_owed"] == ["plink_2"]
+    assert [link["payment_id"] for link in paid["open_links_not_owed"]] == ["plink_2"]
+    assert "older payment link for $36.00 is still open" in paid["message"]
+    asked = await call(toolset, "check_payment_status")
+    assert asked["payment_id"] == "plink_1" and "don't pay it" in asked["message"]
     bill = await call(toolset, "get_bill")
     assert [link["payment_id"] for link in bill["open_links_not_owed"]] == ["plink_2"]
     assert "credit to refund" in bill["open_links_not_owed"][0]["note"]

@@ -144,7 +144,7 @@ RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
             "url": {"type": ["string", "null"]},
             "needs_reconciliation": _BOOL,
             "credit_to_refund": _BOOL,
-            "open_links_not_owed": {"type": "array"},
+            "open_links_not_owed": _OPEN_LINKS,
         }
         | _money("amount_paid", "tab", "balance", "credit", "shortfall", "total_due"),
         "payment_id",

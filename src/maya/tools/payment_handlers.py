@@ -240,7 +240,16 @@ async def check_payment_status(
             # Settled by Stripe's webhook: the stored state is the answer, and any later
             # payment on the link arrives as an event too. No Stripe call.
             return _settled_by_event(ctx, state, record, payment_id)
-        return await _already_settled(ctx, gateway, session_id, record, payment_id)
+        answer = await _already_settled(ctx, gateway, session_id, record, payment_id)
+        # What is still owed, or open though not owed, is said with every answer.
+        if state.shortfall_cents:
+            answer.update(amount("shortfall", state.shortfall_cents))
+            answer.update(amount("total_due", state.total_due_cents))
+            answer["message"] += _outcome_words(ctx, 0, state.shortfall_cents)
+        if state.stale_links:
+            answer["open_links_not_owed"] = outcome_view(state)["open_links_not_owed"]
+            answer["message"] += _stale_words(ctx, state)
+        return answer
     status = await gateway.check_payment_status(payment_id)
     simulated = record.is_simulated or bool(getattr(status, "is_simulated", False))
     result: dict[str, Any] = {
@@ -263,13 +272,18 @@ async def check_payment_status(
             **amount("tab", settled.state.tab_cents),
             **amount("balance", settled.state.balance_cents),
         )
+        still_open: list[str] = []
         if settled.applied:
             # Paid once is enough: close the link so it cannot be paid again.
             result["link_closed"] = await _close(ctx, gateway, session_id, payment_id, "settled")
             # A newer link for more than is now due must not stay payable either.
             still_open = await _close_stale(ctx, gateway, session_id, settled.state)
             if still_open:
-                result["open_links_not_owed"] = still_open
+                result["open_links_not_owed"] = [
+                    link
+                    for link in outcome_view(settled.state)["open_links_not_owed"]
+                    if link["payment_id"] in still_open
+                ]
         overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
         state = settled.state if overpaid is None else overpaid.state
         if settled.credit_cents:
@@ -296,6 +310,8 @@ async def check_payment_status(
                 "payment_overpaid", {"overpaid": result["overpaid"]}
             )
         result["message"] += _outcome_words(ctx, settled.credit_cents, settled.shortfall_cents)
+        if still_open:
+            result["message"] += _stale_words(ctx, settled.state, only=still_open)
     elif status.status == "failed":
         await ctx.manager.mark_payment_failed(session_id, payment_id)
         reason = status.failure_reason or "declined"
@@ -346,6 +362,18 @@ def _outcome_words(ctx: ToolContext, credit_cents: int, shortfall_cents: int) ->
     return words
 
 
+def _stale_words(ctx: ToolContext, state: TabState, *, only: list[str] | None = None) -> str:
+    """A sentence per link still open at Stripe for what is no longer owed (or ``only``)."""
+    return "".join(
+        " "
+        + ctx.messages.render(
+            "payment_link_open_not_owed", {"amount": format_cents(r.snapshot.amount_cents)}
+        )
+        for r in state.stale_links
+        if only is None or r.payment_id in only
+    )
+
+
 def _settled_by_event(
     ctx: ToolContext, state: TabState, record: PaymentRecord, payment_id: str
 ) -> dict[str, Any]:
@@ -378,6 +406,7 @@ def _settled_by_event(
             "payment_confirmed_by_webhook", {"amount": result["amount_paid"]}
         )
     result["message"] += _outcome_words(ctx, state.credit_cents, state.shortfall_cents)
+    result["message"] += _stale_words(ctx, state)
     return result
 
 
