@@ -12,6 +12,12 @@ Two figures, on SQLite and on PostgreSQL:
   concurrent connections; and, as a baseline in the same run against the same process,
   ``GET /healthz`` requests: the ratio says what verifying and committing an event
   costs beside a bare request.
+- **a realistic mix on one worker**: the same process is sent what an endpoint really
+  gets: 80 % event types Maya does not handle (Stripe's own ``charge`` fixture from
+  ``tests/fixtures/stripe``), 10 % redeliveries of events already applied, 10 %
+  ``checkout.session.completed`` (Stripe's Checkout Session fixture) each settling its
+  tab; events/s and p99 latency, beside ``GET /healthz`` measured the same way in the
+  same run (ratios).
 
 PostgreSQL runs against ``$MAYA_BENCH_POSTGRES_URL``, else ``$MAYA_TEST_POSTGRES_URL``,
 else ``postgresql://postgres@127.0.0.1:5432/test`` (skipped with a note when it does not
@@ -52,6 +58,9 @@ from maya.state.open import open_store
 SECRET = "whsec_bench_" + "e" * 32
 LINKS = 60
 EVENTS = 600
+MIX = 1000
+"""Requests in the realistic mix (a tenth of them settle a tab of their own)."""
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "stripe"
 CONCURRENCY = 8
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -193,17 +202,60 @@ def completed_event(event_id: str, link: str) -> bytes:
     ).encode()
 
 
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return data
+
+
+def mix_bodies(run: str, links: list[str]) -> list[bytes]:
+    """80 % unhandled types, 10 % redeliveries, 10 % Checkout events, interleaved.
+
+    Every tenth request settles a tab (one of ``links``); the next one redelivers it.
+    """
+    event, charge = fixture("event"), fixture("charge")
+    session = fixture("checkout_session")
+    bodies: list[bytes] = []
+    for n in range(MIX):
+        if n % 10 == 0:
+            paid = {
+                **session,
+                "id": f"cs_{run}_{n}",
+                "payment_link": links[n // 10],
+                "payment_status": "paid",
+                "status": "complete",
+                "amount_total": 1300,
+                "currency": "usd",
+            }
+            body = {**event, "id": f"evt_{run}_{n}", "type": "checkout.session.completed"}
+            bodies.append(json.dumps({**body, "data": {"object": paid}}).encode())
+        elif n % 10 == 1:
+            bodies.append(bodies[-1])  # Stripe delivers again: same event, same id
+        else:
+            other = {**event, "id": f"evt_{run}_{n}", "type": "charge.succeeded"}
+            bodies.append(json.dumps({**other, "data": {"object": charge}}).encode())
+    return bodies
+
+
 async def blast(
-    http: httpx.AsyncClient, count: int, request: Callable[[int], Any]
+    http: httpx.AsyncClient,
+    count: int,
+    request: Callable[[int], Any],
+    latencies: list[float] | None = None,
 ) -> tuple[float, int]:
-    """Run ``request(i)`` for i < count from CONCURRENCY tasks; (requests/s, non-2xx)."""
+    """Run ``request(i)`` for i < count from CONCURRENCY tasks; (requests/s, non-2xx).
+
+    With ``latencies``, each request's milliseconds are appended to it.
+    """
     next_index = iter(range(count))
     bad = 0
 
     async def worker() -> None:
         nonlocal bad
         for index in next_index:
+            began = time.perf_counter()
             response = await request(index)
+            if latencies is not None:
+                latencies.append((time.perf_counter() - began) * 1000)
             bad += not response.is_success
 
     started = time.perf_counter()
@@ -213,17 +265,23 @@ async def blast(
     return count / (time.perf_counter() - started), bad
 
 
+def p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
+
+
 async def events_per_second(kind: str, url: str, workdir: Path) -> None:
     store = open_store(url)
     manager = TabManager(store)
     links: list[str] = []
+    mixed: list[str] = []
     with SandboxStore(workdir / f"rate-{kind}.sqlite3") as sandbox:
-        for n in range(EVENTS):
+        for n in range(EVENTS + MIX // 10):
             await open_tab_with_link(manager, sandbox, f"rate-{kind}-{n}")
             state = await manager.get(f"rate-{kind}-{n}")
             payment_id = state.payments[-1].payment_id
             assert payment_id is not None
-            links.append(payment_id)
+            (links if n < EVENTS else mixed).append(payment_id)
     await store.aclose()
     env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET}
     env["MAYA_MCP_CONFIG"] = str(workdir / "mcp.json")  # configured: no sandbox spawned
@@ -259,7 +317,19 @@ async def events_per_second(kind: str, url: str, workdir: Path) -> None:
             baseline, _ = await blast(http, EVENTS, health)
             rate, bad = await blast(http, EVENTS, event)
             duplicate_rate, _ = await blast(http, EVENTS, event)
+            mix = mix_bodies(f"mix_{kind}", mixed)
+
+            async def mixed_event(index: int) -> httpx.Response:
+                body = mix[index]
+                headers = {"Stripe-Signature": sign(body, SECRET, int(time.time()))}
+                return await http.post("/stripe/webhook", content=body, headers=headers)
+
+            health_ms: list[float] = []
+            mix_ms: list[float] = []
+            mix_baseline, _ = await blast(http, MIX, health, health_ms)
+            mix_rate, mix_bad = await blast(http, MIX, mixed_event, mix_ms)
         assert bad == 0, f"{bad} events refused"
+        assert mix_bad == 0, f"{mix_bad} events of the mix refused"
     finally:
         process.terminate()
         with anyio.fail_after(15):
@@ -268,6 +338,12 @@ async def events_per_second(kind: str, url: str, workdir: Path) -> None:
     report(f"{kind}.webhook_duplicate_events_per_s", duplicate_rate, "1/s")
     report(f"{kind}.healthz_requests_per_s", baseline, "1/s")
     report(f"{kind}.webhook_events_vs_healthz", rate / baseline, "ratio")
+    report(f"{kind}.mix_events_per_s", mix_rate, "1/s")
+    report(f"{kind}.mix_p99_ms", p99(mix_ms), "ms")
+    report(f"{kind}.mix_healthz_requests_per_s", mix_baseline, "1/s")
+    report(f"{kind}.mix_healthz_p99_ms", p99(health_ms), "ms")
+    report(f"{kind}.mix_events_vs_healthz", mix_rate / mix_baseline, "ratio")
+    report(f"{kind}.mix_p99_vs_healthz_p99", p99(mix_ms) / p99(health_ms), "ratio")
 
 
 async def main() -> None:

@@ -84,6 +84,7 @@ class Pay:
     status: str = "pending"
     superseded: bool = False
     amount_paid: int | None = None
+    snap_short: int = 0
 
     def outstanding(self) -> bool:
         return not self.superseded and self.status in ("pending", "failed")
@@ -101,6 +102,7 @@ class Tab:
     tip: int | None = None
     credit: int = 0
     reconcile: bool = False
+    short: int = 0
     payments: list[Pay] = field(default_factory=list)
     version: int = 0
 
@@ -124,9 +126,10 @@ class Tab:
             self.next_seq,
             self.tip,
             tip_of(self.tab, self.tip),
-            self.tab + tip_of(self.tab, self.tip),
+            self.tab + tip_of(self.tab, self.tip) + self.short,
             self.credit,
             self.reconcile,
+            self.short,
             [
                 (
                     p.key,
@@ -136,7 +139,14 @@ class Tab:
                     p.status,
                     p.superseded,
                     p.amount_paid,
-                    (p.snap_tab, p.snap_tip_percent, p.snap_tip, p.snap_last, p.snap_version),
+                    (
+                        p.snap_tab,
+                        p.snap_tip_percent,
+                        p.snap_tip,
+                        p.snap_last,
+                        p.snap_version,
+                        p.snap_short,
+                    ),
                     p.created_at,
                 )
                 for p in self.payments
@@ -158,6 +168,7 @@ def observe(state: TabState) -> tuple[Any, ...]:
         state.total_due_cents,
         state.credit_cents,
         state.needs_reconciliation,
+        state.shortfall_cents,
         [
             (
                 p.idempotency_key,
@@ -173,6 +184,7 @@ def observe(state: TabState) -> tuple[Any, ...]:
                     p.snapshot.tip_cents,
                     p.snapshot.last_item_seq,
                     p.snapshot.version,
+                    p.snapshot.shortfall_cents,
                 ),
                 p.snapshot.created_at,
             )
@@ -283,7 +295,7 @@ class TabMachine(RuleBasedStateMachine):
         sid, model = self.sessions[session], self.models[self.sessions[session]]
         outcome = self.call(self.manager.begin_payment, sid)
         tip = tip_of(model.tab, model.tip)
-        if model.tab + tip == 0:
+        if model.tab + tip + model.short == 0:
             self.expect(sid, outcome, "NOTHING_TO_PAY")
             return
         current = model.current()
@@ -292,7 +304,8 @@ class TabMachine(RuleBasedStateMachine):
         if (
             current is not None
             and live
-            and (current.snap_tab, current.snap_tip, current.snap_last) == (model.tab, tip, last)
+            and (current.snap_tab, current.snap_tip, current.snap_last, current.snap_short)
+            == (model.tab, tip, last, model.short)
         ):
             expected_key, reused, superseded = current.key, True, None
             if current.status == "failed":
@@ -302,6 +315,7 @@ class TabMachine(RuleBasedStateMachine):
             now = int(self.clock.now)
             expected_key, reused = f"{sid}_{now}_v{model.version}", False
             new = Pay(expected_key, model.tab, model.tip, tip, last, model.version, now)
+            new.snap_short = model.short
             superseded = None
             if current is not None and live:
                 current.superseded = True
@@ -400,14 +414,14 @@ class TabMachine(RuleBasedStateMachine):
         sid, model = self.sessions[session], self.models[self.sessions[session]]
         payment_id = self._payment_id(sid, model, which, index)
         record = model.by_id(payment_id)
-        due = 0 if record is None else record.snap_tab + record.snap_tip
+        due = 0 if record is None else record.snap_tab + record.snap_tip + record.snap_short
         amount = {"none": None, "exact": due, "more": due + 1, "less": max(due - 1, 0)}[paid]
         outcome = self.call(self.manager.settle_payment, sid, payment_id, amount_paid_cents=amount)
         if record is None:
             self.expect(sid, outcome, "PAYMENT_NOT_FOUND")
             return
         applied_now = record.status != "completed"
-        applied = credit = 0
+        applied = credit = short = 0
         if applied_now:
             applied = sum(p * q for seq, _, p, q, _ in model.items if seq <= record.snap_last)
             excess = record.snap_tab - applied
@@ -417,22 +431,42 @@ class TabMachine(RuleBasedStateMachine):
                 if record.snap_tab == 0
                 else ((record.snap_tip * excess * 2 + record.snap_tab) // (2 * record.snap_tab))
             )
-            credit = excess + tip_back
+            # Money in = money recorded: paid beyond what is still owed is credit, short
+            # of it is a shortfall owed on the tab.
+            cleared = min(record.snap_short, model.short)
+            owed = applied + record.snap_tip - tip_back + cleared
+            paid_in = due if amount is None else amount
+            credit, short = max(0, paid_in - owed), max(0, owed - paid_in)
+            was_superseded = record.superseded
             record.status, record.amount_paid = "completed", amount
             model.items = [i for i in model.items if i[0] > record.snap_last]
             model.tab -= applied
             model.tip = None
+            model.short = model.short - cleared + short
             model.credit += credit
+            # A newer link that no longer charges what is owed is superseded...
+            for other in model.payments:
+                if other is not record and other.outstanding():
+                    now_due = (other.snap_tab, other.snap_tip, other.snap_last, other.snap_short)
+                    if now_due != (model.tab, 0, model.next_seq - 1, model.short):
+                        other.superseded = True
+            # ...and a late payment that cleared something is the current one again.
+            later = model.payments[model.payments.index(record) + 1 :]
+            if was_superseded and owed > 0 and all(p.superseded for p in later):
+                record.superseded = False
             differs = amount is not None and amount != due
-            model.reconcile = model.reconcile or excess > 0 or differs or record.superseded
+            model.reconcile = (
+                model.reconcile or credit > 0 or short > 0 or differs or was_superseded
+            )
             model.bump()
         self.expect(sid, outcome, None)
         result = outcome[0]
-        assert (result.applied, result.applied_cents, result.credit_cents) == (
-            applied_now,
-            applied,
-            credit,
-        )
+        assert (
+            result.applied,
+            result.applied_cents,
+            result.credit_cents,
+            result.shortfall_cents,
+        ) == (applied_now, applied, credit, short)
 
     @rule(session=SESSION, which=WHICH, index=st.integers(0, 7))
     def mark_failed(self, session: int, which: str, index: int) -> None:
@@ -455,7 +489,7 @@ class TabMachine(RuleBasedStateMachine):
         for record in model.payments:
             if record.outstanding():
                 record.superseded = True
-        model.balance, model.tab, model.items, model.tip = START, 0, [], None
+        model.balance, model.tab, model.items, model.tip, model.short = START, 0, [], None, 0
         # Credit and the reconciliation flag are money owed back: a reset keeps them.
         model.bump()
         self.expect(sid, outcome, None)

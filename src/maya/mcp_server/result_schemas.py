@@ -67,6 +67,12 @@ _PAYMENT = _object(
     "status",
 )
 
+_OPEN_LINKS: dict[str, Any] = {
+    "type": "array",
+    "items": _object({"payment_id": _STR, "note": _STR} | _money("amount"), "payment_id", "note"),
+}
+"""Links a settlement left open but not owed (``maya.state.view.outcome_view``)."""
+
 _MENU_ENTRY = _object(
     {"item": _STR, "liquor_choice": _BOOL} | _money("price"), "item", *_money_keys("price")
 )
@@ -97,8 +103,12 @@ RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
     "remove_tip": _TIP,
     "get_bill": _object(
         {"items": {"type": "array", "items": _ITEM}, "payment": _PAYMENT, **_BALANCE_PROPERTIES}
-        | _money("credit")
-        | {"needs_reconciliation": _BOOL},
+        | _money("credit", "shortfall")
+        | {
+            "needs_reconciliation": _BOOL,
+            "credit_to_refund": _BOOL,
+            "open_links_not_owed": _OPEN_LINKS,
+        },
         "items",
         "payment",
         *_BALANCE_REQUIRED,
@@ -133,8 +143,10 @@ RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
             "decline_reason": _STR,
             "url": {"type": ["string", "null"]},
             "needs_reconciliation": _BOOL,
+            "credit_to_refund": _BOOL,
+            "open_links_not_owed": _OPEN_LINKS,
         }
-        | _money("amount_paid", "tab", "balance", "credit"),
+        | _money("amount_paid", "tab", "balance", "credit", "shortfall", "total_due"),
         "payment_id",
         "payment_status",
     ),

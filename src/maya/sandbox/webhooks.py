@@ -9,6 +9,11 @@ payment method: ``completed`` with ``payment_status: unpaid``, then
 ``whsec_`` secret. The ``stripe`` package verifies but cannot sign, so the sandbox signs
 itself, as Stripe's documentation describes.
 
+The event and its Checkout Session carry only fields Stripe's own objects have
+(``EVENT_FIELDS``, ``CHECKOUT_SESSION_FIELDS``): the server tests check both lists
+against Stripe's published OpenAPI fixtures (``tests/fixtures/stripe/``), so the
+sandbox's events cannot drift from what Stripe sends.
+
 A delivery that is not answered 2xx is retried with bounded backoff (``delays``, an
 injectable ``sleep``); every event is kept in the sandbox's store, with its attempts and
 last status, so ``maya sandbox events`` lists them and ``resend`` sends one again (same
@@ -34,7 +39,9 @@ import httpx
 from maya.sandbox.store import SandboxStore
 
 __all__ = [
+    "CHECKOUT_SESSION_FIELDS",
     "DEFAULT_DELAYS",
+    "EVENT_FIELDS",
     "SECRET_ENV",
     "URL_ENV",
     "WebhookSender",
@@ -53,6 +60,41 @@ DEFAULT_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 API_VERSION = "2024-06-20"
 
+EVENT_FIELDS: tuple[str, ...] = (
+    "id",
+    "object",
+    "api_version",
+    "created",
+    "data",
+    "livemode",
+    "pending_webhooks",
+    "request",
+    "type",
+)
+"""A snapshot event's fields, every one of them (Stripe's ``event`` object)."""
+
+CHECKOUT_SESSION_FIELDS: frozenset[str] = frozenset(
+    {
+        "id",
+        "object",
+        "amount_subtotal",
+        "amount_total",
+        "created",
+        "currency",
+        "expires_at",
+        "livemode",
+        "metadata",
+        "mode",
+        "payment_intent",
+        "payment_link",
+        "payment_status",
+        "status",
+        "url",
+    }
+)
+"""The Checkout Session fields the sandbox fills; any other key it keeps is its own and
+never sent (Stripe's ``checkout.session`` object has no such field)."""
+
 _log = logging.getLogger("maya.sandbox.webhooks")
 
 
@@ -64,18 +106,19 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 def checkout_event(session: Mapping[str, Any], type_: str, *, created: int) -> dict[str, Any]:
-    """A Stripe event of ``type_`` whose ``data.object`` is ``session``."""
-    return {
+    """A Stripe event of ``type_`` whose ``data.object`` is ``session`` (Stripe's fields)."""
+    event = {
         "id": "evt_" + secrets.token_hex(12),
         "object": "event",
         "api_version": API_VERSION,
         "created": created,
-        "data": {"object": dict(session)},
+        "data": {"object": {k: v for k, v in session.items() if k in CHECKOUT_SESSION_FIELDS}},
         "livemode": False,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},
         "type": type_,
     }
+    return {field: event[field] for field in EVENT_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)

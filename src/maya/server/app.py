@@ -21,7 +21,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from maya.server.webhook import MAX_BODY_BYTES, TOLERANCE_S, check_webhook_secret, webhook_endpoint
+from maya.server.webhook import (
+    MAX_BODY_BYTES,
+    TOLERANCE_S,
+    LinkCloser,
+    check_webhook_secret,
+    webhook_endpoint,
+)
 from maya.state.manager import TabManager
 
 __all__ = ["WEBHOOK_PATH", "AccessLog", "create_app"]
@@ -80,6 +86,8 @@ def create_app(
     lifespan: Any = None,
     tolerance: int = TOLERANCE_S,
     max_body: int = MAX_BODY_BYTES,
+    livemode: bool | None = None,
+    links: LinkCloser | None = None,
 ) -> Starlette:
     """The app: the webhook, the health check, and ``routes`` (routes or mounts) after them.
 
@@ -90,6 +98,9 @@ def create_app(
         lifespan: a Starlette lifespan for what the extra routes need.
         tolerance: seconds a signature's timestamp may lag (300, as Stripe).
         max_body: the largest webhook body accepted, in bytes.
+        livemode: the mode events must be in; None: the mode of ``app.state.context``'s
+            Stripe client, else test mode.
+        links: what deactivates links a settlement left open; None: that client.
 
     Raises:
         WebhookSecretError: when ``webhook_secret`` is not a ``whsec_`` secret.
@@ -99,7 +110,14 @@ def create_app(
         routes=[
             Route(
                 WEBHOOK_PATH,
-                webhook_endpoint(manager, secret, tolerance=tolerance, max_body=max_body),
+                webhook_endpoint(
+                    manager,
+                    secret,
+                    tolerance=tolerance,
+                    max_body=max_body,
+                    livemode=livemode,
+                    links=links,
+                ),
                 methods=["POST"],
             ),
             Route("/healthz", _healthz, methods=["GET"]),

@@ -1,13 +1,18 @@
 """``POST /stripe/webhook``: Stripe's signed events, verified and applied exactly once.
 
-The signature is checked by Stripe's own library (``stripe.Webhook.construct_event``,
-300 s tolerance): no HMAC of ours. Bad input (no or a wrong signature, a stale
-timestamp, a body that is not UTF-8 JSON or not an event, a body over 1 MiB) is a 4xx
-with a short reason; nothing is changed and nothing logged holds the payload or the
-secret. A verified Checkout event goes to ``TabManager.apply_payment_event``, which
-stores its id with its effect in one transaction; the answer follows the commit at
-once, with no call to Stripe while Stripe waits. Other event types, and links no tab
-knows, are acknowledged with 200 and change nothing.
+The signature is checked by Stripe's own library (``stripe.WebhookSignature``, 300 s
+tolerance): no HMAC of ours. The body is then parsed once, as ``stripe.Webhook`` parses
+bytes (a UTF-8 BOM is accepted). Bad input (no or a wrong signature, a stale timestamp,
+a body that is not UTF-8 JSON or not an event, a body over 1 MiB) is a 4xx with a short
+reason; nothing is changed and nothing logged holds the payload or the secret. A
+verified Checkout event goes to ``TabManager.apply_payment_event``, which stores its id
+with its effect in one transaction; the answer follows the commit at once, with no call
+to Stripe while Stripe waits. Other event types, links no tab knows, and v2 "thin"
+notifications (``"object": "v2.core.event"``: Checkout sends none, and they carry no
+session to settle from) are acknowledged with 200 and change nothing. An event of the
+other mode (``livemode``) or currency is answered 200 too (Stripe stops retrying),
+logged, and kept with that reason. After a settlement, the links it left open for what
+is no longer owed are deactivated at Stripe, after the answer, and recorded as closed.
 """
 
 from __future__ import annotations
@@ -15,20 +20,25 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import stripe
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from maya.state.errors import StateError, StoreError
-from maya.state.events import CHECKOUT_EVENT_TYPES, PaymentEvent
+from maya.state.events import CHECKOUT_EVENT_TYPES, REFUSED_OUTCOMES, EventOutcome, PaymentEvent
 from maya.state.manager import TabManager
+from maya.state.models import TabState
 
 __all__ = [
     "MAX_BODY_BYTES",
     "SECRET_ENV",
+    "THIN_EVENT_OBJECT",
     "TOLERANCE_S",
+    "Ignored",
+    "LinkCloser",
     "WebhookRejected",
     "WebhookSecretError",
     "check_webhook_secret",
@@ -43,8 +53,31 @@ TOLERANCE_S = 300
 SECRET_ENV = "STRIPE_WEBHOOK_SECRET"
 """The environment variable holding the endpoint's signing secret (``whsec_...``)."""
 
+THIN_EVENT_OBJECT = "v2.core.event"
+"""The ``object`` of a v2 thin event notification (an event destination's other format)."""
+
 _log = logging.getLogger("maya.server.webhook")
 _MAX_ID = 255
+_BOM = "\ufeff"
+
+
+class LinkCloser(Protocol):
+    """What deactivates a payment link at Stripe (``StripeMCPClient`` is one)."""
+
+    async def deactivate_payment_link(self, payment_id: str) -> bool:
+        """Deactivate the link; False (or an exception) when it could not be done."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A verified delivery that concerns no tab: acknowledged with 200, nothing changed.
+
+    Attributes:
+        reason: ``event type`` or ``v2 thin notification``.
+    """
+
+    reason: str
 
 
 class WebhookSecretError(ValueError):
@@ -96,8 +129,15 @@ def _signature_reason(exc: stripe.SignatureVerificationError) -> str:
 
 def parse_event(
     body: bytes, header: str | None, secret: str, *, tolerance: int = TOLERANCE_S
-) -> PaymentEvent | None:
-    """Verify a delivery and read the event; None for an event type that concerns no tab.
+) -> PaymentEvent | Ignored:
+    """Verify a delivery and read the event, parsing the body once.
+
+    The signature is over the body as sent (a leading UTF-8 BOM included, as
+    ``stripe.WebhookSignature`` computes it); the JSON is read without the BOM, as
+    ``stripe.Webhook.construct_event`` reads a body given as bytes.
+
+    Returns:
+        The Checkout event, or ``Ignored`` for another type or a v2 thin notification.
 
     Raises:
         WebhookRejected: the signature, timestamp or body is not acceptable.
@@ -109,18 +149,17 @@ def parse_event(
     except UnicodeDecodeError:
         raise WebhookRejected(400, "body is not UTF-8") from None
     try:
-        stripe.Webhook.construct_event(text, header, secret, tolerance=tolerance)
+        stripe.WebhookSignature.verify_header(text, header, secret, tolerance)
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected(400, _signature_reason(exc)) from None
-    except ValueError:
+    try:
+        data = json.loads(text.removeprefix(_BOM))
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
         raise WebhookRejected(400, "malformed JSON") from None
-    except (TypeError, AttributeError, KeyError):
-        # Signed, valid JSON, but not an object stripe can read as an event.
-        raise WebhookRejected(400, "not a Stripe event") from None
-    return _event_from(json.loads(text))
+    return _event_from(data)
 
 
-def _event_from(data: Any) -> PaymentEvent | None:
+def _event_from(data: Any) -> PaymentEvent | Ignored:
     if not isinstance(data, dict):
         raise WebhookRejected(400, "not a Stripe event")
     event_id, type_, created = data.get("id"), data.get("type"), data.get("created")
@@ -128,8 +167,12 @@ def _event_from(data: Any) -> PaymentEvent | None:
         raise WebhookRejected(400, "event without an id")
     if not isinstance(type_, str) or not type_:
         raise WebhookRejected(400, "event without a type")
+    if data.get("object") == THIN_EVENT_OBJECT:
+        # A thin notification names a related object only; reading it would need a
+        # Stripe call per event. Checkout's outcomes come as snapshot events.
+        return Ignored("v2 thin notification")
     if type_ not in CHECKOUT_EVENT_TYPES:
-        return None
+        return Ignored("event type")
     holder = data.get("data")
     obj = holder.get("object") if isinstance(holder, dict) else None
     if not isinstance(obj, dict):
@@ -139,6 +182,8 @@ def _event_from(data: Any) -> PaymentEvent | None:
         link = link.get("id")
     metadata = obj.get("metadata")
     key = metadata.get("idempotency_key") if isinstance(metadata, dict) else None
+    livemode = data.get("livemode")
+    currency = obj.get("currency")
     return PaymentEvent(
         event_id=event_id,
         type=type_,
@@ -148,6 +193,8 @@ def _event_from(data: Any) -> PaymentEvent | None:
         created=created if isinstance(created, int) and not isinstance(created, bool) else 0,
         idempotency_key=_text(key),
         checkout_session=_text(obj.get("id")),
+        livemode=livemode if isinstance(livemode, bool) else None,
+        currency=currency.lower() if isinstance(currency, str) and currency else None,
     )
 
 
@@ -179,8 +226,20 @@ def webhook_endpoint(
     *,
     tolerance: int = TOLERANCE_S,
     max_body: int = MAX_BODY_BYTES,
+    livemode: bool | None = None,
+    links: LinkCloser | None = None,
 ) -> Any:
-    """The Starlette endpoint for ``POST /stripe/webhook``."""
+    """The Starlette endpoint for ``POST /stripe/webhook``.
+
+    Args:
+        manager: the tabs.
+        secret: the endpoint's signing secret.
+        tolerance: seconds a signature's timestamp may lag.
+        max_body: the largest body accepted, in bytes.
+        livemode: the configured mode; None: the mode of the app's Stripe client
+            (``app.state.context.payments``), else test mode.
+        links: what deactivates links at Stripe; None: the app's Stripe client, if any.
+    """
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -192,19 +251,74 @@ def webhook_endpoint(
             # Said once, on the request's own log line (``AccessLog``): the reason only.
             request.state.log_note = f"refused: {refused.reason}"
             return JSONResponse({"error": refused.reason}, status_code=refused.status)
-        if event is None:
-            request.state.log_note = "ignored event type"
-            return JSONResponse({"received": True, "ignored": "event type"})
+        if isinstance(event, Ignored):
+            request.state.log_note = f"ignored {event.reason}"
+            return JSONResponse({"received": True, "ignored": event.reason})
+        client = links if links is not None else _app_client(request)
+        mode = livemode if livemode is not None else _client_is_live(client)
         try:
-            result = await manager.apply_payment_event(event)
+            result = await manager.apply_payment_event(event, livemode=mode)
         except (StoreError, StateError) as exc:
             # Not the sender's fault, and nothing was stored (the transaction rolled
             # back): a 503 makes Stripe deliver the event again later.
             _log.warning("webhook %s not applied: %s", event.event_id, exc.code)
             return JSONResponse({"error": "not stored, retry later"}, status_code=503)
-        request.state.log_note = f"{event.event_id} {event.type} -> {result.outcome.value}" + (
+        outcome = result.outcome
+        request.state.log_note = f"{event.event_id} {event.type} -> {outcome.value}" + (
             f" (session {result.session_id})" if result.session_id else ""
         )
-        return JSONResponse({"received": True, "outcome": result.outcome.value})
+        if outcome in REFUSED_OUTCOMES:
+            # Answered 200 so Stripe stops retrying; kept in the event store with the reason.
+            _log.warning(
+                "webhook %s changed nothing: %s (livemode %s, currency %s)",
+                event.event_id,
+                outcome.value,
+                event.livemode,
+                event.currency,
+            )
+        background = None
+        state = result.state
+        if (
+            client is not None
+            and state is not None
+            and outcome in (EventOutcome.SETTLED, EventOutcome.OVERPAID)
+            and state.stale_links
+        ):
+            background = BackgroundTask(_close_links, manager, client, state)
+        return JSONResponse({"received": True, "outcome": outcome.value}, background=background)
 
     return endpoint
+
+
+def _app_client(request: Request) -> LinkCloser | None:
+    context = getattr(request.app.state, "context", None)
+    client = getattr(context, "payments", None)
+    return client if client is not None and hasattr(client, "deactivate_payment_link") else None
+
+
+def _client_is_live(client: object) -> bool:
+    # Live mode is refused unless enabled, so a client of unknown mode means test mode.
+    return getattr(client, "mode", "test") == "live"
+
+
+async def _close_links(manager: TabManager, client: LinkCloser, state: TabState) -> None:
+    """Deactivate the links a settlement left open for what is not owed; record each.
+
+    Runs after Stripe has its answer. A link that cannot be closed (no permission,
+    Stripe down) stays recorded as open but not owed: what it collects is credit.
+    """
+    for record in state.stale_links:
+        payment_id = record.payment_id
+        assert payment_id is not None  # links_to_close holds linked records only
+        try:
+            closed = await client.deactivate_payment_link(payment_id)
+        except Exception as exc:  # any failure: the link stays open-but-not-owed
+            _log.warning("could not deactivate link %s: %s", payment_id, type(exc).__name__)
+            continue
+        if closed is False:
+            _log.warning("the gateway did not deactivate link %s", payment_id)
+            continue
+        try:
+            await manager.record_link_closed(state.session_id, payment_id)
+        except (StoreError, StateError) as exc:
+            _log.warning("link %s closed but not recorded: %s", payment_id, exc.code)

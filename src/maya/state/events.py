@@ -36,6 +36,7 @@ __all__ = [
     "CHECKOUT_EVENT_TYPES",
     "COMPLETED",
     "EXPIRED",
+    "REFUSED_OUTCOMES",
     "EventOutcome",
     "EventResult",
     "EventStore",
@@ -81,6 +82,16 @@ class EventOutcome(StrEnum):
     """Not a Checkout outcome, or nothing that concerns a tab."""
     DUPLICATE = "duplicate"
     """The event id was seen before: nothing changed (never stored: the first one is)."""
+    WRONG_MODE = "wrong_mode"
+    """Its ``livemode`` is not the configured mode: changed nothing, kept for inspection."""
+    WRONG_CURRENCY = "wrong_currency"
+    """Its session's currency is not the tab's: changed nothing, kept for inspection."""
+
+
+REFUSED_OUTCOMES: frozenset[EventOutcome] = frozenset(
+    {EventOutcome.WRONG_MODE, EventOutcome.WRONG_CURRENCY}
+)
+"""Outcomes of events that were received and kept but whose money was not accepted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +108,10 @@ class PaymentEvent:
         idempotency_key: the ``metadata.idempotency_key`` Maya put on the link, if any.
         checkout_session: the Checkout Session's id (``cs_...``): two sessions paid on
             one link are two payments, the second an overpayment to refund.
+        livemode: the event's ``livemode`` (None when absent).
+        currency: the session's ``currency``, lowercase (None when absent).
+        refused: set (``WRONG_MODE``) when the receiver found the event's mode is not
+            the configured one: the store keeps it with that outcome and applies nothing.
     """
 
     event_id: str
@@ -107,6 +122,9 @@ class PaymentEvent:
     created: int
     idempotency_key: str | None = None
     checkout_session: str | None = None
+    livemode: bool | None = None
+    currency: str | None = None
+    refused: EventOutcome | None = None
 
     @property
     def paid(self) -> bool:
@@ -172,6 +190,7 @@ def apply_payment_event_change(
 ) -> tuple[Change, EventOutcome]:
     """Apply one Checkout event to the tab that holds its payment link.
 
+    An event in another currency than the tab's changes nothing (``WRONG_CURRENCY``).
     ``completed`` with ``paid`` and ``async_payment_succeeded`` settle through
     ``settle_payment_change`` (once: a payment already settled, by polling or an earlier
     event, changes nothing) unless ``received`` says a second Checkout Session paid the
@@ -193,6 +212,9 @@ def apply_payment_event_change(
         )
     payment_id = record.payment_id or ""
     unchanged = Change(state, state)
+    if event.currency is not None and event.currency != state.currency:
+        # 3100 yen is not 31 dollars: an amount in another currency settles nothing.
+        return unchanged, EventOutcome.WRONG_CURRENCY
     if event.paid:
         outcome = EventOutcome.ALREADY_SETTLED
         step = unchanged
@@ -299,8 +321,11 @@ def recording_link(
         outcomes: list[EventOutcome] = []
         sessions = dict(paid or {})
         for event in events:
-            received = received_after(sessions, event)
+            counted = dict(sessions)
+            received = received_after(counted, event)
             change, outcome = apply_payment_event_change(after, event, received)
+            if outcome not in REFUSED_OUTCOMES:
+                sessions = counted
             after = change.after
             outcomes.append(outcome)
         return (step if after is step.after else after), Recorded(tuple(outcomes), refused)

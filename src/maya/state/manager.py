@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from maya.codes import ErrorCode
@@ -115,12 +115,16 @@ class SettleResult:
         applied: False when this payment had already been settled: nothing changed.
         applied_cents: how much of the tab it cleared.
         credit_cents: how much it paid beyond what was owed.
+        shortfall_cents: how much less than it cleared it paid (owed on the tab now).
+        superseded: a newer outstanding payment it made stale: deactivate its link.
     """
 
     state: TabState
     applied: bool
     applied_cents: Cents
     credit_cents: Cents
+    shortfall_cents: Cents = 0
+    superseded: PaymentRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,12 +414,16 @@ class TabManager:
         """
         return isinstance(self.store, EventStore) and await self.store.paid_by_event(payment_id)
 
-    async def apply_payment_event(self, event: PaymentEvent) -> EventResult:
+    async def apply_payment_event(
+        self, event: PaymentEvent, *, livemode: bool | None = None
+    ) -> EventResult:
         """Apply a (verified) Stripe Checkout event exactly once; a redelivery changes nothing.
 
         The tab is found by the event's payment link; the effect is the same rule
         polling uses (``settle_payment_change``...), under the same row lock. An event
-        for a link not yet recorded is kept and applied when it is.
+        for a link not yet recorded is kept and applied when it is. With ``livemode``
+        (the configured mode), an event of the other mode changes nothing and is kept
+        as ``WRONG_MODE``; one in another currency than its tab's, as ``WRONG_CURRENCY``.
 
         Raises:
             StoreError: when the store cannot be used.
@@ -423,6 +431,8 @@ class TabManager:
         """
         if not isinstance(self.store, EventStore):
             raise TypeError(f"{type(self.store).__name__} does not keep payment events")
+        if livemode is not None and event.livemode is not None and event.livemode != livemode:
+            event = replace(event, refused=EventOutcome.WRONG_MODE)
         result = await self.store.apply_event(event)
         if self._listeners and result.state is not None and result.outcome in _CHANGING:
             for listener in tuple(self._listeners):
@@ -449,7 +459,22 @@ class TabManager:
             applied=settlement.applied,
             applied_cents=settlement.applied_cents,
             credit_cents=settlement.credit_cents,
+            shortfall_cents=settlement.shortfall_cents,
+            superseded=settlement.superseded,
         )
+
+    async def record_link_closed(self, session_id: str, payment_id: str) -> TabState:
+        """Record that a payment's link was deactivated at Stripe (it takes no more money).
+
+        Raises:
+            StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+        """
+
+        def run(state: TabState) -> tuple[Change, None]:
+            return transitions.close_link_change(state, payment_id=payment_id), None
+
+        state, _ = await self._run("record_link_closed", session_id, run)
+        return state
 
     async def mark_payment_failed(self, session_id: str, payment_id: str) -> TabState:
         """Record a declined payment; no money moves.

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from maya.state.events import (
     CHECKOUT_EVENT_TYPES,
+    REFUSED_OUTCOMES,
     EventOutcome,
     EventResult,
     PaymentEvent,
@@ -65,6 +66,9 @@ class MemoryTabStore:
         first = self._events.get(event.event_id)
         if first is not None:
             return EventResult(EventOutcome.DUPLICATE, first_outcome=first)
+        if event.refused is not None:
+            self._events[event.event_id] = event.refused
+            return EventResult(event.refused)
         if event.type not in CHECKOUT_EVENT_TYPES or event.payment_id is None:
             self._events[event.event_id] = EventOutcome.IGNORED
             return EventResult(EventOutcome.IGNORED)
@@ -73,12 +77,15 @@ class MemoryTabStore:
         )
         if owner is None:
             return await self._late_event(event)
-        received = received_after(self._paid.setdefault(event.payment_id, {}), event)
+        counted = dict(self._paid.get(event.payment_id, {}))
+        received = received_after(counted, event)
         state, outcome = await self.transact(
             owner.session_id,
             lambda: owner,
             lambda s: apply_payment_event_change(s, event, received),
         )
+        if outcome not in REFUSED_OUTCOMES:
+            self._paid[event.payment_id] = counted
         self._events[event.event_id] = outcome
         return EventResult(outcome, session_id=owner.session_id, state=state)
 
@@ -93,7 +100,8 @@ class MemoryTabStore:
                 stale.session_id, lambda: stale, late_link(event, received)
             )
             if outcome is not EventOutcome.PENDING:
-                received_after(self._paid.setdefault(link, {}), event)
+                if outcome not in REFUSED_OUTCOMES:
+                    received_after(self._paid.setdefault(link, {}), event)
                 self._events[event.event_id] = outcome
                 return EventResult(outcome, session_id=stale.session_id, state=state)
         self._events[event.event_id] = EventOutcome.PENDING
@@ -122,7 +130,8 @@ class MemoryTabStore:
         paid = self._paid.setdefault(payment_id, {})
         for event, outcome in zip(kept, recorded.outcomes, strict=True):
             self._events[event.event_id] = outcome
-            received_after(paid, event)
+            if outcome not in REFUSED_OUTCOMES:
+                received_after(paid, event)
         return state, recorded
 
     async def event_outcome(self, event_id: str) -> EventOutcome | None:

@@ -72,12 +72,15 @@ class PaymentSnapshot(BaseModel):
     last_item_seq: int = Field(description="Items with seq <= this are what the link pays.")
     version: int = Field(description="The state version the snapshot was taken at.")
     created_at: int = Field(description="Unix time of the snapshot, in seconds.")
+    shortfall_cents: Cents = Field(
+        default=0, description="What earlier short payments left owed, charged on top."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def amount_cents(self) -> Cents:
-        """What the link charges: tab + tip at snapshot time."""
-        return self.tab_cents + self.tip_cents
+        """What the link charges: tab + tip (+ any shortfall owed) at snapshot time."""
+        return self.tab_cents + self.tip_cents + self.shortfall_cents
 
 
 class PaymentRecord(BaseModel):
@@ -93,11 +96,25 @@ class PaymentRecord(BaseModel):
     status: PaymentStatus = PaymentStatus.PENDING
     superseded: bool = False
     amount_paid_cents: Cents | None = None
+    link_closed: bool = Field(
+        default=False, description="The link was deactivated at Stripe: it takes no more money."
+    )
 
     @property
     def settled(self) -> bool:
         """True once this payment's money has been applied to the tab."""
         return self.status is PaymentStatus.COMPLETED
+
+    @property
+    def open_but_not_owed(self) -> bool:
+        """A superseded, unpaid link still open at Stripe: whatever it collects is credit
+        to refund, since nothing it charges is owed any more."""
+        return (
+            self.superseded
+            and not self.settled
+            and self.payment_id is not None
+            and not self.link_closed
+        )
 
 
 class TabState(BaseModel):
@@ -106,6 +123,9 @@ class TabState(BaseModel):
     model_config = _FROZEN
 
     session_id: str
+    currency: str = Field(
+        default="usd", description="ISO 4217 code, lowercase: amounts are in its minor unit."
+    )
     balance_cents: Cents = STARTING_BALANCE_CENTS
     tab_cents: Cents = 0
     items: tuple[OrderedItem, ...] = ()
@@ -115,6 +135,9 @@ class TabState(BaseModel):
         default=0, description="Money paid beyond what was owed (a superseded link paid too)."
     )
     needs_reconciliation: bool = False
+    shortfall_cents: Cents = Field(
+        default=0, description="What a payment short of its link's amount left owed."
+    )
     payments: tuple[PaymentRecord, ...] = Field(
         default=(), description="Every payment link made for this session, oldest first."
     )
@@ -129,8 +152,8 @@ class TabState(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def total_due_cents(self) -> Cents:
-        """What the customer owes now: tab + tip."""
-        return self.tab_cents + self.tip_cents
+        """What the customer owes now: tab + tip + any shortfall of a short payment."""
+        return self.tab_cents + self.tip_cents + self.shortfall_cents
 
     @property
     def current_payment(self) -> PaymentRecord | None:
@@ -146,6 +169,11 @@ class TabState(BaseModel):
         """Status of the current payment (``none`` when there is none)."""
         current = self.current_payment
         return PaymentStatus.NONE if current is None else current.status
+
+    @property
+    def stale_links(self) -> tuple[PaymentRecord, ...]:
+        """Links still open at Stripe for what is no longer owed (``open_but_not_owed``)."""
+        return tuple(r for r in self.payments if r.open_but_not_owed)
 
     def find_payment(self, payment_id: str) -> PaymentRecord | None:
         """The payment with this Stripe id, if it belongs to this session."""

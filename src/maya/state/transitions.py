@@ -39,6 +39,7 @@ __all__ = [
     "begin_payment",
     "begin_payment_change",
     "cancel_last_order",
+    "close_link_change",
     "mark_payment_failed",
     "mark_payment_failed_change",
     "new_tab",
@@ -237,25 +238,16 @@ def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentS
         )
     last_seq = state.next_item_seq - 1
     current = state.current_payment
-    if current is not None and _is_outstanding(current):
-        snap = current.snapshot
-        unchanged = (
-            snap.tab_cents == state.tab_cents
-            and snap.tip_cents == state.tip_cents
-            and snap.last_item_seq == last_seq
+    if current is not None and _is_outstanding(current) and _matches(current.snapshot, state):
+        if current.status is PaymentStatus.PENDING:
+            return Change(state, state), PaymentStart(payment=current, reused=True, superseded=None)
+        # A declined card leaves the link usable: ask for another card on the same link.
+        again = current.model_copy(update={"status": PaymentStatus.PENDING})
+        at = _index(state, current)
+        new_state = _bump(state, payments=_replaced(state, at, again))
+        return Change(state, new_state, payments=(at,)), PaymentStart(
+            payment=again, reused=True, superseded=None
         )
-        if unchanged:
-            if current.status is PaymentStatus.PENDING:
-                return Change(state, state), PaymentStart(
-                    payment=current, reused=True, superseded=None
-                )
-            # A declined card leaves the link usable: ask for another card on the same link.
-            again = current.model_copy(update={"status": PaymentStatus.PENDING})
-            at = _index(state, current)
-            new_state = _bump(state, payments=_replaced(state, at, again))
-            return Change(state, new_state, payments=(at,)), PaymentStart(
-                payment=again, reused=True, superseded=None
-            )
     snapshot = PaymentSnapshot(
         tab_cents=state.tab_cents,
         tip_percent=state.tip_percent,
@@ -263,6 +255,7 @@ def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentS
         last_item_seq=last_seq,
         version=state.version,
         created_at=now,
+        shortfall_cents=state.shortfall_cents,
     )
     # The design's key is {session}_{unix_ts}; two snapshots of one session within a
     # second would collide, so the version (unique per snapshot) is appended.
@@ -374,11 +367,16 @@ class Settlement:
         applied: False when the payment had already been settled (nothing changed).
         applied_cents: how much of the tab the payment cleared.
         credit_cents: how much it paid beyond what was still owed (kept as credit).
+        shortfall_cents: how much less than what it cleared it paid (still owed).
+        superseded: the newer outstanding payment this one made stale (its link must be
+            deactivated; until it is, it is open but not owed).
     """
 
     applied: bool
     applied_cents: Cents
     credit_cents: Cents
+    shortfall_cents: Cents = 0
+    superseded: PaymentRecord | None = None
 
 
 def settle_payment(
@@ -395,15 +393,31 @@ def settle_payment(
     return change.after, settlement
 
 
+def _matches(snap: PaymentSnapshot, state: TabState) -> bool:
+    """True when a snapshot still charges exactly what ``state`` owes, for the same items."""
+    return (
+        snap.tab_cents == state.tab_cents
+        and snap.tip_cents == state.tip_cents
+        and snap.shortfall_cents == state.shortfall_cents
+        and snap.last_item_seq == state.next_item_seq - 1
+    )
+
+
 def settle_payment_change(
     state: TabState, *, payment_id: str, amount_paid_cents: Cents | None = None
 ) -> tuple[Change, Settlement]:
-    """Apply a paid link to the tab, exactly once.
+    """Apply a paid link to the tab, exactly once: money in = money recorded.
 
-    The items the link's snapshot covered leave the tab (orders placed after the snapshot
-    stay) and the tip is reset. A link paid after it was superseded is still applied;
-    whatever it paid for that is no longer on the tab becomes credit, flagged
-    ``needs_reconciliation``, as does a paid amount that differs from the snapshot.
+    What the link's snapshot covered and is still owed (its items still on the tab,
+    their share of the tip, the shortfall it charged) is cleared: those items leave
+    the tab (orders placed after the snapshot stay) and the tip is reset. The money
+    paid (``amount_paid_cents``; the snapshot's amount when unknown) is set against it:
+    beyond it is credit to refund (a superseded link paid late, an overpayment), short
+    of it is a shortfall left owed on the tab. Both are flagged ``needs_reconciliation``.
+
+    A newer outstanding payment that no longer charges what is owed is superseded (its
+    link is then open but not owed until deactivated), and the paid one becomes the
+    tab's current payment again when it cleared something.
 
     Raises:
         StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
@@ -417,25 +431,71 @@ def settle_payment_change(
     excess_tab = snap.tab_cents - applied
     # The tip paid on items no longer owed was paid twice too: credit it in proportion.
     excess_tip = 0 if snap.tab_cents == 0 else _share(snap.tip_cents, excess_tab, snap.tab_cents)
-    excess = excess_tab + excess_tip
-    paid_differs = amount_paid_cents is not None and amount_paid_cents != snap.amount_cents
+    shortfall_cleared = min(snap.shortfall_cents, state.shortfall_cents)
+    owed = applied + (snap.tip_cents - excess_tip) + shortfall_cleared
+    paid = snap.amount_cents if amount_paid_cents is None else amount_paid_cents
+    credit, short = max(0, paid - owed), max(0, owed - paid)
     settled = record.model_copy(
         update={"status": PaymentStatus.COMPLETED, "amount_paid_cents": amount_paid_cents}
     )
     at = _index(state, record)
-    new_state = _bump(
-        state,
-        tab_cents=state.tab_cents - applied,
-        items=tuple(i for i in state.items if i.seq > snap.last_item_seq),
-        tip_percent=None,
-        credit_cents=state.credit_cents + excess,
-        needs_reconciliation=(
-            state.needs_reconciliation or excess > 0 or paid_differs or record.superseded
-        ),
-        payments=_replaced(state, at, settled),
+    history = list(state.payments)
+    history[at] = settled
+    after = state.model_copy(
+        update={
+            "tab_cents": state.tab_cents - applied,
+            "tip_percent": None,
+            "shortfall_cents": state.shortfall_cents - shortfall_cleared + short,
+            "items": tuple(i for i in state.items if i.seq > snap.last_item_seq),
+        }
     )
-    change = Change(state, new_state, removed_through_seq=snap.last_item_seq, payments=(at,))
-    return change, Settlement(applied=True, applied_cents=applied, credit_cents=excess)
+    touched = [at]
+    stale: PaymentRecord | None = None
+    for i, other in enumerate(history):
+        if i != at and _is_outstanding(other) and not _matches(other.snapshot, after):
+            stale = history[i] = other.model_copy(update={"superseded": True})
+            touched.append(i)
+    if record.superseded and owed > 0 and all(r.superseded for r in history[at + 1 :]):
+        # The late payment is the one that counted: it is what "has it cleared?" reads.
+        history[at] = settled.model_copy(update={"superseded": False})
+    paid_differs = amount_paid_cents is not None and amount_paid_cents != snap.amount_cents
+    new_state = _bump(
+        after,
+        credit_cents=state.credit_cents + credit,
+        needs_reconciliation=(
+            state.needs_reconciliation
+            or credit > 0
+            or short > 0
+            or paid_differs
+            or record.superseded
+        ),
+        payments=tuple(history),
+    )
+    change = Change(
+        state, new_state, removed_through_seq=snap.last_item_seq, payments=tuple(sorted(touched))
+    )
+    return change, Settlement(
+        applied=True,
+        applied_cents=applied,
+        credit_cents=credit,
+        shortfall_cents=short,
+        superseded=stale,
+    )
+
+
+def close_link_change(state: TabState, *, payment_id: str) -> Change:
+    """Record that a payment's link was deactivated at Stripe; closing it again changes
+    nothing.
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
+    """
+    record = _find_by_id(state, payment_id)
+    if record.link_closed:
+        return Change(state, state)
+    closed = record.model_copy(update={"link_closed": True})
+    at = _index(state, record)
+    return Change(state, _bump(state, payments=_replaced(state, at, closed)), payments=(at,))
 
 
 def _share(amount: Cents, part: Cents, whole: Cents) -> Cents:
@@ -472,7 +532,7 @@ def reset(state: TabState, *, balance_cents: Cents) -> TabState:
 
 
 def reset_change(state: TabState, *, balance_cents: Cents) -> Change:
-    """Start the session over: starting balance, empty tab, no tip.
+    """Start the session over: starting balance, empty tab, no tip, no shortfall owed.
 
     Payment history is kept (outstanding links become superseded) so that a link paid
     after the reset is still recognised and applied once, as credit. Credit and the
@@ -488,6 +548,7 @@ def reset_change(state: TabState, *, balance_cents: Cents) -> Change:
         tab_cents=0,
         items=(),
         tip_percent=None,
+        shortfall_cents=0,
         payments=payments,
     )
     # Items are kept in seq order, so the last one's seq bounds them all.

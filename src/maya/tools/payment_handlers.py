@@ -17,9 +17,11 @@ import logging
 from typing import Any
 
 from maya.codes import ErrorCode
+from maya.money import format_cents
 from maya.state.errors import StateError
 from maya.state.manager import ExtraPaymentResult
 from maya.state.models import PaymentRecord, PaymentStatus, TabState
+from maya.state.view import outcome_view
 from maya.tools.arguments import CheckPaymentStatusArgs, CreateStripePaymentArgs
 from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo, ToolContext
 from maya.tools.results import ToolError
@@ -43,6 +45,43 @@ def _description(record: PaymentRecord, state: TabState) -> str:
     return f"Maya bar tab: {drinks} drink{'s' if drinks != 1 else ''}" + (
         f" + {tip}% tip" if tip else ""
     )
+
+
+async def _close(
+    ctx: ToolContext, gateway: PaymentGateway, session_id: str, payment_id: str, why: str
+) -> bool:
+    """Deactivate a link and record it closed (``link_closed``); False when it stays open."""
+    closed = await _deactivate(gateway, payment_id, why)
+    if closed:
+        try:
+            await ctx.manager.record_link_closed(session_id, payment_id)
+        except StateError as exc:  # a link not of this tab (mis-priced, stale): nothing to mark
+            _log.info("link %s closed, not recorded: %s", payment_id, exc.code)
+    return closed
+
+
+async def _close_stale(
+    ctx: ToolContext,
+    gateway: PaymentGateway,
+    session_id: str,
+    state: TabState,
+    *,
+    keep: str | None = None,
+) -> list[str]:
+    """Deactivate the links a settlement left open for what is no longer owed
+    (all but ``keep``, which the caller closes itself).
+
+    Returns:
+        The ids of those that could not be closed (they stay open but not owed).
+    """
+    still_open: list[str] = []
+    for record in state.stale_links:
+        assert record.payment_id is not None  # a stale link has an id
+        if record.payment_id == keep:
+            continue
+        if not await _close(ctx, gateway, session_id, record.payment_id, "superseded"):
+            still_open.append(record.payment_id)
+    return still_open
 
 
 async def _deactivate(gateway: PaymentGateway, payment_id: str, why: str) -> bool:
@@ -105,6 +144,11 @@ async def create_stripe_payment(
         # finds it unchanged and asks again with the same idempotency key.
         started = await ctx.manager.begin_payment(session_id)
         record = started.payment
+        # A link a settlement left open for what is no longer owed (it could not be
+        # closed then): try again now, before another link is offered. The link this
+        # snapshot replaces is closed below, and reported.
+        replacing = started.superseded.payment_id if started.superseded else None
+        await _close_stale(ctx, gateway, session_id, started.state, keep=replacing)
         if started.reused and record.url is not None:
             return _link_result(ctx, record, reused=True)
         replaced: dict[str, Any] = {}
@@ -112,8 +156,8 @@ async def create_stripe_payment(
         if old is not None and old.payment_id is not None:
             replaced = {
                 "replaced_payment_id": old.payment_id,
-                "replaced_link_deactivated": await _deactivate(
-                    gateway, old.payment_id, "superseded"
+                "replaced_link_deactivated": await _close(
+                    ctx, gateway, session_id, old.payment_id, "superseded"
                 ),
             }
         # The same idempotency key again (a retry after a failure) returns the same link.
@@ -196,7 +240,16 @@ async def check_payment_status(
             # Settled by Stripe's webhook: the stored state is the answer, and any later
             # payment on the link arrives as an event too. No Stripe call.
             return _settled_by_event(ctx, state, record, payment_id)
-        return await _already_settled(ctx, gateway, session_id, record, payment_id)
+        answer = await _already_settled(ctx, gateway, session_id, record, payment_id)
+        # What is still owed, or open though not owed, is said with every answer.
+        if state.shortfall_cents:
+            answer.update(amount("shortfall", state.shortfall_cents))
+            answer.update(amount("total_due", state.total_due_cents))
+            answer["message"] += _outcome_words(ctx, 0, state.shortfall_cents)
+        if state.stale_links:
+            answer["open_links_not_owed"] = outcome_view(state)["open_links_not_owed"]
+            answer["message"] += _stale_words(ctx, state)
+        return answer
     status = await gateway.check_payment_status(payment_id)
     simulated = record.is_simulated or bool(getattr(status, "is_simulated", False))
     result: dict[str, Any] = {
@@ -219,13 +272,25 @@ async def check_payment_status(
             **amount("tab", settled.state.tab_cents),
             **amount("balance", settled.state.balance_cents),
         )
+        still_open: list[str] = []
         if settled.applied:
             # Paid once is enough: close the link so it cannot be paid again.
-            result["link_closed"] = await _deactivate(gateway, payment_id, "settled")
+            result["link_closed"] = await _close(ctx, gateway, session_id, payment_id, "settled")
+            # A newer link for more than is now due must not stay payable either.
+            still_open = await _close_stale(ctx, gateway, session_id, settled.state)
+            if still_open:
+                result["open_links_not_owed"] = [
+                    link
+                    for link in outcome_view(settled.state)["open_links_not_owed"]
+                    if link["payment_id"] in still_open
+                ]
         overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
         state = settled.state if overpaid is None else overpaid.state
         if settled.credit_cents:
             result.update(amount("credit", settled.credit_cents))
+        if settled.shortfall_cents:
+            result.update(amount("shortfall", settled.shortfall_cents))
+            result.update(amount("total_due", state.total_due_cents))
         if overpaid is not None and overpaid.credited_cents:
             result.update(amount("overpaid", overpaid.credited_cents))
             result.update(amount("credit", state.credit_cents))
@@ -244,6 +309,9 @@ async def check_payment_status(
             result["message"] += " " + ctx.messages.render(
                 "payment_overpaid", {"overpaid": result["overpaid"]}
             )
+        result["message"] += _outcome_words(ctx, settled.credit_cents, settled.shortfall_cents)
+        if still_open:
+            result["message"] += _stale_words(ctx, settled.state, only=still_open)
     elif status.status == "failed":
         await ctx.manager.mark_payment_failed(session_id, payment_id)
         reason = status.failure_reason or "declined"
@@ -280,6 +348,32 @@ async def _record_overpayment(
     )
 
 
+def _outcome_words(ctx: ToolContext, credit_cents: int, shortfall_cents: int) -> str:
+    """Sentences for money beyond what was owed (credit) or short of it (still due)."""
+    words = ""
+    if shortfall_cents:
+        words += " " + ctx.messages.render(
+            "payment_paid_short", {"shortfall": format_cents(shortfall_cents)}
+        )
+    if credit_cents:
+        words += " " + ctx.messages.render(
+            "payment_credit_to_refund", {"credit": format_cents(credit_cents)}
+        )
+    return words
+
+
+def _stale_words(ctx: ToolContext, state: TabState, *, only: list[str] | None = None) -> str:
+    """A sentence per link still open at Stripe for what is no longer owed (or ``only``)."""
+    return "".join(
+        " "
+        + ctx.messages.render(
+            "payment_link_open_not_owed", {"amount": format_cents(r.snapshot.amount_cents)}
+        )
+        for r in state.stale_links
+        if only is None or r.payment_id in only
+    )
+
+
 def _settled_by_event(
     ctx: ToolContext, state: TabState, record: PaymentRecord, payment_id: str
 ) -> dict[str, Any]:
@@ -298,9 +392,10 @@ def _settled_by_event(
         **amount("amount_paid", paid),
         **amount("tab", state.tab_cents),
         **amount("balance", state.balance_cents),
+        **amount("total_due", state.total_due_cents),
+        # Shortfall still due, credit to refund, links open but not owed (no URLs).
+        **outcome_view(state),
     }
-    if state.credit_cents:
-        result.update(amount("credit", state.credit_cents))
     if state.needs_reconciliation:
         result["needs_reconciliation"] = True
     if record.is_simulated:
@@ -310,6 +405,8 @@ def _settled_by_event(
         result["message"] = ctx.messages.render(
             "payment_confirmed_by_webhook", {"amount": result["amount_paid"]}
         )
+    result["message"] += _outcome_words(ctx, state.credit_cents, state.shortfall_cents)
+    result["message"] += _stale_words(ctx, state)
     return result
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from maya.money import Cents, format_cents
 from maya.state.menu import Menu
 from maya.state.models import OrderedItem, PaymentRecord, TabState
+from maya.state.view import outcome_view
 
 __all__ = ["amount", "balance_view", "bill_view", "item_view", "menu_view", "payment_view"]
 
@@ -58,14 +59,17 @@ def payment_view(record: PaymentRecord | None) -> dict[str, Any]:
     paid = record.amount_paid_cents
     if record.settled and paid is not None and paid > record.snapshot.amount_cents:
         view.update(amount("overpaid", paid - record.snapshot.amount_cents))
+    if record.settled and paid is not None and paid < record.snapshot.amount_cents:
+        view.update(amount("paid_short", record.snapshot.amount_cents - paid))
     return view
 
 
 def bill_view(state: TabState) -> dict[str, Any]:
     """The itemised bill with totals and the payment's status."""
     view: dict[str, Any] = {"items": [item_view(i) for i in state.items], **balance_view(state)}
+    # Shortfall still due, credit to refund, links open but not owed (never their URLs).
+    view.update(outcome_view(state))
     if state.credit_cents:
-        view.update(amount("credit", state.credit_cents))
         view["needs_reconciliation"] = state.needs_reconciliation
     view["payment"] = payment_view(state.current_payment)
     return view

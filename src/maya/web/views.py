@@ -14,6 +14,7 @@ from typing import Any, Literal
 from maya.money import Cents, format_cents
 from maya.payments._links import STRIPE_LINK_HOSTS, check_link_url
 from maya.state.models import TabState
+from maya.state.view import outcome_view
 
 __all__ = [
     "LOW_BALANCE_CENTS",
@@ -91,6 +92,8 @@ def tab_view(state: TabState, *, hosts: Collection[str]) -> dict[str, Any]:
         "total_due_cents": state.total_due_cents,
         "items": len(state.items),
         "payment": payment,
+        # Shortfall still due, credit to refund, links open but not owed (no URLs).
+        **outcome_view(state),
     }
 
 

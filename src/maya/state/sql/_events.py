@@ -41,9 +41,10 @@ __all__ = ["EventWrite", "apply_event", "event_outcome", "paid_by_event", "recor
 INSERT_EVENT = (
     "INSERT INTO stripe_events (event_id, type, payment_link, idempotency_key,"
     " payment_status, amount_total, checkout_session, paid, created, received_at, outcome,"
-    " session_id)"
+    " session_id, currency, livemode)"
     " VALUES (:event_id, :type, :payment_link, :idempotency_key, :payment_status,"
-    " :amount_total, :checkout_session, :paid, :created, :received_at, :outcome, NULL)"
+    " :amount_total, :checkout_session, :paid, :created, :received_at, :outcome, NULL,"
+    " :currency, :livemode)"
     " ON CONFLICT (event_id) DO NOTHING"
 )
 SELECT_OUTCOME = "SELECT outcome FROM stripe_events WHERE event_id = :event_id"
@@ -55,15 +56,17 @@ SELECT_LINK_SESSION = "SELECT session_id FROM payments WHERE payment_id = :payme
 SELECT_TAB_EXISTS = "SELECT 1 FROM tabs WHERE session_id = :session_id"
 SELECT_PAID_SESSIONS = (
     "SELECT COALESCE(checkout_session, event_id), MAX(amount_total) FROM stripe_events"
-    " WHERE payment_link = :payment_id AND paid GROUP BY COALESCE(checkout_session, event_id)"
+    " WHERE payment_link = :payment_id AND paid"
+    " AND outcome NOT IN ('wrong_mode', 'wrong_currency')"
+    " GROUP BY COALESCE(checkout_session, event_id)"
 )
 SELECT_PAID_BY_EVENT = (
     "SELECT 1 FROM stripe_events WHERE payment_link = :payment_id AND paid"
-    " AND outcome <> 'pending' LIMIT 1"
+    " AND outcome NOT IN ('pending', 'wrong_mode', 'wrong_currency') LIMIT 1"
 )
 SELECT_PENDING = (
     "SELECT event_id, type, payment_link, payment_status, amount_total, created,"
-    " idempotency_key, checkout_session FROM stripe_events"
+    " idempotency_key, checkout_session, currency, livemode FROM stripe_events"
     " WHERE payment_link = :payment_id AND outcome = 'pending'"
     " ORDER BY created, received_at, event_id"
 )
@@ -104,7 +107,10 @@ async def apply_event(
     """
     if key_lock is not None and event.payment_id is not None:
         await connection.execute(key_lock, {"key": event.payment_id})
-    relevant = event.type in CHECKOUT_EVENT_TYPES and event.payment_id is not None
+    relevant = (
+        event.type in CHECKOUT_EVENT_TYPES and event.payment_id is not None and not event.refused
+    )
+    initial_outcome = event.refused or (EventOutcome.PENDING if relevant else EventOutcome.IGNORED)
     inserted = await connection.execute(
         INSERT_EVENT,
         {
@@ -118,7 +124,9 @@ async def apply_event(
             "paid": event.paid,
             "created": event.created,
             "received_at": clock(),
-            "outcome": (EventOutcome.PENDING if relevant else EventOutcome.IGNORED).value,
+            "outcome": initial_outcome.value,
+            "currency": event.currency,
+            "livemode": event.livemode,
         },
     )
     if not inserted:
@@ -128,7 +136,7 @@ async def apply_event(
             EventResult(EventOutcome.DUPLICATE, first_outcome=first), commit=False, stored=None
         )
     if not relevant:
-        return EventWrite(EventResult(EventOutcome.IGNORED), commit=True, stored=None)
+        return EventWrite(EventResult(initial_outcome), commit=True, stored=None)
     received: Received | None = None
     if event.paid:
         sessions = await connection.fetchall(SELECT_PAID_SESSIONS, {"payment_id": event.payment_id})
@@ -229,7 +237,7 @@ async def paid_by_event(connection: SqlConnection, payment_id: str) -> bool:
 
 
 def _decode(row: Sequence[object]) -> PaymentEvent:
-    event_id, type_, link, status, amount, created, key, checkout = row
+    event_id, type_, link, status, amount, created, key, checkout, currency, livemode = row
     return PaymentEvent(
         event_id=str(event_id),
         type=str(type_),
@@ -239,4 +247,6 @@ def _decode(row: Sequence[object]) -> PaymentEvent:
         created=int(str(created)),
         idempotency_key=None if key is None else str(key),
         checkout_session=None if checkout is None else str(checkout),
+        currency=None if currency is None else str(currency),
+        livemode=None if livemode is None else bool(livemode),
     )

@@ -31,15 +31,16 @@ Params = dict[str, Any]
 Row = Sequence[Any]
 
 
-Head = tuple[int, int, int, int | None, int, bool, int]
-"""What the tab row holds: balance, tab, next seq, tip, credit, reconcile flag, version."""
+Head = tuple[int, int, int, int | None, int, bool, int, int]
+"""What the tab row holds: balance, tab, next seq, tip, credit, reconcile flag, version,
+shortfall."""
 
 
 def decode_head(tab: Row) -> Head:
     """The tab row (as ``_schema.SELECT_TAB`` returns it) as plain values."""
-    balance, tab_cents, next_seq, tip, credit, reconcile, version = tab
+    balance, tab_cents, next_seq, tip, credit, reconcile, version, shortfall = tab
     # SQLite hands booleans back as 0/1.
-    return (balance, tab_cents, next_seq, tip, credit, bool(reconcile), version)
+    return (balance, tab_cents, next_seq, tip, credit, bool(reconcile), version, shortfall)
 
 
 def head_of(state: TabState) -> Head:
@@ -52,6 +53,7 @@ def head_of(state: TabState) -> Head:
         state.credit_cents,
         state.needs_reconciliation,
         state.version,
+        state.shortfall_cents,
     )
 
 
@@ -63,7 +65,7 @@ def decode_state(
     Raises:
         pydantic.ValidationError: when the rows hold something a ``TabState`` cannot.
     """
-    balance, tab_cents, next_seq, tip, credit, reconcile, version = tab
+    balance, tab_cents, next_seq, tip, credit, reconcile, version, shortfall = tab
     return TabState(
         session_id=session_id,
         balance_cents=balance,
@@ -83,6 +85,7 @@ def decode_state(
         credit_cents=credit,
         # SQLite hands booleans back as 0/1.
         needs_reconciliation=bool(reconcile),
+        shortfall_cents=shortfall,
         payments=tuple(_decode_payment(row) for row in payments),
         version=version,
     )
@@ -99,6 +102,7 @@ def _decode_payment(row: Row) -> PaymentRecord:
             last_item_seq=values["snapshot_last_item_seq"],
             version=values["snapshot_version"],
             created_at=values["snapshot_created_at"],
+            shortfall_cents=values["snapshot_shortfall_cents"],
         ),
         payment_id=values["payment_id"],
         url=values["url"],
@@ -106,6 +110,7 @@ def _decode_payment(row: Row) -> PaymentRecord:
         status=PaymentStatus(values["status"]),
         superseded=bool(values["superseded"]),
         amount_paid_cents=values["amount_paid_cents"],
+        link_closed=bool(values["link_closed"]),
     )
 
 
@@ -121,6 +126,7 @@ def tab_params(state: TabState, *, updated_at: float, old_version: int | None = 
         "needs_reconciliation": state.needs_reconciliation,
         "version": state.version,
         "updated_at": updated_at,
+        "shortfall_cents": state.shortfall_cents,
     }
     if old_version is not None:
         params["old_version"] = old_version
@@ -156,6 +162,8 @@ def _payment_params(session_id: str, position: int, record: PaymentRecord) -> Pa
         "snapshot_last_item_seq": snap.last_item_seq,
         "snapshot_version": snap.version,
         "snapshot_created_at": snap.created_at,
+        "snapshot_shortfall_cents": snap.shortfall_cents,
+        "link_closed": record.link_closed,
     }
 
 

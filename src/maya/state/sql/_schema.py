@@ -22,6 +22,7 @@ __all__ = [
     "INSERT_ITEM",
     "INSERT_TAB",
     "MIGRATIONS",
+    "OUTCOMES_DDL",
     "PAYMENT_COLUMNS",
     "PAYMENT_ID_INDEX",
     "SCHEMA_TABLE_DDL",
@@ -38,7 +39,7 @@ __all__ = [
     "upgrade_statements",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code reads and writes. A database at a higher version is refused."""
 
 SCHEMA_TABLE_DDL = (
@@ -124,7 +125,21 @@ EVENTS_DDL: tuple[str, ...] = (
 )
 """Version 2: the webhook's event log (exactly-once delivery, events kept for later links)."""
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL}
+OUTCOMES_DDL: tuple[str, ...] = (
+    # What a short payment left owed; what a paid link's snapshot charged for an earlier
+    # shortfall; whether a link was deactivated at Stripe; an event's currency and mode
+    # (a wrong one is kept with outcome wrong_currency / wrong_mode). Defaults keep old
+    # rows true.
+    "ALTER TABLE tabs ADD COLUMN shortfall_cents BIGINT NOT NULL DEFAULT 0"
+    " CHECK (shortfall_cents >= 0)",
+    "ALTER TABLE payments ADD COLUMN snapshot_shortfall_cents BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE payments ADD COLUMN link_closed BOOLEAN NOT NULL DEFAULT FALSE",
+    "ALTER TABLE stripe_events ADD COLUMN currency TEXT NULL",
+    "ALTER TABLE stripe_events ADD COLUMN livemode BOOLEAN NULL",
+)
+"""Version 3: money in = money recorded (shortfalls owed) and links closed at Stripe."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL, 2: OUTCOMES_DDL}
 """Statements that take the schema from version ``key`` to ``key + 1``.
 
 A change to the tables adds an entry here and bumps ``SCHEMA_VERSION``; a new database
@@ -133,7 +148,7 @@ runs ``DDL`` and then every migration.
 
 SELECT_TAB = (
     "SELECT balance_cents, tab_cents, next_item_seq, tip_percent, credit_cents,"
-    " needs_reconciliation, version FROM tabs WHERE session_id = :session_id"
+    " needs_reconciliation, version, shortfall_cents FROM tabs WHERE session_id = :session_id"
 )
 SELECT_ITEMS = (
     "SELECT seq, name, unit_price_cents, quantity, modifiers FROM tab_items"
@@ -154,6 +169,8 @@ PAYMENT_COLUMNS = (
     "snapshot_last_item_seq",
     "snapshot_version",
     "snapshot_created_at",
+    "snapshot_shortfall_cents",
+    "link_closed",
 )
 SELECT_PAYMENTS = (
     f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments"
@@ -170,6 +187,7 @@ _TAB_VALUES = (
     "needs_reconciliation",
     "version",
     "updated_at",
+    "shortfall_cents",
 )
 INSERT_TAB = (
     f"INSERT INTO tabs (session_id, {', '.join(_TAB_VALUES)})"
