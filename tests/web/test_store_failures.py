@@ -100,7 +100,9 @@ def test_a_chat_turn_on_a_failing_store_answers_in_words(
     response = browser.post("/api/chat", json={"message": "a martini please"}, headers=POST)
     assert response.status_code == 200
     events = dict(events_of(response.text))
-    assert WORDS.render(ErrorCode.STORE_UNAVAILABLE, {}) in events["done"]["reply"]
+    words = WORDS.render(ErrorCode.STORE_UNAVAILABLE, {"quantity": 1, "item": "Martini"})
+    assert words.startswith("1 x Martini is not on your tab")
+    assert words in events["done"]["reply"]
 
 
 def test_the_tab_stream_ends_cleanly_when_the_store_fails(
