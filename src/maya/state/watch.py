@@ -170,6 +170,9 @@ class WatchHub:
         session = state.session_id
         if state.version > self._known.get(session, -1):
             self._known[session] = state.version
+        wanted = self._stale.get(session)
+        if wanted is not None and state.version >= wanted:
+            del self._stale[session]  # read, or written here: nothing newer to fetch
         for updates in tuple(self._subscribers.get(session, ())):
             updates.offer(state)
 
@@ -203,9 +206,6 @@ class WatchHub:
             _log.warning("cannot read %s after a change: %s", session_id, exc.message)
             return False
         self._publish(state)
-        wanted = self._stale.get(session_id)
-        if wanted is not None and state.version >= wanted:
-            del self._stale[session_id]
         return True
 
     async def _refresh_stale(self) -> None:
