@@ -1,7 +1,8 @@
 """Overlay updates under overload: every watcher ends on the settled state.
 
 Another "worker" (a second manager on the same tabs) commits many changes to many
-sessions and announces each through a change feed, as PostgreSQL ``NOTIFY`` does; the
+sessions, ending with each one's payment settled by its webhook event, and announces each
+commit through a change feed, as PostgreSQL ``NOTIFY`` does; the
 watching manager's store is overloaded (most reads fail ``STORE_BUSY``) and its
 watchers read slowly. Latest-wins may skip states in between, but no watcher may end on
 anything but the last committed state. On PostgreSQL the same runs for real, with the
@@ -21,6 +22,8 @@ import pytest
 
 from maya.codes import ErrorCode
 from maya.state import MemoryTabStore, StoreError, TabManager, TabState
+from maya.state.events import COMPLETED, PaymentEvent
+from maya.state.models import PaymentStatus
 from maya.state.store import TabStore, Transition
 from maya.state.watch import TabUpdates
 
@@ -112,6 +115,30 @@ async def _slow_reader(updates: TabUpdates, seen: list[TabState], progress: Prog
             await anyio.lowlevel.checkpoint()
 
 
+async def _settle(manager: TabManager, session: str) -> None:
+    """Pay the tab as the webhook does: a link recorded, then its paid event applied."""
+    started = await manager.begin_payment(session)
+    payment_id = f"plink_{session}"
+    await manager.record_payment_link(
+        session,
+        idempotency_key=started.payment.idempotency_key,
+        payment_id=payment_id,
+        url=f"https://buy.stripe.com/test_{session}",
+        is_simulated=False,
+    )
+    result = await manager.apply_payment_event(
+        PaymentEvent(
+            event_id=f"evt_{session}",
+            type=COMPLETED,
+            payment_id=payment_id,
+            payment_status="paid",
+            amount_total=started.payment.snapshot.amount_cents,
+            created=1,
+        )
+    )
+    assert result.state is not None and result.state.tab_cents == 0
+
+
 async def _run_load(
     watching: TabManager, writing: TabManager, overload: Callable[[], None] = lambda: None
 ) -> None:
@@ -151,7 +178,9 @@ async def _run_load(
                 for name in names:
                     await writing.order(name, "Water")
             for name in names:
-                await writing.set_tip(name, 15)  # the last change: "settled"
+                await writing.set_tip(name, 15)
+            for name in names:  # Pay, and the link paid: the settlement is the last change
+                await _settle(writing, name)
             final = {name: (await writing.get(name)).version for name in names}
             while any(
                 not states or states[-1].version != final[name]
@@ -162,8 +191,8 @@ async def _run_load(
             group.cancel_scope.cancel()
     for name in names:
         for states in seen[name]:
-            assert states[-1].tip_percent == 15
-            assert states[-1].tab_cents == 100 * (ORDERS_PER_SESSION + 1)
+            assert states[-1].payment_status is PaymentStatus.COMPLETED
+            assert states[-1].tab_cents == 0
             versions = [s.version for s in states]
             assert versions == sorted(set(versions))  # never backwards, never twice
 
