@@ -12,6 +12,11 @@ Where changes come from:
 - *across processes*, for stores that offer a ``ChangeFeed`` (PostgreSQL: ``NOTIFY`` in
   the writing transaction, ``LISTEN`` here): the feed names the session and version, and
   the hub reads the state back from the store if it is newer than what it has seen.
+  Notifications only mark a session *stale*; a refresher beside the feed reads stale
+  sessions a few at a time (many notifications of one session cost one read) and keeps a
+  session stale until a read succeeds, retrying with a bounded back-off. So an overloaded
+  store (a read failing ``STORE_BUSY``) delays an update but never loses it, and the feed
+  never stops draining notifications while a read waits.
 
 One feed connection serves every subscriber of a manager. It runs inside one of the
 open ``watch`` blocks (the first); when that block ends while others are open, another
@@ -39,6 +44,13 @@ if TYPE_CHECKING:
 __all__ = ["ChangeFeed", "ChangeFeedSource", "TabUpdates", "WatchHub"]
 
 _log = logging.getLogger("maya.state.watch")
+
+REFRESH_CONCURRENCY = 4
+"""Stale sessions read at once (each holds a pooled connection for one short read)."""
+RETRY_FIRST_S = 0.05
+"""The first wait before reading again sessions whose read failed; doubles each time."""
+RETRY_MAX_S = 2.0
+"""The longest wait between two attempts to read a stale session."""
 
 
 class ChangeFeed(Protocol):
@@ -121,11 +133,21 @@ class TabUpdates:
 class WatchHub:
     """The subscribers of one ``TabManager``, fed by its writes and by a ``ChangeFeed``."""
 
-    def __init__(self, manager: TabManager) -> None:
-        """Listen to ``manager``'s writes (and to its store's feed, if it has one)."""
+    def __init__(
+        self, manager: TabManager, *, sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    ) -> None:
+        """Listen to ``manager``'s writes (and to its store's feed, if it has one).
+
+        ``sleep`` waits between attempts to read a session whose read failed.
+        """
         self._manager = manager
+        self._sleep = sleep
         self._subscribers: dict[str, set[TabUpdates]] = {}
         self._known: dict[str, int] = {}
+        # Session -> the newest version heard of and not read yet (-1: read whatever is
+        # there, after a reconnect).
+        self._stale: dict[str, int] = {}
+        self._stale_added = anyio.Event()
         store = manager.store
         self._feed: ChangeFeed | None = (
             store.change_feed() if isinstance(store, ChangeFeedSource) else None
@@ -148,6 +170,9 @@ class WatchHub:
         session = state.session_id
         if state.version > self._known.get(session, -1):
             self._known[session] = state.version
+        wanted = self._stale.get(session)
+        if wanted is not None and state.version >= wanted:
+            del self._stale[session]  # read, or written here: nothing newer to fetch
         for updates in tuple(self._subscribers.get(session, ())):
             updates.offer(state)
 
@@ -155,26 +180,57 @@ class WatchHub:
         if after.session_id in self._subscribers:
             self._publish(after)
 
-    async def _refresh(self, session_id: str) -> None:
-        if session_id not in self._subscribers:
-            return
-        try:
-            state = await self._manager.get(session_id)
-        except StoreError as exc:
-            # The next notification (or reconnect) reads it again; the watchers live on.
-            _log.warning("cannot read %s after a change: %s", session_id, exc.message)
-            return
-        self._publish(state)
+    def _mark_stale(self, session_id: str, version: int) -> None:
+        if version > self._stale.get(session_id, -2):
+            self._stale[session_id] = version
+        self._stale_added.set()
 
     async def _on_change(self, session_id: str, version: int) -> None:
         # Our own writes come back through the feed too: already published.
         if session_id in self._subscribers and version > self._known.get(session_id, -1):
-            await self._refresh(session_id)
+            self._mark_stale(session_id, version)
 
     async def _on_ready(self) -> None:
         # (Re)listening: anything committed while nobody listened is read now.
         for session_id in tuple(self._subscribers):
-            await self._refresh(session_id)
+            self._mark_stale(session_id, -1)
+
+    async def _read_stale(self, session_id: str) -> bool:
+        """Read one stale session and publish it; False when the store failed."""
+        if session_id not in self._subscribers:
+            self._stale.pop(session_id, None)
+            return True
+        try:
+            state = await self._manager.get(session_id)
+        except StoreError as exc:
+            _log.warning("cannot read %s after a change: %s", session_id, exc.message)
+            return False
+        self._publish(state)
+        return True
+
+    async def _refresh_stale(self) -> None:
+        """Read stale sessions until cancelled; a failed read is retried, never dropped."""
+        limiter = anyio.CapacityLimiter(REFRESH_CONCURRENCY)
+        backoff = RETRY_FIRST_S
+        while True:
+            while not self._stale:
+                await self._stale_added.wait()
+                self._stale_added = anyio.Event()
+            succeeded = 0
+
+            async def read(session_id: str) -> None:
+                nonlocal succeeded
+                async with limiter:
+                    succeeded += await self._read_stale(session_id)
+
+            async with anyio.create_task_group() as group:
+                for session_id in tuple(self._stale):
+                    group.start_soon(read, session_id)
+            if succeeded:
+                backoff = RETRY_FIRST_S  # progress: an overloaded store, not a lost one
+            else:
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, RETRY_MAX_S)
 
     async def _serve_feed(self) -> None:
         """Run the shared feed while this block is open, unless another block runs it."""
@@ -184,7 +240,9 @@ class WatchHub:
             await self._feed_stopped.wait()
         self._feed_running = True
         try:
-            await feed.run(self._on_ready, self._on_change)
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._refresh_stale)
+                await feed.run(self._on_ready, self._on_change)
         finally:
             self._feed_running = False
             stopped, self._feed_stopped = self._feed_stopped, anyio.Event()
@@ -215,3 +273,4 @@ class WatchHub:
                 if not group_of:
                     del self._subscribers[session_id]
                     self._known.pop(session_id, None)
+                    self._stale.pop(session_id, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from maya.state.errors import StoreError
 from maya.tools.arguments import (
     CancelLastOrderArgs,
     GetBalanceArgs,
@@ -19,6 +20,7 @@ from maya.tools.arguments import (
     SetTipArgs,
 )
 from maya.tools.context import ToolContext
+from maya.tools.results import ToolError
 from maya.tools.views import amount, balance_view, bill_view, item_view, menu_view
 
 __all__ = [
@@ -38,8 +40,22 @@ async def order_drink(ctx: ToolContext, session_id: str, args: OrderDrinkArgs) -
     Raises:
         StateError: ``UNKNOWN_ITEM``, ``INVALID_MODIFIER``, ``INVALID_QUANTITY`` or
             ``INSUFFICIENT_FUNDS``; nothing changes.
+        ToolError: ``STORE_BUSY`` or ``STORE_UNAVAILABLE`` naming the drink that was not
+            added (``item``, ``quantity``, ``added: false``); nothing changes.
     """
-    state = await ctx.manager.order(session_id, args.name, args.quantity, args.modifiers)
+    try:
+        state = await ctx.manager.order(session_id, args.name, args.quantity, args.modifiers)
+    except StoreError as exc:
+        # Other drinks of the same request may be on the tab already: say which one is
+        # not (the item was checked against the menu before the store was asked).
+        item = ctx.manager.menu.find(args.name).name
+        raise ToolError(
+            exc.code,
+            f"{args.quantity} x {item} was not added: the store could not be used",
+            item=item,
+            quantity=args.quantity,
+            added=False,
+        ) from exc
     return {
         "ordered": item_view(state.items[-1]),
         **amount("balance", state.balance_cents),

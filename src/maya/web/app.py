@@ -27,13 +27,14 @@ reaches the tab of its own cookie.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -47,7 +48,8 @@ from maya.agent.models.base import Model
 from maya.agent.models.select import choose_model
 from maya.agent.streaming import TextDelta, ToolStarted, TurnEvent
 from maya.agent.trace import tracer_from_env
-from maya.state.errors import StateError
+from maya.codes import ErrorCode
+from maya.state.errors import StateError, StoreError
 from maya.state.manager import TabManager
 from maya.tools import Toolset
 from maya.tools.context import PaymentGateway
@@ -68,6 +70,9 @@ __all__ = ["MayaWeb", "ServedFrom", "WebSettings", "create_web_app", "serve_rout
 _log = logging.getLogger("maya.web")
 
 MAX_BODY_BYTES = 16_384
+
+STORE_RETRY_AFTER_S = 2
+"""Seconds a client is asked to wait (``Retry-After``) when the store cannot answer."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +134,48 @@ def _json(data: Any) -> JSONResponse:
     return response
 
 
+_RETRY_LATER = {"Retry-After": str(STORE_RETRY_AFTER_S)}
+_STORE_CODES = frozenset({ErrorCode.STORE_BUSY.value, ErrorCode.STORE_UNAVAILABLE.value})
+
+
+def _refused_by_tool(result: Mapping[str, Any]) -> JSONResponse:
+    """A tool's error as the page's ``{"ok": false, "message": ...}``; a store that could
+    not answer is a 503 with ``Retry-After`` (the tool changed nothing: ask again)."""
+    code = str(result.get("error", ""))
+    body = {
+        "ok": False,
+        "message": str(result.get("message", "")),
+        "code": code,
+        "retryable": bool(result.get("retryable")) or code in _STORE_CODES,
+    }
+    if code not in _STORE_CODES:
+        return _json(body)
+    response = JSONResponse(body, status_code=503, headers=_RETRY_LATER)
+    secure_headers(response.headers)
+    return response
+
+
+_Answer = TypeVar("_Answer")
+
+
+def _answers_store_errors(
+    endpoint: Callable[[MayaWeb, Request], Awaitable[_Answer]],
+) -> Callable[[MayaWeb, Request], Awaitable[_Answer | JSONResponse]]:
+    """A store that cannot answer (busy, unreachable) becomes Maya's words as JSON: 503
+    with ``Retry-After``, the code and ``retryable``, never a 500 with a traceback. The
+    operation did not run (``StoreError``), so asking again is always safe."""
+
+    @functools.wraps(endpoint)
+    async def answered(web: MayaWeb, request: Request) -> _Answer | JSONResponse:
+        try:
+            return await endpoint(web, request)
+        except StoreError as exc:
+            _log.warning("%s %s: the store failed: %s", request.method, request.url.path, exc)
+            return web.store_failed(exc)
+
+    return answered
+
+
 class MayaWeb:
     """The page's routes over one tab manager, toolset and agent."""
 
@@ -174,6 +221,13 @@ class MayaWeb:
             Route("/api/payment/check", self.check_payment, methods=["POST"], middleware=_GZIP),
             Route("/api/new-tab", self.new_tab, methods=["POST"], middleware=_GZIP),
         ]
+
+    def store_failed(self, exc: StoreError) -> JSONResponse:
+        """Maya's words for a store that could not run the request (503, ``Retry-After``)."""
+        message = self.toolset.context.messages.render(exc.code, {})
+        response = _error(503, message, code=exc.code.value, retryable=True)
+        response.headers.update(_RETRY_LATER)
+        return response
 
     # -- who is asking --------------------------------------------------------------
 
@@ -243,6 +297,7 @@ class MayaWeb:
 
     # -- the tab ----------------------------------------------------------------------
 
+    @_answers_store_errors
     async def tab(self, request: Request) -> Response:
         """The overlay's figures, as JSON."""
         session = self._session(request)
@@ -250,6 +305,7 @@ class MayaWeb:
             return _error(401, "no tab here yet: reload the page")
         return _json(tab_view(await self.manager.get(session), hosts=self._hosts))
 
+    @_answers_store_errors
     async def tab_events(self, request: Request) -> Response | TabStream:
         """The overlay, live: an event now and after every committed change."""
         session = self._session(request)
@@ -263,6 +319,7 @@ class MayaWeb:
             max_s=self.settings.stream_max_s,
         )
 
+    @_answers_store_errors
     async def tip(self, request: Request) -> Response:
         """The tip rule itself: 10, 15 or 20 percent; the selected one again removes it."""
         session, refusal = self._refused(request)
@@ -281,6 +338,7 @@ class MayaWeb:
             return _error(409, message, code=exc.code.value)
         return _json(tab_view(state, hosts=self._hosts))
 
+    @_answers_store_errors
     async def pay(self, request: Request) -> Response:
         """Ask the payment tool for the link (the same one while the tab is unchanged)."""
         session, refusal = self._refused(request)
@@ -288,7 +346,7 @@ class MayaWeb:
             return refusal or _error(401, "no tab")
         result = await self.toolset.call("create_stripe_payment", {}, session)
         if result.get("status") != "ok":
-            return _json({"ok": False, "message": str(result.get("message", ""))})
+            return _refused_by_tool(result)
         link = result.get("result", {})
         simulated = bool(link.get("is_simulated"))
         return _json(
@@ -301,6 +359,7 @@ class MayaWeb:
             }
         )
 
+    @_answers_store_errors
     async def check_payment(self, request: Request) -> Response:
         """Ask the status tool whether the link was paid (settles it exactly once)."""
         session, refusal = self._refused(request)
@@ -308,7 +367,7 @@ class MayaWeb:
             return refusal or _error(401, "no tab")
         result = await self.toolset.call("check_payment_status", {}, session)
         if result.get("status") != "ok":
-            return _json({"ok": False, "message": str(result.get("message", ""))})
+            return _refused_by_tool(result)
         found = result.get("result", {})
         return _json(
             {
@@ -318,6 +377,7 @@ class MayaWeb:
             }
         )
 
+    @_answers_store_errors
     async def new_tab(self, request: Request) -> Response:
         """A fresh session for this browser (the old tab stays in the store)."""
         if not origin_allowed(request, self.settings.allowed_origins):
@@ -330,6 +390,7 @@ class MayaWeb:
 
     # -- the chat ---------------------------------------------------------------------
 
+    @_answers_store_errors
     async def chat(self, request: Request) -> Response | TurnStream:
         """One customer message; Maya's answer streams back as server-sent events."""
         session, refusal = self._refused(request)
@@ -365,6 +426,12 @@ class MayaWeb:
 
         try:
             result = await self.agent.respond(session, message, on_event=on_event)
+        except StoreError as exc:
+            # The tools answer a store failure in words; this is one outside them.
+            _log.warning("a chat turn could not reach the store: %s", exc)
+            text = self.toolset.context.messages.render(exc.code, {})
+            await emit("failed", {"text": text, "code": exc.code.value, "retryable": True})
+            return
         except Exception:
             # A bug, not a model failure (those are replies): the page says so briefly.
             _log.exception("a chat turn failed")

@@ -8,6 +8,7 @@ model only quotes amounts that tools returned).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -220,6 +221,25 @@ def _normalize(text: str) -> str:
     return re.sub(r"[^\w%'&,;.?! -]", " ", text)
 
 
+@functools.lru_cache(maxsize=8)
+def _phrase_patterns(menu: Menu) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """Each phrase, its compiled pattern and the drink it names, longest first: built once
+    per menu, not on every message (it was a third of a turn's CPU)."""
+    return tuple(
+        (phrase, re.compile(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])"), name)
+        for phrase, name in _phrases(menu)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _modifier_patterns(menu: Menu) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each modifier and its compiled pattern, longest first, built once per menu."""
+    return tuple(
+        (modifier, re.compile(r"\b" + re.escape(modifier) + r"\b"))
+        for modifier in sorted(menu.modifiers, key=len, reverse=True)
+    )
+
+
 def _phrases(menu: Menu) -> list[tuple[str, str]]:
     phrases: dict[str, str] = {}
     for item in menu.items:
@@ -263,8 +283,10 @@ def _find_mentions(text: str, menu: Menu) -> list[_Mention]:
         for i in range(match.start(), match.end()):
             taken[i] = True
         mentions.append(_Mention(match.start(), match.end(), _mixed_name(match)))
-    for phrase, name in _phrases(menu):
-        for match in re.finditer(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", text):
+    for phrase, pattern, name in _phrase_patterns(menu):
+        if phrase not in text:
+            continue
+        for match in pattern.finditer(text):
             if any(taken[match.start() : match.end()]):
                 continue
             for i in range(match.start(), match.end()):
@@ -277,8 +299,10 @@ def _find_mentions(text: str, menu: Menu) -> list[_Mention]:
 def _modifiers_in(text: str, menu: Menu) -> list[str]:
     found: list[tuple[int, str]] = []
     used = [False] * len(text)
-    for modifier in sorted(menu.modifiers, key=len, reverse=True):
-        for match in re.finditer(r"\b" + re.escape(modifier) + r"\b", text):
+    for modifier, pattern in _modifier_patterns(menu):
+        if modifier not in text:
+            continue
+        for match in pattern.finditer(text):
             if any(used[match.start() : match.end()]):
                 continue
             for i in range(match.start(), match.end()):

@@ -217,16 +217,24 @@ def compose_reply(
         price_of = intent.price_of
     sentences: list[str] = _lead(intent)
     orders: list[Mapping[str, Any]] = []
+    # Drinks of the same request that did not get on the tab (the store failed): said
+    # right after the ones that did, so a partial order reads as exactly that.
+    not_added: list[str] = []
 
     def flush_orders() -> None:
         if orders:
             sentences.extend(_order_sentences(orders))
             orders.clear()
+        sentences.extend(not_added)
+        not_added.clear()
 
     mixed = set(intent.mixed) if intent is not None else set()
     for name, response in responses:
         if response.get("error") == "UNKNOWN_ITEM" and response.get("item") in mixed:
             continue  # the note on mixed drinks below says it once, and better
+        if name == "order_drink" and response.get("added") is False:
+            not_added.append(_s(response.get("message")) or "That drink is not on your tab.")
+            continue
         if response.get("status") != "ok":
             flush_orders()
             sentences.append(_s(response.get("message")) or "Sorry, I couldn't do that.")

@@ -12,9 +12,10 @@ store first connects, so this module imports without it.
 
 from __future__ import annotations
 
+import select
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -115,6 +116,8 @@ class PostgresTabStore:
             "statement_timeout": _ms(statement_timeout),
         }
         self._clock = clock
+        # How long a read may hold its connection once it has one (see `_reading`).
+        self._read_bound_s = (statement_timeout or STATEMENT_TIMEOUT) + connect_timeout
         self._known = KnownStates(known_sessions)
         self.channel = notify.channel_for(schema)
         """Where commits are announced (``LISTEN`` on it; see ``change_feed``)."""
@@ -174,8 +177,8 @@ class PostgresTabStore:
             max_size=self._max_size,
             open=False,
             configure=configure,
-            # A connection the server dropped while idle is replaced, not handed out.
-            check=AsyncConnectionPool.check_connection,
+            # No `check=`: `_checkout` checks each connection it takes, out of reach of
+            # the caller's cancellation.
             timeout=self._pool_timeout,
             name="maya-state",
         )
@@ -198,14 +201,10 @@ class PostgresTabStore:
             StoreError: when the store is closed, the server unreachable or the
                 database too new.
         """
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with pool.connection() as connection, connection.transaction():
-                # One snapshot for the three SELECTs, without blocking writers.
-                await connection.execute(
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                )
-                return await _transact.read(_Driver(connection), session_id, self._known)
+        async with self._reading() as connection, connection.transaction():
+            # One snapshot for the three SELECTs, without blocking writers.
+            await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return await _transact.read(_Driver(connection), session_id, self._known)
 
     async def transact(
         self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
@@ -236,7 +235,7 @@ class PostgresTabStore:
     ) -> tuple[TabState, R]:
         from psycopg import Rollback
 
-        async with pool.connection() as connection, connection.transaction() as transaction:
+        async with self._writing(pool) as connection, connection.transaction() as transaction:
             outcome = await _transact.transact(
                 _Driver(connection),
                 session_id,
@@ -277,7 +276,7 @@ class PostgresTabStore:
 
         pool = await self._connections()
         with self._unavailable_as_store_error():
-            async with pool.connection() as connection, connection.transaction() as transaction:
+            async with self._writing(pool) as connection, connection.transaction() as transaction:
                 done = await _events.apply_event(
                     _Driver(connection),
                     event,
@@ -313,7 +312,7 @@ class PostgresTabStore:
 
         pool = await self._connections()
         with self._unavailable_as_store_error():
-            async with pool.connection() as connection, connection.transaction() as transaction:
+            async with self._writing(pool) as connection, connection.transaction() as transaction:
                 done, commit = await _events.record_link(
                     _Driver(connection),
                     session_id,
@@ -339,10 +338,8 @@ class PostgresTabStore:
         Raises:
             StoreError: when the store is closed or the server unreachable.
         """
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with pool.connection() as connection:
-                return await _events.event_outcome(_Driver(connection), event_id)
+        async with self._reading() as connection:
+            return await _events.event_outcome(_Driver(connection), event_id)
 
     async def paid_by_event(self, payment_id: str) -> bool:
         """True when an applied event said link ``payment_id`` was paid (``EventStore``).
@@ -350,10 +347,8 @@ class PostgresTabStore:
         Raises:
             StoreError: when the store is closed or the server unreachable.
         """
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with pool.connection() as connection:
-                return await _events.paid_by_event(_Driver(connection), payment_id)
+        async with self._reading() as connection:
+            return await _events.paid_by_event(_Driver(connection), payment_id)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).
@@ -361,11 +356,78 @@ class PostgresTabStore:
         Raises:
             StoreError: when the store is closed or the server unreachable.
         """
+        async with self._reading() as connection:
+            cursor = await connection.execute(_schema.SELECT_SESSION_IDS)
+            return sorted(row[0] for row in await cursor.fetchall())
+
+    async def _checkout(
+        self, pool: AsyncConnectionPool[AsyncConnection[TupleRow]]
+    ) -> AsyncConnection[TupleRow]:
+        """A live connection from the pool: the wait for one is cancellable, the check of
+        it is not (cancelling the pool's own check mid-query closes the connection).
+
+        An idle connection with nothing to read is handed out as it is; only one the
+        server wrote to while idle (a terminated backend's goodbye, a closed socket) costs
+        a round trip (``check_connection``), which the pool's own ``check=`` spent on every
+        checkout: one round trip in seven of an order.
+        """
+        from psycopg_pool import AsyncConnectionPool
+
+        for _ in range(self._max_size + 1):
+            connection = await pool.getconn()
+            if _quiet(connection):
+                return connection
+            with anyio.CancelScope(shield=True):
+                try:
+                    # A connection the server dropped while idle is replaced, not used.
+                    with anyio.fail_after(self._connect_timeout):
+                        await AsyncConnectionPool.check_connection(connection)
+                except Exception:
+                    await pool.putconn(connection)  # dead: the pool discards it
+                    continue
+            return connection
+        raise StoreError(f"{self._database()} failed: no live connection in the pool")
+
+    @asynccontextmanager
+    async def _writing(
+        self, pool: AsyncConnectionPool[AsyncConnection[TupleRow]]
+    ) -> AsyncIterator[AsyncConnection[TupleRow]]:
+        """A pooled connection for one write (a cancelled write stops where it is)."""
+        connection = await self._checkout(pool)
+        try:
+            yield connection
+        finally:
+            with anyio.CancelScope(shield=True):
+                await pool.putconn(connection)
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection[TupleRow]]:
+        """A pooled connection for one read, which the caller's cancellation cannot break.
+
+        Waiting for a free connection is cancellable. Once the read has its connection, a
+        cancellation (a page closing its tab stream mid-query) takes effect when the read
+        is over and the connection is back in the pool: cancelling a query in flight makes
+        psycopg close the connection, and the pool would open another one. The read is
+        bounded by ``statement_timeout`` on the server and by ``_read_bound_s`` here.
+
+        Raises:
+            StoreError: when the store is closed, the server unreachable, or the read
+                outlived its bound (``STORE_BUSY``).
+        """
         pool = await self._connections()
         with self._unavailable_as_store_error():
-            async with pool.connection() as connection:
-                cursor = await connection.execute(_schema.SELECT_SESSION_IDS)
-                return sorted(row[0] for row in await cursor.fetchall())
+            connection = await self._checkout(pool)
+            with anyio.CancelScope(shield=True):
+                try:
+                    with anyio.fail_after(self._read_bound_s):
+                        yield connection
+                except TimeoutError as exc:
+                    raise StoreError(
+                        f"{self._database()} failed: a read took over {self._read_bound_s:g} s",
+                        code=ErrorCode.STORE_BUSY,
+                    ) from exc
+                finally:
+                    await pool.putconn(connection)
 
     def _database(self) -> str:
         schema = "" if self.schema is None else f" (schema {self.schema!r})"
@@ -456,6 +518,22 @@ async def _migrate(
             await connection.execute(
                 _pg(_schema.SET_SCHEMA_VERSION), {"version": _schema.SCHEMA_VERSION}
             )
+
+
+def _quiet(connection: AsyncConnection[TupleRow]) -> bool:
+    """True when an idle pooled connection is open and the server has sent it nothing.
+
+    Pooled connections never ``LISTEN``, and every reply was read before the connection
+    went back: anything readable now is the server closing it (a terminated backend, a
+    restart) or an error, so the full check is needed.
+    """
+    if connection.closed or connection.broken:
+        return False
+    try:
+        readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 def _ms(seconds: float) -> int:

@@ -1,0 +1,415 @@
+"""Simulated browsers against a real ``maya serve``: throughput, latency, errors, how many held.
+
+Three servers, one after another, each a real ``maya serve`` process (``--port 0``, the
+offline sandbox it starts itself, the offline model): SQLite with one worker, then
+PostgreSQL with one and with two workers (``$MAYA_BENCH_POSTGRES_URL`` or
+``$MAYA_TEST_POSTGRES_URL``, else the local server; a schema of its own, dropped after).
+The load runs in this process (httpx async clients, one shared connection pool; each
+browser has its own cookie), on the same two cores as the server, so the figures are
+pessimistic.
+
+For each server:
+
+- ``healthz_per_s``: ``GET /healthz`` back to back from ``CONCURRENCY`` clients for
+  ``BASELINE_S`` seconds: the server's own baseline, measured in the same run;
+- ``turns_per_s``: chat turns (``POST /api/chat`` "a beer", the whole streamed reply)
+  back to back from the same ``CONCURRENCY`` clients for ``TURNS_S`` seconds, and
+  ``turns_vs_healthz`` (goal: >= 0.2 on one SQLite worker);
+- a ramp of ``STEPS`` browsers (stopped at the first step that fails), each browser
+  started within ``RAMP_S`` seconds and doing the whole flow with ``THINK_S`` between
+  actions: the page (``GET /`` with its cookie), the overlay stream held open
+  (``GET /api/tab/events``), two chat turns, a 15% tip, Pay, paying the link at the
+  sandbox's checkout with the 4242 card, and waiting until its overlay shows the payment
+  ``completed`` (settled by the sandbox's webhook event; at most ``SETTLE_S``). Per step:
+  chat p99, pay-to-settled p99 (Pay pressed to the overlay showing it settled), errors
+  (any non-2xx, broken stream, timeout or unsettled payment) and simulated links (a
+  paused or overloaded sandbox). ``held_n`` is the largest step with chat p99 under 1 s
+  and no errors (goal: >= 400 on two cores).
+
+Durations: per server, a start (a few seconds), 2 s of baseline, 3 s of turns, then at
+most five steps (50, 100, 200, 400, 600 browsers), each ``RAMP_S`` (3 s) of arrivals plus the
+flow (five actions ``THINK_S`` = 1 s apart, then the settlement): about 10 s a step, cut
+at ``STEP_BUDGET_S``; the ramp stops at the first step that fails. About 30-50 s per
+server, under two minutes in all. The baseline is as fast as this process's client can
+ask on the shared cores, so ``turns_vs_healthz`` is a ratio of two client-driven rates
+measured the same way. Each figure is printed as one JSON line
+``{"metric": "load.<server>.<figure>", ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import httpx
+
+from maya.web.security import COOKIE_NAME, new_token
+
+STEPS = (50, 100, 200, 400, 600)
+CONCURRENCY = 32
+BASELINE_S = 2.0
+TURNS_S = 3.0
+RAMP_S = 3.0
+THINK_S = 1.0
+SETTLE_S = 20.0
+STEP_BUDGET_S = 30.0
+CARD = "4242424242424242"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _clean_env(directory: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MAYA_", "STRIPE_")) and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    }
+    env["MAYA_SANDBOX_DB"] = str(directory / "sandbox.sqlite3")
+    env["MAYA_FORBID_REAL_MODEL"] = "1"
+    return env
+
+
+@asynccontextmanager
+async def maya_serve(store: str, workers: int) -> AsyncIterator[str]:
+    """A ``maya serve`` process on port 0; yields its base URL."""
+    with tempfile.TemporaryDirectory(prefix="maya-bench-load-") as tmp:
+        directory = Path(tmp)
+        log = (directory / "serve.log").open("w")
+        # Started once, its stdout read in a worker thread: nothing blocks the loop.
+        process = subprocess.Popen(  # noqa: ASYNC220
+            [
+                sys.executable,
+                "-m",
+                "maya.cli",
+                "serve",
+                "--port",
+                "0",
+                "--store",
+                store,
+                "--workers",
+                str(workers),
+            ],
+            cwd=directory,
+            env=_clean_env(directory),
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        assert process.stdout is not None
+        try:
+            with anyio.fail_after(60):
+                while True:
+                    line = await anyio.to_thread.run_sync(process.stdout.readline)
+                    if not line:
+                        raise RuntimeError(f"maya serve exited: see {directory / 'serve.log'}")
+                    if "listening on " in line:
+                        break
+            base = line.split("listening on ", 1)[1].split()[0]
+            async with httpx.AsyncClient(base_url=base, timeout=30.0) as probe:
+                (await probe.get("/healthz")).raise_for_status()
+            yield base
+        finally:
+            process.terminate()
+            try:
+                await anyio.to_thread.run_sync(process.wait, 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+
+
+def _client(base: str, connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base,
+        headers={"Origin": base},
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        timeout=httpx.Timeout(30.0),
+    )
+
+
+def _cookie(token: str) -> dict[str, str]:
+    return {"Cookie": f"{COOKIE_NAME}={token}"}
+
+
+async def _closed_loop(work: Callable[[int], object], seconds: float) -> int:
+    """Run ``work(worker)`` back to back from ``CONCURRENCY`` tasks; how many completed."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(index: int) -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await work(index)  # type: ignore[misc]
+            done += 1
+
+    async with anyio.create_task_group() as group:
+        for index in range(CONCURRENCY):
+            group.start_soon(worker, index)
+    return done
+
+
+async def healthz_per_s(base: str) -> float:
+    async with _client(base, CONCURRENCY) as client:
+
+        async def hit(_: int) -> None:
+            (await client.get("/healthz")).raise_for_status()
+
+        started = time.perf_counter()
+        done = await _closed_loop(hit, BASELINE_S)
+        return done / (time.perf_counter() - started)
+
+
+async def turns_per_s(base: str) -> float:
+    tokens = [new_token() for _ in range(CONCURRENCY)]
+    turns = [0] * CONCURRENCY
+    async with _client(base, CONCURRENCY) as client:
+
+        async def turn(index: int) -> None:
+            if turns[index] % 100 == 99:  # a fresh tab before the balance runs out
+                tokens[index] = new_token()
+            turns[index] += 1
+            response = await client.post(
+                "/api/chat", json={"message": "a beer"}, headers=_cookie(tokens[index])
+            )
+            response.raise_for_status()
+            if "event: done" not in response.text:
+                raise RuntimeError(f"a turn did not finish: {response.text[-200:]}")
+
+        started = time.perf_counter()
+        done = await _closed_loop(turn, TURNS_S)
+        return done / (time.perf_counter() - started)
+
+
+@dataclass
+class Step:
+    """What N browsers saw."""
+
+    browsers: int
+    chat_ms: list[float] = field(default_factory=list)
+    settle_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    simulated: int = 0
+    finished: int = 0
+
+
+async def _browser(client: httpx.AsyncClient, step: Step, delay: float) -> None:
+    await anyio.sleep(delay)
+    headers = _cookie(new_token())
+    settled = anyio.Event()
+
+    async def overlay() -> None:
+        while True:  # as EventSource: reconnect a second after the stream ends or breaks
+            try:
+                async with client.stream("GET", "/api/tab/events", headers=headers) as response:
+                    response.raise_for_status()
+                    async for line in response.aiter_lines():
+                        if line.startswith("data: "):
+                            view = json.loads(line[6:])
+                            if view["payment"]["status"] == "completed":
+                                settled.set()
+                                return
+            except httpx.HTTPError as exc:
+                step.errors[f"overlay {type(exc).__name__}"] += 1
+            await anyio.sleep(1)
+
+    async def checked(response: httpx.Response, what: str) -> httpx.Response:
+        if response.status_code >= 300:
+            raise RuntimeError(f"{what} {response.status_code}")
+        return response
+
+    async with anyio.create_task_group() as group:
+        try:
+            await checked(await client.get("/", headers=headers), "page")
+            group.start_soon(overlay)
+            for message in ("a beer", "a water please"):
+                await anyio.sleep(THINK_S)
+                started = time.perf_counter()
+                reply = await checked(
+                    await client.post("/api/chat", json={"message": message}, headers=headers),
+                    "chat",
+                )
+                if "event: done" not in reply.text:
+                    raise RuntimeError("chat ended without done")
+                step.chat_ms.append((time.perf_counter() - started) * 1000)
+            await anyio.sleep(THINK_S)
+            await checked(
+                await client.post("/api/tip", json={"percent": 15}, headers=headers), "tip"
+            )
+            await anyio.sleep(THINK_S)
+            paying = time.perf_counter()
+            link = (await checked(await client.post("/api/pay", headers=headers), "pay")).json()
+            if not link.get("ok"):
+                raise RuntimeError(f"pay refused: {link.get('message', '')[:60]}")
+            if link.get("is_simulated"):
+                step.simulated += 1
+                await checked(await client.post("/api/payment/check", headers=headers), "check")
+            else:
+                paid = await client.post(
+                    link["url"], data={"card_number": CARD}, headers={"Accept": "application/json"}
+                )
+                await checked(paid, "checkout")
+            with anyio.fail_after(SETTLE_S):
+                await settled.wait()
+            step.settle_ms.append((time.perf_counter() - paying) * 1000)
+            step.finished += 1
+        except TimeoutError:
+            step.errors["not settled"] += 1
+        except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as exc:
+            step.errors[str(exc)[:40] or type(exc).__name__] += 1
+        finally:
+            group.cancel_scope.cancel()
+
+
+async def run_step(base: str, browsers: int) -> Step:
+    step = Step(browsers)
+    # Each browser: an overlay stream and one request at a time.
+    async with _client(base, 2 * browsers + 10) as client:
+        with anyio.move_on_after(STEP_BUDGET_S) as scope:
+            async with anyio.create_task_group() as group:
+                for _ in range(browsers):
+                    group.start_soon(_browser, client, step, random.uniform(0, RAMP_S))
+        if scope.cancelled_caught:
+            step.errors["step over budget"] += browsers - step.finished - sum(step.errors.values())
+    return step
+
+
+async def bench_server(
+    name: str, store: str, workers: int, note: Callable[[str], None]
+) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    async with maya_serve(store, workers) as base:
+        # Warm: the sandbox, the model, the store's first connections.
+        await turns_per_s_warm(base)
+        health = await healthz_per_s(base)
+        turns = await turns_per_s(base)
+        figures.update(healthz_per_s=health, turns_per_s=turns, turns_vs_healthz=turns / health)
+        note(f"{name}: /healthz {health:.0f}/s, chat turns {turns:.1f}/s ({turns / health:.3f})")
+        held = 0
+        worst: Step | None = None
+        for browsers in STEPS:
+            step = await run_step(base, browsers)
+            errors = sum(step.errors.values())
+            chat99, settle99 = pct(step.chat_ms, 99), pct(step.settle_ms, 99)
+            note(
+                f"  {browsers:4d} browsers: chat p99 {chat99:7.0f} ms, pay-to-settled p99"
+                f" {settle99:7.0f} ms, errors {errors} {dict(step.errors)},"
+                f" simulated links {step.simulated}"
+            )
+            worst = step
+            if errors or chat99 >= 1000:
+                break
+            held = browsers
+        assert worst is not None
+        figures.update(
+            chat_p99_ms=pct(worst.chat_ms, 99),
+            pay_to_settled_p99_ms=pct(worst.settle_ms, 99),
+            errors=float(sum(worst.errors.values())),
+            simulated_links=float(worst.simulated),
+            at_browsers=float(worst.browsers),
+            held_n=float(held),
+        )
+    return figures
+
+
+async def turns_per_s_warm(base: str) -> None:
+    async with _client(base, 4) as client:
+        for _ in range(3):
+            headers = _cookie(new_token())
+            await client.post("/api/chat", json={"message": "a water"}, headers=headers)
+
+
+def _postgres(note: Callable[[str], None]) -> tuple[str, Callable[[], None]] | None:
+    base = (
+        os.environ.get("MAYA_BENCH_POSTGRES_URL")
+        or os.environ.get("MAYA_TEST_POSTGRES_URL")
+        or DEFAULT_POSTGRES
+    )
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(base, autocommit=True, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        note(f"PostgreSQL skipped: {type(exc).__name__}")
+        return None
+    schema = f"maya_bench_load_{uuid.uuid4().hex[:8]}"
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+            )
+
+    return f"{base}{'&' if '?' in base else '?'}schema={schema}", drop
+
+
+UNITS = {
+    "_per_s": "1/s",
+    "_ms": "ms",
+    "_vs_": "x",
+    "errors": "errors",
+    "simulated_links": "links",
+    "held_n": "browsers",
+    "at_browsers": "browsers",
+}
+
+
+def unit_of(metric: str) -> str:
+    return next((unit for marker, unit in UNITS.items() if marker in metric), "")
+
+
+async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="maya-bench-load-tabs-") as tmp:
+        sqlite = await bench_server("sqlite_1w", str(Path(tmp) / "tabs.sqlite3"), 1, note)
+    figures.update({f"sqlite_1w.{k}": v for k, v in sqlite.items()})
+    for workers in (1, 2):
+        found = _postgres(note)
+        if found is None:
+            break
+        url, drop = found
+        try:
+            name = f"postgres_{workers}w"
+            got = await bench_server(name, url, workers, note)
+            figures.update({f"{name}.{k}": v for k, v in got.items()})
+        finally:
+            drop()
+    return figures
+
+
+def main() -> None:
+    """Run the benchmark; print notes as it goes, then one JSON line per figure."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    figures = anyio.run(bench_all, lambda line: print(line, flush=True))
+    print(f"(ran in {time.perf_counter() - started:.1f} s)")
+    for metric, value in figures.items():
+        print(
+            json.dumps(
+                {"metric": f"load.{metric}", "value": round(value, 3), "unit": unit_of(metric)}
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
