@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from maya.mcp_server import ERROR_SCHEMA, RESULT_MODELS, RESULT_SCHEMAS, mcp_tools, output_schema
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS
 from maya.state.menu import load_menu
-from maya.tools.schema_gemini import gemini_schema_problems
+from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
 from surface_bar import open_bar
 
 _MENU = load_menu()
@@ -116,3 +116,22 @@ def test_schemas_are_in_the_subset_every_client_reads() -> None:
         assert "$ref" not in text and "'const'" not in text, tool.name
         if tool.input_schema.get("properties"):
             assert gemini_schema_problems(tool.input_schema) == [], tool.name
+
+
+def test_a_nullable_type_list_reaches_gemini_as_one_type_and_is_flagged_otherwise() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "note": {"type": ["string", "null"], "maxLength": 9, "description": "A note."},
+        },
+    }
+    transformed = to_gemini_schema(schema)
+    assert transformed["properties"]["note"] == {
+        "type": "string",
+        "maxLength": 9,
+        "description": "A note.",
+    }
+    assert gemini_schema_problems(transformed) == []
+    assert gemini_schema_problems(schema) == [
+        "note: a list of types; Gemini reads one (optional: leave it out)"
+    ]
