@@ -190,23 +190,25 @@ async def test_a_bad_session_id_is_refused_before_serving(tmp_path: Path) -> Non
     assert b"--session" in done.stderr
 
 
+_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"},
+    },
+}
+
+
 async def test_a_line_that_is_not_json_rpc_gets_an_error_with_a_null_id(tmp_path: Path) -> None:
     process: Process = await anyio.open_process(
         [MAYA, "mcp", "--store", "memory://"], env=_env(tmp_path), cwd=str(tmp_path)
     )
     async with process:
         assert process.stdin is not None and process.stdout is not None
-        initialize = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "1"},
-            },
-        }
-        lines = b"this is not json\n" + b"[1, 2]\n" + json.dumps(initialize).encode() + b"\n"
+        lines = b"this is not json\n" + b"[1, 2]\n" + json.dumps(_INITIALIZE).encode() + b"\n"
         with anyio.fail_after(30):
             await process.stdin.send(lines)
             answers: list[dict[str, Any]] = []
@@ -272,15 +274,3 @@ async def test_a_cancelled_http_request_gets_no_response(tmp_path: Path) -> None
                 after = _sse_messages((await http.post(url, json=ping, headers=headers)).text)
     assert _sse_messages(bodies[0]) == []
     assert after == [{"jsonrpc": "2.0", "id": 8, "result": {}}]
-
-
-_INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "1"},
-    },
-}
