@@ -23,6 +23,7 @@ from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.types import ServerCapabilities, ToolsCapability
 
 from maya.mcp_server import TAB_META_KEY
 from maya.sandbox import CARD_SUCCESS, apay_url
@@ -274,3 +275,16 @@ async def test_a_cancelled_http_request_gets_no_response(tmp_path: Path) -> None
                 after = _sse_messages((await http.post(url, json=ping, headers=headers)).text)
     assert _sse_messages(bodies[0]) == []
     assert after == [{"jsonrpc": "2.0", "id": 8, "result": {}}]
+
+
+async def test_http_states_only_tools_in_both_eras(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with (
+            _http(tmp_path) as url,
+            Client(url, mode="legacy") as handshake,
+            Client(url) as stateless,
+        ):
+            eras = (handshake.protocol_version, stateless.protocol_version)
+            found = [c.server_capabilities for c in (handshake, stateless)]
+    assert eras[0] != eras[1]
+    assert found[0] == found[1] == ServerCapabilities(tools=ToolsCapability(list_changed=False))
