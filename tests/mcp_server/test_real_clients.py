@@ -204,3 +204,15 @@ async def test_conformance_scenarios_for_a_tools_only_server_pass(tmp_path: Path
     for scenario, summary in summaries.items():
         passed, total, failed, warnings = re.findall(r"\d+", summary)
         assert passed == total != "0" and failed == warnings == "0", (scenario, summary)
+
+
+async def test_typescript_sdk_client_hears_nothing_for_a_request_it_cancelled(
+    tmp_path: Path,
+) -> None:
+    found = clients()
+    async with _http(tmp_path) as url:
+        command = [str(found.node), str(TS_SCRIPT), json.dumps({"url": url}), "cancel", "800"]
+        done = await _run(command, found, tmp_path)
+    assert done.returncode == 0, done.stderr
+    # The SDK's own -32800 answer would reach onerror as "an unknown message ID".
+    assert json.loads(done.stdout) == {"aborted": True, "errors": [], "after": "ok"}

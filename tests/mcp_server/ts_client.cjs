@@ -2,6 +2,7 @@
 //
 //   node ts_client.cjs '<target>' script '<steps json>'   one JSON line per step
 //   node ts_client.cjs '<target>' bench <n>               one JSON line: get_balance timings
+//   node ts_client.cjs '<target>' cancel <ms>             one JSON line: what a cancel left
 //
 // <target> is {"url": "http://..."} or {"command": "...", "args": [...], "cwd": "..."}.
 // The client lists the tools first, so it checks every structured result against the
@@ -40,12 +41,38 @@ async function runStep(client, [tool, args]) {
   }
 }
 
+// Order, make a link, then check it (an unpaid link is polled for seconds) and abort the
+// check after <ms>: the client sends notifications/cancelled. Anything the server still
+// answers for it reaches onerror ("a response for an unknown message ID").
+async function cancelCheck(client, errors, ms) {
+  await client.callTool({ name: "order_drink", arguments: { name: "Gin" } });
+  await client.callTool({ name: "create_stripe_payment", arguments: {} });
+  const abort = new AbortController();
+  setTimeout(() => abort.abort("the customer left"), Number(ms));
+  let aborted = false;
+  try {
+    await client.callTool({ name: "check_payment_status", arguments: {} }, undefined, {
+      signal: abort.signal,
+    });
+  } catch (error) {
+    aborted = abort.signal.aborted;
+  }
+  // Longer than the server's status polling, so a late answer would have arrived.
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  const after = await client.callTool({ name: "get_balance", arguments: {} });
+  return { aborted, errors, after: after.structuredContent.status };
+}
+
 async function main() {
   const [target, mode, arg] = process.argv.slice(2);
   const client = new Client({ name: "maya-ts-test", version: "1.0.0" });
+  const errors = [];
+  client.onerror = (error) => errors.push(String(error && error.message));
   await client.connect(transportFor(JSON.parse(target)));
   const tools = (await client.listTools()).tools;
-  if (mode === "bench") {
+  if (mode === "cancel") {
+    console.log(JSON.stringify(await cancelCheck(client, errors, arg)));
+  } else if (mode === "bench") {
     const samples = [];
     for (let i = 0; i < Number(arg); i += 1) {
       const started = process.hrtime.bigint();
