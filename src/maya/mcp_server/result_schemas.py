@@ -1,10 +1,13 @@
-"""The JSON Schemas of the tools' ``ok`` responses, for MCP's ``outputSchema``.
+"""The JSON Schemas of the tools' responses, for MCP's ``outputSchema``, from ``result_models``.
 
-The results themselves are built in ``maya.tools`` (handlers and views); these schemas
-describe them for MCP clients, which validate every structured result against them.
-Only the keys a result always has are required, and objects stay open (no
-``additionalProperties: false``), so an additive change to a result never breaks a
-client. A tool without an entry here has no ``outputSchema``.
+A tool's ``outputSchema`` is the union of its two response shapes: ``{"status": "ok",
+"result": ...}`` and the error shape. MCP clients (the TypeScript SDK, the Inspector)
+validate every ``structuredContent`` against it, ``isError`` or not, so an error must fit
+too. The schemas are written in the subset every client reads: no ``$ref`` (inlined), no
+``const`` (a one-value ``enum``), no ``type`` lists (a nullable value is an ``anyOf``
+with ``null``), no titles. Only the keys a result always has are required and objects
+stay open (no ``additionalProperties: false``), so an additive change to a result never
+breaks a client. A tool without a model has no ``outputSchema``.
 """
 
 from __future__ import annotations
@@ -12,152 +15,75 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["RESULT_SCHEMAS", "ok_envelope_schema"]
+from pydantic import BaseModel
 
-_STR: dict[str, Any] = {"type": "string"}
-_INT: dict[str, Any] = {"type": "integer"}
-_BOOL: dict[str, Any] = {"type": "boolean"}
-_TIP_PERCENT: dict[str, Any] = {"type": ["integer", "null"], "enum": [10, 15, 20, None]}
+from maya.mcp_server.result_models import RESULT_MODELS, ErrorResponse
 
-
-def _money(*keys: str) -> dict[str, Any]:
-    """``key`` as formatted text and ``key_cents`` as integer cents, for each key."""
-    properties: dict[str, Any] = {}
-    for key in keys:
-        properties[key] = _STR
-        properties[f"{key}_cents"] = _INT
-    return properties
+__all__ = [
+    "ERROR_SCHEMA",
+    "RESULT_SCHEMAS",
+    "model_schema",
+    "ok_envelope_schema",
+    "output_schema",
+]
 
 
-def _object(properties: Mapping[str, Any], *required: str) -> dict[str, Any]:
-    return {"type": "object", "properties": dict(properties), "required": list(required)}
+def _portable(node: Any, defs: Mapping[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_portable(item, defs) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        node = {
+            **defs[ref.removeprefix("#/$defs/")],
+            **{k: v for k, v in node.items() if k != "$ref"},
+        }
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        # Titles and descriptions are the models' docstrings: noise on every tools/list.
+        if key in ("title", "description", "$defs"):
+            continue
+        if key == "const":
+            out["enum"] = [value]
+        elif key == "properties":
+            out[key] = {name: _portable(sub, defs) for name, sub in value.items()}
+        else:
+            out[key] = _portable(value, defs)
+    return out
 
 
-def _money_keys(*keys: str) -> tuple[str, ...]:
-    return tuple(name for key in keys for name in (key, f"{key}_cents"))
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON Schema (as it is serialised), in the portable subset above."""
+    schema = model.model_json_schema(mode="serialization")
+    result = _portable(schema, schema.get("$defs", {}))
+    assert isinstance(result, dict)  # a Mapping in gives a dict out
+    return result
 
-
-_ITEM = _object(
-    {"item": _STR, "quantity": _INT, "modifiers": {"type": "array", "items": _STR}}
-    | _money("unit_price", "line"),
-    "item",
-    "quantity",
-    "modifiers",
-    *_money_keys("unit_price", "line"),
-)
-
-_BALANCE_PROPERTIES = _money("balance", "tab", "tip", "total_due") | {"tip_percent": _TIP_PERCENT}
-_BALANCE_REQUIRED = ("tip_percent", *_money_keys("balance", "tab", "tip", "total_due"))
-
-_TIP = _object(
-    {"removed": _BOOL, "tip_percent": _TIP_PERCENT} | _money("tip", "tab", "total_due"),
-    "removed",
-    "tip_percent",
-    *_money_keys("tip", "tab", "total_due"),
-)
-
-_PAYMENT = _object(
-    {
-        "status": {"type": "string", "enum": ["none", "pending", "completed", "failed"]},
-        "payment_id": {"type": ["string", "null"]},
-        "url": {"type": ["string", "null"]},
-        "is_simulated": _BOOL,
-    }
-    | _money("amount"),
-    "status",
-)
-
-_OPEN_LINKS: dict[str, Any] = {
-    "type": "array",
-    "items": _object({"payment_id": _STR, "note": _STR} | _money("amount"), "payment_id", "note"),
-}
-"""Links a settlement left open but not owed (``maya.state.view.outcome_view``)."""
-
-_MENU_ENTRY = _object(
-    {"item": _STR, "liquor_choice": _BOOL} | _money("price"), "item", *_money_keys("price")
-)
 
 RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
-    "get_menu": _object(
-        {
-            "categories": {
-                "type": "object",
-                "additionalProperties": {"type": "array", "items": _MENU_ENTRY},
-            },
-            "liquors": {"type": "array", "items": _STR},
-            "default_liquor": _STR,
-            "styles": {"type": "array", "items": _STR},
-            "modifiers_are_free": _BOOL,
-        },
-        "categories",
-        "liquors",
-        "styles",
-    ),
-    "order_drink": _object(
-        {"ordered": _ITEM} | _money("balance", "tab"),
-        "ordered",
-        *_money_keys("balance", "tab"),
-    ),
-    "get_balance": _object(_BALANCE_PROPERTIES, *_BALANCE_REQUIRED),
-    "set_tip": _TIP,
-    "remove_tip": _TIP,
-    "get_bill": _object(
-        {"items": {"type": "array", "items": _ITEM}, "payment": _PAYMENT, **_BALANCE_PROPERTIES}
-        | _money("credit", "shortfall")
-        | {
-            "needs_reconciliation": _BOOL,
-            "credit_to_refund": _BOOL,
-            "open_links_not_owed": _OPEN_LINKS,
-        },
-        "items",
-        "payment",
-        *_BALANCE_REQUIRED,
-    ),
-    "create_stripe_payment": _object(
-        {
-            "url": _STR,
-            "payment_id": _STR,
-            "tip_percent": _TIP_PERCENT,
-            "is_simulated": _BOOL,
-            "reused": _BOOL,
-            "message": _STR,
-            "replaced_payment_id": _STR,
-            "replaced_link_deactivated": _BOOL,
-        }
-        | _money("amount", "tab", "tip"),
-        "url",
-        "payment_id",
-        "is_simulated",
-        "reused",
-        *_money_keys("amount"),
-    ),
-    "check_payment_status": _object(
-        {
-            "payment_id": _STR,
-            "payment_status": {
-                "type": "string",
-                "enum": ["pending", "succeeded", "failed", "timeout"],
-            },
-            "applied": _BOOL,
-            "message": _STR,
-            "decline_reason": _STR,
-            "url": {"type": ["string", "null"]},
-            "needs_reconciliation": _BOOL,
-            "credit_to_refund": _BOOL,
-            "open_links_not_owed": _OPEN_LINKS,
-        }
-        | _money("amount_paid", "tab", "balance", "credit", "shortfall", "total_due"),
-        "payment_id",
-        "payment_status",
-    ),
+    name: model_schema(model) for name, model in RESULT_MODELS.items()
 }
 """The ``result`` of each tool's ``ok`` response, by tool name."""
+
+ERROR_SCHEMA: dict[str, Any] = model_schema(ErrorResponse)
+"""Every tool's error response."""
 
 
 def ok_envelope_schema(result_schema: Mapping[str, Any]) -> dict[str, Any]:
     """``{"status": "ok", "result": <result_schema>}``: what a successful call returns."""
     return {
         "type": "object",
-        "properties": {"status": {"const": "ok"}, "result": dict(result_schema)},
+        "properties": {"status": {"type": "string", "enum": ["ok"]}, "result": dict(result_schema)},
         "required": ["status", "result"],
+    }
+
+
+def output_schema(result_schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool's ``outputSchema``: its ok response or the error response."""
+    return {
+        "type": "object",
+        "properties": {"status": {"type": "string", "enum": ["ok", "error"]}},
+        "required": ["status"],
+        "anyOf": [ok_envelope_schema(result_schema), ERROR_SCHEMA],
     }

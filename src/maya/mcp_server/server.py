@@ -2,11 +2,13 @@
 
 Every call goes to ``Toolset.call`` (the dispatcher that validates arguments and never
 raises), so there is one implementation of each tool whichever surface calls it. A tool's
-``inputSchema`` is its Gemini declaration's schema; its ``outputSchema`` (where the result
-has a fixed shape) describes ``{"status": "ok", "result": {...}}``. A call answers with
-that response dict as structured content and as JSON text; an error response sets
-``isError``, with the same code, message, ``retryable`` flag and field problems a Gemini
-agent sees.
+``inputSchema`` is its Gemini declaration's schema; its ``outputSchema`` is the union of
+``{"status": "ok", "result": {...}}`` and the error response (``result_schemas``), so
+clients that check every structured result (the TypeScript SDK, the Inspector) take
+errors too. A call answers with that response dict as structured content and as JSON
+text; an error response sets ``isError``, with the same code, message, ``retryable``
+flag and field problems a Gemini agent sees. A tool the server does not have is a
+protocol error (``-32602``); the protocol's other edges are in ``protocol``.
 
 Which tab a call runs on (see ``TabPolicy``): a fixed one (``--session``), else a handle
 the client passes in the request's ``_meta`` (``maya/tab``), else the MCP session of a
@@ -27,12 +29,23 @@ from typing import Any
 
 from google.genai import types
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.server.stdio import stdio_server
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
 from mcp.types import Tool as MCPTool
+from starlette.applications import Starlette
 
 from maya import __version__
 from maya.codes import ErrorCode
-from maya.mcp_server.result_schemas import RESULT_SCHEMAS, ok_envelope_schema
+from maya.mcp_server.protocol import NoCancelledReplies, ServedOnly, answer_parse_errors
+from maya.mcp_server.result_schemas import RESULT_SCHEMAS, output_schema
 from maya.state.errors import StateError
 from maya.state.manager import validate_session_id
 from maya.tools import Toolset
@@ -125,7 +138,7 @@ def mcp_tools(toolset: Toolset) -> list[MCPTool]:
                 name=name,
                 description=declaration.description or "",
                 input_schema=_schema_of(declaration),
-                output_schema=None if result_schema is None else ok_envelope_schema(result_schema),
+                output_schema=None if result_schema is None else output_schema(result_schema),
                 annotations=ToolAnnotations(
                     read_only_hint=name in READ_ONLY_TOOLS,
                     destructive_hint=False,
@@ -170,10 +183,26 @@ class MayaMCPServer(MCPServer[Any]):
             tabs: which tab each call runs on.
             name: the server's name in the MCP handshake.
         """
-        super().__init__(name, instructions=_INSTRUCTIONS, version=__version__, log_level="WARNING")
+        # No change notifications are ever sent (the tools are fixed), so none are offered:
+        # without a subscriptions/listen stream, stateless and handshake modes state the
+        # same capabilities.
+        super().__init__(
+            name,
+            instructions=_INSTRUCTIONS,
+            version=__version__,
+            log_level="WARNING",
+            subscriptions=False,
+        )
         self.toolset = toolset
         self.tabs = tabs
         self._tools = mcp_tools(toolset)
+        self.middleware.append(ServedOnly(self._has))
+
+    async def _has(self, family: str) -> bool:
+        """Whether the server has any prompts (``prompts``) or resources (``resources``)."""
+        if family == "prompts":
+            return bool(await self.list_prompts())
+        return bool(await self.list_resources() or await self.list_resource_templates())
 
     async def list_tools(self) -> list[MCPTool]:
         """Maya's tools, declared exactly as for Gemini."""
@@ -182,7 +211,14 @@ class MayaMCPServer(MCPServer[Any]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult:
-        """Run one tool on the request's tab; every outcome is a result, never a raise."""
+        """Run one tool on the request's tab; every outcome is a result, never a raise.
+
+        Raises:
+            MCPError: ``-32602`` (invalid params) for a tool the server does not have,
+                as the spec names it; the client had the list.
+        """
+        if name not in self.toolset.tool_names:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}"[:200])
         meta, session = _request_details(context)
         try:
             tab = self.tabs.tab_for(meta, session)
@@ -198,6 +234,36 @@ class MayaMCPServer(MCPServer[Any]):
                 )
             )
         return call_tool_result(await self.toolset.call(name, arguments, tab))
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        context: Context[Any, Any] | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        """A prompt by name; an unknown one is the client's mistake: ``-32602``, not logged.
+
+        Raises:
+            MCPError: ``-32602`` for a prompt the server does not have.
+        """
+        if not any(prompt.name == name for prompt in await self.list_prompts()):
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}"[:200])
+        return await super().get_prompt(name, arguments, context)
+
+    async def run_stdio_async(self) -> None:
+        """Serve over stdin and stdout; a line that is not JSON-RPC gets an error, id null."""
+        async with (
+            stdio_server() as (read_stream, write_stream),
+            answer_parse_errors(read_stream, write_stream) as messages,
+        ):
+            server = self._lowlevel_server  # the SDK's own stdio loop, fed the checked lines
+            await server.run(messages, write_stream, server.create_initialization_options())
+
+    def streamable_http_app(self, *args: Any, **kwargs: Any) -> Starlette:
+        """The SDK's streamable HTTP app (same arguments), answering no cancelled request."""
+        app = super().streamable_http_app(*args, **kwargs)
+        app.add_middleware(NoCancelledReplies)
+        return app
 
 
 def build_mcp_server(toolset: Toolset, *, tabs: TabPolicy | None = None) -> MayaMCPServer:

@@ -5,8 +5,9 @@ every character on every turn. ``to_gemini_schema`` keeps what the model needs (
 descriptions, upper limits, enums, required) and drops the rest: titles, defaults (the
 descriptions say them), ``minLength``/``minItems`` (an empty value is refused on our side
 anyway), ``additionalProperties`` (an extra argument is refused on our side with the
-field named), and ``$defs`` (inlined). An optional ``X | None`` becomes plain ``X``,
-since optional arguments are simply left out. ``gemini_schema_problems`` lists whatever
+field named), and ``$defs`` (inlined). An optional ``X | None`` (``anyOf`` with null, or
+a ``["X", "null"]`` type list) becomes plain ``X``, since optional arguments are simply
+left out: Gemini's subset reads one type per schema. ``gemini_schema_problems`` lists whatever
 in a transformed schema Gemini would not take or our own rules forbid (unbounded text or
 numbers, undescribed parameters).
 """
@@ -68,6 +69,9 @@ def _transform(node: Any, defs: Mapping[str, Any]) -> Any:
                 **{k: v for k, v in node.items() if k != "anyOf"},
             }
             return _transform(merged, defs)
+    kinds = node.get("type")
+    if isinstance(kinds, list) and "null" in kinds and len(kinds) == 2:
+        node = {**node, "type": next(kind for kind in kinds if kind != "null")}
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in _DROPPED:
@@ -97,6 +101,8 @@ def _problems(node: Any, path: str, out: list[str]) -> None:
         if key not in ALLOWED_KEYWORDS:
             out.append(f"{path}: keyword {key!r} is not sent to Gemini")
     kind = node.get("type")
+    if isinstance(kind, list):
+        out.append(f"{path}: a list of types; Gemini reads one (optional: leave it out)")
     if kind == "string" and "enum" not in node and "maxLength" not in node:
         out.append(f"{path}: text must have a maxLength")
     if (

@@ -1,0 +1,155 @@
+"""Where the mcp SDK's defaults and the MCP protocol part, set right for Maya's server.
+
+- ``ServedOnly``: ``MCPServer`` answers ``prompts/*`` and ``resources/*`` and advertises
+  both even with none of either; this middleware answers them ``-32601`` (method not
+  found) and drops them from the capabilities of ``initialize`` and ``server/discover``
+  until the server has some.
+- ``answer_parse_errors``: the stdio transport drops a line that is not JSON-RPC; this
+  answers it with the JSON-RPC error (``-32700`` for text that is not JSON, ``-32600`` for
+  JSON that is not a message), ``id`` null.
+- ``NoCancelledReplies``: over handshake-era streamable HTTP the SDK ends a cancelled
+  request's stream with a ``-32800`` error; the spec says a cancelled request gets no
+  response, so this drops that event and the stream simply ends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.shared.message import SessionMessage
+from mcp.types import (
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    ErrorData,
+    JSONRPCError,
+)
+from pydantic import ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["REQUEST_CANCELLED", "NoCancelledReplies", "ServedOnly", "answer_parse_errors"]
+
+REQUEST_CANCELLED = -32800
+"""The code the SDK's HTTP transport answers a cancelled request with (and we drop)."""
+
+_HAS_ANY: tuple[str, ...] = ("prompts", "resources")
+
+
+class ServedOnly:
+    """Server middleware: only the method families the server has are served and advertised.
+
+    Args:
+        has: for each family (``prompts``, ``resources``), whether the server has any now.
+    """
+
+    def __init__(self, has: Callable[[str], Awaitable[bool]]) -> None:
+        self._has = has
+
+    async def _unserved(self) -> set[str]:
+        return {family for family in _HAS_ANY if not await self._has(family)}
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        """Refuse a request to an unserved family; trim the capabilities the server states."""
+        family = ctx.method.split("/", 1)[0]
+        if ctx.request_id is not None and family in _HAS_ANY and family in await self._unserved():
+            raise MCPError(code=METHOD_NOT_FOUND, message="Method not found", data=ctx.method)
+        result = await call_next(ctx)
+        if ctx.method in ("initialize", "server/discover") and isinstance(result, dict):
+            capabilities = result.get("capabilities")
+            if isinstance(capabilities, dict):
+                unserved = await self._unserved()
+                trimmed = {k: v for k, v in capabilities.items() if k not in unserved}
+                result = {**result, "capabilities": trimmed}
+        return result
+
+
+def _error_for(problem: Exception) -> ErrorData:
+    if isinstance(problem, ValidationError) and any(
+        e["type"] == "json_invalid" for e in problem.errors(include_url=False)
+    ):
+        return ErrorData(code=PARSE_ERROR, message="Parse error")
+    return ErrorData(code=INVALID_REQUEST, message="Invalid Request")
+
+
+class _Sends(Protocol):
+    """What ``answer_parse_errors`` needs of a write stream (the SDK's ``WriteStream``)."""
+
+    async def send(self, item: SessionMessage, /) -> None:
+        """Write one message."""
+
+
+@asynccontextmanager
+async def answer_parse_errors(
+    read_stream: AsyncIterable[SessionMessage | Exception], write_stream: _Sends
+) -> AsyncIterator[MemoryObjectReceiveStream[SessionMessage | Exception]]:
+    """Relay ``read_stream``'s messages; answer each line that is not one with an error.
+
+    Yields the stream to serve from; it ends when ``read_stream`` does.
+    """
+    send, receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+
+    async def relay() -> None:
+        async with send:
+            async for item in read_stream:
+                if not isinstance(item, Exception):
+                    await send.send(item)
+                    continue
+                error = JSONRPCError(jsonrpc="2.0", id=None, error=_error_for(item))
+                try:
+                    await write_stream.send(SessionMessage(error))
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    return
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(relay)
+        try:
+            yield receive
+        finally:
+            tg.cancel_scope.cancel()
+
+
+def _is_cancelled_reply(body: bytes) -> bool:
+    """Whether an SSE event is the JSON-RPC error the SDK writes for a cancelled request."""
+    if str(REQUEST_CANCELLED).encode() not in body:
+        return False
+    for line in body.splitlines():
+        if line.startswith(b"data:"):
+            try:
+                payload = json.loads(line[5:])
+            except ValueError:
+                return False
+            error = payload.get("error") if isinstance(payload, dict) else None
+            return isinstance(error, dict) and error.get("code") == REQUEST_CANCELLED
+    return False
+
+
+class NoCancelledReplies:
+    """ASGI middleware: a cancelled request's SSE stream ends without an answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap ``app`` (the streamable HTTP app)."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass everything through except the ``-32800`` event of a cancelled request."""
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_cancelled_replies(message: Message) -> None:
+            if message["type"] == "http.response.body" and _is_cancelled_reply(
+                message.get("body", b"")
+            ):
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, without_cancelled_replies)
