@@ -20,6 +20,7 @@ from google.adk.models.base_llm import BaseLlm
 from maya.adk import LazyStripeGateway, MayaModelLlm, MayaToolset
 from maya.agent import OfflineModel, load_system_instruction
 from maya.state import TabManager, open_store
+from maya.state.menu import bar_messages
 from maya.tools import Toolset
 
 __all__ = ["build_agent", "default_model", "root_agent"]
@@ -48,7 +49,11 @@ def build_agent(
         confirm_payment: default: ``MAYA_ADK_CONFIRM_PAYMENT=1``.
     """
     if toolset is None:
-        toolset = Toolset(manager=TabManager(open_store()), payments=LazyStripeGateway())
+        toolset = Toolset(
+            manager=TabManager(open_store()),
+            payments=LazyStripeGateway(),
+            messages=bar_messages(),
+        )
     if confirm_payment is None:
         confirm_payment = os.environ.get("MAYA_ADK_CONFIRM_PAYMENT") == "1"
     instruction = load_system_instruction()

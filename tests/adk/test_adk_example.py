@@ -24,6 +24,7 @@ from maya.agent.models import OfflineModel
 from maya.agent.models.base import calls_response, text_response
 from maya.sandbox import CARD_SUCCESS, apay_url
 from maya.state import MemoryTabStore, TabManager
+from maya.state.menu import bar_messages
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
@@ -83,7 +84,7 @@ async def test_the_example_orders_tips_pays_and_settles_through_the_runner(
         ]
     )
     manager = TabManager(MemoryTabStore())
-    toolset = Toolset(manager=manager, payments=LazyStripeGateway())
+    toolset = Toolset(manager=manager, payments=LazyStripeGateway(), messages=bar_messages())
     runner = InMemoryRunner(
         agent=build_agent(model=MayaModelLlm(model), toolset=toolset), app_name="maya_bar"
     )

@@ -88,11 +88,13 @@ class LazyStripeGateway:
             return self._client
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
+        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
     ) -> PaymentLink:
         """Forwarded to the client, opened first if need be."""
         client = await self._ensure()
-        return await client.create_payment_link(amount_cents, description, idempotency_key)
+        return await client.create_payment_link(
+            amount_cents, description, idempotency_key, currency=currency
+        )
 
     async def deactivate_payment_link(self, payment_id: str) -> bool:
         """Forwarded to the client, opened first if need be."""

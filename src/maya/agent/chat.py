@@ -26,6 +26,7 @@ from maya.otel import agent_tracer_from_env, configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, StripeMCPClient, open_stripe_client
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
+from maya.state.menu import bar_messages
 from maya.state.open import open_store
 from maya.state.view import tab_line
 from maya.tools import Toolset
@@ -156,7 +157,7 @@ async def run_chat(
             )
         agent = Agent(
             model=choice.model,
-            toolset=Toolset(manager=manager, payments=payments),
+            toolset=Toolset(manager=manager, payments=payments, messages=bar_messages()),
             manager=manager,
             tracer=agent_tracer_from_env(),
             turn_budget_s=budget,

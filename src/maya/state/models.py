@@ -106,6 +106,9 @@ class TabState(BaseModel):
     model_config = _FROZEN
 
     session_id: str
+    currency: str = Field(
+        default="usd", description="ISO 4217 code, lowercase: amounts are in its minor unit."
+    )
     balance_cents: Cents = STARTING_BALANCE_CENTS
     tab_cents: Cents = 0
     items: tuple[OrderedItem, ...] = ()

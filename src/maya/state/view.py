@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maya.money import format_cents
+from maya.money import format_amount
 from maya.state.models import PaymentStatus, TabState
 
 __all__ = ["tab_line"]
@@ -15,7 +15,7 @@ def tab_line(state: TabState) -> str:
     payment link is added on its own line while a payment is pending or declined.
     """
     tip = (
-        f"{state.tip_percent}% ({format_cents(state.tip_cents)})"
+        f"{state.tip_percent}% ({format_amount(state.tip_cents, state.currency)})"
         if state.tip_percent is not None
         else "none"
     )
@@ -30,14 +30,15 @@ def tab_line(state: TabState) -> str:
         else None
     )
     line = (
-        f"balance {format_cents(state.balance_cents)} | tab {format_cents(state.tab_cents)}"
-        f" | tip {tip} | due {format_cents(state.total_due_cents)}"
+        f"balance {format_amount(state.balance_cents, state.currency)}"
+        f" | tab {format_amount(state.tab_cents, state.currency)}"
+        f" | tip {tip} | due {format_amount(state.total_due_cents, state.currency)}"
         f" | payment {state.payment_status.value}"
     )
     if simulated and link is None:
         line += " (simulated test payment: no money moved)"
     if state.credit_cents:
-        line += f" | credit {format_cents(state.credit_cents)}"
+        line += f" | credit {format_amount(state.credit_cents, state.currency)}"
         if state.needs_reconciliation:
             line += " to refund (needs reconciliation)"
     if link is not None:

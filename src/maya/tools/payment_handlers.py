@@ -25,7 +25,7 @@ from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInf
 from maya.tools.results import ToolError
 from maya.tools.views import amount
 
-__all__ = ["check_payment_status", "create_stripe_payment"]
+__all__ = ["check_payment_status", "create_stripe_payment", "provider_of"]
 
 _log = logging.getLogger("maya.tools")
 
@@ -36,13 +36,26 @@ def _gateway(ctx: ToolContext) -> PaymentGateway:
     return ctx.payments
 
 
-def _description(record: PaymentRecord, state: TabState) -> str:
+def _description(ctx: ToolContext, record: PaymentRecord, state: TabState) -> str:
+    """The product name the customer sees at checkout, from the message book's
+    ``payment_product`` templates (``{merchant}``, ``{count}``, ``{tip_percent}``)."""
     covered = [i for i in state.items if i.seq <= record.snapshot.last_item_seq]
-    drinks = sum(i.quantity for i in covered)
-    tip = record.snapshot.tip_percent
-    return f"Maya bar tab: {drinks} drink{'s' if drinks != 1 else ''}" + (
-        f" + {tip}% tip" if tip else ""
+    count = sum(i.quantity for i in covered)
+    merchant = ctx.manager.catalog.merchant
+    return ctx.messages.render(
+        "payment_product_one" if count == 1 else "payment_product",
+        {"merchant": merchant, "count": count, "tip_percent": record.snapshot.tip_percent},
+        fallback=merchant,
     )
+
+
+def provider_of(ctx: ToolContext, is_simulated: bool) -> str:
+    """Where a payment lives: ``simulated``, or the gateway's ``provider`` (``stripe`` or
+    ``sandbox``)."""
+    if is_simulated:
+        return "simulated"
+    provider = getattr(ctx.payments, "provider", "stripe")
+    return provider if isinstance(provider, str) else "stripe"
 
 
 async def _deactivate(gateway: PaymentGateway, payment_id: str, why: str) -> bool:
@@ -66,16 +79,19 @@ SIMULATED_NOTE = "simulated test payment: no real card is charged and no money m
 """Put in every result about a simulated payment, beside ``is_simulated: true``."""
 
 
-def _link_result(ctx: ToolContext, record: PaymentRecord, *, reused: bool) -> dict[str, Any]:
+def _link_result(
+    ctx: ToolContext, record: PaymentRecord, currency: str, *, reused: bool
+) -> dict[str, Any]:
     snap = record.snapshot
     result: dict[str, Any] = {
         "url": record.url,
         "payment_id": record.payment_id,
-        **amount("amount", snap.amount_cents),
-        **amount("tab", snap.tab_cents),
+        **amount("amount", snap.amount_cents, currency),
+        **amount("tab", snap.tab_cents, currency),
         "tip_percent": snap.tip_percent,
-        **amount("tip", snap.tip_cents),
+        **amount("tip", snap.tip_cents, currency),
         "is_simulated": record.is_simulated,
+        "provider": provider_of(ctx, record.is_simulated),
         "reused": reused,
     }
     if record.is_simulated:
@@ -106,7 +122,7 @@ async def create_stripe_payment(
         started = await ctx.manager.begin_payment(session_id)
         record = started.payment
         if started.reused and record.url is not None:
-            return _link_result(ctx, record, reused=True)
+            return _link_result(ctx, record, started.state.currency, reused=True)
         replaced: dict[str, Any] = {}
         old = started.superseded
         if old is not None and old.payment_id is not None:
@@ -117,23 +133,28 @@ async def create_stripe_payment(
                 ),
             }
         # The same idempotency key again (a retry after a failure) returns the same link.
+        currency = started.state.currency
         link = await gateway.create_payment_link(
             amount_cents=record.snapshot.amount_cents,
-            description=_description(record, started.state),
+            description=_description(ctx, record, started.state),
             idempotency_key=record.idempotency_key,
+            currency=currency,
         )
-        if link.amount_cents != record.snapshot.amount_cents:
+        link_currency = getattr(link, "currency", currency)
+        if link.amount_cents != record.snapshot.amount_cents or link_currency != currency:
             await _deactivate(gateway, link.payment_id, "mis-priced")
             raise ToolError(
                 ErrorCode.PAYMENT_LINK_FAILED,
                 "the payment link was made for the wrong amount",
                 expected_cents=record.snapshot.amount_cents,
                 got_cents=link.amount_cents,
+                expected_currency=currency,
+                got_currency=str(link_currency)[:8],
             )
         state = await _record(ctx, gateway, session_id, record, link)
         recorded = state.find_payment(link.payment_id)
         assert recorded is not None  # record_payment_link just attached it
-        return {**_link_result(ctx, recorded, reused=False), **replaced}
+        return {**_link_result(ctx, recorded, state.currency, reused=False), **replaced}
 
 
 async def _record(
@@ -199,14 +220,28 @@ async def check_payment_status(
         return await _already_settled(ctx, gateway, session_id, record, payment_id)
     status = await gateway.check_payment_status(payment_id)
     simulated = record.is_simulated or bool(getattr(status, "is_simulated", False))
+    paid_in = getattr(status, "currency", None)
+    cur = state.currency
+    if status.status == "succeeded" and isinstance(paid_in, str) and paid_in.lower() != cur:
+        # Never applied: the amount is in another currency's units.
+        raise ToolError(
+            ErrorCode.PAYMENT_CURRENCY_MISMATCH,
+            f"the payment was made in {paid_in.upper()[:8]}, the tab is in {cur.upper()}",
+            payment_id=payment_id,
+            paid_currency=paid_in.lower()[:8],
+            currency=cur,
+        )
+    paid_now = status.status in ("succeeded", "simulated")
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": status.status,
+        # A simulated payment is never "succeeded": code that fulfils on it must not fire.
+        "payment_status": "simulated" if simulated and paid_now else status.status,
         "is_simulated": simulated,
+        "provider": provider_of(ctx, simulated),
     }
     if simulated:
         result["simulated_note"] = SIMULATED_NOTE
-    if status.status == "succeeded":
+    if paid_now:
         settled = await ctx.manager.settle_payment(
             session_id, payment_id, amount_paid_cents=status.amount_paid_cents
         )
@@ -215,20 +250,21 @@ async def check_payment_status(
             paid = record.snapshot.amount_cents
         result.update(
             applied=settled.applied,
-            **amount("amount_paid", paid),
-            **amount("tab", settled.state.tab_cents),
-            **amount("balance", settled.state.balance_cents),
+            **amount("amount_paid", paid, cur),
+            **amount("tab", settled.state.tab_cents, cur),
         )
+        if ctx.manager.settings.prepaid:
+            result.update(amount("balance", settled.state.balance_cents, cur))
         if settled.applied:
             # Paid once is enough: close the link so it cannot be paid again.
             result["link_closed"] = await _deactivate(gateway, payment_id, "settled")
         overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
         state = settled.state if overpaid is None else overpaid.state
         if settled.credit_cents:
-            result.update(amount("credit", settled.credit_cents))
+            result.update(amount("credit", settled.credit_cents, cur))
         if overpaid is not None and overpaid.credited_cents:
-            result.update(amount("overpaid", overpaid.credited_cents))
-            result.update(amount("credit", state.credit_cents))
+            result.update(amount("overpaid", overpaid.credited_cents, cur))
+            result.update(amount("credit", state.credit_cents, cur))
         if state.needs_reconciliation:
             result["needs_reconciliation"] = True
         if simulated:
@@ -289,18 +325,20 @@ def _settled_by_event(
         if record.amount_paid_cents is not None
         else record.snapshot.amount_cents
     )
+    cur = state.currency
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": "succeeded",
+        "payment_status": "simulated" if record.is_simulated else "succeeded",
         "applied": False,
         "confirmed_by": "stripe_webhook",
         "is_simulated": record.is_simulated,
-        **amount("amount_paid", paid),
-        **amount("tab", state.tab_cents),
-        **amount("balance", state.balance_cents),
+        "provider": provider_of(ctx, record.is_simulated),
+        **amount("amount_paid", paid, cur),
+        **amount("tab", state.tab_cents, cur),
+        **(amount("balance", state.balance_cents, cur) if ctx.manager.settings.prepaid else {}),
     }
     if state.credit_cents:
-        result.update(amount("credit", state.credit_cents))
+        result.update(amount("credit", state.credit_cents, cur))
     if state.needs_reconciliation:
         result["needs_reconciliation"] = True
     if record.is_simulated:
@@ -323,9 +361,10 @@ async def _already_settled(
     """A settled payment asked about again: look for money that arrived since."""
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": "succeeded",
+        "payment_status": "simulated" if record.is_simulated else "succeeded",
         "applied": False,
         "is_simulated": record.is_simulated,
+        "provider": provider_of(ctx, record.is_simulated),
     }
     if record.is_simulated:
         result["simulated_note"] = SIMULATED_NOTE
@@ -339,8 +378,9 @@ async def _already_settled(
         return result
     overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
     if overpaid is not None and overpaid.credited_cents:
-        result.update(amount("overpaid", overpaid.credited_cents))
-        result.update(amount("credit", overpaid.state.credit_cents))
+        cur = overpaid.state.currency
+        result.update(amount("overpaid", overpaid.credited_cents, cur))
+        result.update(amount("credit", overpaid.state.credit_cents, cur))
         result["needs_reconciliation"] = True
         result["message"] += " " + ctx.messages.render(
             "payment_overpaid", {"overpaid": result["overpaid"]}

@@ -31,15 +31,16 @@ Params = dict[str, Any]
 Row = Sequence[Any]
 
 
-Head = tuple[int, int, int, int | None, int, bool, int]
-"""What the tab row holds: balance, tab, next seq, tip, credit, reconcile flag, version."""
+Head = tuple[int, int, int, int | None, int, bool, int, str]
+"""What the tab row holds: balance, tab, next seq, tip, credit, reconcile flag, version,
+currency."""
 
 
 def decode_head(tab: Row) -> Head:
     """The tab row (as ``_schema.SELECT_TAB`` returns it) as plain values."""
-    balance, tab_cents, next_seq, tip, credit, reconcile, version = tab
+    balance, tab_cents, next_seq, tip, credit, reconcile, version, currency = tab
     # SQLite hands booleans back as 0/1.
-    return (balance, tab_cents, next_seq, tip, credit, bool(reconcile), version)
+    return (balance, tab_cents, next_seq, tip, credit, bool(reconcile), version, currency)
 
 
 def head_of(state: TabState) -> Head:
@@ -52,6 +53,7 @@ def head_of(state: TabState) -> Head:
         state.credit_cents,
         state.needs_reconciliation,
         state.version,
+        state.currency,
     )
 
 
@@ -63,9 +65,10 @@ def decode_state(
     Raises:
         pydantic.ValidationError: when the rows hold something a ``TabState`` cannot.
     """
-    balance, tab_cents, next_seq, tip, credit, reconcile, version = tab
+    balance, tab_cents, next_seq, tip, credit, reconcile, version, currency = tab
     return TabState(
         session_id=session_id,
+        currency=currency,
         balance_cents=balance,
         tab_cents=tab_cents,
         items=tuple(
@@ -121,6 +124,7 @@ def tab_params(state: TabState, *, updated_at: float, old_version: int | None = 
         "needs_reconciliation": state.needs_reconciliation,
         "version": state.version,
         "updated_at": updated_at,
+        "currency": state.currency,
     }
     if old_version is not None:
         params["old_version"] = old_version
