@@ -12,12 +12,13 @@ Set ``MAYA_ADK_CONFIRM_PAYMENT=1`` to approve each payment link in the ADK UI fi
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from google.adk.agents import LlmAgent
 from google.adk.agents.readonly_context import ReadonlyContext
 from google.adk.models.base_llm import BaseLlm
 
-from maya.adk import LazyStripeGateway, MayaModelLlm, MayaToolset
+from maya.adk import LazyStripeGateway, MayaModelLlm, MayaToolset, open_chat_client
 from maya.agent import OfflineModel, load_system_instruction
 from maya.state import TabManager, open_store
 from maya.state.menu import bar_messages
@@ -51,7 +52,7 @@ def build_agent(
     if toolset is None:
         toolset = Toolset(
             manager=TabManager(open_store()),
-            payments=LazyStripeGateway(),
+            payments=LazyStripeGateway(partial(open_chat_client, sandbox=True)),
             messages=bar_messages(),
         )
     if confirm_payment is None:

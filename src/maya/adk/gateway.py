@@ -29,9 +29,13 @@ __all__ = ["LazyStripeGateway", "open_chat_client"]
 Opener = Callable[[], AbstractAsyncContextManager[StripeMCPClient]]
 
 
-def open_chat_client() -> AbstractAsyncContextManager[StripeMCPClient]:
-    """``open_stripe_client`` with status checks bounded for a waiting customer."""
-    return open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS)
+def open_chat_client(*, sandbox: bool = False) -> AbstractAsyncContextManager[StripeMCPClient]:
+    """``open_stripe_client`` with status checks bounded for a waiting customer.
+
+    Args:
+        sandbox: use the local sandbox when no Stripe server is configured.
+    """
+    return open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS, sandbox=sandbox)
 
 
 class LazyStripeGateway:

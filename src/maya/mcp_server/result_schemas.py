@@ -47,7 +47,8 @@ _ITEM = _object(
 )
 
 _BALANCE_PROPERTIES = _money("balance", "tab", "tip", "total_due") | {"tip_percent": _TIP_PERCENT}
-_BALANCE_REQUIRED = ("tip_percent", *_money_keys("balance", "tab", "tip", "total_due"))
+# No balance on a tab without a prepaid one (a catalog's): it is not required.
+_BALANCE_REQUIRED = ("tip_percent", *_money_keys("tab", "tip", "total_due"))
 
 _TIP = _object(
     {"removed": _BOOL, "tip_percent": _TIP_PERCENT} | _money("tip", "tab", "total_due"),
@@ -126,7 +127,7 @@ RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
             "payment_id": _STR,
             "payment_status": {
                 "type": "string",
-                "enum": ["pending", "succeeded", "failed", "timeout"],
+                "enum": ["pending", "succeeded", "failed", "timeout", "simulated"],
             },
             "applied": _BOOL,
             "message": _STR,
