@@ -121,7 +121,7 @@ class _ItemFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    price: str | int
+    price: str | int | float
     category: str = ""
 
 
@@ -130,7 +130,7 @@ class _CatalogFile(BaseModel):
 
     merchant: str = Field(min_length=1, max_length=80)
     currency: str = "usd"
-    items: dict[str, str | int] | list[_ItemFile]
+    items: dict[str, str | int | float] | list[_ItemFile]
 
 
 class Catalog:
