@@ -8,20 +8,31 @@ or checkout product name may carry the bar's words.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from examples.coffee_shop import automatic_calling, manual_calling
+from examples.coffee_shop import automatic_calling, manual_calling, mcp_host
 from examples.coffee_shop.shop import shop_toolset
 from google import genai
 from google.genai import types
+from mcp import Client
+from mcp.client.stdio import stdio_client
 
 from fake_gemini import FakeGemini, fake_gemini, function_call_body, text_body
 from maya.payments import StripeMCPClient
-from maya.sandbox import CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server, pay_link
+from maya.sandbox import (
+    CARD_SUCCESS,
+    MEMORY,
+    SandboxStore,
+    apay_url,
+    build_mcp_server,
+    pay_link,
+)
 from maya.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -145,3 +156,42 @@ async def test_automatic_function_calling_from_order_to_paid(
     assert status["payment_status"] == "succeeded" and status["applied"] is True
     assert (await toolset.context.manager.get(SESSION)).tab_cents == 0
     assert_neutral(gemini, sandbox, link)
+
+
+@pytest.mark.slow
+async def test_an_mcp_host_on_maya_mcp_from_order_to_paid(
+    gemini: FakeGemini, tmp_path: Path
+) -> None:
+    script_the_order(gemini)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAYA_SANDBOX_", "MAYA_MCP"))}
+    env["MAYA_SANDBOX_DB"] = str(tmp_path / "sandbox.sqlite3")
+    params = mcp_host.server_parameters(
+        store_url=f"sqlite:///{tmp_path / 'tabs.sqlite3'}", environ=env, cwd=tmp_path
+    )
+    model = client_for(gemini)
+    history: list[types.Content] = []
+    with (tmp_path / "mcp.stderr").open("w+") as errlog, anyio.fail_after(90):
+        async with Client(stdio_client(params, errlog=errlog)) as server:
+            instructions = server.instructions or ""
+            tools = await mcp_host.declarations(server)
+            reply = await mcp_host.take_turn(
+                model, server, tools, history, "Two flat whites and a croissant."
+            )
+            assert reply == "Here is your link."
+            link = link_in(function_responses(gemini))
+            assert link["amount"] == "€8.50" and link["provider"] == "sandbox"
+            assert (await apay_url(link["url"], CARD_SUCCESS)).paid
+            assert (
+                await mcp_host.take_turn(model, server, tools, history, "Paid?")
+                == "Paid, thank you!"
+            )
+        errlog.seek(0)
+        said = errlog.read()
+    status = function_responses(gemini)[-1]["result"]
+    assert status["payment_status"] == "succeeded" and status["applied"] is True
+    assert {t.name for t in tools} == set(mcp_host.TOOLS.split(","))
+    assert "Bean There" in instructions and "EUR" in instructions
+    assert not BANNED.search(instructions), instructions
+    assert "sandbox" in said  # the offline default is said once, at start
+    text = json.dumps(function_responses(gemini), ensure_ascii=False)
+    assert not BANNED.search(text), BANNED.findall(text)
