@@ -30,7 +30,8 @@ from maya.errors import MayaError
 from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.state.manager import TabManager, validate_session_id
-from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
+from maya.state.menu import Menu
+from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, ToolSpec
 from maya.tools.context import PaymentGateway, ToolContext
 from maya.tools.results import ToolResult, error_result, ok_result
 from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
@@ -229,7 +230,7 @@ class Toolset:
         messages_path: Path | None = None,
         log_bodies: bool | None = None,
         observer: ToolObserver | None = None,
-        tools: Sequence[ToolSpec[Any]] = DEFAULT_TOOLS,
+        tools: Sequence[ToolSpec[Any]] | None = None,
         timer: Callable[[], float] | None = None,
     ) -> None:
         """Build the toolset and check every tool's declaration.
@@ -245,14 +246,16 @@ class Toolset:
             log_bodies: log redacted arguments and results; default: the
                 ``MAYA_LOG_TOOL_BODIES`` environment variable is ``1``.
             observer: called with a ``ToolCallRecord`` after every call (for traces).
-            tools: the tools to offer, e.g. ``PAYMENT_TOOLS`` or ``CATALOG_TOOLS``;
-                default: the bar's ``DEFAULT_TOOLS``.
+            tools: the tools to offer, e.g. ``PAYMENT_TOOLS``; default: ``CATALOG_TOOLS``
+                for a ``Catalog``, the bar's ``DEFAULT_TOOLS`` for its menu.
             timer: monotonic seconds for call timings (tests pass a fake).
 
         Raises:
             ToolSchemaError: listing every problem with the tools' declarations.
             MessagesError: a messages override names a key that does not exist.
         """
+        if tools is None:
+            tools = DEFAULT_TOOLS if isinstance(manager.catalog, Menu) else CATALOG_TOOLS
         self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(tools)
         if log_bodies is None:
             log_bodies = os.environ.get(LOG_BODIES_ENV, "") == "1"
