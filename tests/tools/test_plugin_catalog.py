@@ -25,6 +25,7 @@ from maya.state.catalog import Catalog, CatalogError, LineItem, TabSettings
 from maya.testing import FakeClock
 from maya.tools import Toolset
 from maya.tools.catalog import CATALOG_TOOLS, PAYMENT_TOOLS
+from maya.tools.result_models import RESULT_MODELS, PaymentCheckResult
 
 pytestmark = pytest.mark.anyio
 
@@ -220,6 +221,9 @@ async def _ok(toolset: Toolset, name: str, args: dict[str, Any] | None = None) -
         response = await toolset.call(name, args or {}, SESSION)
     assert response["status"] == "ok", response
     result: dict[str, Any] = response["result"]
+    # Every result is what its typed model says, and the model reads it back unchanged.
+    typed = RESULT_MODELS[name].model_validate(result)
+    assert typed.model_dump(exclude_unset=True) == result
     return result
 
 
@@ -338,3 +342,9 @@ async def test_maya_require_stripe_refuses_the_sandbox(tmp_path: Path) -> None:
             environ={"MAYA_REQUIRE_STRIPE": "1"}, cwd=tmp_path, sandbox=True
         ):
             pass
+
+
+def test_the_result_models_say_a_simulated_payment_is_not_succeeded() -> None:
+    schema = PaymentCheckResult.model_json_schema()
+    assert "simulated" in schema["properties"]["payment_status"]["enum"]
+    assert set(RESULT_MODELS) == {spec.name for spec in CATALOG_TOOLS}

@@ -15,6 +15,14 @@ from maya.tools.arguments import (
 )
 from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, PAYMENT_TOOLS, ToolSpec
 from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
+from maya.tools.result_models import (
+    RESULT_MODELS,
+    BillResult,
+    CatalogResult,
+    OrderItemResult,
+    PaymentCheckResult,
+    PaymentLinkResult,
+)
 from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
 from maya.tools.toolset import (
@@ -33,6 +41,9 @@ __all__ = [
     "DEFAULT_TOOLS",
     "LOG_BODIES_ENV",
     "PAYMENT_TOOLS",
+    "RESULT_MODELS",
+    "BillResult",
+    "CatalogResult",
     "CheckPaymentStatusArgs",
     "CreateStripePaymentArgs",
     "GetBalanceArgs",
@@ -40,8 +51,11 @@ __all__ = [
     "GetMenuArgs",
     "MessageBook",
     "OrderDrinkArgs",
+    "OrderItemResult",
+    "PaymentCheckResult",
     "PaymentGateway",
     "PaymentLinkInfo",
+    "PaymentLinkResult",
     "PaymentStatusInfo",
     "RemoveTipArgs",
     "SetTipArgs",
