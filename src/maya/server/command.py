@@ -192,6 +192,10 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from maya.server.workers import serve_workers
 
+        notice = sandbox_notice()  # the workers open the sandbox themselves: said once here
+        if notice is not None:
+            _announce(sys.stdout, notice)
+
         return serve_workers(
             host=args.host, port=args.port, workers=args.workers, store_url=args.store
         )
