@@ -261,6 +261,9 @@ async def test_a_coffee_order_is_paid_in_its_currency_end_to_end(
     assert not BANNED.search(line["description"])
 
     assert pay_link(sandbox, link["url"], CARD_SUCCESS).outcome == "paid"
+    with anyio.fail_after(30):
+        read = await client.check_payment_status(link["payment_id"])
+    assert (read.status, read.currency, read.provider) == ("succeeded", currency, "sandbox")
     paid = await _ok(toolset, "check_payment_status")
     said.append(paid)
     assert paid["payment_status"] == "succeeded" and paid["applied"] is True
