@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from maya.cli import main
+
+pytestmark = pytest.mark.anyio
 
 
 def test_maya_mcp_require_stripe_refuses_the_sandbox(
@@ -36,3 +39,16 @@ def test_maya_mcp_names_the_tools_it_does_not_have(
     assert main(["mcp", "--catalog", str(catalog), "--tools", "order_item,order_drink"]) == 2
     err = capsys.readouterr().err
     assert "order_drink" in err and "get_catalog" in err
+
+
+async def test_a_chosen_pair_of_tools_gets_neutral_instructions_naming_only_them() -> None:
+    from maya.mcp_server import build_mcp_server
+    from maya.mcp_server.server import neutral_instructions
+    from maya.state import MemoryTabStore, TabManager
+    from maya.tools import PAYMENT_TOOLS, Toolset
+
+    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None, tools=PAYMENT_TOOLS)
+    said = neutral_instructions(toolset)
+    assert "create_stripe_payment, check_payment_status" in said
+    assert not re.search(r"bar|drink|pour|bartender|maya", said, re.IGNORECASE)
+    assert build_mcp_server(toolset).instructions == said

@@ -91,8 +91,8 @@ async def serve(
         announce: where the address and the sandbox notice are written.
         catalog: sell this catalog (neutral words and instructions); default: the bar.
         tools: the tools to serve, by name; default: all of the catalog's (or the bar's).
-        instructions: the application's instructions; default: neutral ones with a
-            catalog, Maya's bar's without.
+        instructions: the application's instructions; default: the bar's for the bar's
+            whole toolset, neutral ones (naming the tools served) otherwise.
         require_stripe: refuse the sandbox (default ``$MAYA_REQUIRE_STRIPE``).
 
     Raises:
@@ -106,7 +106,9 @@ async def serve(
     notice = sandbox_notice(require_stripe=require_stripe)
     if notice is not None:
         _announce(announce, notice)
-    if catalog is None and instructions is None:
+    if catalog is None and tools is None and instructions is None:
+        # The whole bar: its own instructions. A chosen subset gets neutral ones that
+        # name only the tools it serves.
         instructions = _bar_instructions()
     shutdown_tracing = configure_tracing_from_env("maya-mcp")
     store = open_store(store_url)
