@@ -10,7 +10,10 @@ Measured through ``Toolset.dispatch`` (validation, handler, response part, log l
   ``StripeMCPClient`` talking to the sandbox's MCP server in memory (each call is for a
   fresh tab, so each one really makes a link);
 - the size of all function declarations, in characters and in estimated tokens
-  (characters / 4), which the model is sent on every turn.
+  (characters / 4), which the model is sent on every turn; also for ``PAYMENT_TOOLS``
+  alone and for a catalog's toolset (``CATALOG_TOOLS``);
+- the dispatch overhead of ``Toolset.callables`` (what google-genai's automatic function
+  calling runs) against ``Toolset.call``, on the same ``get_bill`` call: the ratio.
 
 Every phase stops after a fixed number of calls or a few seconds, whichever comes first.
 Output: a table for people, then one JSON line per figure, e.g.
@@ -31,8 +34,8 @@ from google.genai import types
 
 from maya.payments import StripeMCPClient
 from maya.sandbox import MEMORY, SandboxStore, build_mcp_server
-from maya.state import MemoryTabStore, TabManager, TabStore, open_store
-from maya.tools import Toolset
+from maya.state import Catalog, MemoryTabStore, TabManager, TabStore, open_store
+from maya.tools import CATALOG_TOOLS, PAYMENT_TOOLS, Toolset
 
 PHASE_SECONDS = 5.0
 ORDER_CALLS = {"memory": 5_000, "sqlite": 1_000}
@@ -69,6 +72,35 @@ def _percentile(samples: list[float], q: int) -> float:
 
 async def _nothing(i: int) -> None:
     return None
+
+
+def _catalog_manager() -> TabManager:
+    catalog = Catalog(
+        {"Espresso": "2.40", "Flat white": "3.20", "Croissant": "2.10"},
+        merchant="Bean There",
+        currency="eur",
+    )
+    return TabManager(MemoryTabStore(), catalog=catalog)
+
+
+async def bench_callables(toolset: Toolset) -> tuple[float, float]:
+    """p50 ms of one ``get_bill`` through ``Toolset.call`` and through its callable,
+    interleaved so both see the same machine."""
+    get_bill = {f.__name__: f for f in toolset.callables("bench")}["get_bill"]
+    await toolset.call("order_item", {"name": "Espresso"}, "bench")
+    via_call: list[float] = []
+    via_callable: list[float] = []
+    deadline = time.perf_counter() + PHASE_SECONDS
+    for _ in range(3_000):
+        started = time.perf_counter()
+        await toolset.call("get_bill", {}, "bench")
+        via_call.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        await get_bill()
+        via_callable.append((time.perf_counter() - started) * 1000)
+        if time.perf_counter() > deadline:
+            break
+    return _percentile(via_call, 50), _percentile(via_callable, 50)
 
 
 async def bench_orders(kind: str, store: TabStore) -> list[float]:
@@ -144,6 +176,14 @@ async def main() -> None:
     chars = toolset.declarations_chars
     figures.append(("tools.declarations_chars", chars, "chars"))
     figures.append(("tools.declarations_tokens_est", chars / 4, "tokens"))
+    pair = Toolset(manager=TabManager(MemoryTabStore()), payments=None, tools=PAYMENT_TOOLS)
+    figures.append(("tools.payment_tools_tokens_est", pair.declarations_chars / 4, "tokens"))
+    shop = Toolset(manager=_catalog_manager(), payments=None, tools=CATALOG_TOOLS)
+    figures.append(("tools.catalog_tools_tokens_est", shop.declarations_chars / 4, "tokens"))
+    via_call, via_callable = await bench_callables(shop)
+    figures.append(("tools.call_get_bill_p50_ms", via_call, "ms"))
+    figures.append(("tools.callable_get_bill_p50_ms", via_callable, "ms"))
+    figures.append(("tools.callable_vs_call_ratio", via_callable / via_call, "ratio"))
 
     print(f"{'dispatch of one call':<34} {'calls':>6} {'p50 ms':>9} {'p99 ms':>9}")
     for name, count, p50, p99 in rows:

@@ -16,6 +16,7 @@ from maya.payments import StripeMCPClient
 from maya.sandbox import CARD_SUCCESS, MEMORY, PaymentResult, SandboxStore, pay_link
 from maya.sandbox import build_mcp_server as build_sandbox_server
 from maya.state import MemoryTabStore, TabManager
+from maya.state.menu import bar_messages
 from maya.testing import FakeClock
 from maya.tools import Toolset
 
@@ -44,6 +45,8 @@ async def open_bar() -> AsyncIterator[Bar]:
         clock = FakeClock()
         async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as stripe:
             manager = TabManager(MemoryTabStore())
-            yield Bar(Toolset(manager=manager, payments=stripe), manager, sandbox)
+            yield Bar(
+                Toolset(manager=manager, payments=stripe, messages=bar_messages()), manager, sandbox
+            )
     finally:
         sandbox.close()

@@ -12,14 +12,16 @@ Set ``MAYA_ADK_CONFIRM_PAYMENT=1`` to approve each payment link in the ADK UI fi
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from google.adk.agents import LlmAgent
 from google.adk.agents.readonly_context import ReadonlyContext
 from google.adk.models.base_llm import BaseLlm
 
-from maya.adk import LazyStripeGateway, MayaModelLlm, MayaToolset
+from maya.adk import LazyStripeGateway, MayaModelLlm, MayaToolset, open_chat_client
 from maya.agent import OfflineModel, load_system_instruction
 from maya.state import TabManager, open_store
+from maya.state.menu import bar_messages
 from maya.tools import Toolset
 
 __all__ = ["build_agent", "default_model", "root_agent"]
@@ -48,7 +50,11 @@ def build_agent(
         confirm_payment: default: ``MAYA_ADK_CONFIRM_PAYMENT=1``.
     """
     if toolset is None:
-        toolset = Toolset(manager=TabManager(open_store()), payments=LazyStripeGateway())
+        toolset = Toolset(
+            manager=TabManager(open_store()),
+            payments=LazyStripeGateway(partial(open_chat_client, sandbox=True)),
+            messages=bar_messages(),
+        )
     if confirm_payment is None:
         confirm_payment = os.environ.get("MAYA_ADK_CONFIRM_PAYMENT") == "1"
     instruction = load_system_instruction()

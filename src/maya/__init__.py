@@ -1,5 +1,58 @@
-"""Maya: Stripe payments over MCP for Gemini function-calling agents."""
+"""Maya: Stripe payments over MCP for Gemini function-calling agents.
 
-__all__ = ["__version__"]
+What an integrator needs, in one import::
+
+    from maya import CATALOG_TOOLS, Catalog, TabManager, Toolset, open_store, open_stripe_client
+
+Names load on first use, so ``import maya`` (and the ``maya`` command) stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from maya.messages import load_messages
+    from maya.payments.factory import open_stripe_client
+    from maya.state.catalog import Catalog, LineItem, TabSettings
+    from maya.state.manager import TabManager
+    from maya.state.open import open_store
+    from maya.tools.catalog import CATALOG_TOOLS, PAYMENT_TOOLS
+    from maya.tools.toolset import Toolset
+
+__all__ = [
+    "CATALOG_TOOLS",
+    "PAYMENT_TOOLS",
+    "Catalog",
+    "LineItem",
+    "TabManager",
+    "TabSettings",
+    "Toolset",
+    "__version__",
+    "load_messages",
+    "open_store",
+    "open_stripe_client",
+]
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "CATALOG_TOOLS": "maya.tools.catalog",
+    "PAYMENT_TOOLS": "maya.tools.catalog",
+    "Catalog": "maya.state.catalog",
+    "LineItem": "maya.state.catalog",
+    "TabSettings": "maya.state.catalog",
+    "TabManager": "maya.state.manager",
+    "Toolset": "maya.tools.toolset",
+    "load_messages": "maya.messages",
+    "open_store": "maya.state.open",
+    "open_stripe_client": "maya.payments.factory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'maya' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -88,9 +88,11 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     Imported here, when an error is being answered, so ``maya --help`` stays light.
     """
     from maya.errors import MayaError
+    from maya.messages import MessagesError
     from maya.sandbox.faults import FaultSpecError
     from maya.server.webhook import WebhookSecretError
     from maya.state import MenuError, StoreURLError
+    from maya.state.catalog import CatalogError
 
     # MayaError covers StateError, StoreError and StripeMCPError (McpConfigError for
     # mcp.json, ${VAR}, server name; the live-key refusal); OSError a file that is
@@ -99,6 +101,8 @@ def user_error_types() -> tuple[type[BaseException], ...]:
         MayaError,
         StoreURLError,
         MenuError,
+        CatalogError,
+        MessagesError,
         FaultSpecError,
         WebhookSecretError,
         OSError,

@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     PAYMENT_STATUS_UNSUPPORTED = "PAYMENT_STATUS_UNSUPPORTED"
     LIVE_MODE_REFUSED = "LIVE_MODE_REFUSED"
+    PAYMENT_CURRENCY_MISMATCH = "PAYMENT_CURRENCY_MISMATCH"
+    """A payment came back in another currency than the tab's: it is not applied."""
     # The tool surface
     UNKNOWN_TOOL = "UNKNOWN_TOOL"
     INVALID_ARGUMENTS = "INVALID_ARGUMENTS"
@@ -57,7 +59,6 @@ class ErrorCode(StrEnum):
 # The one table deciding "retryable"; every other code is terminal.
 _RETRYABLE: frozenset[ErrorCode] = frozenset(
     {
-        ErrorCode.UNKNOWN_TOOL,
         ErrorCode.INVALID_ARGUMENTS,
         ErrorCode.UNKNOWN_ITEM,
         ErrorCode.INVALID_QUANTITY,

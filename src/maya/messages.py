@@ -1,16 +1,19 @@
-"""Maya's words for each error code, read from ``prompts/messages.yaml``.
+"""The words tools answer in, for each error code and payment outcome.
 
-The file is text anyone may edit, so reading it never fails: a missing file, a missing
-entry or a template that cannot be filled falls back to a plain sentence (and logs a
-warning), and templates can only name details, never reach into them.
+The plugin's own words (``DEFAULT_MESSAGES``) are neutral: they name no business and
+no persona. An application overlays its voice: a messages file or a mapping that names
+only the keys it changes (``load_messages(path, overrides=...)``); every other key keeps
+its default. A key that is not one of ``DEFAULT_MESSAGES`` is refused, naming it.
+
+Templates can only name details, never reach into them; one that cannot be filled falls
+back to the next, then to the default's, then to a plain sentence.
 """
 
 from __future__ import annotations
 
 import logging
 import string
-from collections.abc import Mapping
-from importlib import resources
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +21,162 @@ import yaml
 
 from maya.codes import ErrorCode
 
-__all__ = ["FALLBACK_SENTENCE", "MessageBook", "load_messages"]
+__all__ = [
+    "DEFAULT_MESSAGES",
+    "FALLBACK_SENTENCE",
+    "MessageBook",
+    "MessagesError",
+    "load_messages",
+]
 
 _log = logging.getLogger("maya.messages")
 
 FALLBACK_SENTENCE = "Sorry, I couldn't do that just now."
-"""What Maya says when no template (and no better fallback) is available."""
+"""What is said when no template (and no better fallback) is available."""
+
+DEFAULT_MESSAGES: dict[str, tuple[str, ...]] = {
+    # The tab
+    "INSUFFICIENT_FUNDS": (
+        "{quantity} x {item} comes to {price}, but only {balance} is left on the balance.",
+        "That's more than what's left on the balance.",
+    ),
+    "UNKNOWN_ITEM": (
+        "{item} isn't something we sell. Did you mean {suggestions}?",
+        "{item} isn't something we sell.",
+        "That isn't something we sell.",
+    ),
+    "INVALID_QUANTITY": (
+        "One order can be for 1 to {max} of an item.",
+        "That quantity isn't possible.",
+    ),
+    "INVALID_MODIFIER": (
+        "For {item} it's {choices}: please pick one.",
+        "{item} can't be made {modifier}. Options: {allowed}.",
+        "{item} comes as it is, without options.",
+        "That option isn't available.",
+    ),
+    "INVALID_TIP_PERCENTAGE": ("A tip can be {allowed} percent.", "That tip isn't possible."),
+    "INVALID_SESSION_ID": ("This session can't be found. Please start a new one.",),
+    "NOTHING_TO_PAY": (
+        "The bill is {tab}, so there's nothing to pay yet.",
+        "There's nothing to pay yet.",
+    ),
+    "PAYMENT_NOT_FOUND": ("That payment isn't on this bill. A new payment link can be made.",),
+    "PAYMENT_SUPERSEDED": (
+        "The bill changed while the link was being made, so that link is void. Ask again.",
+    ),
+    "CONCURRENT_UPDATE": ("The bill was busy for a moment. Please try again.",),
+    # An item that was not added names itself: others of the same request may be on the bill.
+    "STORE_BUSY": (
+        "{quantity} x {item} is not on the bill: it was busy with another change. "
+        "Please ask for it again in a moment.",
+        "The bill is busy with another change. Please try again in a moment.",
+    ),
+    "STORE_UNAVAILABLE": (
+        "{quantity} x {item} is not on the bill: the bill can't be reached right now.",
+        "The bill can't be reached right now, so nothing has changed.",
+    ),
+    "NOTHING_TO_CANCEL": ("There's nothing on the bill to cancel.",),
+    "PAYMENT_PENDING": (
+        "{item} is already on the payment link for {amount}, so it can't be taken off now.",
+        "That item is already on a payment link, so it can't be taken off now.",
+    ),
+    # Payments
+    "STRIPE_UNAVAILABLE": (
+        "Card payment isn't available right now, so payment will have to go another way.",
+    ),
+    "PAYMENT_LINK_FAILED": (
+        "A payment link couldn't be made just now. Please try again in a moment.",
+    ),
+    "PAYMENT_STATUS_TIMEOUT": (
+        "The payment hasn't come through yet. Please check again in a moment.",
+    ),
+    "PAYMENT_DECLINED": (
+        "The card was declined ({reason}). Another card can be used on the same link.",
+        "The card was declined. Another card can be used on the same link.",
+    ),
+    "PAYMENT_STATUS_UNSUPPORTED": (
+        "Payments can't be checked from here. Please keep the receipt.",
+    ),
+    "LIVE_MODE_REFUSED": ("Only test payments are taken here, so no real card can be charged.",),
+    "PAYMENT_CURRENCY_MISMATCH": (
+        "That payment was made in another currency than the bill's, so it was not applied.",
+    ),
+    # The tool surface
+    "UNKNOWN_TOOL": (
+        "{tool} is not one of these payment tools.",
+        "That is not one of these payment tools.",
+    ),
+    "INVALID_ARGUMENTS": (
+        "The request didn't fit the tool ({problems}).",
+        "The request didn't fit the tool.",
+    ),
+    "INTERNAL_ERROR": ("Something went wrong; nothing has changed. Please try again.",),
+    # Payment outcomes (not errors)
+    "payment_link_ready": ("Here's the payment link for {amount}: {url}",),
+    "payment_succeeded": ("The payment of {amount} went through.", "The payment went through."),
+    "payment_already_settled": ("That payment was already applied.",),
+    "payment_confirmed_by_webhook": (
+        "The payment of {amount} was confirmed by Stripe.",
+        "The payment was confirmed by Stripe.",
+    ),
+    "payment_pending": ("The payment hasn't come through yet. Pay at the link, then check again.",),
+    "payment_link_ready_simulated": (
+        "This is a simulated test payment link for {amount}: {url} "
+        "No card is charged and no money moves.",
+    ),
+    "payment_simulated_succeeded": (
+        "That was a simulated test payment of {amount}: no money moved and no card was charged.",
+        "That was a simulated test payment: no money moved and no card was charged.",
+    ),
+    "payment_already_settled_simulated": (
+        "That simulated test payment was already marked as settled: no money moved.",
+    ),
+    "payment_overpaid": (
+        "That link was paid more than once: {overpaid} extra came in "
+        "and is recorded as a credit to refund.",
+        "That link was paid more than once; the extra is recorded as a credit to refund.",
+    ),
+    # Money in = money recorded: a short payment leaves the rest due; money beyond what
+    # was owed (a superseded link paid too) is credit to refund.
+    "payment_paid_short": ("It came in {shortfall} short, so {shortfall} is still due.",),
+    "payment_credit_to_refund": (
+        "{credit} more than was owed came in: it is recorded as credit to refund.",
+    ),
+    "payment_link_open_not_owed": (
+        "An older payment link for {amount} is still open, but nothing is owed on it: please "
+        "don't pay it. Anything paid there is credit to refund.",
+    ),
+    # The product name at checkout ({merchant}, {count} items, {tip_percent})
+    "payment_product": (
+        "{merchant}: {count} items + {tip_percent}% tip",
+        "{merchant}: {count} items",
+    ),
+    "payment_product_one": ("{merchant}: 1 item + {tip_percent}% tip", "{merchant}: 1 item"),
+    # Trouble reaching the model (maya.errors)
+    "genai_bad_request": ("The request to the model was refused. Please say that again.",),
+    "genai_auth": ("The model can't be used: its credentials are not authorised.",),
+    "genai_model_not_found": ("The configured model can't be found.",),
+    "genai_rate_limit": (
+        "The model asks to wait {wait}. Please try again then.",
+        "The model is busy. Please try again shortly.",
+    ),
+    "genai_server": ("The model is slow right now. Please try again in a moment.",),
+    "genai_api_key_invalid": ("The model's API key isn't valid.",),
+    "genai_permission_denied": ("The model refused access.",),
+    "genai_unsupported_location": ("The model isn't available from this location.",),
+    "genai_quota_exhausted": ("The model's quota is used up for today.",),
+    "genai_timeout": ("The model took too long to answer. Please try again in a moment.",),
+    "genai_connection": ("The model can't be reached over the network right now.",),
+    "genai_unknown": ("Something went wrong reaching the model. Please try again.",),
+}
+"""The plugin's own words: neutral, naming no business and no persona. Every key an
+application's messages may override is here."""
+
+
+class MessagesError(ValueError):
+    """A messages override names a key the plugin does not have."""
+
 
 _FORMATTER = string.Formatter()
 
@@ -77,10 +230,15 @@ class MessageBook:
         if not isinstance(data, dict):
             _log.warning("messages file %s is not a mapping", source or "<text>")
             return cls({}, source=source)
+        return cls(cls._entries(data, source), source=source)
+
+    @staticmethod
+    def _entries(data: Mapping[Any, Any], source: str) -> dict[str, tuple[str, ...]]:
+        """The usable templates of a parsed mapping; unusable entries are left out (logged)."""
         templates: dict[str, tuple[str, ...]] = {}
         for key, value in data.items():
             entries = [value] if isinstance(value, str) else value
-            if not isinstance(entries, list):
+            if not isinstance(entries, list | tuple):
                 _log.warning("message %s in %s is neither text nor a list", key, source)
                 continue
             good = tuple(e for e in entries if isinstance(e, str) and _placeholders(e) is not None)
@@ -88,7 +246,7 @@ class MessageBook:
                 _log.warning("message %s in %s has a malformed template", key, source)
             if good:
                 templates[str(key)] = good
-        return cls(templates, source=source)
+        return templates
 
     def has(self, key: ErrorCode | str) -> bool:
         """True if ``key`` has at least one usable template."""
@@ -120,23 +278,44 @@ class MessageBook:
         return fallback or FALLBACK_SENTENCE
 
 
-def _read_packaged() -> tuple[str, str]:
-    resource = resources.files("maya") / "prompts" / "messages.yaml"
-    return resource.read_text(encoding="utf-8"), str(resource)
+def _parsed(mapping: Mapping[str, Any], source: str) -> dict[str, tuple[str, ...]]:
+    unknown = sorted(str(key) for key in mapping if str(key) not in DEFAULT_MESSAGES)
+    if unknown:
+        raise MessagesError(
+            f"{source or 'messages'}: unknown message key(s) {', '.join(unknown)}; "
+            "the keys are maya.messages.DEFAULT_MESSAGES'"
+        )
+    return MessageBook._entries(mapping, source)
 
 
-def load_messages(path: Path | None = None) -> MessageBook:
-    """Load the messages from ``path`` or the packaged ``prompts/messages.yaml``.
+def load_messages(
+    path: Path | None = None, *, overrides: Mapping[str, str | Sequence[str]] | None = None
+) -> MessageBook:
+    """The neutral default words, with a messages file's and then ``overrides``' on top.
 
-    Never raises: an unreadable file yields an empty book whose every message is the
-    fallback sentence.
+    A file or mapping names only the keys it changes; every other key keeps its default.
+
+    Args:
+        path: a YAML file mapping keys to a sentence or a list of them.
+        overrides: the same as a mapping, applied after the file.
+
+    Raises:
+        MessagesError: the file cannot be read or is not a mapping, or a key is not one
+            of ``DEFAULT_MESSAGES`` (the message names it).
     """
-    try:
-        if path is None:
-            text, source = _read_packaged()
-        else:
-            text, source = path.read_text(encoding="utf-8"), str(path)
-    except OSError as exc:
-        _log.warning("cannot read messages file: %s", exc)
-        return MessageBook({}, source=str(path or "messages.yaml"))
-    return MessageBook.from_yaml(text, source=source)
+    templates = dict(DEFAULT_MESSAGES)
+    source = "defaults"
+    if path is not None:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise MessagesError(f"cannot read messages file {path}: {exc}") from exc
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise MessagesError(f"messages file {path} is not a mapping of keys to sentences")
+        templates.update(_parsed(data, str(path)))
+        source = str(path)
+    if overrides is not None:
+        templates.update(_parsed(overrides, "overrides"))
+    return MessageBook(templates, source=source)

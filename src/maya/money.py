@@ -1,8 +1,9 @@
-"""Money as integer cents: parsing, formatting and percentages.
+"""Money as integers in a currency's minor unit: parsing, formatting and percentages.
 
-Every amount in Maya is an ``int`` number of cents. ``Decimal`` appears only at the
-edges (parsing what a person typed, computing a percentage) and is converted back to
-cents with an explicit rounding rule. ``float`` never touches money.
+Every amount in Maya is an ``int`` in the minor unit of its ISO 4217 currency (cents for
+USD and EUR, yen for JPY, fils for KWD). ``Decimal`` appears only at the edges (parsing
+what a person typed, computing a percentage) and is converted back with an explicit
+rounding rule. ``float`` never touches money.
 """
 
 from __future__ import annotations
@@ -14,22 +15,93 @@ __all__ = [
     "MAX_CENTS",
     "Cents",
     "MoneyError",
+    "check_currency",
+    "format_amount",
     "format_cents",
+    "minor_units",
+    "parse_amount",
     "parse_cents",
     "percent_of",
 ]
 
 Cents = int
-"""An amount of money in cents (US dollars here)."""
+"""An amount of money in its currency's minor unit (cents for USD; the name is historic)."""
+
+ZERO_DECIMAL: frozenset[str] = frozenset(
+    [
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    ]
+)
+"""Currencies without a minor unit at Stripe: ``3100`` JPY is ¥3,100."""
+
+THREE_DECIMAL: frozenset[str] = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
+"""Currencies with three decimals; Stripe takes their amounts only when they end in 0."""
+
+_SYMBOLS: dict[str, str] = {
+    "usd": "$",
+    "eur": "€",
+    "gbp": "£",
+    "jpy": "¥",
+    "cny": "CN¥",
+    "inr": "₹",
+    "krw": "₩",
+    "cad": "CA$",
+    "aud": "A$",
+    "chf": "CHF ",
+}
+
+_CURRENCY = re.compile(r"^[a-z]{3}$")
+_WORDS = {2: "two", 3: "three"}
 
 MAX_CENTS: Cents = 100_000_000_00
 """The largest amount Maya accepts anywhere: $100,000,000.00. Anything above is absurd."""
 
-_AMOUNT = re.compile(r"^\s*\$?\s*(?P<number>[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)\s*$")
+_AMOUNT = re.compile(
+    r"^\s*(?:[$€£¥₹₩]|[A-Z]{0,3}\$)?\s*(?P<number>[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)\s*$"
+)
 
 
 class MoneyError(ValueError):
     """An amount that cannot be money: negative, not a number, too precise or absurd."""
+
+
+def check_currency(currency: object) -> str:
+    """Return ``currency`` lower-cased if it is a three-letter ISO 4217 code.
+
+    Raises:
+        MoneyError: for anything else.
+    """
+    code = currency.strip().lower() if isinstance(currency, str) else ""
+    if not _CURRENCY.match(code):
+        raise MoneyError(f"a currency is a three-letter ISO 4217 code, not {str(currency)[:20]!r}")
+    return code
+
+
+def minor_units(currency: str) -> int:
+    """How many decimals ``currency`` has: 0 for JPY, 3 for KWD, 2 for USD, EUR and most.
+
+    Raises:
+        MoneyError: ``currency`` is not a three-letter code.
+    """
+    code = check_currency(currency)
+    if code in ZERO_DECIMAL:
+        return 0
+    return 3 if code in THREE_DECIMAL else 2
 
 
 def parse_cents(value: str | int | Decimal) -> Cents:
@@ -43,6 +115,18 @@ def parse_cents(value: str | int | Decimal) -> Cents:
             an amount above ``MAX_CENTS``, a ``float`` or ``bool``, or text that is not
             an amount.
     """
+    return parse_amount(value, "usd")
+
+
+def parse_amount(value: str | int | Decimal, currency: str) -> Cents:
+    """Convert an amount in ``currency`` into its minor unit: ``"4.50"`` EUR -> ``450``,
+    ``"¥3,100"`` JPY -> ``3100``; an ``int`` is whole units (``12`` EUR -> ``1200``).
+
+    Raises:
+        MoneyError: as ``parse_cents``, with the currency's own number of decimals
+            (none for JPY, three for KWD); or ``currency`` is not a currency code.
+    """
+    digits = minor_units(currency)
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise MoneyError(f"amounts must be text, int or Decimal, not {type(value).__name__}")
     if isinstance(value, str):
@@ -58,6 +142,10 @@ def parse_cents(value: str | int | Decimal) -> Cents:
             raise MoneyError(f"not an amount of money: {value[:40]!r}") from exc
     else:
         amount = Decimal(value)
+    return _to_minor(amount, digits)
+
+
+def _to_minor(amount: Decimal, digits: int) -> Cents:
     if amount.is_nan():
         raise MoneyError("amount must be a number, not NaN")
     if amount.is_infinite():
@@ -65,24 +153,49 @@ def parse_cents(value: str | int | Decimal) -> Cents:
     if amount < 0:
         raise MoneyError(f"amount must not be negative: {amount}")
     exponent = amount.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise MoneyError(f"amount has more than two decimals: {amount}")
-    if amount * 100 > MAX_CENTS:
+    if isinstance(exponent, int) and exponent < -digits:
+        raise MoneyError(
+            f"amount has more than {_WORDS.get(digits, digits)} decimals: {amount}"
+            if digits
+            else f"amount must be whole: {amount}"
+        )
+    minor = int(amount * 10**digits)
+    if minor > MAX_CENTS:
         raise MoneyError(f"amount is absurdly large: {amount}")
-    return int(amount * 100)
+    return minor
 
 
 def format_cents(cents: Cents) -> str:
     """Format cents for people: ``100000`` -> ``"$1,000.00"``, ``-250`` -> ``"-$2.50"``."""
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise MoneyError(f"cents must be an int, not {type(cents).__name__}")
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(cents), 100)
-    return f"{sign}${dollars:,}.{rest:02d}"
+    return format_amount(cents, "usd")
+
+
+def format_amount(amount: Cents, currency: str) -> str:
+    """Format an amount in ``currency``'s minor unit for people.
+
+    ``450, "eur"`` -> ``"€4.50"``, ``3100, "jpy"`` -> ``"¥3,100"``, ``100000, "usd"`` ->
+    ``"$1,000.00"``, ``1500, "kwd"`` -> ``"KWD 1.500"``; negative amounts get a leading
+    ``-``.
+
+    Raises:
+        MoneyError: ``amount`` is not an int or ``currency`` is not a currency code.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise MoneyError(f"amounts must be an int, not {type(amount).__name__}")
+    code = check_currency(currency)
+    digits = minor_units(code)
+    sign = "-" if amount < 0 else ""
+    whole, rest = divmod(abs(amount), 10**digits)
+    number = f"{whole:,}" + (f".{rest:0{digits}d}" if digits else "")
+    symbol = _SYMBOLS.get(code, f"{code.upper()} ")
+    return f"{sign}{symbol}{number}"
 
 
 def percent_of(cents: Cents, percent: int) -> Cents:
-    """``percent`` percent of ``cents``, rounded half-up to the cent (15% of $10.03 is $1.50)."""
+    """``percent`` percent of ``cents``, rounded half-up to the minor unit (15% of $10.03 is
+    $1.50; of ¥1,003 it is ¥150)."""
     if cents < 0 or percent < 0:
         raise MoneyError("percentages are taken of non-negative amounts only")
     exact = Decimal(cents) * Decimal(percent) / Decimal(100)

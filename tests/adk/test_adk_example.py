@@ -5,6 +5,7 @@ checkout page over HTTP."""
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -19,11 +20,19 @@ from google.adk.agents import LlmAgent
 from google.adk.cli.utils.agent_loader import AgentLoader
 from google.adk.runners import InMemoryRunner
 
-from maya.adk import TAB_STATE_KEY, LazyStripeGateway, MayaModelLlm, MayaToolset, tab_id
+from maya.adk import (
+    TAB_STATE_KEY,
+    LazyStripeGateway,
+    MayaModelLlm,
+    MayaToolset,
+    open_chat_client,
+    tab_id,
+)
 from maya.agent.models import OfflineModel
 from maya.agent.models.base import calls_response, text_response
 from maya.sandbox import CARD_SUCCESS, apay_url
 from maya.state import MemoryTabStore, TabManager
+from maya.state.menu import bar_messages
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
@@ -83,7 +92,11 @@ async def test_the_example_orders_tips_pays_and_settles_through_the_runner(
         ]
     )
     manager = TabManager(MemoryTabStore())
-    toolset = Toolset(manager=manager, payments=LazyStripeGateway())
+    toolset = Toolset(
+        manager=manager,
+        payments=LazyStripeGateway(partial(open_chat_client, sandbox=True)),
+        messages=bar_messages(),
+    )
     runner = InMemoryRunner(
         agent=build_agent(model=MayaModelLlm(model), toolset=toolset), app_name="maya_bar"
     )

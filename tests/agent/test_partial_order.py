@@ -13,6 +13,7 @@ from failing_store import FailingStore
 from maya.agent import Agent, OfflineModel
 from maya.codes import ErrorCode
 from maya.state import TabManager
+from maya.state.menu import bar_messages
 from maya.tools import Toolset
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +31,7 @@ async def test_the_second_drink_failing_is_named_beside_the_first(
 ) -> None:
     store = FailingStore(code=code, fail_from_write=2)
     manager = TabManager(store)
-    toolset = Toolset(manager=manager, payments=None)
+    toolset = Toolset(manager=manager, payments=None, messages=bar_messages())
     agent = Agent(model=OfflineModel(), toolset=toolset, manager=manager)
 
     result = await agent.respond("partial", "a water and a martini")
@@ -57,7 +58,9 @@ async def test_when_every_drink_fails_each_is_named() -> None:
     store = FailingStore(fail_from_write=1)
     manager = TabManager(store)
     agent = Agent(
-        model=OfflineModel(), toolset=Toolset(manager=manager, payments=None), manager=manager
+        model=OfflineModel(),
+        toolset=Toolset(manager=manager, payments=None, messages=bar_messages()),
+        manager=manager,
     )
 
     reply = (await agent.respond("none", "a water and a martini")).reply

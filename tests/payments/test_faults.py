@@ -226,7 +226,7 @@ async def test_status_survives_some_failed_polls(
     assert (result.status, result.polls) == ("succeeded", 2)
 
 
-async def test_simulated_links_report_success_in_test_mode(
+async def test_simulated_links_report_simulated_never_succeeded(
     make_client: MakeClient, clock: FakeClock
 ) -> None:
     client = make_client(faults="error_rate=1.0")
@@ -234,5 +234,5 @@ async def test_simulated_links_report_success_in_test_mode(
         link = await client.create_payment_link(1500, "Tab", "k-sim")
         status = await client.check_payment_status(link.payment_id)
         assert await client.deactivate_payment_link(link.payment_id) is True
-    assert status.is_simulated and status.status == "succeeded"
+    assert status.is_simulated and status.status == "simulated" and status.provider == "simulated"
     assert status.amount_paid_cents == 1500

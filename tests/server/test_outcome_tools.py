@@ -16,6 +16,7 @@ import pytest
 
 from maya.mcp_server.result_schemas import RESULT_SCHEMAS
 from maya.state.manager import TabManager
+from maya.state.menu import bar_messages
 from maya.tools import Toolset
 from state.conftest import Backend
 from tools.scripted_gateway import ScriptedGateway
@@ -55,7 +56,7 @@ async def two_links(toolset: Toolset) -> None:
 
 async def test_the_old_link_paid_late_closes_the_newer_one(manager: TabManager) -> None:
     gateway = ScriptedGateway()
-    toolset = Toolset(manager=manager, payments=gateway)
+    toolset = Toolset(manager=manager, payments=gateway, messages=bar_messages())
     await two_links(toolset)
     gateway.set_status("plink_1", "succeeded", amount_paid_cents=3100)
     paid = await call(toolset, "check_payment_status", {"payment_id": "plink_1"})
@@ -67,7 +68,9 @@ async def test_the_old_link_paid_late_closes_the_newer_one(manager: TabManager) 
     bill = await call(toolset, "get_bill")
     assert bill["total_due_cents"] == 500 and "test_2" not in json.dumps(bill)
     asked = await call(toolset, "check_payment_status")
-    assert asked["payment_id"] == "plink_1" and asked["payment_status"] == "succeeded"
+    assert (
+        asked["payment_id"] == "plink_1" and asked["payment_status"] == "simulated"
+    )  # scripted links are simulated: never "succeeded"
     again = await call(toolset, "create_stripe_payment")
     assert (again["amount_cents"], again["payment_id"]) == (500, "plink_3")
 
@@ -76,7 +79,7 @@ async def test_a_newer_link_stripe_will_not_close_is_named_and_closed_on_the_nex
     manager: TabManager,
 ) -> None:
     gateway = ScriptedGateway()
-    toolset = Toolset(manager=manager, payments=gateway)
+    toolset = Toolset(manager=manager, payments=gateway, messages=bar_messages())
     await two_links(toolset)
     gateway.fail("deactivate", PermissionError("no Payment Links write access"))
     gateway.set_status("plink_1", "succeeded", amount_paid_cents=3100)
@@ -97,7 +100,7 @@ async def test_a_newer_link_stripe_will_not_close_is_named_and_closed_on_the_nex
 
 async def test_a_short_payment_is_said_and_left_due(manager: TabManager) -> None:
     gateway = ScriptedGateway()
-    toolset = Toolset(manager=manager, payments=gateway)
+    toolset = Toolset(manager=manager, payments=gateway, messages=bar_messages())
     await call(toolset, "order_drink", {"name": "Martini", "quantity": 2})
     await call(toolset, "order_drink", {"name": "Tap Beer"})
     await call(toolset, "create_stripe_payment")

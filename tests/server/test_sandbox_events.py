@@ -31,6 +31,7 @@ from maya.sandbox.webhooks import WebhookSender, WebhookTarget, checkout_event, 
 from maya.server import create_app
 from maya.state import MemoryTabStore, PaymentStatus, TabManager
 from maya.state.events import EventOutcome
+from maya.state.menu import bar_messages
 from maya.testing import FakeClock
 from maya.tools import Toolset
 
@@ -48,9 +49,11 @@ class CountingGateway:
         self.status_checks = 0
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
+        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
     ) -> PaymentLink:
-        return await self.client.create_payment_link(amount_cents, description, idempotency_key)
+        return await self.client.create_payment_link(
+            amount_cents, description, idempotency_key, currency=currency
+        )
 
     async def deactivate_payment_link(self, payment_id: str) -> bool:
         return await self.client.deactivate_payment_link(payment_id)
@@ -171,7 +174,7 @@ async def test_paid_at_the_checkout_the_tab_settles_by_event_and_maya_answers_fr
         gateway = CountingGateway(client)
         agent = Agent(
             model=OfflineModel(),
-            toolset=Toolset(manager=manager, payments=gateway),
+            toolset=Toolset(manager=manager, payments=gateway, messages=bar_messages()),
             manager=manager,
             clock=clock,
             sleep=clock.sleep,

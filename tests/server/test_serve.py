@@ -36,6 +36,7 @@ from maya.sandbox.remote import apay_url
 from maya.sandbox.webhooks import sign
 from maya.server import ServeContext, serve
 from maya.state import PaymentStatus, TabManager, TabState
+from maya.state.menu import bar_messages
 from maya.state.open import open_store
 from maya.tools import Toolset
 from state.conftest import Backend
@@ -184,7 +185,7 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
                     health = await http.get(f"{base}/healthz")
                     assert health.json() == {"status": "ok"}
                     gateway = CountingGateway(client)
-                    toolset = Toolset(manager=manager, payments=gateway)
+                    toolset = Toolset(manager=manager, payments=gateway, messages=bar_messages())
                     await call(toolset, "order_drink", {"name": "Negroni", "quantity": 2})
                     link = await call(toolset, "create_stripe_payment")
                     # A declined card leaves the session open; it expires; the link
@@ -300,7 +301,9 @@ async def test_serve_alone_starts_the_sandbox_and_settles_by_its_events(
         with anyio.fail_after(30):
             await ready.wait()
         context = contexts[0]
-        toolset = Toolset(manager=context.manager, payments=context.payments)
+        toolset = Toolset(
+            manager=context.manager, payments=context.payments, messages=bar_messages()
+        )
         await call(toolset, "order_drink", {"name": "Daiquiri"})
         link = await call(toolset, "create_stripe_payment")
         async with httpx.AsyncClient() as http:
@@ -354,7 +357,7 @@ async def test_several_workers_share_the_tabs_and_apply_an_event_once(
                 httpx.AsyncClient() as http,
                 open_stripe_client(config_path=config, environ={}) as client,
             ):
-                toolset = Toolset(manager=manager, payments=client)
+                toolset = Toolset(manager=manager, payments=client, messages=bar_messages())
                 await call(toolset, "order_drink", {"name": "IPA"})
                 link = await call(toolset, "create_stripe_payment")
                 assert (await apay_url(link["url"], CARD_SUCCESS, client=http)).paid

@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
-from maya.state.menu import Menu, MenuError, MenuItem, load_menu
-from maya.tools import load_messages
+from maya.state.menu import Menu, MenuError, MenuItem, bar_messages, load_menu
 
-MESSAGES = load_messages()
+MESSAGES = bar_messages()
 
 # The original bar's prices, from the design, written out independently of menu.yaml.
 PRICES = {

@@ -25,6 +25,7 @@ from maya.agent.models.base import calls_response, text_response
 from maya.otel import GenAITelemetry
 from maya.payments import McpServerConfig, StripeMCPClient
 from maya.state import MemoryTabStore, TabManager
+from maya.state.menu import bar_messages
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
@@ -87,7 +88,7 @@ async def test_the_sandboxs_spans_carry_the_turns_trace(tmp_path: Path) -> None:
         async with StripeMCPClient.from_config(config, probe_timeout=20.0) as stripe:
             agent = Agent(
                 model=model,
-                toolset=Toolset(manager=manager, payments=stripe),
+                toolset=Toolset(manager=manager, payments=stripe, messages=bar_messages()),
                 tracer=GenAITelemetry(tracer=provider.get_tracer("maya")),
             )
             result = await agent.respond("table-5", "A brandy, and the bill")

@@ -6,6 +6,7 @@ import pytest
 from scripted_gateway import ScriptedGateway
 
 from maya.state import MemoryTabStore, TabManager
+from maya.state.menu import bar_messages
 from maya.tools import Toolset
 
 
@@ -23,5 +24,5 @@ def gateway() -> ScriptedGateway:
 
 @pytest.fixture
 def toolset(manager: TabManager, gateway: ScriptedGateway) -> Toolset:
-    """The full toolset over the memory store and the scripted gateway."""
-    return Toolset(manager=manager, payments=gateway)
+    """The bar's toolset (in Maya's voice) over the memory store and the scripted gateway."""
+    return Toolset(manager=manager, payments=gateway, messages=bar_messages())

@@ -72,7 +72,7 @@ class ScriptedGateway:
         setattr(self, f"fail_{operation}", exc)
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
+        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
     ) -> Link:
         if self.fail_create is not None:
             raise self.fail_create

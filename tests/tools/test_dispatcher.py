@@ -19,10 +19,11 @@ from maya.tools.context import ToolContext
 pytestmark = pytest.mark.anyio
 
 
-async def test_an_unknown_tool_is_a_retryable_error_listing_the_tools(toolset: Toolset) -> None:
+async def test_an_unknown_tool_is_a_terminal_error_listing_the_tools(toolset: Toolset) -> None:
+    # A name the toolset does not own may be the application's own tool: not ours to retry.
     result = await toolset.call("make_coffee", {}, "s1")
     assert result["status"] == "error" and result["error"] == "UNKNOWN_TOOL"
-    assert result["retryable"] is True
+    assert result["retryable"] is False
     assert "order_drink" in result["available"]
     assert "make_coffee" in result["message"]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from maya.codes import ErrorCode
-from maya.messages import FALLBACK_SENTENCE
+from maya.messages import FALLBACK_SENTENCE, MessagesError
+from maya.state.menu import bar_messages
 from maya.tools import MessageBook, load_messages
 
 SAMPLE_DETAILS = {
@@ -41,7 +42,7 @@ PLACEHOLDER = re.compile(r"\{[^}]*\}")
 def test_every_error_code_has_a_template_that_renders_without_placeholders(
     code: ErrorCode,
 ) -> None:
-    book = load_messages()
+    book = bar_messages()
     assert book.has(code), f"prompts/messages.yaml has no message for {code}"
     for details in (SAMPLE_DETAILS, {}):
         text = book.render(code, details, fallback="<fallback>")
@@ -50,12 +51,12 @@ def test_every_error_code_has_a_template_that_renders_without_placeholders(
 
 
 def test_insufficient_funds_names_the_drink_its_price_and_the_balance_left() -> None:
-    text = load_messages().render(ErrorCode.INSUFFICIENT_FUNDS, SAMPLE_DETAILS)
+    text = bar_messages().render(ErrorCode.INSUFFICIENT_FUNDS, SAMPLE_DETAILS)
     assert "Martini" in text and "$26.00" in text and "$4.00" in text
 
 
 def test_payment_messages_say_what_to_do_next() -> None:
-    book = load_messages()
+    book = bar_messages()
     assert "another way" in book.render(ErrorCode.STRIPE_UNAVAILABLE)
     assert "again" in book.render(ErrorCode.PAYMENT_STATUS_TIMEOUT)
     declined = book.render(ErrorCode.PAYMENT_DECLINED, {"reason": "generic decline"})
@@ -63,7 +64,7 @@ def test_payment_messages_say_what_to_do_next() -> None:
 
 
 def test_the_most_specific_template_whose_details_are_all_there_is_used() -> None:
-    book = load_messages()
+    book = bar_messages()
     with_suggestions = book.render(
         ErrorCode.UNKNOWN_ITEM, {"item": "Martni", "suggestions": ["Martini"]}
     )
@@ -72,8 +73,13 @@ def test_the_most_specific_template_whose_details_are_all_there_is_used() -> Non
     assert "Soup" in without and "Did you mean" not in without
 
 
-def test_a_missing_messages_file_falls_back_to_plain_sentences(tmp_path: Path) -> None:
-    book = load_messages(tmp_path / "absent.yaml")
+def test_a_missing_messages_file_is_refused_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(MessagesError, match=r"absent\.yaml"):
+        load_messages(tmp_path / "absent.yaml")
+
+
+def test_a_book_without_a_template_falls_back_to_plain_sentences() -> None:
+    book = MessageBook({})
     assert book.render(ErrorCode.INSUFFICIENT_FUNDS, SAMPLE_DETAILS) == FALLBACK_SENTENCE
     assert book.render(ErrorCode.NOTHING_TO_PAY, fallback="Nothing to pay.") == "Nothing to pay."
 

@@ -14,16 +14,16 @@ from starlette.testclient import TestClient
 
 from failing_store import FailingStore
 from maya.codes import ErrorCode
-from maya.messages import load_messages
 from maya.payments.errors import StripeMCPError
 from maya.state.manager import TabManager
+from maya.state.menu import bar_messages
 from maya.tools.context import PaymentLinkInfo, PaymentStatusInfo
 
 from .conftest import ORIGIN, make_app
 from .test_routes import events_of
 
 POST = {"Origin": ORIGIN}
-WORDS = load_messages()
+WORDS = bar_messages()  # the page speaks in the bar's voice
 
 # (method, path, JSON body) of every endpoint that touches the store.
 ENDPOINTS = [

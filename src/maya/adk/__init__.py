@@ -7,7 +7,20 @@ use, so ``import maya.adk.eval_set`` works without ``google-adk`` installed.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # What type checkers see: the real names, so nothing from maya.adk is ``Any``.
+    from maya.adk.gateway import LazyStripeGateway, open_chat_client
+    from maya.adk.model import MayaModelLlm
+    from maya.adk.toolset import (
+        LONG_RUNNING_TOOLS,
+        TAB_STATE_KEY,
+        MayaTool,
+        MayaToolset,
+        tab_id,
+        tab_snapshot,
+    )
 
 __all__ = [
     "LONG_RUNNING_TOOLS",
@@ -16,6 +29,7 @@ __all__ = [
     "MayaModelLlm",
     "MayaTool",
     "MayaToolset",
+    "open_chat_client",
     "tab_id",
     "tab_snapshot",
 ]
@@ -29,6 +43,7 @@ _HOMES = {
     "tab_id": "maya.adk.toolset",
     "MayaModelLlm": "maya.adk.model",
     "LazyStripeGateway": "maya.adk.gateway",
+    "open_chat_client": "maya.adk.gateway",
 }
 
 

@@ -29,9 +29,13 @@ __all__ = ["LazyStripeGateway", "open_chat_client"]
 Opener = Callable[[], AbstractAsyncContextManager[StripeMCPClient]]
 
 
-def open_chat_client() -> AbstractAsyncContextManager[StripeMCPClient]:
-    """``open_stripe_client`` with status checks bounded for a waiting customer."""
-    return open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS)
+def open_chat_client(*, sandbox: bool = False) -> AbstractAsyncContextManager[StripeMCPClient]:
+    """``open_stripe_client`` with status checks bounded for a waiting customer.
+
+    Args:
+        sandbox: use the local sandbox when no Stripe server is configured.
+    """
+    return open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS, sandbox=sandbox)
 
 
 class LazyStripeGateway:
@@ -88,11 +92,13 @@ class LazyStripeGateway:
             return self._client
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
+        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
     ) -> PaymentLink:
         """Forwarded to the client, opened first if need be."""
         client = await self._ensure()
-        return await client.create_payment_link(amount_cents, description, idempotency_key)
+        return await client.create_payment_link(
+            amount_cents, description, idempotency_key, currency=currency
+        )
 
     async def deactivate_payment_link(self, payment_id: str) -> bool:
         """Forwarded to the client, opened first if need be."""

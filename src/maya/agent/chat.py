@@ -23,9 +23,10 @@ from maya.agent.model_errors import DEFAULT_TURN_BUDGET_S
 from maya.agent.models.gemini import GeminiModel
 from maya.agent.models.select import choose_model
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
-from maya.payments import CHAT_STATUS_BOUNDS, StripeMCPClient, open_stripe_client
+from maya.payments import CHAT_STATUS_BOUNDS, StripeMCPClient, open_stripe_client, sandbox_notice
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
+from maya.state.menu import bar_messages
 from maya.state.open import open_store
 from maya.state.view import tab_line
 from maya.tools import Toolset
@@ -151,12 +152,15 @@ async def run_chat(
         if isinstance(choice.model, GeminiModel):
             stack.push_async_callback(choice.model.aclose)
         if payments is None:
+            notice = sandbox_notice()
+            if notice is not None:
+                out(notice)
             payments = await stack.enter_async_context(
-                open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS)
+                open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS, sandbox=True)
             )
         agent = Agent(
             model=choice.model,
-            toolset=Toolset(manager=manager, payments=payments),
+            toolset=Toolset(manager=manager, payments=payments, messages=bar_messages()),
             manager=manager,
             tracer=agent_tracer_from_env(),
             turn_budget_s=budget,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,6 +22,10 @@ def _demo(args: argparse.Namespace) -> int:
 def _chat(args: argparse.Namespace) -> int:
     from maya.agent.chat import run_chat
     from maya.agent.chat_logging import chat_log_path, logs_to_file
+    from maya.payments import REQUIRE_STRIPE_ENV
+
+    if args.require_stripe:
+        os.environ[REQUIRE_STRIPE_ENV] = "1"
 
     def chat(log_path: Path | None) -> int:
         return anyio.run(
@@ -114,6 +119,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="PATH",
         help="where logs go (default: $MAYA_CHAT_LOG or chat.log in the user log folder); "
         "'maya -v chat' logs to stderr instead",
+    )
+    chat.add_argument(
+        "--require-stripe",
+        action="store_true",
+        help="refuse to start without a real Stripe MCP server (as MAYA_REQUIRE_STRIPE=1)",
     )
     chat.set_defaults(func=_chat)
 

@@ -25,6 +25,7 @@ from maya.payments import open_payment_side
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.remote import apay_url
 from maya.state.manager import TabManager
+from maya.state.menu import bar_messages
 from maya.state.models import PaymentStatus, TabState
 from maya.state.open import open_store
 from maya.state.view import tab_line
@@ -211,7 +212,7 @@ async def run_demo(
         say("Maya demo: the offline model, a temporary tab, the sandbox as a subprocess.")
         try:
             async with open_payment_side("sandbox", workdir=workdir) as payments:
-                toolset = Toolset(manager=manager, payments=payments)
+                toolset = Toolset(manager=manager, payments=payments, messages=bar_messages())
                 agent = Agent(model=OfflineModel(), toolset=toolset, manager=manager, tracer=tracer)
                 try:
                     problems = await _play(agent, manager, demo_steps(), say)

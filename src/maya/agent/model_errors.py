@@ -22,8 +22,9 @@ from typing import Any
 
 from google.genai import errors as genai_errors
 
-from maya.messages import MessageBook, load_messages
+from maya.messages import MessageBook
 from maya.redact import redact
+from maya.state.menu import bar_messages
 
 __all__ = [
     "DEFAULT_TURN_BUDGET_S",
@@ -271,7 +272,7 @@ def wait_words(seconds: float) -> str:
 
 @cache
 def _packaged_messages() -> MessageBook:
-    return load_messages()
+    return bar_messages()
 
 
 def _classify(exc: BaseException, messages: MessageBook | None) -> ModelFailure:

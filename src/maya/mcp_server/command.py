@@ -5,7 +5,10 @@ one ``--session ID`` names). ``maya mcp --http HOST:PORT`` serves streamable HTT
 ``/mcp``; port 0 picks a free port, and the bound address is announced on stderr as
 ``maya mcp: serving at http://HOST:PORT/mcp``. Tabs live in the state store
 (``--store``, default ``$MAYA_STATE_URL`` or SQLite); payment links go to the Stripe MCP
-server of ``mcp.json``, or the offline sandbox when none is configured. With
+server of ``mcp.json``, or the offline sandbox when none is configured (said once at start;
+``--require-stripe`` or ``MAYA_REQUIRE_STRIPE=1`` refuses it). ``--catalog FILE`` sells an
+integrator's catalog (YAML or JSON) with neutral words and instructions; ``--tools`` picks
+the tools; ``--instructions FILE`` sends the application's own instructions. With
 ``OTEL_TRACES_EXPORTER`` (or an OTLP endpoint) set, each call's span is exported, as a
 child of the caller's span when the request carries a trace context.
 """
@@ -15,7 +18,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from typing import TextIO
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
 
 import anyio
 import uvicorn
@@ -23,12 +29,15 @@ import uvicorn
 from maya.addresses import http_url, parse_host_port
 from maya.mcp_server.server import TabPolicy, build_mcp_server
 from maya.otel.propagation import configure_tracing_from_env
-from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
+from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client, sandbox_notice
 from maya.sandbox.server import bind_socket
+from maya.state.catalog import Catalog
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
+from maya.state.menu import bar_messages
 from maya.state.open import open_store
 from maya.tools import Toolset
+from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, ToolSpec
 
 __all__ = ["register", "run_mcp", "serve"]
 
@@ -38,34 +47,92 @@ def _announce(stream: TextIO, text: str) -> None:
     stream.flush()
 
 
+def pick_tools(
+    names: Sequence[str] | None, offered: Sequence[ToolSpec[Any]]
+) -> list[ToolSpec[Any]]:
+    """The tools ``names`` picks from ``offered``, in ``offered``'s order (all when None).
+
+    Raises:
+        ValueError: a name is not offered (the message lists what is).
+    """
+    if names is None:
+        return list(offered)
+    by_name = {spec.name: spec for spec in offered}
+    unknown = [name for name in names if name not in by_name]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown tool(s) {', '.join(unknown) or '(none given)'}; "
+            f"the tools are {', '.join(by_name)}"
+        )
+    return [spec for spec in offered if spec.name in names]
+
+
+def _bar_instructions() -> str:
+    return (resources.files("maya") / "prompts" / "mcp_instructions.md").read_text("utf-8").strip()
+
+
 async def serve(
     *,
     http: tuple[str, int] | None = None,
     session_id: str | None = None,
     store_url: str | None = None,
     announce: TextIO = sys.stderr,
+    catalog: Catalog | None = None,
+    tools: Sequence[str] | None = None,
+    instructions: str | None = None,
+    require_stripe: bool | None = None,
 ) -> None:
     """Serve until stdin closes (stdio) or the process is interrupted (HTTP).
 
+    Args:
+        http: serve streamable HTTP on this address instead of stdio.
+        session_id: put every call on this one tab.
+        store_url: the state store.
+        announce: where the address and the sandbox notice are written.
+        catalog: sell this catalog (neutral words and instructions); default: the bar.
+        tools: the tools to serve, by name; default: all of the catalog's (or the bar's).
+        instructions: the application's instructions; default: the bar's for the bar's
+            whole toolset, neutral ones (naming the tools served) otherwise.
+        require_stripe: refuse the sandbox (default ``$MAYA_REQUIRE_STRIPE``).
+
     Raises:
         StoreURLError: the store URL is unusable.
-        McpConfigError: ``mcp.json`` is malformed.
+        McpConfigError: ``mcp.json`` is malformed, or a real Stripe is required and
+            none is configured.
         LiveModeRefusedError: a live Stripe key without ``MAYA_ALLOW_LIVE=1``.
+        ValueError: ``tools`` names a tool that is not offered.
     """
+    specs = pick_tools(tools, CATALOG_TOOLS if catalog is not None else DEFAULT_TOOLS)
+    notice = sandbox_notice(require_stripe=require_stripe)
+    if notice is not None:
+        _announce(announce, notice)
+    if catalog is None and tools is None and instructions is None:
+        # The whole bar: its own instructions. A chosen subset gets neutral ones that
+        # name only the tools it serves.
+        instructions = _bar_instructions()
     shutdown_tracing = configure_tracing_from_env("maya-mcp")
     store = open_store(store_url)
     try:
-        manager = TabManager(store)
-        async with open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS) as stripe:
-            toolset = Toolset(manager=manager, payments=stripe)
+        manager = TabManager(store, catalog=catalog)
+        async with open_stripe_client(
+            status_bounds=CHAT_STATUS_BOUNDS, sandbox=True, require_stripe=require_stripe
+        ) as stripe:
+            toolset = Toolset(
+                manager=manager,
+                payments=stripe,
+                tools=specs,
+                messages=bar_messages() if catalog is None else None,
+            )
             if http is None:
                 tabs = TabPolicy.for_stdio(session_id)
-                server = build_mcp_server(toolset, tabs=tabs)
+                server = build_mcp_server(toolset, tabs=tabs, instructions=instructions)
                 _announce(announce, f"serving over stdio; tab {tabs.fixed or tabs.process_tab}")
                 await server.run_stdio_async()
                 return
             host, port = http
-            server = build_mcp_server(toolset, tabs=TabPolicy(fixed=session_id))
+            server = build_mcp_server(
+                toolset, tabs=TabPolicy(fixed=session_id), instructions=instructions
+            )
             sock = bind_socket(host, port)
             app = server.streamable_http_app(host=host)
             config = uvicorn.Config(
@@ -82,15 +149,35 @@ async def serve(
 
 
 def run_mcp(args: argparse.Namespace) -> int:
-    """``maya mcp``; returns the exit code (2 for a bad session id)."""
+    """``maya mcp``; returns the exit code (2 for a bad argument)."""
     if args.session is not None:
         try:
             validate_session_id(args.session)
         except StateError as exc:
             print(f"maya mcp: --session: {exc.message}", file=sys.stderr)
             return 2
+    catalog = Catalog.from_file(args.catalog) if args.catalog is not None else None
+    tools = [n.strip() for n in args.tools.split(",") if n.strip()] if args.tools else None
+    try:
+        pick_tools(tools, CATALOG_TOOLS if catalog is not None else DEFAULT_TOOLS)
+    except ValueError as exc:
+        print(f"maya mcp: --tools: {exc}", file=sys.stderr)
+        return 2
+    instructions = None
+    if args.instructions is not None:
+        instructions = Path(args.instructions).read_text(encoding="utf-8").strip()
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(lambda: serve(http=args.http, session_id=args.session, store_url=args.store))
+        anyio.run(
+            lambda: serve(
+                http=args.http,
+                session_id=args.session,
+                store_url=args.store,
+                catalog=catalog,
+                tools=tools,
+                instructions=instructions,
+                require_stripe=True if args.require_stripe else None,
+            )
+        )
     return 0
 
 
@@ -121,5 +208,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="URL",
         help="state store: memory://, a SQLite path or postgresql://... (default: "
         "$MAYA_STATE_URL or SQLite in the user data dir)",
+    )
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="sell this catalog (YAML or JSON: merchant, currency, items) with neutral words",
+    )
+    parser.add_argument(
+        "--tools",
+        default=None,
+        metavar="NAME,NAME",
+        help="serve only these tools (e.g. create_stripe_payment,check_payment_status)",
+    )
+    parser.add_argument(
+        "--instructions",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the instructions MCP clients are sent (default: neutral with --catalog)",
+    )
+    parser.add_argument(
+        "--require-stripe",
+        action="store_true",
+        help="refuse to start without a real Stripe MCP server (as MAYA_REQUIRE_STRIPE=1)",
     )
     parser.set_defaults(func=run_mcp)

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 TipPercent = Literal[10, 15, 20]
+Provider = Literal["stripe", "sandbox", "simulated"]
 
 
 class _Result(BaseModel):
@@ -78,8 +79,8 @@ class OrderResult(_Result):
     """``order_drink``."""
 
     ordered: ItemLine
-    balance: str
-    balance_cents: int
+    balance: str | MISSING = MISSING
+    balance_cents: int | MISSING = MISSING
     tab: str
     tab_cents: int
 
@@ -90,8 +91,8 @@ class CancelResult(_Result):
     cancelled: ItemLine
     refund: str
     refund_cents: int
-    balance: str
-    balance_cents: int
+    balance: str | MISSING = MISSING
+    balance_cents: int | MISSING = MISSING
     tab: str
     tab_cents: int
     total_due: str
@@ -101,8 +102,8 @@ class CancelResult(_Result):
 class BalanceResult(_Result):
     """``get_balance``."""
 
-    balance: str
-    balance_cents: int
+    balance: str | MISSING = MISSING
+    balance_cents: int | MISSING = MISSING
     tab: str
     tab_cents: int
     tip_percent: TipPercent | None
@@ -137,6 +138,8 @@ class PaymentView(_Result):
     simulated_note: str | MISSING = MISSING
     overpaid: str | MISSING = MISSING
     overpaid_cents: int | MISSING = MISSING
+    paid_short: str | MISSING = MISSING
+    paid_short_cents: int | MISSING = MISSING
 
 
 class OpenLink(_Result):
@@ -175,6 +178,7 @@ class LinkResult(_Result):
     tip: str
     tip_cents: int
     is_simulated: bool
+    provider: Provider | MISSING = MISSING
     reused: bool
     simulated_note: str | MISSING = MISSING
     message: str
@@ -186,10 +190,11 @@ class StatusResult(_Result):
     """``check_payment_status``."""
 
     payment_id: str
-    payment_status: Literal["pending", "succeeded", "failed", "timeout"]
+    payment_status: Literal["pending", "succeeded", "failed", "timeout", "simulated"]
     applied: bool | MISSING = MISSING
     confirmed_by: Literal["stripe_webhook"] | MISSING = MISSING
     is_simulated: bool
+    provider: Provider | MISSING = MISSING
     simulated_note: str | MISSING = MISSING
     amount_paid: str | MISSING = MISSING
     amount_paid_cents: int | MISSING = MISSING

@@ -59,6 +59,7 @@ __all__ = [
     "build_mcp_server",
     "call_tool_result",
     "mcp_tools",
+    "neutral_instructions",
 ]
 
 TAB_META_KEY = "maya/tab"
@@ -69,11 +70,22 @@ READ_ONLY_TOOLS = frozenset({"get_menu", "get_balance", "get_bill"})
 
 _SESSION_HEADER = "mcp-session-id"
 
-_INSTRUCTIONS = (
-    "Maya's bar: order drinks against the customer's balance, tip, and pay the tab with a "
-    "Stripe payment link. Every response is {status: ok, result} or {status: error, error, "
-    "message, retryable}; create_stripe_payment takes no amount (it charges the tab)."
-)
+
+def neutral_instructions(toolset: Toolset) -> str:
+    """What a client is told when the application gives no instructions: the tools, the
+    response shapes and that paying takes no amount. Names no business and no persona."""
+    catalog = toolset.context.manager.catalog
+    names = ", ".join(toolset.tool_names)
+    selling = (
+        f"Items from {catalog.merchant}'s catalog, priced in {catalog.currency.upper()}. "
+        if "order_item" in toolset.tool_names
+        else ""
+    )
+    return (
+        f"{selling}Tools: {names}. Every response is {{status: ok, result}} or "
+        "{status: error, error, message, retryable}; create_stripe_payment takes no amount "
+        "(it charges the stored bill)."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,20 +187,30 @@ def _request_details(context: Context[Any, Any] | None) -> tuple[Mapping[str, An
 class MayaMCPServer(MCPServer[Any]):
     """An ``MCPServer`` whose tools are a ``Toolset``'s, dispatched by the toolset itself."""
 
-    def __init__(self, toolset: Toolset, *, tabs: TabPolicy, name: str = "maya") -> None:
+    def __init__(
+        self,
+        toolset: Toolset,
+        *,
+        tabs: TabPolicy,
+        name: str = "maya",
+        instructions: str | None = None,
+    ) -> None:
         """Serve ``toolset``'s tools.
 
         Args:
             toolset: the tools (and through it the tab manager and payment gateway).
             tabs: which tab each call runs on.
             name: the server's name in the MCP handshake.
+            instructions: what the client is told; default ``neutral_instructions``.
         """
+        if instructions is None:
+            instructions = neutral_instructions(toolset)
         # No change notifications are ever sent (the tools are fixed), so none are offered:
         # without a subscriptions/listen stream, stateless and handshake modes state the
         # same capabilities.
         super().__init__(
             name,
-            instructions=_INSTRUCTIONS,
+            instructions=instructions,
             version=__version__,
             log_level="WARNING",
             subscriptions=False,
@@ -266,10 +288,17 @@ class MayaMCPServer(MCPServer[Any]):
         return app
 
 
-def build_mcp_server(toolset: Toolset, *, tabs: TabPolicy | None = None) -> MayaMCPServer:
+def build_mcp_server(
+    toolset: Toolset, *, tabs: TabPolicy | None = None, instructions: str | None = None
+) -> MayaMCPServer:
     """An MCP server for ``toolset``; default: one tab for this process's client (stdio).
 
     Connect in-process with ``mcp.Client(server)``, serve with ``run_stdio_async()`` or
-    mount ``streamable_http_app()``.
+    mount ``streamable_http_app()``. ``instructions`` are the application's (default:
+    ``neutral_instructions(toolset)``).
     """
-    return MayaMCPServer(toolset, tabs=tabs if tabs is not None else TabPolicy.for_stdio())
+    return MayaMCPServer(
+        toolset,
+        tabs=tabs if tabs is not None else TabPolicy.for_stdio(),
+        instructions=instructions,
+    )

@@ -34,8 +34,20 @@ from maya.payments.errors import (
     StripeMCPError,
     StripeUnavailableError,
 )
-from maya.payments.factory import PaymentSideMode, open_payment_side, open_stripe_client
-from maya.payments.results import CheckOutcome, PaymentLink, PaymentStatusResult, StripeMode
+from maya.payments.factory import (
+    REQUIRE_STRIPE_ENV,
+    PaymentSideMode,
+    open_payment_side,
+    open_stripe_client,
+    sandbox_notice,
+)
+from maya.payments.results import (
+    CheckOutcome,
+    PaymentLink,
+    PaymentStatusResult,
+    Provider,
+    StripeMode,
+)
 from maya.payments.retry import RetryPolicy
 
 __all__ = [
@@ -44,6 +56,7 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_SERVER_NAME",
     "MAX_STATUS_POLLS",
+    "REQUIRE_STRIPE_ENV",
     "SERVER_ENV",
     "AvailabilityCache",
     "CheckOutcome",
@@ -58,6 +71,7 @@ __all__ = [
     "PaymentStatusResult",
     "PaymentStatusTimeoutError",
     "PaymentStatusUnsupportedError",
+    "Provider",
     "RetryPolicy",
     "StatusBounds",
     "StripeMCPClient",
@@ -70,5 +84,6 @@ __all__ = [
     "load_server_config",
     "open_payment_side",
     "open_stripe_client",
+    "sandbox_notice",
     "sandbox_server_config",
 ]

@@ -48,12 +48,13 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, cast
+from typing import Any, Generic, Literal, Self, TypeVar, cast
 
 import anyio
 from mcp.server import Server
 from mcp.server.mcpserver import MCPServer
 
+from maya.money import minor_units
 from maya.payments._failures import CallFailure
 from maya.payments._links import STRIPE_LINK_HOSTS, check_link_url
 from maya.payments._schema import check_arguments
@@ -160,6 +161,11 @@ def validate_link_request(
         )
     if not _CURRENCY.match(currency):
         raise PaymentRequestInvalidError("must be a lower-case ISO code", field="currency")
+    if minor_units(currency) == 3 and amount_cents % 10:
+        # Stripe takes three-decimal amounts only when they end in 0.
+        raise PaymentRequestInvalidError(
+            f"must be a multiple of 10 in {currency.upper()}", field="amount_cents"
+        )
     extra = dict(metadata or {})
     if len(extra) > _METADATA_KEYS or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
@@ -265,6 +271,7 @@ def simulated_link(request: LinkRequest) -> PaymentLink:
         description=request.description,
         idempotency_key=request.idempotency_key,
         is_simulated=True,
+        provider="simulated",
         created_at=datetime.now(UTC),
     )
 
@@ -356,7 +363,9 @@ class StripeMCPClient:
         connect_timeout: Seconds a new session may take to open (spawn + handshake).
         availability_ttl: Seconds a probe's answer is reused; also how long a server that
             failed to start is left alone before it is spawned again.
-        currency: Currency for new links.
+        currency: Currency of links made without one.
+        provider: ``sandbox`` when the server is Maya's offline stand-in (links and
+            statuses then say so); default ``stripe``.
         stripe_account: The account to act on when the hosted server offers several
             (``MAYA_STRIPE_ACCOUNT``).
         link_hosts: Hosts a link's ``https`` URL may be on (default: Stripe's).
@@ -385,6 +394,7 @@ class StripeMCPClient:
         connect_timeout: float = 30.0,
         availability_ttl: float = 30.0,
         currency: str = "usd",
+        provider: Literal["stripe", "sandbox"] = "stripe",
         stripe_account: str | None = None,
         link_hosts: Collection[str] | None = None,
         allow_loopback_links: bool = False,
@@ -402,6 +412,7 @@ class StripeMCPClient:
         self.probe_timeout = probe_timeout
         self.connect_timeout = connect_timeout
         self.currency = currency
+        self.provider: Literal["stripe", "sandbox"] = provider
         self.stripe_account = stripe_account
         self.link_hosts = frozenset(h.lower() for h in (link_hosts or STRIPE_LINK_HOSTS))
         self.allow_loopback_links = allow_loopback_links
@@ -449,6 +460,7 @@ class StripeMCPClient:
             LiveModeRefusedError: the key is live and ``allow_live`` is False.
         """
         options.setdefault("allow_loopback_links", config.is_local)
+        options.setdefault("provider", "sandbox" if config.is_local else "stripe")
         return cls(
             connector_for(config),
             server_name=config.name,
@@ -480,6 +492,7 @@ class StripeMCPClient:
             LiveModeRefusedError: ``mode`` is live and ``allow_live`` is False.
         """
         options.setdefault("allow_loopback_links", True)
+        options.setdefault("provider", "sandbox")
         return cls(
             in_memory_connector(server),
             server_name=server_name,
@@ -602,6 +615,7 @@ class StripeMCPClient:
         description: str,
         idempotency_key: str,
         *,
+        currency: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> PaymentLink:
         """Make (or return the existing) payment link for ``idempotency_key``.
@@ -613,9 +627,11 @@ class StripeMCPClient:
         and it could not be found, this raises instead: the next call looks again.
 
         Args:
-            amount_cents: Positive integer cents, at most 99,999,999.
+            amount_cents: Positive integer in the currency's minor unit, at most 99,999,999
+                (three-decimal currencies: a multiple of 10).
             description: Product name the customer sees.
             idempotency_key: Same key, same link; reused on every attempt.
+            currency: Lower-case ISO 4217 code; default the client's ``currency``.
             metadata: Extra metadata stored on the link (generic dialect).
 
         Returns:
@@ -631,10 +647,18 @@ class StripeMCPClient:
             StripeUnavailableError: live mode, and the server could not be reached.
         """
         request = validate_link_request(
-            amount_cents, description, idempotency_key, currency=self.currency, metadata=metadata
+            amount_cents,
+            description,
+            idempotency_key,
+            currency=self.currency if currency is None else currency,
+            metadata=metadata,
         )
         known = self._links.get(request.idempotency_key)
-        if known is not None and known.amount_cents == request.amount_cents:
+        if (
+            known is not None
+            and known.amount_cents == request.amount_cents
+            and known.currency == request.currency
+        ):
             return known
         return await self._flights.run(request.idempotency_key, lambda: self._create(request))
 
@@ -689,6 +713,7 @@ class StripeMCPClient:
                 currency=request.currency,
                 description=request.description,
                 idempotency_key=request.idempotency_key,
+                provider=self.provider,
                 created_at=datetime.fromtimestamp(created.created, UTC)
                 if created.created is not None
                 else None,
@@ -872,7 +897,8 @@ class StripeMCPClient:
 
         Returns:
             ``succeeded`` or ``failed`` as soon as seen; ``timeout`` when the payment was
-            still pending at the deadline. Simulated links (test mode) succeed at once.
+            still pending at the deadline. Simulated links (test mode) answer
+            ``simulated`` at once: no money moved.
 
         Raises:
             PaymentRequestInvalidError: ``payment_id`` is not a non-empty string.
@@ -952,6 +978,8 @@ class StripeMCPClient:
                             payments_received=reading.paid_count,
                             amount_received_cents=reading.total_paid_cents,
                             polls=polls,
+                            provider=self.provider,
+                            currency=reading.currency,
                         )
                 if self._clock() - started + poll_interval >= deadline:
                     break
@@ -966,7 +994,9 @@ class StripeMCPClient:
                 elapsed=elapsed,
                 last_error=last or f"no answer within {deadline:.1f}s",
             )
-        return PaymentStatusResult(payment_id=payment_id, status="timeout", polls=polls)
+        return PaymentStatusResult(
+            payment_id=payment_id, status="timeout", polls=polls, provider=self.provider
+        )
 
     def _simulated_status(self, payment_id: str) -> PaymentStatusResult:
         if self.mode != "test":
@@ -979,9 +1009,10 @@ class StripeMCPClient:
         )
         return PaymentStatusResult(
             payment_id=payment_id,
-            status="succeeded",
+            status="simulated",
             amount_paid_cents=amount,
             is_simulated=True,
+            provider="simulated",
             payments_received=1,
             amount_received_cents=amount,
             polls=0,

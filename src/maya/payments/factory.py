@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from maya.payments.client import CHAT_STATUS_BOUNDS, StatusBounds, StripeMCPClient
 from maya.payments.config import (
+    SANDBOX_SERVER_NAME,
     McpServerConfig,
     allow_live_from_env,
     load_server_config,
@@ -28,10 +29,55 @@ __all__ = [
     "ACCOUNT_ENV",
     "CONNECT_TIMEOUT_ENV",
     "LINK_HOSTS_ENV",
+    "REQUIRE_STRIPE_ENV",
+    "SANDBOX_NOTICE",
     "PaymentSideMode",
     "open_payment_side",
     "open_stripe_client",
+    "sandbox_notice",
 ]
+
+REQUIRE_STRIPE_ENV = "MAYA_REQUIRE_STRIPE"
+"""Set to ``1`` to refuse the sandbox: without a real Stripe server nothing starts."""
+
+SANDBOX_NOTICE = (
+    "No Stripe MCP server is configured (mcp.json): payments go to the local Stripe "
+    "sandbox, test mode only, and no money moves."
+)
+"""What the CLI commands say once at start when they fall back to the sandbox."""
+
+
+def _requires_stripe(environ: Mapping[str, str], require_stripe: bool | None) -> bool:
+    if require_stripe is not None:
+        return require_stripe
+    return environ.get(REQUIRE_STRIPE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def sandbox_notice(
+    environ: Mapping[str, str] | None = None,
+    *,
+    require_stripe: bool | None = None,
+    cwd: Path | None = None,
+) -> str | None:
+    """For a CLI command at start: ``SANDBOX_NOTICE`` when nothing is configured and the
+    sandbox will be used, else None.
+
+    Raises:
+        McpConfigError: ``mcp.json`` is malformed, or the sandbox would be used while a
+            real Stripe is required (``MAYA_REQUIRE_STRIPE=1`` or ``require_stripe``).
+    """
+    env = os.environ if environ is None else environ
+    if load_server_config(environ=env, cwd=cwd).name != SANDBOX_SERVER_NAME:
+        return None
+    if _requires_stripe(env, require_stripe):
+        raise McpConfigError(_REFUSED)
+    return SANDBOX_NOTICE
+
+
+_REFUSED = (
+    f"a real Stripe MCP server is required ({REQUIRE_STRIPE_ENV}=1 or --require-stripe) "
+    "but none is configured: add it to mcp.json (see mcp.json.example)"
+)
 
 CONNECT_TIMEOUT_ENV = "MAYA_MCP_CONNECT_TIMEOUT"
 """Seconds a server may take to start and answer ``initialize`` (default 30: a cold ``npx``)."""
@@ -52,11 +98,14 @@ async def open_stripe_client(
     allow_live: bool | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    sandbox: bool = False,
+    require_stripe: bool | None = None,
     **options: Any,
 ) -> AsyncIterator[StripeMCPClient]:
     """Load ``mcp.json``, pick the transport and yield an open client.
 
-    With no configuration the offline sandbox is spawned over stdio (test mode). The
+    Nothing is chosen silently: with no configuration this raises, unless ``sandbox``
+    asks for the offline sandbox (spawned over stdio, test mode, no money moves). The
     session opens on first use and closes when the block ends.
 
     Args:
@@ -67,19 +116,30 @@ async def open_stripe_client(
         environ: Variables for lookup and expansion (default ``os.environ``); also
             ``MAYA_STRIPE_ACCOUNT``, ``MAYA_STRIPE_LINK_HOSTS``, ``MAYA_MCP_CONNECT_TIMEOUT``.
         cwd: Directory for the relative lookup paths.
+        sandbox: Use the local sandbox when no server is configured.
+        require_stripe: Refuse the sandbox even so; default ``$MAYA_REQUIRE_STRIPE``.
         **options: Keyword arguments of ``StripeMCPClient`` (timeouts, clock, sleep...).
 
     Yields:
         The open client.
 
     Raises:
-        McpConfigError: the configuration is malformed.
+        McpConfigError: the configuration is malformed; no server is configured and
+            ``sandbox`` is False; or a real Stripe is required and none is configured.
         LiveModeRefusedError: a live key is configured and live mode is not allowed.
     """
     env = os.environ if environ is None else environ
     config = load_server_config(
         config_path=config_path, server_name=server_name, environ=env, cwd=cwd
     )
+    if config.name == SANDBOX_SERVER_NAME:
+        if _requires_stripe(env, require_stripe):
+            raise McpConfigError(_REFUSED)
+        if not sandbox:
+            raise McpConfigError(
+                "no Stripe MCP server is configured: add one to mcp.json (see "
+                "mcp.json.example), or pass sandbox=True for the local test sandbox"
+            )
     live = allow_live_from_env(env) if allow_live is None else allow_live
     if env.get(ACCOUNT_ENV):
         options.setdefault("stripe_account", env[ACCOUNT_ENV].strip())

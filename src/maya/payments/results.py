@@ -7,15 +7,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CheckOutcome", "PaymentLink", "PaymentStatusResult", "StripeMode"]
+__all__ = ["CheckOutcome", "PaymentLink", "PaymentStatusResult", "Provider", "StripeMode"]
 
 StripeMode = Literal["test", "live"]
 """Which Stripe the configured key talks to; the sandbox is always ``test``."""
 
-CheckOutcome = Literal["pending", "succeeded", "failed", "timeout"]
+CheckOutcome = Literal["pending", "succeeded", "failed", "timeout", "simulated"]
 """What one status check of a payment link found at Stripe. Not the tab's record of the
 payment (``maya.state.PaymentStatus``: none, pending, completed, failed): a ``succeeded``
-check is applied to the tab, which then says ``completed``."""
+check is applied to the tab, which then says ``completed``. ``simulated`` is a made-up
+link's answer: no money moved, so it is never ``succeeded``."""
+
+Provider = Literal["stripe", "sandbox", "simulated"]
+"""Where a link lives: Stripe itself, the local sandbox (Stripe's offline stand-in), or
+nowhere (``simulated``: made up because no server answered, in test mode)."""
 
 
 class PaymentLink(BaseModel):
@@ -29,6 +34,7 @@ class PaymentLink(BaseModel):
         description: What the customer sees as the product name.
         idempotency_key: The key the link was made with.
         is_simulated: True when no server was reachable and test mode made one up.
+        provider: ``stripe``, ``sandbox`` or ``simulated``.
         created_at: When Stripe made it, if Stripe said.
     """
 
@@ -41,6 +47,7 @@ class PaymentLink(BaseModel):
     description: str
     idempotency_key: str
     is_simulated: bool = False
+    provider: Provider = "stripe"
     created_at: datetime | None = None
 
 
@@ -50,7 +57,8 @@ class PaymentStatusResult(BaseModel):
     Attributes:
         payment_id: The link asked about.
         status: ``succeeded`` or ``failed`` (final), ``pending``, or ``timeout`` when
-            polling ran out of time with the payment still pending.
+            polling ran out of time with the payment still pending; ``simulated`` for a
+            simulated link (no money moved).
         amount_paid_cents: What was paid, once it succeeded.
         failure_reason: Stripe's decline code (``generic_decline``) when it failed.
         is_simulated: True for a simulated link (test mode only): no money moved.
@@ -58,6 +66,8 @@ class PaymentStatusResult(BaseModel):
             the customer paid it again (an overpayment to refund).
         amount_received_cents: What all of them paid together, when known.
         polls: How many status reads were made.
+        provider: ``stripe``, ``sandbox`` or ``simulated``.
+        currency: The currency the payment was made in, when Stripe said.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -70,3 +80,5 @@ class PaymentStatusResult(BaseModel):
     payments_received: int = Field(default=0, ge=0)
     amount_received_cents: int | None = None
     polls: int = Field(default=0, ge=0)
+    provider: Provider = "stripe"
+    currency: str | None = None

@@ -6,6 +6,7 @@ Serve it with ``maya sandbox`` (or ``python -m maya.sandbox``); use it in-proces
 ``status: complete`` and ``payment_status: paid``.
 """
 
+from maya.money import format_amount
 from maya.sandbox.calls import LIST_TOOLS, CallCounts
 from maya.sandbox.cards import (
     CARD_GENERIC_DECLINE,
@@ -14,7 +15,7 @@ from maya.sandbox.cards import (
     CardVerdict,
     check_card,
 )
-from maya.sandbox.checkout import build_checkout_app, build_checkout_routes, format_amount
+from maya.sandbox.checkout import build_checkout_app, build_checkout_routes
 from maya.sandbox.command import configure_parser, register
 from maya.sandbox.errors import StripeError
 from maya.sandbox.faults import (

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from maya.money import format_cents
+from maya.money import format_amount
 from maya.sandbox.payment import (
     INACTIVE_MESSAGE,
     NOT_FOUND_MESSAGE,
@@ -34,7 +34,7 @@ from maya.sandbox.payment import (
 from maya.sandbox.store import SandboxStore
 from maya.sandbox.webhooks import WebhookSender
 
-__all__ = ["CARD_FIELD", "build_checkout_app", "build_checkout_routes", "format_amount"]
+__all__ = ["CARD_FIELD", "build_checkout_app", "build_checkout_routes"]
 
 CARD_FIELD = "card_number"
 """Name of the checkout form's card number field."""
@@ -62,13 +62,6 @@ button { font-size: 1rem; padding: .7rem; background: #635bff; color: #fff; bord
          border-radius: 6px; }
 .hint { font-size: .8rem; color: #697386; }
 """
-
-
-def format_amount(cents: int, currency: str) -> str:
-    """Format an amount for the page: ``1250, "usd"`` -> ``"$12.50"``."""
-    if currency.lower() == "usd":
-        return format_cents(cents)
-    return f"{cents // 100:,}.{cents % 100:02d} {currency.upper()}"
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:

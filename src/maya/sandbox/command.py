@@ -27,8 +27,8 @@ import httpx
 import platformdirs
 
 from maya.addresses import parse_host_port
+from maya.money import format_amount
 from maya.sandbox.cards import CARD_SUCCESS
-from maya.sandbox.checkout import format_amount
 from maya.sandbox.faults import FaultConfig, FaultSpecError
 from maya.sandbox.hosted import DEFAULT_ACCOUNTS, accounts_from_json
 from maya.sandbox.payment import find_link

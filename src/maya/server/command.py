@@ -35,6 +35,7 @@ import uvicorn
 from maya.addresses import http_url
 from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
+from maya.payments.factory import REQUIRE_STRIPE_ENV, sandbox_notice
 from maya.sandbox.server import bind_socket
 from maya.server.context import RouteFactory, ServeContext, extra_routes
 from maya.state.manager import TabManager
@@ -65,7 +66,8 @@ def _webhook_plan(environ: Mapping[str, str], base_url: str) -> tuple[dict[str, 
     """The environment for the Stripe client, the webhook secret, and whether offline.
 
     Raises:
-        McpConfigError: ``mcp.json`` is malformed.
+        McpConfigError: ``mcp.json`` is malformed, or a real Stripe is required
+            (``MAYA_REQUIRE_STRIPE=1``) and none is configured.
         WebhookSecretError: a Stripe server is configured and the secret is missing.
     """
     from maya.server.app import WEBHOOK_PATH
@@ -110,11 +112,14 @@ async def serve(
         sock.listen(2048)
         base_url = http_url(host, sock.getsockname()[1])
         env, secret, offline = _webhook_plan(os.environ if environ is None else environ, base_url)
+        notice = sandbox_notice(env)
+        if notice is not None:
+            _announce(announce, notice)
         store = open_store(store_url if store_url is not None else env.get("MAYA_STATE_URL"))
         try:
             manager = TabManager(store)
             async with open_stripe_client(
-                environ=env, status_bounds=CHAT_STATUS_BOUNDS
+                environ=env, status_bounds=CHAT_STATUS_BOUNDS, sandbox=True
             ) as stripe_client:
                 if offline and not await stripe_client.is_available():
                     # Still serve: events and the health check do not need it.
@@ -182,8 +187,14 @@ def run_serve(args: argparse.Namespace) -> int:
     # A server's request lines are its record: shown by default (-v is for the rest).
     server_log = logging.getLogger("maya.server")
     server_log.setLevel(min(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    if args.require_stripe:
+        os.environ[REQUIRE_STRIPE_ENV] = "1"  # the workers' processes inherit it
     if args.workers > 1:
         from maya.server.workers import serve_workers
+
+        notice = sandbox_notice()  # the workers open the sandbox themselves: said once here
+        if notice is not None:
+            _announce(sys.stdout, notice)
 
         return serve_workers(
             host=args.host, port=args.port, workers=args.workers, store_url=args.store
@@ -221,5 +232,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=1,
         help="worker processes on the one socket (default 1); more than one needs a shared "
         "store (PostgreSQL, or a SQLite file)",
+    )
+    parser.add_argument(
+        "--require-stripe",
+        action="store_true",
+        help="refuse to start without a real Stripe MCP server (as MAYA_REQUIRE_STRIPE=1)",
     )
     parser.set_defaults(func=run_serve)

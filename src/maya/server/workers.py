@@ -68,7 +68,7 @@ def app_from_env() -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            async with open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS) as client:
+            async with open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS, sandbox=True) as client:
                 context = ServeContext(
                     manager=manager,
                     payments=client,

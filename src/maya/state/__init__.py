@@ -1,5 +1,6 @@
 """The tab: models, atomic operations (``TabManager``) and the stores that keep it."""
 
+from maya.state.catalog import Catalog, CatalogError, LineItem, TabSettings
 from maya.state.errors import StateError
 from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
 from maya.state.manager import PaymentStarted, SettleResult, TabManager, validate_session_id
@@ -21,10 +22,13 @@ from maya.state.store import Change, TabStore
 __all__ = [
     "STARTING_BALANCE_CENTS",
     "TIP_PERCENTAGES",
+    "Catalog",
+    "CatalogError",
     "Change",
     "EventOutcome",
     "EventResult",
     "EventStore",
+    "LineItem",
     "MemoryTabStore",
     "Menu",
     "MenuError",
@@ -42,6 +46,7 @@ __all__ = [
     "StoreError",
     "StoreURLError",
     "TabManager",
+    "TabSettings",
     "TabState",
     "TabStore",
     "load_menu",

@@ -17,6 +17,7 @@ from typing import TypeVar
 from maya.codes import ErrorCode
 from maya.money import Cents
 from maya.state import transitions
+from maya.state.catalog import Catalog, LineItem, TabSettings
 from maya.state.errors import StateError
 from maya.state.events import (
     EventOutcome,
@@ -26,12 +27,20 @@ from maya.state.events import (
     attach_stale_link,
 )
 from maya.state.menu import Menu, load_menu
-from maya.state.models import STARTING_BALANCE_CENTS, OrderedItem, PaymentRecord, TabState
+from maya.state.models import (
+    STARTING_BALANCE_CENTS,
+    TIP_PERCENTAGES,
+    OrderedItem,
+    PaymentRecord,
+    TabState,
+)
 from maya.state.store import Change, TabStore, Transition
 from maya.state.transitions import PaymentStart, Settlement
 from maya.state.watch import TabUpdates, WatchHub
 
 __all__ = [
+    "BAR_SETTINGS",
+    "MAX_LINE_ITEMS",
     "MAX_MODIFIERS",
     "MAX_QUANTITY",
     "CancelledOrder",
@@ -44,7 +53,17 @@ __all__ = [
 ]
 
 MAX_QUANTITY = 20
-"""The most of one drink a single order may ask for."""
+"""The most of one drink a single order may ask for at the bar (``BAR_SETTINGS``)."""
+
+BAR_SETTINGS = TabSettings(
+    starting_balance_cents=STARTING_BALANCE_CENTS,
+    max_quantity=MAX_QUANTITY,
+    tip_percentages=TIP_PERCENTAGES,
+)
+"""The bar's tab: a $1,000.00 prepaid balance, 1-20 of a drink, 10/15/20 % tips."""
+
+MAX_LINE_ITEMS = 50
+"""The most lines one ``add_items`` call may put on a tab."""
 
 MAX_MODIFIERS = 8
 
@@ -147,24 +166,57 @@ class TabManager:
         self,
         store: TabStore,
         *,
+        catalog: Catalog | None = None,
+        settings: TabSettings | None = None,
         menu: Menu | None = None,
         clock: Callable[[], float] = time.time,
-        starting_balance_cents: Cents = STARTING_BALANCE_CENTS,
+        starting_balance_cents: Cents | None = None,
     ) -> None:
         """Create a manager.
 
         Args:
             store: where tabs are kept.
-            menu: the menu prices come from (default: the packaged menu).
+            catalog: what orders are priced from; its currency is every new tab's.
+                Default: the bar's packaged menu.
+            settings: prepaid balance, quantity limit and tip choices. Default:
+                ``BAR_SETTINGS`` for the bar's menu, ``TabSettings()`` (no prepaid
+                balance) for any other catalog.
+            menu: the bar's menu (the same as ``catalog``, kept for the bar's code).
             clock: wall clock in Unix seconds, for payment snapshots.
-            starting_balance_cents: a new session's balance.
+            starting_balance_cents: shorthand for a prepaid balance other than the
+                settings' (the settings' is used when it is None).
         """
         self.store = store
-        self.menu = menu if menu is not None else load_menu()
+        chosen = catalog if catalog is not None else menu
+        self.catalog: Catalog = chosen if chosen is not None else load_menu()
+        if settings is None:
+            settings = BAR_SETTINGS if isinstance(self.catalog, Menu) else TabSettings()
+        if starting_balance_cents is not None:
+            settings = TabSettings(
+                starting_balance_cents=starting_balance_cents,
+                max_quantity=settings.max_quantity,
+                tip_percentages=settings.tip_percentages,
+            )
+        self.settings = settings
+        self.currency = self.catalog.currency
         self._clock = clock
-        self._starting_balance = starting_balance_cents
+        self._starting_balance = settings.starting_balance_cents or 0
         self._listeners: list[ChangeListener] = []
         self._hub: WatchHub | None = None
+
+    @property
+    def menu(self) -> Menu:
+        """The bar's menu (the catalog, when it is one).
+
+        Raises:
+            TypeError: the catalog is not the bar's menu.
+        """
+        if not isinstance(self.catalog, Menu):
+            raise TypeError("this manager's catalog is not a bar menu")
+        return self.catalog
+
+    def _new_tab(self, session_id: str) -> TabState:
+        return transitions.new_tab(session_id, self._starting_balance, self.currency)
 
     def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
         """Call ``listener`` after every change; returns a function that removes it."""
@@ -210,7 +262,7 @@ class TabManager:
             return transition(state)
 
         def initial() -> TabState:
-            return transitions.new_tab(session_id, self._starting_balance)
+            return self._new_tab(session_id)
 
         state, result = await self.store.transact(session_id, initial, observed)
         if self._listeners and before and state is not before[-1]:
@@ -226,14 +278,13 @@ class TabManager:
         """
         session_id = validate_session_id(session_id)
         state = await self.store.load(session_id)
-        return (
-            state if state is not None else transitions.new_tab(session_id, self._starting_balance)
-        )
+        return state if state is not None else self._new_tab(session_id)
 
     async def order(
         self, session_id: str, item: str, quantity: int = 1, modifiers: Sequence[str] = ()
     ) -> TabState:
-        """Order ``quantity`` of a menu item: the balance pays, the tab grows, atomically.
+        """Order ``quantity`` of a catalog item, atomically: the tab grows (and with a
+        prepaid balance, the balance pays).
 
         Raises:
             StateError: ``UNKNOWN_ITEM``, ``INVALID_QUANTITY``, ``INVALID_MODIFIER``,
@@ -241,17 +292,7 @@ class TabManager:
         """
         # First, so that a bad id is what is reported whatever else is wrong.
         session_id = validate_session_id(session_id)
-        if (
-            isinstance(quantity, bool)
-            or not isinstance(quantity, int)
-            or not (1 <= quantity <= MAX_QUANTITY)
-        ):
-            raise StateError(
-                ErrorCode.INVALID_QUANTITY,
-                f"quantity must be a whole number from 1 to {MAX_QUANTITY}",
-                quantity=quantity if isinstance(quantity, int) else str(quantity)[:20],
-                max=MAX_QUANTITY,
-            )
+        self._check_quantity(quantity)
         if not isinstance(item, str):
             raise StateError(ErrorCode.UNKNOWN_ITEM, "an item is named by text", item="")
         if isinstance(modifiers, str) or len(modifiers) > MAX_MODIFIERS:
@@ -259,10 +300,11 @@ class TabManager:
                 ErrorCode.INVALID_MODIFIER,
                 f"at most {MAX_MODIFIERS} modifiers, given as a list",
                 modifier=str(modifiers)[:40],
-                allowed=list(self.menu.modifiers),
+                allowed=list(self.catalog.modifiers),
             )
-        menu_item = self.menu.find(item)
-        mods = self.menu.normalize_modifiers(menu_item, modifiers)
+        menu_item = self.catalog.find(item)
+        mods = self.catalog.normalize_modifiers(menu_item, modifiers)
+        prepaid = self.settings.prepaid
 
         def run(state: TabState) -> tuple[Change, None]:
             return (
@@ -272,11 +314,68 @@ class TabManager:
                     unit_price_cents=menu_item.price_cents,
                     quantity=quantity,
                     modifiers=mods,
+                    prepaid=prepaid,
                 ),
                 None,
             )
 
         state, _ = await self._run("order", session_id, run, checked=True)
+        return state
+
+    def _check_quantity(self, quantity: object) -> None:
+        limit = self.settings.max_quantity
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+            or not 1 <= quantity <= limit
+        ):
+            raise StateError(
+                ErrorCode.INVALID_QUANTITY,
+                f"quantity must be a whole number from 1 to {limit}",
+                quantity=quantity if isinstance(quantity, int) else str(quantity)[:20],
+                max=limit,
+            )
+
+    async def add_items(self, session_id: str, items: Sequence[LineItem]) -> TabState:
+        """Put lines the caller priced itself on the tab, all or none, atomically.
+
+        For integrators who price orders in their own code; what a payment link then
+        charges is still the stored tab. Each line's quantity is bounded by the settings'
+        ``max_quantity``; with a prepaid balance, the balance must cover them all.
+
+        Raises:
+            StateError: ``INVALID_QUANTITY`` (also for no lines or more than
+                ``MAX_LINE_ITEMS``), ``INSUFFICIENT_FUNDS`` or ``INVALID_SESSION_ID``;
+                nothing changes.
+        """
+        session_id = validate_session_id(session_id)
+        lines = list(items)
+        if not lines or len(lines) > MAX_LINE_ITEMS:
+            raise StateError(
+                ErrorCode.INVALID_QUANTITY,
+                f"add from 1 to {MAX_LINE_ITEMS} lines at a time",
+                quantity=len(lines),
+                max=MAX_LINE_ITEMS,
+            )
+        for line in lines:
+            if not isinstance(line, LineItem):
+                raise TypeError(f"add_items takes LineItem objects, not {type(line).__name__}")
+            self._check_quantity(line.quantity)
+        prepaid = self.settings.prepaid
+
+        def run(state: TabState) -> tuple[TabState, None]:
+            for line in lines:
+                state = transitions.order(
+                    state,
+                    name=line.name,
+                    unit_price_cents=line.unit_price_cents,
+                    quantity=line.quantity,
+                    modifiers=(),
+                    prepaid=prepaid,
+                )
+            return state, None
+
+        state, _ = await self._run("add_items", session_id, run, checked=True)
         return state
 
     async def cancel_last_order(self, session_id: str) -> CancelledOrder:
@@ -286,22 +385,27 @@ class TabManager:
             StateError: ``NOTHING_TO_CANCEL``, ``PAYMENT_PENDING`` (a link that may be paid
                 covers the item) or ``INVALID_SESSION_ID``; nothing changes.
         """
+        prepaid = self.settings.prepaid
         state, item = await self._run(
-            "cancel_last_order", session_id, transitions.cancel_last_order
+            "cancel_last_order",
+            session_id,
+            lambda state: transitions.cancel_last_order(state, prepaid=prepaid),
         )
         return CancelledOrder(state=state, item=item)
 
     async def set_tip(
         self, session_id: str, percent: int | None, *, toggle: bool = True
     ) -> TabState:
-        """Set a 10/15/20 percent tip; the selected one again removes it (unless ``toggle=False``).
+        """Set a tip from the settings' choices; the selected one again removes it (unless
+        ``toggle=False``).
 
         Raises:
             StateError: ``INVALID_TIP_PERCENTAGE`` or ``INVALID_SESSION_ID``.
         """
+        allowed = self.settings.tip_percentages
 
         def run(state: TabState) -> tuple[Change, None]:
-            return transitions.set_tip_change(state, percent, toggle=toggle), None
+            return transitions.set_tip_change(state, percent, toggle=toggle, allowed=allowed), None
 
         state, _ = await self._run("set_tip", session_id, run)
         return state
@@ -393,7 +497,7 @@ class TabManager:
 
         state, recorded = await self.store.transact_recording_link(
             session_id,
-            lambda: transitions.new_tab(session_id, self._starting_balance),
+            lambda: self._new_tab(session_id),
             payment_id,
             observed,
             stale=stale,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,10 +20,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from maya.codes import ErrorCode
+from maya.messages import MessageBook, load_messages
 from maya.money import MAX_CENTS, Cents
+from maya.state.catalog import Catalog, CatalogItem
 from maya.state.errors import StateError
 
-__all__ = ["Menu", "MenuError", "MenuItem", "ModifierGroup", "load_menu"]
+__all__ = ["Menu", "MenuError", "MenuItem", "ModifierGroup", "bar_messages", "load_menu"]
 
 _SPACES = re.compile(r"\s+")
 
@@ -36,7 +38,7 @@ class MenuError(ValueError):
     """The menu file is missing or malformed."""
 
 
-class MenuItem(BaseModel):
+class MenuItem(CatalogItem):
     """A drink and its price."""
 
     model_config = ConfigDict(frozen=True)
@@ -112,6 +114,7 @@ class _Modifiers(BaseModel):
 class _MenuFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    merchant: str = "Maya"
     currency: str = "usd"
     categories: dict[str, dict[str, PositiveInt]]
     modifiers: _Modifiers
@@ -134,8 +137,8 @@ LIQUOR_GROUP = "liquor"
 """The group whose options are the spirits a cocktail can be made with."""
 
 
-class Menu:
-    """Item lookup (case- and space-insensitive, forgiving plurals) and modifier checks."""
+class Menu(Catalog):
+    """The bar's catalog: drinks with modifier checks on top of the catalog's lookup."""
 
     def __init__(
         self,
@@ -143,6 +146,7 @@ class Menu:
         *,
         groups: Iterable[ModifierGroup],
         currency: str = "usd",
+        merchant: str = "Maya",
     ) -> None:
         """Create a menu.
 
@@ -150,9 +154,11 @@ class Menu:
             items: the drinks, each naming the modifier groups it accepts.
             groups: the modifier groups.
             currency: the ISO currency of the prices.
+            merchant: the bar's name.
         """
-        self.items: tuple[MenuItem, ...] = tuple(items)
-        self.currency = currency
+        drinks: tuple[MenuItem, ...] = tuple(items)
+        super().__init__(drinks, merchant=merchant, currency=currency)
+        self.items: tuple[MenuItem, ...] = drinks
         self.groups: dict[str, ModifierGroup] = {group.name: group for group in groups}
         self._group_of: dict[str, ModifierGroup] = {
             option: group for group in self.groups.values() for option in group.options
@@ -166,15 +172,17 @@ class Menu:
             if group.name != LIQUOR_GROUP
             for option in group.options
         )
-        self._by_key: dict[str, MenuItem] = {_key(item.name): item for item in self.items}
+        self._drinks: dict[str, MenuItem] = {_key(item.name): item for item in self.items}
 
     @property
     def modifiers(self) -> tuple[str, ...]:
         """Every modifier a customer may ask for (some drinks take none of them)."""
         return self.liquors + self.styles
 
-    def options_for(self, item: MenuItem) -> tuple[str, ...]:
+    def options_for(self, item: CatalogItem) -> tuple[str, ...]:
         """The modifiers ``item`` accepts, group by group."""
+        if not isinstance(item, MenuItem):
+            return ()
         return tuple(
             option
             for name in item.modifier_groups
@@ -189,16 +197,16 @@ class Menu:
             StateError: ``UNKNOWN_ITEM`` with up to three close matches as ``suggestions``.
         """
         key = _key(name)
-        item = self._by_key.get(key)
+        item = self._drinks.get(key)
         if item is None:
             for singular in (key[:-2], key[:-1]) if key.endswith("s") else ():
-                if singular in self._by_key:
-                    item = self._by_key[singular]
+                if singular in self._drinks:
+                    item = self._drinks[singular]
                     break
         if item is not None:
             return item
-        close = difflib.get_close_matches(key, list(self._by_key), n=3, cutoff=0.5)
-        suggestions = [self._by_key[k].name for k in close]
+        close = difflib.get_close_matches(key, list(self._drinks), n=3, cutoff=0.5)
+        suggestions = [self._drinks[k].name for k in close]
         raise StateError(
             ErrorCode.UNKNOWN_ITEM,
             f"{name[:60]!r} is not on the menu",
@@ -206,7 +214,7 @@ class Menu:
             suggestions=suggestions,
         )
 
-    def _refuse(self, item: MenuItem, message: str, modifier: str, **details: Any) -> StateError:
+    def _refuse(self, item: CatalogItem, message: str, modifier: str, **details: Any) -> StateError:
         return StateError(
             ErrorCode.INVALID_MODIFIER,
             message,
@@ -216,7 +224,7 @@ class Menu:
             **details,
         )
 
-    def normalize_modifiers(self, item: MenuItem, modifiers: Iterable[str]) -> tuple[str, ...]:
+    def normalize_modifiers(self, item: CatalogItem, modifiers: Iterable[str]) -> tuple[str, ...]:
         """Check an order's modifiers against its drink; canonicalise; add defaults.
 
         Raises:
@@ -238,7 +246,7 @@ class Menu:
                 raise self._refuse(item, f"{item.name} does not come {modifier}", modifier)
             if modifier not in result:
                 result.append(modifier)
-        for name in item.modifier_groups:
+        for name in item.modifier_groups if isinstance(item, MenuItem) else ():
             group = self.groups[name]
             chosen = [m for m in result if m in group.options]
             if group.exclusive and len(chosen) > 1:
@@ -253,7 +261,7 @@ class Menu:
                 result.insert(0, group.default)
         return tuple(result)
 
-    def by_category(self) -> Mapping[str, list[MenuItem]]:
+    def by_category(self) -> dict[str, list[MenuItem]]:  # type: ignore[override]
         """Items grouped by category, in menu order."""
         grouped: dict[str, list[MenuItem]] = {}
         for item in self.items:
@@ -292,7 +300,7 @@ class Menu:
             for category, entries in parsed.categories.items()
             for name, price in entries.items()
         ]
-        return cls(items, groups=groups, currency=parsed.currency)
+        return cls(items, groups=groups, currency=parsed.currency, merchant=parsed.merchant)
 
 
 def _read(path: Path | None) -> str:
@@ -313,3 +321,15 @@ def load_menu(path: Path | None = None) -> Menu:
     except (OSError, yaml.YAMLError) as exc:
         raise MenuError(f"cannot read the menu: {exc}") from exc
     return Menu.from_mapping(data)
+
+
+@cache
+def bar_messages() -> MessageBook:
+    """Maya's voice: the packaged ``prompts/messages.yaml`` over the neutral defaults.
+
+    Raises:
+        MessagesError: the pack names a key the defaults do not have.
+    """
+    resource = resources.files("maya") / "prompts" / "messages.yaml"
+    with resources.as_file(resource) as path:
+        return load_messages(path)

@@ -7,6 +7,7 @@ directory, so Maya keeps tabs across restarts with no setup.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -33,12 +34,18 @@ class StoreURLError(ValueError):
     """A store URL Maya cannot use. The message never contains a password."""
 
 
-def default_sqlite_path() -> Path:
-    """Where tabs live when nothing is configured: ``<user data dir>/maya/state.sqlite3``."""
-    return Path(platformdirs.user_data_dir("maya", appauthor=False)) / "state.sqlite3"
+def default_sqlite_path(app_name: str = "maya") -> Path:
+    """Where an application's tabs live when nothing is configured:
+    ``<user data dir>/<app_name>/state.sqlite3`` (``maya`` is the ``maya`` CLI's)."""
+    return Path(platformdirs.user_data_dir(app_name, appauthor=False)) / "state.sqlite3"
 
 
-def open_store(url: str | None = None, *, read_only: bool = False) -> TabStore:
+_APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def open_store(
+    url: str | None = None, *, app_name: str = "maya", read_only: bool = False
+) -> TabStore:
     """Open the store ``url`` names; nothing connects until its first call.
 
     ``read_only=True`` opens a SQLite file only to look (``SqliteTabStore(read_only=True)``:
@@ -47,7 +54,9 @@ def open_store(url: str | None = None, *, read_only: bool = False) -> TabStore:
 
     Accepted forms:
 
-    - ``None``: ``$MAYA_STATE_URL`` if set, else SQLite at ``default_sqlite_path()``;
+    - ``None``: ``$MAYA_STATE_URL`` if set, else SQLite at
+      ``default_sqlite_path(app_name)``: give your application's name so its tabs are
+      its own (the default, ``maya``, is the ``maya`` CLI's file);
     - ``memory://``: a ``MemoryTabStore`` (one process, gone at exit);
     - ``sqlite:///relative/path``, ``sqlite:////absolute/path``, a bare file path, or
       ``sqlite://`` / ``sqlite:///:memory:`` for a private in-memory database;
@@ -57,12 +66,15 @@ def open_store(url: str | None = None, *, read_only: bool = False) -> TabStore:
       others go to libpq (``sslmode``...).
 
     Raises:
-        StoreURLError: for an unknown scheme or a malformed parameter.
+        StoreURLError: for an unknown scheme or a malformed parameter, or an
+            ``app_name`` that is not a plain name.
     """
+    if not isinstance(app_name, str) or not _APP_NAME.match(app_name):
+        raise StoreURLError("app_name is 1-64 letters, digits or _.- (a folder name)")
     if url is None:
         url = os.environ.get(STATE_URL_ENV) or None
     if url is None:
-        path = default_sqlite_path()
+        path = default_sqlite_path(app_name)
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteTabStore(path, read_only=read_only)

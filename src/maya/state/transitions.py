@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from maya.codes import ErrorCode
-from maya.money import Cents, format_cents
+from maya.money import Cents, format_amount
 from maya.state.errors import StateError
 from maya.state.models import (
     TIP_PERCENTAGES,
@@ -60,9 +60,9 @@ def _bump(state: TabState, **changes: object) -> TabState:
     return state.model_copy(update={**changes, "version": state.version + 1})
 
 
-def new_tab(session_id: str, balance_cents: Cents) -> TabState:
-    """A fresh session: the starting balance, nothing on the tab."""
-    return TabState(session_id=session_id, balance_cents=balance_cents)
+def new_tab(session_id: str, balance_cents: Cents, currency: str = "usd") -> TabState:
+    """A fresh session in ``currency``: the starting balance, nothing on the tab."""
+    return TabState(session_id=session_id, balance_cents=balance_cents, currency=currency)
 
 
 def order(
@@ -72,6 +72,7 @@ def order(
     unit_price_cents: Cents,
     quantity: int,
     modifiers: tuple[str, ...],
+    prepaid: bool = True,
 ) -> TabState:
     """Put ``quantity`` x ``name`` on the tab, paid from the balance (see ``order_change``).
 
@@ -79,7 +80,12 @@ def order(
         StateError: ``INSUFFICIENT_FUNDS`` when the balance does not cover the order.
     """
     return order_change(
-        state, name=name, unit_price_cents=unit_price_cents, quantity=quantity, modifiers=modifiers
+        state,
+        name=name,
+        unit_price_cents=unit_price_cents,
+        quantity=quantity,
+        modifiers=modifiers,
+        prepaid=prepaid,
     ).after
 
 
@@ -90,24 +96,26 @@ def order_change(
     unit_price_cents: Cents,
     quantity: int,
     modifiers: tuple[str, ...],
+    prepaid: bool = True,
 ) -> Change:
-    """Put ``quantity`` x ``name`` on the tab, paid from the balance: one new item.
+    """Put ``quantity`` x ``name`` on the tab: one new item. With a ``prepaid`` balance
+    the balance pays for it; without one the balance is left alone.
 
     Raises:
-        StateError: ``INSUFFICIENT_FUNDS`` when the balance does not cover the order.
+        StateError: ``INSUFFICIENT_FUNDS`` when the prepaid balance does not cover it.
     """
     cost = unit_price_cents * quantity
-    if cost > state.balance_cents:
+    if prepaid and cost > state.balance_cents:
         raise StateError(
             ErrorCode.INSUFFICIENT_FUNDS,
-            f"{quantity} x {name} costs {format_cents(cost)} but the balance is "
-            f"{format_cents(state.balance_cents)}",
+            f"{quantity} x {name} costs {format_amount(cost, state.currency)} but the balance is "
+            f"{format_amount(state.balance_cents, state.currency)}",
             item=name,
             quantity=quantity,
-            unit_price=format_cents(unit_price_cents),
-            price=format_cents(cost),
-            balance=format_cents(state.balance_cents),
-            shortfall=format_cents(cost - state.balance_cents),
+            unit_price=format_amount(unit_price_cents, state.currency),
+            price=format_amount(cost, state.currency),
+            balance=format_amount(state.balance_cents, state.currency),
+            shortfall=format_amount(cost - state.balance_cents, state.currency),
         )
     item = OrderedItem(
         seq=state.next_item_seq,
@@ -118,7 +126,7 @@ def order_change(
     )
     after = _bump(
         state,
-        balance_cents=state.balance_cents - cost,
+        balance_cents=state.balance_cents - cost if prepaid else state.balance_cents,
         tab_cents=state.tab_cents + cost,
         # Concatenation copies the tuple at half the cost of unpacking it into a new one.
         items=state.items + (item,),  # noqa: RUF005
@@ -127,8 +135,8 @@ def order_change(
     return Change(state, after, added_items=(item,))
 
 
-def cancel_last_order(state: TabState) -> tuple[TabState, OrderedItem]:
-    """Take the last ordered line off the tab and refund its cost to the balance.
+def cancel_last_order(state: TabState, *, prepaid: bool = True) -> tuple[TabState, OrderedItem]:
+    """Take the last ordered line off the tab and (``prepaid``) refund it to the balance.
 
     The tip, a percentage of the tab, follows the tab down.
 
@@ -146,13 +154,13 @@ def cancel_last_order(state: TabState) -> tuple[TabState, OrderedItem]:
                 ErrorCode.PAYMENT_PENDING,
                 f"{last.name} is part of a payment link that may be paid at any moment",
                 item=last.name,
-                amount=format_cents(record.snapshot.amount_cents),
+                amount=format_amount(record.snapshot.amount_cents, state.currency),
                 payment_id=(record.payment_id or "")[:80],
             )
     return (
         _bump(
             state,
-            balance_cents=state.balance_cents + last.line_cents,
+            balance_cents=state.balance_cents + (last.line_cents if prepaid else 0),
             tab_cents=state.tab_cents - last.line_cents,
             items=state.items[:-1],
         ),
@@ -160,30 +168,43 @@ def cancel_last_order(state: TabState) -> tuple[TabState, OrderedItem]:
     )
 
 
-def set_tip(state: TabState, percent: int | None, *, toggle: bool = True) -> TabState:
+def set_tip(
+    state: TabState,
+    percent: int | None,
+    *,
+    toggle: bool = True,
+    allowed: tuple[int, ...] = TIP_PERCENTAGES,
+) -> TabState:
     """Choose a tip (see ``set_tip_change``); the bare new state.
 
     Raises:
-        StateError: ``INVALID_TIP_PERCENTAGE`` for anything but 10, 15, 20 or None.
+        StateError: ``INVALID_TIP_PERCENTAGE`` for anything but ``allowed`` or None.
     """
-    return set_tip_change(state, percent, toggle=toggle).after
+    return set_tip_change(state, percent, toggle=toggle, allowed=allowed).after
 
 
-def set_tip_change(state: TabState, percent: int | None, *, toggle: bool = True) -> Change:
-    """Choose a tip of 10, 15 or 20 percent; choosing the selected one again removes it.
+def set_tip_change(
+    state: TabState,
+    percent: int | None,
+    *,
+    toggle: bool = True,
+    allowed: tuple[int, ...] = TIP_PERCENTAGES,
+) -> Change:
+    """Choose a tip from ``allowed`` (10, 15, 20); the selected one again removes it.
 
     ``percent=None`` removes the tip. With ``toggle=False`` the same percentage is kept.
 
     Raises:
-        StateError: ``INVALID_TIP_PERCENTAGE`` for anything but 10, 15, 20 or None.
+        StateError: ``INVALID_TIP_PERCENTAGE`` for anything but ``allowed`` or None.
     """
     # type() is not int: JSON's 15.0 or a Decimal(15) compare equal to 15 but must not be stored.
-    if percent is not None and (type(percent) is not int or percent not in TIP_PERCENTAGES):
+    if percent is not None and (type(percent) is not int or percent not in allowed):
+        choices = ", ".join(str(p) for p in allowed) or "no"
         raise StateError(
             ErrorCode.INVALID_TIP_PERCENTAGE,
-            f"a tip is 10, 15 or 20 percent, not {percent!r}",
+            f"a tip is {choices} percent, not {percent!r}",
             percent=percent if isinstance(percent, int) else str(percent)[:20],
-            allowed=list(TIP_PERCENTAGES),
+            allowed=list(allowed),
         )
     chosen: TipPercent | None = percent  # type: ignore[assignment]
     if toggle and chosen is not None and chosen == state.tip_percent:
@@ -234,7 +255,7 @@ def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentS
         raise StateError(
             ErrorCode.NOTHING_TO_PAY,
             "there is nothing on the tab to pay",
-            tab=format_cents(state.tab_cents),
+            tab=format_amount(state.tab_cents, state.currency),
         )
     last_seq = state.next_item_seq - 1
     current = state.current_payment

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from maya.money import format_cents
+from maya.money import format_amount
 from maya.state.models import PaymentStatus, TabState
 
 __all__ = ["STALE_LINK_NOTE", "outcome_view", "tab_line"]
@@ -28,11 +28,12 @@ def outcome_view(state: TabState) -> dict[str, Any]:
     view: dict[str, Any] = {}
     if state.shortfall_cents:
         view.update(
-            shortfall=format_cents(state.shortfall_cents), shortfall_cents=state.shortfall_cents
+            shortfall=format_amount(state.shortfall_cents, state.currency),
+            shortfall_cents=state.shortfall_cents,
         )
     if state.credit_cents:
         view.update(
-            credit=format_cents(state.credit_cents),
+            credit=format_amount(state.credit_cents, state.currency),
             credit_cents=state.credit_cents,
             credit_to_refund=True,
         )
@@ -41,7 +42,7 @@ def outcome_view(state: TabState) -> dict[str, Any]:
         view["open_links_not_owed"] = [
             {
                 "payment_id": record.payment_id,
-                "amount": format_cents(record.snapshot.amount_cents),
+                "amount": format_amount(record.snapshot.amount_cents, state.currency),
                 "amount_cents": record.snapshot.amount_cents,
                 "note": STALE_LINK_NOTE,
             }
@@ -58,7 +59,7 @@ def tab_line(state: TabState) -> str:
     payment is pending or declined; a link open but not owed gets a line naming it as such.
     """
     tip = (
-        f"{state.tip_percent}% ({format_cents(state.tip_cents)})"
+        f"{state.tip_percent}% ({format_amount(state.tip_cents, state.currency)})"
         if state.tip_percent is not None
         else "none"
     )
@@ -73,23 +74,26 @@ def tab_line(state: TabState) -> str:
         else None
     )
     line = (
-        f"balance {format_cents(state.balance_cents)} | tab {format_cents(state.tab_cents)}"
-        f" | tip {tip} | due {format_cents(state.total_due_cents)}"
+        f"balance {format_amount(state.balance_cents, state.currency)}"
+        f" | tab {format_amount(state.tab_cents, state.currency)}"
+        f" | tip {tip} | due {format_amount(state.total_due_cents, state.currency)}"
         f" | payment {state.payment_status.value}"
     )
     if simulated and link is None:
         line += " (simulated test payment: no money moved)"
     if state.shortfall_cents:
-        line += f" | shortfall {format_cents(state.shortfall_cents)} still due (paid short)"
+        shortfall = format_amount(state.shortfall_cents, state.currency)
+        line += f" | shortfall {shortfall} still due (paid short)"
     if state.credit_cents:
-        line += f" | credit {format_cents(state.credit_cents)}"
+        line += f" | credit {format_amount(state.credit_cents, state.currency)}"
         if state.needs_reconciliation:
             line += " to refund (needs reconciliation)"
     if link is not None:
         line += f"\npay here{' (simulated)' if simulated else ''}: {link}"
     for record in state.stale_links:
         line += (
-            f"\nlink {record.payment_id} ({format_cents(record.snapshot.amount_cents)})"
+            f"\nlink {record.payment_id}"
+            f" ({format_amount(record.snapshot.amount_cents, state.currency)})"
             f" {STALE_LINK_NOTE}"
         )
     return line

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from maya.money import format_cents
+from maya.money import format_amount
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import PaymentStatus
@@ -61,7 +61,8 @@ async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print)
     out("Paying: snapshot what is due")
     started = await manager.begin_payment(session)
     snap = started.payment.snapshot
-    out(f"  charge {format_cents(snap.amount_cents)} with key {started.payment.idempotency_key}")
+    charge = format_amount(snap.amount_cents, started.state.currency)
+    out(f"  charge {charge} with key {started.payment.idempotency_key}")
     state = await manager.record_payment_link(
         session,
         idempotency_key=started.payment.idempotency_key,

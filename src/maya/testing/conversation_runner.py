@@ -29,6 +29,7 @@ from maya.agent.trace import JsonlTracer
 from maya.payments import open_payment_side
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
+from maya.state.menu import bar_messages
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
 from maya.testing.clock import FakeClock
 from maya.testing.conversation import Conversation, ErrorStep, ModelStep, Turn
@@ -240,7 +241,7 @@ async def run_conversation(
         faults=conversation.sandbox.faults,
         status_timeout=conversation.sandbox.status == "timeout",
     ) as payments:
-        toolset = Toolset(manager=manager, payments=payments)
+        toolset = Toolset(manager=manager, payments=payments, messages=bar_messages())
         # Time is fake: a retry's wait is recorded, not waited.
         clock = FakeClock()
         agent = Agent(

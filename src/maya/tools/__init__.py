@@ -13,12 +13,21 @@ from maya.tools.arguments import (
     SetTipArgs,
     ToolArgs,
 )
-from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
+from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, PAYMENT_TOOLS, ToolSpec
 from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
+from maya.tools.result_models import (
+    RESULT_MODELS,
+    BillResult,
+    CatalogResult,
+    OrderItemResult,
+    PaymentCheckResult,
+    PaymentLinkResult,
+)
 from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
 from maya.tools.toolset import (
     LOG_BODIES_ENV,
+    ToolCallable,
     ToolCallRecord,
     ToolObserver,
     ToolSchemaError,
@@ -28,8 +37,13 @@ from maya.tools.toolset import (
 )
 
 __all__ = [
+    "CATALOG_TOOLS",
     "DEFAULT_TOOLS",
     "LOG_BODIES_ENV",
+    "PAYMENT_TOOLS",
+    "RESULT_MODELS",
+    "BillResult",
+    "CatalogResult",
     "CheckPaymentStatusArgs",
     "CreateStripePaymentArgs",
     "GetBalanceArgs",
@@ -37,13 +51,17 @@ __all__ = [
     "GetMenuArgs",
     "MessageBook",
     "OrderDrinkArgs",
+    "OrderItemResult",
+    "PaymentCheckResult",
     "PaymentGateway",
     "PaymentLinkInfo",
+    "PaymentLinkResult",
     "PaymentStatusInfo",
     "RemoveTipArgs",
     "SetTipArgs",
     "ToolArgs",
     "ToolCallRecord",
+    "ToolCallable",
     "ToolError",
     "ToolObserver",
     "ToolResult",

@@ -21,9 +21,11 @@ __all__ = [
     "CreateStripePaymentArgs",
     "GetBalanceArgs",
     "GetBillArgs",
+    "GetCatalogArgs",
     "GetMenuArgs",
     "NoArgs",
     "OrderDrinkArgs",
+    "OrderItemArgs",
     "RemoveTipArgs",
     "SetTipArgs",
     "ToolArgs",
@@ -73,8 +75,25 @@ class OrderDrinkArgs(ToolArgs):
     )
 
 
+MAX_ORDER_QUANTITY = 999
+"""The schema's bound on a catalog order's quantity; the tab's settings may allow fewer."""
+
+
+class OrderItemArgs(ToolArgs):
+    """Order an item from the catalog for the customer; its price goes on the bill."""
+
+    name: Text = Field(description="Item name as in the catalog.")
+    quantity: WholeNumber = Field(
+        default=1, ge=1, le=MAX_ORDER_QUANTITY, description="How many. Default 1."
+    )
+
+
+class GetCatalogArgs(NoArgs):
+    """What is for sale: every item with its price."""
+
+
 class CancelLastOrderArgs(NoArgs):
-    """Cancel the last drink ordered: off the tab, its price back on the balance."""
+    """Cancel the last item ordered: it comes off the bill (and back on any balance)."""
 
 
 class GetBalanceArgs(NoArgs):

@@ -1,4 +1,5 @@
-"""The tools Maya offers: each one's name, arguments model and handler."""
+"""The tools on offer: each one's name, arguments model and handler, and the sets of them
+an integrator picks from (``PAYMENT_TOOLS``, ``CATALOG_TOOLS``; the bar's ``DEFAULT_TOOLS``)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from maya.tools.arguments import (
     CreateStripePaymentArgs,
     GetBalanceArgs,
     GetBillArgs,
+    GetCatalogArgs,
     GetMenuArgs,
     OrderDrinkArgs,
+    OrderItemArgs,
     RemoveTipArgs,
     SetTipArgs,
     ToolArgs,
 )
 from maya.tools.context import ToolContext
 
-__all__ = ["DEFAULT_TOOLS", "Handler", "ToolSpec"]
+__all__ = ["CATALOG_TOOLS", "DEFAULT_TOOLS", "PAYMENT_TOOLS", "Handler", "ToolSpec"]
 
 A = TypeVar("A", bound=ToolArgs)
 
@@ -54,6 +57,24 @@ class ToolSpec(Generic[A]):
         return await self.handler(ctx, session_id, self.arguments.model_validate(raw))
 
 
+PAYMENT_TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec(
+        "create_stripe_payment", CreateStripePaymentArgs, payment_handlers.create_stripe_payment
+    ),
+    ToolSpec("check_payment_status", CheckPaymentStatusArgs, payment_handlers.check_payment_status),
+)
+"""The payment pair: a Stripe payment link for the stored bill, and its status. With an
+integrator's own order code (``TabManager.add_items``) these are all the tools needed."""
+
+CATALOG_TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec("get_catalog", GetCatalogArgs, handlers.get_catalog),
+    ToolSpec("order_item", OrderItemArgs, handlers.order_item),
+    ToolSpec("cancel_last_order", CancelLastOrderArgs, handlers.cancel_last_order),
+    ToolSpec("get_bill", GetBillArgs, handlers.get_bill),
+    *PAYMENT_TOOLS,
+)
+"""Selling from a ``Catalog``: what is for sale, order, cancel, the bill, and paying."""
+
 DEFAULT_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec("get_menu", GetMenuArgs, handlers.get_menu),
     ToolSpec("order_drink", OrderDrinkArgs, handlers.order_drink),
@@ -62,9 +83,7 @@ DEFAULT_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec("set_tip", SetTipArgs, handlers.set_tip),
     ToolSpec("remove_tip", RemoveTipArgs, handlers.remove_tip),
     ToolSpec("get_bill", GetBillArgs, handlers.get_bill),
-    ToolSpec(
-        "create_stripe_payment", CreateStripePaymentArgs, payment_handlers.create_stripe_payment
-    ),
-    ToolSpec("check_payment_status", CheckPaymentStatusArgs, payment_handlers.check_payment_status),
+    *PAYMENT_TOOLS,
 )
-"""Every tool, in the order the model is shown them."""
+"""The bar's tools (menu with modifiers, prepaid balance, tips), in the order the model is
+shown them."""

@@ -49,7 +49,8 @@ class PaymentLinkInfo(Protocol):
 
     @property
     def is_simulated(self) -> bool:
-        """True when no real provider is behind the link (sandbox or offline)."""
+        """True when the link was made up (no server answered, test mode): it can never
+        be paid. A sandbox link is not simulated; its ``provider`` says ``sandbox``."""
         ...
 
 
@@ -58,7 +59,8 @@ class PaymentStatusInfo(Protocol):
 
     @property
     def status(self) -> str:
-        """``pending``, ``succeeded``, ``failed`` or ``timeout``."""
+        """``pending``, ``succeeded``, ``failed``, ``timeout``, or ``simulated`` (a made-up
+        link's answer: no money moved)."""
         ...
 
     @property
@@ -76,9 +78,10 @@ class PaymentGateway(Protocol):
     """The payment operations the tools call."""
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
+        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
     ) -> PaymentLinkInfo:
-        """Make (or, for a known idempotency key, return) a link charging ``amount_cents``."""
+        """Make (or, for a known idempotency key, return) a link charging ``amount_cents``
+        in ``currency``'s minor unit."""
         ...
 
     async def deactivate_payment_link(self, payment_id: str) -> object:

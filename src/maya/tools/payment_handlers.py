@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from maya.codes import ErrorCode
-from maya.money import format_cents
+from maya.money import format_amount
 from maya.state.errors import StateError
 from maya.state.manager import ExtraPaymentResult
 from maya.state.models import PaymentRecord, PaymentStatus, TabState
@@ -27,7 +27,7 @@ from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInf
 from maya.tools.results import ToolError
 from maya.tools.views import amount
 
-__all__ = ["check_payment_status", "create_stripe_payment"]
+__all__ = ["check_payment_status", "create_stripe_payment", "provider_of"]
 
 _log = logging.getLogger("maya.tools")
 
@@ -38,12 +38,16 @@ def _gateway(ctx: ToolContext) -> PaymentGateway:
     return ctx.payments
 
 
-def _description(record: PaymentRecord, state: TabState) -> str:
+def _description(ctx: ToolContext, record: PaymentRecord, state: TabState) -> str:
+    """The product name the customer sees at checkout, from the message book's
+    ``payment_product`` templates (``{merchant}``, ``{count}``, ``{tip_percent}``)."""
     covered = [i for i in state.items if i.seq <= record.snapshot.last_item_seq]
-    drinks = sum(i.quantity for i in covered)
-    tip = record.snapshot.tip_percent
-    return f"Maya bar tab: {drinks} drink{'s' if drinks != 1 else ''}" + (
-        f" + {tip}% tip" if tip else ""
+    count = sum(i.quantity for i in covered)
+    merchant = ctx.manager.catalog.merchant
+    return ctx.messages.render(
+        "payment_product_one" if count == 1 else "payment_product",
+        {"merchant": merchant, "count": count, "tip_percent": record.snapshot.tip_percent},
+        fallback=merchant,
     )
 
 
@@ -84,6 +88,15 @@ async def _close_stale(
     return still_open
 
 
+def provider_of(ctx: ToolContext, is_simulated: bool) -> str:
+    """Where a payment lives: ``simulated``, or the gateway's ``provider`` (``stripe`` or
+    ``sandbox``)."""
+    if is_simulated:
+        return "simulated"
+    provider = getattr(ctx.payments, "provider", "stripe")
+    return provider if isinstance(provider, str) else "stripe"
+
+
 async def _deactivate(gateway: PaymentGateway, payment_id: str, why: str) -> bool:
     """Deactivate a link; a failure is logged, not raised (a late payment still settles).
 
@@ -105,16 +118,19 @@ SIMULATED_NOTE = "simulated test payment: no real card is charged and no money m
 """Put in every result about a simulated payment, beside ``is_simulated: true``."""
 
 
-def _link_result(ctx: ToolContext, record: PaymentRecord, *, reused: bool) -> dict[str, Any]:
+def _link_result(
+    ctx: ToolContext, record: PaymentRecord, currency: str, *, reused: bool
+) -> dict[str, Any]:
     snap = record.snapshot
     result: dict[str, Any] = {
         "url": record.url,
         "payment_id": record.payment_id,
-        **amount("amount", snap.amount_cents),
-        **amount("tab", snap.tab_cents),
+        **amount("amount", snap.amount_cents, currency),
+        **amount("tab", snap.tab_cents, currency),
         "tip_percent": snap.tip_percent,
-        **amount("tip", snap.tip_cents),
+        **amount("tip", snap.tip_cents, currency),
         "is_simulated": record.is_simulated,
+        "provider": provider_of(ctx, record.is_simulated),
         "reused": reused,
     }
     if record.is_simulated:
@@ -150,7 +166,7 @@ async def create_stripe_payment(
         replacing = started.superseded.payment_id if started.superseded else None
         await _close_stale(ctx, gateway, session_id, started.state, keep=replacing)
         if started.reused and record.url is not None:
-            return _link_result(ctx, record, reused=True)
+            return _link_result(ctx, record, started.state.currency, reused=True)
         replaced: dict[str, Any] = {}
         old = started.superseded
         if old is not None and old.payment_id is not None:
@@ -161,23 +177,28 @@ async def create_stripe_payment(
                 ),
             }
         # The same idempotency key again (a retry after a failure) returns the same link.
+        currency = started.state.currency
         link = await gateway.create_payment_link(
             amount_cents=record.snapshot.amount_cents,
-            description=_description(record, started.state),
+            description=_description(ctx, record, started.state),
             idempotency_key=record.idempotency_key,
+            currency=currency,
         )
-        if link.amount_cents != record.snapshot.amount_cents:
+        link_currency = getattr(link, "currency", currency)
+        if link.amount_cents != record.snapshot.amount_cents or link_currency != currency:
             await _deactivate(gateway, link.payment_id, "mis-priced")
             raise ToolError(
                 ErrorCode.PAYMENT_LINK_FAILED,
                 "the payment link was made for the wrong amount",
                 expected_cents=record.snapshot.amount_cents,
                 got_cents=link.amount_cents,
+                expected_currency=currency,
+                got_currency=str(link_currency)[:8],
             )
         state = await _record(ctx, gateway, session_id, record, link)
         recorded = state.find_payment(link.payment_id)
         assert recorded is not None  # record_payment_link just attached it
-        return {**_link_result(ctx, recorded, reused=False), **replaced}
+        return {**_link_result(ctx, recorded, state.currency, reused=False), **replaced}
 
 
 async def _record(
@@ -243,23 +264,37 @@ async def check_payment_status(
         answer = await _already_settled(ctx, gateway, session_id, record, payment_id)
         # What is still owed, or open though not owed, is said with every answer.
         if state.shortfall_cents:
-            answer.update(amount("shortfall", state.shortfall_cents))
-            answer.update(amount("total_due", state.total_due_cents))
-            answer["message"] += _outcome_words(ctx, 0, state.shortfall_cents)
+            answer.update(amount("shortfall", state.shortfall_cents, state.currency))
+            answer.update(amount("total_due", state.total_due_cents, state.currency))
+            answer["message"] += _outcome_words(ctx, 0, state.shortfall_cents, state.currency)
         if state.stale_links:
             answer["open_links_not_owed"] = outcome_view(state)["open_links_not_owed"]
             answer["message"] += _stale_words(ctx, state)
         return answer
     status = await gateway.check_payment_status(payment_id)
     simulated = record.is_simulated or bool(getattr(status, "is_simulated", False))
+    paid_in = getattr(status, "currency", None)
+    cur = state.currency
+    if status.status == "succeeded" and isinstance(paid_in, str) and paid_in.lower() != cur:
+        # Never applied: the amount is in another currency's units.
+        raise ToolError(
+            ErrorCode.PAYMENT_CURRENCY_MISMATCH,
+            f"the payment was made in {paid_in.upper()[:8]}, the tab is in {cur.upper()}",
+            payment_id=payment_id,
+            paid_currency=paid_in.lower()[:8],
+            currency=cur,
+        )
+    paid_now = status.status in ("succeeded", "simulated")
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": status.status,
+        # A simulated payment is never "succeeded": code that fulfils on it must not fire.
+        "payment_status": "simulated" if simulated and paid_now else status.status,
         "is_simulated": simulated,
+        "provider": provider_of(ctx, simulated),
     }
     if simulated:
         result["simulated_note"] = SIMULATED_NOTE
-    if status.status == "succeeded":
+    if paid_now:
         settled = await ctx.manager.settle_payment(
             session_id, payment_id, amount_paid_cents=status.amount_paid_cents
         )
@@ -268,10 +303,11 @@ async def check_payment_status(
             paid = record.snapshot.amount_cents
         result.update(
             applied=settled.applied,
-            **amount("amount_paid", paid),
-            **amount("tab", settled.state.tab_cents),
-            **amount("balance", settled.state.balance_cents),
+            **amount("amount_paid", paid, cur),
+            **amount("tab", settled.state.tab_cents, cur),
         )
+        if ctx.manager.settings.prepaid:
+            result.update(amount("balance", settled.state.balance_cents, cur))
         still_open: list[str] = []
         if settled.applied:
             # Paid once is enough: close the link so it cannot be paid again.
@@ -287,13 +323,13 @@ async def check_payment_status(
         overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
         state = settled.state if overpaid is None else overpaid.state
         if settled.credit_cents:
-            result.update(amount("credit", settled.credit_cents))
+            result.update(amount("credit", settled.credit_cents, cur))
         if settled.shortfall_cents:
-            result.update(amount("shortfall", settled.shortfall_cents))
-            result.update(amount("total_due", state.total_due_cents))
+            result.update(amount("shortfall", settled.shortfall_cents, cur))
+            result.update(amount("total_due", state.total_due_cents, cur))
         if overpaid is not None and overpaid.credited_cents:
-            result.update(amount("overpaid", overpaid.credited_cents))
-            result.update(amount("credit", state.credit_cents))
+            result.update(amount("overpaid", overpaid.credited_cents, cur))
+            result.update(amount("credit", state.credit_cents, cur))
         if state.needs_reconciliation:
             result["needs_reconciliation"] = True
         if simulated:
@@ -309,7 +345,7 @@ async def check_payment_status(
             result["message"] += " " + ctx.messages.render(
                 "payment_overpaid", {"overpaid": result["overpaid"]}
             )
-        result["message"] += _outcome_words(ctx, settled.credit_cents, settled.shortfall_cents)
+        result["message"] += _outcome_words(ctx, settled.credit_cents, settled.shortfall_cents, cur)
         if still_open:
             result["message"] += _stale_words(ctx, settled.state, only=still_open)
     elif status.status == "failed":
@@ -348,16 +384,16 @@ async def _record_overpayment(
     )
 
 
-def _outcome_words(ctx: ToolContext, credit_cents: int, shortfall_cents: int) -> str:
+def _outcome_words(ctx: ToolContext, credit_cents: int, shortfall_cents: int, currency: str) -> str:
     """Sentences for money beyond what was owed (credit) or short of it (still due)."""
     words = ""
     if shortfall_cents:
         words += " " + ctx.messages.render(
-            "payment_paid_short", {"shortfall": format_cents(shortfall_cents)}
+            "payment_paid_short", {"shortfall": format_amount(shortfall_cents, currency)}
         )
     if credit_cents:
         words += " " + ctx.messages.render(
-            "payment_credit_to_refund", {"credit": format_cents(credit_cents)}
+            "payment_credit_to_refund", {"credit": format_amount(credit_cents, currency)}
         )
     return words
 
@@ -367,7 +403,8 @@ def _stale_words(ctx: ToolContext, state: TabState, *, only: list[str] | None = 
     return "".join(
         " "
         + ctx.messages.render(
-            "payment_link_open_not_owed", {"amount": format_cents(r.snapshot.amount_cents)}
+            "payment_link_open_not_owed",
+            {"amount": format_amount(r.snapshot.amount_cents, state.currency)},
         )
         for r in state.stale_links
         if only is None or r.payment_id in only
@@ -383,16 +420,18 @@ def _settled_by_event(
         if record.amount_paid_cents is not None
         else record.snapshot.amount_cents
     )
+    cur = state.currency
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": "succeeded",
+        "payment_status": "simulated" if record.is_simulated else "succeeded",
         "applied": False,
         "confirmed_by": "stripe_webhook",
         "is_simulated": record.is_simulated,
-        **amount("amount_paid", paid),
-        **amount("tab", state.tab_cents),
-        **amount("balance", state.balance_cents),
-        **amount("total_due", state.total_due_cents),
+        "provider": provider_of(ctx, record.is_simulated),
+        **amount("amount_paid", paid, cur),
+        **amount("tab", state.tab_cents, cur),
+        **(amount("balance", state.balance_cents, cur) if ctx.manager.settings.prepaid else {}),
+        **amount("total_due", state.total_due_cents, cur),
         # Shortfall still due, credit to refund, links open but not owed (no URLs).
         **outcome_view(state),
     }
@@ -405,7 +444,7 @@ def _settled_by_event(
         result["message"] = ctx.messages.render(
             "payment_confirmed_by_webhook", {"amount": result["amount_paid"]}
         )
-    result["message"] += _outcome_words(ctx, state.credit_cents, state.shortfall_cents)
+    result["message"] += _outcome_words(ctx, state.credit_cents, state.shortfall_cents, cur)
     result["message"] += _stale_words(ctx, state)
     return result
 
@@ -420,9 +459,10 @@ async def _already_settled(
     """A settled payment asked about again: look for money that arrived since."""
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": "succeeded",
+        "payment_status": "simulated" if record.is_simulated else "succeeded",
         "applied": False,
         "is_simulated": record.is_simulated,
+        "provider": provider_of(ctx, record.is_simulated),
     }
     if record.is_simulated:
         result["simulated_note"] = SIMULATED_NOTE
@@ -436,8 +476,9 @@ async def _already_settled(
         return result
     overpaid = await _record_overpayment(ctx, session_id, payment_id, record, status)
     if overpaid is not None and overpaid.credited_cents:
-        result.update(amount("overpaid", overpaid.credited_cents))
-        result.update(amount("credit", overpaid.state.credit_cents))
+        cur = overpaid.state.currency
+        result.update(amount("overpaid", overpaid.credited_cents, cur))
+        result.update(amount("credit", overpaid.state.credit_cents, cur))
         result["needs_reconciliation"] = True
         result["message"] += " " + ctx.messages.render(
             "payment_overpaid", {"overpaid": result["overpaid"]}

@@ -1,4 +1,4 @@
-"""``Toolset``: Maya's tools for Gemini: their declarations, and running the model's calls.
+"""``Toolset``: the payment tools for Gemini: their declarations, and running the model's calls.
 
 Running a call turns every outcome into a response the model can read.
 
@@ -16,10 +16,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+import typing
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from google.genai import types
 from pydantic import ValidationError
@@ -29,7 +30,8 @@ from maya.errors import MayaError
 from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.state.manager import TabManager, validate_session_id
-from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
+from maya.state.menu import Menu
+from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, ToolSpec
 from maya.tools.context import PaymentGateway, ToolContext
 from maya.tools.results import ToolResult, error_result, ok_result
 from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
@@ -39,6 +41,7 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_FIELD_PROBLEMS",
     "ToolCallRecord",
+    "ToolCallable",
     "ToolObserver",
     "ToolSchemaError",
     "Toolset",
@@ -169,6 +172,23 @@ class ToolCallRecord:
 ToolObserver = Callable[[ToolCallRecord], None]
 """Called after every tool call; an observer that raises is logged and ignored."""
 
+ToolCallable = Callable[..., Awaitable[dict[str, Any]]]
+"""One tool as an async function for google-genai's automatic function calling: keyword
+arguments as the declaration names them; returns the tool's result (or its error)."""
+
+
+def _plain(annotation: Any) -> Any:
+    """``Annotated[str, ...]`` -> ``str``, inside lists and unions too (what the SDK reads)."""
+    if typing.get_origin(annotation) is Annotated:
+        return _plain(typing.get_args(annotation)[0])
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return list[_plain(typing.get_args(annotation)[0])]  # type: ignore[misc]
+    if origin in (typing.Union, type(int | None)):
+        parts = tuple(_plain(a) for a in typing.get_args(annotation))
+        return typing.Union[parts]  # noqa: UP007
+    return annotation
+
 
 def _short(text: object, limit: int = 64) -> str:
     value = str(text)
@@ -206,11 +226,11 @@ class Toolset:
         *,
         manager: TabManager,
         payments: PaymentGateway | None,
-        messages: MessageBook | None = None,
+        messages: MessageBook | Mapping[str, str | Sequence[str]] | None = None,
         messages_path: Path | None = None,
         log_bodies: bool | None = None,
         observer: ToolObserver | None = None,
-        tools: Sequence[ToolSpec[Any]] = DEFAULT_TOOLS,
+        tools: Sequence[ToolSpec[Any]] | None = None,
         timer: Callable[[], float] | None = None,
     ) -> None:
         """Build the toolset and check every tool's declaration.
@@ -219,24 +239,32 @@ class Toolset:
             manager: the tab's atomic operations.
             payments: the payment gateway (e.g. ``maya.payments.StripeMCPClient``); None
                 when card payment is unavailable (the payment tools then say so).
-            messages: Maya's words; default: loaded from ``messages_path``.
-            messages_path: a messages YAML file; default: the packaged one.
+            messages: the words results and errors are given in: a ``MessageBook``, or a
+                mapping overriding only the keys it names (over ``messages_path`` and the
+                neutral defaults, ``maya.messages.DEFAULT_MESSAGES``).
+            messages_path: a messages YAML file overriding only the keys it names.
             log_bodies: log redacted arguments and results; default: the
                 ``MAYA_LOG_TOOL_BODIES`` environment variable is ``1``.
             observer: called with a ``ToolCallRecord`` after every call (for traces).
-            tools: the tools to offer; default: all of Maya's.
+            tools: the tools to offer, e.g. ``PAYMENT_TOOLS``; default: ``CATALOG_TOOLS``
+                for a ``Catalog``, the bar's ``DEFAULT_TOOLS`` for its menu.
             timer: monotonic seconds for call timings (tests pass a fake).
 
         Raises:
             ToolSchemaError: listing every problem with the tools' declarations.
+            MessagesError: a messages override names a key that does not exist.
         """
+        if tools is None:
+            tools = DEFAULT_TOOLS if isinstance(manager.catalog, Menu) else CATALOG_TOOLS
         self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(tools)
         if log_bodies is None:
             log_bodies = os.environ.get(LOG_BODIES_ENV, "") == "1"
         self.context = ToolContext(
             manager=manager,
             payments=payments,
-            messages=messages if messages is not None else load_messages(messages_path),
+            messages=messages
+            if isinstance(messages, MessageBook)
+            else load_messages(messages_path, overrides=messages),
         )
         self._specs = {spec.name: spec for spec in tools}
         self._ctx = self.context
@@ -257,6 +285,59 @@ class Toolset:
     def genai_tool(self) -> types.Tool:
         """One ``types.Tool`` holding every function declaration."""
         return types.Tool(function_declarations=list(self.declarations))
+
+    def callables(self, session_id: str) -> list[ToolCallable]:
+        """One typed async function per tool, bound to ``session_id``, for google-genai's
+        automatic function calling (``GenerateContentConfig(tools=toolset.callables(s))``).
+
+        Each has the tool's name, the declaration's description as its docstring and a
+        keyword parameter per argument with its Python type and default; it returns the
+        tool's ``result`` (an error response as it is), so the SDK's own wrapping is the
+        only one.
+
+        Raises:
+            StateError: ``INVALID_SESSION_ID``.
+        """
+        session_id = validate_session_id(session_id)
+        functions: list[ToolCallable] = []
+        for declaration, spec in zip(self.declarations, self._specs.values(), strict=True):
+            functions.append(self._callable(spec, declaration.description or "", session_id))
+        return functions
+
+    def _callable(self, spec: ToolSpec[Any], description: str, session_id: str) -> ToolCallable:
+        name = spec.name
+
+        async def call(**kwargs: Any) -> dict[str, Any]:
+            response = await self.call(name, kwargs, session_id)
+            result = response.get("result") if response.get("status") == "ok" else None
+            return result if isinstance(result, dict) else response
+
+        parameters: list[inspect.Parameter] = []
+        annotations: dict[str, Any] = {}
+        for field_name, field in spec.arguments.model_fields.items():
+            annotation = _plain(field.annotation)
+            default = (
+                inspect.Parameter.empty
+                if field.is_required()
+                else field.get_default(call_default_factory=True)
+            )
+            parameters.append(
+                inspect.Parameter(
+                    field_name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=default,
+                    annotation=annotation,
+                )
+            )
+            annotations[field_name] = annotation
+        annotations["return"] = dict[str, Any]
+        call.__name__ = call.__qualname__ = name
+        call.__doc__ = description
+        call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            parameters, return_annotation=dict[str, Any]
+        )
+        call.__annotations__ = annotations
+        return call
 
     async def call(self, name: str, args: Mapping[str, Any] | None, session_id: str) -> ToolResult:
         """Run one tool; returns the ``ok`` or ``error`` response dict. Never raises (except
@@ -322,9 +403,11 @@ class Toolset:
     async def _run(self, name: str, args: Mapping[str, Any] | None, session_id: str) -> ToolResult:
         spec = self._specs.get(name) if isinstance(name, str) else None
         if spec is None:
+            # Not one of this toolset's: the application may own it, so it is not ours to
+            # retry or to word in a persona.
             return self._error(
                 ErrorCode.UNKNOWN_TOOL,
-                "there is no such tool",
+                "not a tool of this toolset",
                 {"tool": _short(name), "available": list(self._specs)},
             )
         if args is None:

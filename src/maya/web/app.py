@@ -51,6 +51,7 @@ from maya.agent.trace import tracer_from_env
 from maya.codes import ErrorCode
 from maya.state.errors import StateError, StoreError
 from maya.state.manager import TabManager
+from maya.state.menu import bar_messages
 from maya.tools import Toolset
 from maya.tools.context import PaymentGateway
 from maya.web.security import (
@@ -495,7 +496,7 @@ def _build(
     model: Model | None,
     settings: WebSettings | None,
 ) -> MayaWeb:
-    toolset = Toolset(manager=manager, payments=payments)
+    toolset = Toolset(manager=manager, payments=payments, messages=bar_messages())
     chosen = model if model is not None else choose_model().model
     # Traced like `maya chat` (JSONL under MAYA_TRACE_DIR when set, redacted).
     agent = Agent(model=chosen, toolset=toolset, manager=manager, tracer=tracer_from_env())

@@ -11,7 +11,7 @@ import os
 from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
-from maya.money import Cents, format_cents
+from maya.money import Cents, format_amount
 from maya.payments._links import STRIPE_LINK_HOSTS, check_link_url
 from maya.state.models import TabState
 from maya.state.view import outcome_view
@@ -74,21 +74,21 @@ def tab_view(state: TabState, *, hosts: Collection[str]) -> dict[str, Any]:
     payment: dict[str, Any] = {"status": state.payment_status.value}
     if current is not None:
         payment.update(
-            amount=format_cents(current.snapshot.amount_cents),
+            amount=format_amount(current.snapshot.amount_cents, state.currency),
             is_simulated=current.is_simulated,
             url=safe_link(current.url, is_simulated=current.is_simulated, hosts=hosts),
         )
     return {
         "session": session_tag(state.session_id),
         "version": state.version,
-        "balance": format_cents(state.balance_cents),
+        "balance": format_amount(state.balance_cents, state.currency),
         "balance_cents": state.balance_cents,
         "level": balance_level(state.balance_cents),
-        "tab": format_cents(state.tab_cents),
+        "tab": format_amount(state.tab_cents, state.currency),
         "tab_cents": state.tab_cents,
         "tip_percent": state.tip_percent,
-        "tip": format_cents(state.tip_cents),
-        "total_due": format_cents(state.total_due_cents),
+        "tip": format_amount(state.tip_cents, state.currency),
+        "total_due": format_amount(state.total_due_cents, state.currency),
         "total_due_cents": state.total_due_cents,
         "items": len(state.items),
         "payment": payment,

@@ -22,10 +22,9 @@ from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline_parse import DrinkOrder, Intent, parse_message
 from maya.agent.models.offline_reply import compose_reply
 from maya.codes import ErrorCode
-from maya.messages import load_messages
 from maya.state.errors import StateError
 from maya.state.manager import MAX_QUANTITY
-from maya.state.menu import Menu, load_menu
+from maya.state.menu import Menu, bar_messages, load_menu
 
 __all__ = ["OfflineModel"]
 
@@ -110,7 +109,7 @@ def too_many_note(intent: Intent) -> str | None:
     if not over:
         return None
     drinks = " and ".join(f"{order.quantity} x {order.name}" for order in over)
-    limit = load_messages().render(ErrorCode.INVALID_QUANTITY, {"max": MAX_QUANTITY})
+    limit = bar_messages().render(ErrorCode.INVALID_QUANTITY, {"max": MAX_QUANTITY})
     return f"{drinks} is more than I can pour at once. {limit}"
 
 

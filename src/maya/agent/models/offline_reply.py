@@ -120,7 +120,7 @@ def _link(result: Mapping[str, Any]) -> str:
 
 def _status(result: Mapping[str, Any]) -> str:
     status = result.get("payment_status")
-    if result.get("is_simulated") is True and status == "succeeded":
+    if result.get("is_simulated") is True and status in ("succeeded", "simulated"):
         # A simulated payment moved no money: never say it "went through".
         text = SIMULATED_PAID
         if "tab" in result:

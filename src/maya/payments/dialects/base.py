@@ -130,6 +130,7 @@ class StatusReading:
         paid_count: How many Checkout Sessions of the link were paid (more than one:
             the customer paid the same link again).
         total_paid_cents: What all of them paid together, when known.
+        currency: The paid session's currency (lower case), when it said.
     """
 
     status: Literal["pending", "succeeded", "failed"]
@@ -137,6 +138,7 @@ class StatusReading:
     failure_reason: str | None = None
     paid_count: int = 0
     total_paid_cents: int | None = None
+    currency: str | None = None
 
 
 class DialectUnsupportedError(Exception):

@@ -225,11 +225,13 @@ class GenericDialect(Dialect):
             amounts = [s.get("amount_total") for s in paid]
             known = [a for a in amounts if isinstance(a, int) and not isinstance(a, bool)]
             first = amounts[-1]  # newest first: the last is the first payment
+            currency = paid[-1].get("currency")
             return StatusReading(
                 "succeeded",
                 amount_paid_cents=first if isinstance(first, int) else None,
                 paid_count=len(paid),
                 total_paid_cents=sum(known) if len(known) == len(amounts) else None,
+                currency=currency.lower() if isinstance(currency, str) else None,
             )
         latest_error = sessions[0].get("last_payment_error") if sessions else None
         if isinstance(latest_error, dict):

@@ -31,16 +31,26 @@ Params = dict[str, Any]
 Row = Sequence[Any]
 
 
-Head = tuple[int, int, int, int | None, int, bool, int, int]
+Head = tuple[int, int, int, int | None, int, bool, int, int, str]
 """What the tab row holds: balance, tab, next seq, tip, credit, reconcile flag, version,
-shortfall."""
+shortfall, currency."""
 
 
 def decode_head(tab: Row) -> Head:
     """The tab row (as ``_schema.SELECT_TAB`` returns it) as plain values."""
-    balance, tab_cents, next_seq, tip, credit, reconcile, version, shortfall = tab
+    balance, tab_cents, next_seq, tip, credit, reconcile, version, shortfall, currency = tab
     # SQLite hands booleans back as 0/1.
-    return (balance, tab_cents, next_seq, tip, credit, bool(reconcile), version, shortfall)
+    return (
+        balance,
+        tab_cents,
+        next_seq,
+        tip,
+        credit,
+        bool(reconcile),
+        version,
+        shortfall,
+        currency,
+    )
 
 
 def head_of(state: TabState) -> Head:
@@ -54,6 +64,7 @@ def head_of(state: TabState) -> Head:
         state.needs_reconciliation,
         state.version,
         state.shortfall_cents,
+        state.currency,
     )
 
 
@@ -65,9 +76,10 @@ def decode_state(
     Raises:
         pydantic.ValidationError: when the rows hold something a ``TabState`` cannot.
     """
-    balance, tab_cents, next_seq, tip, credit, reconcile, version, shortfall = tab
+    balance, tab_cents, next_seq, tip, credit, reconcile, version, shortfall, currency = tab
     return TabState(
         session_id=session_id,
+        currency=currency,
         balance_cents=balance,
         tab_cents=tab_cents,
         items=tuple(
@@ -127,6 +139,7 @@ def tab_params(state: TabState, *, updated_at: float, old_version: int | None = 
         "version": state.version,
         "updated_at": updated_at,
         "shortfall_cents": state.shortfall_cents,
+        "currency": state.currency,
     }
     if old_version is not None:
         params["old_version"] = old_version

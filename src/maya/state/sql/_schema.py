@@ -39,7 +39,7 @@ __all__ = [
     "upgrade_statements",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this code reads and writes. A database at a higher version is refused."""
 
 SCHEMA_TABLE_DDL = (
@@ -139,7 +139,14 @@ OUTCOMES_DDL: tuple[str, ...] = (
 )
 """Version 3: money in = money recorded (shortfalls owed) and links closed at Stripe."""
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL, 2: OUTCOMES_DDL}
+
+CURRENCY_DDL: tuple[str, ...] = (
+    # Tabs written before currencies were kept were all in US dollars.
+    "ALTER TABLE tabs ADD COLUMN currency TEXT NOT NULL DEFAULT 'usd'",
+)
+"""Version 4: each tab's ISO 4217 currency (its amounts are in that currency's minor unit)."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL, 2: OUTCOMES_DDL, 3: CURRENCY_DDL}
 """Statements that take the schema from version ``key`` to ``key + 1``.
 
 A change to the tables adds an entry here and bumps ``SCHEMA_VERSION``; a new database
@@ -148,7 +155,8 @@ runs ``DDL`` and then every migration.
 
 SELECT_TAB = (
     "SELECT balance_cents, tab_cents, next_item_seq, tip_percent, credit_cents,"
-    " needs_reconciliation, version, shortfall_cents FROM tabs WHERE session_id = :session_id"
+    " needs_reconciliation, version, shortfall_cents, currency"
+    " FROM tabs WHERE session_id = :session_id"
 )
 SELECT_ITEMS = (
     "SELECT seq, name, unit_price_cents, quantity, modifiers FROM tab_items"
@@ -188,6 +196,7 @@ _TAB_VALUES = (
     "version",
     "updated_at",
     "shortfall_cents",
+    "currency",
 )
 INSERT_TAB = (
     f"INSERT INTO tabs (session_id, {', '.join(_TAB_VALUES)})"

@@ -1,0 +1,1 @@
+"""Bean There, a coffee shop in euros, on Maya's payment tools four ways (docs/integrate.md)."""

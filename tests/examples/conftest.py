@@ -1,0 +1,10 @@
+"""The coffee-shop examples are imported as ``examples.coffee_shop`` from the repository."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
