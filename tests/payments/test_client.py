@@ -7,9 +7,12 @@ import pytest
 
 from maya.codes import ErrorCode
 from maya.payments import (
+    CHAT_STATUS_BOUNDS,
     PaymentLink,
     PaymentRequestInvalidError,
+    PaymentStatusTimeoutError,
     PaymentStatusUnsupportedError,
+    StatusBounds,
 )
 from maya.sandbox import (
     CARD_GENERIC_DECLINE,
@@ -107,7 +110,7 @@ async def test_status_goes_from_pending_to_succeeded_after_paying(
     async with make_client() as client:
         link = await client.create_payment_link(1250, "Tab", "k-pay")
         pending = await client.check_payment_status(link.payment_id, deadline=0.5)
-        assert pending.status == "timeout"
+        assert pending.status == "pending"
         assert pending.polls == 1
         assert pay_link(store, link.url, CARD_SUCCESS).paid
         paid = await client.check_payment_status(link.payment_id)
@@ -117,18 +120,42 @@ async def test_status_goes_from_pending_to_succeeded_after_paying(
     assert not paid.is_simulated
 
 
-async def test_status_polls_every_interval_until_the_deadline(
+async def test_background_status_polls_every_interval_until_the_deadline(
     make_client: MakeClient, clock: FakeClock, calls: CallCounts
 ) -> None:
-    async with make_client() as client:
+    async with make_client(status_bounds=StatusBounds()) as client:
         link = await client.create_payment_link(1250, "Tab", "k-poll")
         started = clock()
         result = await client.check_payment_status(link.payment_id)
-    assert result.status == "timeout"
+    assert result.status == "pending"  # Stripe answered every time: not paid yet
     assert result.polls == 15
     assert clock.sleeps == [2.0] * 14
     assert clock() - started <= 30.0
     assert calls.count(op="GetCheckoutSessions") == 15
+
+
+async def test_a_status_check_answers_at_chat_speed_by_default(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    async with make_client() as client:
+        assert client.status_bounds == CHAT_STATUS_BOUNDS
+        link = await client.create_payment_link(1250, "Tab", "k-chat")
+        started = clock()
+        result = await client.check_payment_status(link.payment_id)
+    assert result.status == "pending"
+    assert clock() - started <= CHAT_STATUS_BOUNDS.deadline_s <= 5.0
+
+
+async def test_a_status_check_is_a_timeout_only_when_stripe_did_not_answer(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    async with make_client(faults="error_rate=1.0,only=GetCheckoutSessions") as client:
+        link = await client.create_payment_link(1250, "Tab", "k-silent")
+        started = clock()
+        with pytest.raises(PaymentStatusTimeoutError) as caught:
+            await client.check_payment_status(link.payment_id)
+    assert caught.value.code is ErrorCode.PAYMENT_STATUS_TIMEOUT
+    assert clock() - started <= CHAT_STATUS_BOUNDS.deadline_s
 
 
 async def test_status_returns_as_soon_as_the_payment_lands(

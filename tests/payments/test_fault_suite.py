@@ -25,6 +25,7 @@ from maya.payments import (
     LiveModeRefusedError,
     McpServerConfig,
     PaymentLink,
+    StatusBounds,
     StripeMCPClient,
     StripeMCPError,
     StripeUnavailableError,
@@ -393,7 +394,13 @@ async def test_a_server_that_dies_while_polling_is_not_respawned_per_poll(
         args=(script.as_posix(),),  # type: ignore[arg-type]
         mode="test",
     )
-    client = StripeMCPClient.from_config(config, clock=clock, sleep=clock.sleep, connect_timeout=10)
+    client = StripeMCPClient.from_config(
+        config,
+        clock=clock,
+        sleep=clock.sleep,
+        connect_timeout=10,
+        status_bounds=StatusBounds(),  # background polling: long enough for three spawns
+    )
     started = time.monotonic()
     with anyio.fail_after(30):
         async with client:

@@ -16,6 +16,7 @@ from maya.payments import (
     PaymentLink,
     PaymentLinkCreationError,
     PaymentStatusTimeoutError,
+    StatusBounds,
     StripeMCPClient,
 )
 from maya.sandbox import CallCounts, SandboxStore
@@ -197,7 +198,9 @@ async def test_status_with_a_hanging_server_times_out_within_its_deadline(
 ) -> None:
     async with make_client() as client:
         link = await client.create_payment_link(1500, "Tab", "k-status")
-    hanging = make_client(faults="hang_after=0,only=GetCheckoutSessions")
+    hanging = make_client(
+        faults="hang_after=0,only=GetCheckoutSessions", status_bounds=StatusBounds()
+    )
     started = time.monotonic()
     with anyio.fail_after(30), pytest.raises(PaymentStatusTimeoutError) as info:
         async with hanging:
@@ -215,7 +218,9 @@ async def test_status_survives_some_failed_polls(
     async with make_client() as client:
         link = await client.create_payment_link(1500, "Tab", "k-flaky")
     pay_link(store, link.url, CARD_SUCCESS)
-    flaky = make_client(faults="error_rate=1.0,only=GetCheckoutSessions")
+    flaky = make_client(
+        faults="error_rate=1.0,only=GetCheckoutSessions", status_bounds=StatusBounds()
+    )
     async with flaky:
         with pytest.raises(PaymentStatusTimeoutError):
             await flaky.check_payment_status(link.payment_id)

@@ -45,7 +45,7 @@ async def test_stdio_create_pay_and_see_it_succeed(tmp_path: Path, clock: FakeCl
             assert not link.is_simulated
             assert link.url.startswith("http://127.0.0.1:")
             pending = await client.check_payment_status(link.payment_id, deadline=0.1)
-            assert pending.status == "timeout"
+            assert pending.status == "pending"
             assert (await pay_through_checkout_form(link.url, CARD_SUCCESS))["outcome"] == "paid"
             paid = await client.check_payment_status(link.payment_id)
             assert (paid.status, paid.amount_paid_cents) == ("succeeded", 1850)
@@ -95,7 +95,7 @@ async def test_stdio_reconnects_after_the_server_is_killed(
             assert await client.is_available()
             assert client.probe_count == probes + 1
             status = await client.check_payment_status(first.payment_id, deadline=0.1)
-            assert status.status == "timeout"
+            assert status.status == "pending"
 
 
 async def test_stdio_crash_mid_create_recovers_without_a_second_link(
@@ -164,4 +164,4 @@ async def test_http_reconnects_after_the_server_restarts(
             assert not after.is_simulated
             assert client.connect_count == 2
             status = await client.check_payment_status(first.payment_id, deadline=0.1)
-            assert status.status == "timeout"
+            assert status.status == "pending"

@@ -190,7 +190,7 @@ async def test_real_0_3_3_relay_creates_pays_reads_and_deactivates(
                 assert await client.deactivate_payment_link(link.payment_id) is True
     assert not link.is_simulated
     assert link.url.startswith("https://buy.stripe.com/b/test_")
-    assert pending.status == "timeout"
+    assert pending.status == "pending"
     assert (paid.status, paid.amount_paid_cents, paid.payments_received) == ("succeeded", 3100, 1)
     assert pay_link(store, link.url, CARD_SUCCESS).outcome == "inactive"
     # The accounts once, then two calls for the link (price with inline product, link).

@@ -24,8 +24,10 @@ per-session lock keeps one process from asking twice at once, ``SingleFlight`` l
 concurrent callers with one key share a single in-flight write, and the ``_links``
 cache answers a repeated key without a round trip (and knows a simulated link's amount).
 
-Time for a status check: ``status_bounds`` (``StatusBounds``; ``CHAT_STATUS_BOUNDS``
-where a customer waits), overridable per call.
+Time for a status check: ``status_bounds`` (``CHAT_STATUS_BOUNDS`` by default, a few
+seconds, since a customer is usually waiting; ``StatusBounds()`` polls long, for background
+settlement), overridable per call. Still open at the deadline is ``pending`` (not paid
+yet); only a check that got no answer from Stripe at all is a timeout.
 
 Also here, because only the client uses them: ``SingleFlight``, the simulated links of
 test mode (``sim_plink_...`` on ``simulated.maya.invalid``) and the ``AvailabilityCache``.
@@ -318,8 +320,8 @@ class AvailabilityCache(Generic[T]):
 class StatusBounds:
     """How long ``StripeMCPClient.check_payment_status`` polls.
 
-    The defaults suit a background job; a customer who is waiting gets
-    ``CHAT_STATUS_BOUNDS``.
+    The defaults suit a background job (settlement polling); a customer who is waiting
+    gets ``CHAT_STATUS_BOUNDS``, the client's default.
 
     Attributes:
         poll_interval_s: between two reads of the status.
@@ -361,8 +363,8 @@ class StripeMCPClient:
             (``MAYA_STRIPE_ACCOUNT``).
         link_hosts: Hosts a link's ``https`` URL may be on (default: Stripe's).
         allow_loopback_links: Accept links on this machine (the sandbox).
-        status_bounds: How long a status check polls (default ``StatusBounds()``;
-            ``CHAT_STATUS_BOUNDS`` where a customer waits).
+        status_bounds: How long a status check polls (default ``CHAT_STATUS_BOUNDS``: a
+            customer is waiting; ``StatusBounds()`` polls long, for background settlement).
         clock: Monotonic seconds; tests pass a fake.
         sleep: Waits between retries and polls; tests pass a fake.
 
@@ -400,12 +402,11 @@ class StripeMCPClient:
         )
         self.call_timeout = call_timeout
         self.probe_timeout = probe_timeout
-        self.connect_timeout = connect_timeout
         self.currency = currency
         self.stripe_account = stripe_account
         self.link_hosts = frozenset(h.lower() for h in (link_hosts or STRIPE_LINK_HOSTS))
         self.allow_loopback_links = allow_loopback_links
-        self.status_bounds = status_bounds if status_bounds is not None else StatusBounds()
+        self.status_bounds = status_bounds if status_bounds is not None else CHAT_STATUS_BOUNDS
         self.probe_count = 0
         self.tool_calls: Counter[str] = Counter()
         """MCP tool calls made, by tool (``op`` for Stripe operations)."""
@@ -513,6 +514,15 @@ class StripeMCPClient:
         await self._session.aclose()
         if stack is not None:
             await stack.aclose()
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds a new session may take to open; an open session is used until it fails."""
+        return self._session.connect_timeout
+
+    @connect_timeout.setter
+    def connect_timeout(self, seconds: float) -> None:
+        self._session.connect_timeout = seconds
 
     @property
     def connect_count(self) -> int:
@@ -871,8 +881,9 @@ class StripeMCPClient:
             deadline: Seconds for the whole check (default: ``status_bounds``).
 
         Returns:
-            ``succeeded`` or ``failed`` as soon as seen; ``timeout`` when the payment was
-            still pending at the deadline. Simulated links (test mode) succeed at once.
+            ``succeeded`` or ``failed`` as soon as seen; ``pending`` (not paid yet) when
+            Stripe answered and the link was still open at the deadline. Simulated links
+            (test mode) succeed at once.
 
         Raises:
             PaymentRequestInvalidError: ``payment_id`` is not a non-empty string.
@@ -880,7 +891,8 @@ class StripeMCPClient:
             PaymentNotFoundError: Stripe does not know the link, or a simulated id was
                 given in live mode.
             StripeUnavailableError: the server is unavailable.
-            PaymentStatusTimeoutError: no poll got an answer before the deadline.
+            PaymentStatusTimeoutError: no poll got an answer before the deadline (the
+                one case that reads as ``timeout``).
         """
         payment_id = validate_payment_id(payment_id)
         if is_simulated_id(payment_id):
@@ -966,7 +978,8 @@ class StripeMCPClient:
                 elapsed=elapsed,
                 last_error=last or f"no answer within {deadline:.1f}s",
             )
-        return PaymentStatusResult(payment_id=payment_id, status="timeout", polls=polls)
+        # Stripe answered and the link is still open: not paid yet, which is an answer.
+        return PaymentStatusResult(payment_id=payment_id, status="pending", polls=polls)
 
     def _simulated_status(self, payment_id: str) -> PaymentStatusResult:
         if self.mode != "test":
