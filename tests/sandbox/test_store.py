@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from maya.sandbox import SandboxStore, StripeError
-from maya.sandbox.store import PaymentAttempt
+from maya.sandbox.store import MEMORY, PaymentAttempt
 
 
 def _link(
@@ -132,3 +132,31 @@ def test_listing_is_newest_first_and_reports_more(store: SandboxStore) -> None:
     page, has_more = store.list_payment_links(limit=2)
     assert [link["id"] for link in page] == ids[::-1][:2]
     assert has_more
+
+
+def test_the_checkout_port_comes_back_and_falls_back_when_taken(tmp_path: Path) -> None:
+    from maya.sandbox.server import bind_checkout_socket, bind_socket
+
+    ticks = iter(range(1_700_000_000, 1_800_000_000))
+    with SandboxStore(tmp_path / "ports.sqlite3", clock=lambda: next(ticks)) as store:
+        first = bind_checkout_socket(store, "127.0.0.1", 0)
+        port = first.getsockname()[1]
+        first.close()
+        again = bind_checkout_socket(store, "127.0.0.1", 0)
+        assert again.getsockname()[1] == port  # the remembered port, free again
+        # While it is taken (another sandbox on this database), any free port will do.
+        other = bind_checkout_socket(store, "127.0.0.1", 0)
+        assert other.getsockname()[1] != port
+        assert store.remembered_ports()[:2] == [other.getsockname()[1], port]
+        again.close()
+        other.close()
+        explicit = bind_socket("127.0.0.1", 0)
+        taken = explicit.getsockname()[1]
+        explicit.listen(1)
+        with pytest.raises(OSError):
+            bind_checkout_socket(store, "127.0.0.1", taken)  # an explicit port is exact
+        explicit.close()
+    with SandboxStore(MEMORY) as memory:
+        sock = bind_checkout_socket(memory, "127.0.0.1", 0)
+        assert memory.remembered_ports() == []
+        sock.close()

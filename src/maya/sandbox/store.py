@@ -7,8 +7,9 @@ a process, so each public method holds a lock and runs in its own ``BEGIN IMMEDI
 transaction, which also keeps two sandbox processes on one file from racing.
 
 A payment link's ``url`` is stored as a path (``/b/test_<token>``), not an absolute URL:
-the checkout server may come back on another port after a restart, and the link must
-still be payable there. The protocol layer prefixes the current base URL.
+the protocol layer prefixes the current base URL. The ports the checkout pages were
+served on are kept too (``served_ports``), so a restarted sandbox binds the same one
+again and the links already handed out keep working.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ CREATE TABLE IF NOT EXISTS checkout_sessions (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checkout_sessions_link ON checkout_sessions (payment_link);
+CREATE TABLE IF NOT EXISTS served_ports (
+    port INTEGER PRIMARY KEY,
+    last_served REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY,
     type TEXT NOT NULL,
@@ -82,6 +87,11 @@ _IDEMPOTENCY_MISMATCH = (
     "Keys for idempotent requests can only be used with the same parameters they were first "
     "used with. Try using a key other than '{key}' if you meant to execute a different request."
 )
+
+
+# Ports kept per database: one per sandbox that serves it at once (``maya serve --workers``
+# starts one, ``maya chat`` sessions may run side by side), plus a few stale ones.
+_REMEMBERED_PORTS = 8
 
 
 def _random_id(prefix: str, length: int = 24) -> str:
@@ -159,6 +169,34 @@ class SandboxStore:
 
     def _now(self) -> int:
         return int(self._clock())
+
+    # -- where the checkout pages were served ---------------------------------------
+
+    def remembered_ports(self) -> list[int]:
+        """Ports this database's checkout pages were served on, most recent first.
+
+        Links handed out earlier carry one of them: serving there again keeps them alive.
+        """
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT port FROM served_ports ORDER BY last_served DESC, port LIMIT ?",
+                (_REMEMBERED_PORTS,),
+            ).fetchall()
+        return [int(port) for (port,) in rows]
+
+    def remember_port(self, port: int) -> None:
+        """Record that checkout pages are served on ``port`` now (a few are kept)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO served_ports (port, last_served) VALUES (?, ?)"
+                " ON CONFLICT (port) DO UPDATE SET last_served = excluded.last_served",
+                (port, self._clock()),
+            )
+            conn.execute(
+                "DELETE FROM served_ports WHERE port NOT IN"
+                " (SELECT port FROM served_ports ORDER BY last_served DESC LIMIT ?)",
+                (_REMEMBERED_PORTS,),
+            )
 
     # -- products and prices -------------------------------------------------------
 
