@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import anyio
 import pytest
 
 from maya.codes import ErrorCode
 from maya.payments import (
     CHAT_STATUS_BOUNDS,
     PaymentLink,
+    PaymentLinkCreationError,
     PaymentRequestInvalidError,
     PaymentStatusTimeoutError,
     PaymentStatusUnsupportedError,
@@ -56,36 +56,52 @@ async def test_extra_metadata_is_stored_on_the_link(
     assert stored is not None and stored["metadata"]["maya_session"] == "sess_1"
 
 
-async def test_repeating_a_key_returns_the_same_link_without_calls(
+async def test_asked_to_look_first_a_client_finds_the_link_instead_of_writing(
     make_client: MakeClient, store: SandboxStore, calls: CallCounts
 ) -> None:
+    """Another process (here: another client) finds the "write sent" mark: it looks."""
     async with make_client() as client:
         first = await client.create_payment_link(1000, "Tab", "same-key")
-        before = calls.count()
-        again = await client.create_payment_link(1000, "Tab", "same-key")
-        assert calls.count() == before
+    writes = calls.count(op="PostPaymentLinks")
     async with make_client() as other_process:
-        third = await other_process.create_payment_link(1000, "Tab", "same-key")
-    assert first == again
-    assert third.payment_id == first.payment_id  # the server dedupes on metadata
+        found = await other_process.create_payment_link(1000, "Tab", "same-key", look_first=True)
+    assert found.payment_id == first.payment_id and found.url == first.url
+    assert calls.count(op="PostPaymentLinks") == writes
     assert len(store.list_payment_links()[0]) == 1
 
 
-async def test_concurrent_calls_with_one_key_make_one_link(
+async def test_a_write_is_sent_only_after_the_callers_mark(
     make_client: MakeClient, store: SandboxStore, calls: CallCounts
 ) -> None:
-    results: list[PaymentLink] = []
+    marks: list[float] = []
+
+    async def mark(within_s: float) -> None:
+        marks.append(within_s)
+        assert calls.count(op="PostPaymentLinks") == 0  # not sent yet
+
+    class Refused(Exception):
+        pass
+
+    async def refuse(within_s: float) -> None:
+        raise Refused
+
     async with make_client() as client:
+        link = await client.create_payment_link(1000, "Tab", "marked", before_write=mark)
+        with pytest.raises(Refused):
+            await client.create_payment_link(1000, "Tab", "refused", before_write=refuse)
+    assert len(marks) == 1 and 0 < marks[0] <= client.retry_policy.overall_timeout
+    assert [made["id"] for made in store.list_payment_links()[0]] == [link.payment_id]
 
-        async def create() -> None:
-            results.append(await client.create_payment_link(700, "Tab", "shared"))
 
-        async with anyio.create_task_group() as tg:
-            for _ in range(5):
-                tg.start_soon(create)
-    assert len({link.payment_id for link in results}) == 1
-    assert calls.count(op="PostPaymentLinks") == 1
-    assert len(store.list_payment_links()[0]) == 1
+async def test_the_named_dialect_refuses_to_write_when_asked_to_look_first(
+    make_client: MakeClient, store: SandboxStore
+) -> None:
+    """It cannot look a link up, and a second write could make a second link."""
+    async with make_client(dialect="named") as client:
+        with pytest.raises(PaymentLinkCreationError) as caught:
+            await client.create_payment_link(1000, "Tab", "k", look_first=True)
+    assert caught.value.link_maybe_created is True
+    assert store.list_payment_links()[0] == []
 
 
 async def test_deactivate_makes_the_link_unpayable(

@@ -183,13 +183,12 @@ async def test_named_link_without_url_is_a_failure(
 async def test_a_refusal_is_not_retried(
     make_client: MakeClient, clock: FakeClock, payments_log: pytest.LogCaptureFixture
 ) -> None:
-    async with make_client() as client:
-        await client.create_payment_link(1000, "Tab", "reused")
-    # Another process, same key, another amount: Stripe refuses; retrying cannot help.
-    async with make_client() as other:
+    # A restricted key without the permission: Stripe refuses; retrying cannot help.
+    async with make_client(faults="refuse=1,only=PostPaymentLinks") as client:
         with pytest.raises(PaymentLinkCreationError, match="refused") as info:
-            await other.create_payment_link(2000, "Tab", "reused")
+            await client.create_payment_link(2000, "Tab", "refused")
     assert info.value.attempts == 1
+    assert info.value.link_maybe_created is False
     assert clock.sleeps == []
 
 
@@ -240,4 +239,4 @@ async def test_simulated_links_report_success_in_test_mode(
         status = await client.check_payment_status(link.payment_id)
         assert await client.deactivate_payment_link(link.payment_id) is True
     assert status.is_simulated and status.status == "succeeded"
-    assert status.amount_paid_cents == 1500
+    assert status.amount_paid_cents is None  # nothing was paid: the caller knows its amount

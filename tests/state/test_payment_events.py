@@ -348,7 +348,9 @@ async def test_a_version_1_database_is_upgraded_with_the_event_table(tmp_path: P
         await tab_with_link(manager)
         assert (await manager.apply_payment_event(event(1))).outcome is EventOutcome.SETTLED
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (2,)
+        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (
+            _schema.SCHEMA_VERSION,
+        )
         rows = connection.execute("SELECT event_id, outcome, session_id FROM stripe_events")
         assert rows.fetchall() == [("evt_1", "settled", "bar")]
 
@@ -397,7 +399,9 @@ async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
         await store.aclose()
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (2,)
+        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (
+            _schema.SCHEMA_VERSION,
+        )
 
 
 async def test_a_stale_link_paid_before_it_was_recorded_still_applies(store: TabStore) -> None:
@@ -444,3 +448,23 @@ async def test_a_stale_link_paid_after_it_was_refused_is_found_by_its_metadata(
     # Without our metadata there is no telling whose it is: kept, not guessed.
     anonymous = await manager.apply_payment_event(event(9, link="plink_other"))
     assert anonymous.outcome is EventOutcome.PENDING
+
+
+async def test_a_version_2_database_gains_the_link_write_mark(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute(_schema.SCHEMA_TABLE_DDL)
+        for statement in (*_schema.DDL, *_schema.EVENTS_DDL):
+            connection.execute(statement)
+        connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 2)")
+    async with SqliteTabStore(path) as store:
+        manager = TabManager(store, clock=lambda: 1_700_000_000.0)
+        await manager.order("v2", "Negroni")
+        record = (await manager.begin_payment("v2")).payment
+        _, mark = await manager.mark_link_write(
+            "v2", idempotency_key=record.idempotency_key, expected=None, within_s=10.0
+        )
+    async with SqliteTabStore(path) as reopened:
+        stored = await reopened.load("v2")
+    assert mark is not None and stored is not None
+    assert stored.payments[0].link_write_until == mark == 1_700_000_015.0

@@ -7,6 +7,7 @@ It stands in for the payments client only where the tools' own behaviour is unde
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from maya.codes import ErrorCode
@@ -22,7 +23,7 @@ class Link:
     payment_id: str
     url: str
     amount_cents: int
-    is_simulated: bool = True
+    is_simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,22 @@ class ScriptedGateway:
         setattr(self, f"fail_{operation}", exc)
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
+        self,
+        amount_cents: int,
+        description: str,
+        idempotency_key: str,
+        *,
+        look_first: bool = False,
+        before_write: Callable[[float], Awaitable[None]] | None = None,
     ) -> Link:
         if self.fail_create is not None:
             raise self.fail_create
-        if idempotency_key in self.links:
-            return self.links[idempotency_key]
-        n = len(self.links) + 1
+        if look_first and idempotency_key in self.links:
+            return self.links[idempotency_key]  # found by its key, as Stripe's list finds it
+        if before_write is not None:
+            await before_write(5.0)
+        # Like Stripe: every write makes a link, whatever its key.
+        n = len(self.created) + 1
         link = Link(
             f"plink_{n}", f"https://buy.stripe.com/test_{n}", amount_cents + self.amount_skew_cents
         )

@@ -113,6 +113,7 @@ RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
             "message": _STR,
             "replaced_payment_id": _STR,
             "replaced_link_deactivated": _BOOL,
+            "replaced_simulated_payment_id": _STR,
         }
         | _money("amount", "tab", "tip"),
         "url",
@@ -133,6 +134,7 @@ RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
             "decline_reason": _STR,
             "url": {"type": ["string", "null"]},
             "needs_reconciliation": _BOOL,
+            "replaced_simulated_payment_id": _STR,
         }
         | _money("amount_paid", "tab", "balance", "credit"),
         "payment_id",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -96,12 +96,24 @@ class LinkProgress:
         product_id: A product made by an earlier attempt.
         price_id: A price made by an earlier attempt.
         link_maybe_created: An earlier attempt to create the link itself failed in a
-            way that leaves open whether it was made.
+            way that leaves open whether it was made (or the caller found its durable
+            "write sent" mark): look before writing.
+        before_write: The caller's hook, awaited before each link write.
     """
 
     product_id: str | None = None
     price_id: str | None = None
     link_maybe_created: bool = False
+    before_write: Callable[[], Awaitable[None]] | None = None
+
+    async def writing(self) -> None:
+        """Called by a dialect right before it sends the link write (``before_write``).
+
+        Raises:
+            Exception: whatever the caller's hook raised; the write must not be sent.
+        """
+        if self.before_write is not None:
+            await self.before_write()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +166,7 @@ class Dialect(ABC):
         required_tools: Tool names that must all be listed for the dialect to apply.
         supports_status: Whether ``read_status`` works.
         supports_deactivate: Whether ``deactivate`` works.
+        supports_lookup: Whether a link can be found again by its idempotency key.
         calls_per_link: MCP tool calls one new link costs (for the note and the bench).
     """
 
@@ -161,6 +174,7 @@ class Dialect(ABC):
     required_tools: ClassVar[frozenset[str]]
     supports_status: ClassVar[bool] = False
     supports_deactivate: ClassVar[bool] = False
+    supports_lookup: ClassVar[bool] = False
     calls_per_link: ClassVar[int] = 0
 
     def __init__(self, tools: Mapping[str, ToolInfo] | None = None) -> None:

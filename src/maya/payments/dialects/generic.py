@@ -46,6 +46,7 @@ class GenericDialect(Dialect):
     required_tools: ClassVar[frozenset[str]] = frozenset({WRITE_TOOL, READ_TOOL})
     supports_status: ClassVar[bool] = True
     supports_deactivate: ClassVar[bool] = True
+    supports_lookup: ClassVar[bool] = True
     calls_per_link: ClassVar[int] = 2
 
     def context_args(self) -> dict[str, Any]:
@@ -137,6 +138,7 @@ class GenericDialect(Dialect):
                 write=True,
             )
             progress.price_id = require_str(price, "id", "PostPrices")
+        await progress.writing()
         try:
             link = await self.operation(
                 call,

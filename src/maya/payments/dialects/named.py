@@ -68,6 +68,7 @@ class NamedDialect(Dialect):
                 ("id",),
             )
             progress.price_id = require_str(price, "id", _PRICE)
+        await progress.writing()
         link = await _tool(
             call,
             _LINK,

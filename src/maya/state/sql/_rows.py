@@ -106,6 +106,7 @@ def _decode_payment(row: Row) -> PaymentRecord:
         status=PaymentStatus(values["status"]),
         superseded=bool(values["superseded"]),
         amount_paid_cents=values["amount_paid_cents"],
+        link_write_until=values["link_write_until"],
     )
 
 
@@ -156,6 +157,7 @@ def _payment_params(session_id: str, position: int, record: PaymentRecord) -> Pa
         "snapshot_last_item_seq": snap.last_item_seq,
         "snapshot_version": snap.version,
         "snapshot_created_at": snap.created_at,
+        "link_write_until": record.link_write_until,
     }
 
 

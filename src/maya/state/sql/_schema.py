@@ -21,6 +21,7 @@ __all__ = [
     "EVENTS_DDL",
     "INSERT_ITEM",
     "INSERT_TAB",
+    "LINK_WRITE_DDL",
     "MIGRATIONS",
     "PAYMENT_COLUMNS",
     "PAYMENT_ID_INDEX",
@@ -38,7 +39,7 @@ __all__ = [
     "upgrade_statements",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code reads and writes. A database at a higher version is refused."""
 
 SCHEMA_TABLE_DDL = (
@@ -124,7 +125,12 @@ EVENTS_DDL: tuple[str, ...] = (
 )
 """Version 2: the webhook's event log (exactly-once delivery, events kept for later links)."""
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL}
+LINK_WRITE_DDL: tuple[str, ...] = (
+    "ALTER TABLE payments ADD COLUMN link_write_until DOUBLE PRECISION NULL",
+)
+"""Version 3: the durable "link write sent" mark of a payment (``PaymentRecord``)."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL, 2: LINK_WRITE_DDL}
 """Statements that take the schema from version ``key`` to ``key + 1``.
 
 A change to the tables adds an entry here and bumps ``SCHEMA_VERSION``; a new database
@@ -154,6 +160,7 @@ PAYMENT_COLUMNS = (
     "snapshot_last_item_seq",
     "snapshot_version",
     "snapshot_created_at",
+    "link_write_until",
 )
 SELECT_PAYMENTS = (
     f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments"
