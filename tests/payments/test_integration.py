@@ -112,9 +112,10 @@ async def test_stdio_crash_mid_create_recovers_without_a_second_link(
             assert client.connect_count == 2
             assert client.tool_calls["PostPaymentLinks"] == 1
             assert client.tool_calls["GetPaymentLinks"] == 1
-    async with stdio_client(db, clock) as reader:
-        again = await reader.create_payment_link(700, "Tab", "crashy")
+    async with stdio_client(db, clock) as reader:  # another process, the mark found
+        again = await reader.create_payment_link(700, "Tab", "crashy", look_first=True)
     assert again.payment_id == link.payment_id
+    assert reader.tool_calls["PostPaymentLinks"] == 0
     # The server's own stderr was logged under its name at DEBUG (its start-up line, its
     # last words), and a short WARNING said it stopped.
     server_lines = [r for r in caplog.records if r.name == "maya.payments.server.sandbox"]
