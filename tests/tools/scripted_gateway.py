@@ -54,6 +54,10 @@ class ScriptedGateway:
     fail_create: BaseException | None = None
     fail_status: BaseException | None = None
     fail_deactivate: BaseException | None = None
+    fail_after_mark: BaseException | None = None
+    """Raised after ``before_write`` ran (the write was sent), once."""
+    made_before_failing: bool = False
+    """With ``fail_after_mark``: the write made its link all the same (the lost reply)."""
     amount_skew_cents: int = 0
 
     def set_status(
@@ -87,6 +91,9 @@ class ScriptedGateway:
             return self.links[idempotency_key]  # found by its key, as Stripe's list finds it
         if before_write is not None:
             await before_write(5.0)
+        failure, self.fail_after_mark = self.fail_after_mark, None
+        if failure is not None and not self.made_before_failing:
+            raise failure
         # Like Stripe: every write makes a link, whatever its key.
         n = len(self.created) + 1
         link = Link(
@@ -94,6 +101,8 @@ class ScriptedGateway:
         )
         self.links[idempotency_key] = link
         self.created.append(link.payment_id)
+        if failure is not None:
+            raise failure
         return link
 
     async def deactivate_payment_link(self, payment_id: str) -> None:
