@@ -659,7 +659,8 @@ class StripeMCPClient:
                 last,
                 attempts=attempts,
                 elapsed=self._clock() - started,
-                maybe_created=progress.link_maybe_created,
+                # A write cut off by the budget may have reached Stripe all the same.
+                maybe_created=progress.link_maybe_created or progress.in_flight,
             )
         await self._ensure_safe(dialect, created, started)
         return PaymentLink(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -99,21 +100,34 @@ class LinkProgress:
             way that leaves open whether it was made (or the caller found its durable
             "write sent" mark): look before writing.
         before_write: The caller's hook, awaited before each link write.
+        in_flight: A link write was sent and neither answered nor failed (cancelled).
     """
 
     product_id: str | None = None
     price_id: str | None = None
     link_maybe_created: bool = False
     before_write: Callable[[], Awaitable[None]] | None = None
+    in_flight: bool = False
 
-    async def writing(self) -> None:
-        """Called by a dialect right before it sends the link write (``before_write``).
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Wraps a dialect's link write: the caller's hook first, then the write.
+
+        ``in_flight`` stays True if the write is cancelled before it answered (the
+        operation's budget ran out mid-write): it may have reached Stripe.
 
         Raises:
-            Exception: whatever the caller's hook raised; the write must not be sent.
+            Exception: whatever the caller's hook raised; the write is not sent.
         """
         if self.before_write is not None:
             await self.before_write()
+        self.in_flight = True
+        try:
+            yield
+        except CallFailure:
+            self.in_flight = False  # the failure itself says whether it may have acted
+            raise
+        self.in_flight = False
 
 
 @dataclass(frozen=True, slots=True)

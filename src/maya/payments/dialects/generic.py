@@ -138,17 +138,17 @@ class GenericDialect(Dialect):
                 write=True,
             )
             progress.price_id = require_str(price, "id", "PostPrices")
-        await progress.writing()
         try:
-            link = await self.operation(
-                call,
-                "PostPaymentLinks",
-                {
-                    "line_items": [{"price": progress.price_id, "quantity": 1}],
-                    "metadata": {**request.metadata, "idempotency_key": key},
-                },
-                write=True,
-            )
+            async with progress.sending():
+                link = await self.operation(
+                    call,
+                    "PostPaymentLinks",
+                    {
+                        "line_items": [{"price": progress.price_id, "quantity": 1}],
+                        "metadata": {**request.metadata, "idempotency_key": key},
+                    },
+                    write=True,
+                )
             return _link(link, "PostPaymentLinks")
         except CallFailure as failure:
             if failure.maybe_acted:
