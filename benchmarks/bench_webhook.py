@@ -113,7 +113,7 @@ async def open_tab_with_link(
     started = await manager.begin_payment(session)
     product = sandbox.create_product(name="Maya bar tab")
     price = sandbox.create_price(product=product["id"], unit_amount=1300, currency="usd")
-    link, _ = sandbox.create_payment_link(
+    link = sandbox.create_payment_link(
         line_items=[(price["id"], 1)],
         metadata={"idempotency_key": started.payment.idempotency_key},
     )

@@ -121,6 +121,10 @@ DEFAULT_MESSAGES: dict[str, tuple[str, ...]] = {
         "The payment was confirmed by Stripe.",
     ),
     "payment_pending": ("The payment hasn't come through yet. Pay at the link, then check again.",),
+    "payment_link_replaces_simulated": (
+        "Card payment is back: here's a real payment link for {amount}, in place of the "
+        "simulated one: {url}",
+    ),
     "payment_link_ready_simulated": (
         "This is a simulated test payment link for {amount}: {url} "
         "No card is charged and no money moves.",

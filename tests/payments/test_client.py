@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import anyio
 import pytest
 
 from maya.codes import ErrorCode
 from maya.payments import (
+    CHAT_STATUS_BOUNDS,
     PaymentLink,
+    PaymentLinkCreationError,
     PaymentRequestInvalidError,
+    PaymentStatusTimeoutError,
     PaymentStatusUnsupportedError,
+    StatusBounds,
 )
 from maya.sandbox import (
     CARD_GENERIC_DECLINE,
@@ -53,36 +56,52 @@ async def test_extra_metadata_is_stored_on_the_link(
     assert stored is not None and stored["metadata"]["maya_session"] == "sess_1"
 
 
-async def test_repeating_a_key_returns_the_same_link_without_calls(
+async def test_asked_to_look_first_a_client_finds_the_link_instead_of_writing(
     make_client: MakeClient, store: SandboxStore, calls: CallCounts
 ) -> None:
+    """Another process (here: another client) finds the "write sent" mark: it looks."""
     async with make_client() as client:
         first = await client.create_payment_link(1000, "Tab", "same-key")
-        before = calls.count()
-        again = await client.create_payment_link(1000, "Tab", "same-key")
-        assert calls.count() == before
+    writes = calls.count(op="PostPaymentLinks")
     async with make_client() as other_process:
-        third = await other_process.create_payment_link(1000, "Tab", "same-key")
-    assert first == again
-    assert third.payment_id == first.payment_id  # the server dedupes on metadata
+        found = await other_process.create_payment_link(1000, "Tab", "same-key", look_first=True)
+    assert found.payment_id == first.payment_id and found.url == first.url
+    assert calls.count(op="PostPaymentLinks") == writes
     assert len(store.list_payment_links()[0]) == 1
 
 
-async def test_concurrent_calls_with_one_key_make_one_link(
+async def test_a_write_is_sent_only_after_the_callers_mark(
     make_client: MakeClient, store: SandboxStore, calls: CallCounts
 ) -> None:
-    results: list[PaymentLink] = []
+    marks: list[float] = []
+
+    async def mark(within_s: float) -> None:
+        marks.append(within_s)
+        assert calls.count(op="PostPaymentLinks") == 0  # not sent yet
+
+    class Refused(Exception):
+        pass
+
+    async def refuse(within_s: float) -> None:
+        raise Refused
+
     async with make_client() as client:
+        link = await client.create_payment_link(1000, "Tab", "marked", before_write=mark)
+        with pytest.raises(Refused):
+            await client.create_payment_link(1000, "Tab", "refused", before_write=refuse)
+    assert len(marks) == 1 and 0 < marks[0] <= client.retry_policy.overall_timeout
+    assert [made["id"] for made in store.list_payment_links()[0]] == [link.payment_id]
 
-        async def create() -> None:
-            results.append(await client.create_payment_link(700, "Tab", "shared"))
 
-        async with anyio.create_task_group() as tg:
-            for _ in range(5):
-                tg.start_soon(create)
-    assert len({link.payment_id for link in results}) == 1
-    assert calls.count(op="PostPaymentLinks") == 1
-    assert len(store.list_payment_links()[0]) == 1
+async def test_the_named_dialect_refuses_to_write_when_asked_to_look_first(
+    make_client: MakeClient, store: SandboxStore
+) -> None:
+    """It cannot look a link up, and a second write could make a second link."""
+    async with make_client(dialect="named") as client:
+        with pytest.raises(PaymentLinkCreationError) as caught:
+            await client.create_payment_link(1000, "Tab", "k", look_first=True)
+    assert caught.value.link_maybe_created is True
+    assert store.list_payment_links()[0] == []
 
 
 async def test_deactivate_makes_the_link_unpayable(
@@ -107,7 +126,7 @@ async def test_status_goes_from_pending_to_succeeded_after_paying(
     async with make_client() as client:
         link = await client.create_payment_link(1250, "Tab", "k-pay")
         pending = await client.check_payment_status(link.payment_id, deadline=0.5)
-        assert pending.status == "timeout"
+        assert pending.status == "pending"
         assert pending.polls == 1
         assert pay_link(store, link.url, CARD_SUCCESS).paid
         paid = await client.check_payment_status(link.payment_id)
@@ -117,18 +136,42 @@ async def test_status_goes_from_pending_to_succeeded_after_paying(
     assert not paid.is_simulated
 
 
-async def test_status_polls_every_interval_until_the_deadline(
+async def test_background_status_polls_every_interval_until_the_deadline(
     make_client: MakeClient, clock: FakeClock, calls: CallCounts
 ) -> None:
-    async with make_client() as client:
+    async with make_client(status_bounds=StatusBounds()) as client:
         link = await client.create_payment_link(1250, "Tab", "k-poll")
         started = clock()
         result = await client.check_payment_status(link.payment_id)
-    assert result.status == "timeout"
+    assert result.status == "pending"  # Stripe answered every time: not paid yet
     assert result.polls == 15
     assert clock.sleeps == [2.0] * 14
     assert clock() - started <= 30.0
     assert calls.count(op="GetCheckoutSessions") == 15
+
+
+async def test_a_status_check_answers_at_chat_speed_by_default(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    async with make_client() as client:
+        assert client.status_bounds == CHAT_STATUS_BOUNDS
+        link = await client.create_payment_link(1250, "Tab", "k-chat")
+        started = clock()
+        result = await client.check_payment_status(link.payment_id)
+    assert result.status == "pending"
+    assert clock() - started <= CHAT_STATUS_BOUNDS.deadline_s <= 5.0
+
+
+async def test_a_status_check_is_a_timeout_only_when_stripe_did_not_answer(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    async with make_client(faults="error_rate=1.0,only=GetCheckoutSessions") as client:
+        link = await client.create_payment_link(1250, "Tab", "k-silent")
+        started = clock()
+        with pytest.raises(PaymentStatusTimeoutError) as caught:
+            await client.check_payment_status(link.payment_id)
+    assert caught.value.code is ErrorCode.PAYMENT_STATUS_TIMEOUT
+    assert clock() - started <= CHAT_STATUS_BOUNDS.deadline_s
 
 
 async def test_status_returns_as_soon_as_the_payment_lands(

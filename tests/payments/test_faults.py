@@ -16,6 +16,7 @@ from maya.payments import (
     PaymentLink,
     PaymentLinkCreationError,
     PaymentStatusTimeoutError,
+    StatusBounds,
     StripeMCPClient,
 )
 from maya.sandbox import CallCounts, SandboxStore
@@ -182,13 +183,12 @@ async def test_named_link_without_url_is_a_failure(
 async def test_a_refusal_is_not_retried(
     make_client: MakeClient, clock: FakeClock, payments_log: pytest.LogCaptureFixture
 ) -> None:
-    async with make_client() as client:
-        await client.create_payment_link(1000, "Tab", "reused")
-    # Another process, same key, another amount: Stripe refuses; retrying cannot help.
-    async with make_client() as other:
+    # A restricted key without the permission: Stripe refuses; retrying cannot help.
+    async with make_client(faults="refuse=1,only=PostPaymentLinks") as client:
         with pytest.raises(PaymentLinkCreationError, match="refused") as info:
-            await other.create_payment_link(2000, "Tab", "reused")
+            await client.create_payment_link(2000, "Tab", "refused")
     assert info.value.attempts == 1
+    assert info.value.link_maybe_created is False
     assert clock.sleeps == []
 
 
@@ -197,7 +197,9 @@ async def test_status_with_a_hanging_server_times_out_within_its_deadline(
 ) -> None:
     async with make_client() as client:
         link = await client.create_payment_link(1500, "Tab", "k-status")
-    hanging = make_client(faults="hang_after=0,only=GetCheckoutSessions")
+    hanging = make_client(
+        faults="hang_after=0,only=GetCheckoutSessions", status_bounds=StatusBounds()
+    )
     started = time.monotonic()
     with anyio.fail_after(30), pytest.raises(PaymentStatusTimeoutError) as info:
         async with hanging:
@@ -215,7 +217,9 @@ async def test_status_survives_some_failed_polls(
     async with make_client() as client:
         link = await client.create_payment_link(1500, "Tab", "k-flaky")
     pay_link(store, link.url, CARD_SUCCESS)
-    flaky = make_client(faults="error_rate=1.0,only=GetCheckoutSessions")
+    flaky = make_client(
+        faults="error_rate=1.0,only=GetCheckoutSessions", status_bounds=StatusBounds()
+    )
     async with flaky:
         with pytest.raises(PaymentStatusTimeoutError):
             await flaky.check_payment_status(link.payment_id)
@@ -235,4 +239,4 @@ async def test_simulated_links_report_simulated_never_succeeded(
         status = await client.check_payment_status(link.payment_id)
         assert await client.deactivate_payment_link(link.payment_id) is True
     assert status.is_simulated and status.status == "simulated" and status.provider == "simulated"
-    assert status.amount_paid_cents == 1500
+    assert status.amount_paid_cents is None  # nothing was paid: the caller knows its amount

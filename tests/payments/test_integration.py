@@ -45,7 +45,7 @@ async def test_stdio_create_pay_and_see_it_succeed(tmp_path: Path, clock: FakeCl
             assert not link.is_simulated
             assert link.url.startswith("http://127.0.0.1:")
             pending = await client.check_payment_status(link.payment_id, deadline=0.1)
-            assert pending.status == "timeout"
+            assert pending.status == "pending"
             assert (await pay_through_checkout_form(link.url, CARD_SUCCESS))["outcome"] == "paid"
             paid = await client.check_payment_status(link.payment_id)
             assert (paid.status, paid.amount_paid_cents) == ("succeeded", 1850)
@@ -95,7 +95,7 @@ async def test_stdio_reconnects_after_the_server_is_killed(
             assert await client.is_available()
             assert client.probe_count == probes + 1
             status = await client.check_payment_status(first.payment_id, deadline=0.1)
-            assert status.status == "timeout"
+            assert status.status == "pending"
 
 
 async def test_stdio_crash_mid_create_recovers_without_a_second_link(
@@ -112,9 +112,10 @@ async def test_stdio_crash_mid_create_recovers_without_a_second_link(
             assert client.connect_count == 2
             assert client.tool_calls["PostPaymentLinks"] == 1
             assert client.tool_calls["GetPaymentLinks"] == 1
-    async with stdio_client(db, clock) as reader:
-        again = await reader.create_payment_link(700, "Tab", "crashy")
+    async with stdio_client(db, clock) as reader:  # another process, the mark found
+        again = await reader.create_payment_link(700, "Tab", "crashy", look_first=True)
     assert again.payment_id == link.payment_id
+    assert reader.tool_calls["PostPaymentLinks"] == 0
     # The server's own stderr was logged under its name at DEBUG (its start-up line, its
     # last words), and a short WARNING said it stopped.
     server_lines = [r for r in caplog.records if r.name == "maya.payments.server.sandbox"]
@@ -164,4 +165,4 @@ async def test_http_reconnects_after_the_server_restarts(
             assert not after.is_simulated
             assert client.connect_count == 2
             status = await client.check_payment_status(first.payment_id, deadline=0.1)
-            assert status.status == "timeout"
+            assert status.status == "pending"

@@ -17,6 +17,7 @@ import anyio
 import pytest
 
 from maya.payments import (
+    PaymentLinkCreationError,
     PaymentStatusUnsupportedError,
     StripeMCPClient,
     StripeUnavailableError,
@@ -90,15 +91,20 @@ async def test_real_0_2_5_makes_a_link_through_stripe_node(
             )
             async with client_for(config, clock) as client:
                 link = await client.create_payment_link(2600, "Maya bar tab", "real-025")
-                again = await client.create_payment_link(2600, "Maya bar tab", "real-025")
                 assert client.dialect_name == "named"
+                # Asked again after a write whose outcome was lost, it cannot look: it
+                # refuses rather than write a second link.
+                with pytest.raises(PaymentLinkCreationError) as again:
+                    await client.create_payment_link(
+                        2600, "Maya bar tab", "real-025", look_first=True
+                    )
                 assert pay_link(store, link.payment_id, CARD_SUCCESS).paid
                 with pytest.raises(PaymentStatusUnsupportedError):
                     await client.check_payment_status(link.payment_id)
                 assert await client.deactivate_payment_link(link.payment_id) is False
     assert not link.is_simulated
     assert link.url.startswith("https://buy.stripe.com/test_")
-    assert again == link
+    assert again.value.link_maybe_created is True
     # Three calls, as stripe-node made them: product, price, link.
     assert api.requests == ["POST /v1/products", "POST /v1/prices", "POST /v1/payment_links"]
     assert api.authorizations == {f"Bearer {SECRET_KEY}"}
@@ -190,7 +196,7 @@ async def test_real_0_3_3_relay_creates_pays_reads_and_deactivates(
                 assert await client.deactivate_payment_link(link.payment_id) is True
     assert not link.is_simulated
     assert link.url.startswith("https://buy.stripe.com/b/test_")
-    assert pending.status == "timeout"
+    assert pending.status == "pending"
     assert (paid.status, paid.amount_paid_cents, paid.payments_received) == ("succeeded", 3100, 1)
     assert pay_link(store, link.url, CARD_SUCCESS).outcome == "inactive"
     # The accounts once, then two calls for the link (price with inline product, link).

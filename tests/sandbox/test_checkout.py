@@ -30,7 +30,7 @@ async def browser(store: SandboxStore) -> AsyncIterator[httpx.AsyncClient]:
 def _link(store: SandboxStore, name: str = "Long Island", cents: int = 1250) -> dict[str, Any]:
     product = store.create_product(name=name)
     price = store.create_price(product=product["id"], unit_amount=cents, currency="usd")
-    link, _ = store.create_payment_link(line_items=[(price["id"], 1)])
+    link = store.create_payment_link(line_items=[(price["id"], 1)])
     return link
 
 
@@ -139,11 +139,11 @@ async def test_a_redirect_after_completion_becomes_a_link_only_for_web_urls(
     browser: httpx.AsyncClient, store: SandboxStore
 ) -> None:
     link = _link(store)
-    safe, _ = store.create_payment_link(
+    safe = store.create_payment_link(
         line_items=[(link["line_items"]["data"][0]["price"]["id"], 1)],
         after_completion={"type": "redirect", "redirect": {"url": "https://bar.example/done"}},
     )
-    unsafe, _ = store.create_payment_link(
+    unsafe = store.create_payment_link(
         line_items=[(link["line_items"]["data"][0]["price"]["id"], 1)],
         after_completion={"type": "redirect", "redirect": {"url": "javascript:alert(1)"}},
     )

@@ -65,7 +65,9 @@ async def test_prices_can_create_their_product_inline(stripe: Stripe) -> None:
     assert price["product"].startswith("prod_")
 
 
-async def test_idempotency_key_in_metadata_returns_the_same_link(stripe: Stripe) -> None:
+async def test_a_second_write_with_the_same_key_makes_a_second_link_as_at_stripe(
+    stripe: Stripe,
+) -> None:
     first = await stripe.link(metadata={"idempotency_key": "sess_1"})
     price = first["line_items"]["data"][0]["price"]["id"]
     again = await stripe.call(
@@ -75,8 +77,9 @@ async def test_idempotency_key_in_metadata_returns_the_same_link(stripe: Stripe)
             "metadata": {"idempotency_key": "sess_1"},
         },
     )
-    assert again["id"] == first["id"]
-    assert again["url"] == first["url"]
+    assert again["id"] != first["id"]
+    assert again["url"] != first["url"]
+    assert again["metadata"] == first["metadata"]
 
 
 async def test_deactivating_a_link_via_update(stripe: Stripe) -> None:

@@ -18,7 +18,7 @@ from maya.sandbox import (
 def _link(store: SandboxStore) -> dict[str, Any]:
     product = store.create_product(name="Whiskey")
     price = store.create_price(product=product["id"], unit_amount=800, currency="usd")
-    link, _ = store.create_payment_link(line_items=[(price["id"], 1)])
+    link = store.create_payment_link(line_items=[(price["id"], 1)])
     return link
 
 

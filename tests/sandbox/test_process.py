@@ -159,3 +159,25 @@ async def test_crash_after_ends_the_process_on_the_next_call(tmp_path: Path) -> 
                     await Stripe(client).call("PostProducts", {"name": "Second"})
             assert await process.wait() == CRASH_EXIT_CODE
     assert first["object"] == "product"
+
+
+async def test_a_restarted_stdio_sandbox_serves_the_links_it_made_before(
+    tmp_path: Path,
+) -> None:
+    """Offline, ``maya serve``/``maya chat`` start the sandbox over stdio with port 0: after
+    a restart it comes back on the same address, so a tab's link still opens."""
+    with anyio.fail_after(60):
+        async with _stdio_sandbox(tmp_path) as (stripe, first_base):
+            link = await stripe.link(unit_amount=1250, metadata={"idempotency_key": "r1"})
+        async with _stdio_sandbox(tmp_path) as (_, second_base), httpx.AsyncClient() as browser:
+            page = await browser.get(link["url"])
+    assert second_base == first_base
+    assert page.status_code == 200 and "$12.50" in page.text
+
+
+async def test_a_restarted_http_sandbox_comes_back_on_its_port(tmp_path: Path) -> None:
+    async with _http_sandbox(tmp_path) as (first_base, _):
+        pass
+    async with _http_sandbox(tmp_path) as (second_base, _):
+        pass
+    assert second_base == first_base

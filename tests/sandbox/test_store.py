@@ -9,12 +9,10 @@ from typing import Any
 import pytest
 
 from maya.sandbox import SandboxStore, StripeError
-from maya.sandbox.store import PaymentAttempt
+from maya.sandbox.store import MEMORY, PaymentAttempt
 
 
-def _link(
-    store: SandboxStore, key: str | None = None, quantity: int = 1
-) -> tuple[dict[str, Any], bool]:
+def _link(store: SandboxStore, key: str | None = None, quantity: int = 1) -> dict[str, Any]:
     product = store.create_product(name="Negroni")
     price = store.create_price(product=product["id"], unit_amount=1100, currency="usd")
     metadata = {"idempotency_key": key} if key else {}
@@ -24,7 +22,7 @@ def _link(
 def test_objects_survive_reopening_the_database_file(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "sandbox.sqlite3"
     with SandboxStore(path) as store:
-        link, _ = _link(store, key="tab-1")
+        link = _link(store, key="tab-1")
         store.record_payment(link["id"], PaymentAttempt(paid=True))
     with SandboxStore(path) as reopened:
         assert reopened.get_payment_link(link["id"]) == link
@@ -33,8 +31,7 @@ def test_objects_survive_reopening_the_database_file(tmp_path: Path) -> None:
 
 
 def test_ids_and_shapes_look_like_stripe(store: SandboxStore) -> None:
-    link, created = _link(store, quantity=2)
-    assert created
+    link = _link(store, quantity=2)
     assert link["id"].startswith("plink_")
     assert link["url"].startswith("/b/test_")
     assert link["livemode"] is False
@@ -44,55 +41,49 @@ def test_ids_and_shapes_look_like_stripe(store: SandboxStore) -> None:
     assert (item["amount_total"], item["quantity"], item["description"]) == (2200, 2, "Negroni")
 
 
-def test_same_idempotency_key_returns_the_same_active_link(store: SandboxStore) -> None:
-    first, _ = _link(store, key="tab-1")
+def test_the_same_idempotency_key_makes_a_second_link_as_at_stripe(store: SandboxStore) -> None:
+    """Stripe does not deduplicate payment links by metadata, and neither does the sandbox."""
+    first = _link(store, key="tab-1")
     price = first["line_items"]["data"][0]["price"]["id"]
-    again, created = store.create_payment_link(
+    again = store.create_payment_link(
         line_items=[(price, 1)], metadata={"idempotency_key": "tab-1"}
     )
-    assert (again["id"], created) == (first["id"], False)
+    assert again["id"] != first["id"]
+    assert again["metadata"] == first["metadata"] == {"idempotency_key": "tab-1"}
 
 
-def test_reusing_a_key_for_other_line_items_is_an_idempotency_error(store: SandboxStore) -> None:
-    first, _ = _link(store, key="tab-1")
-    price = first["line_items"]["data"][0]["price"]["id"]
-    with pytest.raises(StripeError) as caught:
-        store.create_payment_link(line_items=[(price, 3)], metadata={"idempotency_key": "tab-1"})
-    assert caught.value.type == "idempotency_error"
-
-
-def test_deactivating_a_link_frees_its_idempotency_key(store: SandboxStore) -> None:
-    first, _ = _link(store, key="tab-1")
-    store.update_payment_link(first["id"], active=False)
-    price = first["line_items"]["data"][0]["price"]["id"]
-    second, created = store.create_payment_link(
-        line_items=[(price, 1)], metadata={"idempotency_key": "tab-1"}
-    )
-    assert created and second["id"] != first["id"]
-
-
-def test_concurrent_idempotent_creates_make_one_link(tmp_path: Path) -> None:
+def test_concurrent_creates_with_one_key_make_one_link_each(tmp_path: Path) -> None:
     with SandboxStore(tmp_path / "db.sqlite3") as store:
         product = store.create_product(name="Water")
         price = store.create_price(product=product["id"], unit_amount=100, currency="usd")
 
         def create(_: int) -> str:
-            link, _created = store.create_payment_link(
+            link = store.create_payment_link(
                 line_items=[(price["id"], 1)], metadata={"idempotency_key": "same"}
             )
             return str(link["id"])
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             ids = set(pool.map(create, range(32)))
-        links, _ = store.list_payment_links()
-    assert len(ids) == 1
-    assert len(links) == 1
+        links, _ = store.list_payment_links(limit=100)
+    assert len(ids) == len(links) == 32
+
+
+def test_links_are_listed_newest_first_page_by_page(store: SandboxStore) -> None:
+    made = [_link(store, key=f"k{n}")["id"] for n in range(5)]
+    first, more = store.list_payment_links(limit=2)
+    second, more_again = store.list_payment_links(limit=2, starting_after=first[-1]["id"])
+    last, done = store.list_payment_links(limit=2, starting_after=second[-1]["id"])
+    assert [link["id"] for link in first + second + last] == made[::-1]
+    assert (more, more_again, done) == (True, True, False)
+    with pytest.raises(StripeError):
+        store.list_payment_links(starting_after="plink_unknown")
 
 
 def test_a_decline_keeps_the_session_open_and_a_later_payment_completes_it(
     store: SandboxStore,
 ) -> None:
-    link, _ = _link(store)
+    link = _link(store)
     declined = store.record_payment(
         link["id"], PaymentAttempt(paid=False, decline_code="generic_decline", message="No.")
     )
@@ -108,7 +99,7 @@ def test_a_decline_keeps_the_session_open_and_a_later_payment_completes_it(
 
 
 def test_paying_an_inactive_link_is_refused(store: SandboxStore) -> None:
-    link, _ = _link(store)
+    link = _link(store)
     store.update_payment_link(link["id"], active=False)
     with pytest.raises(StripeError):
         store.record_payment(link["id"], PaymentAttempt(paid=True))
@@ -122,13 +113,41 @@ def test_a_price_for_a_missing_product_is_resource_missing(store: SandboxStore) 
 
 
 def test_metadata_updates_merge_and_empty_values_remove_keys(store: SandboxStore) -> None:
-    link, _ = _link(store, key="k")
+    link = _link(store, key="k")
     updated = store.update_payment_link(link["id"], metadata={"idempotency_key": "", "tab": "7"})
     assert updated["metadata"] == {"tab": "7"}
 
 
 def test_listing_is_newest_first_and_reports_more(store: SandboxStore) -> None:
-    ids = [_link(store)[0]["id"] for _ in range(3)]
+    ids = [_link(store)["id"] for _ in range(3)]
     page, has_more = store.list_payment_links(limit=2)
     assert [link["id"] for link in page] == ids[::-1][:2]
     assert has_more
+
+
+def test_the_checkout_port_comes_back_and_falls_back_when_taken(tmp_path: Path) -> None:
+    from maya.sandbox.server import bind_checkout_socket, bind_socket
+
+    ticks = iter(range(1_700_000_000, 1_800_000_000))
+    with SandboxStore(tmp_path / "ports.sqlite3", clock=lambda: next(ticks)) as store:
+        first = bind_checkout_socket(store, "127.0.0.1", 0)
+        port = first.getsockname()[1]
+        first.close()
+        again = bind_checkout_socket(store, "127.0.0.1", 0)
+        assert again.getsockname()[1] == port  # the remembered port, free again
+        # While it is taken (another sandbox on this database), any free port will do.
+        other = bind_checkout_socket(store, "127.0.0.1", 0)
+        assert other.getsockname()[1] != port
+        assert store.remembered_ports()[:2] == [other.getsockname()[1], port]
+        again.close()
+        other.close()
+        explicit = bind_socket("127.0.0.1", 0)
+        taken = explicit.getsockname()[1]
+        explicit.listen(1)
+        with pytest.raises(OSError):
+            bind_checkout_socket(store, "127.0.0.1", taken)  # an explicit port is exact
+        explicit.close()
+    with SandboxStore(MEMORY) as memory:
+        sock = bind_checkout_socket(memory, "127.0.0.1", 0)
+        assert memory.remembered_ports() == []
+        sock.close()

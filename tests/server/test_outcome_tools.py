@@ -68,9 +68,7 @@ async def test_the_old_link_paid_late_closes_the_newer_one(manager: TabManager) 
     bill = await call(toolset, "get_bill")
     assert bill["total_due_cents"] == 500 and "test_2" not in json.dumps(bill)
     asked = await call(toolset, "check_payment_status")
-    assert (
-        asked["payment_id"] == "plink_1" and asked["payment_status"] == "simulated"
-    )  # scripted links are simulated: never "succeeded"
+    assert asked["payment_id"] == "plink_1" and asked["payment_status"] == "succeeded"
     again = await call(toolset, "create_stripe_payment")
     assert (again["amount_cents"], again["payment_id"]) == (500, "plink_3")
 

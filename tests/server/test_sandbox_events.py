@@ -21,7 +21,7 @@ import stripe
 from maya.agent import Agent
 from maya.agent.models.offline import OfflineModel
 from maya.cli import main
-from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient
+from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient, WriteHook
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server
 from maya.sandbox.cards import ASYNC_FAILURE, ASYNC_SUCCESS
 from maya.sandbox.checkout import build_checkout_app
@@ -49,10 +49,22 @@ class CountingGateway:
         self.status_checks = 0
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
+        self,
+        amount_cents: int,
+        description: str,
+        idempotency_key: str,
+        *,
+        currency: str,
+        look_first: bool = False,
+        before_write: WriteHook | None = None,
     ) -> PaymentLink:
         return await self.client.create_payment_link(
-            amount_cents, description, idempotency_key, currency=currency
+            amount_cents,
+            description,
+            idempotency_key,
+            currency=currency,
+            look_first=look_first,
+            before_write=before_write,
         )
 
     async def deactivate_payment_link(self, payment_id: str) -> bool:
@@ -300,7 +312,7 @@ def test_expiring_ends_only_the_open_session_and_the_link_stays_payable(
     with SandboxStore(db) as store:
         product = store.create_product(name="tab")
         price = store.create_price(product=product["id"], unit_amount=500, currency="usd")
-        link, _ = store.create_payment_link(line_items=[(price["id"], 1)])
+        link = store.create_payment_link(line_items=[(price["id"], 1)])
         declined = pay_link(store, link["id"], CARD_GENERIC_DECLINE)
         assert declined.session is not None and declined.session["status"] == "open"
     assert main(["sandbox", "expire", link["id"], "--db", str(db)]) == 0

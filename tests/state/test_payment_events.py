@@ -448,3 +448,23 @@ async def test_a_stale_link_paid_after_it_was_refused_is_found_by_its_metadata(
     # Without our metadata there is no telling whose it is: kept, not guessed.
     anonymous = await manager.apply_payment_event(event(9, link="plink_other"))
     assert anonymous.outcome is EventOutcome.PENDING
+
+
+async def test_a_version_2_database_gains_the_link_write_mark(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute(_schema.SCHEMA_TABLE_DDL)
+        for statement in (*_schema.DDL, *_schema.EVENTS_DDL):
+            connection.execute(statement)
+        connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 2)")
+    async with SqliteTabStore(path) as store:
+        manager = TabManager(store, clock=lambda: 1_700_000_000.0)
+        await manager.order("v2", "Negroni")
+        record = (await manager.begin_payment("v2")).payment
+        _, mark = await manager.mark_link_write(
+            "v2", idempotency_key=record.idempotency_key, expected=None, within_s=10.0
+        )
+    async with SqliteTabStore(path) as reopened:
+        stored = await reopened.load("v2")
+    assert mark is not None and stored is not None
+    assert stored.payments[0].link_write_until == mark == 1_700_000_015.0

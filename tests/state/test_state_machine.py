@@ -383,11 +383,23 @@ class TabMachine(RuleBasedStateMachine):
             is_simulated=simulated,
         )
         code: str | None = None
+        # A real link replaces a simulated stopgap on an unpaid record.
+        replaces_simulated = (
+            record is not None
+            and record.simulated
+            and not simulated
+            and not record.superseded
+            and record.status == "pending"
+        )
         if record is None:
             code = "PAYMENT_NOT_FOUND"
         elif record.payment_id == payment_id:
             pass  # the same link again: nothing changes (url follows the id here)
-        elif record.superseded or record.payment_id is not None or model.by_id(payment_id):
+        elif (
+            record.superseded
+            or (record.payment_id is not None and not replaces_simulated)
+            or model.by_id(payment_id)
+        ):
             code = "PAYMENT_SUPERSEDED"
         else:
             record.payment_id, record.url, record.simulated = payment_id, url, simulated

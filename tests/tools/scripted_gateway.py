@@ -7,6 +7,7 @@ It stands in for the payments client only where the tools' own behaviour is unde
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from maya.codes import ErrorCode
@@ -22,7 +23,7 @@ class Link:
     payment_id: str
     url: str
     amount_cents: int
-    is_simulated: bool = True
+    is_simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class ScriptedGateway:
     fail_create: BaseException | None = None
     fail_status: BaseException | None = None
     fail_deactivate: BaseException | None = None
+    fail_after_mark: BaseException | None = None
+    """Raised after ``before_write`` ran (the write was sent), once."""
+    made_before_failing: bool = False
+    """With ``fail_after_mark``: the write made its link all the same (the lost reply)."""
     amount_skew_cents: int = 0
 
     def set_status(
@@ -72,18 +77,33 @@ class ScriptedGateway:
         setattr(self, f"fail_{operation}", exc)
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
+        self,
+        amount_cents: int,
+        description: str,
+        idempotency_key: str,
+        *,
+        currency: str = "usd",
+        look_first: bool = False,
+        before_write: Callable[[float], Awaitable[None]] | None = None,
     ) -> Link:
         if self.fail_create is not None:
             raise self.fail_create
-        if idempotency_key in self.links:
-            return self.links[idempotency_key]
-        n = len(self.links) + 1
+        if look_first and idempotency_key in self.links:
+            return self.links[idempotency_key]  # found by its key, as Stripe's list finds it
+        if before_write is not None:
+            await before_write(5.0)
+        failure, self.fail_after_mark = self.fail_after_mark, None
+        if failure is not None and not self.made_before_failing:
+            raise failure
+        # Like Stripe: every write makes a link, whatever its key.
+        n = len(self.created) + 1
         link = Link(
             f"plink_{n}", f"https://buy.stripe.com/test_{n}", amount_cents + self.amount_skew_cents
         )
         self.links[idempotency_key] = link
         self.created.append(link.payment_id)
+        if failure is not None:
+            raise failure
         return link
 
     async def deactivate_payment_link(self, payment_id: str) -> None:

@@ -71,8 +71,8 @@ async def test_order_tip_pay_and_settle_once(flow: Toolset, sandbox: SandboxStor
 
     manager = flow.context.manager
     before = (await manager.get(SESSION)).model_dump_json()
-    unpaid = await call(flow, "check_payment_status")  # polls on the fake clock until timeout
-    assert unpaid["payment_status"] == "timeout" and "again" in unpaid["message"]
+    unpaid = await call(flow, "check_payment_status")  # not paid yet: pending, at chat speed
+    assert unpaid["payment_status"] == "pending"
     assert (await manager.get(SESSION)).model_dump_json() == before
     assert pay_link(sandbox, link["url"], CARD_SUCCESS).outcome == "paid"
 
@@ -157,3 +157,22 @@ async def test_a_payment_id_from_another_session_is_refused(flow: Toolset) -> No
     with anyio.fail_after(30):
         other = await flow.call("check_payment_status", {"payment_id": link["payment_id"]}, "x-2")
     assert other["status"] == "error" and other["error"] == "PAYMENT_NOT_FOUND"
+
+
+async def test_a_status_check_in_a_conversation_answers_not_paid_yet_at_chat_speed(
+    sandbox: SandboxStore,
+) -> None:
+    """Built as the README's own-agent example builds it: a Toolset over a client with
+    its default bounds. Unpaid is ``pending`` ("not paid yet") within a few seconds."""
+    server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
+    clock = FakeClock()
+    async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client:
+        toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=client)
+        await call(toolset, "order_drink", {"name": "Martini"})
+        await call(toolset, "create_stripe_payment")
+        started = clock()
+        unpaid = await call(toolset, "check_payment_status")
+        waited = clock() - started
+    assert unpaid["payment_status"] == "pending"
+    assert "hasn't come through yet" in unpaid["message"]
+    assert waited <= 5.0, f"a chat status check polled for {waited:.1f}s"

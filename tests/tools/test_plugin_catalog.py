@@ -295,7 +295,13 @@ class _OtherCurrencyGateway:
         self.currency = ""
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
+        self,
+        amount_cents: int,
+        description: str,
+        idempotency_key: str,
+        *,
+        currency: str,
+        **options: Any,
     ) -> Any:
         self.currency = currency
         return _Link("plink_x", "https://buy.stripe.com/test_x", amount_cents, currency)

@@ -39,7 +39,7 @@ class UnreachableStripe:
     """A payment gateway that is set up but cannot be reached (the store fails first)."""
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str
+        self, amount_cents: int, description: str, idempotency_key: str, **options: object
     ) -> PaymentLinkInfo:
         raise StripeMCPError("Stripe is not reachable from this test")
 

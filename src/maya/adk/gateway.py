@@ -21,6 +21,7 @@ from maya.payments import (
     PaymentLink,
     PaymentStatusResult,
     StripeMCPClient,
+    WriteHook,
     open_stripe_client,
 )
 
@@ -92,12 +93,24 @@ class LazyStripeGateway:
             return self._client
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
+        self,
+        amount_cents: int,
+        description: str,
+        idempotency_key: str,
+        *,
+        currency: str,
+        look_first: bool = False,
+        before_write: WriteHook | None = None,
     ) -> PaymentLink:
         """Forwarded to the client, opened first if need be."""
         client = await self._ensure()
         return await client.create_payment_link(
-            amount_cents, description, idempotency_key, currency=currency
+            amount_cents,
+            description,
+            idempotency_key,
+            currency=currency,
+            look_first=look_first,
+            before_write=before_write,
         )
 
     async def deactivate_payment_link(self, payment_id: str) -> bool:

@@ -184,6 +184,7 @@ class LinkResult(_Result):
     message: str
     replaced_payment_id: str | MISSING = MISSING
     replaced_link_deactivated: bool | MISSING = MISSING
+    replaced_simulated_payment_id: str | MISSING = MISSING
 
 
 class StatusResult(_Result):
@@ -216,6 +217,7 @@ class StatusResult(_Result):
     open_links_not_owed: list[OpenLink] | MISSING = MISSING
     decline_reason: str | MISSING = MISSING
     url: str | MISSING | None = MISSING
+    replaced_simulated_payment_id: str | MISSING = MISSING
     message: str
 
 

@@ -10,6 +10,7 @@ from maya.payments.client import (
     AvailabilityCache,
     StatusBounds,
     StripeMCPClient,
+    WriteHook,
 )
 from maya.payments.config import (
     ALLOW_LIVE_ENV,
@@ -78,6 +79,7 @@ __all__ = [
     "StripeMCPError",
     "StripeMode",
     "StripeUnavailableError",
+    "WriteHook",
     "allow_live_from_env",
     "detect_mode",
     "find_config_file",

@@ -11,24 +11,25 @@ server can never hold a caller longer than the budget. Reaching the server is bo
 separately: a first start may take ``connect_timeout`` (30 s: ``npx`` is slow), then the
 probe (``tools/list``) ``probe_timeout``, then the operation its own budget.
 
-Exactly once: a link write that failed after it was sent is "maybe created", remembered
-per idempotency key across calls, and the next attempt looks the link up by its
-metadata before writing again (dialects that cannot look up never repeat the write).
-A link whose outcome stays unknown is never papered over with a simulated one.
+One link per tab, one rule: Stripe does not deduplicate payment links, so a write
+that may have reached Stripe is never re-sent blind. The caller (the tools layer, over
+the tab's store) marks its payment record "write sent" in a committed transaction
+before each link write (``before_write``), and whoever finds that mark without a real
+link asks with ``look_first``: the link is looked up by its idempotency key (metadata)
+before anything is written. The mark outlives the process that set it, so a crash, a
+restart or a second worker looks first too. Within one call, an ambiguous failure of the
+write makes the retry look first as well. Dialects that cannot look up (named) refuse to
+write when asked to look first. A link whose outcome stays unknown is never papered over
+with a simulated one. The client keeps no link of its own between calls: the store's
+record answers a repeated Pay.
 
-One link per tab: the guarantee is the tab's idempotency key. ``begin_payment`` records
-it on the tab (in the store, so every process and every retry sees the same key), the
-client sends it with every attempt, and a write that may have reached Stripe is looked
-up by that key before it is written again. The rest only saves calls: the tools'
-per-session lock keeps one process from asking twice at once, ``SingleFlight`` lets
-concurrent callers with one key share a single in-flight write, and the ``_links``
-cache answers a repeated key without a round trip (and knows a simulated link's amount).
+Time for a status check: ``status_bounds`` (``CHAT_STATUS_BOUNDS`` by default, a few
+seconds, since a customer is usually waiting; ``StatusBounds()`` polls long, for background
+settlement), overridable per call. Still open at the deadline is ``pending`` (not paid
+yet); only a check that got no answer from Stripe at all is a timeout.
 
-Time for a status check: ``status_bounds`` (``StatusBounds``; ``CHAT_STATUS_BOUNDS``
-where a customer waits), overridable per call.
-
-Also here, because only the client uses them: ``SingleFlight``, the simulated links of
-test mode (``sim_plink_...`` on ``simulated.maya.invalid``) and the ``AvailabilityCache``.
+Also here, because only the client uses them: the simulated links of test mode
+(``sim_plink_...`` on ``simulated.maya.invalid``) and the ``AvailabilityCache``.
 
 Safe links: a link's URL must be ``https`` on a Stripe host (``buy.stripe.com``,
 ``checkout.stripe.com``; ``link_hosts`` changes the list), or ``http``/``https`` on a
@@ -42,13 +43,13 @@ import hashlib
 import logging
 import re
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Generic, Literal, Self, TypeVar, cast
+from typing import Any, Generic, Literal, Self, TypeVar
 
 import anyio
 from mcp.server import Server
@@ -94,9 +95,9 @@ __all__ = [
     "SIMULATED_URL_BASE",
     "AvailabilityCache",
     "CachedAnswer",
-    "SingleFlight",
     "StatusBounds",
     "StripeMCPClient",
+    "WriteHook",
     "is_simulated_id",
     "simulated_link",
     "validate_link_request",
@@ -107,10 +108,6 @@ _log = logging.getLogger("maya.payments")
 
 MAX_STATUS_POLLS = 15
 """``check_payment_status`` reads the status at most this many times."""
-
-# Links remembered per idempotency key, so asking again costs no call.
-_REMEMBERED_LINKS = 1024
-
 
 # -- Checking payment arguments before anything is sent; failures are never retried ----
 
@@ -193,56 +190,11 @@ def validate_payment_id(payment_id: object) -> str:
     return payment_id.strip()
 
 
-# -- One in-flight operation per key: concurrent callers with the same key share its result ---
-
 T = TypeVar("T")
 
-
-class _Flight(Generic[T]):
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.result: T | None = None
-        self.error: BaseException | None = None
-        self.finished = False
-
-
-class SingleFlight(Generic[T]):
-    """Runs at most one call per key at a time; others wait for and share its outcome."""
-
-    def __init__(self) -> None:
-        self._flights: dict[str, _Flight[T]] = {}
-
-    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run ``call`` unless one for ``key`` is running; then wait for that one.
-
-        A leader that was cancelled leaves no outcome, and a waiter then runs ``call``
-        itself. Exceptions are shared like results.
-
-        Raises:
-            BaseException: whatever the shared call raised.
-        """
-        while True:
-            flight = self._flights.get(key)
-            if flight is None:
-                break
-            await flight.done.wait()
-            if flight.finished:
-                if flight.error is not None:
-                    raise flight.error
-                return cast(T, flight.result)
-        flight = _Flight[T]()
-        self._flights[key] = flight
-        try:
-            flight.result = await call()
-            flight.finished = True
-            return flight.result
-        except Exception as exc:
-            flight.error = exc
-            flight.finished = True
-            raise
-        finally:
-            del self._flights[key]
-            flight.done.set()
+WriteHook = Callable[[float], Awaitable[None]]
+"""``before_write(seconds)``: make the "link write sent" mark durable before the write
+goes out; ``seconds`` is how long that write may stay in flight. Raise to stop it."""
 
 
 # -- Simulated payment links: test mode's answer when Stripe cannot be reached ---------
@@ -325,8 +277,8 @@ class AvailabilityCache(Generic[T]):
 class StatusBounds:
     """How long ``StripeMCPClient.check_payment_status`` polls.
 
-    The defaults suit a background job; a customer who is waiting gets
-    ``CHAT_STATUS_BOUNDS``.
+    The defaults suit a background job (settlement polling); a customer who is waiting
+    gets ``CHAT_STATUS_BOUNDS``, the client's default.
 
     Attributes:
         poll_interval_s: between two reads of the status.
@@ -370,8 +322,8 @@ class StripeMCPClient:
             (``MAYA_STRIPE_ACCOUNT``).
         link_hosts: Hosts a link's ``https`` URL may be on (default: Stripe's).
         allow_loopback_links: Accept links on this machine (the sandbox).
-        status_bounds: How long a status check polls (default ``StatusBounds()``;
-            ``CHAT_STATUS_BOUNDS`` where a customer waits).
+        status_bounds: How long a status check polls (default ``CHAT_STATUS_BOUNDS``: a
+            customer is waiting; ``StatusBounds()`` polls long, for background settlement).
         clock: Monotonic seconds; tests pass a fake.
         sleep: Waits between retries and polls; tests pass a fake.
 
@@ -410,13 +362,12 @@ class StripeMCPClient:
         )
         self.call_timeout = call_timeout
         self.probe_timeout = probe_timeout
-        self.connect_timeout = connect_timeout
         self.currency = currency
         self.provider: Literal["stripe", "sandbox"] = provider
         self.stripe_account = stripe_account
         self.link_hosts = frozenset(h.lower() for h in (link_hosts or STRIPE_LINK_HOSTS))
         self.allow_loopback_links = allow_loopback_links
-        self.status_bounds = status_bounds if status_bounds is not None else StatusBounds()
+        self.status_bounds = status_bounds if status_bounds is not None else CHAT_STATUS_BOUNDS
         self.probe_count = 0
         self.tool_calls: Counter[str] = Counter()
         """MCP tool calls made, by tool (``op`` for Stripe operations)."""
@@ -435,12 +386,8 @@ class StripeMCPClient:
         )
         self._tools: dict[str, ToolInfo] = {}
         self._current_dialect: Dialect | None = None
-        # Keys whose link write failed after it was sent: look before writing again.
-        self._maybe_created: set[str] = set()
         self._probe_lock = anyio.Lock()
         self._last_probe_failure: str | None = None
-        self._flights: SingleFlight[PaymentLink] = SingleFlight()
-        self._links: OrderedDict[str, PaymentLink] = OrderedDict()
         self._stack: AsyncExitStack | None = None
 
     # -- construction ----------------------------------------------------------------
@@ -526,6 +473,15 @@ class StripeMCPClient:
         await self._session.aclose()
         if stack is not None:
             await stack.aclose()
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds a new session may take to open; an open session is used until it fails."""
+        return self._session.connect_timeout
+
+    @connect_timeout.setter
+    def connect_timeout(self, seconds: float) -> None:
+        self._session.connect_timeout = seconds
 
     @property
     def connect_count(self) -> int:
@@ -617,22 +573,32 @@ class StripeMCPClient:
         *,
         currency: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        look_first: bool = False,
+        before_write: WriteHook | None = None,
     ) -> PaymentLink:
-        """Make (or return the existing) payment link for ``idempotency_key``.
+        """Make a payment link for ``idempotency_key``, or find the one a write already made.
 
-        Transient failures are retried with the same key; concurrent calls with one key
-        share one attempt. When the server is unavailable or retries run out before the
-        link write was sent, test mode returns a simulated link (``is_simulated=True``);
-        live mode raises. When the link may exist (the write failed after it was sent)
-        and it could not be found, this raises instead: the next call looks again.
+        Stripe does not deduplicate links: the caller keeps the durable "write sent" mark
+        (``before_write``) and asks with ``look_first`` whenever it finds one, and the
+        link is then looked up by its key before anything is written. Transient failures
+        are retried with the same key; after an ambiguous failure of the write, the
+        retry looks first too. When the server is unavailable or retries run out and no
+        write may have acted, test mode returns a simulated link (``is_simulated=True``);
+        live mode raises. When the link may exist and could not be found, this raises
+        (``link_maybe_created``): the next call looks again.
 
         Args:
             amount_cents: Positive integer in the currency's minor unit, at most 99,999,999
                 (three-decimal currencies: a multiple of 10).
             description: Product name the customer sees.
-            idempotency_key: Same key, same link; reused on every attempt.
+            idempotency_key: Stored on the link as metadata; the key it is found by.
             currency: Lower-case ISO 4217 code; default the client's ``currency``.
             metadata: Extra metadata stored on the link (generic dialect).
+            look_first: A write for this key may have reached Stripe before (another
+                call, process or run): look the link up before writing.
+            before_write: Awaited right before each link write is sent, with the
+                seconds that write may stay in flight; it makes the "write sent" mark
+                durable, or raises to stop the write (the exception propagates).
 
         Returns:
             The link.
@@ -645,6 +611,7 @@ class StripeMCPClient:
             StripeSchemaError: the server's tool schema no longer fits Maya's call.
             StripeAccountError: the hosted server's accounts do not say which to use.
             StripeUnavailableError: live mode, and the server could not be reached.
+            Exception: whatever ``before_write`` raised; that write was not sent.
         """
         request = validate_link_request(
             amount_cents,
@@ -653,29 +620,42 @@ class StripeMCPClient:
             currency=self.currency if currency is None else currency,
             metadata=metadata,
         )
-        known = self._links.get(request.idempotency_key)
-        if (
-            known is not None
-            and known.amount_cents == request.amount_cents
-            and known.currency == request.currency
-        ):
-            return known
-        return await self._flights.run(request.idempotency_key, lambda: self._create(request))
+        return await self._create(request, look_first=look_first, before_write=before_write)
 
-    async def _create(self, request: LinkRequest) -> PaymentLink:
+    async def _create(
+        self, request: LinkRequest, *, look_first: bool, before_write: WriteHook | None
+    ) -> PaymentLink:
         policy = self.retry_policy
         attempts = 0
         last: CallFailure | None = None
-        key = request.idempotency_key
-        progress = LinkProgress(link_maybe_created=key in self._maybe_created)
+        progress = LinkProgress(link_maybe_created=look_first)
         reach_started = self._clock()
         dialect = await self._reach()
         if dialect is None:
-            return self._unavailable_link(request, reach_started)
+            return self._unavailable_link(request, reach_started, maybe_created=look_first)
         started = self._clock()
 
+        def remaining() -> float:
+            return policy.overall_timeout - (self._clock() - started)
+
         def budget() -> float:
-            return min(self.call_timeout, policy.overall_timeout - (self._clock() - started))
+            return min(self.call_timeout, remaining())
+
+        if before_write is not None:
+            hook = before_write
+
+            async def writing() -> None:
+                await hook(max(remaining(), 0.0))
+
+            progress.before_write = writing
+        if look_first and not dialect.supports_lookup:
+            # A second write could make a second link, and this server cannot look.
+            raise PaymentLinkCreationError(
+                f"the payment link may have been made, and the {dialect.name} dialect "
+                "cannot look it up",
+                server=self.server_name,
+                link_maybe_created=True,
+            )
 
         async def attempt(dialect: Dialect) -> LinkCreated:
             nonlocal attempts
@@ -691,8 +671,6 @@ class StripeMCPClient:
                 created = await retrying(attempt, dialect)
             except CallFailure as failure:
                 last = failure
-        if progress.link_maybe_created and created is None:
-            self._maybe_created.add(key)
         if created is None:
             if last is None:
                 last = CallFailure("timeout", f"no link within {policy.overall_timeout:.1f}s")
@@ -701,23 +679,21 @@ class StripeMCPClient:
                 last,
                 attempts=attempts,
                 elapsed=self._clock() - started,
-                maybe_created=progress.link_maybe_created,
+                # A write cut off by the budget may have reached Stripe all the same.
+                maybe_created=progress.link_maybe_created or progress.in_flight,
             )
-        self._maybe_created.discard(key)
         await self._ensure_safe(dialect, created, started)
-        return self._remember(
-            PaymentLink(
-                payment_id=created.payment_id,
-                url=created.url,
-                amount_cents=request.amount_cents,
-                currency=request.currency,
-                description=request.description,
-                idempotency_key=request.idempotency_key,
-                provider=self.provider,
-                created_at=datetime.fromtimestamp(created.created, UTC)
-                if created.created is not None
-                else None,
-            )
+        return PaymentLink(
+            payment_id=created.payment_id,
+            url=created.url,
+            amount_cents=request.amount_cents,
+            currency=request.currency,
+            description=request.description,
+            idempotency_key=request.idempotency_key,
+            provider=self.provider,
+            created_at=datetime.fromtimestamp(created.created, UTC)
+            if created.created is not None
+            else None,
         )
 
     async def _ensure_safe(self, dialect: Dialect, created: LinkCreated, started: float) -> None:
@@ -749,20 +725,32 @@ class StripeMCPClient:
             elapsed=self._clock() - started,
         )
 
-    def _unavailable_link(self, request: LinkRequest, started: float) -> PaymentLink:
+    def _unavailable_link(
+        self, request: LinkRequest, started: float, *, maybe_created: bool
+    ) -> PaymentLink:
         reason = self._last_probe_failure or "unavailable"
+        if maybe_created:
+            # A link may exist (an earlier write): a simulated one could stand beside it.
+            raise StripeUnavailableError(
+                "Stripe's MCP server is unavailable to look the payment link up",
+                server=self.server_name,
+                elapsed=self._clock() - started,
+                last_error=reason,
+                link_maybe_created=True,
+            )
         if self.mode == "test":
             _log.warning(
                 "payments: server=%s unavailable (%s); simulated link in test mode",
                 self.server_name,
                 reason,
             )
-            return self._remember(simulated_link(request))
+            return simulated_link(request)
         raise StripeUnavailableError(
             "Stripe's MCP server is unavailable",
             server=self.server_name,
             elapsed=self._clock() - started,
             last_error=reason,
+            link_maybe_created=False,
         )
 
     def _failed_link(
@@ -779,6 +767,7 @@ class StripeMCPClient:
             "attempts": attempts,
             "elapsed": elapsed,
             "last_error": failure.describe(),
+            "link_maybe_created": maybe_created,
         }
         if failure.kind == "schema":
             raise StripeSchemaError(
@@ -800,23 +789,10 @@ class StripeMCPClient:
                 attempts,
                 failure.describe(),
             )
-            return self._remember(simulated_link(request))
+            return simulated_link(request)
         if failure.kind == "connect":
             raise StripeUnavailableError("Stripe's MCP server could not be reached", **details)
         raise PaymentLinkCreationError("the payment link could not be created", **details)
-
-    def _remember(self, link: PaymentLink) -> PaymentLink:
-        self._links[link.idempotency_key] = link
-        self._links.move_to_end(link.idempotency_key)
-        while len(self._links) > _REMEMBERED_LINKS:
-            self._links.popitem(last=False)
-        return link
-
-    def _forget(self, payment_id: str) -> PaymentLink | None:
-        for key, link in list(self._links.items()):
-            if link.payment_id == payment_id:
-                return self._links.pop(key)
-        return None
 
     async def deactivate_payment_link(self, payment_id: str) -> bool:
         """Deactivate a link so it can no longer be paid.
@@ -836,7 +812,6 @@ class StripeMCPClient:
             PaymentRequestInvalidError: ``payment_id`` is not a non-empty string.
         """
         payment_id = validate_payment_id(payment_id)
-        self._forget(payment_id)
         if is_simulated_id(payment_id):
             return self.mode == "test"
         policy = self.retry_policy
@@ -896,9 +871,9 @@ class StripeMCPClient:
             deadline: Seconds for the whole check (default: ``status_bounds``).
 
         Returns:
-            ``succeeded`` or ``failed`` as soon as seen; ``timeout`` when the payment was
-            still pending at the deadline. Simulated links (test mode) answer
-            ``simulated`` at once: no money moved.
+            ``succeeded`` or ``failed`` as soon as seen; ``pending`` (not paid yet) when
+            Stripe answered and the link was still open at the deadline. Simulated links
+            (test mode) answer ``simulated`` at once: no money moved.
 
         Raises:
             PaymentRequestInvalidError: ``payment_id`` is not a non-empty string.
@@ -906,7 +881,8 @@ class StripeMCPClient:
             PaymentNotFoundError: Stripe does not know the link, or a simulated id was
                 given in live mode.
             StripeUnavailableError: the server is unavailable.
-            PaymentStatusTimeoutError: no poll got an answer before the deadline.
+            PaymentStatusTimeoutError: no poll got an answer before the deadline (the
+                one case that reads as ``timeout``).
         """
         payment_id = validate_payment_id(payment_id)
         if is_simulated_id(payment_id):
@@ -994,8 +970,9 @@ class StripeMCPClient:
                 elapsed=elapsed,
                 last_error=last or f"no answer within {deadline:.1f}s",
             )
+        # Stripe answered and the link is still open: not paid yet, which is an answer.
         return PaymentStatusResult(
-            payment_id=payment_id, status="timeout", polls=polls, provider=self.provider
+            payment_id=payment_id, status="pending", polls=polls, provider=self.provider
         )
 
     def _simulated_status(self, payment_id: str) -> PaymentStatusResult:
@@ -1003,18 +980,13 @@ class StripeMCPClient:
             raise PaymentNotFoundError(
                 "simulated payments do not exist in live mode", server=self.server_name
             )
-        amount = next(
-            (link.amount_cents for link in self._links.values() if link.payment_id == payment_id),
-            None,
-        )
+        # The amount is the caller's (its record of the link): nothing was paid anywhere.
         return PaymentStatusResult(
             payment_id=payment_id,
             status="simulated",
-            amount_paid_cents=amount,
             is_simulated=True,
             provider="simulated",
             payments_received=1,
-            amount_received_cents=amount,
             polls=0,
         )
 

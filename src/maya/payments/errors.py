@@ -38,6 +38,9 @@ class StripeMCPError(MayaError):
         attempts: How many times the operation was tried.
         elapsed: Seconds spent before giving up.
         last_error: ``ErrorClass: summary`` of the last underlying failure, redacted.
+        link_maybe_created: For a link that was asked for: True when a write may have
+            made it (look it up before writing again), False when none can have, None
+            when not known.
 
     Attributes:
         code: The ``ErrorCode`` callers map to a message (each subclass has its own).
@@ -55,8 +58,10 @@ class StripeMCPError(MayaError):
         attempts: int = 0,
         elapsed: float = 0.0,
         last_error: str | None = None,
+        link_maybe_created: bool | None = None,
     ) -> None:
         super().__init__(type(self).code, redact(message))
+        self.link_maybe_created = link_maybe_created
         self.server = server
         self.attempts = attempts
         self.elapsed = elapsed

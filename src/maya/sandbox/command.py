@@ -75,7 +75,8 @@ def _add_serve_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
         metavar="HOST:PORT",
         type=parse_host_port,
         default=default(None),
-        help="serve MCP (at /mcp) and checkout pages over HTTP instead of stdio",
+        help="serve MCP (at /mcp) and checkout pages over HTTP instead of stdio (port 0: "
+        "the port this --db was served on last when free, else any free port)",
     )
     parser.add_argument(
         "--dialect",
@@ -95,7 +96,8 @@ def _add_serve_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
         type=int,
         default=default(0),
         metavar="PORT",
-        help="stdio mode: port for checkout pages on 127.0.0.1 (default 0: any free port)",
+        help="stdio mode: port for checkout pages on 127.0.0.1 (default 0: the port this "
+        "--db was served on last when free, else any free port)",
     )
     parser.add_argument(
         "--faults",

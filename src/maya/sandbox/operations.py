@@ -15,13 +15,14 @@ Supported operations and parameters:
 ``PostPaymentLinks`` (write)
     ``line_items: [{price, quantity}]``, ``metadata``, ``after_completion``
     (``{type: redirect, redirect: {url}}`` or ``{type: hosted_confirmation}``).
-    ``metadata.idempotency_key`` returns the active link already made with that key.
+    Every call makes a new link, as at Stripe: metadata (``idempotency_key`` among it)
+    is stored, never used to deduplicate.
 ``PostPaymentLinksPaymentLink`` (write)
     ``payment_link`` (id), ``active`` (``false`` deactivates), ``metadata`` (merged; an
     empty value removes a key), ``after_completion``.
 ``GetPaymentLinks`` (read)
-    ``active``, ``limit`` (1-100, default 10); newest first. No metadata search: look a
-    link up by id, or rely on the idempotency key when creating.
+    ``active``, ``limit`` (1-100, default 10), ``starting_after``; newest first. No
+    metadata search: a client finds a link by listing and matching its metadata.
 ``GetPaymentLinksPaymentLink`` (read)
     ``payment_link`` (id).
 ``GetCheckoutSessions`` (read)
@@ -124,6 +125,7 @@ class _PostPaymentLinksPaymentLink(_Params):
 class _GetPaymentLinks(_Params):
     active: bool | None = None
     limit: int = Field(default=10, ge=1, le=100)
+    starting_after: str | None = None
 
 
 class _GetPaymentLinksPaymentLink(_Params):
@@ -185,7 +187,7 @@ def _post_prices(store: SandboxStore, params: _PostPrices, _: str) -> dict[str, 
 def _post_payment_links(
     store: SandboxStore, params: _PostPaymentLinks, base: str
 ) -> dict[str, Any]:
-    link, _created = store.create_payment_link(
+    link = store.create_payment_link(
         line_items=[(item.price, item.quantity) for item in params.line_items],
         metadata=params.metadata,
         after_completion=_after_completion(params.after_completion),
@@ -206,7 +208,9 @@ def _update_payment_link(
 
 
 def _get_payment_links(store: SandboxStore, params: _GetPaymentLinks, base: str) -> dict[str, Any]:
-    links, has_more = store.list_payment_links(active=params.active, limit=params.limit)
+    links, has_more = store.list_payment_links(
+        active=params.active, limit=params.limit, starting_after=params.starting_after
+    )
     return _list([with_base_url(link, base) for link in links], has_more, "/v1/payment_links")
 
 

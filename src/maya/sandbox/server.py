@@ -30,11 +30,12 @@ from maya.sandbox.faults import FaultConfig, FaultInjector
 from maya.sandbox.generic import generic_tools
 from maya.sandbox.hosted import DEFAULT_ACCOUNTS, SandboxAccount, hosted_tools
 from maya.sandbox.named import named_tools
-from maya.sandbox.store import SandboxStore
+from maya.sandbox.store import MEMORY, SandboxStore
 from maya.sandbox.webhooks import WebhookSender
 
 __all__ = [
     "Dialect",
+    "bind_checkout_socket",
     "bind_socket",
     "build_http_app",
     "build_mcp_server",
@@ -171,6 +172,43 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def bind_checkout_socket(store: SandboxStore, host: str, port: int) -> socket.socket:
+    """Bind the checkout pages' socket; port 0 means "where this database was served last".
+
+    Payment links carry the checkout address, and a tab keeps its link across restarts:
+    a sandbox that came back on another port would leave every link it made dead. So an
+    automatic port (0) is first the ports this database's links were served on (most
+    recent first) and only then any free port. The port bound is remembered.
+
+    Raises:
+        OSError: an explicit port is taken or unavailable.
+    """
+    if port == 0 and store.path != MEMORY:
+        for remembered in store.remembered_ports():
+            try:
+                sock = _listening(host, remembered)
+            except OSError:
+                continue  # taken (another sandbox on this database, or another program)
+            store.remember_port(remembered)
+            return sock
+    sock = _listening(host, port)
+    if store.path != MEMORY:
+        store.remember_port(sock.getsockname()[1])
+    return sock
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    # Listening at once: Linux lets two SO_REUSEADDR sockets bind one port while neither
+    # listens, and two sandboxes on one database must not both take a remembered port.
+    sock = bind_socket(host, port)
+    try:
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def base_url(sock: socket.socket, host: str) -> str:
     """The URL clients use to reach ``sock``; wildcard hosts are reached via loopback."""
     return http_url(host, sock.getsockname()[1])
@@ -220,8 +258,10 @@ async def serve_stdio(
 
     Returns when the client closes stdin. The checkout base URL is written to
     ``announce`` (stderr) as ``maya sandbox: checkout pages at http://127.0.0.1:PORT``.
+    ``checkout_port`` 0 re-binds the port this database was served on last, when free
+    (``bind_checkout_socket``), so links made before a restart still open.
     """
-    sock = bind_socket("127.0.0.1", checkout_port)
+    sock = bind_checkout_socket(store, "127.0.0.1", checkout_port)
     checkout_base_url = base_url(sock, "127.0.0.1")
     server = build_mcp_server(
         store,
@@ -272,8 +312,9 @@ async def serve_http(
 
     Runs until interrupted. Announces
     ``maya sandbox: ... MCP at http://HOST:PORT/mcp; checkout pages at http://HOST:PORT``.
+    ``port`` 0 re-binds the port this database was served on last, when free.
     """
-    sock = bind_socket(host, port)
+    sock = bind_checkout_socket(store, host, port)
     url = base_url(sock, host)
     app = build_http_app(
         store,

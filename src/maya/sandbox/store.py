@@ -7,8 +7,9 @@ a process, so each public method holds a lock and runs in its own ``BEGIN IMMEDI
 transaction, which also keeps two sandbox processes on one file from racing.
 
 A payment link's ``url`` is stored as a path (``/b/test_<token>``), not an absolute URL:
-the checkout server may come back on another port after a restart, and the link must
-still be payable there. The protocol layer prefixes the current base URL.
+the protocol layer prefixes the current base URL. The ports the checkout pages were
+served on are kept too (``served_ports``), so a restarted sandbox binds the same one
+again and the links already handed out keep working.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ CREATE TABLE IF NOT EXISTS checkout_sessions (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checkout_sessions_link ON checkout_sessions (payment_link);
+CREATE TABLE IF NOT EXISTS served_ports (
+    port INTEGER PRIMARY KEY,
+    last_served REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY,
     type TEXT NOT NULL,
@@ -78,10 +83,9 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
-_IDEMPOTENCY_MISMATCH = (
-    "Keys for idempotent requests can only be used with the same parameters they were first "
-    "used with. Try using a key other than '{key}' if you meant to execute a different request."
-)
+# Ports kept per database: one per sandbox that serves it at once (``maya serve --workers``
+# starts one, ``maya chat`` sessions may run side by side), plus a few stale ones.
+_REMEMBERED_PORTS = 8
 
 
 def _random_id(prefix: str, length: int = 24) -> str:
@@ -160,6 +164,34 @@ class SandboxStore:
     def _now(self) -> int:
         return int(self._clock())
 
+    # -- where the checkout pages were served ---------------------------------------
+
+    def remembered_ports(self) -> list[int]:
+        """Ports this database's checkout pages were served on, most recent first.
+
+        Links handed out earlier carry one of them: serving there again keeps them alive.
+        """
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT port FROM served_ports ORDER BY last_served DESC, port LIMIT ?",
+                (_REMEMBERED_PORTS,),
+            ).fetchall()
+        return [int(port) for (port,) in rows]
+
+    def remember_port(self, port: int) -> None:
+        """Record that checkout pages are served on ``port`` now (a few are kept)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO served_ports (port, last_served) VALUES (?, ?)"
+                " ON CONFLICT (port) DO UPDATE SET last_served = excluded.last_served",
+                (port, self._clock()),
+            )
+            conn.execute(
+                "DELETE FROM served_ports WHERE port NOT IN"
+                " (SELECT port FROM served_ports ORDER BY last_served DESC LIMIT ?)",
+                (_REMEMBERED_PORTS,),
+            )
+
     # -- products and prices -------------------------------------------------------
 
     def create_product(
@@ -236,13 +268,12 @@ class SandboxStore:
         line_items: Sequence[tuple[str, int]],
         metadata: Mapping[str, str] | None = None,
         after_completion: Mapping[str, Any] | None = None,
-    ) -> tuple[dict[str, Any], bool]:
-        """Create a payment link, or return the active one made with the same idempotency key.
+    ) -> dict[str, Any]:
+        """Create a payment link (Stripe ``POST /v1/payment_links``).
 
-        ``metadata["idempotency_key"]`` is the sandbox's stand-in for Stripe's
-        ``Idempotency-Key`` header (which MCP tools cannot send): while a link with that
-        key is active, asking again returns it instead of making a second link. A
-        deactivated link frees its key.
+        As at Stripe, every call makes a new link: metadata (an idempotency key among
+        it) is stored, never used to deduplicate. Finding a link a lost write made is
+        the client's job (list the links and match the metadata).
 
         Args:
             line_items: ``(price_id, quantity)`` pairs, all prices in one currency.
@@ -251,33 +282,14 @@ class SandboxStore:
                 hosted confirmation page.
 
         Returns:
-            The link and whether it was created by this call.
+            The new link.
 
         Raises:
-            StripeError: a price is missing or inactive, currencies differ, or the
-                idempotency key was used for different line items.
+            StripeError: a price is missing or inactive, or currencies differ.
         """
         meta = dict(metadata or {})
         key = meta.get("idempotency_key") or None
-        wanted = [[price, quantity] for price, quantity in line_items]
         with self._transaction() as conn:
-            if key is not None:
-                existing = _fetch_doc(
-                    conn,
-                    "SELECT doc FROM payment_links WHERE idempotency_key = ? AND active = 1 "
-                    "ORDER BY rowid DESC LIMIT 1",
-                    (key,),
-                )
-                if existing is not None:
-                    used = [
-                        [item["price"]["id"], item["quantity"]]
-                        for item in existing["line_items"]["data"]
-                    ]
-                    if used != wanted:
-                        raise StripeError(
-                            _IDEMPOTENCY_MISMATCH.format(key=key), type="idempotency_error"
-                        )
-                    return existing, False
             items: list[dict[str, Any]] = []
             for index, (price_id, quantity) in enumerate(line_items):
                 price = _fetch_doc(conn, "SELECT doc FROM prices WHERE id = ?", (price_id,))
@@ -340,7 +352,7 @@ class SandboxStore:
                 "VALUES (?, ?, ?, 1, ?)",
                 (link_id, token, key, json.dumps(doc)),
             )
-        return doc, True
+        return doc
 
     def get_payment_link(self, link_id: str) -> dict[str, Any] | None:
         """The payment link with ``link_id``, or None."""
@@ -353,20 +365,41 @@ class SandboxStore:
             return _fetch_doc(conn, "SELECT doc FROM payment_links WHERE token = ?", (token,))
 
     def list_payment_links(
-        self, *, active: bool | None = None, limit: int = 10
+        self, *, active: bool | None = None, limit: int = 10, starting_after: str | None = None
     ) -> tuple[list[dict[str, Any]], bool]:
         """Payment links, newest first, optionally only (in)active ones.
 
+        Args:
+            active: Only active (True) or inactive (False) links.
+            limit: Page size.
+            starting_after: A link id: the page starts with the next older link.
+
         Returns:
             Up to ``limit`` links and whether more exist.
+
+        Raises:
+            StripeError: ``resource_missing`` when ``starting_after`` names no link.
         """
-        query = "SELECT doc FROM payment_links"
-        args: tuple[Any, ...] = ()
+        clauses: list[str] = []
+        args: list[Any] = []
         if active is not None:
-            query += " WHERE active = ?"
-            args = (int(active),)
+            clauses.append("active = ?")
+            args.append(int(active))
         with self._transaction() as conn:
-            docs = _fetch_docs(conn, f"{query} ORDER BY rowid DESC LIMIT ?", (*args, limit + 1))
+            if starting_after is not None:
+                row = conn.execute(
+                    "SELECT rowid FROM payment_links WHERE id = ?", (starting_after,)
+                ).fetchone()
+                if row is None:
+                    raise _missing("payment_link", starting_after, "starting_after")
+                clauses.append("rowid < ?")
+                args.append(row[0])
+            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+            docs = _fetch_docs(
+                conn,
+                f"SELECT doc FROM payment_links{where} ORDER BY rowid DESC LIMIT ?",
+                (*args, limit + 1),
+            )
         return docs[:limit], len(docs) > limit
 
     def update_payment_link(

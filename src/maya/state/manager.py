@@ -40,6 +40,7 @@ from maya.state.watch import TabUpdates, WatchHub
 
 __all__ = [
     "BAR_SETTINGS",
+    "LINK_WRITE_MARGIN_S",
     "MAX_LINE_ITEMS",
     "MAX_MODIFIERS",
     "MAX_QUANTITY",
@@ -66,6 +67,10 @@ MAX_LINE_ITEMS = 50
 """The most lines one ``add_items`` call may put on a tab."""
 
 MAX_MODIFIERS = 8
+
+LINK_WRITE_MARGIN_S = 5.0
+"""Added to a link write's own bound in its mark: clocks of two hosts differ a little,
+and the provider may finish a request a moment after the sender gave up on it."""
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 
@@ -437,6 +442,75 @@ class TabManager:
         return PaymentStarted(
             state=state, payment=start.payment, reused=start.reused, superseded=start.superseded
         )
+
+    async def mark_link_write(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str,
+        expected: float | None,
+        within_s: float,
+        own: bool = False,
+    ) -> tuple[TabState, float | None]:
+        """Mark a payment "link write sent" before the write goes out (a committed CAS).
+
+        Args:
+            session_id: the tab.
+            idempotency_key: the payment record's key.
+            expected: the mark the caller last read (None: no write was ever sent).
+            within_s: how long the write may stay in flight; the mark holds other
+                writers off until then (plus ``LINK_WRITE_MARGIN_S``).
+            own: ``expected`` is the caller's own earlier mark (a retry of its write).
+
+        Returns:
+            The state and the caller's new mark, or None when the mark is not the caller's
+            (another process's write may be in flight, or a real link is recorded).
+
+        Raises:
+            StateError: ``PAYMENT_NOT_FOUND``, ``PAYMENT_SUPERSEDED``.
+        """
+        now = self._clock()
+        until = now + max(within_s, 0.0) + LINK_WRITE_MARGIN_S
+
+        def run(state: TabState) -> tuple[Change, bool]:
+            return transitions.mark_link_write_change(
+                state,
+                idempotency_key=idempotency_key,
+                expected=expected,
+                until=until,
+                now=now,
+                own=own,
+            )
+
+        state, claimed = await self._run("mark_link_write", session_id, run)
+        return state, until if claimed else None
+
+    async def end_link_write(
+        self, session_id: str, *, idempotency_key: str, mark: float, made_nothing: bool
+    ) -> TabState:
+        """End the caller's link write ``mark`` (see ``transitions.end_link_write_change``).
+
+        Raises:
+            StateError: ``INVALID_SESSION_ID``.
+        """
+        now = self._clock()
+
+        def run(state: TabState) -> tuple[Change, None]:
+            change = transitions.end_link_write_change(
+                state,
+                idempotency_key=idempotency_key,
+                mark=mark,
+                now=now,
+                made_nothing=made_nothing,
+            )
+            return change, None
+
+        state, _ = await self._run("end_link_write", session_id, run)
+        return state
+
+    def now(self) -> float:
+        """The manager's wall clock (Unix seconds), the one payment marks are kept in."""
+        return self._clock()
 
     async def record_payment_link(
         self,

@@ -99,6 +99,16 @@ class PaymentRecord(BaseModel):
     link_closed: bool = Field(
         default=False, description="The link was deactivated at Stripe: it takes no more money."
     )
+    link_write_until: float | None = Field(
+        default=None,
+        description=(
+            "Set, in a committed transaction, before a payment-link write is sent for this "
+            "record: a write may have reached Stripe, so whoever finds it without a real link "
+            "looks the link up by its idempotency key before writing. Until this Unix time "
+            "that write may still be in flight (no one else writes); ended or crashed "
+            "writes leave it in the past."
+        ),
+    )
 
     @property
     def settled(self) -> bool:
@@ -115,6 +125,16 @@ class PaymentRecord(BaseModel):
             and self.payment_id is not None
             and not self.link_closed
         )
+
+    @property
+    def has_real_link(self) -> bool:
+        """True once a link from the payment provider (not a simulated one) is recorded."""
+        return self.payment_id is not None and not self.is_simulated
+
+    @property
+    def link_write_sent(self) -> bool:
+        """True when a link write may have been sent: look the link up before writing."""
+        return self.link_write_until is not None
 
 
 class TabState(BaseModel):

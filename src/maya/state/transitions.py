@@ -40,6 +40,8 @@ __all__ = [
     "begin_payment_change",
     "cancel_last_order",
     "close_link_change",
+    "end_link_write_change",
+    "mark_link_write_change",
     "mark_payment_failed",
     "mark_payment_failed_change",
     "new_tab",
@@ -339,7 +341,8 @@ def record_payment_link_change(
 ) -> Change:
     """Attach the link made for a snapshot to its payment record.
 
-    Recording the same link twice changes nothing.
+    Recording the same link twice changes nothing. A real link replaces a simulated one
+    on an unpaid record (the simulated link was a stopgap while Stripe was unreachable).
 
     Raises:
         StateError: ``PAYMENT_NOT_FOUND`` for an unknown key; ``PAYMENT_SUPERSEDED`` when
@@ -349,7 +352,14 @@ def record_payment_link_change(
     record = _find_by_key(state, idempotency_key)
     if record.payment_id == payment_id and record.url == url:
         return Change(state, state)
-    if record.superseded or record.payment_id is not None:
+    # A simulated link is a stopgap: a real one made later for the same snapshot replaces it.
+    replaces_simulated = (
+        record.is_simulated
+        and not is_simulated
+        and not record.superseded
+        and record.status is PaymentStatus.PENDING
+    )
+    if record.superseded or (record.payment_id is not None and not replaces_simulated):
         raise StateError(
             ErrorCode.PAYMENT_SUPERSEDED,
             "the tab changed while the payment link was being made",
@@ -365,6 +375,65 @@ def record_payment_link_change(
     updated = record.model_copy(
         update={"payment_id": payment_id, "url": url, "is_simulated": is_simulated}
     )
+    at = _index(state, record)
+    return Change(state, _bump(state, payments=_replaced(state, at, updated)), payments=(at,))
+
+
+def mark_link_write_change(
+    state: TabState,
+    *,
+    idempotency_key: str,
+    expected: float | None,
+    until: float,
+    now: float,
+    own: bool = False,
+) -> tuple[Change, bool]:
+    """Mark a payment record "link write sent", unless someone else's write may be in flight.
+
+    A compare-and-set: the mark is set to ``until`` only while it still is ``expected``
+    (what the caller last read, or its own earlier mark when ``own``) and no other
+    writer's mark is still running (``expected > now`` without ``own``). Committed before
+    the write is sent, it outlives the process that sent it.
+
+    Returns:
+        The change and whether the mark is now the caller's (False: another process marked
+        it, or the record already has a real link; nothing changed).
+
+    Raises:
+        StateError: ``PAYMENT_NOT_FOUND`` for an unknown key; ``PAYMENT_SUPERSEDED`` when the
+            tab changed meanwhile.
+    """
+    record = _find_by_key(state, idempotency_key)
+    if record.superseded:
+        raise StateError(
+            ErrorCode.PAYMENT_SUPERSEDED,
+            "the tab changed while the payment link was being made",
+            idempotency_key=idempotency_key[:80],
+        )
+    foreign_running = expected is not None and expected > now and not own
+    if record.has_real_link or record.link_write_until != expected or foreign_running:
+        return Change(state, state), False
+    updated = record.model_copy(update={"link_write_until": until})
+    at = _index(state, record)
+    return Change(state, _bump(state, payments=_replaced(state, at, updated)), payments=(at,)), True
+
+
+def end_link_write_change(
+    state: TabState, *, idempotency_key: str, mark: float, now: float, made_nothing: bool
+) -> Change:
+    """End the caller's link write ``mark``: nothing is in flight any more.
+
+    The mark stays (in the past: look before writing again) unless the write is known to
+    have made nothing (``made_nothing``), which clears it. A mark that is no longer the
+    caller's is left alone.
+    """
+    record = next((r for r in state.payments if r.idempotency_key == idempotency_key), None)
+    if record is None or record.link_write_until != mark:
+        return Change(state, state)
+    ended = None if made_nothing else min(mark, now)
+    if ended == mark:
+        return Change(state, state)
+    updated = record.model_copy(update={"link_write_until": ended})
     at = _index(state, record)
     return Change(state, _bump(state, payments=_replaced(state, at, updated)), payments=(at,))
 

@@ -10,6 +10,7 @@ why), as ``maya.payments.StripeMCPError`` does.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -78,10 +79,25 @@ class PaymentGateway(Protocol):
     """The payment operations the tools call."""
 
     async def create_payment_link(
-        self, amount_cents: int, description: str, idempotency_key: str, *, currency: str
+        self,
+        amount_cents: int,
+        description: str,
+        idempotency_key: str,
+        *,
+        currency: str,
+        look_first: bool = False,
+        before_write: Callable[[float], Awaitable[None]] | None = None,
     ) -> PaymentLinkInfo:
-        """Make (or, for a known idempotency key, return) a link charging ``amount_cents``
-        in ``currency``'s minor unit."""
+        """Make a link charging ``amount_cents`` in ``currency``'s minor unit, carrying
+        ``idempotency_key``.
+
+        With ``look_first`` (a write for this key may have reached the provider), the
+        link made with that key is looked up and returned before anything is written.
+        ``before_write(seconds)`` is awaited right before each link write is sent, with
+        how long the write may stay in flight; if it raises, the write is not sent and
+        the exception propagates. A failure says whether a link may have been made in
+        its ``link_maybe_created`` attribute (True, False, or None/absent: unknown).
+        """
         ...
 
     async def deactivate_payment_link(self, payment_id: str) -> object:
@@ -101,11 +117,14 @@ class ToolContext:
         manager: the tab's atomic operations.
         payments: the payment gateway, or None when card payment is not available.
         messages: Maya's words for errors and payment outcomes.
+        sleep: Waits while another process's payment-link write is in flight; tests
+            pass a fake.
     """
 
     manager: TabManager
     payments: PaymentGateway | None
     messages: MessageBook
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     _payment_locks: weakref.WeakValueDictionary[str, anyio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )

@@ -1,14 +1,20 @@
 """The payment tools: make a Stripe payment link for the bill, and check whether it was paid.
 
 The amount always comes from the tab's own snapshot (``TabManager.begin_payment``), never
-from the model. Making a link is single-flight per session (a lock here, plus the tab's
-idempotency across processes), so asking twice yields one link; a link made for a tab
-that changed meanwhile is deactivated. A paid link is settled exactly once and then
-closed (deactivated) so it cannot be paid again; a payment that still arrives on it
-(or a second one on any settled link) is recorded as an overpayment to refund.
+from the model. One link per snapshot, across processes and restarts: before a link
+write is sent, the payment record is marked "write sent" in the store, in a committed
+transaction (``TabManager.mark_link_write``, a compare-and-set); whoever finds that mark
+without a real link asks the gateway to look the link up first, and nobody writes while
+another process's write may still be in flight (it waits for that link instead). The
+per-session lock here only keeps one process from asking twice at once. A link made for
+a tab that changed meanwhile is deactivated. A paid link is settled exactly once and then
+closed (deactivated) so it cannot be paid again; a payment that still arrives on it (or a
+second one on any settled link) is recorded as an overpayment to refund.
 
 A simulated payment says so in every result (``is_simulated: true`` and a message that
-no money moved), so whatever model reads the result relays it.
+no money moved), so whatever model reads the result relays it. It is a stopgap: the next
+Pay or status check asks Stripe again and, when it answers, replaces the simulated link
+with a real one and says so.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
+
 from maya.codes import ErrorCode
+from maya.errors import MayaError
 from maya.money import format_amount
 from maya.state.errors import StateError
 from maya.state.manager import ExtraPaymentResult
@@ -142,16 +151,161 @@ def _link_result(
     return result
 
 
+FOREIGN_WRITE_POLL_S = 0.2
+"""How often the store is read while another process's link write is in flight."""
+
+FOREIGN_WRITE_WAIT_S = 30.0
+"""The longest one Pay waits for another process's link write before giving up."""
+
+
+class _WriteInFlight(Exception):
+    """Another process marked the record first: its link write may be in flight."""
+
+
+class _LinkWrite:
+    """One Pay's claim on a payment record's durable "link write sent" mark."""
+
+    def __init__(self, ctx: ToolContext, session_id: str, record: PaymentRecord) -> None:
+        self._ctx = ctx
+        self._session_id = session_id
+        self._key = record.idempotency_key
+        self._seen = record.link_write_until
+        self.mine: float | None = None
+
+    async def mark(self, within_s: float) -> None:
+        """The gateway's ``before_write``: commit the mark, or stop the write.
+
+        Raises:
+            _WriteInFlight: the mark is not ours (another process's write may be in flight).
+        """
+        own = self.mine is not None
+        _, mark = await self._ctx.manager.mark_link_write(
+            self._session_id,
+            idempotency_key=self._key,
+            expected=self.mine if own else self._seen,
+            within_s=within_s,
+            own=own,
+        )
+        if mark is None:
+            raise _WriteInFlight
+        self.mine = mark
+
+    async def end(self, *, made_nothing: bool) -> None:
+        """Our write is over: leave the mark in the past (or clear it if nothing was made).
+
+        Never raises: if the store cannot be reached, the mark simply runs out.
+        """
+        mark, self.mine = self.mine, None
+        if mark is None:
+            return
+        with anyio.move_on_after(5.0):
+            try:
+                await self._ctx.manager.end_link_write(
+                    self._session_id,
+                    idempotency_key=self._key,
+                    mark=mark,
+                    made_nothing=made_nothing,
+                )
+            except Exception as exc:  # the mark runs out on its own
+                _log.warning("could not end the link write mark: %s", type(exc).__name__)
+
+
+async def _obtain_link(
+    ctx: ToolContext,
+    gateway: PaymentGateway,
+    session_id: str,
+    record: PaymentRecord,
+    description: str,
+    currency: str,
+) -> PaymentLinkInfo | PaymentRecord:
+    """A link for ``record``: found, made, or recorded meanwhile by another process.
+
+    Returns:
+        The gateway's link, or the record as another process completed it.
+
+    Raises:
+        StateError: ``PAYMENT_SUPERSEDED`` when the tab changed meanwhile.
+        ToolError: ``PAYMENT_LINK_FAILED`` when another process's write stayed in flight
+            for longer than ``FOREIGN_WRITE_WAIT_S``.
+        Exception: the gateway's own coded errors.
+    """
+    give_up_at = ctx.manager.now() + FOREIGN_WRITE_WAIT_S
+    while True:
+        claim = _LinkWrite(ctx, session_id, record)
+        try:
+            link = await gateway.create_payment_link(
+                amount_cents=record.snapshot.amount_cents,
+                description=description,
+                idempotency_key=record.idempotency_key,
+                currency=currency,
+                look_first=record.link_write_sent,
+                before_write=claim.mark,
+            )
+        except _WriteInFlight:
+            record = await _await_other_write(ctx, session_id, record, give_up_at)
+            if record.has_real_link:
+                return record
+            continue
+        except Exception as exc:
+            # (A cancelled Pay leaves its mark running: its write may still be in flight.)
+            await claim.end(made_nothing=getattr(exc, "link_maybe_created", None) is False)
+            raise
+        if link.is_simulated:
+            # A simulated link is only ever given when no write can have made a link.
+            await claim.end(made_nothing=True)
+        return link
+
+
+async def _await_other_write(
+    ctx: ToolContext, session_id: str, record: PaymentRecord, give_up_at: float
+) -> PaymentRecord:
+    """Wait until no other process's link write for ``record`` may be in flight.
+
+    Returns:
+        The record as it is then: with the other process's real link, or with a mark
+        that has ended or run out (look first, then write).
+
+    Raises:
+        StateError: ``PAYMENT_SUPERSEDED`` when the tab changed meanwhile.
+        ToolError: ``PAYMENT_LINK_FAILED`` past ``give_up_at``.
+    """
+    while True:
+        state = await ctx.manager.get(session_id)
+        current = next(
+            (r for r in state.payments if r.idempotency_key == record.idempotency_key), None
+        )
+        if current is None or current.superseded:
+            raise StateError(
+                ErrorCode.PAYMENT_SUPERSEDED,
+                "the tab changed while the payment link was being made",
+                idempotency_key=record.idempotency_key[:80],
+            )
+        now = ctx.manager.now()
+        mark = current.link_write_until
+        if current.has_real_link or mark is None or mark <= now:
+            return current
+        if now >= give_up_at:
+            raise ToolError(
+                ErrorCode.PAYMENT_LINK_FAILED,
+                "another request is still making this payment link; ask again in a moment",
+            )
+        await ctx.sleep(FOREIGN_WRITE_POLL_S)
+
+
 async def create_stripe_payment(
     ctx: ToolContext, session_id: str, args: CreateStripePaymentArgs
 ) -> dict[str, Any]:
     """Make (or reuse) the payment link for the tab plus tip.
 
+    A simulated link on the tab (Stripe was unreachable) is not reused as is: Stripe is
+    asked again, and a real link replaces it when it answers.
+
     Raises:
         StateError: ``NOTHING_TO_PAY``; ``PAYMENT_SUPERSEDED`` when the tab changed while
             the link was being made (that link is deactivated).
         ToolError: ``STRIPE_UNAVAILABLE`` without a gateway; ``PAYMENT_LINK_FAILED`` when
-            the provider's link charges another amount.
+            the provider's link charges another amount, or another process's link write
+            stayed in flight too long.
         Exception: the gateway's own coded errors (``STRIPE_UNAVAILABLE``...).
     """
     gateway = _gateway(ctx)
@@ -165,8 +319,11 @@ async def create_stripe_payment(
         # snapshot replaces is closed below, and reported.
         replacing = started.superseded.payment_id if started.superseded else None
         await _close_stale(ctx, gateway, session_id, started.state, keep=replacing)
-        if started.reused and record.url is not None:
+        if started.reused and record.has_real_link:
             return _link_result(ctx, record, started.state.currency, reused=True)
+        stopgap = record if started.reused and record.is_simulated else None
+        if stopgap is not None:
+            return await _replace_simulated(ctx, gateway, session_id, stopgap, started.state)
         replaced: dict[str, Any] = {}
         old = started.superseded
         if old is not None and old.payment_id is not None:
@@ -176,29 +333,77 @@ async def create_stripe_payment(
                     ctx, gateway, session_id, old.payment_id, "superseded"
                 ),
             }
-        # The same idempotency key again (a retry after a failure) returns the same link.
         currency = started.state.currency
-        link = await gateway.create_payment_link(
-            amount_cents=record.snapshot.amount_cents,
-            description=_description(ctx, record, started.state),
-            idempotency_key=record.idempotency_key,
-            currency=currency,
+        obtained = await _obtain_link(
+            ctx, gateway, session_id, record, _description(ctx, record, started.state), currency
         )
-        link_currency = getattr(link, "currency", currency)
-        if link.amount_cents != record.snapshot.amount_cents or link_currency != currency:
-            await _deactivate(gateway, link.payment_id, "mis-priced")
-            raise ToolError(
-                ErrorCode.PAYMENT_LINK_FAILED,
-                "the payment link was made for the wrong amount",
-                expected_cents=record.snapshot.amount_cents,
-                got_cents=link.amount_cents,
-                expected_currency=currency,
-                got_currency=str(link_currency)[:8],
-            )
-        state = await _record(ctx, gateway, session_id, record, link)
-        recorded = state.find_payment(link.payment_id)
-        assert recorded is not None  # record_payment_link just attached it
-        return {**_link_result(ctx, recorded, state.currency, reused=False), **replaced}
+        if isinstance(obtained, PaymentRecord):  # another process made and recorded it
+            return {**_link_result(ctx, obtained, currency, reused=True), **replaced}
+        recorded = await _checked_and_recorded(ctx, gateway, session_id, record, obtained, currency)
+        return {**_link_result(ctx, recorded, currency, reused=False), **replaced}
+
+
+async def _checked_and_recorded(
+    ctx: ToolContext,
+    gateway: PaymentGateway,
+    session_id: str,
+    record: PaymentRecord,
+    link: PaymentLinkInfo,
+    currency: str,
+) -> PaymentRecord:
+    link_currency = getattr(link, "currency", currency)
+    if link.amount_cents != record.snapshot.amount_cents or link_currency != currency:
+        await _deactivate(gateway, link.payment_id, "mis-priced")
+        raise ToolError(
+            ErrorCode.PAYMENT_LINK_FAILED,
+            "the payment link was made for the wrong amount",
+            expected_cents=record.snapshot.amount_cents,
+            got_cents=link.amount_cents,
+            expected_currency=currency,
+            got_currency=str(link_currency)[:8],
+        )
+    state = await _record(ctx, gateway, session_id, record, link)
+    recorded = state.find_payment(link.payment_id)
+    assert recorded is not None  # record_payment_link just attached it
+    return recorded
+
+
+async def _replace_simulated(
+    ctx: ToolContext,
+    gateway: PaymentGateway,
+    session_id: str,
+    stopgap: PaymentRecord,
+    state: TabState,
+) -> dict[str, Any]:
+    """Ask Stripe again for a tab whose link is simulated; a real link replaces it.
+
+    Nothing real is deactivated (a simulated link never existed at Stripe), and the
+    same record, key and "write sent" mark guard the real write, so a tab never gets
+    two real links. While Stripe still cannot make one, the simulated link stands.
+    """
+    try:
+        obtained = await _obtain_link(
+            ctx, gateway, session_id, stopgap, _description(ctx, stopgap, state), state.currency
+        )
+    except MayaError as exc:
+        if isinstance(exc, StateError | ToolError):
+            raise
+        _log.info("simulated link kept: Stripe still failing (%s)", type(exc).__name__)
+        return _link_result(ctx, stopgap, state.currency, reused=True)
+    if isinstance(obtained, PaymentRecord):
+        recorded = obtained
+    elif obtained.is_simulated:
+        return _link_result(ctx, stopgap, state.currency, reused=True)
+    else:
+        recorded = await _checked_and_recorded(
+            ctx, gateway, session_id, stopgap, obtained, state.currency
+        )
+    result = _link_result(ctx, recorded, state.currency, reused=False)
+    result["replaced_simulated_payment_id"] = stopgap.payment_id
+    result["message"] = ctx.messages.render(
+        "payment_link_replaces_simulated", {"amount": result["amount"], "url": recorded.url}
+    )
+    return result
 
 
 async def _record(
@@ -256,6 +461,21 @@ async def check_payment_status(
     record = _payment_to_check(state, args.payment_id)
     payment_id = record.payment_id
     assert payment_id is not None  # only records with a link are found above
+    if record.is_simulated and record.status is PaymentStatus.PENDING and not record.superseded:
+        # A stopgap: if Stripe answers now, the customer gets a real link instead.
+        async with ctx.payment_lock(session_id):
+            current = (await ctx.manager.get(session_id)).current_payment
+            if current is not None and current.idempotency_key == record.idempotency_key:
+                link = await _replace_simulated(ctx, gateway, session_id, current, state)
+                if "replaced_simulated_payment_id" in link:
+                    return {
+                        "payment_id": link["payment_id"],
+                        "payment_status": "pending",
+                        "is_simulated": False,
+                        "url": link["url"],
+                        "replaced_simulated_payment_id": link["replaced_simulated_payment_id"],
+                        "message": link["message"],
+                    }
     if record.status is PaymentStatus.COMPLETED:
         if await ctx.manager.paid_by_event(payment_id):
             # Settled by Stripe's webhook: the stored state is the answer, and any later

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -96,12 +97,37 @@ class LinkProgress:
         product_id: A product made by an earlier attempt.
         price_id: A price made by an earlier attempt.
         link_maybe_created: An earlier attempt to create the link itself failed in a
-            way that leaves open whether it was made.
+            way that leaves open whether it was made (or the caller found its durable
+            "write sent" mark): look before writing.
+        before_write: The caller's hook, awaited before each link write.
+        in_flight: A link write was sent and neither answered nor failed (cancelled).
     """
 
     product_id: str | None = None
     price_id: str | None = None
     link_maybe_created: bool = False
+    before_write: Callable[[], Awaitable[None]] | None = None
+    in_flight: bool = False
+
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Wraps a dialect's link write: the caller's hook first, then the write.
+
+        ``in_flight`` stays True if the write is cancelled before it answered (the
+        operation's budget ran out mid-write): it may have reached Stripe.
+
+        Raises:
+            Exception: whatever the caller's hook raised; the write is not sent.
+        """
+        if self.before_write is not None:
+            await self.before_write()
+        self.in_flight = True
+        try:
+            yield
+        except CallFailure:
+            self.in_flight = False  # the failure itself says whether it may have acted
+            raise
+        self.in_flight = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +182,7 @@ class Dialect(ABC):
         required_tools: Tool names that must all be listed for the dialect to apply.
         supports_status: Whether ``read_status`` works.
         supports_deactivate: Whether ``deactivate`` works.
+        supports_lookup: Whether a link can be found again by its idempotency key.
         calls_per_link: MCP tool calls one new link costs (for the note and the bench).
     """
 
@@ -163,6 +190,7 @@ class Dialect(ABC):
     required_tools: ClassVar[frozenset[str]]
     supports_status: ClassVar[bool] = False
     supports_deactivate: ClassVar[bool] = False
+    supports_lookup: ClassVar[bool] = False
     calls_per_link: ClassVar[int] = 0
 
     def __init__(self, tools: Mapping[str, ToolInfo] | None = None) -> None:

@@ -46,6 +46,7 @@ class GenericDialect(Dialect):
     required_tools: ClassVar[frozenset[str]] = frozenset({WRITE_TOOL, READ_TOOL})
     supports_status: ClassVar[bool] = True
     supports_deactivate: ClassVar[bool] = True
+    supports_lookup: ClassVar[bool] = True
     calls_per_link: ClassVar[int] = 2
 
     def context_args(self) -> dict[str, Any]:
@@ -138,15 +139,16 @@ class GenericDialect(Dialect):
             )
             progress.price_id = require_str(price, "id", "PostPrices")
         try:
-            link = await self.operation(
-                call,
-                "PostPaymentLinks",
-                {
-                    "line_items": [{"price": progress.price_id, "quantity": 1}],
-                    "metadata": {**request.metadata, "idempotency_key": key},
-                },
-                write=True,
-            )
+            async with progress.sending():
+                link = await self.operation(
+                    call,
+                    "PostPaymentLinks",
+                    {
+                        "line_items": [{"price": progress.price_id, "quantity": 1}],
+                        "metadata": {**request.metadata, "idempotency_key": key},
+                    },
+                    write=True,
+                )
             return _link(link, "PostPaymentLinks")
         except CallFailure as failure:
             if failure.maybe_acted:

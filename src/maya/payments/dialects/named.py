@@ -68,13 +68,14 @@ class NamedDialect(Dialect):
                 ("id",),
             )
             progress.price_id = require_str(price, "id", _PRICE)
-        link = await _tool(
-            call,
-            _LINK,
-            {"price": progress.price_id, "quantity": 1},
-            ("id", "url"),
-            repeat_safe=False,
-        )
+        async with progress.sending():
+            link = await _tool(
+                call,
+                _LINK,
+                {"price": progress.price_id, "quantity": 1},
+                ("id", "url"),
+                repeat_safe=False,
+            )
         return LinkCreated(
             payment_id=require_str(link, "id", _LINK, repeat_safe=False),
             url=require_str(link, "url", _LINK, repeat_safe=False),

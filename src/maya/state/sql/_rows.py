@@ -123,6 +123,7 @@ def _decode_payment(row: Row) -> PaymentRecord:
         superseded=bool(values["superseded"]),
         amount_paid_cents=values["amount_paid_cents"],
         link_closed=bool(values["link_closed"]),
+        link_write_until=values["link_write_until"],
     )
 
 
@@ -177,6 +178,7 @@ def _payment_params(session_id: str, position: int, record: PaymentRecord) -> Pa
         "snapshot_created_at": snap.created_at,
         "snapshot_shortfall_cents": snap.shortfall_cents,
         "link_closed": record.link_closed,
+        "link_write_until": record.link_write_until,
     }
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "EVENTS_DDL",
     "INSERT_ITEM",
     "INSERT_TAB",
+    "LINK_WRITE_DDL",
     "MIGRATIONS",
     "OUTCOMES_DDL",
     "PAYMENT_COLUMNS",
@@ -39,7 +40,7 @@ __all__ = [
     "upgrade_statements",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this code reads and writes. A database at a higher version is refused."""
 
 SCHEMA_TABLE_DDL = (
@@ -146,7 +147,19 @@ CURRENCY_DDL: tuple[str, ...] = (
 )
 """Version 4: each tab's ISO 4217 currency (its amounts are in that currency's minor unit)."""
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL, 2: OUTCOMES_DDL, 3: CURRENCY_DDL}
+
+LINK_WRITE_DDL: tuple[str, ...] = (
+    "ALTER TABLE payments ADD COLUMN link_write_until DOUBLE PRECISION NULL",
+)
+"""Version 5: the durable "link write sent" mark of a payment (``PaymentRecord``)."""
+
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: EVENTS_DDL,
+    2: OUTCOMES_DDL,
+    3: CURRENCY_DDL,
+    4: LINK_WRITE_DDL,
+}
 """Statements that take the schema from version ``key`` to ``key + 1``.
 
 A change to the tables adds an entry here and bumps ``SCHEMA_VERSION``; a new database
@@ -179,6 +192,7 @@ PAYMENT_COLUMNS = (
     "snapshot_created_at",
     "snapshot_shortfall_cents",
     "link_closed",
+    "link_write_until",
 )
 SELECT_PAYMENTS = (
     f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments"
