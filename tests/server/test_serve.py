@@ -111,7 +111,11 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("MAYA_", "STRIPE_")) and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     }
-    env.update(MAYA_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"), **extra)
+    env.update(
+        MAYA_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"),
+        MAYA_SERVER_SECRET_FILE=str(tmp_path / "server-secret"),
+        **extra,
+    )
     return env
 
 

@@ -10,8 +10,9 @@ outcome or its refusal reason): never a body, a header or a secret.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from maya.server.hosts import HostGuard
 from maya.server.webhook import MAX_BODY_BYTES, TOLERANCE_S, check_webhook_secret, webhook_endpoint
 from maya.state.manager import TabManager
 
@@ -30,6 +32,13 @@ WEBHOOK_PATH = "/stripe/webhook"
 """Where Stripe (or the sandbox) delivers events."""
 
 _log = logging.getLogger("maya.server")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped: a CR/LF in a path cannot forge a line."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 class AccessLog:
@@ -60,11 +69,11 @@ class AccessLog:
             note = state.get("log_note") if isinstance(state, dict) else None
             _log.info(
                 "%s %s %d %.1f ms%s",
-                scope.get("method", "?"),
-                scope.get("path", "?")[:200],
+                _printable(str(scope.get("method", "?"))),
+                _printable(str(scope.get("path", "?"))[:200]),
                 status,
                 (time.perf_counter() - started) * 1000,
-                f" {note}" if note else "",
+                f" {_printable(str(note))}" if note else "",
             )
 
 
@@ -80,6 +89,7 @@ def create_app(
     lifespan: Any = None,
     tolerance: int = TOLERANCE_S,
     max_body: int = MAX_BODY_BYTES,
+    allowed_hosts: Collection[str] | None = None,
 ) -> Starlette:
     """The app: the webhook, the health check, and ``routes`` (routes or mounts) after them.
 
@@ -90,6 +100,8 @@ def create_app(
         lifespan: a Starlette lifespan for what the extra routes need.
         tolerance: seconds a signature's timestamp may lag (300, as Stripe).
         max_body: the largest webhook body accepted, in bytes.
+        allowed_hosts: the ``Host`` names answered (others get 421; see
+            ``maya.server.hosts``); None answers any Host. Every response is ``nosniff``.
 
     Raises:
         WebhookSecretError: when ``webhook_secret`` is not a ``whsec_`` secret.
@@ -105,7 +117,7 @@ def create_app(
             Route("/healthz", _healthz, methods=["GET"]),
             *routes,
         ],
-        middleware=[Middleware(AccessLog)],
+        middleware=[Middleware(AccessLog), Middleware(HostGuard, allowed_hosts=allowed_hosts)],
         lifespan=lifespan,
     )
     app.state.manager = manager
