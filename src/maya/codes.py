@@ -44,6 +44,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_TOOL = "UNKNOWN_TOOL"
     INVALID_ARGUMENTS = "INVALID_ARGUMENTS"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    TOO_MANY_TOOL_CALLS = "TOO_MANY_TOOL_CALLS"
+    """One model answer asked for more tool calls than the cap: none of them ran."""
 
     @property
     def retryable(self) -> bool:
@@ -59,6 +61,7 @@ _RETRYABLE: frozenset[ErrorCode] = frozenset(
     {
         ErrorCode.UNKNOWN_TOOL,
         ErrorCode.INVALID_ARGUMENTS,
+        ErrorCode.TOO_MANY_TOOL_CALLS,
         ErrorCode.UNKNOWN_ITEM,
         ErrorCode.INVALID_QUANTITY,
         ErrorCode.INVALID_MODIFIER,
