@@ -66,6 +66,8 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "GOOGLE_API_KEY",
     "STRIPE_SECRET_KEY",
     "STRIPE_API_KEY",
+    "MAYA_SERVER_SECRET",
+    "MAYA_MCP_TOKEN",
 )
 """Environment variables whose values are redacted wherever they appear."""
 

@@ -8,29 +8,81 @@ one ``--session ID`` names). ``maya mcp --http HOST:PORT`` serves streamable HTT
 server of ``mcp.json``, or the offline sandbox when none is configured. With
 ``OTEL_TRACES_EXPORTER`` (or an OTLP endpoint) set, each call's span is exported, as a
 child of the caller's span when the request carries a trace context.
+
+Over HTTP on loopback, a request whose ``Host`` is not a loopback name is refused (421:
+no DNS-rebinding page can drive it). On any other address the server refuses to start
+without an auth token (``--token`` or ``$MAYA_MCP_TOKEN``, at least 16 characters):
+every request must then carry ``Authorization: Bearer TOKEN`` (compared in constant
+time; 401 otherwise). A token given on loopback is required there too. Stateless
+clients get their tab handle from the server (see ``maya.mcp_server.server``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hmac
+import json
+import os
 import sys
 from typing import TextIO
 
 import anyio
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from maya.addresses import http_url, parse_host_port
-from maya.mcp_server.server import TabPolicy, build_mcp_server
+from maya.addresses import is_loopback_host, parse_host_port
+from maya.mcp_server.server import TAB_HANDLE_PURPOSE, TabPolicy, build_mcp_server
 from maya.otel.propagation import configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
 from maya.sandbox.server import bind_socket
+from maya.signing import Signer, load_server_secret
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
 from maya.state.open import open_store
 from maya.tools import Toolset
 
-__all__ = ["register", "run_mcp", "serve"]
+__all__ = ["TOKEN_ENV", "BearerAuth", "register", "run_mcp", "serve"]
+
+TOKEN_ENV = "MAYA_MCP_TOKEN"
+"""The auth token ``maya mcp --http`` requires as ``Authorization: Bearer ...``."""
+_MIN_TOKEN_CHARS = 16
+
+
+class BearerAuth:
+    """Lets through only HTTP requests carrying ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        """Wrap ``app``; ``token`` is compared in constant time."""
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse (401) an HTTP request without the token."""
+        if scope["type"] == "http":
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, self._expected):
+                body = json.dumps({"error": "a Bearer token is required"}).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b'Bearer realm="maya"'),
+                            (b"x-content-type-options", b"nosniff"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _bound_url(host: str, port: int) -> str:
+    """The URL of the address actually bound (``0.0.0.0`` stays ``0.0.0.0``)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/mcp"
 
 
 def _announce(stream: TextIO, text: str) -> None:
@@ -44,14 +96,18 @@ async def serve(
     session_id: str | None = None,
     store_url: str | None = None,
     announce: TextIO = sys.stderr,
+    token: str | None = None,
 ) -> None:
     """Serve until stdin closes (stdio) or the process is interrupted (HTTP).
 
     Raises:
+        ValueError: HTTP on a non-loopback address without ``token``, or a short token.
         StoreURLError: the store URL is unusable.
         McpConfigError: ``mcp.json`` is malformed.
         LiveModeRefusedError: a live Stripe key without ``MAYA_ALLOW_LIVE=1``.
     """
+    if http is not None:
+        _check_token(http[0], token)
     shutdown_tracing = configure_tracing_from_env("maya-mcp")
     store = open_store(store_url)
     try:
@@ -65,32 +121,58 @@ async def serve(
                 await server.run_stdio_async()
                 return
             host, port = http
-            server = build_mcp_server(toolset, tabs=TabPolicy(fixed=session_id))
+            signer = Signer(load_server_secret(), purpose=TAB_HANDLE_PURPOSE)
+            server = build_mcp_server(toolset, tabs=TabPolicy(fixed=session_id, signer=signer))
             sock = bind_socket(host, port)
-            app = server.streamable_http_app(host=host)
+            # Loopback: the SDK refuses a foreign Host (421). Elsewhere the token guards.
+            app: ASGIApp = server.streamable_http_app(host=host)
+            if token:
+                app = BearerAuth(app, token=token)
             config = uvicorn.Config(
                 app, log_config=None, access_log=False, log_level="warning", lifespan="on"
             )
             where = "one tab: " + session_id if session_id else "one tab per MCP session"
-            _announce(
-                announce, f"serving at {http_url(host, sock.getsockname()[1], '/mcp')} ({where})"
-            )
+            if token:
+                where += "; Bearer token required"
+            bound_host, bound_port = sock.getsockname()[:2]
+            _announce(announce, f"serving at {_bound_url(bound_host, bound_port)} ({where})")
             await uvicorn.Server(config).serve(sockets=[sock])
     finally:
         await store.aclose()
         shutdown_tracing()
 
 
+def _check_token(host: str, token: str | None) -> None:
+    if token is not None and len(token) < _MIN_TOKEN_CHARS:
+        raise ValueError(f"the auth token must be at least {_MIN_TOKEN_CHARS} characters")
+    if not token and not is_loopback_host(host):
+        raise ValueError(
+            f"--http on {host}, which is not loopback, needs an auth token "
+            f"(--token or ${TOKEN_ENV}): anyone who reaches the address could use the tabs"
+        )
+
+
 def run_mcp(args: argparse.Namespace) -> int:
-    """``maya mcp``; returns the exit code (2 for a bad session id)."""
+    """``maya mcp``; returns the exit code (2 for a bad session id or a missing token)."""
     if args.session is not None:
         try:
             validate_session_id(args.session)
         except StateError as exc:
             print(f"maya mcp: --session: {exc.message}", file=sys.stderr)
             return 2
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    if args.http is not None:
+        try:
+            _check_token(args.http[0], token)
+        except ValueError as exc:
+            print(f"maya mcp: {exc}", file=sys.stderr)
+            return 2
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(lambda: serve(http=args.http, session_id=args.session, store_url=args.store))
+        anyio.run(
+            lambda: serve(
+                http=args.http, session_id=args.session, store_url=args.store, token=token
+            )
+        )
     return 0
 
 
@@ -121,5 +203,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="URL",
         help="state store: memory://, a SQLite path or postgresql://... (default: "
         "$MAYA_STATE_URL or SQLite in the user data dir)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        metavar="TOKEN",
+        help="with --http: require 'Authorization: Bearer TOKEN' (needed off loopback; "
+        f"default ${TOKEN_ENV})",
     )
     parser.set_defaults(func=run_mcp)
