@@ -132,7 +132,8 @@ async def create_stripe_payment(
             )
         state = await _record(ctx, gateway, session_id, record, link)
         recorded = state.find_payment(link.payment_id)
-        assert recorded is not None  # record_payment_link just attached it
+        if recorded is None:  # record_payment_link just attached it: a bug if not
+            raise ToolError(ErrorCode.INTERNAL_ERROR, "the payment link was not recorded")
         return {**_link_result(ctx, recorded, reused=False), **replaced}
 
 
@@ -190,7 +191,8 @@ async def check_payment_status(
     state = await ctx.manager.get(session_id)
     record = _payment_to_check(state, args.payment_id)
     payment_id = record.payment_id
-    assert payment_id is not None  # only records with a link are found above
+    if payment_id is None:  # only records with a link are found above: a bug if not
+        raise ToolError(ErrorCode.PAYMENT_NOT_FOUND, "the payment has no link to check")
     if record.status is PaymentStatus.COMPLETED:
         if await ctx.manager.paid_by_event(payment_id):
             # Settled by Stripe's webhook: the stored state is the answer, and any later
