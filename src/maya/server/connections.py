@@ -12,10 +12,11 @@ forever, and about a thousand of them stop the server at the common 1,024 limit.
 - a connection waiting for a request's headers (a new one, or a kept-alive one between
   requests) is closed when they have not all arrived within ``header_timeout_s``,
   however slowly bytes trickle in;
-- when a new connection would pass ``max_connections``, the connection that has waited
-  longest for its headers is closed to make room (one busy with a request is never cut
-  short); when every connection is busy, the new one is closed at once. So a flood of
-  idle connections cannot keep ``/healthz`` or a customer out.
+- when a new connection would pass ``max_connections``, one waiting for headers is
+  closed to make room: first the one waiting longest that has never sent a request (a
+  half-open flood), else the kept-alive one idle longest; one busy with a request is
+  never cut short; when every connection is busy, the new one is closed at once. So a
+  flood of idle connections cannot keep ``/healthz``, or a customer, out.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class GuardedH11Protocol(H11Protocol):
         self.limits = found if isinstance(found, ConnectionLimits) else ConnectionLimits()
         self._header_timer: asyncio.TimerHandle | None = None
         self.waiting_since: float | None = None
+        self.served = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -87,6 +89,7 @@ class GuardedH11Protocol(H11Protocol):
             self._stop_waiting()  # the headers are in: a request is under way
 
     def on_response_complete(self) -> None:
+        self.served = True
         super().on_response_complete()
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
             self._await_headers()
@@ -130,7 +133,7 @@ class GuardedH11Protocol(H11Protocol):
             and not other.transport.is_closing()
         ]
         if idle:
-            oldest = min(idle, key=lambda other: other.waiting_since or 0.0)
+            oldest = min(idle, key=lambda other: (other.served, other.waiting_since or 0.0))
             _log.info("connection cap reached: closing the connection idle longest")
             oldest.close_idle()
         else:
