@@ -100,6 +100,8 @@ def test_serve_options_from_the_command_line() -> None:
             "5",
             "--chat-turns-per-client",
             "20",
+            "--max-tool-calls",
+            "7",
         ]
     )
     options = options_of(args)
@@ -112,6 +114,7 @@ def test_serve_options_from_the_command_line() -> None:
         max_streams_per_session=2,
         chat_turns_per_session=5,
         chat_turns_per_client=20,
+        max_tool_calls=7,
     )
     assert ServeOptions.from_json(options.to_json()) == options
     defaults = options_of(build_parser().parse_args(["serve"]))

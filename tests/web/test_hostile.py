@@ -5,21 +5,25 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from maya.server.connections import ConnectionLimits
 from maya.signing import Signer
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.web import WebSettings
 from maya.web.security import COOKIE_NAME, COOKIE_PURPOSE, session_of
 
-from .conftest import ORIGIN, make_app, serving
+from .conftest import ORIGIN, _Server, make_app
 
 POST = {"Origin": ORIGIN}
 
@@ -32,6 +36,25 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[str]:
+    """The app on uvicorn with ``maya serve``'s connection handling, port 0."""
+    config = ConnectionLimits().config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = _Server(config)
+    async with anyio.create_task_group() as group:
+        group.start_soon(server.serve)
+        with anyio.fail_after(10):
+            await server.listening.wait()
+        port = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            server.force_exit = True
 
 
 def _rss_kib(field: str) -> int:
@@ -233,3 +256,18 @@ async def test_one_session_holds_a_bounded_number_of_tab_streams() -> None:
         async with browser.stream("GET", "/api/tab/events") as again:
             assert again.status_code == 200
             json.dumps(dict(again.headers))
+
+
+def test_the_tool_call_cap_is_a_page_setting() -> None:
+    from maya.agent.models.base import calls_response, text_response
+    from maya.testing.scripted import ScriptedModel
+
+    model = ScriptedModel(
+        [calls_response([("order_drink", {"name": "Water"})] * 3), text_response("No.")]
+    )
+    manager = TabManager(MemoryTabStore())
+    app = make_app(manager, model=model, settings=WebSettings(max_tool_calls=2))
+    with TestClient(app, base_url=ORIGIN) as browser:
+        browser.get("/")
+        assert _chat(browser, "three waters").status_code == 200
+        assert browser.get("/api/tab").json()["tab_cents"] == 0

@@ -241,6 +241,7 @@ def options_of(args: argparse.Namespace) -> ServeOptions:
         max_streams_per_session=args.max_streams_per_session,
         chat_turns_per_session=args.chat_turns_per_session,
         chat_turns_per_client=args.chat_turns_per_client,
+        max_tool_calls=args.max_tool_calls,
     )
 
 
@@ -356,5 +357,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         metavar="N",
         help="chat turns one client address may start per minute (default 60)",
+    )
+    guard.add_argument(
+        "--max-tool-calls",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="tool calls one model answer may ask for; past it none runs (default 10)",
     )
     parser.set_defaults(func=run_serve)

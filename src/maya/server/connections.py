@@ -94,6 +94,17 @@ class GuardedH11Protocol(H11Protocol):
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
             self._await_headers()
 
+    def send_400_response(self, msg: str) -> None:
+        """As uvicorn's, unless a response already went out: then only close.
+
+        A client still sending a body after its 413 makes h11 see a protocol error, and
+        uvicorn's own 400 would then raise inside the event loop.
+        """
+        if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            self.transport.close()
+            return
+        super().send_400_response(msg)
+
     def _await_headers(self) -> None:
         self._stop_waiting()
         self.waiting_since = self.loop.time()

@@ -32,6 +32,7 @@ class ServeOptions:
         max_streams_per_session: tab streams one session may hold open (None: the page's).
         chat_turns_per_session: chat turns per minute per session (None: the page's).
         chat_turns_per_client: chat turns per minute per client address (None: the page's).
+        max_tool_calls: tool calls per model answer (None: the page's).
     """
 
     host: str = "127.0.0.1"
@@ -43,6 +44,7 @@ class ServeOptions:
     max_streams_per_session: int | None = None
     chat_turns_per_session: int | None = None
     chat_turns_per_client: int | None = None
+    max_tool_calls: int | None = None
 
     def to_json(self) -> str:
         """These options as JSON (for ``OPTIONS_ENV``)."""

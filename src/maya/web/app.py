@@ -43,7 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from maya.agent.loop import Agent, TurnResult
+from maya.agent.loop import DEFAULT_MAX_TOOL_CALLS, Agent, TurnResult
 from maya.agent.models.base import Model
 from maya.agent.models.select import choose_model
 from maya.agent.streaming import TextDelta, ToolStarted, TurnEvent
@@ -95,6 +95,7 @@ class WebSettings:
             ``chat_window_s``, whatever its cookies (each is a model call that costs).
         chat_window_s: the rate limits' window, in seconds.
         max_streams_per_session: tab streams one session may hold open at once.
+        max_tool_calls: tool calls one model answer may ask for (past it none runs).
         clock: a monotonic clock in seconds, for the rate limits (tests pass a fake one).
     """
 
@@ -109,6 +110,7 @@ class WebSettings:
     chat_turns_per_client: int = 60
     chat_window_s: float = 60.0
     max_streams_per_session: int = 4
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
     clock: Callable[[], float] = time.monotonic
 
 
@@ -462,7 +464,12 @@ class ServedFrom(Protocol):
         ...
 
 
-_SERVE_OPTIONS = ("max_streams_per_session", "chat_turns_per_session", "chat_turns_per_client")
+_SERVE_OPTIONS = (
+    "max_streams_per_session",
+    "chat_turns_per_session",
+    "chat_turns_per_client",
+    "max_tool_calls",
+)
 
 
 def serve_routes(context: ServedFrom) -> list[BaseRoute]:
@@ -492,8 +499,15 @@ def _build(
     toolset = Toolset(manager=manager, payments=payments)
     chosen = model if model is not None else choose_model().model
     # Traced like `maya chat` (JSONL under MAYA_TRACE_DIR when set, redacted).
-    agent = Agent(model=chosen, toolset=toolset, manager=manager, tracer=tracer_from_env())
-    return MayaWeb(manager=manager, toolset=toolset, agent=agent, settings=settings)
+    chosen_settings = settings if settings is not None else WebSettings()
+    agent = Agent(
+        model=chosen,
+        toolset=toolset,
+        manager=manager,
+        tracer=tracer_from_env(),
+        max_tool_calls=chosen_settings.max_tool_calls,
+    )
+    return MayaWeb(manager=manager, toolset=toolset, agent=agent, settings=chosen_settings)
 
 
 def create_web_app(
