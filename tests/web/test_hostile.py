@@ -271,3 +271,21 @@ def test_the_tool_call_cap_is_a_page_setting() -> None:
         browser.get("/")
         assert _chat(browser, "three waters").status_code == 200
         assert browser.get("/api/tab").json()["tab_cents"] == 0
+
+
+def test_the_limiter_counts_only_what_it_lets_through() -> None:
+    from maya.web.limits import RateLimiter
+
+    clock = FakeClock()
+    limiter = RateLimiter(limit=2, window_s=10, clock=clock, max_keys=2)
+    assert [limiter.take("a"), limiter.take("a")] == [0.0, 0.0]
+    assert limiter.wait("a") == 10 and limiter.take("a") == 10
+    clock.now += 4
+    assert limiter.take("a") == 6  # refusals did not extend the wait
+    clock.now += 6
+    assert limiter.take("a") == 0.0
+    # Keys are bounded: the least recently used is forgotten first.
+    limiter.take("b")
+    limiter.take("c")
+    assert limiter.wait("a") == 0.0
+    assert RateLimiter(limit=0, window_s=1).take("x") == 0.0

@@ -224,12 +224,13 @@ class MayaWeb:
 
     def _slow_down(self, session: str, client: str) -> Response | None:
         """A 429 in Maya's words when this session or client address chats too fast."""
-        wait = self._session_turns.take(session)
-        who = "session"
+        # Both looked at before either counts: a refused turn uses up neither allowance.
+        by_session = self._session_turns.wait(session)
+        by_client = self._client_turns.wait(client)
+        wait, who = max((by_session, "session"), (by_client, "client"))
         if wait == 0.0:
-            wait = self._client_turns.take(client)
-            who = "client"
-        if wait == 0.0:
+            self._session_turns.take(session)
+            self._client_turns.take(client)
             return None
         seconds = max(1, math.ceil(wait))
         _log.warning("chat turn refused: %s rate limit (retry after %d s)", who, seconds)

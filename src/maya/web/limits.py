@@ -36,6 +36,13 @@ class RateLimiter:
 
     def take(self, key: str) -> float:
         """Record an event for ``key`` if allowed: 0.0; else the seconds to wait (> 0)."""
+        wait = self.wait(key)
+        if wait == 0.0 and self.limit >= 1:
+            self._seen[key].append(self._clock())
+        return wait
+
+    def wait(self, key: str) -> float:
+        """Seconds until an event for ``key`` would be allowed (0.0: now); records nothing."""
         if self.limit < 1:
             return 0.0
         now = self._clock()
@@ -51,5 +58,4 @@ class RateLimiter:
             times.popleft()
         if len(times) >= self.limit:
             return max(times[0] + self.window_s - now, 1e-3)
-        times.append(now)
         return 0.0
