@@ -225,6 +225,12 @@ def test_a_refused_turn_calls_no_model() -> None:
     assert len(calls) == 1
 
 
+def test_deeply_nested_json_is_a_400_not_a_crash(client: TestClient) -> None:
+    body = b"[" * 10_000 + b"]" * 10_000
+    response = client.post("/api/tip", content=body[:16_000], headers=POST)
+    assert response.status_code == 400
+
+
 def test_a_lone_surrogate_in_a_message_is_a_400_not_a_crash(client: TestClient) -> None:
     body = b'{"message": "hello \\ud800"}'
     response = client.post(

@@ -211,12 +211,13 @@ class MayaWeb:
             raw = await read_body(request, limit=MAX_BODY_BYTES)
         except BodyRefused as refused:
             too_large = refused.status == 413
-            return _error(refused.status, "the request is too large" if too_large else "too slow")
+            reason = "the request is too large" if too_large else "the request came too slowly"
+            return _error(refused.status, reason)
         try:
             data = json.loads(raw or b"{}")
             # JSON may spell a lone surrogate ("\ud800"): not text anything can store.
             json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except ValueError:  # UnicodeError is one
+        except (ValueError, RecursionError):  # UnicodeError is a ValueError
             return _error(400, "the request is not JSON text")
         if not isinstance(data, dict):
             return _error(400, "the request must be a JSON object")
