@@ -24,6 +24,16 @@ interpreter and the figures are pessimistic):
   ``web.in_process_notify_p50_ms`` (a direct callback) and one PostgreSQL round trip
   (``SELECT 1``) as the baselines measured in the same run.
 
+- ``web.chat_at_rate_limit_turns_per_s`` / ``_p99_ms``: chat turns from many sessions of
+  one client, each session sending past its per-session limit back to back: requests
+  answered per second (turns and 429s) and the p99 of the turns let through, with the
+  same turns with the limits off in the same run (``web.chat_at_rate_limit_p99_vs_off``)
+  and the p99 of a refusal (``web.chat_refused_p99_ms``);
+- ``web.healthz_p99_ms_idle_1000`` / ``web.healthz_p99_ms_idle_none``: ``/healthz`` on
+  ``maya serve``'s app and connection limits (header deadline, 900-connection cap) while
+  1,000 idle connections are held open against it, and with none, in the same run
+  (``web.healthz_p99_idle_1000_vs_none``). The file limit is raised for this process.
+
 PostgreSQL comes from ``$MAYA_BENCH_POSTGRES_URL`` or ``$MAYA_TEST_POSTGRES_URL`` (else the
 local server); without it those figures are skipped with a note.
 """
@@ -33,7 +43,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -52,14 +64,17 @@ import uvicorn
 
 from maya.agent.loop import Agent
 from maya.agent.models.offline import OfflineModel
+from maya.server import create_app
+from maya.server.connections import ConnectionLimits
+from maya.signing import Signer
 from maya.state.errors import StoreError
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import TabState
 from maya.state.open import open_store
 from maya.tools import Toolset
-from maya.web import create_web_app
-from maya.web.security import COOKIE_NAME, new_token, session_of
+from maya.web import WebSettings, create_web_app
+from maya.web.security import COOKIE_NAME, COOKIE_PURPOSE, session_of
 
 TURNS = 30
 OVERLAY_CHANGES = 60
@@ -67,6 +82,25 @@ PAGES_BUDGET_S = 20.0
 MAX_PAGES = 1600
 NOTIFY_ORDERS = 40
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+SECRET = b"bench-secret-" + b"x" * 32
+SIGNER = Signer(SECRET, purpose=COOKIE_PURPOSE)
+# The figures of the other benchmarks are not about the rate limits: they are off there.
+NO_LIMITS = WebSettings(
+    cookie_secret=SECRET,
+    chat_turns_per_session=0,
+    chat_turns_per_client=0,
+    max_streams_per_session=MAX_PAGES,
+)
+LIMIT_SESSIONS = 8
+LIMIT_PER_SESSION = 12  # maya serve's default per session and minute
+LIMIT_EXTRA = 4  # turns each session sends past its limit
+HEALTHZ_REQUESTS = 300
+IDLE_CONNECTIONS = 1000
+
+
+def new_token() -> str:
+    """A browser token the benchmark's server accepts (signed with its secret)."""
+    return SIGNER.issue()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -87,12 +121,19 @@ class _Server(uvicorn.Server):
 class Bar:
     """The page served from a thread of its own; commits are timed on the server side."""
 
-    def __init__(self, portal: anyio.from_thread.BlockingPortal, manager: TabManager) -> None:
+    def __init__(
+        self,
+        portal: anyio.from_thread.BlockingPortal,
+        manager: TabManager,
+        settings: WebSettings = NO_LIMITS,
+    ) -> None:
         self.portal = portal
         self.manager = manager
         self.committed: dict[tuple[str, int], float] = {}
         manager.add_listener(self._on_change)
-        self.app = create_web_app(manager=manager, payments=None, model=OfflineModel())
+        self.app = create_web_app(
+            manager=manager, payments=None, model=OfflineModel(), settings=settings
+        )
         self.base_url = ""
 
     def _on_change(self, operation: str, before: TabState | None, after: TabState) -> None:
@@ -109,9 +150,9 @@ class Bar:
 
 
 @asynccontextmanager
-async def serving() -> AsyncIterator[Bar]:
+async def serving(settings: WebSettings = NO_LIMITS) -> AsyncIterator[Bar]:
     with anyio.from_thread.start_blocking_portal() as portal:
-        bar = Bar(portal, TabManager(MemoryTabStore()))
+        bar = Bar(portal, TabManager(MemoryTabStore()), settings)
         config = uvicorn.Config(
             bar.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
         )
@@ -430,13 +471,134 @@ async def bench_notify(note: Callable[[str], None]) -> dict[str, float]:
     }
 
 
-UNITS = {"_ms": "ms", "bytes": "B", "_vs_": "x", "pages_p99": "pages", "requests": "requests"}
+async def _turns_at_the_limit(settings: WebSettings) -> tuple[list[float], list[float], float]:
+    """Every session sends past its limit; (accepted ms, refused ms, requests per second)."""
+    accepted: list[float] = []
+    refused: list[float] = []
+    async with serving(settings) as bar:
+        clients = [browser(bar.base_url, new_token()) for _ in range(LIMIT_SESSIONS)]
+
+        async def session(client: httpx.AsyncClient) -> None:
+            for _ in range(LIMIT_PER_SESSION + LIMIT_EXTRA):
+                started = time.perf_counter()
+                answer = await client.post("/api/chat", json={"message": "a water"})
+                ms = (time.perf_counter() - started) * 1000
+                (accepted if answer.status_code == 200 else refused).append(ms)
+
+        started = time.perf_counter()
+        async with anyio.create_task_group() as group:
+            for client in clients:
+                group.start_soon(session, client)
+        elapsed = time.perf_counter() - started
+        for client in clients:
+            await client.aclose()
+    return accepted, refused, (len(accepted) + len(refused)) / elapsed
+
+
+async def bench_rate_limit() -> dict[str, float]:
+    limited = WebSettings(
+        cookie_secret=SECRET,
+        chat_turns_per_session=LIMIT_PER_SESSION,
+        chat_turns_per_client=LIMIT_SESSIONS * LIMIT_PER_SESSION,
+    )
+    accepted, refused, rate = await _turns_at_the_limit(limited)
+    free, _, free_rate = await _turns_at_the_limit(NO_LIMITS)
+    assert len(accepted) == LIMIT_SESSIONS * LIMIT_PER_SESSION, len(accepted)
+    assert len(refused) == LIMIT_SESSIONS * LIMIT_EXTRA, len(refused)
+    return {
+        "chat_at_rate_limit_turns_per_s": rate,
+        "chat_at_rate_limit_p99_ms": pct(accepted, 99),
+        "chat_limits_off_turns_per_s": free_rate,
+        "chat_limits_off_p99_ms": pct(free, 99),
+        "chat_at_rate_limit_p99_vs_off": pct(accepted, 99) / pct(free, 99),
+        "chat_refused_p99_ms": pct(refused, 99),
+    }
+
+
+def _raise_file_limit(needed: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        ceiling = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+async def _healthz_times(client: httpx.AsyncClient) -> list[float]:
+    times: list[float] = []
+    for _ in range(HEALTHZ_REQUESTS):
+        started = time.perf_counter()
+        answer = await client.get("/healthz")
+        times.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, answer.status_code
+    return times
+
+
+async def bench_idle_connections() -> dict[str, float]:
+    """``/healthz`` with ``maya serve``'s app and limits: with no idle connections, then
+    while 1,000 are held (past the 900-connection cap: the idlest make room)."""
+    _raise_file_limit(4 * IDLE_CONNECTIONS)
+    limits = ConnectionLimits()
+    app = create_app(TabManager(MemoryTabStore()), webhook_secret="whsec_" + "b" * 32)
+    with anyio.from_thread.start_blocking_portal() as portal:
+        config = limits.config(
+            app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", backlog=4096
+        )
+        server = _Server(config)
+        future = portal.start_task_soon(server.serve)
+        await anyio.to_thread.run_sync(portal.call, server.listening.wait)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        idle: list[socket.socket] = []
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                for _ in range(50):  # warm: the first requests pay for imports and caches
+                    await client.get("/healthz")
+                # The baseline before and after the idle ones, so load drift on the
+                # machine weighs on both figures alike.
+                alone = await _healthz_times(client)
+                for _ in range(IDLE_CONNECTIONS):
+                    idle.append(socket.create_connection(("127.0.0.1", port)))
+                # Let the server accept them all before measuring.
+                await anyio.sleep(0.5)
+                under_load = await _healthz_times(client)
+                held = pct(under_load, 99)
+                still_open = len(server.server_state.connections)
+                for sock in idle:
+                    sock.close()
+                idle.clear()
+                await anyio.sleep(0.5)
+                alone += await _healthz_times(client)
+        finally:
+            for sock in idle:
+                sock.close()
+            server.should_exit = True
+            server.force_exit = True
+            await anyio.to_thread.run_sync(future.result, 10)
+    baseline = pct(alone, 99)
+    return {
+        "healthz_p99_ms_idle_none": baseline,
+        "healthz_p99_ms_idle_1000": held,
+        "healthz_p99_idle_1000_vs_none": held / baseline,
+        "healthz_p50_ms_idle_none": pct(alone, 50),
+        "healthz_p50_ms_idle_1000": pct(under_load, 50),
+        "connections_open_with_1000_idle": still_open,
+    }
+
+
+UNITS = {
+    "_ms": "ms",
+    "bytes": "B",
+    "_vs_": "x",
+    "pages_p99": "pages",
+    "requests": "requests",
+    "_per_s": "1/s",
+}
 
 
 def unit_of(metric: str) -> str:
     for marker, unit in UNITS.items():
         if marker in metric:
             return unit
+    if metric.startswith("connections_"):
+        return "connections"
     return "pages" if metric.startswith("open_pages") else ""
 
 
@@ -449,6 +611,8 @@ async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
         figures.update(await lighthouse_mobile(bar, note))
         figures.update(await bench_overlay(bar))
         figures.update(await bench_pages(bar, note))
+    figures.update(await bench_rate_limit())
+    figures.update(await bench_idle_connections())
     figures.update(await bench_notify(note))
     return figures
 

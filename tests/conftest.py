@@ -23,6 +23,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MAYA_FORBID_REAL_MODEL", "1")
     monkeypatch.setenv("MAYA_TRACE_DIR", str(tmp_path / "traces"))
+    # The server's secret file, never the user's own (maya.signing).
+    monkeypatch.setenv("MAYA_SERVER_SECRET_FILE", str(tmp_path / "server-secret"))
     yield
 
 

@@ -3,8 +3,9 @@
 From the bottom up:
 
 1. the root leaves, ``maya.addresses``, ``maya.codes``, ``maya.errors``, ``maya.money``,
-   ``maya.redact`` and ``maya.messages`` (local addresses, the error contract, money,
-   secret masking, Maya's words): they import no other layer;
+   ``maya.redact``, ``maya.messages`` and ``maya.signing`` (local addresses, the error
+   contract, money, secret masking, Maya's words, tokens only the server issues): they
+   import no other layer;
 2. ``maya.state`` (tabs, orders, stores): imports only the root leaves;
 3. ``maya.payments`` and ``maya.sandbox`` (Stripe over MCP and its local stand-in): never
    ``maya.tools`` or ``maya.agent``;
@@ -30,7 +31,15 @@ import maya
 SRC = Path(maya.__file__).parent
 
 ROOT_LEAVES = frozenset(
-    {"maya.addresses", "maya.codes", "maya.errors", "maya.money", "maya.redact", "maya.messages"}
+    {
+        "maya.addresses",
+        "maya.codes",
+        "maya.errors",
+        "maya.money",
+        "maya.redact",
+        "maya.messages",
+        "maya.signing",
+    }
 )
 ABOVE_AGENT = frozenset(
     {

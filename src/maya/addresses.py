@@ -7,8 +7,9 @@ and announce where they listen; a wildcard bind is reached through loopback.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 
-__all__ = ["http_url", "parse_host_port"]
+__all__ = ["http_url", "is_loopback_host", "parse_host_port"]
 
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 
@@ -31,3 +32,14 @@ def http_url(host: str, port: int, path: str = "") -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}{path}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address, brackets allowed) is this machine only."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -5,7 +5,8 @@ Errors are answered here, once for every command: a user error (a malformed
 unusable or unknown store, a file that is not there...) is one line on stderr,
 ``maya <command>: <what is wrong>``, naming the file, field or value and never a secret,
 with exit status 2. The traceback is printed only with ``-vv``. Anything else is a bug
-and keeps its traceback.
+and keeps its traceback. Every log line and every traceback printed here passes through
+the one redactor (``maya.redact``) first: no verbosity shows a secret.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import importlib
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 __all__ = ["USER_ERROR_EXIT", "build_parser", "main", "user_error_types"]
@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    _redact_logs()
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
@@ -73,13 +74,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except Exception as exc:
+        from maya.redact import redacted_traceback
+
         user_error = _find_user_error(exc, user_error_types())
         if user_error is None:
-            raise
+            # A bug: its traceback, redacted, and the exit status Python gives one.
+            sys.stderr.write(redacted_traceback(exc))
+            return 1
         if args.verbose >= 2:
-            traceback.print_exception(exc, file=sys.stderr)
+            sys.stderr.write(redacted_traceback(exc))
         print(f"{_command_name(args)}: {describe_user_error(user_error)}", file=sys.stderr)
         return USER_ERROR_EXIT
+
+
+def _redact_logs() -> None:
+    from maya.redact import RedactingFilter
+
+    redacting = RedactingFilter()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redacting)
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:
@@ -112,13 +125,13 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 def describe_user_error(exc: BaseException) -> str:
     """``exc`` as one line for the terminal, with any secret masked."""
     from maya.errors import MayaError
-    from maya.redact import redact
+    from maya.redact import redact, redact_conninfo_words
 
     text = str(exc)
     if isinstance(exc, MayaError) and exc.public_text:
         facts = ", ".join(f"{key}={value!r}" for key, value in exc.details.items())
         text = f"{exc.message} ({facts})" if facts else exc.message
-    return redact(" ".join(text.split())) or type(exc).__name__
+    return redact(redact_conninfo_words(" ".join(text.split()))) or type(exc).__name__
 
 
 def _find_user_error(

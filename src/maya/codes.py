@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_TOOL = "UNKNOWN_TOOL"
     INVALID_ARGUMENTS = "INVALID_ARGUMENTS"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    TOO_MANY_TOOL_CALLS = "TOO_MANY_TOOL_CALLS"
+    """One model answer asked for more tool calls than the cap: none of them ran."""
 
     @property
     def retryable(self) -> bool:
@@ -60,6 +62,7 @@ class ErrorCode(StrEnum):
 _RETRYABLE: frozenset[ErrorCode] = frozenset(
     {
         ErrorCode.INVALID_ARGUMENTS,
+        ErrorCode.TOO_MANY_TOOL_CALLS,
         ErrorCode.UNKNOWN_ITEM,
         ErrorCode.INVALID_QUANTITY,
         ErrorCode.INVALID_MODIFIER,

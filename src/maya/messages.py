@@ -111,6 +111,11 @@ DEFAULT_MESSAGES: dict[str, tuple[str, ...]] = {
         "The request didn't fit the tool ({problems}).",
         "The request didn't fit the tool.",
     ),
+    "TOO_MANY_TOOL_CALLS": (
+        "That answer asked for {calls} tool calls and at most {max} run per answer, so none "
+        "of them ran and nothing changed. Ask again with at most {max} calls.",
+        "That was too many actions in one go. Nothing was done: please ask again with fewer.",
+    ),
     "INTERNAL_ERROR": ("Something went wrong; nothing has changed. Please try again.",),
     # Payment outcomes (not errors)
     "payment_link_ready": ("Here's the payment link for {amount}: {url}",),
@@ -150,6 +155,11 @@ DEFAULT_MESSAGES: dict[str, tuple[str, ...]] = {
     "payment_link_open_not_owed": (
         "An older payment link for {amount} is still open, but nothing is owed on it: please "
         "don't pay it. Anything paid there is credit to refund.",
+    ),
+    # Too many requests in a short time ({wait}: how long to wait)
+    "chat_rate_limited": (
+        "That's a lot of requests in a short time. Please wait {wait} and try again.",
+        "That's a lot of requests in a short time. Please wait a moment and try again.",
     ),
     # The product name at checkout ({merchant}, {count} items, {tip_percent})
     "payment_product": (

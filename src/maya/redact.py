@@ -6,18 +6,31 @@ tracers all call it:
 - ``redact``: Stripe keys, bearer tokens and Gemini keys in any text, by pattern;
 - ``Redactor``: ``redact`` plus the exact values of known secrets (the secret environment
   variables, and any secret handed over), for text and JSON-like values (traces);
-- ``redact_conninfo``: the password in a database connection string.
+- ``redact_conninfo``: the password in a database connection string;
+- ``RedactingFilter``: every log record (message, arguments, traceback) through a
+  ``Redactor``, installed on the CLI's log handler so no verbosity shows a secret;
+- ``redacted_traceback``: a traceback as text, redacted, for ``-vv``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "SECRET_ENV_VARS", "Redactor", "redact", "redact_conninfo"]
+__all__ = [
+    "REDACTED",
+    "SECRET_ENV_VARS",
+    "RedactingFilter",
+    "Redactor",
+    "redact",
+    "redact_conninfo",
+    "redacted_traceback",
+]
 
 REDACTED = "***"
 """What a secret is replaced with; key prefixes stay so a reader can tell test from live."""
@@ -66,6 +79,8 @@ SECRET_ENV_VARS: tuple[str, ...] = (
     "GOOGLE_API_KEY",
     "STRIPE_SECRET_KEY",
     "STRIPE_API_KEY",
+    "MAYA_SERVER_SECRET",
+    "MAYA_MCP_TOKEN",
 )
 """Environment variables whose values are redacted wherever they appear."""
 
@@ -129,3 +144,44 @@ def redact_conninfo(conninfo: str) -> str:
         netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
     query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redacted_traceback(exc: BaseException, redactor: Redactor | None = None) -> str:
+    """``exc``'s traceback (with its chain) as text, every secret masked."""
+    text = "".join(traceback.format_exception(exc))
+    return (redactor or Redactor()).text(redact_conninfo_words(text))
+
+
+def redact_conninfo_words(text: str) -> str:
+    """``text`` with ``password=...`` keywords and URL passwords masked."""
+    text = _KEYWORD_PASSWORD.sub(r"\1***", text)
+    return _URL_PASSWORD.sub(r"\1***\2", text)
+
+
+_URL_PASSWORD = re.compile(r"(\w+://[^:/@\s'\"]*:)[^@\s'\"/]+(@)")
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in every record it sees: message, arguments and traceback."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        """Use ``redactor`` (default: pattern secrets and the secret environment)."""
+        super().__init__()
+        self._redactor = redactor if redactor is not None else Redactor()
+        self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` with its secrets masked; never drops it."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to the handler's own error path
+            return True
+        record.msg = self._redactor.text(redact_conninfo_words(message))
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redactor.text(redact_conninfo_words(record.exc_text))
+        if record.stack_info:
+            record.stack_info = self._redactor.text(record.stack_info)
+        return True

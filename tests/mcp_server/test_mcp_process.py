@@ -114,10 +114,10 @@ async def test_stdio_order_tip_pay_check_and_two_connections_have_two_tabs(
 
 
 @asynccontextmanager
-async def _http(tmp_path: Path, *args: str) -> AsyncIterator[str]:
-    """``maya mcp --http 127.0.0.1:0``; yields the URL it announced."""
+async def _http(tmp_path: Path, *args: str, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """``maya mcp --http HOST:0``; yields the URL it announced."""
     process: Process = await anyio.open_process(
-        [MAYA, "mcp", "--http", "127.0.0.1:0", "--store", "memory://", *args],
+        [MAYA, "mcp", "--http", f"{host}:0", "--store", "memory://", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         env=_env(tmp_path),
@@ -158,11 +158,14 @@ async def test_http_serves_a_tab_per_mcp_session_and_by_handle(tmp_path: Path) -
                 async with Client(url, mode="legacy") as second:
                     other = _result(await second.call_tool("get_bill", {}))
                     bad = await second.call_tool("order_drink", {"name": "IPA", "quantity": "2"})
+                    switched = await first.call_tool("get_bill", {}, meta={TAB_META_KEY: "t-1"})
             async with Client(url) as stateless:
-                handle = await stateless.call_tool(
-                    "order_drink", {"name": "Gin"}, meta={TAB_META_KEY: "t-1"}
-                )
                 orphan = await stateless.call_tool("get_bill", {})
+                issued = (orphan.meta or {})[TAB_META_KEY]
+                handle = await stateless.call_tool(
+                    "order_drink", {"name": "Gin"}, meta={TAB_META_KEY: issued}
+                )
+                guessed = await stateless.call_tool("get_bill", {}, meta={TAB_META_KEY: "t-1"})
     _assert_settled(responses)
     assert other["result"]["tab_cents"] == 0
     assert bad.is_error and _result(bad)["error"] == "INVALID_ARGUMENTS"
@@ -170,6 +173,57 @@ async def test_http_serves_a_tab_per_mcp_session_and_by_handle(tmp_path: Path) -
     assert [f["field"] for f in _result(bad)["fields"]] == ["quantity"]
     assert _result(handle)["result"]["tab_cents"] == 800
     assert orphan.is_error and _result(orphan)["error"] == "INVALID_SESSION_ID"
+    assert guessed.is_error and _result(guessed)["error"] == "INVALID_SESSION_ID"
+    assert switched.is_error and "cannot switch" in _result(switched)["message"]
+
+
+async def _refused_start(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    with anyio.fail_after(30):
+        return await anyio.run_process(
+            [MAYA, "mcp", "--store", "memory://", *args], check=False, env=_env(tmp_path)
+        )
+
+
+async def test_http_off_loopback_needs_a_token(tmp_path: Path) -> None:
+    done = await _refused_start(tmp_path, "--http", "0.0.0.0:0")
+    assert done.returncode == 2
+    assert b"needs an auth token" in done.stderr
+    short = await _refused_start(tmp_path, "--http", "0.0.0.0:0", "--token", "short")
+    assert short.returncode == 2 and b"at least 16" in short.stderr
+
+
+async def test_http_off_loopback_with_a_token_announces_its_bound_address(tmp_path: Path) -> None:
+    token = "t0ken-" + "z" * 26
+    with anyio.fail_after(90):
+        async with _http(tmp_path, "--token", token, host="0.0.0.0") as url:
+            assert re.match(r"http://0\.0\.0\.0:\d+/mcp$", url), url
+            local = url.replace("0.0.0.0", "127.0.0.1")
+            async with httpx.AsyncClient() as http:
+                ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+                bare = await http.post(local, json=ping)
+                wrong = await http.post(
+                    local, json=ping, headers={"Authorization": f"Bearer {token[:-1]}x"}
+                )
+                right = await http.post(
+                    local,
+                    json=ping,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Accept": "application/json, text/event-stream",
+                    },
+                )
+    assert bare.status_code == wrong.status_code == 401
+    assert bare.headers["www-authenticate"].startswith("Bearer")
+    assert right.status_code != 401
+    assert token not in bare.text and token not in right.text
+
+
+async def test_http_on_loopback_refuses_a_foreign_host(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with _http(tmp_path) as url, httpx.AsyncClient() as http:
+            ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+            refused = await http.post(url, json=ping, headers={"Host": "evil.example"})
+    assert refused.status_code == 421
 
 
 async def test_http_with_a_named_session_shares_that_tab(tmp_path: Path) -> None:

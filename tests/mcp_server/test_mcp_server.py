@@ -17,6 +17,8 @@ from maya.mcp_server import (
     build_mcp_server,
     output_schema,
 )
+from maya.mcp_server.server import TAB_HANDLE_PURPOSE
+from maya.signing import Signer
 from maya.state import StateError
 from surface_bar import open_bar
 
@@ -103,34 +105,70 @@ async def test_results_and_errors_are_the_toolsets_own() -> None:
     assert state.version == 0  # refused calls changed nothing
 
 
-async def test_each_tab_handle_is_its_own_tab_and_a_bad_handle_is_refused() -> None:
+SIGNER = Signer(b"m" * 32, purpose=TAB_HANDLE_PURPOSE)
+
+
+async def test_handles_are_issued_by_the_server_and_a_guessed_one_is_refused() -> None:
+    async with open_bar() as bar:
+        server = build_mcp_server(bar.toolset, tabs=TabPolicy(signer=SIGNER))
+        async with Client(server) as client:
+            nobody = await client.call_tool("get_bill", {})
+            handle = (nobody.meta or {})[TAB_META_KEY]
+            await client.call_tool("order_drink", {"name": "IPA"}, meta={TAB_META_KEY: handle})
+            alice = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: handle})
+            second = (await client.call_tool("get_bill", {})).meta or {}
+            bob = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: second[TAB_META_KEY]})
+            guesses = [
+                await client.call_tool("get_bill", {}, meta={TAB_META_KEY: guess})
+                for guess in (
+                    "alice",
+                    "a",
+                    handle[:-1] + ("A" if handle[-1] != "A" else "B"),
+                    Signer(b"x" * 32, purpose=TAB_HANDLE_PURPOSE).issue(),
+                    f"mcp-h-{handle}",
+                )
+            ]
+    assert _structured(nobody)["error"] == "INVALID_SESSION_ID"
+    assert TAB_META_KEY in _structured(nobody)["message"]
+    assert len(handle) >= 43 and handle != second[TAB_META_KEY]
+    assert _structured(alice)["result"]["tab_cents"] == 600
+    assert _structured(bob)["result"]["tab_cents"] == 0
+    for guessed in guesses:
+        assert _structured(guessed)["error"] == "INVALID_SESSION_ID"
+        assert "issued" in _structured(guessed)["message"]
+    # The tab id is a digest: the handle (a credential) is in no store or trace.
+    assert all(handle not in tab for tab in await bar.manager.store.session_ids())
+
+
+async def test_without_a_signer_no_handle_is_accepted_or_issued() -> None:
     async with open_bar() as bar:
         server = build_mcp_server(bar.toolset, tabs=TabPolicy())
         async with Client(server) as client:
-            await client.call_tool("order_drink", {"name": "IPA"}, meta={TAB_META_KEY: "alice"})
-            alice = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: "alice"})
-            bob = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: "bob"})
             nobody = await client.call_tool("get_bill", {})
-            bad = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: "no spaces"})
-    assert _structured(alice)["result"]["tab_cents"] == 600
-    assert _structured(bob)["result"]["tab_cents"] == 0
-    assert _structured(nobody)["error"] == "INVALID_SESSION_ID"
-    assert TAB_META_KEY in _structured(nobody)["message"]
-    assert _structured(bad)["error"] == "INVALID_SESSION_ID"
+            named = await client.call_tool("get_bill", {}, meta={TAB_META_KEY: "alice"})
+    assert nobody.meta is None or TAB_META_KEY not in nobody.meta
+    assert _structured(named)["error"] == "INVALID_SESSION_ID"
 
 
-def test_tab_policy_prefers_fixed_then_handle_then_session_then_process() -> None:
-    policy = TabPolicy(fixed=None, process_tab="mcp-p-proc")
+def test_tab_policy_prefers_fixed_then_session_then_handle_then_process() -> None:
+    policy = TabPolicy(fixed=None, process_tab="mcp-p-proc", signer=SIGNER)
+    handle = SIGNER.issue()
     assert TabPolicy(fixed="bar", process_tab="p").tab_for({TAB_META_KEY: "x"}, "s") == "bar"
-    assert policy.tab_for({TAB_META_KEY: "x"}, "s") == "mcp-h-x"
+    by_handle = policy.tab_for({TAB_META_KEY: handle}, None)
+    assert by_handle is not None and by_handle.startswith("mcp-h-") and handle not in by_handle
     by_session = policy.tab_for({}, "secret-session-id")
     assert by_session is not None and by_session.startswith("mcp-s-")
     assert "secret-session-id" not in by_session
     assert by_session != policy.tab_for({}, "another-session")
+    # A handshake session keeps its tab: a handle cannot switch it.
+    with pytest.raises(StateError, match="cannot switch"):
+        policy.tab_for({TAB_META_KEY: handle}, "secret-session-id")
     assert policy.tab_for(None, None) == "mcp-p-proc"
     assert TabPolicy().tab_for(None, None) is None
     with pytest.raises(StateError):
         policy.tab_for({TAB_META_KEY: 7}, None)
+    with pytest.raises(StateError):
+        policy.tab_for({TAB_META_KEY: "x"}, None)
     first, second = TabPolicy.for_stdio().process_tab, TabPolicy.for_stdio().process_tab
     assert first is not None and first.startswith("mcp-p-") and first != second
 

@@ -112,7 +112,11 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("MAYA_", "STRIPE_")) and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     }
-    env.update(MAYA_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"), **extra)
+    env.update(
+        MAYA_SANDBOX_DB=str(tmp_path / "sandbox.sqlite3"),
+        MAYA_SERVER_SECRET_FILE=str(tmp_path / "server-secret"),
+        **extra,
+    )
     return env
 
 
@@ -427,3 +431,39 @@ def test_several_workers_refuse_a_store_they_cannot_share(tmp_path: Path) -> Non
     )
     assert done.returncode == 2
     assert done.stderr.startswith("maya serve: several workers need a store they share")
+
+
+async def test_serve_refuses_a_foreign_host_and_replaces_a_forged_cookie(tmp_path: Path) -> None:
+    from maya.web.security import COOKIE_NAME
+
+    async with (
+        spawned(
+            [
+                *("-m", "maya.cli", "serve", "--port", "0", "--store", "memory://"),
+                *("--allowed-host", "bar.example"),
+            ],
+            env=clean_env(tmp_path),
+            cwd=tmp_path,
+            announce="listening on",
+            on_stdout=True,
+            log=tmp_path / "serve.log",
+        ) as (_, line),
+        httpx.AsyncClient(base_url=url_in(line, "listening on ")) as http,
+    ):
+        with anyio.fail_after(30):
+            assert (await http.get("/healthz")).status_code == 200
+            evil = await http.get("/healthz", headers={"Host": "evil.example"})
+            assert evil.status_code == 421
+            assert evil.headers["x-content-type-options"] == "nosniff"
+            assert (await http.get("/", headers={"Host": "evil.example:80"})).status_code == 421
+            assert (await http.get("/healthz", headers={"Host": "bar.example"})).status_code == 200
+            forged = "A" * 43
+            http.cookies.set(COOKIE_NAME, forged)
+            assert (await http.get("/api/tab")).status_code == 401
+            page = await http.get("/")
+            assert page.cookies[COOKIE_NAME] != forged
+            http.cookies.clear()
+            http.cookies.set(COOKIE_NAME, page.cookies[COOKIE_NAME])
+            assert (await http.get("/api/tab")).status_code == 200
+    # The server's secret file was made where the environment said, not in the user's dir.
+    assert (tmp_path / "server-secret").stat().st_mode & 0o077 == 0

@@ -27,7 +27,7 @@ def _paid_session() -> dict[str, Any]:
     with SandboxStore(MEMORY) as store:
         product = store.create_product(name="Maya bar tab")
         price = store.create_price(product=product["id"], unit_amount=3100, currency="usd")
-        link, _ = store.create_payment_link(
+        link = store.create_payment_link(
             line_items=[(price["id"], 1)], metadata={"idempotency_key": "bar_1_v1"}
         )
         result = pay_link(store, link["id"], CARD_SUCCESS)

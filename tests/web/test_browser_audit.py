@@ -405,11 +405,16 @@ async def test_each_change_is_announced_once() -> None:
 async def test_the_overlay_comes_back_after_the_server_restarts() -> None:
     from playwright.async_api import expect
 
+    from maya.web.app import WebSettings
+
     from .conftest import make_app, serving
     from .test_browser import chromium
 
+    # The restarted server signs with the same secret, as `maya serve` does (its secret
+    # is kept beside the store), so the browser's cookie still names its session.
+    settings = WebSettings(cookie_secret=b"r" * 32)
     async with chromium() as browser:
-        async with serving(make_app()) as base_url:
+        async with serving(make_app(settings=settings)) as base_url:
             page = await open_page(browser, base_url)
             errors = errors_of(page)
             await send(page, "three beers")
@@ -421,7 +426,7 @@ async def test_the_overlay_comes_back_after_the_server_restarts() -> None:
         port = int(base_url.rsplit(":", 1)[1])
         # Back on the same port over a fresh memory store: the same cookie, the same
         # session, its versions started again; the overlay shows the tab as it is now.
-        async with serving(make_app(), port=port):
+        async with serving(make_app(settings=settings), port=port):
             await expect(page.locator("#tab")).to_have_text("$0.00", timeout=15_000)
             await expect(page.locator("#notice")).to_have_text("")
             await send(page, "a beer")

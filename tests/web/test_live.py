@@ -92,7 +92,10 @@ async def test_a_change_on_one_worker_reaches_a_page_served_by_another(pg_url: s
     # Two workers: two apps, each with its own store (pool) on one PostgreSQL database.
     store_a, store_b = open_store(pg_url), open_store(pg_url)
     try:
-        app_a, app_b = make_app(TabManager(store_a)), make_app(TabManager(store_b))
+        # Workers share the server's secret: a cookie one issued is a session on the other.
+        shared = WebSettings(cookie_secret=b"w" * 32)
+        app_a = make_app(TabManager(store_a), settings=shared)
+        app_b = make_app(TabManager(store_b), settings=shared)
         async with (
             serving(app_a) as url_a,
             serving(app_b) as url_b,

@@ -16,7 +16,7 @@ from maya.agent.models.base import calls_response, text_response
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.testing.scripted import ScriptedModel
-from maya.web.security import COOKIE_NAME, session_of
+from maya.web.security import COOKIE_NAME, SECURE_COOKIE_NAME, session_of
 from maya.web.views import activity_line, balance_level, safe_link
 
 from .conftest import ORIGIN, make_app
@@ -45,7 +45,7 @@ def test_the_page_gives_a_new_browser_an_unguessable_httponly_lax_cookie() -> No
     assert response.status_code == 200
     cookie = response.headers["set-cookie"]
     token = cookie.split(";")[0].split("=", 1)[1]
-    assert len(token) == 43
+    assert len(token) == 66  # 256 random bits and their signature
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Path=/" in cookie
@@ -54,9 +54,14 @@ def test_the_page_gives_a_new_browser_an_unguessable_httponly_lax_cookie() -> No
         assert other.get("/").headers["set-cookie"].split(";")[0] != cookie.split(";")[0]
 
 
-def test_over_https_the_cookie_is_secure() -> None:
+def test_over_https_the_cookie_is_secure_and_host_prefixed() -> None:
     with TestClient(make_app(), base_url="https://bar.example") as browser:
-        assert "Secure" in browser.get("/").headers["set-cookie"]
+        cookie = browser.get("/").headers["set-cookie"]
+        assert "Secure" in cookie
+        assert cookie.startswith(f"{SECURE_COOKIE_NAME}=")
+        # The prefixed cookie is the session over https: the next page keeps it.
+        assert "set-cookie" not in browser.get("/").headers
+        assert browser.get("/api/tab").status_code == 200
 
 
 def test_a_returning_browser_keeps_its_cookie(client: TestClient) -> None:

@@ -4,7 +4,10 @@ Each turn sends the system instruction, the session's history plus the new messa
 the toolset's declarations to the model (automatic function calling is off: the loop
 runs the tools itself). Function calls are dispatched to the toolset and answered with
 their ids; the loop goes round until the model answers in words, or until
-``max_tool_rounds`` rounds have run, when Maya says so gracefully. A failing model
+``max_tool_rounds`` rounds have run, when Maya says so gracefully. One answer may ask
+for at most ``max_tool_calls`` calls: past that, none of its calls runs and each is
+answered ``TOO_MANY_TOOL_CALLS`` (the model is told why and may ask again with fewer),
+so one answer cannot spend the balance two hundred times over. A failing model
 (429, 5xx, timeout, a refused request) becomes a reply in Maya's voice, never a crash.
 
 The whole turn has a time budget (``turn_budget_s``) that covers every call, retry and
@@ -47,11 +50,15 @@ from maya.agent.streaming import (
     word_pieces,
 )
 from maya.agent.trace import NullTracer, Tracer
+from maya.codes import ErrorCode
+from maya.messages import MessageBook, load_messages
 from maya.state.manager import TabManager
 from maya.state.models import TabState
+from maya.tools.results import error_result
 from maya.tools.toolset import ToolCallRecord
 
 __all__ = [
+    "DEFAULT_MAX_TOOL_CALLS",
     "DEFAULT_MAX_TOOL_ROUNDS",
     "DEFAULT_TURN_BUDGET_S",
     "EMPTY_REPLY",
@@ -67,6 +74,9 @@ __all__ = [
 
 DEFAULT_MAX_TOOL_ROUNDS = 6
 """Rounds of tool calls one customer message may cause before Maya stops and says so."""
+
+DEFAULT_MAX_TOOL_CALLS = 10
+"""Tool calls one model answer may ask for; past it none of them runs."""
 
 ROUND_LIMIT_REPLY = fallback_reply("round_limit", [])
 """Maya's words when the model keeps calling tools past the round limit (nothing done)."""
@@ -249,6 +259,8 @@ class Agent:
         turn_budget_s: float = DEFAULT_TURN_BUDGET_S,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+        messages: MessageBook | None = None,
     ) -> None:
         """Create an agent.
 
@@ -265,6 +277,8 @@ class Agent:
             turn_budget_s: the most one customer message may take, retries included.
             retry: when to call the model again after a retryable failure.
             sleep: how to wait between attempts (tests pass a fake clock's sleep).
+            max_tool_calls: tool calls one model answer may ask for (at least 1).
+            messages: the words for a refused batch (default: ``prompts/messages.yaml``).
         """
         self.model = model
         self.toolset = toolset
@@ -272,6 +286,8 @@ class Agent:
             system_instruction if system_instruction is not None else load_system_instruction()
         )
         self.max_tool_rounds = max(1, max_tool_rounds)
+        self.max_tool_calls = max(1, max_tool_calls)
+        self._messages = messages if messages is not None else load_messages()
         self.history = history if history is not None else SessionHistory()
         self.tracer: Tracer = tracer if tracer is not None else NullTracer()
         self.turn_budget_s = turn_budget_s if turn_budget_s > 0 else DEFAULT_TURN_BUDGET_S
@@ -429,7 +445,10 @@ class Agent:
                     return "blocked", None
                 return ("truncated" if answer.truncated else "ok"), None
             rounds += 1
-            parts = await self._dispatch(turn, calls)
+            if len(calls) > self.max_tool_calls:
+                parts = self._refuse_batch(turn, calls)
+            else:
+                parts = await self._dispatch(turn, calls)
             turn.contents.append(types.Content(role="user", parts=parts))
 
     @staticmethod
@@ -560,6 +579,47 @@ class Agent:
             ms=round((self._clock() - started) * 1000, 3),
         )
         return answer, None
+
+    def _refuse_batch(self, turn: _Turn, calls: Sequence[types.FunctionCall]) -> list[types.Part]:
+        """Answer every call of an over-long batch with ``TOO_MANY_TOOL_CALLS``; run none."""
+        _log.warning(
+            "tool calls refused: %d in one model answer (at most %d)",
+            len(calls),
+            self.max_tool_calls,
+        )
+        details = {"calls": len(calls), "max": self.max_tool_calls}
+        message = self._messages.render(ErrorCode.TOO_MANY_TOOL_CALLS, details)
+        response = error_result(ErrorCode.TOO_MANY_TOOL_CALLS, message, details)
+        parts: list[types.Part] = []
+        for call in calls:
+            name = call.name or ""
+            parts.append(
+                types.Part(
+                    function_response=types.FunctionResponse(
+                        id=call.id, name=name, response=dict(response)
+                    )
+                )
+            )
+            record = ToolCallRecord(
+                name=name,
+                session_id=turn.session_id,
+                args=dict(call.args or {}),
+                response=dict(response),
+                ms=0.0,
+                id=call.id,
+            )
+            turn.calls.append(record)
+            self.tracer.emit(
+                "tool_call",
+                turn.session_id,
+                turn.number,
+                id=record.id,
+                name=record.name,
+                args=record.args,
+                result=record.response,
+                ms=0.0,
+            )
+        return parts
 
     async def _dispatch(self, turn: _Turn, calls: Sequence[types.FunctionCall]) -> list[types.Part]:
         parts: list[types.Part] = []

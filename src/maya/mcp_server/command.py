@@ -11,12 +11,22 @@ integrator's catalog (YAML or JSON) with neutral words and instructions; ``--too
 the tools; ``--instructions FILE`` sends the application's own instructions. With
 ``OTEL_TRACES_EXPORTER`` (or an OTLP endpoint) set, each call's span is exported, as a
 child of the caller's span when the request carries a trace context.
+
+Over HTTP on loopback, a request whose ``Host`` is not a loopback name is refused (421:
+no DNS-rebinding page can drive it). On any other address the server refuses to start
+without an auth token (``--token`` or ``$MAYA_MCP_TOKEN``, at least 16 characters):
+every request must then carry ``Authorization: Bearer TOKEN`` (compared in constant
+time; 401 otherwise). A token given on loopback is required there too. Stateless
+clients get their tab handle from the server (see ``maya.mcp_server.server``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hmac
+import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -25,12 +35,14 @@ from typing import Any, TextIO
 
 import anyio
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from maya.addresses import http_url, parse_host_port
-from maya.mcp_server.server import TabPolicy, build_mcp_server
+from maya.addresses import is_loopback_host, parse_host_port
+from maya.mcp_server.server import TAB_HANDLE_PURPOSE, TabPolicy, build_mcp_server
 from maya.otel.propagation import configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client, sandbox_notice
 from maya.sandbox.server import bind_socket
+from maya.signing import Signer, load_server_secret
 from maya.state.catalog import Catalog
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
@@ -39,7 +51,47 @@ from maya.state.open import open_store
 from maya.tools import Toolset
 from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, ToolSpec
 
-__all__ = ["register", "run_mcp", "serve"]
+__all__ = ["TOKEN_ENV", "BearerAuth", "register", "run_mcp", "serve"]
+
+TOKEN_ENV = "MAYA_MCP_TOKEN"
+"""The auth token ``maya mcp --http`` requires as ``Authorization: Bearer ...``."""
+_MIN_TOKEN_CHARS = 16
+
+
+class BearerAuth:
+    """Lets through only HTTP requests carrying ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        """Wrap ``app``; ``token`` is compared in constant time."""
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse (401) an HTTP request without the token."""
+        if scope["type"] == "http":
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, self._expected):
+                body = json.dumps({"error": "a Bearer token is required"}).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b'Bearer realm="maya"'),
+                            (b"x-content-type-options", b"nosniff"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _bound_url(host: str, port: int) -> str:
+    """The URL of the address actually bound (``0.0.0.0`` stays ``0.0.0.0``)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/mcp"
 
 
 def _announce(stream: TextIO, text: str) -> None:
@@ -81,6 +133,7 @@ async def serve(
     tools: Sequence[str] | None = None,
     instructions: str | None = None,
     require_stripe: bool | None = None,
+    token: str | None = None,
 ) -> None:
     """Serve until stdin closes (stdio) or the process is interrupted (HTTP).
 
@@ -96,12 +149,15 @@ async def serve(
         require_stripe: refuse the sandbox (default ``$MAYA_REQUIRE_STRIPE``).
 
     Raises:
+        ValueError: HTTP on a non-loopback address without ``token``, or a short token.
         StoreURLError: the store URL is unusable.
         McpConfigError: ``mcp.json`` is malformed, or a real Stripe is required and
             none is configured.
         LiveModeRefusedError: a live Stripe key without ``MAYA_ALLOW_LIVE=1``.
         ValueError: ``tools`` names a tool that is not offered.
     """
+    if http is not None:
+        _check_token(http[0], token)
     specs = pick_tools(tools, CATALOG_TOOLS if catalog is not None else DEFAULT_TOOLS)
     notice = sandbox_notice(require_stripe=require_stripe)
     if notice is not None:
@@ -130,31 +186,55 @@ async def serve(
                 await server.run_stdio_async()
                 return
             host, port = http
+            signer = Signer(load_server_secret(), purpose=TAB_HANDLE_PURPOSE)
             server = build_mcp_server(
-                toolset, tabs=TabPolicy(fixed=session_id), instructions=instructions
+                toolset,
+                tabs=TabPolicy(fixed=session_id, signer=signer),
+                instructions=instructions,
             )
             sock = bind_socket(host, port)
-            app = server.streamable_http_app(host=host)
+            # Loopback: the SDK refuses a foreign Host (421). Elsewhere the token guards.
+            app: ASGIApp = server.streamable_http_app(host=host)
+            if token:
+                app = BearerAuth(app, token=token)
             config = uvicorn.Config(
                 app, log_config=None, access_log=False, log_level="warning", lifespan="on"
             )
             where = "one tab: " + session_id if session_id else "one tab per MCP session"
-            _announce(
-                announce, f"serving at {http_url(host, sock.getsockname()[1], '/mcp')} ({where})"
-            )
+            if token:
+                where += "; Bearer token required"
+            bound_host, bound_port = sock.getsockname()[:2]
+            _announce(announce, f"serving at {_bound_url(bound_host, bound_port)} ({where})")
             await uvicorn.Server(config).serve(sockets=[sock])
     finally:
         await store.aclose()
         shutdown_tracing()
 
 
+def _check_token(host: str, token: str | None) -> None:
+    if token is not None and len(token) < _MIN_TOKEN_CHARS:
+        raise ValueError(f"the auth token must be at least {_MIN_TOKEN_CHARS} characters")
+    if not token and not is_loopback_host(host):
+        raise ValueError(
+            f"--http on {host}, which is not loopback, needs an auth token "
+            f"(--token or ${TOKEN_ENV}): anyone who reaches the address could use the tabs"
+        )
+
+
 def run_mcp(args: argparse.Namespace) -> int:
-    """``maya mcp``; returns the exit code (2 for a bad argument)."""
+    """``maya mcp``; returns the exit code (2 for a bad argument or a missing token)."""
     if args.session is not None:
         try:
             validate_session_id(args.session)
         except StateError as exc:
             print(f"maya mcp: --session: {exc.message}", file=sys.stderr)
+            return 2
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    if args.http is not None:
+        try:
+            _check_token(args.http[0], token)
+        except ValueError as exc:
+            print(f"maya mcp: {exc}", file=sys.stderr)
             return 2
     catalog = Catalog.from_file(args.catalog) if args.catalog is not None else None
     tools = [n.strip() for n in args.tools.split(",") if n.strip()] if args.tools else None
@@ -176,6 +256,7 @@ def run_mcp(args: argparse.Namespace) -> int:
                 tools=tools,
                 instructions=instructions,
                 require_stripe=True if args.require_stripe else None,
+                token=token,
             )
         )
     return 0
@@ -233,5 +314,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--require-stripe",
         action="store_true",
         help="refuse to start without a real Stripe MCP server (as MAYA_REQUIRE_STRIPE=1)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        metavar="TOKEN",
+        help="with --http: require 'Authorization: Bearer TOKEN' (needed off loopback; "
+        f"default ${TOKEN_ENV})",
     )
     parser.set_defaults(func=run_mcp)

@@ -10,12 +10,15 @@ text; an error response sets ``isError``, with the same code, message, ``retryab
 flag and field problems a Gemini agent sees. A tool the server does not have is a
 protocol error (``-32602``); the protocol's other edges are in ``protocol``.
 
-Which tab a call runs on (see ``TabPolicy``): a fixed one (``--session``), else a handle
-the client passes in the request's ``_meta`` (``maya/tab``), else the MCP session of a
-handshake-era HTTP connection, else the tab of this process (stdio: one client per
-process). A stateless (2026-07-28) HTTP request that carries none of these is refused
-with ``INVALID_SESSION_ID``: there is no connection to tie a tab to, and sharing one tab
-between clients would let one customer see another's.
+Which tab a call runs on (see ``TabPolicy``): a fixed one (``--session``), else the MCP
+session of a handshake-era HTTP connection (which keeps its tab: a handle cannot switch
+it), else a handle the client passes in the request's ``_meta`` (``maya/tab``), else the
+tab of this process (stdio: one client per process). A handle is a credential, not a
+name: only one this server issued (256 random bits, signed with the server's secret,
+``maya.signing``) is accepted, so a guessed or made-up handle reaches no tab. A
+stateless (2026-07-28) HTTP request that carries none of these is refused with
+``INVALID_SESSION_ID``, and the refusal's ``_meta`` carries a fresh handle for the
+client to send from then on: nothing runs on a tab the client could not name again.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from maya import __version__
 from maya.codes import ErrorCode
 from maya.mcp_server.protocol import NoCancelledReplies, ServedOnly, answer_parse_errors
 from maya.mcp_server.result_schemas import RESULT_SCHEMAS, output_schema
+from maya.signing import Signer
 from maya.state.errors import StateError
 from maya.state.manager import validate_session_id
 from maya.tools import Toolset
@@ -53,6 +57,7 @@ from maya.tools.results import ToolResult, error_result
 
 __all__ = [
     "READ_ONLY_TOOLS",
+    "TAB_HANDLE_PURPOSE",
     "TAB_META_KEY",
     "MayaMCPServer",
     "TabPolicy",
@@ -63,7 +68,9 @@ __all__ = [
 ]
 
 TAB_META_KEY = "maya/tab"
-"""The request ``_meta`` key a client may set to name its tab (a handle it keeps)."""
+"""The request ``_meta`` key a client sets to its tab handle (one the server issued)."""
+TAB_HANDLE_PURPOSE = "maya-mcp-tab-handle"
+"""What the handles' signing key is derived for (``Signer(secret, purpose=...)``)."""
 
 READ_ONLY_TOOLS = frozenset({"get_menu", "get_balance", "get_bill"})
 """Tools that change nothing (annotated ``readOnlyHint``)."""
@@ -93,18 +100,24 @@ class TabPolicy:
     """How a call finds its tab.
 
     Tabs a connection gets are namespaced so no kind can name another's: ``mcp-p-...``
-    (a process), ``mcp-h-...`` (a ``_meta`` handle), ``mcp-s-...`` (an MCP session). A
-    fixed tab is used as named, so ``maya mcp --session ID`` and ``maya chat --session ID``
-    share one tab.
+    (a process), ``mcp-h-...`` (a digest of a ``_meta`` handle), ``mcp-s-...`` (a digest
+    of an MCP session id). A fixed tab is used as named, so ``maya mcp --session ID`` and
+    ``maya chat --session ID`` share one tab.
 
     Attributes:
         fixed: every call uses this tab (``maya mcp --session ID``).
         process_tab: the tab of a connection that is the whole process (stdio), used
             when the request names no other.
+        signer: issues and checks tab handles; None: no handle is accepted.
     """
 
     fixed: str | None = None
     process_tab: str | None = None
+    signer: Signer | None = None
+
+    def issue_handle(self) -> str | None:
+        """A fresh tab handle for a client (None when this policy issues none)."""
+        return None if self.signer is None else self.signer.issue()
 
     @classmethod
     def for_stdio(cls, fixed: str | None = None) -> TabPolicy:
@@ -120,15 +133,30 @@ class TabPolicy:
         if self.fixed is not None:
             return self.fixed
         handle = (meta or {}).get(TAB_META_KEY)
+        if session_header:
+            if handle is not None:
+                raise StateError(
+                    ErrorCode.INVALID_SESSION_ID,
+                    f"this MCP session has its own tab: a {TAB_META_KEY} handle cannot switch it",
+                )
+            # The session id is a bearer value for the connection: keep only a digest.
+            return f"mcp-s-{_digest(session_header)}"
         if handle is not None:
             if not isinstance(handle, str):
                 raise StateError(ErrorCode.INVALID_SESSION_ID, f"{TAB_META_KEY} must be text")
-            return validate_session_id(f"mcp-h-{handle}")
-        if session_header:
-            # The session id is a bearer value for the connection: keep only a digest.
-            digest = hashlib.sha256(session_header.encode()).hexdigest()[:32]
-            return f"mcp-s-{digest}"
+            if self.signer is None or not self.signer.valid(handle):
+                raise StateError(
+                    ErrorCode.INVALID_SESSION_ID,
+                    f"{TAB_META_KEY} is not a handle this server issued: send the one a "
+                    "refused call's _meta gave you",
+                )
+            # The handle is a credential: the tab id (in stores, traces) is its digest.
+            return validate_session_id(f"mcp-h-{_digest(handle)}")
         return self.process_tab
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
 
 
 def _schema_of(declaration: types.FunctionDeclaration) -> dict[str, Any]:
@@ -247,14 +275,18 @@ class MayaMCPServer(MCPServer[Any]):
         except StateError as exc:
             return call_tool_result(error_result(exc.code, exc.message, exc.details))
         if tab is None:
-            return call_tool_result(
+            handle = self.tabs.issue_handle()
+            refused = call_tool_result(
                 error_result(
                     ErrorCode.INVALID_SESSION_ID,
                     "this request belongs to no tab: over stateless HTTP, pass a tab handle "
-                    f"in the request's _meta as {TAB_META_KEY!r}, connect with an MCP session, "
-                    "or start the server with --session",
+                    f"in the request's _meta as {TAB_META_KEY!r} (this result's _meta holds a "
+                    "new one), connect with an MCP session, or start the server with --session",
                 )
             )
+            if handle is not None:
+                refused.meta = {TAB_META_KEY: handle}
+            return refused
         return call_tool_result(await self.toolset.call(name, arguments, tab))
 
     async def get_prompt(

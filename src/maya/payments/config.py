@@ -402,9 +402,10 @@ def _read_file(path: Path) -> dict[str, _RawServer]:
     try:
         return _RawFile.model_validate(data).mcp_servers
     except ValidationError as exc:
-        error = exc.errors()[0]
+        error = exc.errors(include_input=False, include_url=False)[0]
         field = ".".join(str(part) for part in error["loc"])
-        raise McpConfigError(error["msg"], path=path, field=field) from exc
+        # Not chained: pydantic's own text quotes the input (a key given as a list).
+        raise McpConfigError(error["msg"], path=path, field=field) from None
 
 
 def _resolve(

@@ -10,8 +10,9 @@ outcome or its refusal reason): never a body, a header or a secret.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from maya.server.hosts import HostGuard
 from maya.server.webhook import (
     MAX_BODY_BYTES,
     TOLERANCE_S,
@@ -36,6 +38,13 @@ WEBHOOK_PATH = "/stripe/webhook"
 """Where Stripe (or the sandbox) delivers events."""
 
 _log = logging.getLogger("maya.server")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped: a CR/LF in a path cannot forge a line."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 class AccessLog:
@@ -66,11 +75,11 @@ class AccessLog:
             note = state.get("log_note") if isinstance(state, dict) else None
             _log.info(
                 "%s %s %d %.1f ms%s",
-                scope.get("method", "?"),
-                scope.get("path", "?")[:200],
+                _printable(str(scope.get("method", "?"))),
+                _printable(str(scope.get("path", "?"))[:200]),
                 status,
                 (time.perf_counter() - started) * 1000,
-                f" {note}" if note else "",
+                f" {_printable(str(note))}" if note else "",
             )
 
 
@@ -88,6 +97,7 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
     livemode: bool | None = None,
     links: LinkCloser | None = None,
+    allowed_hosts: Collection[str] | None = None,
 ) -> Starlette:
     """The app: the webhook, the health check, and ``routes`` (routes or mounts) after them.
 
@@ -101,6 +111,8 @@ def create_app(
         livemode: the mode events must be in; None: the mode of ``app.state.context``'s
             Stripe client, else test mode.
         links: what deactivates links a settlement left open; None: that client.
+        allowed_hosts: the ``Host`` names answered (others get 421; see
+            ``maya.server.hosts``); None answers any Host. Every response is ``nosniff``.
 
     Raises:
         WebhookSecretError: when ``webhook_secret`` is not a ``whsec_`` secret.
@@ -123,7 +135,7 @@ def create_app(
             Route("/healthz", _healthz, methods=["GET"]),
             *routes,
         ],
-        middleware=[Middleware(AccessLog)],
+        middleware=[Middleware(AccessLog), Middleware(HostGuard, allowed_hosts=allowed_hosts)],
         lifespan=lifespan,
     )
     app.state.manager = manager

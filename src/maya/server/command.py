@@ -10,6 +10,15 @@ a free port, and the bound address is printed on stdout as
 stderr (method, path, status, milliseconds; for the webhook, the event's id and outcome
 or why it was refused); never a body, a header or a secret. SIGINT and SIGTERM stop it cleanly.
 
+In front of hostile clients: only the loopback names (and the bound address) are
+answered as ``Host`` (``--allowed-host NAME`` adds one; others get 421); a connection
+must send its headers within ``--header-timeout`` seconds and idles at most
+``--keep-alive-timeout`` between requests; at ``--max-connections`` the connection idle
+longest is closed; cookies are signed with the server's secret (``$MAYA_SERVER_SECRET``
+or a file beside the default store) and, with ``--secure-cookies`` or over https,
+``Secure`` and ``__Host-`` prefixed; chat turns are rate-limited per session and per
+client address (``--chat-turns-per-session``, ``--chat-turns-per-client``, per minute).
+
 The webhook's signing secret is ``$STRIPE_WEBHOOK_SECRET`` (``whsec_...``). With no
 Stripe server configured (no ``mcp.json``), the offline sandbox is started as
 ``maya demo`` starts it, told to send its events here, signed with that secret or, when
@@ -37,7 +46,10 @@ from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_cl
 from maya.payments.config import SANDBOX_SERVER_NAME
 from maya.payments.factory import REQUIRE_STRIPE_ENV, sandbox_notice
 from maya.sandbox.server import bind_socket
-from maya.server.context import RouteFactory, ServeContext, extra_routes
+from maya.server.connections import ConnectionLimits
+from maya.server.context import RouteFactory, ServeContext, ServeOptions, extra_routes
+from maya.server.hosts import allowed_hosts_for
+from maya.signing import load_server_secret
 from maya.state.manager import TabManager
 from maya.state.open import open_store
 
@@ -46,6 +58,7 @@ __all__ = [
     "SANDBOX_WEBHOOK_URL_ENV",
     "RouteFactory",
     "ServeContext",
+    "ServeOptions",
     "register",
     "run_serve",
     "serve",
@@ -92,6 +105,7 @@ async def serve(
     extra_routes: Sequence[RouteFactory] = (),
     environ: Mapping[str, str] | None = None,
     announce: TextIO = sys.stdout,
+    options: ServeOptions | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM.
 
@@ -100,8 +114,10 @@ async def serve(
         McpConfigError: ``mcp.json`` is malformed.
         WebhookSecretError: the signing secret is missing (Stripe configured) or malformed.
         LiveModeRefusedError: a live Stripe key without ``MAYA_ALLOW_LIVE=1``.
-        OSError: the address cannot be bound.
+        OSError: the address cannot be bound, or the server secret's file cannot be made.
+        ServerSecretError: ``$MAYA_SERVER_SECRET`` is too short.
     """
+    chosen = options if options is not None else ServeOptions(host=host)
     # Imported here: stripe's package is heavy, and `maya --help` imports this module.
     from maya.server.app import WEBHOOK_PATH, create_app
 
@@ -115,6 +131,7 @@ async def serve(
         notice = sandbox_notice(env)
         if notice is not None:
             _announce(announce, notice)
+        server_secret = load_server_secret(env)
         store = open_store(store_url if store_url is not None else env.get("MAYA_STATE_URL"))
         try:
             manager = TabManager(store)
@@ -124,11 +141,22 @@ async def serve(
                 if offline and not await stripe_client.is_available():
                     # Still serve: events and the health check do not need it.
                     _announce(announce, "the offline sandbox did not start; payments unavailable")
-                context = ServeContext(manager=manager, payments=stripe_client, base_url=base_url)
+                context = ServeContext(
+                    manager=manager,
+                    payments=stripe_client,
+                    base_url=base_url,
+                    options=chosen,
+                    secret=server_secret,
+                )
                 routes = [route for factory in extra_routes for route in factory(context)]
-                app = create_app(manager, webhook_secret=secret, routes=routes)
+                app = create_app(
+                    manager,
+                    webhook_secret=secret,
+                    routes=routes,
+                    allowed_hosts=allowed_hosts_for(host, chosen.allowed_hosts),
+                )
                 app.state.context = context
-                config = uvicorn.Config(
+                config = _connection_limits(chosen).config(
                     app,
                     log_config=None,
                     access_log=False,
@@ -151,6 +179,14 @@ async def serve(
             await store.aclose()
     finally:
         sock.close()
+
+
+def _connection_limits(options: ServeOptions) -> ConnectionLimits:
+    return ConnectionLimits(
+        header_timeout_s=options.header_timeout_s,
+        keep_alive_s=options.keep_alive_s,
+        max_connections=options.max_connections,
+    )
 
 
 class _Server(uvicorn.Server):
@@ -182,8 +218,41 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"seconds above 0, at most 3600, not {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"a whole number from 1, not {text!r}")
+    return int(text)
+
+
+def options_of(args: argparse.Namespace) -> ServeOptions:
+    """The ``ServeOptions`` of ``maya serve``'s command line."""
+    return ServeOptions(
+        host=args.host,
+        allowed_hosts=tuple(args.allowed_host),
+        secure_cookies=True if args.secure_cookies else None,
+        header_timeout_s=args.header_timeout,
+        keep_alive_s=args.keep_alive_timeout,
+        max_connections=args.max_connections,
+        max_streams_per_session=args.max_streams_per_session,
+        chat_turns_per_session=args.chat_turns_per_session,
+        chat_turns_per_client=args.chat_turns_per_client,
+        max_tool_calls=args.max_tool_calls,
+    )
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """``maya serve``; returns the exit code."""
+    options = options_of(args)
     # A server's request lines are its record: shown by default (-v is for the rest).
     server_log = logging.getLogger("maya.server")
     server_log.setLevel(min(logging.INFO, logging.getLogger().getEffectiveLevel()))
@@ -197,12 +266,22 @@ def run_serve(args: argparse.Namespace) -> int:
             _announce(sys.stdout, notice)
 
         return serve_workers(
-            host=args.host, port=args.port, workers=args.workers, store_url=args.store
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            store_url=args.store,
+            options=options,
         )
     extra = extra_routes()
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(
-            lambda: serve(host=args.host, port=args.port, store_url=args.store, extra_routes=extra)
+            lambda: serve(
+                host=args.host,
+                port=args.port,
+                store_url=args.store,
+                extra_routes=extra,
+                options=options,
+            )
         )
     return 0
 
@@ -237,5 +316,69 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--require-stripe",
         action="store_true",
         help="refuse to start without a real Stripe MCP server (as MAYA_REQUIRE_STRIPE=1)",
+    )
+    guard = parser.add_argument_group("in front of hostile clients")
+    guard.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this Host name (repeatable; '*': any); default: "
+        "the loopback names and the bound address",
+    )
+    guard.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="always mark cookies Secure and __Host- prefixed (behind a TLS proxy); "
+        "default: when the request came over https",
+    )
+    guard.add_argument(
+        "--header-timeout",
+        type=_positive,
+        default=10.0,
+        metavar="S",
+        help="close a connection that has not sent its request headers in S seconds (default 10)",
+    )
+    guard.add_argument(
+        "--keep-alive-timeout",
+        type=_count,
+        default=5,
+        metavar="S",
+        help="close an idle kept-alive connection after S seconds (default 5)",
+    )
+    guard.add_argument(
+        "--max-connections",
+        type=_count,
+        default=900,
+        metavar="N",
+        help="connections open at once; past it the one idle longest is closed (default 900)",
+    )
+    guard.add_argument(
+        "--max-streams-per-session",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="live tab streams one browser session may hold (default 4)",
+    )
+    guard.add_argument(
+        "--chat-turns-per-session",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="chat turns one session may start per minute (default 12)",
+    )
+    guard.add_argument(
+        "--chat-turns-per-client",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="chat turns one client address may start per minute (default 60)",
+    )
+    guard.add_argument(
+        "--max-tool-calls",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="tool calls one model answer may ask for; past it none runs (default 10)",
     )
     parser.set_defaults(func=run_serve)

@@ -27,6 +27,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from maya.server.bodies import BodyRefused, read_body
 from maya.state.errors import StateError, StoreError
 from maya.state.events import CHECKOUT_EVENT_TYPES, REFUSED_OUTCOMES, EventOutcome, PaymentEvent
 from maya.state.manager import TabManager
@@ -209,15 +210,10 @@ def _cents(value: object) -> int | None:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise WebhookRejected(413, f"body over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise WebhookRejected(413, f"body over {limit} bytes")
-    return bytes(body)
+    try:
+        return await read_body(request, limit=limit)
+    except BodyRefused as refused:
+        raise WebhookRejected(refused.status, refused.reason) from None
 
 
 def webhook_endpoint(

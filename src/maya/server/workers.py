@@ -26,13 +26,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, TextIO
 
-import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
 from maya.sandbox.server import bind_socket
-from maya.server.context import ServeContext, extra_routes
+from maya.server.context import OPTIONS_ENV, ServeContext, ServeOptions, extra_routes
+from maya.server.hosts import allowed_hosts_for
+from maya.signing import load_server_secret
 from maya.state.manager import TabManager
 from maya.state.open import STATE_URL_ENV, StoreURLError, default_sqlite_path, open_store
 
@@ -62,6 +63,9 @@ def app_from_env() -> Starlette:
         stream=sys.stderr,
     )
     logging.getLogger("maya.server").setLevel(logging.INFO)
+    options = ServeOptions.from_json(os.environ.get(OPTIONS_ENV))
+    # The same secret in every worker: the same variable, or the same file.
+    server_secret = load_server_secret()
     store = open_store(os.environ.get(STATE_URL_ENV))
     manager = TabManager(store)
 
@@ -73,6 +77,8 @@ def app_from_env() -> Starlette:
                     manager=manager,
                     payments=client,
                     base_url=os.environ.get(BASE_URL_ENV, ""),
+                    options=options,
+                    secret=server_secret,
                 )
                 # Before the first request: routes are matched in order, after the webhook.
                 for factory in extra_routes():
@@ -82,7 +88,12 @@ def app_from_env() -> Starlette:
         finally:
             await store.aclose()
 
-    return create_app(manager, webhook_secret=os.environ.get(SECRET_ENV, ""), lifespan=lifespan)
+    return create_app(
+        manager,
+        webhook_secret=os.environ.get(SECRET_ENV, ""),
+        lifespan=lifespan,
+        allowed_hosts=allowed_hosts_for(options.host, options.allowed_hosts),
+    )
 
 
 def _drain(stream: IO[bytes], name: str) -> None:
@@ -134,6 +145,7 @@ def serve_workers(
     workers: int,
     store_url: str | None,
     announce: TextIO = sys.stdout,
+    options: ServeOptions | None = None,
 ) -> int:
     """Run ``workers`` processes until SIGINT/SIGTERM; returns the exit code.
 
@@ -144,9 +156,10 @@ def serve_workers(
         OSError: the address cannot be bound, or the sandbox did not start.
     """
     from maya.addresses import http_url
-    from maya.server.command import _announce, _webhook_plan
+    from maya.server.command import _announce, _connection_limits, _webhook_plan
     from maya.server.webhook import SECRET_ENV
 
+    chosen = options if options is not None else ServeOptions(host=host)
     url = store_url or os.environ.get(STATE_URL_ENV) or str(default_sqlite_path())
     if url.startswith("memory:"):
         raise StoreURLError(
@@ -158,6 +171,7 @@ def serve_workers(
         sock.listen(2048)
         base_url = http_url(host, sock.getsockname()[1])
         env, secret, offline = _webhook_plan(os.environ, base_url)
+        load_server_secret(env)  # made once here, before the workers race to make it
         with (
             tempfile.TemporaryDirectory(prefix="maya-serve-") as folder,
             contextlib.ExitStack() as stack,
@@ -174,9 +188,10 @@ def serve_workers(
                     SECRET_ENV: secret,
                     STATE_URL_ENV: url,
                     BASE_URL_ENV: base_url,
+                    OPTIONS_ENV: chosen.to_json(),
                 }
             )
-            uvicorn_config = uvicorn.Config(
+            uvicorn_config = _connection_limits(chosen).config(
                 APP_FACTORY,
                 factory=True,
                 workers=workers,

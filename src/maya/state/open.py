@@ -28,6 +28,9 @@ STATE_URL_ENV = "MAYA_STATE_URL"
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 # Our own query parameters; libpq would reject them, so they are taken out of the URL.
 _POOL_OPTIONS = ("schema", "pool_min_size", "pool_max_size", "lock_timeout", "statement_timeout")
+# ``host=... password=... dbname=...``: libpq's keyword form, never a file name (a file
+# named after it would keep the password on disk, and ``state show`` would print it).
+_LIBPQ_KEYWORDS = re.compile(r"^\s*[A-Za-z_]+\s*=")
 
 
 class StoreURLError(ValueError):
@@ -63,7 +66,9 @@ def open_store(
     - ``postgresql://...`` or ``postgres://...``, with optional query parameters
       ``schema`` (a PostgreSQL schema for the tables), ``pool_min_size``,
       ``pool_max_size``, ``lock_timeout`` and ``statement_timeout`` (seconds); the
-      others go to libpq (``sslmode``...).
+      others go to libpq (``sslmode``...);
+    - libpq's keyword form, ``host=... dbname=... password=...``: PostgreSQL with the
+      default pool options (never a file name).
 
     Raises:
         StoreURLError: for an unknown scheme or a malformed parameter, or an
@@ -81,6 +86,8 @@ def open_store(
     url = url.strip()
     if not url:
         raise StoreURLError("the store URL is empty")
+    if "://" not in url and _LIBPQ_KEYWORDS.match(url):
+        return _postgres_keywords(url)
     if "://" not in url:
         # A plain path, including Windows' C:\... which would otherwise look like a scheme.
         return SqliteTabStore(Path(url).expanduser(), read_only=read_only)
@@ -109,8 +116,27 @@ def _sqlite(url: str, *, read_only: bool) -> SqliteTabStore:
     return SqliteTabStore(Path(rest[1:]).expanduser(), read_only=read_only)
 
 
+def _postgres_keywords(conninfo: str) -> PostgresTabStore:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:  # the [postgres] extra is not installed: the store would say so
+        return PostgresTabStore(conninfo)
+    try:
+        conninfo_to_dict(conninfo)
+    except Exception:  # psycopg.ProgrammingError; its text may quote the password
+        raise StoreURLError(
+            f"malformed PostgreSQL keyword string {redact_conninfo(conninfo)!r}: write "
+            "key=value pairs (host=... dbname=...) or a postgresql:// URL"
+        ) from None
+    return PostgresTabStore(conninfo)
+
+
 def _postgres(url: str) -> PostgresTabStore:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed here so a bad port is refused here
+    except ValueError as exc:
+        raise StoreURLError(f"malformed PostgreSQL URL ({exc}): {redact_conninfo(url)}") from None
     ours: dict[str, str] = {}
     theirs: list[tuple[str, str]] = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):

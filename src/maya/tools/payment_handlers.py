@@ -89,11 +89,11 @@ async def _close_stale(
     """
     still_open: list[str] = []
     for record in state.stale_links:
-        assert record.payment_id is not None  # a stale link has an id
-        if record.payment_id == keep:
+        payment_id = record.payment_id  # a stale link has an id (TabState.stale_links)
+        if payment_id is None or payment_id == keep:
             continue
-        if not await _close(ctx, gateway, session_id, record.payment_id, "superseded"):
-            still_open.append(record.payment_id)
+        if not await _close(ctx, gateway, session_id, payment_id, "superseded"):
+            still_open.append(payment_id)
     return still_open
 
 
@@ -364,7 +364,8 @@ async def _checked_and_recorded(
         )
     state = await _record(ctx, gateway, session_id, record, link)
     recorded = state.find_payment(link.payment_id)
-    assert recorded is not None  # record_payment_link just attached it
+    if recorded is None:  # record_payment_link just attached it: a bug if not
+        raise ToolError(ErrorCode.INTERNAL_ERROR, "the payment link was not recorded")
     return recorded
 
 
@@ -460,7 +461,8 @@ async def check_payment_status(
     state = await ctx.manager.get(session_id)
     record = _payment_to_check(state, args.payment_id)
     payment_id = record.payment_id
-    assert payment_id is not None  # only records with a link are found above
+    if payment_id is None:  # only records with a link are found above: a bug if not
+        raise ToolError(ErrorCode.PAYMENT_NOT_FOUND, "the payment has no link to check")
     if record.is_simulated and record.status is PaymentStatus.PENDING and not record.superseded:
         # A stopgap: if Stripe answers now, the customer gets a real link instead.
         async with ctx.payment_lock(session_id):

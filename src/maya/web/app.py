@@ -19,9 +19,13 @@ of them. The routes:
   ``POST /api/new-tab`` a fresh session.
 
 Every ``POST`` must come from this origin; every response carries the security headers
-of ``maya.web.security``. Text replies are gzipped for a browser that accepts it, the
-event streams never (compression would hold their events back). A browser only ever
-reaches the tab of its own cookie.
+of ``maya.web.security``. A browser only ever reaches the tab of its own cookie, and only
+with a cookie this server issued. Bodies are read with a hard limit as they stream
+(``maya.server.bodies``); chat turns are rate-limited per session and per client address
+(``maya.web.limits``: 429 with ``Retry-After`` and Maya's "slow down"), and a session
+holds at most ``max_streams_per_session`` tab streams at once. Text replies are gzipped
+for a browser that accepts it, the event streams never (compression would hold their
+events back).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ import functools
 import hashlib
 import json
 import logging
+import math
+import secrets
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -42,20 +49,25 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
-from maya.agent.loop import Agent, TurnResult
+from maya.agent.loop import DEFAULT_MAX_TOOL_CALLS, Agent, TurnResult
 from maya.agent.models.base import Model
 from maya.agent.models.select import choose_model
 from maya.agent.streaming import TextDelta, ToolStarted, TurnEvent
 from maya.agent.trace import tracer_from_env
 from maya.codes import ErrorCode
+from maya.server.bodies import BodyRefused, read_body
+from maya.signing import Signer
 from maya.state.errors import StateError, StoreError
 from maya.state.manager import TabManager
 from maya.state.menu import bar_messages
 from maya.tools import Toolset
 from maya.tools.context import PaymentGateway
+from maya.web.limits import RateLimiter
 from maya.web.security import (
     CONTENT_SECURITY_POLICY,
+    COOKIE_PURPOSE,
     new_token,
     origin_allowed,
     secure_headers,
@@ -89,6 +101,16 @@ class WebSettings:
         max_message_chars: the longest customer message accepted.
         link_hosts: hosts a payment link may be on (default: Stripe's, or
             ``MAYA_STRIPE_LINK_HOSTS``); the sandbox on loopback is always accepted.
+        cookie_secret: the server's secret the cookies are signed with (``maya serve``
+            passes ``maya.signing.load_server_secret()``, shared by its workers); None: a
+            secret of this app alone (its cookies do not outlive it).
+        chat_turns_per_session: chat turns one session may start per ``chat_window_s``.
+        chat_turns_per_client: chat turns one client address may start per
+            ``chat_window_s``, whatever its cookies (each is a model call that costs).
+        chat_window_s: the rate limits' window, in seconds.
+        max_streams_per_session: tab streams one session may hold open at once.
+        max_tool_calls: tool calls one model answer may ask for (past it none runs).
+        clock: a monotonic clock in seconds, for the rate limits (tests pass a fake one).
     """
 
     allowed_origins: Collection[str] = ()
@@ -97,6 +119,13 @@ class WebSettings:
     stream_max_s: float = 300.0
     max_message_chars: int = 2000
     link_hosts: Collection[str] = field(default_factory=link_hosts_from_env)
+    cookie_secret: bytes | None = field(default=None, repr=False)
+    chat_turns_per_session: int = 12
+    chat_turns_per_client: int = 60
+    chat_window_s: float = 60.0
+    max_streams_per_session: int = 4
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
+    clock: Callable[[], float] = time.monotonic
 
 
 def _asset(name: str) -> bytes:
@@ -195,6 +224,16 @@ class MayaWeb:
         self.settings = settings if settings is not None else WebSettings()
         self._hosts = frozenset(h.lower() for h in self.settings.link_hosts)
         self._busy: set[str] = set()
+        secret = self.settings.cookie_secret or secrets.token_bytes(32)
+        self._signer = Signer(secret, purpose=COOKIE_PURPOSE)
+        window, clock = self.settings.chat_window_s, self.settings.clock
+        self._session_turns = RateLimiter(
+            limit=self.settings.chat_turns_per_session, window_s=window, clock=clock
+        )
+        self._client_turns = RateLimiter(
+            limit=self.settings.chat_turns_per_client, window_s=window, clock=clock
+        )
+        self._streams: dict[str, int] = {}
         self._page, self._page_policy = _inline_stylesheet(
             _asset("index.html"), _asset("maya.css").strip()
         )
@@ -237,8 +276,11 @@ class MayaWeb:
             return self.settings.secure_cookie
         return request.url.scheme == "https"
 
+    def _token(self, request: Request) -> str | None:
+        return token_of(request, self._signer, secure=self._secure(request))
+
     def _session(self, request: Request) -> str | None:
-        token = token_of(request)
+        token = self._token(request)
         return None if token is None else session_of(token)
 
     def _refused(self, request: Request) -> tuple[str | None, Response | None]:
@@ -251,19 +293,40 @@ class MayaWeb:
         return session, None
 
     async def _body(self, request: Request) -> dict[str, Any] | Response:
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            return _error(413, "the request is too large")
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            return _error(413, "the request is too large")
+        try:
+            raw = await read_body(request, limit=MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            too_large = refused.status == 413
+            reason = "the request is too large" if too_large else "the request came too slowly"
+            return _error(refused.status, reason)
         try:
             data = json.loads(raw or b"{}")
-        except ValueError:
-            return _error(400, "the request is not JSON")
+            # JSON may spell a lone surrogate ("\ud800"): not text anything can store.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError):  # UnicodeError is a ValueError
+            return _error(400, "the request is not JSON text")
         if not isinstance(data, dict):
             return _error(400, "the request must be a JSON object")
         return data
+
+    def _slow_down(self, session: str, client: str) -> Response | None:
+        """A 429 in Maya's words when this session or client address chats too fast."""
+        # Both looked at before either counts: a refused turn uses up neither allowance.
+        by_session = self._session_turns.wait(session)
+        by_client = self._client_turns.wait(client)
+        wait, who = max((by_session, "session"), (by_client, "client"))
+        if wait == 0.0:
+            self._session_turns.take(session)
+            self._client_turns.take(client)
+            return None
+        seconds = max(1, math.ceil(wait))
+        _log.warning("chat turn refused: %s rate limit (retry after %d s)", who, seconds)
+        words = self.toolset.context.messages.render(
+            "chat_rate_limited", {"wait": f"{seconds} seconds"}
+        )
+        response = _error(429, words, code="chat_rate_limited", retry_after=seconds)
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     # -- the page ---------------------------------------------------------------------
 
@@ -272,8 +335,9 @@ class MayaWeb:
         response = Response(self._page, media_type="text/html; charset=utf-8")
         secure_headers(response.headers)
         response.headers["Content-Security-Policy"] = self._page_policy
-        if token_of(request) is None:
-            set_session_cookie(response, new_token(), secure=self._secure(request))
+        if self._token(request) is None:
+            # No cookie, or one this server never issued: a fresh session either way.
+            set_session_cookie(response, new_token(self._signer), secure=self._secure(request))
         return response
 
     async def icon(self, request: Request) -> Response:
@@ -307,18 +371,24 @@ class MayaWeb:
         return _json(tab_view(await self.manager.get(session), hosts=self._hosts))
 
     @_answers_store_errors
-    async def tab_events(self, request: Request) -> Response | TabStream:
+    async def tab_events(self, request: Request) -> Response | _CountedStream:
         """The overlay, live: an event now and after every committed change."""
         session = self._session(request)
         if session is None:
             return _error(401, "no tab here yet: reload the page")
-        return TabStream(
+        if self._streams.get(session, 0) >= self.settings.max_streams_per_session:
+            _log.warning("tab stream refused: the session holds its maximum")
+            response = _error(429, "too many open tabs of this page: close one")
+            response.headers["Retry-After"] = "5"
+            return response
+        stream = TabStream(
             self.manager,
             session,
             hosts=self._hosts,
             heartbeat_s=self.settings.heartbeat_s,
             max_s=self.settings.stream_max_s,
         )
+        return _CountedStream(stream, session, self._streams)
 
     @_answers_store_errors
     async def tip(self, request: Request) -> Response:
@@ -383,7 +453,7 @@ class MayaWeb:
         """A fresh session for this browser (the old tab stays in the store)."""
         if not origin_allowed(request, self.settings.allowed_origins):
             return _error(403, "this request must come from Maya's own page")
-        token = new_token()
+        token = new_token(self._signer)
         state = await self.manager.get(session_of(token))
         response = _json(tab_view(state, hosts=self._hosts))
         set_session_cookie(response, token, secure=self._secure(request))
@@ -408,6 +478,10 @@ class MayaWeb:
             return _error(400, f"a message is at most {limit} characters")
         if session in self._busy:
             return _error(409, "Maya is still answering your last message")
+        client = request.client.host if request.client is not None else "?"
+        refused = self._slow_down(session, client)
+        if refused is not None:
+            return refused
         self._busy.add(session)
 
         async def run(emit: Emit) -> None:
@@ -452,6 +526,24 @@ class MayaWeb:
         return {"reply": result.reply, "outcome": result.outcome, "link": link}
 
 
+class _CountedStream:
+    """An ASGI response counting, per session, the streams open at once."""
+
+    def __init__(self, stream: TabStream, session: str, counts: dict[str, int]) -> None:
+        self._stream, self._session, self._counts = stream, session, counts
+        counts[session] = counts.get(session, 0) + 1
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._stream(scope, receive, send)
+        finally:
+            left = self._counts.get(self._session, 1) - 1
+            if left > 0:
+                self._counts[self._session] = left
+            else:
+                self._counts.pop(self._session, None)
+
+
 def web_routes(
     *,
     manager: TabManager,
@@ -484,9 +576,29 @@ class ServedFrom(Protocol):
         ...
 
 
+_SERVE_OPTIONS = (
+    "max_streams_per_session",
+    "chat_turns_per_session",
+    "chat_turns_per_client",
+    "max_tool_calls",
+)
+
+
 def serve_routes(context: ServedFrom) -> list[BaseRoute]:
-    """The page's routes over a server's tabs and payments (a ``maya serve`` route factory)."""
-    return web_routes(manager=context.manager, payments=context.payments)
+    """The page's routes over a server's tabs and payments (a ``maya serve`` route factory).
+
+    A context that also carries ``options`` (``ServeOptions``) and ``secret`` (the
+    server's secret), as ``maya serve``'s does, sets the cookies and limits from them.
+    """
+    options = getattr(context, "options", None)
+    chosen: dict[str, Any] = {"cookie_secret": getattr(context, "secret", None)}
+    if options is not None:
+        chosen["secure_cookie"] = options.secure_cookies
+        for name in _SERVE_OPTIONS:
+            if (value := getattr(options, name)) is not None:
+                chosen[name] = value
+    settings = WebSettings(**chosen)
+    return web_routes(manager=context.manager, payments=context.payments, settings=settings)
 
 
 def _build(
@@ -499,8 +611,15 @@ def _build(
     toolset = Toolset(manager=manager, payments=payments, messages=bar_messages())
     chosen = model if model is not None else choose_model().model
     # Traced like `maya chat` (JSONL under MAYA_TRACE_DIR when set, redacted).
-    agent = Agent(model=chosen, toolset=toolset, manager=manager, tracer=tracer_from_env())
-    return MayaWeb(manager=manager, toolset=toolset, agent=agent, settings=settings)
+    chosen_settings = settings if settings is not None else WebSettings()
+    agent = Agent(
+        model=chosen,
+        toolset=toolset,
+        manager=manager,
+        tracer=tracer_from_env(),
+        max_tool_calls=chosen_settings.max_tool_calls,
+    )
+    return MayaWeb(manager=manager, toolset=toolset, agent=agent, settings=chosen_settings)
 
 
 def create_web_app(

@@ -4,6 +4,10 @@
   ``SameSite=Lax`` cookie. The tab's session id is derived from it by a hash, so the id
   that appears in stores, traces and ``maya state show`` never lets anyone act as the
   browser, and a browser can only ever name its own tab.
+- The token is signed with the server's secret (``maya.signing``): a cookie the server
+  never issued (made up, or planted in a victim's browser to fix their session) is not
+  a session; the page gives that browser a fresh one. Over https the cookie is
+  ``__Host-maya_tab`` and ``Secure`` (no subdomain or plain-http page can set it).
 - A request that changes state must carry an ``Origin`` header naming this server (or an
   allowed origin): a page elsewhere cannot make a customer's browser order or pay.
 - Every response carries a Content-Security-Policy that allows only this server's own
@@ -14,18 +18,21 @@
 from __future__ import annotations
 
 import hashlib
-import re
-import secrets
 from collections.abc import Collection, MutableMapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from maya.signing import Signer
+
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "COOKIE_MAX_AGE_S",
     "COOKIE_NAME",
+    "COOKIE_PURPOSE",
+    "SECURE_COOKIE_NAME",
+    "cookie_name",
     "new_token",
     "origin_allowed",
     "secure_headers",
@@ -35,6 +42,11 @@ __all__ = [
 ]
 
 COOKIE_NAME = "maya_tab"
+"""The cookie's name over plain http (loopback)."""
+SECURE_COOKIE_NAME = "__Host-maya_tab"
+"""The cookie's name when it is ``Secure``: browsers keep it only from https, for this host."""
+COOKIE_PURPOSE = "maya-web-cookie"
+"""What the cookie's signing key is derived for (``Signer(secret, purpose=...)``)."""
 COOKIE_MAX_AGE_S = 30 * 24 * 3600
 """A browser keeps its tab for 30 days (or until "New tab")."""
 
@@ -43,18 +55,21 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+def cookie_name(*, secure: bool) -> str:
+    """The cookie's name: ``__Host-`` prefixed when it is ``Secure``."""
+    return SECURE_COOKIE_NAME if secure else COOKIE_NAME
 
 
-def new_token() -> str:
-    """A fresh browser token: 32 random bytes, URL-safe base64 (43 characters)."""
-    return secrets.token_urlsafe(32)
+def new_token(signer: Signer) -> str:
+    """A fresh browser token: 256 random bits, signed by ``signer`` (66 characters)."""
+    return signer.issue()
 
 
-def token_of(connection: HTTPConnection) -> str | None:
-    """The request's browser token, if it carries a well-formed one."""
-    token = connection.cookies.get(COOKIE_NAME)
-    return token if token is not None and _TOKEN.match(token) else None
+def token_of(connection: HTTPConnection, signer: Signer, *, secure: bool) -> str | None:
+    """The request's browser token, if it carries one this server issued."""
+    token = connection.cookies.get(cookie_name(secure=secure))
+    return token if token is not None and signer.valid(token) else None
 
 
 def session_of(token: str) -> str:
@@ -65,7 +80,7 @@ def session_of(token: str) -> str:
 def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
     """Give the browser ``token``: HttpOnly, SameSite=Lax, for the whole site."""
     response.set_cookie(
-        COOKIE_NAME,
+        cookie_name(secure=secure),
         token,
         max_age=COOKIE_MAX_AGE_S,
         path="/",

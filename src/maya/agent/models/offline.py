@@ -104,13 +104,18 @@ def _too_many(intent: Intent) -> list[DrinkOrder]:
 
 
 def too_many_note(intent: Intent) -> str | None:
-    """What Maya says about orders beyond the per-order limit ("twenty-one vodkas")."""
-    over = _too_many(intent)
-    if not over:
-        return None
-    drinks = " and ".join(f"{order.quantity} x {order.name}" for order in over)
+    """What Maya says about orders beyond the per-order limit ("twenty-one vodkas"), or
+    with a number that is no count of drinks ("0.5 martinis", "minus two beers")."""
+    notes: list[str] = []
     limit = bar_messages().render(ErrorCode.INVALID_QUANTITY, {"max": MAX_QUANTITY})
-    return f"{drinks} is more than I can pour at once. {limit}"
+    over = _too_many(intent)
+    if over:
+        drinks = " and ".join(f"{order.quantity} x {order.name}" for order in over)
+        notes.append(f"{drinks} is more than I can pour at once. {limit}")
+    if intent.unclear_quantity:
+        drinks = " or ".join(intent.unclear_quantity)
+        notes.append(f"I pour whole drinks only, so I can't take that number of {drinks}. {limit}")
+    return " ".join(notes) or None
 
 
 def _calls_for(intent: Intent) -> list[tuple[str, dict[str, Any]]]:

@@ -69,6 +69,13 @@ _QUANTITY = re.compile(
     + r")\b"
 )
 _SEPARATOR = re.compile(r",|;|&|\band\b|\bplus\b|\bthen\b|\balso\b")
+# A number that is not a count of drinks: negative ("-5", "minus two"), a fraction
+# ("0.5", ".5") or an exponent ("1e3"). Read as a count, each would be a wrong order.
+_BAD_QUANTITY = re.compile(
+    r"(?<![\w.])(?:-\s*\d|\d*\.\d|\d+e\d+\b|(?:minus|negative)\b)|\b\d+e\d+\b"
+)
+# The same before a tip's percentage: "a -20% tip", "minus 15 percent", "12.5%".
+_BAD_PERCENT_LEAD = re.compile(r"(?:-\s*|\b(?:minus|negative)\s+|\d\.)$")
 
 _STATUS = re.compile(
     r"\b(go(ne)? through|went through|did (it|that|the payment|my payment|my card) (work|go|clear)"
@@ -188,6 +195,8 @@ class Intent:
         cash: the customer wants to pay in cash.
         mixed: mixed drinks asked for that are not on the menu ("gin and tonic").
         orders_at, tip_at, pay_at: positions in the message (-1 when absent).
+        unclear_quantity: drinks asked for with a number that is no count of drinks
+            ("0.5 martinis", "-5", "minus two", "1e3"): refused, never ordered.
     """
 
     orders: tuple[DrinkOrder, ...] = ()
@@ -214,6 +223,7 @@ class Intent:
     orders_at: tuple[int, ...] = ()
     tip_at: int = -1
     pay_at: int = -1
+    unclear_quantity: tuple[str, ...] = ()
 
 
 def _normalize(text: str) -> str:
@@ -374,6 +384,8 @@ def _positioned_orders(text: str, menu: Menu) -> list[tuple[int, DrinkOrder]]:
         own = region[cut:]
         quantity = _quantity_in(own)
         mention.quantity = quantity if quantity is not None else 1
+        if _BAD_QUANTITY.search(own):
+            mention.quantity = 0  # no count of drinks: parse_message sets it apart
         mention.modifiers[:0] = _modifiers_in(own, menu)
         previous_end = mention.end
     mentions[-1].modifiers.extend(_modifiers_in(text[previous_end:], menu))
@@ -404,7 +416,10 @@ def _unknown_order(text: str) -> DrinkOrder | None:
     rest = re.split(r"[,;.?!]|\band\b", rest)[0]
     words = rest.split()
     quantity = 1
-    if words and (words[0].isdigit() or words[0] in _NUMBERS):
+    if words and _BAD_QUANTITY.match(words[0]):
+        quantity = 0  # no count of drinks: refused as unclear
+        words = words[2:] if words[0] in ("minus", "negative") and len(words) > 1 else words[1:]
+    elif words and (words[0].isdigit() or words[0] in _NUMBERS):
         quantity = int(words[0]) if words[0].isdigit() else _NUMBERS[words[0]]
         words = words[1:]
     if words and words[0] in ("of", "more"):
@@ -456,6 +471,8 @@ def parse_message(message: str, menu: Menu) -> Intent:
         return Intent(history=True)
     percent_match = None if remove_tip else _PERCENT.search(text)
     percent = None if remove_tip else _tip_percent(text)
+    if percent_match is not None and _BAD_PERCENT_LEAD.search(text[: percent_match.start()]):
+        percent_match, percent = None, None  # "-20%": asked which tip, never read as 20
     tip_mentioned = _TIP.search(text) is not None
     if percent is not None and not tip_mentioned and not re.search(r"\b(add|leave|make)\b", text):
         percent = None
@@ -483,6 +500,8 @@ def parse_message(message: str, menu: Menu) -> Intent:
         unknown = _unknown_order(text) if percent is None else None
         if unknown is not None:
             positioned = [(0, unknown)]
+    unclear = tuple(dict.fromkeys(order.name for _, order in positioned if order.quantity <= 0))
+    positioned = [(at, order) for at, order in positioned if order.quantity > 0]
     orders = tuple(order for _, order in positioned)
     known = {item.name for item in menu.items}
     return Intent(
@@ -508,4 +527,5 @@ def parse_message(message: str, menu: Menu) -> Intent:
         orders_at=tuple(at for at, _ in positioned),
         tip_at=percent_match.start() if percent_match is not None and percent is not None else -1,
         pay_at=(pay_match.start() if pay_match is not None else len(text)) if pay else -1,
+        unclear_quantity=unclear,
     )

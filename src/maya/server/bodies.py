@@ -1,0 +1,57 @@
+"""Reading a request body with a hard limit while it streams, chunked or not.
+
+``Content-Length`` is only a claim: a chunked body has none, so the limit is counted on
+the bytes as they arrive and the read stops (413) before more than the limit is kept.
+The whole read is bounded in time too (408), so a body trickled a byte a minute cannot
+hold a worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anyio
+from starlette.requests import Request
+
+__all__ = ["BODY_TIMEOUT_S", "BodyRefused", "read_body"]
+
+BODY_TIMEOUT_S = 30.0
+"""The longest a body may take to arrive, in seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRefused(Exception):
+    """A body not read: too large (413) or too slow (408).
+
+    Attributes:
+        status: the HTTP status.
+        reason: a short reason, safe to log and to answer.
+    """
+
+    status: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.reason}"
+
+
+async def read_body(request: Request, *, limit: int, timeout_s: float = BODY_TIMEOUT_S) -> bytes:
+    """The request's body, at most ``limit`` bytes.
+
+    Raises:
+        BodyRefused: 413 when the declared or the received length passes ``limit`` (no
+            more than ``limit`` bytes plus one chunk are ever held), 408 when the body
+            takes longer than ``timeout_s``.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyRefused(413, f"body over {limit} bytes")
+    body = bytearray()
+    with anyio.move_on_after(timeout_s) as scope:
+        async for chunk in request.stream():
+            if len(body) + len(chunk) > limit:
+                raise BodyRefused(413, f"body over {limit} bytes")
+            body += chunk
+    if scope.cancelled_caught:
+        raise BodyRefused(408, "the body took too long to arrive")
+    return bytes(body)
