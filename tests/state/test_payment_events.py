@@ -348,7 +348,9 @@ async def test_a_version_1_database_is_upgraded_with_the_event_table(tmp_path: P
         await tab_with_link(manager)
         assert (await manager.apply_payment_event(event(1))).outcome is EventOutcome.SETTLED
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (2,)
+        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (
+            _schema.SCHEMA_VERSION,
+        )
         rows = connection.execute("SELECT event_id, outcome, session_id FROM stripe_events")
         assert rows.fetchall() == [("evt_1", "settled", "bar")]
 
@@ -397,7 +399,9 @@ async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
         await store.aclose()
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (2,)
+        assert connection.execute("SELECT version FROM maya_schema").fetchone() == (
+            _schema.SCHEMA_VERSION,
+        )
 
 
 async def test_a_stale_link_paid_before_it_was_recorded_still_applies(store: TabStore) -> None:

@@ -1,5 +1,6 @@
 """The tab: models, atomic operations (``TabManager``) and the stores that keep it."""
 
+from maya.state.conversations import Conversation, ConversationBounds, ConversationStore
 from maya.state.errors import StateError
 from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
 from maya.state.manager import PaymentStarted, SettleResult, TabManager, validate_session_id
@@ -22,6 +23,9 @@ __all__ = [
     "STARTING_BALANCE_CENTS",
     "TIP_PERCENTAGES",
     "Change",
+    "Conversation",
+    "ConversationBounds",
+    "ConversationStore",
     "EventOutcome",
     "EventResult",
     "EventStore",

@@ -14,6 +14,7 @@ from functools import cache
 from maya.state.errors import StoreError
 
 __all__ = [
+    "CONVERSATIONS_DDL",
     "DDL",
     "DELETE_ITEM",
     "DELETE_ITEMS_THROUGH",
@@ -38,7 +39,7 @@ __all__ = [
     "upgrade_statements",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code reads and writes. A database at a higher version is refused."""
 
 SCHEMA_TABLE_DDL = (
@@ -124,7 +125,27 @@ EVENTS_DDL: tuple[str, ...] = (
 )
 """Version 2: the webhook's event log (exactly-once delivery, events kept for later links)."""
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL}
+CONVERSATIONS_DDL: tuple[str, ...] = (
+    # last_at is Unix seconds (the agent's clock); turns_total counts every turn ever
+    # appended, so turn numbers keep rising while old turns are dropped.
+    """CREATE TABLE IF NOT EXISTS conversations (
+        session_id TEXT PRIMARY KEY,
+        turns_total BIGINT NOT NULL,
+        last_at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS conversations_last_at ON conversations (last_at)",
+    # No foreign key to tabs: a conversation may begin before its tab is first written.
+    """CREATE TABLE IF NOT EXISTS conversation_turns (
+        session_id TEXT NOT NULL REFERENCES conversations (session_id) ON DELETE CASCADE,
+        seq BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    )""",
+)
+"""Version 3 of the schema: conversation memory."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: EVENTS_DDL, 2: CONVERSATIONS_DDL}
 """Statements that take the schema from version ``key`` to ``key + 1``.
 
 A change to the tables adds an entry here and bumps ``SCHEMA_VERSION``; a new database
