@@ -58,7 +58,7 @@ def app_from_env() -> Starlette:
 
     logging.basicConfig(
         level=os.environ.get("MAYA_LOG_LEVEL", "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
     logging.getLogger("maya.server").setLevel(logging.INFO)
