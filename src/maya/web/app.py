@@ -318,6 +318,7 @@ class MayaWeb:
 
     async def _turn(self, session: str, message: str, emit: Emit) -> int:
         """Run one turn, emitting its events; its number in the conversation (0: failed)."""
+
         async def on_event(event: TurnEvent) -> None:
             if isinstance(event, TextDelta):
                 await emit("delta", {"text": event.text})
