@@ -276,7 +276,11 @@ class Agent:
         )
         self.max_tool_rounds = max(1, max_tool_rounds)
         if history is None:
-            history = ConversationHistory.of(manager.store) if manager else ConversationHistory()
+            history = (
+                ConversationHistory.of(manager.store)
+                if manager is not None
+                else ConversationHistory()
+            )
         self.history = history
         self.tracer: Tracer = tracer if tracer is not None else NullTracer()
         self.turn_budget_s = turn_budget_s if turn_budget_s > 0 else DEFAULT_TURN_BUDGET_S
