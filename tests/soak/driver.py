@@ -322,6 +322,13 @@ async def mcp_customer(url: str, figures: SoakFigures) -> None:
         figures.settled += 1
 
 
+def _described(exc: BaseException) -> str:
+    """What went wrong, with the failures inside a task group spelled out."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_described(inner) for inner in exc.exceptions)
+    return f"{type(exc).__name__}: {exc}"
+
+
 async def run_soak(
     customer: Callable[[], Awaitable[None]],
     figures: SoakFigures,
@@ -343,7 +350,7 @@ async def run_soak(
         try:
             await customer()
         except Exception as exc:  # every failure is a finding, not a stop
-            figures.errors.append(f"{figures.name} customer {number}: {type(exc).__name__}: {exc}")
+            figures.errors.append(f"{figures.name} customer {number}: {_described(exc)}")
 
     async def sample() -> None:
         await anyio.sleep(max(0.0, started + sample_at_s - time.monotonic()))
