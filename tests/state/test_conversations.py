@@ -7,6 +7,7 @@ import anyio
 import pytest
 
 from maya.state import ConversationBounds, ConversationStore, TabStore
+from maya.state.conversations import PRUNE_EVERY
 
 from .conftest import Backend
 
@@ -45,19 +46,36 @@ async def test_the_oldest_turns_go_first_beyond_the_byte_bound(store: TabStore) 
     assert (kept.turns, kept.count) == ((), 5)
 
 
-async def test_an_idle_conversation_is_forgotten_and_pruned_by_any_write(store: TabStore) -> None:
+async def test_an_idle_conversation_is_forgotten_and_pruned_by_the_next_to_begin(
+    store: TabStore,
+) -> None:
     memory = memory_of(store)
     bounds = ConversationBounds(idle_s=HOUR)
     await memory.append_conversation_turn("old", "hello", now=0.0, bounds=bounds)
     await memory.append_conversation_turn("recent", "hi", now=HOUR - 10, bounds=bounds)
     assert (await memory.load_conversation("old", now=HOUR, idle_s=HOUR)).turns == ("hello",)
     assert (await memory.load_conversation("old", now=HOUR + 1, idle_s=HOUR)).turns == ()
-    # A write by another session deletes it: even a reader with no idle limit finds nothing.
+    # Another conversation beginning deletes it: a reader with no idle limit finds nothing.
     await memory.append_conversation_turn("other", "hey", now=HOUR + 1, bounds=bounds)
     gone = await memory.load_conversation("old", now=HOUR + 1, idle_s=1e12)
     assert (gone.turns, gone.count) == ((), 0)
     recent = await memory.load_conversation("recent", now=HOUR + 1, idle_s=HOUR)
     assert recent.turns == ("hi",)
+
+
+async def test_a_long_conversation_prunes_idle_ones_as_it_goes(store: TabStore) -> None:
+    memory = memory_of(store)
+    bounds = ConversationBounds(idle_s=100)
+    await memory.append_conversation_turn("old", "hello", now=0.0, bounds=bounds)
+    for n in range(PRUNE_EVERY):  # one turn every 7 s: never idle itself
+        if n == PRUNE_EVERY - 1:
+            kept = await memory.load_conversation("old", now=1e6, idle_s=1e12)
+            assert kept.turns == ("hello",)  # idle for a while, not yet pruned
+        await memory.append_conversation_turn("long", f"turn {n}", now=1.0 + 7 * n, bounds=bounds)
+    # The 16th turn, at 106 s, looked: "old" (idle since 0 s) is gone.
+    gone = await memory.load_conversation("old", now=1e6, idle_s=1e12)
+    assert (gone.turns, gone.count) == ((), 0)
+    assert (await memory.load_conversation("long", now=106.0, idle_s=100)).count == PRUNE_EVERY
 
 
 async def test_a_session_back_after_its_idle_time_starts_a_new_conversation(

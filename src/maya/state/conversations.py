@@ -4,8 +4,9 @@ A turn is opaque text to this layer (the agent stores it as JSON); every store k
 session's turns oldest first, bounded by ``ConversationBounds``: at most ``max_turns``
 turns and ``max_bytes`` bytes, the oldest dropped first and always whole (so a function
 call is never parted from its response). A conversation idle for ``idle_s`` reads as
-empty and is deleted by the next write to any conversation. Any process on the same
-store (``maya serve --workers N`` on PostgreSQL) serves any turn of any session.
+empty and is deleted by a later write (at the latest, the next conversation to begin).
+Any process on the same store (``maya serve --workers N`` on PostgreSQL) serves any turn
+of any session.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ __all__ = [
     "IDLE_ENV",
     "MAX_BYTES_ENV",
     "MAX_TURNS_ENV",
+    "PRUNE_BATCH",
+    "PRUNE_EVERY",
     "Conversation",
     "ConversationBounds",
     "ConversationStore",
@@ -43,6 +46,8 @@ IDLE_ENV = "MAYA_CONVERSATION_IDLE_S"
 
 PRUNE_BATCH = 100
 """Idle conversations deleted by one write at most: each write's share stays small."""
+PRUNE_EVERY = 16
+"""SQL stores look for idle conversations when one begins and every this many turns."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -125,9 +130,11 @@ class ConversationStore(Protocol):
     ) -> None:
         """Keep ``turn`` as the session's newest, within ``bounds``, in one transaction.
 
-        Conversations idle since ``now - bounds.idle_s`` (this one included, before the
-        turn is added) are deleted first, at most ``PRUNE_BATCH`` of them; then the
-        oldest turns of this session go until it is within ``bounds``.
+        A conversation idle since ``now - bounds.idle_s`` starts over with this turn;
+        the oldest turns go until the session is within ``bounds``. Other idle
+        conversations are deleted, at most ``PRUNE_BATCH`` at a time, whenever a
+        conversation begins (the memory store: on every write; SQL: also every
+        ``PRUNE_EVERY`` turns of one).
 
         Raises:
             StoreError: when the store cannot be used; nothing was written.

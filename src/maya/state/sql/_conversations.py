@@ -2,16 +2,16 @@
 
 Two tables (``_schema.CONVERSATIONS_DDL``, schema version 3): ``conversations`` (one row
 per session: how many turns it has had, when the last one was written) and
-``conversation_turns`` (the kept turns, by ``seq``). An append is one transaction:
-delete idle conversations (a bounded batch; on PostgreSQL rows another writer holds are
-skipped, so concurrent writers never wait on each other's pruning), claim or bump the
-session's row (which serialises appends to one session), insert the turn, then drop the
-oldest turns beyond the bounds.
+``conversation_turns`` (the kept turns, by ``seq``). An append is one transaction: claim
+or bump the session's row (which serialises appends to one session; an idle one starts
+over), insert the turn, drop the oldest turns beyond the bounds (one statement, window
+functions), and now and then delete idle conversations (a bounded batch; on PostgreSQL
+rows another writer holds are skipped, so concurrent writers never wait on each other).
 """
 
 from __future__ import annotations
 
-from maya.state.conversations import PRUNE_BATCH, Conversation, ConversationBounds, kept_from
+from maya.state.conversations import PRUNE_BATCH, PRUNE_EVERY, Conversation, ConversationBounds
 from maya.state.sql._transact import SqlConnection
 
 __all__ = ["append_turn", "load"]
@@ -27,19 +27,27 @@ PRUNE_IDLE = (
     "DELETE FROM conversations WHERE session_id IN (SELECT session_id FROM conversations"
     " WHERE last_at < :cutoff ORDER BY last_at LIMIT :batch{skip})"
 )
+# A conversation idle since :cutoff starts over at turn 1 (its old turns are then cleared).
 BUMP_CONVERSATION = (
     "INSERT INTO conversations (session_id, turns_total, last_at) VALUES (:session_id, 1, :now)"
-    " ON CONFLICT (session_id) DO UPDATE SET turns_total = conversations.turns_total + 1,"
+    " ON CONFLICT (session_id) DO UPDATE SET turns_total = CASE"
+    " WHEN conversations.last_at < :cutoff THEN 1 ELSE conversations.turns_total + 1 END,"
     " last_at = excluded.last_at RETURNING turns_total"
 )
+CLEAR_TURNS = "DELETE FROM conversation_turns WHERE session_id = :session_id"
 INSERT_TURN = (
     "INSERT INTO conversation_turns (session_id, seq, body, bytes)"
     " VALUES (:session_id, :seq, :body, :bytes)"
 )
-SELECT_SIZES = (
-    "SELECT seq, bytes FROM conversation_turns WHERE session_id = :session_id ORDER BY seq DESC"
+# The newest turn beyond the bounds (``conversations.kept_from`` in SQL) and all older go.
+TRIM = (
+    "DELETE FROM conversation_turns WHERE session_id = :session_id AND seq <= ("
+    "SELECT COALESCE(MAX(seq), 0) FROM (SELECT seq,"
+    " ROW_NUMBER() OVER (ORDER BY seq DESC) AS n,"
+    " SUM(bytes) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS total"
+    " FROM conversation_turns WHERE session_id = :session_id) AS newest"
+    " WHERE n > :max_turns OR total > :max_bytes)"
 )
-DROP_THROUGH = "DELETE FROM conversation_turns WHERE session_id = :session_id AND seq <= :seq"
 
 
 async def load(
@@ -64,18 +72,25 @@ async def append_turn(
     bounds: ConversationBounds,
     skip_locked: str,
 ) -> None:
-    """Keep ``turn`` within ``bounds`` inside the caller's write transaction."""
+    """Keep ``turn`` within ``bounds`` inside the caller's write transaction.
+
+    Four statements for a turn (five with the idle prune, which runs when a conversation
+    begins and every ``PRUNE_EVERY`` turns of one).
+    """
     key = {"session_id": session_id}
-    await connection.execute(
-        PRUNE_IDLE.format(skip=skip_locked), {"cutoff": now - bounds.idle_s, "batch": PRUNE_BATCH}
-    )
-    row = await connection.fetchone(BUMP_CONVERSATION, {**key, "now": now})
+    cutoff = now - bounds.idle_s
+    row = await connection.fetchone(BUMP_CONVERSATION, {**key, "now": now, "cutoff": cutoff})
     if row is None:  # pragma: no cover - RETURNING always yields the row
         raise RuntimeError("the conversation row was not returned")
     seq = int(row[0])
+    if seq == 1:
+        await connection.execute(CLEAR_TURNS, key)
+    if seq == 1 or seq % PRUNE_EVERY == 0:
+        await connection.execute(
+            PRUNE_IDLE.format(skip=skip_locked), {"cutoff": cutoff, "batch": PRUNE_BATCH}
+        )
     size = len(turn.encode())
     await connection.execute(INSERT_TURN, {**key, "seq": seq, "body": turn, "bytes": size})
-    sizes = [(int(s), int(b)) for s, b in await connection.fetchall(SELECT_SIZES, key)]
-    drop = kept_from(sizes, bounds)
-    if drop is not None:
-        await connection.execute(DROP_THROUGH, {**key, "seq": drop})
+    await connection.execute(
+        TRIM, {**key, "max_turns": bounds.max_turns, "max_bytes": bounds.max_bytes}
+    )
