@@ -5,6 +5,7 @@ workers, the offline sandbox started by serve itself)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -53,6 +54,7 @@ async def test_a_signal_ends_open_streams_and_exits_0_within_2_s(
         cwd=tmp_path,  # no mcp.json: the offline sandbox
         stdout=subprocess.PIPE,
         stderr=log,
+        start_new_session=True,  # its own process group: a failed test leaves no worker behind
     )
     try:
         assert process.stdout is not None
@@ -87,7 +89,7 @@ async def test_a_signal_ends_open_streams_and_exits_0_within_2_s(
                 rest += await stdout.receive(65536)
     finally:
         if process.returncode is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
         with anyio.fail_after(15):
             await process.aclose()
         log.close()

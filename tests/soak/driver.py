@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -138,7 +139,7 @@ async def _stop(process: Process) -> None:
         with anyio.move_on_after(15):
             await process.wait()
     if process.returncode is None:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)  # the server, its sandbox, any worker
     with anyio.fail_after(15):
         await process.aclose()
 
@@ -164,6 +165,7 @@ async def serving_web(workdir: Path) -> AsyncIterator[tuple[Process, str]]:
             cwd=workdir,
             stdout=subprocess.PIPE,
             stderr=log,
+            start_new_session=True,
         )
     try:
         assert process.stdout is not None
@@ -193,6 +195,7 @@ async def serving_mcp(workdir: Path) -> AsyncIterator[tuple[Process, str]]:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         assert process.stderr is not None
