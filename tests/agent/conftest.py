@@ -1,4 +1,5 @@
-"""Fixtures for the agent's tests: a real tab manager and toolset, and a trace folder."""
+"""Fixtures for the agent's tests: a real tab manager and toolset, and a trace folder;
+the state tests' SQL backends (``sql_backend``) for conversation memory."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from maya.agent import Agent, JsonlTracer, Model
 from maya.state import MemoryTabStore, TabManager
 from maya.testing import FakeClock
 from maya.tools import Toolset
+from state.conftest import sql_backend
+
+__all__ = ["sql_backend"]
 
 SESSION = "test-session"
 

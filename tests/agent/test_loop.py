@@ -10,11 +10,11 @@ import pytest
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from maya.agent import Agent, SessionHistory
+from maya.agent import Agent, ConversationHistory
 from maya.agent.loop import EMPTY_REPLY, ROUND_LIMIT_REPLY
 from maya.agent.models import calls_response, response_from_parts, text_response
 from maya.agent.trace import read_trace
-from maya.state import TabManager
+from maya.state import ConversationBounds, TabManager
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
@@ -76,7 +76,7 @@ async def test_tool_rounds_are_bounded_with_a_graceful_reply(
     assert result.outcome == "round_limit" and result.reply == ROUND_LIMIT_REPLY
     assert len(result.tool_calls) == 2 and result.model_calls == 3
     # The unanswered third call is not kept: every call in history has its response.
-    kept = agent.history.contents(SESSION)
+    kept = await agent.history.contents(SESSION)
     calls = sum(1 for c in kept for p in c.parts or [] if p.function_call)
     answers = sum(1 for c in kept for p in c.parts or [] if p.function_response)
     assert calls == answers == 2 and kept[-1].role == "model"
@@ -151,7 +151,11 @@ async def test_text_beside_calls_is_part_of_the_reply(make_agent: Callable[..., 
 @pytest.mark.anyio
 async def test_history_is_bounded_by_whole_turns(toolset: Toolset) -> None:
     model = ScriptedModel([text_response(str(n)) for n in range(5)])
-    agent = Agent(model=model, toolset=toolset, history=SessionHistory(max_turns=2))
+    agent = Agent(
+        model=model,
+        toolset=toolset,
+        history=ConversationHistory(bounds=ConversationBounds(max_turns=2)),
+    )
     for n in range(5):
         await agent.respond(SESSION, f"message {n}")
     last = model.requests[-1].contents

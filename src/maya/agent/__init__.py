@@ -3,7 +3,7 @@
 The scripted model and the conversation harness are test support: ``maya.testing``."""
 
 from maya.agent.fallback import fallback_reply
-from maya.agent.history import SessionHistory, history_problems
+from maya.agent.history import ConversationHistory, history_problems
 from maya.agent.loop import (
     DEFAULT_MAX_TOOL_ROUNDS,
     Agent,
@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
     "DEFAULT_TURN_BUDGET_S",
     "Agent",
+    "ConversationHistory",
     "GeminiModel",
     "GeminiSettings",
     "JsonlTracer",
@@ -44,7 +45,6 @@ __all__ = [
     "PromptView",
     "RealModelForbiddenError",
     "RetryPolicy",
-    "SessionHistory",
     "ToolCallRecord",
     "ToolRunner",
     "Tracer",

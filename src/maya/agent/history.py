@@ -1,65 +1,118 @@
-"""Per-session conversation history, kept in memory and bounded.
+"""Conversation memory for the agent: each session's turns, kept in the tab store.
 
-History is stored turn by turn: a turn is the customer's message and everything the model
-and the tools said until Maya's reply. Trimming drops whole turns from the front, so the
-kept history always starts with a customer's message and never splits a function call
-from its response (Gemini rejects a call without its answer).
+A turn is the customer's message and everything the model and the tools said until
+Maya's reply; it is stored whole, as JSON (``types.Content`` as google-genai dumps it), in
+a ``maya.state.ConversationStore`` (the tabs' own store: memory, SQLite or PostgreSQL), so
+any process on that store serves the next turn. The store drops whole turns from the
+front (``ConversationBounds``: turns, bytes, idle time), so the kept history always
+starts with a customer's message and never splits a function call from its response
+(Gemini rejects a call without its answer).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
 
 from google.genai import types
+from pydantic import TypeAdapter, ValidationError
 
-__all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_MAX_TURNS", "SessionHistory", "history_problems"]
+from maya.state.conversations import (
+    ConversationBounds,
+    ConversationStore,
+    MemoryConversations,
+)
+from maya.state.errors import StoreError
+from maya.state.store import TabStore
 
-DEFAULT_MAX_TURNS = 40
-"""Turns of one session kept for the model; older ones are forgotten."""
+__all__ = ["ConversationHistory", "history_problems"]
 
-DEFAULT_MAX_SESSIONS = 1000
-"""Sessions kept at once; the least recently used one is dropped beyond this."""
+_log = logging.getLogger("maya.agent")
+
+_TURN = TypeAdapter(list[types.Content])
+"""A turn's JSON: a list of contents (bytes such as thought signatures in base64)."""
 
 
-class SessionHistory:
-    """The conversations of many sessions, each bounded to its latest turns."""
+class ConversationHistory:
+    """The conversations of many sessions, in a ``ConversationStore``, turn by turn."""
 
     def __init__(
-        self, *, max_turns: int = DEFAULT_MAX_TURNS, max_sessions: int = DEFAULT_MAX_SESSIONS
+        self,
+        store: ConversationStore | None = None,
+        *,
+        bounds: ConversationBounds | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """Create an empty history.
+        """Keep conversations in ``store``.
 
         Args:
-            max_turns: turns kept per session (at least 1).
-            max_sessions: sessions kept (at least 1); the least recently used goes first.
+            store: where turns are kept (default: in this process's memory only).
+            bounds: turns, bytes and idle time kept (default: ``ConversationBounds.from_env``).
+            clock: Unix seconds, for the idle time (tests pass a fake clock).
+
+        Raises:
+            ValueError: when ``MAYA_CONVERSATION_*`` holds a bad value (``bounds`` unset).
         """
-        self.max_turns = max(1, max_turns)
-        self.max_sessions = max(1, max_sessions)
-        self._sessions: OrderedDict[str, deque[tuple[types.Content, ...]]] = OrderedDict()
+        self.store: ConversationStore = store if store is not None else MemoryConversations()
+        self.bounds = bounds if bounds is not None else ConversationBounds.from_env()
+        self._clock = clock
 
-    def contents(self, session_id: str) -> list[types.Content]:
+    @classmethod
+    def of(
+        cls,
+        store: TabStore,
+        *,
+        bounds: ConversationBounds | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> ConversationHistory:
+        """Conversations kept beside the tabs of ``store`` (Maya's three stores keep
+        them); in this process's memory for a store that does not."""
+        kept = store if isinstance(store, ConversationStore) else None
+        return cls(kept, bounds=bounds, clock=clock)
+
+    async def load(self, session_id: str) -> tuple[list[types.Content], int]:
+        """The kept conversation of ``session_id``, oldest first, and how many turns it had.
+
+        A store that cannot be read, or a turn that no longer parses, is logged and
+        treated as a new conversation: the customer still gets an answer.
+        """
+        try:
+            conversation = await self.store.load_conversation(
+                session_id, now=self._clock(), idle_s=self.bounds.idle_s
+            )
+        except StoreError as exc:
+            _log.warning("conversation memory unavailable, answering without it: %s", exc)
+            return [], 0
+        contents: list[types.Content] = []
+        try:
+            for turn in conversation.turns:
+                contents.extend(_TURN.validate_json(turn))
+        except ValidationError as exc:
+            _log.warning(
+                "a stored conversation no longer parses, starting afresh: %s",
+                exc.errors(include_input=False, include_url=False)[:1],
+            )
+            return [], conversation.count
+        return contents, conversation.count
+
+    async def contents(self, session_id: str) -> list[types.Content]:
         """The kept conversation of ``session_id``, oldest first (empty when unknown)."""
-        turns = self._sessions.get(session_id)
-        if turns is None:
-            return []
-        self._sessions.move_to_end(session_id)
-        return [content for turn in turns for content in turn]
+        return (await self.load(session_id))[0]
 
-    def append_turn(self, session_id: str, turn: Iterable[types.Content]) -> None:
-        """Keep one finished turn; drops the oldest turn or session beyond the bounds."""
-        turns = self._sessions.get(session_id)
-        if turns is None:
-            turns = deque(maxlen=self.max_turns)
-            self._sessions[session_id] = turns
-        self._sessions.move_to_end(session_id)
-        turns.append(tuple(turn))
-        while len(self._sessions) > self.max_sessions:
-            self._sessions.popitem(last=False)
+    async def append_turn(self, session_id: str, turn: Iterable[types.Content]) -> None:
+        """Keep one finished turn; the store drops the oldest beyond the bounds.
 
-    def clear(self, session_id: str) -> None:
-        """Forget ``session_id``."""
-        self._sessions.pop(session_id, None)
+        A store that cannot be written is logged: the turn has happened, only its
+        memory is lost.
+        """
+        text = _TURN.dump_json(list(turn), exclude_none=True).decode()
+        try:
+            await self.store.append_conversation_turn(
+                session_id, text, now=self._clock(), bounds=self.bounds
+            )
+        except StoreError as exc:
+            _log.warning("a turn could not be remembered: %s", exc)
 
 
 def _empty(part: types.Part) -> bool:

@@ -31,7 +31,7 @@ import anyio
 from google.genai import types
 
 from maya.agent.fallback import fallback_reply, truncation_note
-from maya.agent.history import SessionHistory
+from maya.agent.history import ConversationHistory
 from maya.agent.model_errors import (
     DEFAULT_TURN_BUDGET_S,
     MODEL_ERRORS,
@@ -167,7 +167,8 @@ class TurnResult:
 
     Attributes:
         session_id: the session.
-        turn: the turn's number in this agent's life of the session (1-based).
+        turn: the turn's number in the session's conversation (1-based; it starts again
+            when the conversation was forgotten after its idle time).
         message: what the customer said.
         reply: what Maya answered.
         outcome: ``ok``, ``model_error``, ``round_limit`` or ``empty``.
@@ -200,6 +201,7 @@ _COLLECTIONS = {"items": "seq", "payments": "idempotency_key"}
 class _Turn:
     session_id: str
     number: int
+    past: list[types.Content] = field(default_factory=list)
     contents: list[types.Content] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     calls: list[ToolCallRecord] = field(default_factory=list)
@@ -242,7 +244,7 @@ def _state_patch(before: TabState | None, after: TabState) -> dict[str, Any]:
 
 
 class Agent:
-    """Maya: a model, a toolset and per-session history, turn by turn."""
+    """Maya: a model, a toolset and each session's conversation, turn by turn."""
 
     def __init__(
         self,
@@ -251,7 +253,7 @@ class Agent:
         toolset: ToolRunner,
         system_instruction: str | None = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
-        history: SessionHistory | None = None,
+        history: ConversationHistory | None = None,
         tracer: Tracer | None = None,
         manager: TabManager | None = None,
         on_model_error: Callable[[BaseException], ModelFailure] = describe_model_error,
@@ -269,7 +271,8 @@ class Agent:
             toolset: runs the function calls.
             system_instruction: Maya's instructions (default: ``prompts/maya.md``).
             max_tool_rounds: tool rounds per customer message (at least 1).
-            history: where conversations are kept (default: in memory, bounded).
+            history: where conversations are kept (default: beside ``manager``'s tabs,
+                so any process on that store serves any turn; in memory without one).
             tracer: where trace events go (default: nowhere).
             manager: the tab manager whose changes are traced as ``state_change``.
             on_model_error: turns a model failure into Maya's words (and logs it).
@@ -288,7 +291,13 @@ class Agent:
         self.max_tool_rounds = max(1, max_tool_rounds)
         self.max_tool_calls = max(1, max_tool_calls)
         self._messages = messages if messages is not None else load_messages()
-        self.history = history if history is not None else SessionHistory()
+        if history is None:
+            history = (
+                ConversationHistory.of(manager.store)
+                if manager is not None
+                else ConversationHistory()
+            )
+        self.history = history
         self.tracer: Tracer = tracer if tracer is not None else NullTracer()
         self.turn_budget_s = turn_budget_s if turn_budget_s > 0 else DEFAULT_TURN_BUDGET_S
         self.retry = retry if retry is not None else RetryPolicy()
@@ -346,11 +355,14 @@ class Agent:
                 become the reply.
         """
         started = self._clock()
-        number = self._turns.get(session_id, 0) + 1
+        # The conversation so far, from the store: whichever process served the last turn.
+        past, count = await self.history.load(session_id)
+        number = count + 1
         self._turns[session_id] = number
         turn = _Turn(
             session_id=session_id,
             number=number,
+            past=past,
             deadline=started + self.turn_budget_s,
             on_event=on_event,
         )
@@ -379,7 +391,7 @@ class Agent:
             error_words = failure.user_message if failure is not None else None
             reply = fallback_reply(outcome, calls, error_words=error_words)
             self._end_with_words(turn, reply)
-        self.history.append_turn(session_id, turn.contents)
+        await self.history.append_turn(session_id, turn.contents)
         ms = (self._clock() - started) * 1000
         self.tracer.emit(
             "turn_end",
@@ -418,7 +430,7 @@ class Agent:
         turn.contents.append(types.Content(role="model", parts=[types.Part(text=reply)]))
 
     async def _run_rounds(self, turn: _Turn) -> tuple[TurnOutcome, ModelFailure | None]:
-        past = self.history.contents(turn.session_id)
+        past = turn.past
         rounds = 0
         while True:
             answer, failure = await self._call_model(turn, [*past, *turn.contents], rounds)

@@ -13,10 +13,13 @@ the parent then stops the sandbox and exits 0.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,8 +27,11 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO, TextIO
+from types import FrameType
+from typing import IO, Any, TextIO
 
+import anyio
+import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
@@ -45,6 +51,7 @@ BASE_URL_ENV = "MAYA_SERVE_BASE_URL"
 """The server's shared address, told to the workers."""
 
 _log = logging.getLogger("maya.server")
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def app_from_env() -> Starlette:
@@ -56,10 +63,11 @@ def app_from_env() -> Starlette:
     """
     from maya.server.app import create_app
     from maya.server.webhook import SECRET_ENV
+    from maya.web.streams import STOPPING  # the page (and the agent) load in workers only
 
     logging.basicConfig(
         level=os.environ.get("MAYA_LOG_LEVEL", "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
     logging.getLogger("maya.server").setLevel(logging.INFO)
@@ -70,7 +78,8 @@ def app_from_env() -> Starlette:
     manager = TabManager(store)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        stopping = anyio.Event()
         try:
             async with open_stripe_client(status_bounds=CHAT_STATUS_BOUNDS, sandbox=True) as client:
                 context = ServeContext(
@@ -84,7 +93,8 @@ def app_from_env() -> Starlette:
                 for factory in extra_routes():
                     app.router.routes.extend(factory(context))
                 app.state.context = context
-                yield
+                with _told_when_stopping(stopping):
+                    yield {STOPPING: stopping}
         finally:
             await store.aclose()
 
@@ -94,6 +104,32 @@ def app_from_env() -> Starlette:
         lifespan=lifespan,
         allowed_hosts=allowed_hosts_for(options.host, options.allowed_hosts),
     )
+
+
+@contextlib.contextmanager
+def _told_when_stopping(stopping: anyio.Event) -> Iterator[None]:
+    """Set ``stopping`` on SIGINT/SIGTERM, before uvicorn's own handler runs.
+
+    A worker's uvicorn installed its handlers before the lifespan started; they only
+    flag the server to stop, which then waits for open connections. Chained in front,
+    this ends the open event streams at once (``maya.web.streams``).
+    """
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Any] = {s: signal.getsignal(s) for s in _STOP_SIGNALS}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(stopping.set)
+        chained = previous[signum]
+        if callable(chained):
+            chained(signum, frame)
+
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for number, chained in previous.items():
+            signal.signal(number, chained)
 
 
 def _drain(stream: IO[bytes], name: str) -> None:
@@ -136,6 +172,18 @@ def _sandbox_over_http(env: Mapping[str, str], folder: Path) -> Iterator[tuple[s
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, told of SIGINT/SIGTERM at once (it looks twice a second)."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets)
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, self._stop_now)
+
+    def _stop_now(self, signum: int, frame: FrameType | None) -> None:
+        self.should_exit.set()
 
 
 def serve_workers(
@@ -202,7 +250,7 @@ def serve_workers(
                 timeout_graceful_shutdown=5,
             )
             _announce(announce, f"listening on {base_url} ({workers} workers; {where})")
-            Multiprocess(uvicorn_config, sockets=[sock]).run()
+            _Supervisor(uvicorn_config, sockets=[sock]).run()
     finally:
         sock.close()
     return 0

@@ -1,6 +1,7 @@
 """The tab: models, atomic operations (``TabManager``) and the stores that keep it."""
 
 from maya.state.catalog import Catalog, CatalogError, LineItem, TabSettings
+from maya.state.conversations import Conversation, ConversationBounds, ConversationStore
 from maya.state.errors import StateError
 from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
 from maya.state.manager import PaymentStarted, SettleResult, TabManager, validate_session_id
@@ -25,6 +26,9 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Change",
+    "Conversation",
+    "ConversationBounds",
+    "ConversationStore",
     "EventOutcome",
     "EventResult",
     "EventStore",

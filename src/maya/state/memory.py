@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from maya.state.conversations import Conversation, ConversationBounds, MemoryConversations
 from maya.state.events import (
     CHECKOUT_EVENT_TYPES,
     REFUSED_OUTCOMES,
@@ -35,6 +36,7 @@ class MemoryTabStore:
         self._events: dict[str, EventOutcome] = {}
         self._pending: dict[str, list[PaymentEvent]] = {}
         self._paid: dict[str, dict[str, int]] = {}  # link -> paid Checkout Session -> cents
+        self._conversations = MemoryConversations()
 
     async def load(self, session_id: str) -> TabState | None:
         """The stored state of ``session_id``, or None."""
@@ -141,6 +143,18 @@ class MemoryTabStore:
     async def paid_by_event(self, payment_id: str) -> bool:
         """True when an applied event said link ``payment_id`` was paid (``EventStore``)."""
         return bool(self._paid.get(payment_id))
+
+    async def load_conversation(
+        self, session_id: str, *, now: float, idle_s: float
+    ) -> Conversation:
+        """The session's conversation; empty when unknown or idle (``ConversationStore``)."""
+        return await self._conversations.load_conversation(session_id, now=now, idle_s=idle_s)
+
+    async def append_conversation_turn(
+        self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
+    ) -> None:
+        """Keep ``turn`` within ``bounds``; forget idle conversations (``ConversationStore``)."""
+        await self._conversations.append_conversation_turn(session_id, turn, now=now, bounds=bounds)
 
     async def session_ids(self) -> list[str]:
         """Every session held, sorted."""

@@ -486,13 +486,17 @@ class MayaWeb:
 
         async def run(emit: Emit) -> None:
             try:
-                await self._turn(session, message.strip(), emit)
+                number = await self._turn(session, message.strip(), emit)
+                # The access log line says which turn of its conversation this was.
+                request.state.log_note = f"turn {number}" if number else None
             finally:
                 self._busy.discard(session)
 
         return TurnStream(run)
 
-    async def _turn(self, session: str, message: str, emit: Emit) -> None:
+    async def _turn(self, session: str, message: str, emit: Emit) -> int:
+        """Run one turn, emitting its events; its number in the conversation (0: failed)."""
+
         async def on_event(event: TurnEvent) -> None:
             if isinstance(event, TextDelta):
                 await emit("delta", {"text": event.text})
@@ -506,13 +510,14 @@ class MayaWeb:
             _log.warning("a chat turn could not reach the store: %s", exc)
             text = self.toolset.context.messages.render(exc.code, {})
             await emit("failed", {"text": text, "code": exc.code.value, "retryable": True})
-            return
+            return 0
         except Exception:
             # A bug, not a model failure (those are replies): the page says so briefly.
             _log.exception("a chat turn failed")
             await emit("failed", {"text": "Sorry, something went wrong on my side."})
-            return
+            return 0
         await emit("done", {**self._done(result), "session": session_tag(session)})
+        return result.turn
 
     def _done(self, result: TurnResult) -> dict[str, Any]:
         link: dict[str, Any] | None = None

@@ -4,14 +4,17 @@ Both are small ASGI responses written directly against ``send``: the turn's even
 out the moment the agent produces them, and the tab stream holds a ``TabManager.watch``
 for as long as the page is open (bounded: after ``max_s`` the stream ends and the
 browser's ``EventSource`` reconnects by itself, so no connection lives forever and a
-server can restart cleanly).
+server can restart cleanly). A server that starts to stop sets the ``anyio.Event`` its
+lifespan state holds under ``STOPPING``: every open tab stream then ends at once, the
+same clean way, so the server's graceful shutdown never waits on an open page.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -22,9 +25,31 @@ from maya.state.manager import TabManager
 from maya.web.security import secure_headers
 from maya.web.views import tab_view
 
-__all__ = ["SSE_HEADERS", "TabStream", "TurnStream", "sse_event"]
+__all__ = ["SSE_HEADERS", "STOPPING", "TabStream", "TurnStream", "sse_event", "stopping_lifespan"]
 
 _log = logging.getLogger("maya.web")
+
+
+STOPPING = "maya.stopping"
+"""The key, in the app's lifespan state, of the ``anyio.Event`` set when the server stops."""
+
+
+def stopping_lifespan(
+    stopping: anyio.Event,
+) -> Callable[[Any], AbstractAsyncContextManager[dict[str, Any]]]:
+    """A Starlette lifespan handing ``stopping`` to every request (``scope["state"]``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
+        yield {STOPPING: stopping}
+
+    return lifespan
+
+
+def _stopping_of(scope: Scope) -> anyio.Event | None:
+    state = scope.get("state")
+    found = state.get(STOPPING) if isinstance(state, dict) else None
+    return found if isinstance(found, anyio.Event) else None
 
 
 def sse_event(event: str, data: Any) -> bytes:
@@ -127,6 +152,14 @@ class TabStream:
                         return
 
             group.start_soon(until_disconnect)
+            stopping = _stopping_of(scope)
+            if stopping is not None:
+
+                async def until_stopping(event: anyio.Event) -> None:
+                    await event.wait()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(until_stopping, stopping)
             with anyio.move_on_after(self._max_s):
                 try:
                     await self._stream(sender)

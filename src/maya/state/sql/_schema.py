@@ -14,6 +14,7 @@ from functools import cache
 from maya.state.errors import StoreError
 
 __all__ = [
+    "CONVERSATIONS_DDL",
     "DDL",
     "DELETE_ITEM",
     "DELETE_ITEMS_THROUGH",
@@ -40,7 +41,7 @@ __all__ = [
     "upgrade_statements",
 ]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema this code reads and writes. A database at a higher version is refused."""
 
 SCHEMA_TABLE_DDL = (
@@ -154,11 +155,33 @@ LINK_WRITE_DDL: tuple[str, ...] = (
 """Version 5: the durable "link write sent" mark of a payment (``PaymentRecord``)."""
 
 
+CONVERSATIONS_DDL: tuple[str, ...] = (
+    # last_at is Unix seconds (the agent's clock); turns_total counts every turn ever
+    # appended, so turn numbers keep rising while old turns are dropped.
+    """CREATE TABLE IF NOT EXISTS conversations (
+        session_id TEXT PRIMARY KEY,
+        turns_total BIGINT NOT NULL,
+        last_at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS conversations_last_at ON conversations (last_at)",
+    # No foreign key to tabs: a conversation may begin before its tab is first written.
+    """CREATE TABLE IF NOT EXISTS conversation_turns (
+        session_id TEXT NOT NULL REFERENCES conversations (session_id) ON DELETE CASCADE,
+        seq BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    )""",
+)
+"""Version 6: conversation memory."""
+
+
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: EVENTS_DDL,
     2: OUTCOMES_DDL,
     3: CURRENCY_DDL,
     4: LINK_WRITE_DDL,
+    5: CONVERSATIONS_DDL,
 }
 """Statements that take the schema from version ``key`` to ``key + 1``.
 

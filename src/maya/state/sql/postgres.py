@@ -23,10 +23,11 @@ import anyio
 
 from maya.codes import ErrorCode
 from maya.redact import redact_conninfo
+from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
 from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
-from maya.state.sql import _events, _schema, _transact, notify
+from maya.state.sql import _conversations, _events, _schema, _transact, notify
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates
 from maya.state.store import Change, Transition
@@ -340,6 +341,42 @@ class PostgresTabStore:
         """
         async with self._reading() as connection:
             return await _events.event_outcome(_Driver(connection), event_id)
+
+    async def load_conversation(
+        self, session_id: str, *, now: float, idle_s: float
+    ) -> Conversation:
+        """The session's conversation; empty when unknown or idle (``ConversationStore``).
+
+        Raises:
+            StoreError: when the store is closed or the server unreachable.
+        """
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection:
+                return await _conversations.load(
+                    _Driver(connection), session_id, now=now, idle_s=idle_s
+                )
+
+    async def append_conversation_turn(
+        self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
+    ) -> None:
+        """Keep ``turn`` within ``bounds`` in one transaction (``ConversationStore``).
+
+        Raises:
+            StoreError: when the store is closed or the server unreachable.
+        """
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with pool.connection() as connection, connection.transaction():
+                await _conversations.append_turn(
+                    _Driver(connection),
+                    session_id,
+                    turn,
+                    now=now,
+                    bounds=bounds,
+                    # Idle rows another writer is deleting are left to it: no waiting.
+                    skip_locked=" FOR UPDATE SKIP LOCKED",
+                )
 
     async def paid_by_event(self, payment_id: str) -> bool:
         """True when an applied event said link ``payment_id`` was paid (``EventStore``).

@@ -22,10 +22,11 @@ import anyio
 import anyio.to_thread
 
 from maya.codes import ErrorCode
+from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
 from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
-from maya.state.sql import _events, _schema, _transact
+from maya.state.sql import _conversations, _events, _schema, _transact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates, run_to_completion
 from maya.state.store import Change, Transition
@@ -352,6 +353,55 @@ class SqliteTabStore:
             return run_to_completion(_events.paid_by_event(_Driver(connection), payment_id))
 
         return await self._call(read)
+
+    async def load_conversation(
+        self, session_id: str, *, now: float, idle_s: float
+    ) -> Conversation:
+        """The session's conversation; empty when unknown or idle (``ConversationStore``).
+
+        Raises:
+            StoreError: when the store is closed, the file unusable or too new.
+        """
+
+        def read(connection: sqlite3.Connection) -> Conversation:
+            if self._no_tables:
+                return Conversation()
+            return run_to_completion(
+                _conversations.load(_Driver(connection), session_id, now=now, idle_s=idle_s)
+            )
+
+        return await self._call(read)
+
+    async def append_conversation_turn(
+        self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
+    ) -> None:
+        """Keep ``turn`` within ``bounds`` in one write transaction (``ConversationStore``).
+
+        Raises:
+            StoreError: when the store is closed, read-only, the file unusable or too new.
+        """
+
+        def run(connection: sqlite3.Connection) -> None:
+            if self.read_only:
+                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                run_to_completion(
+                    _conversations.append_turn(
+                        _Driver(connection),
+                        session_id,
+                        turn,
+                        now=now,
+                        bounds=bounds,
+                        skip_locked="",  # BEGIN IMMEDIATE serialises every writer
+                    )
+                )
+                connection.execute("COMMIT")
+            finally:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+
+        await self._call(run)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.

@@ -1,0 +1,242 @@
+"""Maya over minutes, and what memory costs a turn: ``python benchmarks/bench_soak.py``.
+
+**It takes 3-4 minutes** (the soak runs three minutes of real time).
+
+- **The soak** (``tests/soak/driver.py``, the same one CI runs): ``maya serve`` (offline:
+  its own sandbox, whose signed webhooks settle the tabs) and ``maya mcp --http`` as real
+  processes side by side for three minutes, a new customer at each every 20 s: a new tab,
+  an order (by chat on the page, by tool calls over MCP), a real sandbox link paid at its
+  checkout page, the settlement awaited (the page's tab stream; MCP status checks).
+  Figures per server: customers, links made, settlements, errors, pay-to-settled p50 and
+  p99, and the RSS of its whole process tree (server and sandbox, from /proc) a minute
+  in and at the end, with their ratio.
+- **Conversation memory per turn**: the offline agent answers 10 sessions of 20 turns
+  each (an order, then "what's my tab?") with its conversations kept in the tab store
+  (SQLite, then PostgreSQL), against the same turns with a store that remembers nothing
+  (baseline, same run, interleaved). Figures: ms per turn both ways and their ratio, and
+  the ms of loading and saving the conversation itself.
+
+PostgreSQL runs against ``$MAYA_BENCH_POSTGRES_URL``, else ``$MAYA_TEST_POSTGRES_URL``,
+else ``postgresql://postgres@127.0.0.1:5432/test`` (skipped with a note when it does not
+answer), in a schema of its own, dropped afterwards. Output: a table, then one JSON line
+per figure.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from google.genai import types
+
+from maya.agent import Agent, ConversationHistory, OfflineModel
+from maya.state import Conversation, ConversationBounds, TabManager
+from maya.state.open import open_store
+from maya.tools import Toolset
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+# The soak driver lives with the test that runs it in CI (tests/soak).
+from soak.driver import (
+    SoakFigures,
+    mcp_customer,
+    run_soak,
+    serving_mcp,
+    serving_web,
+    web_customer,
+)
+
+DURATION_S = 180.0
+EVERY_S = 20.0
+SESSIONS = 10
+TURNS = 20
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+figures: list[dict[str, Any]] = []
+rows: list[tuple[str, str]] = []
+
+
+def report(metric: str, value: float, unit: str) -> None:
+    figures.append({"metric": metric, "value": round(value, 3), "unit": unit})
+    rows.append((metric, f"{value:,.3f} {unit}"))
+
+
+def postgres_url() -> str:
+    return (
+        os.environ.get("MAYA_BENCH_POSTGRES_URL")
+        or os.environ.get("MAYA_TEST_POSTGRES_URL")
+        or DEFAULT_POSTGRES
+    )
+
+
+def postgres_answers(url: str) -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+def drop_schema(url: str, schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+
+
+async def soak(workdir: Path) -> None:
+    web, mcp = SoakFigures("serve"), SoakFigures("mcp")
+    async with (
+        serving_web(workdir / "serve") as (serve_process, base),
+        serving_mcp(workdir / "mcp") as (mcp_process, url),
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(
+            functools.partial(
+                run_soak,
+                functools.partial(web_customer, base, web),
+                web,
+                serve_process.pid,
+                duration_s=DURATION_S,
+                every_s=EVERY_S,
+            )
+        )
+        group.start_soon(
+            functools.partial(
+                run_soak,
+                functools.partial(mcp_customer, url, mcp),
+                mcp,
+                mcp_process.pid,
+                duration_s=DURATION_S,
+                every_s=EVERY_S,
+                offset_s=EVERY_S / 2,
+            )
+        )
+    for found in (web, mcp):
+        name = f"soak.{found.name}"
+        report(f"{name}.customers", found.customers, "customers")
+        report(f"{name}.links", found.links, "links")
+        report(f"{name}.settled", found.settled, "settlements")
+        report(f"{name}.errors", len(found.errors), "errors")
+        report(f"{name}.pay_to_settled_p50", found.percentile(0.5) * 1000, "ms")
+        report(f"{name}.pay_to_settled_p99", found.percentile(0.99) * 1000, "ms")
+        report(f"{name}.rss_minute_1", found.rss_minute_1 / 2**20, "MiB")
+        report(f"{name}.rss_end", found.rss_end / 2**20, "MiB")
+        report(f"{name}.rss_end_over_minute_1", found.rss_ratio, "ratio")
+        for error in found.errors:
+            print(error)
+
+
+class _Forgetful:
+    """A conversation store that keeps nothing: the turn without memory (the baseline)."""
+
+    async def load_conversation(
+        self, session_id: str, *, now: float, idle_s: float
+    ) -> Conversation:
+        return Conversation()
+
+    async def append_conversation_turn(
+        self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
+    ) -> None:
+        return None
+
+
+class _Timed(ConversationHistory):
+    """Conversation memory that adds up the time spent loading and saving it."""
+
+    spent_s = 0.0
+
+    async def load(self, session_id: str) -> tuple[list[types.Content], int]:
+        started = time.perf_counter()
+        try:
+            return await super().load(session_id)
+        finally:
+            self.spent_s += time.perf_counter() - started
+
+    async def append_turn(self, session_id: str, turn: Iterable[types.Content]) -> None:
+        started = time.perf_counter()
+        try:
+            await super().append_turn(session_id, turn)
+        finally:
+            self.spent_s += time.perf_counter() - started
+
+
+async def turn_overhead(kind: str, url: str) -> None:
+    store = open_store(url)
+    try:
+        manager = TabManager(store)
+        toolset = Toolset(manager=manager, payments=None)
+        remembering = _Timed.of(store)
+        assert isinstance(remembering, _Timed)
+        with_memory = Agent(
+            model=OfflineModel(), toolset=toolset, manager=manager, history=remembering
+        )
+        without = Agent(
+            model=OfflineModel(),
+            toolset=toolset,
+            manager=manager,
+            history=ConversationHistory(_Forgetful()),
+        )
+        await with_memory.respond("warm-up", "a water please")  # opens the store
+        timings: dict[str, list[float]] = {"with": [], "without": []}
+        for session in range(SESSIONS):
+            for turn in range(TURNS):
+                message = "a water please" if turn % 2 == 0 else "what's my tab?"
+                for label, agent in (("with", with_memory), ("without", without)):
+                    started = time.perf_counter()
+                    await agent.respond(f"{label}-{session}", message)
+                    timings[label].append(time.perf_counter() - started)
+        with_ms = statistics.mean(timings["with"]) * 1000
+        without_ms = statistics.mean(timings["without"]) * 1000
+        turns = SESSIONS * TURNS
+        report(f"memory.{kind}.turn_ms", with_ms, "ms")
+        report(f"memory.{kind}.turn_ms_without_memory", without_ms, "ms")
+        report(f"memory.{kind}.turn_ratio", with_ms / without_ms, "ratio")
+        report(
+            f"memory.{kind}.load_and_save_ms",
+            remembering.spent_s / (turns + 1) * 1000,
+            "ms",
+        )
+    finally:
+        await store.aclose()
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="maya-bench-soak-") as folder:
+        workdir = Path(folder)
+        await turn_overhead("sqlite", f"sqlite:///{workdir / 'memory.sqlite3'}")
+        pg = postgres_url()
+        if postgres_answers(pg):
+            schema = f"maya_bench_{uuid.uuid4().hex[:8]}"
+            try:
+                await turn_overhead("postgres", f"{pg}{'&' if '?' in pg else '?'}schema={schema}")
+            finally:
+                drop_schema(pg, schema)
+        else:
+            print("PostgreSQL did not answer: its figures are skipped")
+        await soak(workdir)
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    for figure in figures:
+        print(json.dumps(figure))
+
+
+if __name__ == "__main__":
+    anyio.run(main)

@@ -1,0 +1,138 @@
+"""Conversation memory in every store: bounded by turns and bytes, forgotten when idle,
+shared by every process on the store."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from maya.state import ConversationBounds, ConversationStore, TabStore
+from maya.state.conversations import PRUNE_EVERY
+
+from .conftest import Backend
+
+pytestmark = pytest.mark.anyio
+
+HOUR = 3600.0
+
+
+def memory_of(store: TabStore) -> ConversationStore:
+    assert isinstance(store, ConversationStore)
+    return store
+
+
+async def test_the_oldest_turns_go_first_beyond_the_turn_bound(store: TabStore) -> None:
+    memory = memory_of(store)
+    bounds = ConversationBounds(max_turns=2)
+    for n in range(5):
+        await memory.append_conversation_turn("bar", f"turn {n}", now=100.0 + n, bounds=bounds)
+    kept = await memory.load_conversation("bar", now=110.0, idle_s=HOUR)
+    assert kept.turns == ("turn 3", "turn 4")
+    assert kept.count == 5  # the next turn is number 6
+
+
+async def test_the_oldest_turns_go_first_beyond_the_byte_bound(store: TabStore) -> None:
+    memory = memory_of(store)
+    bounds = ConversationBounds(max_bytes=25)
+    for text in ("a" * 10, "b" * 10, "é" * 5, "c" * 10):  # "é" is 2 bytes: 10 in all
+        await memory.append_conversation_turn("bar", text, now=1.0, bounds=bounds)
+    assert (await memory.load_conversation("bar", now=1.0, idle_s=HOUR)).turns == (
+        "é" * 5,
+        "c" * 10,
+    )
+    # A turn larger than the bound on its own is not kept at all, nor is anything older.
+    await memory.append_conversation_turn("bar", "d" * 26, now=2.0, bounds=bounds)
+    kept = await memory.load_conversation("bar", now=2.0, idle_s=HOUR)
+    assert (kept.turns, kept.count) == ((), 5)
+
+
+async def test_an_idle_conversation_is_forgotten_and_pruned_by_the_next_to_begin(
+    store: TabStore,
+) -> None:
+    memory = memory_of(store)
+    bounds = ConversationBounds(idle_s=HOUR)
+    await memory.append_conversation_turn("old", "hello", now=0.0, bounds=bounds)
+    await memory.append_conversation_turn("recent", "hi", now=HOUR - 10, bounds=bounds)
+    assert (await memory.load_conversation("old", now=HOUR, idle_s=HOUR)).turns == ("hello",)
+    assert (await memory.load_conversation("old", now=HOUR + 1, idle_s=HOUR)).turns == ()
+    # Another conversation beginning deletes it: a reader with no idle limit finds nothing.
+    await memory.append_conversation_turn("other", "hey", now=HOUR + 1, bounds=bounds)
+    gone = await memory.load_conversation("old", now=HOUR + 1, idle_s=1e12)
+    assert (gone.turns, gone.count) == ((), 0)
+    recent = await memory.load_conversation("recent", now=HOUR + 1, idle_s=HOUR)
+    assert recent.turns == ("hi",)
+
+
+async def test_a_long_conversation_prunes_idle_ones_as_it_goes(store: TabStore) -> None:
+    memory = memory_of(store)
+    bounds = ConversationBounds(idle_s=100)
+    await memory.append_conversation_turn("old", "hello", now=0.0, bounds=bounds)
+    for n in range(PRUNE_EVERY):  # one turn every 7 s: never idle itself
+        if n == PRUNE_EVERY - 1:
+            kept = await memory.load_conversation("old", now=1e6, idle_s=1e12)
+            assert kept.turns == ("hello",)  # idle for a while, not yet pruned
+        await memory.append_conversation_turn("long", f"turn {n}", now=1.0 + 7 * n, bounds=bounds)
+    # The 16th turn, at 106 s, looked: "old" (idle since 0 s) is gone.
+    gone = await memory.load_conversation("old", now=1e6, idle_s=1e12)
+    assert (gone.turns, gone.count) == ((), 0)
+    assert (await memory.load_conversation("long", now=106.0, idle_s=100)).count == PRUNE_EVERY
+
+
+async def test_a_session_back_after_its_idle_time_starts_a_new_conversation(
+    store: TabStore,
+) -> None:
+    memory = memory_of(store)
+    bounds = ConversationBounds(idle_s=60)
+    await memory.append_conversation_turn("bar", "first", now=0.0, bounds=bounds)
+    await memory.append_conversation_turn("bar", "second", now=61.0, bounds=bounds)
+    kept = await memory.load_conversation("bar", now=61.0, idle_s=60)
+    assert (kept.turns, kept.count) == (("second",), 1)
+
+
+async def test_sessions_keep_their_own_conversations(store: TabStore) -> None:
+    memory = memory_of(store)
+    bounds = ConversationBounds()
+    await memory.append_conversation_turn("a", "for a", now=1.0, bounds=bounds)
+    await memory.append_conversation_turn("b", "for b", now=1.0, bounds=bounds)
+    assert (await memory.load_conversation("a", now=1.0, idle_s=HOUR)).turns == ("for a",)
+    assert (await memory.load_conversation("b", now=1.0, idle_s=HOUR)).turns == ("for b",)
+    assert (await memory.load_conversation("c", now=1.0, idle_s=HOUR)).count == 0
+
+
+async def test_another_process_on_the_store_continues_the_conversation(
+    sql_backend: Backend,
+) -> None:
+    bounds = ConversationBounds(max_turns=50)
+    first, second = sql_backend.open(), sql_backend.open()
+    try:
+        one, two = memory_of(first), memory_of(second)
+
+        async def append(memory: ConversationStore, label: str) -> None:
+            for n in range(10):
+                await memory.append_conversation_turn("bar", f"{label}{n}", now=1.0, bounds=bounds)
+
+        # Two writers at once on one session: every turn is kept, none twice.
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                group.start_soon(append, one, "x")
+                group.start_soon(append, two, "y")
+        kept = await two.load_conversation("bar", now=1.0, idle_s=HOUR)
+        assert kept.count == 20
+        assert sorted(kept.turns) == sorted(
+            [f"x{n}" for n in range(10)] + [f"y{n}" for n in range(10)]
+        )
+        assert [t for t in kept.turns if t[0] == "x"] == [f"x{n}" for n in range(10)]
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+def test_bounds_come_from_the_environment_and_refuse_nonsense() -> None:
+    bounds = ConversationBounds.from_env(
+        {"MAYA_CONVERSATION_MAX_TURNS": "8", "MAYA_CONVERSATION_IDLE_S": "90"}
+    )
+    assert (bounds.max_turns, bounds.max_bytes, bounds.idle_s) == (8, 256_000, 90.0)
+    with pytest.raises(ValueError, match="MAYA_CONVERSATION_MAX_BYTES must be a number"):
+        ConversationBounds.from_env({"MAYA_CONVERSATION_MAX_BYTES": "lots"})
+    with pytest.raises(ValueError, match="idle_s > 0"):
+        ConversationBounds.from_env({"MAYA_CONVERSATION_IDLE_S": "0"})
