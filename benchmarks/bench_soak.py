@@ -24,7 +24,6 @@ per figure.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -47,14 +46,7 @@ from maya.tools import Toolset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 # The soak driver lives with the test that runs it in CI (tests/soak).
-from soak.driver import (
-    SoakFigures,
-    mcp_customer,
-    run_soak,
-    serving_mcp,
-    serving_web,
-    web_customer,
-)
+from soak.driver import soak_serve_and_mcp
 
 DURATION_S = 180.0
 EVERY_S = 20.0
@@ -100,33 +92,7 @@ def drop_schema(url: str, schema: str) -> None:
 
 
 async def soak(workdir: Path) -> None:
-    web, mcp = SoakFigures("serve"), SoakFigures("mcp")
-    async with (
-        serving_web(workdir / "serve") as (serve_process, base),
-        serving_mcp(workdir / "mcp") as (mcp_process, url),
-        anyio.create_task_group() as group,
-    ):
-        group.start_soon(
-            functools.partial(
-                run_soak,
-                functools.partial(web_customer, base, web),
-                web,
-                serve_process.pid,
-                duration_s=DURATION_S,
-                every_s=EVERY_S,
-            )
-        )
-        group.start_soon(
-            functools.partial(
-                run_soak,
-                functools.partial(mcp_customer, url, mcp),
-                mcp,
-                mcp_process.pid,
-                duration_s=DURATION_S,
-                every_s=EVERY_S,
-                offset_s=EVERY_S / 2,
-            )
-        )
+    web, mcp = await soak_serve_and_mcp(workdir, duration_s=DURATION_S, every_s=EVERY_S)
     for found in (web, mcp):
         name = f"soak.{found.name}"
         report(f"{name}.customers", found.customers, "customers")

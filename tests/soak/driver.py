@@ -15,6 +15,7 @@ Used by ``tests/soak/test_soak.py`` (CI) and ``benchmarks/bench_soak.py``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -369,3 +370,36 @@ async def run_soak(
             number += 1
         await anyio.sleep(max(0.0, started + duration_s - time.monotonic()))
     figures.rss_end = tree_rss(pid)
+
+
+async def soak_serve_and_mcp(
+    workdir: Path, *, duration_s: float, every_s: float
+) -> tuple[SoakFigures, SoakFigures]:
+    """``maya serve`` (under ``workdir/serve``) and ``maya mcp --http`` (``workdir/mcp``)
+    soaked side by side, a customer each every ``every_s`` seconds, half a period apart.
+
+    Returns:
+        The figures of the web side and of the MCP side.
+    """
+    web, mcp = SoakFigures("serve"), SoakFigures("mcp")
+    async with (
+        serving_web(workdir / "serve") as (serve_process, base),
+        serving_mcp(workdir / "mcp") as (mcp_process, url),
+        anyio.create_task_group() as group,
+    ):
+        for customer, figures, pid, offset in (
+            (functools.partial(web_customer, base, web), web, serve_process.pid, 0.0),
+            (functools.partial(mcp_customer, url, mcp), mcp, mcp_process.pid, every_s / 2),
+        ):
+            group.start_soon(
+                functools.partial(
+                    run_soak,
+                    customer,
+                    figures,
+                    pid,
+                    duration_s=duration_s,
+                    every_s=every_s,
+                    offset_s=offset,
+                )
+            )
+    return web, mcp

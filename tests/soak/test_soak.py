@@ -11,20 +11,12 @@ It takes about 3.5 minutes: the quick loop skips it with ``pytest -m "not soak"`
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import anyio
 import pytest
 
-from .driver import (
-    SoakFigures,
-    mcp_customer,
-    run_soak,
-    serving_mcp,
-    serving_web,
-    web_customer,
-)
+from .driver import SoakFigures, soak_serve_and_mcp
 
 pytestmark = [pytest.mark.anyio, pytest.mark.soak, pytest.mark.timeout(420)]
 
@@ -44,35 +36,8 @@ def _check(figures: SoakFigures) -> None:
 
 
 async def test_serve_and_mcp_keep_taking_payments_for_three_minutes(tmp_path: Path) -> None:
-    web = SoakFigures("serve")
-    mcp = SoakFigures("mcp")
     with anyio.fail_after(DURATION_S + 150):
-        async with (
-            serving_web(tmp_path / "serve") as (serve_process, base),
-            serving_mcp(tmp_path / "mcp") as (mcp_process, url),
-            anyio.create_task_group() as group,
-        ):
-            group.start_soon(
-                functools.partial(
-                    run_soak,
-                    functools.partial(web_customer, base, web),
-                    web,
-                    serve_process.pid,
-                    duration_s=DURATION_S,
-                    every_s=EVERY_S,
-                )
-            )
-            group.start_soon(
-                functools.partial(
-                    run_soak,
-                    functools.partial(mcp_customer, url, mcp),
-                    mcp,
-                    mcp_process.pid,
-                    duration_s=DURATION_S,
-                    every_s=EVERY_S,
-                    offset_s=EVERY_S / 2,
-                )
-            )
+        web, mcp = await soak_serve_and_mcp(tmp_path, duration_s=DURATION_S, every_s=EVERY_S)
     print(
         *(
             f"{f.name}: {f.customers} customers, {f.links} links, {f.settled} settled,"
