@@ -42,6 +42,7 @@ import json
 import logging
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,7 +58,13 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from maya.web.security import COOKIE_NAME, new_token
+from maya.signing import SERVER_SECRET_ENV, Signer
+from maya.web.security import COOKIE_NAME, COOKIE_PURPOSE, new_token
+
+# The server signs its cookies with this secret, so the simulated browsers' cookies are
+# ones it issued (a made-up cookie would just be given a fresh session).
+SECRET = "bench-load-secret-" + "x" * 32
+SIGNER = Signer(SECRET.encode(), purpose=COOKIE_PURPOSE)
 
 STEPS = (50, 100, 200, 400, 600)
 CONCURRENCY = 32
@@ -86,6 +93,7 @@ def _clean_env(directory: Path) -> dict[str, str]:
     }
     env["MAYA_SANDBOX_DB"] = str(directory / "sandbox.sqlite3")
     env["MAYA_FORBID_REAL_MODEL"] = "1"
+    env[SERVER_SECRET_ENV] = SECRET
     return env
 
 
@@ -108,6 +116,14 @@ async def maya_serve(store: str, workers: int) -> AsyncIterator[str]:
                 store,
                 "--workers",
                 str(workers),
+                # Capacity, not the spend limits, is measured: every browser is on
+                # 127.0.0.1, so the per-client limit would refuse nearly every turn.
+                "--chat-turns-per-session",
+                "1000000",
+                "--chat-turns-per-client",
+                "1000000",
+                "--max-connections",
+                "3000",
             ],
             cwd=directory,
             env=_clean_env(directory),
@@ -179,13 +195,13 @@ async def healthz_per_s(base: str) -> float:
 
 
 async def turns_per_s(base: str) -> float:
-    tokens = [new_token() for _ in range(CONCURRENCY)]
+    tokens = [new_token(SIGNER) for _ in range(CONCURRENCY)]
     turns = [0] * CONCURRENCY
     async with _client(base, CONCURRENCY) as client:
 
         async def turn(index: int) -> None:
             if turns[index] % 100 == 99:  # a fresh tab before the balance runs out
-                tokens[index] = new_token()
+                tokens[index] = new_token(SIGNER)
             turns[index] += 1
             response = await client.post(
                 "/api/chat", json={"message": "a beer"}, headers=_cookie(tokens[index])
@@ -213,7 +229,7 @@ class Step:
 
 async def _browser(client: httpx.AsyncClient, step: Step, delay: float) -> None:
     await anyio.sleep(delay)
-    headers = _cookie(new_token())
+    headers = _cookie(new_token(SIGNER))
     settled = anyio.Event()
 
     async def overlay() -> None:
@@ -333,7 +349,7 @@ async def bench_server(
 async def turns_per_s_warm(base: str) -> None:
     async with _client(base, 4) as client:
         for _ in range(3):
-            headers = _cookie(new_token())
+            headers = _cookie(new_token(SIGNER))
             await client.post("/api/chat", json={"message": "a water"}, headers=headers)
 
 
@@ -400,6 +416,12 @@ async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
 def main() -> None:
     """Run the benchmark; print notes as it goes, then one JSON line per figure."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # 600 browsers hold about 1,200 connections: more than the common 1,024 files, for
+    # this process and the server it starts (which inherits the limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 8192 if hard == resource.RLIM_INFINITY else min(8192, hard)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     started = time.perf_counter()
     figures = anyio.run(bench_all, lambda line: print(line, flush=True))
     print(f"(ran in {time.perf_counter() - started:.1f} s)")
