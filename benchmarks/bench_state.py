@@ -218,7 +218,7 @@ async def raw_sqlite(path: Path) -> AsyncIterator[RawLoop]:
             "foreign_keys = ON",
         ):
             connection.execute(f"PRAGMA {pragma}")
-        for statement in _schema.DDL:
+        for statement in _schema.upgrade_statements(None, database="the raw loop's file"):
             connection.execute(statement)
         connection.execute(_schema.INSERT_TAB, _RAW_TAB)
         seq = itertools.count(1)
@@ -270,6 +270,8 @@ _RAW_TAB = {
     "credit_cents": 0,
     "needs_reconciliation": False,
     "version": 0,
+    "shortfall_cents": 0,
+    "currency": "usd",
     "updated_at": 0.0,
 }
 _RAW_UPDATE = (
