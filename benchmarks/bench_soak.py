@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from typing import Any
 import anyio
 from google.genai import types
 
+from _postgres import drop_schema, postgres_answers, postgres_url
 from maya.agent import Agent, ConversationHistory, OfflineModel
 from maya.state import Conversation, ConversationBounds, TabManager
 from maya.state.open import open_store
@@ -52,7 +52,6 @@ DURATION_S = 180.0
 EVERY_S = 20.0
 SESSIONS = 10
 TURNS = 20
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 figures: list[dict[str, Any]] = []
 rows: list[tuple[str, str]] = []
@@ -61,34 +60,6 @@ rows: list[tuple[str, str]] = []
 def report(metric: str, value: float, unit: str) -> None:
     figures.append({"metric": metric, "value": round(value, 3), "unit": unit})
     rows.append((metric, f"{value:,.3f} {unit}"))
-
-
-def postgres_url() -> str:
-    return (
-        os.environ.get("MAYA_BENCH_POSTGRES_URL")
-        or os.environ.get("MAYA_TEST_POSTGRES_URL")
-        or DEFAULT_POSTGRES
-    )
-
-
-def postgres_answers(url: str) -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(url, connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-def drop_schema(url: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-        )
 
 
 async def soak(workdir: Path) -> None:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import sqlite3
 import statistics
 import tempfile
@@ -44,6 +43,7 @@ from pathlib import Path
 
 import anyio
 
+from _postgres import drop_schema, postgres_url
 from maya.state import transitions
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
@@ -64,7 +64,6 @@ ROUNDS = 10
 """Interleaved rounds of the cost phase."""
 BLOCK = 50
 """Orders (and raw commits) per round in the store-vs-raw comparison."""
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
@@ -286,26 +285,6 @@ _RAW_ITEM = {
     "quantity": 1,
     "modifiers": "[]",
 }
-
-
-def postgres_url() -> str:
-    """Where the PostgreSQL figures come from."""
-    return (
-        os.environ.get("MAYA_BENCH_POSTGRES_URL")
-        or os.environ.get("MAYA_TEST_POSTGRES_URL")
-        or DEFAULT_POSTGRES
-    )
-
-
-def drop_schema(url: str, schema: str) -> None:
-    """Remove the benchmark's tables."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-        )
 
 
 async def bench_all(note: Callable[[str], None]) -> list[Figures]:

@@ -46,6 +46,7 @@ import httpx
 import uvicorn
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from _postgres import drop_schema, postgres_answers, postgres_url
 from maya.sandbox import CARD_SUCCESS, SandboxStore
 from maya.sandbox.checkout import build_checkout_app
 from maya.sandbox.remote import apay_url
@@ -62,7 +63,6 @@ MIX = 1000
 """Requests in the realistic mix (a tenth of them settle a tab of their own)."""
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "stripe"
 CONCURRENCY = 8
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 figures: list[dict[str, Any]] = []
 rows: list[tuple[str, str]] = []
@@ -71,34 +71,6 @@ rows: list[tuple[str, str]] = []
 def report(metric: str, value: float, unit: str) -> None:
     figures.append({"metric": metric, "value": round(value, 3), "unit": unit})
     rows.append((metric, f"{value:,.2f} {unit}"))
-
-
-def postgres_url() -> str:
-    return (
-        os.environ.get("MAYA_BENCH_POSTGRES_URL")
-        or os.environ.get("MAYA_TEST_POSTGRES_URL")
-        or DEFAULT_POSTGRES
-    )
-
-
-def postgres_answers(url: str) -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(url, connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-def drop_schema(url: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-        )
 
 
 def with_schema(url: str, schema: str) -> str:
