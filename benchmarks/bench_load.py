@@ -4,9 +4,10 @@ Three servers, one after another, each a real ``maya serve`` process (``--port 0
 offline sandbox it starts itself, the offline model): SQLite with one worker, then
 PostgreSQL with one and with two workers (``$MAYA_BENCH_POSTGRES_URL`` or
 ``$MAYA_TEST_POSTGRES_URL``, else the local server; a schema of its own, dropped after).
-The load runs in this process (httpx async clients, one shared connection pool; each
-browser has its own cookie), on the same two cores as the server, so the figures are
-pessimistic.
+The load runs in this process, on the same two cores as the server, so the figures are
+pessimistic; each browser has its own cookie and its own connections, spoken through the
+lean client in ``_browser_http.py`` (httpx cost more CPU per request than the server
+itself, and one shared pool of hundreds of connections is scanned on every request).
 
 For each server:
 
@@ -39,7 +40,6 @@ measured the same way. Each figure is printed as one JSON line
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import resource
@@ -49,15 +49,16 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-import httpx
 
+from _browser_http import Connection, HttpError, Reply
 from maya.signing import SERVER_SECRET_ENV, Signer
 from maya.web.security import COOKIE_NAME, COOKIE_PURPOSE, new_token
 
@@ -141,8 +142,9 @@ async def maya_serve(store: str, workers: int) -> AsyncIterator[str]:
                     if "listening on " in line:
                         break
             base = line.split("listening on ", 1)[1].split()[0]
-            async with httpx.AsyncClient(base_url=base, timeout=30.0) as probe:
-                (await probe.get("/healthz")).raise_for_status()
+            async with Connection(base) as probe:
+                if (await probe.request("GET", "/healthz")).status != 200:
+                    raise RuntimeError("maya serve is not healthy")
             yield base
         finally:
             process.terminate()
@@ -153,20 +155,19 @@ async def maya_serve(store: str, workers: int) -> AsyncIterator[str]:
             log.close()
 
 
-def _client(base: str, connections: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=base,
-        headers={"Origin": base},
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        timeout=httpx.Timeout(30.0),
-    )
-
-
 def _cookie(token: str) -> dict[str, str]:
     return {"Cookie": f"{COOKIE_NAME}={token}"}
 
 
-async def _closed_loop(work: Callable[[int], object], seconds: float) -> int:
+def _browser_connection(base: str, token: str | None = None) -> Connection:
+    """A connection as the page's own script makes them: its Origin, and its cookie."""
+    headers = {"Origin": base}
+    if token is not None:
+        headers.update(_cookie(token))
+    return Connection(base, headers=headers)
+
+
+async def _closed_loop(work: Callable[[int], Awaitable[None]], seconds: float) -> int:
     """Run ``work(worker)`` back to back from ``CONCURRENCY`` tasks; how many completed."""
     done = 0
     deadline = time.perf_counter() + seconds
@@ -174,7 +175,7 @@ async def _closed_loop(work: Callable[[int], object], seconds: float) -> int:
     async def worker(index: int) -> None:
         nonlocal done
         while time.perf_counter() < deadline:
-            await work(index)  # type: ignore[misc]
+            await work(index)
             done += 1
 
     async with anyio.create_task_group() as group:
@@ -184,35 +185,46 @@ async def _closed_loop(work: Callable[[int], object], seconds: float) -> int:
 
 
 async def healthz_per_s(base: str) -> float:
-    async with _client(base, CONCURRENCY) as client:
+    connections = [_browser_connection(base) for _ in range(CONCURRENCY)]
+    try:
 
-        async def hit(_: int) -> None:
-            (await client.get("/healthz")).raise_for_status()
+        async def hit(index: int) -> None:
+            reply = await connections[index].request("GET", "/healthz")
+            if reply.status != 200:
+                raise RuntimeError(f"/healthz {reply.status}")
 
         started = time.perf_counter()
         done = await _closed_loop(hit, BASELINE_S)
         return done / (time.perf_counter() - started)
+    finally:
+        for connection in connections:
+            await connection.aclose()
 
 
 async def turns_per_s(base: str) -> float:
     tokens = [new_token(SIGNER) for _ in range(CONCURRENCY)]
     turns = [0] * CONCURRENCY
-    async with _client(base, CONCURRENCY) as client:
+    connections = [_browser_connection(base) for _ in range(CONCURRENCY)]
+    try:
 
         async def turn(index: int) -> None:
             if turns[index] % 100 == 99:  # a fresh tab before the balance runs out
                 tokens[index] = new_token(SIGNER)
             turns[index] += 1
-            response = await client.post(
-                "/api/chat", json={"message": "a beer"}, headers=_cookie(tokens[index])
+            reply = await connections[index].request(
+                "POST", "/api/chat", json_body={"message": "a beer"}, headers=_cookie(tokens[index])
             )
-            response.raise_for_status()
-            if "event: done" not in response.text:
-                raise RuntimeError(f"a turn did not finish: {response.text[-200:]}")
+            if reply.status != 200:
+                raise RuntimeError(f"chat {reply.status}")
+            if "event: done" not in reply.text:
+                raise RuntimeError(f"a turn did not finish: {reply.text[-200:]}")
 
         started = time.perf_counter()
         done = await _closed_loop(turn, TURNS_S)
         return done / (time.perf_counter() - started)
+    finally:
+        for connection in connections:
+            await connection.aclose()
 
 
 @dataclass
@@ -227,69 +239,81 @@ class Step:
     finished: int = 0
 
 
-async def _browser(client: httpx.AsyncClient, step: Step, delay: float) -> None:
+async def _browser(base: str, step: Step, delay: float) -> None:
     await anyio.sleep(delay)
-    headers = _cookie(new_token(SIGNER))
+    # A browser of its own: two connections to the page (the overlay stream, and one
+    # request at a time) and one to the checkout, as a real browser keeps them.
+    token = new_token(SIGNER)
+    async with (
+        _browser_connection(base, token) as page,
+        _browser_connection(base, token) as stream,
+    ):
+        await _browse(page, stream, step)
+
+
+async def _browse(page: Connection, stream: Connection, step: Step) -> None:
     settled = anyio.Event()
 
     async def overlay() -> None:
         while True:  # as EventSource: reconnect a second after the stream ends or breaks
             try:
-                async with client.stream("GET", "/api/tab/events", headers=headers) as response:
-                    response.raise_for_status()
-                    async for line in response.aiter_lines():
-                        if line.startswith("data: "):
-                            view = json.loads(line[6:])
-                            if view["payment"]["status"] == "completed":
-                                settled.set()
-                                return
-            except httpx.HTTPError as exc:
-                step.errors[f"overlay {type(exc).__name__}"] += 1
+                async for line in stream.stream_lines("/api/tab/events"):
+                    if line.startswith("data: "):
+                        view = json.loads(line[6:])
+                        if view["payment"]["status"] == "completed":
+                            settled.set()
+                            return
+            except HttpError as exc:
+                step.errors[f"overlay {exc}"[:40]] += 1
+            await stream.aclose()
             await anyio.sleep(1)
 
-    async def checked(response: httpx.Response, what: str) -> httpx.Response:
-        if response.status_code >= 300:
-            raise RuntimeError(f"{what} {response.status_code}")
-        return response
+    def checked(reply: Reply, what: str) -> Reply:
+        if reply.status >= 300:
+            raise RuntimeError(f"{what} {reply.status}")
+        return reply
 
     async with anyio.create_task_group() as group:
         try:
-            await checked(await client.get("/", headers=headers), "page")
+            checked(await page.request("GET", "/", headers={"Accept-Encoding": "gzip"}), "page")
             group.start_soon(overlay)
             for message in ("a beer", "a water please"):
                 await anyio.sleep(THINK_S)
                 started = time.perf_counter()
-                reply = await checked(
-                    await client.post("/api/chat", json={"message": message}, headers=headers),
+                reply = checked(
+                    await page.request("POST", "/api/chat", json_body={"message": message}),
                     "chat",
                 )
                 if "event: done" not in reply.text:
                     raise RuntimeError("chat ended without done")
                 step.chat_ms.append((time.perf_counter() - started) * 1000)
             await anyio.sleep(THINK_S)
-            await checked(
-                await client.post("/api/tip", json={"percent": 15}, headers=headers), "tip"
-            )
+            checked(await page.request("POST", "/api/tip", json_body={"percent": 15}), "tip")
             await anyio.sleep(THINK_S)
             paying = time.perf_counter()
-            link = (await checked(await client.post("/api/pay", headers=headers), "pay")).json()
+            link = checked(await page.request("POST", "/api/pay"), "pay").json()
             if not link.get("ok"):
                 raise RuntimeError(f"pay refused: {link.get('message', '')[:60]}")
             if link.get("is_simulated"):
                 step.simulated += 1
-                await checked(await client.post("/api/payment/check", headers=headers), "check")
+                checked(await page.request("POST", "/api/payment/check"), "check")
             else:
-                paid = await client.post(
-                    link["url"], data={"card_number": CARD}, headers={"Accept": "application/json"}
-                )
-                await checked(paid, "checkout")
+                url = urlsplit(link["url"])
+                async with Connection(f"http://{url.netloc}") as checkout:
+                    paid = await checkout.request(
+                        "POST",
+                        url.path,
+                        form={"card_number": CARD},
+                        headers={"Accept": "application/json"},
+                    )
+                checked(paid, "checkout")
             with anyio.fail_after(SETTLE_S):
                 await settled.wait()
             step.settle_ms.append((time.perf_counter() - paying) * 1000)
             step.finished += 1
         except TimeoutError:
             step.errors["not settled"] += 1
-        except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as exc:
+        except (HttpError, RuntimeError, KeyError, ValueError) as exc:
             step.errors[str(exc)[:40] or type(exc).__name__] += 1
         finally:
             group.cancel_scope.cancel()
@@ -297,14 +321,12 @@ async def _browser(client: httpx.AsyncClient, step: Step, delay: float) -> None:
 
 async def run_step(base: str, browsers: int) -> Step:
     step = Step(browsers)
-    # Each browser: an overlay stream and one request at a time.
-    async with _client(base, 2 * browsers + 10) as client:
-        with anyio.move_on_after(STEP_BUDGET_S) as scope:
-            async with anyio.create_task_group() as group:
-                for _ in range(browsers):
-                    group.start_soon(_browser, client, step, random.uniform(0, RAMP_S))
-        if scope.cancelled_caught:
-            step.errors["step over budget"] += browsers - step.finished - sum(step.errors.values())
+    with anyio.move_on_after(STEP_BUDGET_S) as scope:
+        async with anyio.create_task_group() as group:
+            for _ in range(browsers):
+                group.start_soon(_browser, base, step, random.uniform(0, RAMP_S))
+    if scope.cancelled_caught:
+        step.errors["step over budget"] += browsers - step.finished - sum(step.errors.values())
     return step
 
 
@@ -347,10 +369,12 @@ async def bench_server(
 
 
 async def turns_per_s_warm(base: str) -> None:
-    async with _client(base, 4) as client:
+    async with _browser_connection(base) as connection:
         for _ in range(3):
             headers = _cookie(new_token(SIGNER))
-            await client.post("/api/chat", json={"message": "a water"}, headers=headers)
+            await connection.request(
+                "POST", "/api/chat", json_body={"message": "a water"}, headers=headers
+            )
 
 
 def _postgres(note: Callable[[str], None]) -> tuple[str, Callable[[], None]] | None:
@@ -415,7 +439,6 @@ async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
 
 def main() -> None:
     """Run the benchmark; print notes as it goes, then one JSON line per figure."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     # 600 browsers hold about 1,200 connections: more than the common 1,024 files, for
     # this process and the server it starts (which inherits the limit).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

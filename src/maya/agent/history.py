@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
 from google.genai import types
@@ -32,6 +33,33 @@ _log = logging.getLogger("maya.agent")
 
 _TURN = TypeAdapter(list[types.Content])
 """A turn's JSON: a list of contents (bytes such as thought signatures in base64)."""
+
+PARSED_TURNS = 4096
+"""Stored turns kept parsed in this process: each turn of a conversation is read back on
+every later turn, and parsing it into google-genai's types costs more than the read."""
+
+
+class _ParsedTurns:
+    """The contents of recently read turns, by their stored JSON (least recently used out).
+
+    The contents are shared between loads: the agent never changes a loaded content (it
+    builds new lists and contents), so a cached one is handed out as it is.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._by_text: OrderedDict[str, tuple[types.Content, ...]] = OrderedDict()
+
+    def parse(self, text: str) -> tuple[types.Content, ...]:
+        found = self._by_text.get(text)
+        if found is not None:
+            self._by_text.move_to_end(text)
+            return found
+        parsed = tuple(_TURN.validate_json(text))
+        self._by_text[text] = parsed
+        if len(self._by_text) > self._size:
+            self._by_text.popitem(last=False)
+        return parsed
 
 
 class ConversationHistory:
@@ -57,6 +85,7 @@ class ConversationHistory:
         self.store: ConversationStore = store if store is not None else MemoryConversations()
         self.bounds = bounds if bounds is not None else ConversationBounds.from_env()
         self._clock = clock
+        self._parsed = _ParsedTurns(PARSED_TURNS)
 
     @classmethod
     def of(
@@ -87,7 +116,7 @@ class ConversationHistory:
         contents: list[types.Content] = []
         try:
             for turn in conversation.turns:
-                contents.extend(_TURN.validate_json(turn))
+                contents.extend(self._parsed.parse(turn))
         except ValidationError as exc:
             _log.warning(
                 "a stored conversation no longer parses, starting afresh: %s",

@@ -7,6 +7,8 @@ a write the server half-understood).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,15 +36,12 @@ def check_arguments(tool: ToolInfo | None, name: str, arguments: Mapping[str, An
     schema = dict(tool.input_schema)
     if not schema:
         return
-    try:
-        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        cls.check_schema(schema)
-        validator = cls(schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(dict(arguments)))
-    except jsonschema.exceptions.SchemaError as exc:
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    if isinstance(validator, str):
         raise CallFailure(
-            "schema", f"{name}: the server's input schema is not valid: {exc.message}", tool=name
-        ) from None
+            "schema", f"{name}: the server's input schema is not valid: {validator}", tool=name
+        )
+    error = jsonschema.exceptions.best_match(validator.iter_errors(dict(arguments)))
     if error is None:
         return
     field = _field(error)
@@ -51,6 +50,20 @@ def check_arguments(tool: ToolInfo | None, name: str, arguments: Mapping[str, An
         f"{name}: argument {field!r} does not fit the server's schema: {str(error.message)[:200]}",
         tool=name,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema_json: str) -> Any:
+    """The validator of one advertised schema (its JSON, keys sorted), or why it is not a
+    valid schema. Checking a schema against its meta-schema costs far more than a call's
+    arguments against the schema, and a session's tools are listed once: done once each."""
+    schema = json.loads(schema_json)
+    try:
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        cls.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        return str(exc.message)
+    return cls(schema)
 
 
 def _field(error: Any) -> str:

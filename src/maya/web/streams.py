@@ -100,7 +100,13 @@ Emit = Callable[[str, Any], Awaitable[None]]
 
 
 class TurnStream:
-    """An ASGI response running ``run(emit)`` and sending each emitted event at once."""
+    """An ASGI response running ``run(emit)``; each event goes out as soon as ``run`` waits.
+
+    Events emitted back to back (a reply's words, given at once by a model that does not
+    stream) leave in one write: one ``send`` through the middleware and one system call,
+    not one per word. Events emitted across a wait (a tool call, a streamed answer's next
+    chunk) leave before the wait ends.
+    """
 
     def __init__(self, run: Callable[[Emit], Awaitable[None]]) -> None:
         """``run`` is awaited with ``emit(event, data)``; the stream ends when it returns."""
@@ -109,14 +115,46 @@ class TurnStream:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sender = _Sender(send)
         await sender.start()
-
-        async def emit(event: str, data: Any) -> None:
-            await sender.chunk(sse_event(event, data))
-
+        batch = _Batch(sender)
         try:
-            await self._run(emit)
+            async with anyio.create_task_group() as group:
+                group.start_soon(batch.drain)
+                try:
+                    await self._run(batch.emit)
+                finally:
+                    batch.close()
         finally:
+            await batch.flush()
             await sender.end()
+
+
+class _Batch:
+    """Emitted events waiting for the producer to pause, then sent as one body chunk."""
+
+    def __init__(self, sender: _Sender) -> None:
+        self._sender = sender
+        self._chunks: list[bytes] = []
+        self._wake = anyio.Event()
+        self._closed = False
+
+    async def emit(self, event: str, data: Any) -> None:
+        self._chunks.append(sse_event(event, data))
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    async def flush(self) -> None:
+        while self._chunks:
+            chunks, self._chunks = self._chunks, []
+            await self._sender.chunk(b"".join(chunks))
+
+    async def drain(self) -> None:
+        while not self._closed:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            await self.flush()
 
 
 class TabStream:

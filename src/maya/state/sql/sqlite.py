@@ -384,6 +384,12 @@ class SqliteTabStore:
         def run(connection: sqlite3.Connection) -> None:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
+            # A remembered turn is no money: its commit does not wait for the disk (a
+            # power cut may forget the last turns, never a tab's change). The tab's own
+            # commits keep the store's setting.
+            relaxed = self._synchronous != "NORMAL"
+            if relaxed:
+                connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("BEGIN IMMEDIATE")
             try:
                 run_to_completion(
@@ -400,6 +406,8 @@ class SqliteTabStore:
             finally:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
+                if relaxed:
+                    connection.execute(f"PRAGMA synchronous = {self._synchronous}")
 
         await self._call(run)
 
