@@ -48,7 +48,7 @@ from starlette.applications import Starlette
 from maya import __version__
 from maya.codes import ErrorCode
 from maya.mcp_server.protocol import NoCancelledReplies, ServedOnly, answer_parse_errors
-from maya.mcp_server.result_schemas import RESULT_SCHEMAS, output_schema
+from maya.mcp_server.result_schemas import model_schema, output_schema
 from maya.signing import Signer
 from maya.state.errors import StateError
 from maya.state.manager import validate_session_id
@@ -170,9 +170,9 @@ def _schema_of(declaration: types.FunctionDeclaration) -> dict[str, Any]:
 def mcp_tools(toolset: Toolset) -> list[MCPTool]:
     """The toolset's declarations as MCP tools, in the same order, with output schemas."""
     tools: list[MCPTool] = []
-    for declaration in toolset.declarations:
+    for declaration, spec in zip(toolset.declarations, toolset.specs, strict=True):
         name = declaration.name or ""
-        result_schema = RESULT_SCHEMAS.get(name)
+        result_schema = None if spec.result is None else model_schema(spec.result)
         tools.append(
             MCPTool(
                 name=name,

@@ -30,8 +30,7 @@ from maya.errors import MayaError
 from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.state.manager import TabManager, validate_session_id
-from maya.state.menu import Menu
-from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, ToolSpec
+from maya.tools.catalog import CATALOG_TOOLS, ToolSpec
 from maya.tools.context import PaymentGateway, ToolContext
 from maya.tools.results import ToolResult, error_result, ok_result
 from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
@@ -247,7 +246,7 @@ class Toolset:
                 ``MAYA_LOG_TOOL_BODIES`` environment variable is ``1``.
             observer: called with a ``ToolCallRecord`` after every call (for traces).
             tools: the tools to offer, e.g. ``PAYMENT_TOOLS``; default: ``CATALOG_TOOLS``
-                for a ``Catalog``, the bar's ``DEFAULT_TOOLS`` for its menu.
+                for a ``Catalog``, the reference app's ``DEFAULT_TOOLS`` for its menu.
             timer: monotonic seconds for call timings (tests pass a fake).
 
         Raises:
@@ -255,6 +254,8 @@ class Toolset:
             MessagesError: a messages override names a key that does not exist.
         """
         if tools is None:
+            from maya.bar import DEFAULT_TOOLS, Menu  # the reference app is the default
+
             tools = DEFAULT_TOOLS if isinstance(manager.catalog, Menu) else CATALOG_TOOLS
         self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(tools)
         if log_bodies is None:
@@ -276,6 +277,11 @@ class Toolset:
     def tool_names(self) -> tuple[str, ...]:
         """The names of the tools it runs, in declaration order."""
         return tuple(self._specs)
+
+    @property
+    def specs(self) -> tuple[ToolSpec[Any], ...]:
+        """The tools it runs (name, arguments, handler, result model), in declaration order."""
+        return tuple(self._specs.values())
 
     @property
     def declarations_chars(self) -> int:
