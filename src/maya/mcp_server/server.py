@@ -1,24 +1,8 @@
-"""Maya's tools as an MCP server: the same declarations, results and errors as for Gemini.
+"""The tools as an MCP server: the same declarations, results and errors as for Gemini.
 
-Every call goes to ``Toolset.call`` (the dispatcher that validates arguments and never
-raises), so there is one implementation of each tool whichever surface calls it. A tool's
-``inputSchema`` is its Gemini declaration's schema; its ``outputSchema`` is the union of
-``{"status": "ok", "result": {...}}`` and the error response (``result_schemas``), so
-clients that check every structured result (the TypeScript SDK, the Inspector) take
-errors too. A call answers with that response dict as structured content and as JSON
-text; an error response sets ``isError``, with the same code, message, ``retryable``
-flag and field problems a Gemini agent sees. A tool the server does not have is a
-protocol error (``-32602``); the protocol's other edges are in ``protocol``.
-
-Which tab a call runs on (see ``TabPolicy``): a fixed one (``--session``), else the MCP
-session of a handshake-era HTTP connection (which keeps its tab: a handle cannot switch
-it), else a handle the client passes in the request's ``_meta`` (``maya/tab``), else the
-tab of this process (stdio: one client per process). A handle is a credential, not a
-name: only one this server issued (256 random bits, signed with the server's secret,
-``maya.signing``) is accepted, so a guessed or made-up handle reaches no tab. A
-stateless (2026-07-28) HTTP request that carries none of these is refused with
-``INVALID_SESSION_ID``, and the refusal's ``_meta`` carries a fresh handle for the
-client to send from then on: nothing runs on a tab the client could not name again.
+Every call goes to ``Toolset.call``; a tool's ``inputSchema`` is its declaration's and its
+``outputSchema`` its result model's (``result_schemas``). Which tab a call runs on is
+``TabPolicy``'s: a fixed one, the HTTP session's, a signed handle in ``_meta``, or the process's.
 """
 
 from __future__ import annotations

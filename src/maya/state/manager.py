@@ -175,7 +175,8 @@ class TabManager:
             starting_balance_cents: shorthand for a prepaid balance other than the
                 settings' (the settings' is used when it is None).
         """
-        from maya.bar import BAR_SETTINGS, Menu, load_menu  # the reference app is the default
+        from maya.bar.menu import Menu, load_menu  # the reference app is the default
+        from maya.bar.settings import BAR_SETTINGS
 
         self.store = store
         chosen = catalog if catalog is not None else menu
@@ -202,7 +203,7 @@ class TabManager:
         Raises:
             TypeError: the catalog is not the bar's menu.
         """
-        from maya.bar import Menu
+        from maya.bar.menu import Menu
 
         if not isinstance(self.catalog, Menu):
             raise TypeError("this manager's catalog is not a bar menu")

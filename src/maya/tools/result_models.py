@@ -1,9 +1,8 @@
 """The ``result`` of each tool's ``ok`` response, and the error response, as pydantic models.
 
-One set: each ``ToolSpec.result`` is the Python type an integrator reads
-(``PaymentLinkResult.model_validate(response["result"])``) and the source of the tool's MCP
-``outputSchema``. A key a result carries only sometimes is ``None`` when absent; unknown
-keys are ignored, so an additive change never breaks a reader.
+One set: ``ToolSpec.result`` is the type an integrator reads and the source of the tool's
+MCP ``outputSchema``. A key present only sometimes is ``None`` when absent; unknown keys
+are ignored, so an additive change never breaks a reader.
 """
 
 from __future__ import annotations

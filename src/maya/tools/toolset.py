@@ -1,11 +1,8 @@
-"""``Toolset``: the payment tools for Gemini: their declarations, and running the model's calls.
+"""``Toolset``: the tools' Gemini declarations, and running the model's calls.
 
-Running a call turns every outcome into a response the model can read.
-
-Nothing escapes: an unknown tool, arguments that fail validation, a refusal from the tab
-or the payment provider and an unexpected exception all become error responses (the
-last as ``INTERNAL_ERROR``, logged with its traceback but never shown). Each call is
-logged as one line on ``maya.tools``; argument and result bodies only when asked for.
+Nothing escapes a call: an unknown tool, bad arguments, a refusal and a crash all become
+error responses (a crash as ``INTERNAL_ERROR``, logged, never shown). Each call is one
+log line on ``maya.tools``; bodies only when asked for.
 """
 
 from __future__ import annotations
@@ -254,7 +251,8 @@ class Toolset:
             MessagesError: a messages override names a key that does not exist.
         """
         if tools is None:
-            from maya.bar import DEFAULT_TOOLS, Menu  # the reference app is the default
+            from maya.bar.menu import Menu  # the reference app is the default
+            from maya.bar.tools import DEFAULT_TOOLS
 
             tools = DEFAULT_TOOLS if isinstance(manager.catalog, Menu) else CATALOG_TOOLS
         self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(tools)
