@@ -9,34 +9,14 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from maya.tools import arguments as args
 from maya.tools import handlers, payment_handlers
-from maya.tools.arguments import (
-    CancelLastOrderArgs,
-    CheckPaymentStatusArgs,
-    CreateStripePaymentArgs,
-    GetBalanceArgs,
-    GetBillArgs,
-    GetCatalogArgs,
-    OrderItemArgs,
-    RemoveTipArgs,
-    SetTipArgs,
-    ToolArgs,
-)
+from maya.tools import result_models as results
 from maya.tools.context import ToolContext
-from maya.tools.result_models import (
-    BalanceResult,
-    BillResult,
-    CancelResult,
-    CatalogResult,
-    OrderItemResult,
-    PaymentCheckResult,
-    PaymentLinkResult,
-    TipResult,
-)
 
 __all__ = ["CATALOG_TOOLS", "PAYMENT_TOOLS", "RESULT_MODELS", "TOOLS", "Handler", "ToolSpec"]
 
-A = TypeVar("A", bound=ToolArgs)
+A = TypeVar("A", bound=args.ToolArgs)
 
 Handler = Callable[[ToolContext, str, A], Awaitable[dict[str, Any]]]
 """``handler(context, session_id, arguments) -> result``; refusals are raised."""
@@ -74,28 +54,33 @@ class ToolSpec(Generic[A]):
 PAYMENT_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
         "create_stripe_payment",
-        CreateStripePaymentArgs,
+        args.CreateStripePaymentArgs,
         payment_handlers.create_stripe_payment,
-        PaymentLinkResult,
+        results.PaymentLinkResult,
     ),
     ToolSpec(
         "check_payment_status",
-        CheckPaymentStatusArgs,
+        args.CheckPaymentStatusArgs,
         payment_handlers.check_payment_status,
-        PaymentCheckResult,
+        results.PaymentCheckResult,
     ),
 )
 """The payment pair: a Stripe payment link for the stored bill, and its status. With an
 integrator's own order code (``TabManager.add_items``) these are all the tools needed."""
 
 _ALL: tuple[ToolSpec[Any], ...] = (
-    ToolSpec("get_catalog", GetCatalogArgs, handlers.get_catalog, CatalogResult),
-    ToolSpec("order_item", OrderItemArgs, handlers.order_item, OrderItemResult),
-    ToolSpec("cancel_last_order", CancelLastOrderArgs, handlers.cancel_last_order, CancelResult),
-    ToolSpec("get_balance", GetBalanceArgs, handlers.get_balance, BalanceResult),
-    ToolSpec("set_tip", SetTipArgs, handlers.set_tip, TipResult),
-    ToolSpec("remove_tip", RemoveTipArgs, handlers.remove_tip, TipResult),
-    ToolSpec("get_bill", GetBillArgs, handlers.get_bill, BillResult),
+    ToolSpec("get_catalog", args.GetCatalogArgs, handlers.get_catalog, results.CatalogResult),
+    ToolSpec("order_item", args.OrderItemArgs, handlers.order_item, results.OrderItemResult),
+    ToolSpec(
+        "cancel_last_order",
+        args.CancelLastOrderArgs,
+        handlers.cancel_last_order,
+        results.CancelResult,
+    ),
+    ToolSpec("get_balance", args.GetBalanceArgs, handlers.get_balance, results.BalanceResult),
+    ToolSpec("set_tip", args.SetTipArgs, handlers.set_tip, results.TipResult),
+    ToolSpec("remove_tip", args.RemoveTipArgs, handlers.remove_tip, results.TipResult),
+    ToolSpec("get_bill", args.GetBillArgs, handlers.get_bill, results.BillResult),
     *PAYMENT_TOOLS,
 )
 
