@@ -59,6 +59,6 @@ class ToolError(MayaError):
 
     Attributes:
         code: why the tool refused.
-        message: a plain sentence, used when ``prompts/messages.yaml`` has no fitting one.
+        message: a plain sentence, used when the messages have no fitting one.
         details: JSON-serialisable facts for the response and the message template.
     """
