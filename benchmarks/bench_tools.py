@@ -1,23 +1,8 @@
-"""How fast Maya's tools answer and what their declarations cost.
+"""How fast the tools answer and what their declarations cost: ``python benchmarks/bench_tools.py``.
 
-Run: ``python benchmarks/bench_tools.py``.
-
-Measured through ``Toolset.dispatch`` (validation, handler, response part, log line):
-
-- one ``order_drink`` call, on the memory store and on the SQLite store (durable
-  defaults, a temporary file): p50 and p99 latency;
-- one ``create_stripe_payment`` call against the sandbox, with the real
-  ``StripeMCPClient`` talking to the sandbox's MCP server in memory (each call is for a
-  fresh tab, so each one really makes a link);
-- the size of all function declarations, in characters and in estimated tokens
-  (characters / 4), which the model is sent on every turn; also for ``PAYMENT_TOOLS``
-  alone and for a catalog's toolset (``CATALOG_TOOLS``);
-- the dispatch overhead of ``Toolset.callables`` (what google-genai's automatic function
-  calling runs) against ``Toolset.call``, on the same ``get_bill`` call: the ratio.
-
-Every phase stops after a fixed number of calls or a few seconds, whichever comes first.
-Output: a table for people, then one JSON line per figure, e.g.
-``{"metric": "tools.order_dispatch_p50_ms.memory", "value": 0.12, "unit": "ms"}``.
+Dispatch p50/p99 of ``order_drink`` (memory, SQLite) and ``create_stripe_payment`` (sandbox);
+declaration tokens (chars / 4) of the bar's set, ``PAYMENT_TOOLS`` and ``CATALOG_TOOLS``; and
+``Toolset.callables`` against ``Toolset.call`` (ratio). A table, then one JSON line per figure.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from maya.bar.menu import bar_messages
 from maya.payments import StripeMCPClient
 from maya.sandbox import CARD_SUCCESS, MEMORY, PaymentResult, SandboxStore, pay_link
 from maya.sandbox import build_mcp_server as build_sandbox_server
 from maya.state import MemoryTabStore, TabManager
-from maya.state.menu import bar_messages
 from maya.testing import FakeClock
 from maya.tools import Toolset
 

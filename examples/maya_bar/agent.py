@@ -20,8 +20,8 @@ from google.adk.models.base_llm import BaseLlm
 
 from maya.adk import LazyStripeGateway, MayaModelLlm, MayaToolset, open_chat_client
 from maya.agent import OfflineModel, load_system_instruction
+from maya.bar.menu import bar_messages
 from maya.state import TabManager, open_store
-from maya.state.menu import bar_messages
 from maya.tools import Toolset
 
 __all__ = ["build_agent", "default_model", "root_agent"]

@@ -1,10 +1,8 @@
 """Maya: Stripe payments over MCP for Gemini function-calling agents.
 
-What an integrator needs, in one import::
+What an integrator needs, in one import (loaded on first use, so ``import maya`` is light)::
 
     from maya import CATALOG_TOOLS, Catalog, TabManager, Toolset, open_store, open_stripe_client
-
-Names load on first use, so ``import maya`` (and the ``maya`` command) stays light.
 """
 
 from __future__ import annotations

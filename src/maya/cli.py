@@ -100,11 +100,12 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
     Imported here, when an error is being answered, so ``maya --help`` stays light.
     """
+    from maya.bar import MenuError
     from maya.errors import MayaError
     from maya.messages import MessagesError
     from maya.sandbox.faults import FaultSpecError
     from maya.server.webhook import WebhookSecretError
-    from maya.state import MenuError, StoreURLError
+    from maya.state import StoreURLError
     from maya.state.catalog import CatalogError
 
     # MayaError covers StateError, StoreError and StripeMCPError (McpConfigError for

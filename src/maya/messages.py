@@ -1,12 +1,8 @@
 """The words tools answer in, for each error code and payment outcome.
 
-The plugin's own words (``DEFAULT_MESSAGES``) are neutral: they name no business and
-no persona. An application overlays its voice: a messages file or a mapping that names
-only the keys it changes (``load_messages(path, overrides=...)``); every other key keeps
-its default. A key that is not one of ``DEFAULT_MESSAGES`` is refused, naming it.
-
-Templates can only name details, never reach into them; one that cannot be filled falls
-back to the next, then to the default's, then to a plain sentence.
+``DEFAULT_MESSAGES`` are neutral (no business, no persona). An application overlays its
+voice with a file or mapping naming only the keys it changes; an unknown key is refused.
+A template that cannot be filled falls back to the next, then the default, then plain text.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from maya.adk import (
 )
 from maya.agent.models import OfflineModel
 from maya.agent.models.base import calls_response, text_response
+from maya.bar.menu import bar_messages
 from maya.sandbox import CARD_SUCCESS, apay_url
 from maya.state import MemoryTabStore, TabManager
-from maya.state.menu import bar_messages
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
 

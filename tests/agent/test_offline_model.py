@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from maya.agent import Agent, OfflineModel
 from maya.agent.models import function_calls_of, response_content, text_of
-from maya.state import MemoryTabStore, TabManager, load_menu
+from maya.bar import load_menu
+from maya.state import MemoryTabStore, TabManager
 from maya.tools import Toolset
 
 from .conftest import SESSION

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from maya.agent.models import DrinkOrder, parse_message
-from maya.state import load_menu
+from maya.bar import load_menu
 
 MENU = load_menu()
 

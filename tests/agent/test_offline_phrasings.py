@@ -10,7 +10,8 @@ import pytest
 from maya.agent import Agent, OfflineModel, TurnResult
 from maya.agent.models import parse_message
 from maya.agent.models.offline_reply import compose_reply
-from maya.state import TabManager, load_menu
+from maya.bar import load_menu
+from maya.state import TabManager
 
 from .conftest import SESSION
 

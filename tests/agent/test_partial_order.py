@@ -11,9 +11,9 @@ import pytest
 
 from failing_store import FailingStore
 from maya.agent import Agent, OfflineModel
+from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.state import TabManager
-from maya.state.menu import bar_messages
 from maya.tools import Toolset
 
 pytestmark = pytest.mark.anyio

@@ -9,9 +9,9 @@ import anyio
 import pytest
 from mcp import Client
 
+from maya.bar import RESULT_MODELS
+from maya.bar.schemas import RESULT_SCHEMAS
 from maya.mcp_server import (
-    RESULT_MODELS,
-    RESULT_SCHEMAS,
     TAB_META_KEY,
     TabPolicy,
     build_mcp_server,
@@ -214,4 +214,31 @@ async def test_every_result_fits_its_output_schema_on_every_path() -> None:
         assert not problems, (name, problems, response)
         # The models describe today's results key for key: a round trip changes nothing.
         model = RESULT_MODELS[name].model_validate(response["result"])
-        assert model.model_dump(mode="json") == response["result"], name
+        assert model.model_dump(mode="json", exclude_unset=True) == response["result"], name
+
+
+async def test_a_catalogs_tools_have_output_schemas_their_results_fit() -> None:
+    from jsonschema import Draft202012Validator
+
+    from maya.mcp_server import mcp_tools
+    from maya.state import Catalog, MemoryTabStore, TabManager
+    from maya.tools import CATALOG_TOOLS, RESULT_MODELS, Toolset
+
+    catalog = Catalog({"Flat white": "3.20", "Croissant": "2.10"}, merchant="Bean", currency="eur")
+    toolset = Toolset(manager=TabManager(MemoryTabStore(), catalog=catalog), payments=None)
+    schemas = {tool.name: tool.output_schema for tool in mcp_tools(toolset)}
+    assert list(schemas) == [spec.name for spec in CATALOG_TOOLS]
+    assert all(schema is not None for schema in schemas.values())
+    for name, args in [
+        ("get_catalog", {}),
+        ("order_item", {"name": "Flat white", "quantity": 2}),
+        ("get_bill", {}),
+        ("cancel_last_order", {}),
+        ("order_item", {"name": "Tea"}),  # refused: the error fits too
+    ]:
+        response = await toolset.call(name, args, "shop")
+        problems = [e.message for e in Draft202012Validator(schemas[name]).iter_errors(response)]
+        assert not problems, (name, problems, response)
+        if response["status"] == "ok":
+            model = RESULT_MODELS[name].model_validate(response["result"])
+            assert model.model_dump(mode="json", exclude_unset=True) == response["result"], name

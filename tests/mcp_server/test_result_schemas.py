@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from maya.mcp_server import ERROR_SCHEMA, RESULT_MODELS, RESULT_SCHEMAS, mcp_tools, output_schema
+from maya.bar import RESULT_MODELS
+from maya.bar.menu import load_menu
+from maya.bar.schemas import RESULT_SCHEMAS
+from maya.mcp_server import ERROR_SCHEMA, mcp_tools, output_schema
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS
-from maya.state.menu import load_menu
 from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
 from surface_bar import open_bar
 
@@ -89,7 +91,7 @@ def test_every_response_fits_the_tools_output_schema(program: list[tuple[str, An
         assert not problems, (tool, problems, response)
         if response["status"] == "ok":
             model = RESULT_MODELS[tool].model_validate(response["result"])
-            assert model.model_dump(mode="json") == response["result"], tool
+            assert model.model_dump(mode="json", exclude_unset=True) == response["result"], tool
 
 
 def _type_lists(node: Any, path: str = "") -> list[str]:

@@ -14,9 +14,9 @@ import anyio
 import jsonschema
 import pytest
 
-from maya.mcp_server.result_schemas import RESULT_SCHEMAS
+from maya.bar.menu import bar_messages
+from maya.bar.schemas import RESULT_SCHEMAS
 from maya.state.manager import TabManager
-from maya.state.menu import bar_messages
 from maya.tools import Toolset
 from state.conftest import Backend
 from tools.scripted_gateway import ScriptedGateway

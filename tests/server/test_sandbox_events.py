@@ -20,6 +20,7 @@ import stripe
 
 from maya.agent import Agent
 from maya.agent.models.offline import OfflineModel
+from maya.bar.menu import bar_messages
 from maya.cli import main
 from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient, WriteHook
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server
@@ -31,7 +32,6 @@ from maya.sandbox.webhooks import WebhookSender, WebhookTarget, checkout_event, 
 from maya.server import create_app
 from maya.state import MemoryTabStore, PaymentStatus, TabManager
 from maya.state.events import EventOutcome
-from maya.state.menu import bar_messages
 from maya.testing import FakeClock
 from maya.tools import Toolset
 

@@ -30,13 +30,13 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 from starlette.routing import BaseRoute
 
+from maya.bar.menu import bar_messages
 from maya.payments import open_stripe_client
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS
 from maya.sandbox.remote import apay_url
 from maya.sandbox.webhooks import sign
 from maya.server import ServeContext, serve
 from maya.state import PaymentStatus, TabManager, TabState
-from maya.state.menu import bar_messages
 from maya.state.open import open_store
 from maya.tools import Toolset
 from state.conftest import Backend

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from maya.bar.menu import Menu, MenuError, MenuItem, bar_messages, load_menu
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
-from maya.state.menu import Menu, MenuError, MenuItem, bar_messages, load_menu
 
 MESSAGES = bar_messages()
 

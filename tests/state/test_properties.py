@@ -14,12 +14,13 @@ import anyio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from maya.bar.menu import load_menu
+from maya.bar.settings import MAX_QUANTITY
 from maya.codes import ErrorCode
 from maya.state import transitions
 from maya.state.errors import StateError
-from maya.state.manager import MAX_QUANTITY, TabManager
+from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
-from maya.state.menu import load_menu
 from maya.state.models import PaymentStatus, TabState
 from maya.testing import FakeClock
 

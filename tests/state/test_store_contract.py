@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from maya.bar.walkthrough import run_state_demo
 from maya.codes import ErrorCode
 from maya.state import transitions
 from maya.state.errors import StateError
@@ -18,7 +19,6 @@ from maya.state.models import (
     TabState,
 )
 from maya.state.store import Change, TabStore
-from maya.state.walkthrough import run_state_demo
 from maya.testing import FakeClock
 
 from ._scenarios import EPOCH, rich_tab

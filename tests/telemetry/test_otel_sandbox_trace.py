@@ -22,10 +22,10 @@ from pydantic import SecretStr
 
 from maya.agent import Agent
 from maya.agent.models.base import calls_response, text_response
+from maya.bar.menu import bar_messages
 from maya.otel import GenAITelemetry
 from maya.payments import McpServerConfig, StripeMCPClient
 from maya.state import MemoryTabStore, TabManager
-from maya.state.menu import bar_messages
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from scripted_gateway import ScriptedGateway
 
+from maya.bar.menu import bar_messages
 from maya.state import MemoryTabStore, TabManager
-from maya.state.menu import bar_messages
 from maya.tools import Toolset
 
 

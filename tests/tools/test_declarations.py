@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from maya.bar import DEFAULT_TOOLS, GetMenuArgs, OrderDrinkArgs
 from maya.tools import (
-    DEFAULT_TOOLS,
-    GetMenuArgs,
-    OrderDrinkArgs,
     ToolArgs,
     ToolSchemaError,
     Toolset,

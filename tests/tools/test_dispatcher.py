@@ -9,11 +9,11 @@ import pytest
 from google.genai import types
 from scripted_gateway import ScriptedGateway
 
+from maya.bar import DEFAULT_TOOLS, GetMenuArgs
 from maya.codes import ErrorCode
 from maya.state import TabManager
 from maya.tools import ToolCallRecord, Toolset
-from maya.tools.arguments import GetMenuArgs
-from maya.tools.catalog import DEFAULT_TOOLS, ToolSpec
+from maya.tools.catalog import ToolSpec
 from maya.tools.context import ToolContext
 
 pytestmark = pytest.mark.anyio

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scripted_gateway import ScriptedGateway
 
+from maya.bar import DEFAULT_TOOLS, load_menu
 from maya.codes import ErrorCode
 from maya.payments import PaymentStatusResult, StripeMCPClient
 from maya.sandbox import (
@@ -39,9 +40,9 @@ from maya.sandbox import (
     build_mcp_server,
     pay_link,
 )
-from maya.state import MemoryTabStore, TabManager, TabState, load_menu
+from maya.state import MemoryTabStore, TabManager, TabState
 from maya.testing import FakeClock
-from maya.tools import DEFAULT_TOOLS, Toolset
+from maya.tools import Toolset
 
 # Fuzzing and long generated sequences: seconds per test.
 pytestmark = pytest.mark.slow

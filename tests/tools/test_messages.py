@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.messages import FALLBACK_SENTENCE, MessagesError
-from maya.state.menu import bar_messages
 from maya.tools import MessageBook, load_messages
 
 SAMPLE_DETAILS = {

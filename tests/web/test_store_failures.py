@@ -13,10 +13,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from failing_store import FailingStore
+from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.payments.errors import StripeMCPError
 from maya.state.manager import TabManager
-from maya.state.menu import bar_messages
 from maya.tools.context import PaymentLinkInfo, PaymentStatusInfo
 
 from .conftest import ORIGIN, make_app

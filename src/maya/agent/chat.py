@@ -22,11 +22,11 @@ from maya.agent.loop import Agent
 from maya.agent.model_errors import DEFAULT_TURN_BUDGET_S
 from maya.agent.models.gemini import GeminiModel
 from maya.agent.models.select import choose_model
+from maya.bar.menu import bar_messages
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, StripeMCPClient, open_stripe_client, sandbox_notice
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
-from maya.state.menu import bar_messages
 from maya.state.open import open_store
 from maya.state.view import tab_line
 from maya.tools import Toolset

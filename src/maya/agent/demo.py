@@ -19,13 +19,13 @@ import anyio
 
 from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.offline import OfflineModel
+from maya.bar.menu import bar_messages
 from maya.money import format_cents, percent_of
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
 from maya.payments import open_payment_side
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.remote import apay_url
 from maya.state.manager import TabManager
-from maya.state.menu import bar_messages
 from maya.state.models import PaymentStatus, TabState
 from maya.state.open import open_store
 from maya.state.view import tab_line

@@ -22,9 +22,9 @@ from typing import Any
 
 from google.genai import errors as genai_errors
 
+from maya.bar.menu import bar_messages
 from maya.messages import MessageBook
 from maya.redact import redact
-from maya.state.menu import bar_messages
 
 __all__ = [
     "DEFAULT_TURN_BUDGET_S",

@@ -1,11 +1,11 @@
 """Maya's tools served over MCP (``maya mcp``), dispatched into the same ``Toolset``."""
 
-from maya.mcp_server.result_models import RESULT_MODELS, ErrorResponse
 from maya.mcp_server.result_schemas import (
     ERROR_SCHEMA,
-    RESULT_SCHEMAS,
+    model_schema,
     ok_envelope_schema,
     output_schema,
+    result_schemas,
 )
 from maya.mcp_server.server import (
     READ_ONLY_TOOLS,
@@ -20,15 +20,14 @@ from maya.mcp_server.server import (
 __all__ = [
     "ERROR_SCHEMA",
     "READ_ONLY_TOOLS",
-    "RESULT_MODELS",
-    "RESULT_SCHEMAS",
     "TAB_META_KEY",
-    "ErrorResponse",
     "MayaMCPServer",
     "TabPolicy",
     "build_mcp_server",
     "call_tool_result",
     "mcp_tools",
+    "model_schema",
     "ok_envelope_schema",
     "output_schema",
+    "result_schemas",
 ]

@@ -38,6 +38,8 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maya.addresses import is_loopback_host, parse_host_port
+from maya.bar import DEFAULT_TOOLS
+from maya.bar.menu import bar_messages
 from maya.mcp_server.server import TAB_HANDLE_PURPOSE, TabPolicy, build_mcp_server
 from maya.otel.propagation import configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client, sandbox_notice
@@ -46,10 +48,9 @@ from maya.signing import Signer, load_server_secret
 from maya.state.catalog import Catalog
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
-from maya.state.menu import bar_messages
 from maya.state.open import open_store
 from maya.tools import Toolset
-from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, ToolSpec
+from maya.tools.catalog import CATALOG_TOOLS, ToolSpec
 
 __all__ = ["TOKEN_ENV", "BearerAuth", "register", "run_mcp", "serve"]
 

@@ -1,15 +1,8 @@
 """Where the mcp SDK's defaults and the MCP protocol part, set right for Maya's server.
 
-- ``ServedOnly``: ``MCPServer`` answers ``prompts/*`` and ``resources/*`` and advertises
-  both even with none of either; this middleware answers them ``-32601`` (method not
-  found) and drops them from the capabilities of ``initialize`` and ``server/discover``
-  until the server has some.
-- ``answer_parse_errors``: the stdio transport drops a line that is not JSON-RPC; this
-  answers it with the JSON-RPC error (``-32700`` for text that is not JSON, ``-32600`` for
-  JSON that is not a message), ``id`` null.
-- ``NoCancelledReplies``: over handshake-era streamable HTTP the SDK ends a cancelled
-  request's stream with a ``-32800`` error; the spec says a cancelled request gets no
-  response, so this drops that event and the stream simply ends.
+``ServedOnly`` answers ``prompts/*`` and ``resources/*`` -32601 and hides them;
+``answer_parse_errors`` answers a stdio line that is not JSON-RPC (-32700, -32600);
+``NoCancelledReplies`` sends a cancelled HTTP request no -32800 reply.
 """
 
 from __future__ import annotations

@@ -1,30 +1,24 @@
-"""The JSON Schemas of the tools' responses, for MCP's ``outputSchema``, from ``result_models``.
-
-A tool's ``outputSchema`` is the union of its two response shapes: ``{"status": "ok",
-"result": ...}`` and the error shape. MCP clients (the TypeScript SDK, the Inspector)
-validate every ``structuredContent`` against it, ``isError`` or not, so an error must fit
-too. The schemas are written in the subset every client reads: no ``$ref`` (inlined), no
-``const`` (a one-value ``enum``), no ``type`` lists (a nullable value is an ``anyOf``
-with ``null``), no titles. Only the keys a result always has are required and objects
-stay open (no ``additionalProperties: false``), so an additive change to a result never
-breaks a client. A tool without a model has no ``outputSchema``.
+"""MCP ``outputSchema``s from the tools' result models (``ToolSpec.result``): a tool's ok
+response or the error response, in the JSON Schema subset every MCP client reads (no
+``$ref``, ``const``, type lists or titles; open objects; only always-present keys required).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
-from maya.mcp_server.result_models import RESULT_MODELS, ErrorResponse
+from maya.tools.catalog import ToolSpec
+from maya.tools.result_models import ErrorResponse
 
 __all__ = [
     "ERROR_SCHEMA",
-    "RESULT_SCHEMAS",
     "model_schema",
     "ok_envelope_schema",
     "output_schema",
+    "result_schemas",
 ]
 
 
@@ -61,10 +55,10 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     return result
 
 
-RESULT_SCHEMAS: Mapping[str, dict[str, Any]] = {
-    name: model_schema(model) for name, model in RESULT_MODELS.items()
-}
-"""The ``result`` of each tool's ``ok`` response, by tool name."""
+def result_schemas(specs: Iterable[ToolSpec[Any]]) -> dict[str, dict[str, Any]]:
+    """The schema of each tool's ``ok`` result, by name (tools without a model left out)."""
+    return {spec.name: model_schema(spec.result) for spec in specs if spec.result is not None}
+
 
 ERROR_SCHEMA: dict[str, Any] = model_schema(ErrorResponse)
 """Every tool's error response."""

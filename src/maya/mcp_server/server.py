@@ -1,24 +1,8 @@
-"""Maya's tools as an MCP server: the same declarations, results and errors as for Gemini.
+"""The tools as an MCP server: the same declarations, results and errors as for Gemini.
 
-Every call goes to ``Toolset.call`` (the dispatcher that validates arguments and never
-raises), so there is one implementation of each tool whichever surface calls it. A tool's
-``inputSchema`` is its Gemini declaration's schema; its ``outputSchema`` is the union of
-``{"status": "ok", "result": {...}}`` and the error response (``result_schemas``), so
-clients that check every structured result (the TypeScript SDK, the Inspector) take
-errors too. A call answers with that response dict as structured content and as JSON
-text; an error response sets ``isError``, with the same code, message, ``retryable``
-flag and field problems a Gemini agent sees. A tool the server does not have is a
-protocol error (``-32602``); the protocol's other edges are in ``protocol``.
-
-Which tab a call runs on (see ``TabPolicy``): a fixed one (``--session``), else the MCP
-session of a handshake-era HTTP connection (which keeps its tab: a handle cannot switch
-it), else a handle the client passes in the request's ``_meta`` (``maya/tab``), else the
-tab of this process (stdio: one client per process). A handle is a credential, not a
-name: only one this server issued (256 random bits, signed with the server's secret,
-``maya.signing``) is accepted, so a guessed or made-up handle reaches no tab. A
-stateless (2026-07-28) HTTP request that carries none of these is refused with
-``INVALID_SESSION_ID``, and the refusal's ``_meta`` carries a fresh handle for the
-client to send from then on: nothing runs on a tab the client could not name again.
+Every call goes to ``Toolset.call``; a tool's ``inputSchema`` is its declaration's and its
+``outputSchema`` its result model's (``result_schemas``). Which tab a call runs on is
+``TabPolicy``'s: a fixed one, the HTTP session's, a signed handle in ``_meta``, or the process's.
 """
 
 from __future__ import annotations
@@ -48,7 +32,7 @@ from starlette.applications import Starlette
 from maya import __version__
 from maya.codes import ErrorCode
 from maya.mcp_server.protocol import NoCancelledReplies, ServedOnly, answer_parse_errors
-from maya.mcp_server.result_schemas import RESULT_SCHEMAS, output_schema
+from maya.mcp_server.result_schemas import model_schema, output_schema
 from maya.signing import Signer
 from maya.state.errors import StateError
 from maya.state.manager import validate_session_id
@@ -170,9 +154,9 @@ def _schema_of(declaration: types.FunctionDeclaration) -> dict[str, Any]:
 def mcp_tools(toolset: Toolset) -> list[MCPTool]:
     """The toolset's declarations as MCP tools, in the same order, with output schemas."""
     tools: list[MCPTool] = []
-    for declaration in toolset.declarations:
+    for declaration, spec in zip(toolset.declarations, toolset.specs, strict=True):
         name = declaration.name or ""
-        result_schema = RESULT_SCHEMAS.get(name)
+        result_schema = None if spec.result is None else model_schema(spec.result)
         tools.append(
             MCPTool(
                 name=name,

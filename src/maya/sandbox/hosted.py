@@ -70,7 +70,7 @@ class SandboxAccount:
 
 
 DEFAULT_ACCOUNTS: tuple[SandboxAccount, ...] = (
-    SandboxAccount("acct_1MayaSandbox00000", livemode=False, name="Maya Bar (sandbox)"),
+    SandboxAccount("acct_1MayaSandbox00000", livemode=False, name="Maya sandbox"),
 )
 """The sandbox's one test-mode account."""
 

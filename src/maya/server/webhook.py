@@ -20,9 +20,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import stripe
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,6 +32,9 @@ from maya.state.events import CHECKOUT_EVENT_TYPES, REFUSED_OUTCOMES, EventOutco
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 
+if TYPE_CHECKING:
+    import stripe
+
 __all__ = [
     "MAX_BODY_BYTES",
     "SECRET_ENV",
@@ -40,6 +42,7 @@ __all__ = [
     "TOLERANCE_S",
     "Ignored",
     "LinkCloser",
+    "StripeLibraryMissing",
     "WebhookRejected",
     "WebhookSecretError",
     "check_webhook_secret",
@@ -85,12 +88,33 @@ class WebhookSecretError(ValueError):
     """The signing secret is missing or not a ``whsec_`` secret (never shown)."""
 
 
+class StripeLibraryMissing(WebhookSecretError):
+    """The ``stripe`` library, which verifies the signatures, is not installed."""
+
+
+def _stripe() -> Any:
+    """Stripe's library, imported when a webhook is first set up (``maya serve`` only).
+
+    Raises:
+        StripeLibraryMissing: it is not installed (the ``[serve]`` extra brings it).
+    """
+    try:
+        import stripe
+    except ImportError:
+        raise StripeLibraryMissing(
+            "the Stripe webhook needs the stripe library: pip install 'maya-payments[serve]'"
+        ) from None
+    return stripe
+
+
 def check_webhook_secret(secret: str | None) -> str:
     """Return ``secret`` if it looks like a Stripe endpoint secret.
 
     Raises:
         WebhookSecretError: when it is empty or does not start with ``whsec_``.
+        StripeLibraryMissing: the library that verifies its signatures is not installed.
     """
+    _stripe()
     if (
         not secret
         or not secret.startswith("whsec_")
@@ -149,6 +173,7 @@ def parse_event(
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookRejected(400, "body is not UTF-8") from None
+    stripe = _stripe()
     try:
         stripe.WebhookSignature.verify_header(text, header, secret, tolerance)
     except stripe.SignatureVerificationError as exc:

@@ -6,7 +6,6 @@ from maya.state.errors import StateError
 from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
 from maya.state.manager import PaymentStarted, SettleResult, TabManager, validate_session_id
 from maya.state.memory import MemoryTabStore
-from maya.state.menu import Menu, MenuError, MenuItem, load_menu
 from maya.state.models import (
     STARTING_BALANCE_CENTS,
     TIP_PERCENTAGES,
@@ -34,9 +33,6 @@ __all__ = [
     "EventStore",
     "LineItem",
     "MemoryTabStore",
-    "Menu",
-    "MenuError",
-    "MenuItem",
     "OrderedItem",
     "PaymentEvent",
     "PaymentRecord",
@@ -53,7 +49,6 @@ __all__ = [
     "TabSettings",
     "TabState",
     "TabStore",
-    "load_menu",
     "open_store",
     "validate_session_id",
 ]

@@ -8,11 +8,11 @@ from typing import Any
 
 import anyio
 
+from maya.bar.walkthrough import run_state_demo
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.store import TabStore
 from maya.state.view import tab_line
-from maya.state.walkthrough import run_state_demo
 
 __all__ = ["register"]
 

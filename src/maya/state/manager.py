@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from maya.codes import ErrorCode
 from maya.money import Cents
@@ -26,24 +26,18 @@ from maya.state.events import (
     PaymentEvent,
     attach_stale_link,
 )
-from maya.state.menu import Menu, load_menu
-from maya.state.models import (
-    STARTING_BALANCE_CENTS,
-    TIP_PERCENTAGES,
-    OrderedItem,
-    PaymentRecord,
-    TabState,
-)
+from maya.state.models import OrderedItem, PaymentRecord, TabState
 from maya.state.store import Change, TabStore, Transition
 from maya.state.transitions import PaymentStart, Settlement
 from maya.state.watch import TabUpdates, WatchHub
 
+if TYPE_CHECKING:
+    from maya.bar.menu import Menu
+
 __all__ = [
-    "BAR_SETTINGS",
     "LINK_WRITE_MARGIN_S",
     "MAX_LINE_ITEMS",
     "MAX_MODIFIERS",
-    "MAX_QUANTITY",
     "CancelledOrder",
     "ChangeListener",
     "ExtraPaymentResult",
@@ -52,16 +46,6 @@ __all__ = [
     "TabManager",
     "validate_session_id",
 ]
-
-MAX_QUANTITY = 20
-"""The most of one drink a single order may ask for at the bar (``BAR_SETTINGS``)."""
-
-BAR_SETTINGS = TabSettings(
-    starting_balance_cents=STARTING_BALANCE_CENTS,
-    max_quantity=MAX_QUANTITY,
-    tip_percentages=TIP_PERCENTAGES,
-)
-"""The bar's tab: a $1,000.00 prepaid balance, 1-20 of a drink, 10/15/20 % tips."""
 
 MAX_LINE_ITEMS = 50
 """The most lines one ``add_items`` call may put on a tab."""
@@ -191,6 +175,9 @@ class TabManager:
             starting_balance_cents: shorthand for a prepaid balance other than the
                 settings' (the settings' is used when it is None).
         """
+        from maya.bar.menu import Menu, load_menu  # the reference app is the default
+        from maya.bar.settings import BAR_SETTINGS
+
         self.store = store
         chosen = catalog if catalog is not None else menu
         self.catalog: Catalog = chosen if chosen is not None else load_menu()
@@ -216,6 +203,8 @@ class TabManager:
         Raises:
             TypeError: the catalog is not the bar's menu.
         """
+        from maya.bar.menu import Menu
+
         if not isinstance(self.catalog, Menu):
             raise TypeError("this manager's catalog is not a bar menu")
         return self.catalog

@@ -26,10 +26,10 @@ from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline import OfflineModel
 from maya.agent.trace import JsonlTracer
+from maya.bar.menu import bar_messages
 from maya.payments import open_payment_side
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
-from maya.state.menu import bar_messages
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
 from maya.testing.clock import FakeClock
 from maya.testing.conversation import Conversation, ErrorStep, ModelStep, Turn

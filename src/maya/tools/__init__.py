@@ -1,4 +1,5 @@
-"""Maya's Gemini tool surface: declarations, dispatch, and responses in Maya's voice."""
+"""The Gemini tool surface: declarations, dispatch, typed results, and responses in the
+application's words."""
 
 from maya.messages import MessageBook, load_messages
 from maya.redact import redact
@@ -7,21 +8,23 @@ from maya.tools.arguments import (
     CreateStripePaymentArgs,
     GetBalanceArgs,
     GetBillArgs,
-    GetMenuArgs,
-    OrderDrinkArgs,
+    GetCatalogArgs,
+    OrderItemArgs,
     RemoveTipArgs,
     SetTipArgs,
     ToolArgs,
 )
-from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, PAYMENT_TOOLS, ToolSpec
+from maya.tools.catalog import CATALOG_TOOLS, PAYMENT_TOOLS, RESULT_MODELS, TOOLS, ToolSpec
 from maya.tools.context import PaymentGateway, PaymentLinkInfo, PaymentStatusInfo
 from maya.tools.result_models import (
-    RESULT_MODELS,
+    BalanceResult,
     BillResult,
+    CancelResult,
     CatalogResult,
     OrderItemResult,
     PaymentCheckResult,
     PaymentLinkResult,
+    TipResult,
 )
 from maya.tools.results import ToolError, ToolResult, is_ok
 from maya.tools.schema_gemini import to_gemini_schema
@@ -38,19 +41,21 @@ from maya.tools.toolset import (
 
 __all__ = [
     "CATALOG_TOOLS",
-    "DEFAULT_TOOLS",
     "LOG_BODIES_ENV",
     "PAYMENT_TOOLS",
     "RESULT_MODELS",
+    "TOOLS",
+    "BalanceResult",
     "BillResult",
+    "CancelResult",
     "CatalogResult",
     "CheckPaymentStatusArgs",
     "CreateStripePaymentArgs",
     "GetBalanceArgs",
     "GetBillArgs",
-    "GetMenuArgs",
+    "GetCatalogArgs",
     "MessageBook",
-    "OrderDrinkArgs",
+    "OrderItemArgs",
     "OrderItemResult",
     "PaymentCheckResult",
     "PaymentGateway",
@@ -59,6 +64,7 @@ __all__ = [
     "PaymentStatusInfo",
     "RemoveTipArgs",
     "SetTipArgs",
+    "TipResult",
     "ToolArgs",
     "ToolCallRecord",
     "ToolCallable",

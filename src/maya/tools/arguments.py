@@ -1,9 +1,8 @@
 """One pydantic model per tool: its arguments, their limits and the words Gemini reads.
 
-A model's docstring becomes the tool's description and each ``Field`` description the
-parameter's, so keep them short: every declaration is sent to the model on every turn.
-Types are strict-ish: a whole number may arrive as ``2`` or ``2.0`` (JSON has one number
-type) but never as ``true``, ``"2"`` or ``2.5``; text is bounded.
+A model's docstring is the tool's description and each ``Field`` description the
+parameter's (sent on every turn: keep them short). A whole number may arrive as ``2`` or
+``2.0`` but never as ``true``, ``"2"`` or ``2.5``; text is bounded.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
-
-from maya.state.manager import MAX_MODIFIERS, MAX_QUANTITY
 
 __all__ = [
     "MAX_TEXT",
@@ -22,13 +19,13 @@ __all__ = [
     "GetBalanceArgs",
     "GetBillArgs",
     "GetCatalogArgs",
-    "GetMenuArgs",
     "NoArgs",
-    "OrderDrinkArgs",
     "OrderItemArgs",
     "RemoveTipArgs",
     "SetTipArgs",
+    "Text",
     "ToolArgs",
+    "WholeNumber",
 ]
 
 MAX_TEXT = 100
@@ -48,7 +45,6 @@ def _whole_number(value: Any) -> Any:
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-Modifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 class ToolArgs(BaseModel):
@@ -59,20 +55,6 @@ class ToolArgs(BaseModel):
 
 class NoArgs(ToolArgs):
     """Base of tools that take no arguments."""
-
-
-class OrderDrinkArgs(ToolArgs):
-    """Order drinks for the customer; the price comes off their balance onto the tab."""
-
-    name: Text = Field(description="Drink name as on the menu, e.g. 'Martini'.")
-    quantity: WholeNumber = Field(
-        default=1, ge=1, le=MAX_QUANTITY, description=f"How many, 1-{MAX_QUANTITY}. Default 1."
-    )
-    modifiers: list[Modifier] = Field(
-        default_factory=list,
-        max_length=MAX_MODIFIERS,
-        description="Menu modifiers, e.g. ['gin', 'dry'].",
-    )
 
 
 MAX_ORDER_QUANTITY = 999
@@ -114,10 +96,6 @@ class RemoveTipArgs(NoArgs):
 
 class GetBillArgs(NoArgs):
     """The itemised bill: items, tab, tip, total due and payment status or link."""
-
-
-class GetMenuArgs(NoArgs):
-    """The menu: drinks with prices, and modifiers."""
 
 
 class CreateStripePaymentArgs(NoArgs):

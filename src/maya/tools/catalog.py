@@ -1,32 +1,22 @@
-"""The tools on offer: each one's name, arguments model and handler, and the sets of them
-an integrator picks from (``PAYMENT_TOOLS``, ``CATALOG_TOOLS``; the bar's ``DEFAULT_TOOLS``)."""
+"""The tools on offer: each one's name, arguments, handler and result model, and the sets
+of them an integrator picks from (``PAYMENT_TOOLS``, ``CATALOG_TOOLS``, ``TOOLS`` by name)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
+
+from maya.tools import arguments as args
 from maya.tools import handlers, payment_handlers
-from maya.tools.arguments import (
-    CancelLastOrderArgs,
-    CheckPaymentStatusArgs,
-    CreateStripePaymentArgs,
-    GetBalanceArgs,
-    GetBillArgs,
-    GetCatalogArgs,
-    GetMenuArgs,
-    OrderDrinkArgs,
-    OrderItemArgs,
-    RemoveTipArgs,
-    SetTipArgs,
-    ToolArgs,
-)
+from maya.tools import result_models as results
 from maya.tools.context import ToolContext
 
-__all__ = ["CATALOG_TOOLS", "DEFAULT_TOOLS", "PAYMENT_TOOLS", "Handler", "ToolSpec"]
+__all__ = ["CATALOG_TOOLS", "PAYMENT_TOOLS", "RESULT_MODELS", "TOOLS", "Handler", "ToolSpec"]
 
-A = TypeVar("A", bound=ToolArgs)
+A = TypeVar("A", bound=args.ToolArgs)
 
 Handler = Callable[[ToolContext, str, A], Awaitable[dict[str, Any]]]
 """``handler(context, session_id, arguments) -> result``; refusals are raised."""
@@ -35,17 +25,21 @@ Handler = Callable[[ToolContext, str, A], Awaitable[dict[str, Any]]]
 @dataclass(frozen=True, slots=True)
 class ToolSpec(Generic[A]):
     """One tool: the name the model calls, the model its arguments are checked against
-    (whose docstring and field descriptions the model reads), and what runs.
+    (whose docstring and field descriptions the model reads), what runs, and what it
+    answers.
 
     Attributes:
         name: the function name in the declaration.
         arguments: the pydantic model of its arguments.
         handler: the coroutine function that does the work.
+        result: the pydantic model of its ``ok`` result (its MCP ``outputSchema``); None
+            for a tool that declares none.
     """
 
     name: str
     arguments: type[A]
     handler: Handler[A]
+    result: type[BaseModel] | None = None
 
     async def run(self, ctx: ToolContext, session_id: str, raw: dict[str, Any]) -> dict[str, Any]:
         """Validate ``raw`` and run the handler.
@@ -59,31 +53,54 @@ class ToolSpec(Generic[A]):
 
 PAYMENT_TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
-        "create_stripe_payment", CreateStripePaymentArgs, payment_handlers.create_stripe_payment
+        "create_stripe_payment",
+        args.CreateStripePaymentArgs,
+        payment_handlers.create_stripe_payment,
+        results.PaymentLinkResult,
     ),
-    ToolSpec("check_payment_status", CheckPaymentStatusArgs, payment_handlers.check_payment_status),
+    ToolSpec(
+        "check_payment_status",
+        args.CheckPaymentStatusArgs,
+        payment_handlers.check_payment_status,
+        results.PaymentCheckResult,
+    ),
 )
 """The payment pair: a Stripe payment link for the stored bill, and its status. With an
 integrator's own order code (``TabManager.add_items``) these are all the tools needed."""
 
-CATALOG_TOOLS: tuple[ToolSpec[Any], ...] = (
-    ToolSpec("get_catalog", GetCatalogArgs, handlers.get_catalog),
-    ToolSpec("order_item", OrderItemArgs, handlers.order_item),
-    ToolSpec("cancel_last_order", CancelLastOrderArgs, handlers.cancel_last_order),
-    ToolSpec("get_bill", GetBillArgs, handlers.get_bill),
+_ALL: tuple[ToolSpec[Any], ...] = (
+    ToolSpec("get_catalog", args.GetCatalogArgs, handlers.get_catalog, results.CatalogResult),
+    ToolSpec("order_item", args.OrderItemArgs, handlers.order_item, results.OrderItemResult),
+    ToolSpec(
+        "cancel_last_order",
+        args.CancelLastOrderArgs,
+        handlers.cancel_last_order,
+        results.CancelResult,
+    ),
+    ToolSpec("get_balance", args.GetBalanceArgs, handlers.get_balance, results.BalanceResult),
+    ToolSpec("set_tip", args.SetTipArgs, handlers.set_tip, results.TipResult),
+    ToolSpec("remove_tip", args.RemoveTipArgs, handlers.remove_tip, results.TipResult),
+    ToolSpec("get_bill", args.GetBillArgs, handlers.get_bill, results.BillResult),
     *PAYMENT_TOOLS,
+)
+
+TOOLS: Mapping[str, ToolSpec[Any]] = {spec.name: spec for spec in _ALL}
+"""Every tool of the plugin, by name, for an application assembling its own set."""
+
+CATALOG_TOOLS: tuple[ToolSpec[Any], ...] = tuple(
+    TOOLS[name]
+    for name in (
+        "get_catalog",
+        "order_item",
+        "cancel_last_order",
+        "get_bill",
+        "create_stripe_payment",
+        "check_payment_status",
+    )
 )
 """Selling from a ``Catalog``: what is for sale, order, cancel, the bill, and paying."""
 
-DEFAULT_TOOLS: tuple[ToolSpec[Any], ...] = (
-    ToolSpec("get_menu", GetMenuArgs, handlers.get_menu),
-    ToolSpec("order_drink", OrderDrinkArgs, handlers.order_drink),
-    ToolSpec("cancel_last_order", CancelLastOrderArgs, handlers.cancel_last_order),
-    ToolSpec("get_balance", GetBalanceArgs, handlers.get_balance),
-    ToolSpec("set_tip", SetTipArgs, handlers.set_tip),
-    ToolSpec("remove_tip", RemoveTipArgs, handlers.remove_tip),
-    ToolSpec("get_bill", GetBillArgs, handlers.get_bill),
-    *PAYMENT_TOOLS,
-)
-"""The bar's tools (menu with modifiers, prepaid balance, tips), in the order the model is
-shown them."""
+RESULT_MODELS: Mapping[str, type[BaseModel]] = {
+    name: spec.result for name, spec in TOOLS.items() if spec.result is not None
+}
+"""The result model of each of the plugin's tools, by name."""

@@ -1,10 +1,7 @@
-"""What a tool handler works with: the tab manager, the payment gateway, Maya's words.
+"""What a tool handler works with: the tab manager, the payment gateway, the words.
 
-``PaymentGateway`` is what the tools need from a payments client, as a small structural
-protocol: ``maya.payments.StripeMCPClient`` satisfies it; so can anything else with these
-methods (an offline stand-in for a demo, a fast fake for fuzzing non-payment behaviour).
-A gateway reports a refusal by raising a ``maya.errors.MayaError`` (its ``code`` says
-why), as ``maya.payments.StripeMCPError`` does.
+``PaymentGateway`` is the structural protocol the tools need from a payments client
+(``maya.payments.StripeMCPClient``, or any stand-in); it refuses by raising ``MayaError``.
 """
 
 from __future__ import annotations

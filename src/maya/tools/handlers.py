@@ -1,4 +1,4 @@
-"""The ordering tools: menu, orders, balance, tip and bill.
+"""The ordering tools: catalog, orders, balance, tip and bill.
 
 Each handler takes the shared context, the session and its validated arguments, and
 returns the ``result`` part of an ok response. A refusal is raised (``StateError`` from
@@ -16,50 +16,27 @@ from maya.tools.arguments import (
     GetBalanceArgs,
     GetBillArgs,
     GetCatalogArgs,
-    GetMenuArgs,
-    OrderDrinkArgs,
     OrderItemArgs,
     RemoveTipArgs,
     SetTipArgs,
 )
 from maya.tools.context import ToolContext
 from maya.tools.results import ToolError
-from maya.tools.views import amount, balance_view, bill_view, catalog_view, item_view, menu_view
+from maya.tools.views import amount, balance_view, bill_view, catalog_view, item_view
 
 __all__ = [
     "cancel_last_order",
     "get_balance",
     "get_bill",
     "get_catalog",
-    "get_menu",
-    "order_drink",
+    "not_added",
     "order_item",
     "remove_tip",
     "set_tip",
 ]
 
 
-async def order_drink(ctx: ToolContext, session_id: str, args: OrderDrinkArgs) -> dict[str, Any]:
-    """Put drinks on the tab, paid from the balance.
-
-    Raises:
-        StateError: ``UNKNOWN_ITEM``, ``INVALID_MODIFIER``, ``INVALID_QUANTITY`` or
-            ``INSUFFICIENT_FUNDS``; nothing changes.
-        ToolError: ``STORE_BUSY`` or ``STORE_UNAVAILABLE`` naming the drink that was not
-            added (``item``, ``quantity``, ``added: false``); nothing changes.
-    """
-    try:
-        state = await ctx.manager.order(session_id, args.name, args.quantity, args.modifiers)
-    except StoreError as exc:
-        raise _not_added(ctx, args.name, args.quantity, exc) from exc
-    return {
-        "ordered": item_view(state.items[-1], state.currency),
-        **amount("balance", state.balance_cents, state.currency),
-        **amount("tab", state.tab_cents, state.currency),
-    }
-
-
-def _not_added(ctx: ToolContext, name: str, quantity: int, exc: StoreError) -> ToolError:
+def not_added(ctx: ToolContext, name: str, quantity: int, exc: StoreError) -> ToolError:
     """The refusal for one order line the store could not take: other lines of the same
     request may be on the tab already, so it names this one (the item was checked against
     the catalog before the store was asked)."""
@@ -85,7 +62,7 @@ async def order_item(ctx: ToolContext, session_id: str, args: OrderItemArgs) -> 
     try:
         state = await ctx.manager.order(session_id, args.name, args.quantity)
     except StoreError as exc:
-        raise _not_added(ctx, args.name, args.quantity, exc) from exc
+        raise not_added(ctx, args.name, args.quantity, exc) from exc
     cur = state.currency
     prepaid = ctx.manager.settings.prepaid
     return {
@@ -175,24 +152,6 @@ async def get_bill(ctx: ToolContext, session_id: str, args: GetBillArgs) -> dict
         StateError: ``INVALID_SESSION_ID``.
     """
     return bill_view(await ctx.manager.get(session_id), prepaid=ctx.manager.settings.prepaid)
-
-
-async def get_menu(ctx: ToolContext, session_id: str, args: GetMenuArgs) -> dict[str, Any]:
-    """The menu with prices, and for each drink the modifiers it takes (same for everyone).
-
-    Each drink lists its ``modifiers`` by group; ``one_of`` names the groups that allow a
-    single choice (neat or on the rocks, shaken or stirred).
-    """
-    menu = ctx.manager.menu
-    view = menu_view(menu)
-    for entries in view["categories"].values():
-        for entry in entries:
-            item = menu.find(entry["item"])
-            entry["modifiers"] = {
-                name: list(menu.groups[name].options) for name in item.modifier_groups
-            }
-    view["one_of"] = [name for name, group in menu.groups.items() if group.exclusive]
-    return view
 
 
 async def get_catalog(ctx: ToolContext, session_id: str, args: GetCatalogArgs) -> dict[str, Any]:

@@ -1,10 +1,7 @@
 """The two shapes every tool response takes, and the error a handler raises to refuse.
 
-A tool answers ``{"status": "ok", "result": {...}}`` or
-``{"status": "error", "error": CODE, "message": "...", "retryable": bool, ...details}``.
-``retryable`` (``ErrorCode.retryable``) tells the model whether calling again (with
-corrected arguments, or simply again) can succeed; otherwise it must tell the user (a
-terminal error) or, for ``INTERNAL_ERROR``, apologise (a crash).
+``{"status": "ok", "result": {...}}`` or ``{"status": "error", "error": CODE, "message":
+..., "retryable": bool, ...details}``; ``retryable`` says whether calling again can help.
 """
 
 from __future__ import annotations
@@ -62,6 +59,6 @@ class ToolError(MayaError):
 
     Attributes:
         code: why the tool refused.
-        message: a plain sentence, used when ``prompts/messages.yaml`` has no fitting one.
+        message: a plain sentence, used when the messages have no fitting one.
         details: JSON-serialisable facts for the response and the message template.
     """

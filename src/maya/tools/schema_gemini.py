@@ -1,15 +1,8 @@
 """Gemini's quirks for ``parametersJsonSchema``, in one place.
 
-Pydantic writes a full JSON Schema; Gemini reads a subset of it and charges tokens for
-every character on every turn. ``to_gemini_schema`` keeps what the model needs (types,
-descriptions, upper limits, enums, required) and drops the rest: titles, defaults (the
-descriptions say them), ``minLength``/``minItems`` (an empty value is refused on our side
-anyway), ``additionalProperties`` (an extra argument is refused on our side with the
-field named), and ``$defs`` (inlined). An optional ``X | None`` (``anyOf`` with null, or
-a ``["X", "null"]`` type list) becomes plain ``X``, since optional arguments are simply
-left out: Gemini's subset reads one type per schema. ``gemini_schema_problems`` lists whatever
-in a transformed schema Gemini would not take or our own rules forbid (unbounded text or
-numbers, undescribed parameters).
+``to_gemini_schema`` keeps what the model needs (types, descriptions, limits, enums,
+required) and drops what costs tokens for nothing; ``gemini_schema_problems`` lists what
+Gemini would not take or our rules forbid (unbounded text or numbers, undescribed fields).
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
-"""``Toolset``: the payment tools for Gemini: their declarations, and running the model's calls.
+"""``Toolset``: the tools' Gemini declarations, and running the model's calls.
 
-Running a call turns every outcome into a response the model can read.
-
-Nothing escapes: an unknown tool, arguments that fail validation, a refusal from the tab
-or the payment provider and an unexpected exception all become error responses (the
-last as ``INTERNAL_ERROR``, logged with its traceback but never shown). Each call is
-logged as one line on ``maya.tools``; argument and result bodies only when asked for.
+Nothing escapes a call: an unknown tool, bad arguments, a refusal and a crash all become
+error responses (a crash as ``INTERNAL_ERROR``, logged, never shown). Each call is one
+log line on ``maya.tools``; bodies only when asked for.
 """
 
 from __future__ import annotations
@@ -30,8 +27,7 @@ from maya.errors import MayaError
 from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.state.manager import TabManager, validate_session_id
-from maya.state.menu import Menu
-from maya.tools.catalog import CATALOG_TOOLS, DEFAULT_TOOLS, ToolSpec
+from maya.tools.catalog import CATALOG_TOOLS, ToolSpec
 from maya.tools.context import PaymentGateway, ToolContext
 from maya.tools.results import ToolResult, error_result, ok_result
 from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
@@ -247,7 +243,7 @@ class Toolset:
                 ``MAYA_LOG_TOOL_BODIES`` environment variable is ``1``.
             observer: called with a ``ToolCallRecord`` after every call (for traces).
             tools: the tools to offer, e.g. ``PAYMENT_TOOLS``; default: ``CATALOG_TOOLS``
-                for a ``Catalog``, the bar's ``DEFAULT_TOOLS`` for its menu.
+                for a ``Catalog``, the reference app's ``DEFAULT_TOOLS`` for its menu.
             timer: monotonic seconds for call timings (tests pass a fake).
 
         Raises:
@@ -255,6 +251,9 @@ class Toolset:
             MessagesError: a messages override names a key that does not exist.
         """
         if tools is None:
+            from maya.bar.menu import Menu  # the reference app is the default
+            from maya.bar.tools import DEFAULT_TOOLS
+
             tools = DEFAULT_TOOLS if isinstance(manager.catalog, Menu) else CATALOG_TOOLS
         self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(tools)
         if log_bodies is None:
@@ -276,6 +275,11 @@ class Toolset:
     def tool_names(self) -> tuple[str, ...]:
         """The names of the tools it runs, in declaration order."""
         return tuple(self._specs)
+
+    @property
+    def specs(self) -> tuple[ToolSpec[Any], ...]:
+        """The tools it runs (name, arguments, handler, result model), in declaration order."""
+        return tuple(self._specs.values())
 
     @property
     def declarations_chars(self) -> int:

@@ -11,7 +11,6 @@ from typing import Any
 
 from maya.money import Cents, format_amount
 from maya.state.catalog import Catalog
-from maya.state.menu import Menu
 from maya.state.models import OrderedItem, PaymentRecord, TabState
 from maya.state.view import outcome_view
 
@@ -21,7 +20,6 @@ __all__ = [
     "bill_view",
     "catalog_view",
     "item_view",
-    "menu_view",
     "payment_view",
 ]
 
@@ -104,26 +102,4 @@ def catalog_view(catalog: Catalog) -> dict[str, Any]:
             }
             for item in catalog.items
         ],
-    }
-
-
-def menu_view(menu: Menu) -> dict[str, Any]:
-    """Drinks by category with prices, and the modifiers a customer may ask for."""
-    categories = {
-        category: [
-            {
-                "item": item.name,
-                **amount("price", item.price_cents, menu.currency),
-                **({"liquor_choice": True} if item.takes_liquor else {}),
-            }
-            for item in items
-        ]
-        for category, items in menu.by_category().items()
-    }
-    return {
-        "categories": categories,
-        "liquors": list(menu.liquors),
-        "default_liquor": menu.default_liquor,
-        "styles": list(menu.styles),
-        "modifiers_are_free": True,
     }

@@ -56,12 +56,12 @@ from maya.agent.models.base import Model
 from maya.agent.models.select import choose_model
 from maya.agent.streaming import TextDelta, ToolStarted, TurnEvent
 from maya.agent.trace import tracer_from_env
+from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.server.bodies import BodyRefused, read_body
 from maya.signing import Signer
 from maya.state.errors import StateError, StoreError
 from maya.state.manager import TabManager
-from maya.state.menu import bar_messages
 from maya.tools import Toolset
 from maya.tools.context import PaymentGateway
 from maya.web.limits import RateLimiter

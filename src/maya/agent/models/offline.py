@@ -21,10 +21,10 @@ from google.genai import types
 from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline_parse import DrinkOrder, Intent, parse_message
 from maya.agent.models.offline_reply import compose_reply
+from maya.bar.menu import Menu, bar_messages, load_menu
+from maya.bar.settings import MAX_QUANTITY
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
-from maya.state.manager import MAX_QUANTITY
-from maya.state.menu import Menu, bar_messages, load_menu
 
 __all__ = ["OfflineModel"]
 

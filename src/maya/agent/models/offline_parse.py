@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from maya.state.menu import Menu
+from maya.bar.menu import Menu
 
 __all__ = ["DrinkOrder", "Intent", "parse_message"]
 

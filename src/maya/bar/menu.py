@@ -1,9 +1,8 @@
 """The bar's menu: the only source of prices, loaded once from ``prompts/menu.yaml``.
 
-Modifiers are data too: groups of options (liquor, method, serve, ...), some exclusive
-(one option per order), and for each drink the groups it accepts. An order's modifiers are
-checked against its drink: Water with gin, or neat and on the rocks together, is refused
-naming what the drink can be.
+Modifiers are data too: groups of options (liquor, method, serve, ...), some exclusive,
+and for each drink the groups it accepts; an order's modifiers are checked against its
+drink (Water with gin, or neat and on the rocks together, is refused naming the choices).
 """
 
 from __future__ import annotations

@@ -1,0 +1,47 @@
+"""Maya's bar, the reference app, built on the plugin's public API: the menu with
+modifiers, the bar's tab settings and voice, its tools and the state walkthrough.
+
+Names load on first use, so the state layer's default (the bar's menu) loads no tools."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from maya.bar.menu import Menu, MenuError, MenuItem, ModifierGroup, bar_messages, load_menu
+    from maya.bar.settings import BAR_SETTINGS, MAX_QUANTITY
+    from maya.bar.tools import DEFAULT_TOOLS, RESULT_MODELS, GetMenuArgs, OrderDrinkArgs
+
+__all__ = [
+    "BAR_SETTINGS",
+    "DEFAULT_TOOLS",
+    "MAX_QUANTITY",
+    "RESULT_MODELS",
+    "GetMenuArgs",
+    "Menu",
+    "MenuError",
+    "MenuItem",
+    "ModifierGroup",
+    "OrderDrinkArgs",
+    "bar_messages",
+    "load_menu",
+]
+
+_HOMES = {
+    **dict.fromkeys(
+        ("Menu", "MenuError", "MenuItem", "ModifierGroup", "bar_messages", "load_menu"),
+        "maya.bar.menu",
+    ),
+    **dict.fromkeys(("BAR_SETTINGS", "MAX_QUANTITY"), "maya.bar.settings"),
+    **dict.fromkeys(
+        ("DEFAULT_TOOLS", "RESULT_MODELS", "GetMenuArgs", "OrderDrinkArgs"), "maya.bar.tools"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'maya.bar' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
