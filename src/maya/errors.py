@@ -1,9 +1,7 @@
 """The one base of Maya's coded errors: ``MayaError(code, message, **details)``.
 
-``StateError`` (a refused tab operation), ``StoreError`` (a store that cannot work),
-``ToolError`` (a refusing tool handler) and ``StripeMCPError`` (Stripe over MCP) all
-subclass it, so the tool dispatcher catches one type and answers with the code, whether
-it is retryable (``ErrorCode.retryable``) and Maya's words for it.
+Every refusal (state, store, tool, Stripe) subclasses it, so the dispatcher catches one
+type and answers with its code, ``retryable`` and the words for it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Money as integers in a currency's minor unit: parsing, formatting and percentages.
 
-Every amount in Maya is an ``int`` in the minor unit of its ISO 4217 currency (cents for
-USD and EUR, yen for JPY, fils for KWD). ``Decimal`` appears only at the edges (parsing
-what a person typed, computing a percentage) and is converted back with an explicit
-rounding rule. ``float`` never touches money.
+``Decimal`` only at the edges (what a person typed, a percentage), rounded back explicitly;
+``float`` never touches money.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """Masking secrets before they reach a log line, a trace, an exception, a result or a repr.
 
-The one place Maya's secret handling lives; state, payments, tools, the agent and the
-tracers all call it:
-
-- ``redact``: Stripe keys, bearer tokens and Gemini keys in any text, by pattern;
-- ``Redactor``: ``redact`` plus the exact values of known secrets (the secret environment
-  variables, and any secret handed over), for text and JSON-like values (traces);
-- ``redact_conninfo``: the password in a database connection string;
-- ``RedactingFilter``: every log record (message, arguments, traceback) through a
-  ``Redactor``, installed on the CLI's log handler so no verbosity shows a secret;
-- ``redacted_traceback``: a traceback as text, redacted, for ``-vv``.
+The one place secret handling lives: ``redact`` (by pattern), ``Redactor`` (plus known
+values), ``redact_conninfo``, ``RedactingFilter`` (log records), ``redacted_traceback``.
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """Tokens only the server issues: random, signed with the server's secret, checked in constant time.
 
-A browser's cookie and an MCP client's tab handle are both such tokens: a value a client
-made up (or planted in someone else's browser) fails the check and is replaced, so a tab
-is reached only through a token this server handed out.
-
-The secret is shared by every worker and survives restarts: ``$MAYA_SERVER_SECRET``
-(at least 32 characters; set it when workers run on several machines), else a file of
-random bytes created once beside the default store (``<user data dir>/maya/server-secret``,
-mode 0600; ``$MAYA_SERVER_SECRET_FILE`` names another). The secret is never logged.
+Browser cookies and MCP tab handles are such tokens. The secret: ``$MAYA_SERVER_SECRET``,
+else a 0600 file created once beside the default store; it is never logged.
 """
 
 from __future__ import annotations

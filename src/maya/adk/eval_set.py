@@ -1,11 +1,7 @@
 """ADK eval sets from Maya's conversation files (``maya conversations export-adk``).
 
-Each conversation is played once against the real agent and sandbox (as its test does,
-so every expectation is checked on the way); each customer message becomes an ADK
-``Invocation`` holding the message, Maya's reply as the reference final response, and the
-tool calls and responses as the reference trajectory. The output is the JSON of ADK's
-``EvalSet`` (snake_case field names, as ``adk eval`` and ``adk web`` read it), built
-without importing ADK; the tests load it with ADK's own schema.
+Each conversation is played once against the real agent and sandbox; each customer
+message becomes an ADK ``Invocation`` (reply and trajectory as the reference).
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """A payment gateway opened on first use, for apps whose calls come from many tasks.
 
-``StripeMCPClient`` is an async context manager entered and exited in one task, which a
-script can do around its whole run. A server such as ``adk web`` builds its agent at
-import time and runs each request in a task of its own; ``LazyStripeGateway`` opens the
-client (``open_chat_client``: ``mcp.json`` or the sandbox, with ``CHAT_STATUS_BOUNDS``)
-in a task it owns on the first payment call, forwards every call to it, and closes it in
-``aclose()`` (``MayaToolset.close()`` calls it when ADK shuts the agent down).
+``LazyStripeGateway`` opens the client in a task it owns on the first payment call and
+closes it in ``aclose()`` (``adk web`` builds agents at import time).
 """
 
 from __future__ import annotations

@@ -1,10 +1,4 @@
-"""An ADK model backed by one of Maya's own models (offline or scripted), for runs without a key.
-
-``MayaModelLlm(model=OfflineModel())`` lets ``adk web`` and tests run an ADK agent with
-no Gemini key: ADK's request (system instruction, contents, tool declarations) is handed
-to the wrapped model's ``generate`` and its ``GenerateContentResponse`` comes back as
-ADK's ``LlmResponse``.
-"""
+"""An ADK model backed by one of Maya's own models (offline or scripted), for runs without a key."""
 
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
 """``MayaToolset``: Maya's tools for a Google ADK ``LlmAgent``, dispatched by our ``Toolset``.
 
-Each ADK tool declares exactly what ``maya prompt`` shows Gemini (the same
-``FunctionDeclaration``) and runs through ``Toolset.call``, so arguments, results, errors
-and the exactly-once payment rules are the toolset's own. The tab lives in our store,
-keyed by the ADK session (``tab_id``: the session id, within its app and user, since ADK
-session ids are only unique per app and user); after each call that changed it, a
-read-only snapshot is
-copied into the ADK session state under ``maya:tab`` for UIs and evals (writing to that
-key changes nothing in our store). ``create_stripe_payment`` is a long-running tool (the
-link is made now, the money arrives later and ``check_payment_status`` settles it), and
-can be made to wait for ADK's tool confirmation.
+Same declarations and ``Toolset.call`` as every surface; the tab is keyed by the ADK
+session and mirrored read-only into its state under ``maya:tab``.
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """``POST /stripe/webhook``: Stripe's signed events, verified and applied exactly once.
 
-The signature is checked by Stripe's own library (``stripe.WebhookSignature``, 300 s
-tolerance): no HMAC of ours. The body is then parsed once, as ``stripe.Webhook`` parses
-bytes (a UTF-8 BOM is accepted). Bad input (no or a wrong signature, a stale timestamp,
-a body that is not UTF-8 JSON or not an event, a body over 1 MiB) is a 4xx with a short
-reason; nothing is changed and nothing logged holds the payload or the secret. A
-verified Checkout event goes to ``TabManager.apply_payment_event``, which stores its id
-with its effect in one transaction; the answer follows the commit at once, with no call
-to Stripe while Stripe waits. Other event types, links no tab knows, and v2 "thin"
-notifications (``"object": "v2.core.event"``: Checkout sends none, and they carry no
-session to settle from) are acknowledged with 200 and change nothing. An event of the
-other mode (``livemode``) or currency is answered 200 too (Stripe stops retrying),
-logged, and kept with that reason. After a settlement, the links it left open for what
-is no longer owed are deactivated at Stripe, after the answer, and recorded as closed.
+Signatures are checked by Stripe's own library (the ``[serve]`` extra); bad input is a 4xx
+that changes nothing; other events, modes and currencies are acknowledged and kept.
 """
 
 from __future__ import annotations
