@@ -1,15 +1,8 @@
 """Stripe's Checkout events applied to the tab, each exactly once.
 
-A webhook delivers an event naming a payment link; the store records the event's id in
-the same transaction as its effect (see ``EventStore``), so a redelivered event changes
-nothing, and the effect itself is one of the tab's ordinary rules: a paid session
-settles through ``settle_payment_change``, exactly as ``check_payment_status`` does when
-it polls, so the two paths can race and the payment is still applied once (both hold
-the session's row while they run the rule).
-
-An event can arrive before its link is recorded (the customer paid while
-``create_stripe_payment`` was still returning): the store keeps it as ``pending`` and
-applies it in the transaction that records the link.
+A store records an event's id in the same transaction as its effect (``TabStore.apply_event``);
+the effect is the tab's ordinary rule (``settle_payment_change``), the one polling uses.
+An event that arrives before its link is recorded is kept and applied with the recording.
 """
 
 from __future__ import annotations
@@ -17,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
 
 from maya.codes import ErrorCode
 from maya.money import Cents
@@ -39,7 +31,6 @@ __all__ = [
     "REFUSED_OUTCOMES",
     "EventOutcome",
     "EventResult",
-    "EventStore",
     "PaymentEvent",
     "Received",
     "Recorded",
@@ -352,55 +343,3 @@ def late_link(event: PaymentEvent, received: Received | None) -> Transition[Even
         return (attached if step.after is attached.after else step.after), outcome
 
     return run
-
-
-@runtime_checkable
-class EventStore(Protocol):
-    """What a store adds for events (memory, SQLite and PostgreSQL all implement it)."""
-
-    async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record ``event`` and its effect in one transaction, unless its id was seen.
-
-        The tab is found by the payment link id and its row held while
-        ``apply_payment_event_change`` runs, as in ``transact``. With no recorded link
-        of that id, a Checkout event is kept as ``PENDING``; an event that names no link,
-        or is not a Checkout event, is stored as ``IGNORED``.
-
-        Raises:
-            StoreError: when the store cannot be used.
-        """
-        ...
-
-    async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
-    ) -> tuple[TabState, Recorded]:
-        """``transact(recording_link(record, kept, stale=stale))``, ``kept`` read in it.
-
-        The events kept for ``payment_id`` are read inside the transaction (serialised
-        with ``apply_event`` for the same link, so none slips in between) and marked
-        with their outcomes in the same commit.
-
-        Raises:
-            StateError: whatever ``record`` raised (nothing was written), unless
-                ``stale`` attached the link so its kept payment applies: then the
-                refusal is in ``Recorded.refused`` and the rest was committed.
-            StoreError: when the store cannot be used.
-        """
-        ...
-
-    async def event_outcome(self, event_id: str) -> EventOutcome | None:
-        """What the event with this id did, or None if it was never received."""
-        ...
-
-    async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid.
-
-        Such a link is followed by webhook: its later payments arrive as events too.
-        """
-        ...

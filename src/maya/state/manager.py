@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -22,8 +22,8 @@ from maya.state.errors import StateError
 from maya.state.events import (
     EventOutcome,
     EventResult,
-    EventStore,
     PaymentEvent,
+    Recorded,
     attach_stale_link,
 )
 from maya.state.menu import Menu, load_menu
@@ -75,6 +75,7 @@ and the provider may finish a request a moment after the sender gave up on it.""
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 
 R = TypeVar("R")
+S = TypeVar("S")
 
 _CHANGING = frozenset({EventOutcome.SETTLED, EventOutcome.FAILED, EventOutcome.OVERPAID})
 """Event outcomes that changed the tab (the listeners hear of those)."""
@@ -253,7 +254,20 @@ class TabManager:
     async def _run(
         self, operation: str, session_id: str, transition: Transition[R], *, checked: bool = False
     ) -> tuple[TabState, R]:
-        """Run ``transition`` in the store and tell the listeners.
+        """Run ``transition`` in the store's ``transact`` and tell the listeners."""
+        return await self._write(operation, session_id, transition, self.store.transact, checked)
+
+    async def _write(
+        self,
+        operation: str,
+        session_id: str,
+        step: Callable[[TabState], S],
+        write: Callable[
+            [str, Callable[[], TabState], Callable[[TabState], S]], Awaitable[tuple[TabState, R]]
+        ],
+        checked: bool = False,
+    ) -> tuple[TabState, R]:
+        """Run ``step`` through the store method ``write`` and tell the listeners.
 
         The session id is validated here unless the caller already did (``checked``):
         once per call, at this edge.
@@ -262,14 +276,14 @@ class TabManager:
             session_id = validate_session_id(session_id)
         before: list[TabState] = []
 
-        def observed(state: TabState) -> tuple[TabState | Change, R]:
+        def observed(state: TabState) -> S:
             before.append(state)
-            return transition(state)
+            return step(state)
 
         def initial() -> TabState:
             return self._new_tab(session_id)
 
-        state, result = await self.store.transact(session_id, initial, observed)
+        state, result = await write(session_id, initial, observed)
         if self._listeners and before and state is not before[-1]:
             for listener in tuple(self._listeners):
                 listener(operation, before[-1], state)
@@ -370,14 +384,14 @@ class TabManager:
 
         def run(state: TabState) -> tuple[TabState, None]:
             for line in lines:
-                state = transitions.order(
+                state = transitions.order_change(
                     state,
                     name=line.name,
                     unit_price_cents=line.unit_price_cents,
                     quantity=line.quantity,
                     modifiers=(),
                     prepaid=prepaid,
-                )
+                ).after
             return state, None
 
         state, _ = await self._run("add_items", session_id, run, checked=True)
@@ -548,37 +562,15 @@ class TabManager:
                 state, idempotency_key=idempotency_key, payment_id=payment_id, url=url
             )
 
-        if isinstance(self.store, EventStore):
+        async def write(
+            sid: str, initial: Callable[[], TabState], observed: Callable[[TabState], Change]
+        ) -> tuple[TabState, Recorded]:
             # Events that arrived before the link was recorded are applied with it.
-            return await self._record_with_kept_events(session_id, payment_id, record, stale)
-        state, _ = await self._run("record_payment_link", session_id, lambda s: (record(s), None))
-        return state
+            return await self.store.transact_recording_link(
+                sid, initial, payment_id, observed, stale=stale
+            )
 
-    async def _record_with_kept_events(
-        self,
-        session_id: str,
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        stale: Callable[[TabState], Change | None],
-    ) -> TabState:
-        assert isinstance(self.store, EventStore)
-        session_id = validate_session_id(session_id)
-        before: list[TabState] = []
-
-        def observed(state: TabState) -> Change:
-            before.append(state)
-            return record(state)
-
-        state, recorded = await self.store.transact_recording_link(
-            session_id,
-            lambda: self._new_tab(session_id),
-            payment_id,
-            observed,
-            stale=stale,
-        )
-        if self._listeners and before and state is not before[-1]:
-            for listener in tuple(self._listeners):
-                listener("record_payment_link", before[-1], state)
+        state, recorded = await self._write("record_payment_link", session_id, record, write)
         if recorded.refused is not None:
             # The stale link's kept payment was applied; the caller still deactivates it.
             raise recorded.refused
@@ -590,7 +582,7 @@ class TabManager:
         Raises:
             StoreError: when the store cannot be used.
         """
-        return isinstance(self.store, EventStore) and await self.store.paid_by_event(payment_id)
+        return await self.store.paid_by_event(payment_id)
 
     async def apply_payment_event(
         self, event: PaymentEvent, *, livemode: bool | None = None
@@ -605,10 +597,7 @@ class TabManager:
 
         Raises:
             StoreError: when the store cannot be used.
-            TypeError: when the store keeps no events (a custom ``TabStore``).
         """
-        if not isinstance(self.store, EventStore):
-            raise TypeError(f"{type(self.store).__name__} does not keep payment events")
         if livemode is not None and event.livemode is not None and event.livemode != livemode:
             event = replace(event, refused=EventOutcome.WRONG_MODE)
         result = await self.store.apply_event(event)

@@ -64,7 +64,7 @@ class MemoryTabStore:
         return new_state, result
 
     async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and apply it to its link's tab, at once (``EventStore``)."""
+        """Record a Stripe event and apply it to its link's tab, at once (``TabStore``)."""
         first = self._events.get(event.event_id)
         if first is not None:
             return EventResult(EventOutcome.DUPLICATE, first_outcome=first)
@@ -119,7 +119,7 @@ class MemoryTabStore:
         *,
         stale: Callable[[TabState], Change | None] | None = None,
     ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, at once (``EventStore``).
+        """Record a link and apply the events kept for it, at once (``TabStore``).
 
         Raises:
             StateError: whatever ``record`` raised; nothing was written.
@@ -141,20 +141,24 @@ class MemoryTabStore:
         return self._events.get(event_id)
 
     async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``EventStore``)."""
+        """True when an applied event said link ``payment_id`` was paid (``TabStore``)."""
         return bool(self._paid.get(payment_id))
 
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
-        """The session's conversation; empty when unknown or idle (``ConversationStore``)."""
+        """The session's conversation; empty when unknown or idle (``TabStore``)."""
         return await self._conversations.load_conversation(session_id, now=now, idle_s=idle_s)
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
     ) -> None:
-        """Keep ``turn`` within ``bounds``; forget idle conversations (``ConversationStore``)."""
+        """Keep ``turn`` within ``bounds``; forget idle conversations (``TabStore``)."""
         await self._conversations.append_conversation_turn(session_id, turn, now=now, bounds=bounds)
+
+    def change_feed(self) -> None:
+        """None: one process only, and the manager hears its own writes."""
+        return None
 
     async def session_ids(self) -> list[str]:
         """Every session held, sorted."""

@@ -267,7 +267,7 @@ class PostgresTabStore:
         )
 
     async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and its effect in one transaction (``EventStore``).
+        """Record a Stripe event and its effect in one transaction (``TabStore``).
 
         Raises:
             StoreError: when the store is closed, the server unreachable or the
@@ -302,7 +302,7 @@ class PostgresTabStore:
         *,
         stale: Callable[[TabState], Change | None] | None = None,
     ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, in one transaction (``EventStore``).
+        """Record a link and apply the events kept for it, in one transaction (``TabStore``).
 
         Raises:
             StateError: whatever ``record`` raised; nothing was written.
@@ -345,7 +345,7 @@ class PostgresTabStore:
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
-        """The session's conversation; empty when unknown or idle (``ConversationStore``).
+        """The session's conversation; empty when unknown or idle (``TabStore``).
 
         Raises:
             StoreError: when the store is closed or the server unreachable.
@@ -360,7 +360,7 @@ class PostgresTabStore:
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
     ) -> None:
-        """Keep ``turn`` within ``bounds`` in one transaction (``ConversationStore``).
+        """Keep ``turn`` within ``bounds`` in one transaction (``TabStore``).
 
         Raises:
             StoreError: when the store is closed or the server unreachable.
@@ -379,7 +379,7 @@ class PostgresTabStore:
                 )
 
     async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
+        """True when an applied event said link ``payment_id`` was paid (``TabStore``).
 
         Raises:
             StoreError: when the store is closed or the server unreachable.

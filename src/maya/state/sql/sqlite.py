@@ -250,7 +250,7 @@ class SqliteTabStore:
         return await self._call(run)
 
     async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and its effect in one write transaction (``EventStore``).
+        """Record a Stripe event and its effect in one write transaction (``TabStore``).
 
         Raises:
             StoreError: when the store is closed, read-only, the file unusable or too new.
@@ -290,7 +290,7 @@ class SqliteTabStore:
         *,
         stale: Callable[[TabState], Change | None] | None = None,
     ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, in one transaction (``EventStore``).
+        """Record a link and apply the events kept for it, in one transaction (``TabStore``).
 
         Raises:
             StateError: whatever ``record`` raised; nothing was written.
@@ -341,7 +341,7 @@ class SqliteTabStore:
         return await self._call(read)
 
     async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
+        """True when an applied event said link ``payment_id`` was paid (``TabStore``).
 
         Raises:
             StoreError: when the store is closed, the file unusable or too new.
@@ -357,7 +357,7 @@ class SqliteTabStore:
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
-        """The session's conversation; empty when unknown or idle (``ConversationStore``).
+        """The session's conversation; empty when unknown or idle (``TabStore``).
 
         Raises:
             StoreError: when the store is closed, the file unusable or too new.
@@ -375,7 +375,7 @@ class SqliteTabStore:
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
     ) -> None:
-        """Keep ``turn`` within ``bounds`` in one write transaction (``ConversationStore``).
+        """Keep ``turn`` within ``bounds`` in one write transaction (``TabStore``).
 
         Raises:
             StoreError: when the store is closed, read-only, the file unusable or too new.
@@ -402,6 +402,10 @@ class SqliteTabStore:
                     connection.execute("ROLLBACK")
 
         await self._call(run)
+
+    def change_feed(self) -> None:
+        """None: SQLite announces no commits (other processes' are seen on the next read)."""
+        return None
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.
