@@ -1,17 +1,19 @@
 """Test support for agents built on Maya: a clock that never waits, a scripted model and
-the conversation harness (YAML conversations replayed against the real agent and tools).
+the conversation harness (``maya.conversations``), gathered in one import.
 
-None of it ships in ``maya.agent``: chatting never loads it.
+No product module imports it (``tests/test_import_direction.py``).
 """
 
-from maya.testing.clock import FakeClock
-from maya.testing.conversation import Conversation, ConversationError, load_conversation
-from maya.testing.conversation_runner import (
+from maya.conversations import (
+    Conversation,
+    ConversationError,
     ConversationFailure,
     ConversationReport,
+    load_conversation,
     run_conversation,
 )
-from maya.testing.scripted import (
+from maya.conversations.replay import (
+    FakeClock,
     ModelRequest,
     ScriptedModel,
     ScriptExhaustedError,
