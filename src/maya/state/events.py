@@ -18,7 +18,7 @@ from maya.state.models import TabState
 from maya.state.store import Change, Transition
 from maya.state.transitions import (
     mark_payment_failed_change,
-    record_extra_payment,
+    record_credit,
     settle_payment_change,
 )
 
@@ -98,7 +98,7 @@ class PaymentEvent:
         created: the event's Unix time (orders events kept for a link not yet recorded).
         idempotency_key: the ``metadata.idempotency_key`` Maya put on the link, if any.
         checkout_session: the Checkout Session's id (``cs_...``): two sessions paid on
-            one link are two payments, the second an overpayment to refund.
+            one link are two payments, the second credit to refund.
         livemode: the event's ``livemode`` (None when absent).
         currency: the session's ``currency``, lowercase (None when absent).
         refused: set (``WRONG_MODE``) when the receiver found the event's mode is not
@@ -186,7 +186,7 @@ def apply_payment_event_change(
     ``settle_payment_change`` (once: a payment already settled, by polling or an earlier
     event, changes nothing) unless ``received`` says a second Checkout Session paid the
     link: what it paid beyond the first becomes credit flagged ``needs_reconciliation``
-    (``record_extra_payment``), never dropped. ``async_payment_failed`` marks the payment
+    (``record_credit``), never dropped. ``async_payment_failed`` marks the payment
     failed (no money moves, the tab stays open; a settled payment stays settled);
     ``completed`` with ``unpaid`` waits for the async event; ``expired`` ends that
     attempt and changes nothing, so a ``completed`` arriving after it still settles.
@@ -215,7 +215,7 @@ def apply_payment_event_change(
             )
             outcome = EventOutcome.SETTLED
         if received is not None and received.sessions > 1:
-            after, extra = record_extra_payment(
+            after, extra = record_credit(
                 step.after, payment_id=payment_id, amount_received_cents=received.total_cents
             )
             if extra:

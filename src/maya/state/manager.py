@@ -46,7 +46,7 @@ __all__ = [
     "MAX_QUANTITY",
     "CancelledOrder",
     "ChangeListener",
-    "ExtraPaymentResult",
+    "CreditResult",
     "PaymentStarted",
     "SettleResult",
     "TabManager",
@@ -153,12 +153,12 @@ class SettleResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ExtraPaymentResult:
-    """The result of ``TabManager.record_extra_payment``.
+class CreditResult:
+    """The result of ``TabManager.record_credit``.
 
     Attributes:
         state: the tab afterwards.
-        credited_cents: how much was newly recorded as overpayment (0: nothing new).
+        credited_cents: how much was newly recorded as credit (0: nothing new).
     """
 
     state: TabState
@@ -669,9 +669,9 @@ class TabManager:
         state, _ = await self._run("reset", session_id, run)
         return state
 
-    async def record_extra_payment(
+    async def record_credit(
         self, session_id: str, payment_id: str, *, amount_received_cents: Cents
-    ) -> ExtraPaymentResult:
+    ) -> CreditResult:
         """Record what a settled link received beyond what was applied, once.
 
         Raises:
@@ -679,9 +679,9 @@ class TabManager:
         """
 
         def run(state: TabState) -> tuple[TabState, Cents]:
-            return transitions.record_extra_payment(
+            return transitions.record_credit(
                 state, payment_id=payment_id, amount_received_cents=amount_received_cents
             )
 
-        state, credited = await self._run("record_extra_payment", session_id, run)
-        return ExtraPaymentResult(state=state, credited_cents=credited)
+        state, credited = await self._run("record_credit", session_id, run)
+        return CreditResult(state=state, credited_cents=credited)

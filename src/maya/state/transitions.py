@@ -406,7 +406,7 @@ def settle_payment_change(
     their share of the tip, the shortfall it charged) is cleared: those items leave
     the tab (orders placed after the snapshot stay) and the tip is reset. The money
     paid (``amount_paid_cents``; the snapshot's amount when unknown) is set against it:
-    beyond it is credit to refund (a superseded link paid late, an overpayment), short
+    beyond it is credit to refund (a superseded link paid late, paid twice), short
     of it is a shortfall left owed on the tab. Both are flagged ``needs_reconciliation``.
 
     A newer outstanding payment that no longer charges what is owed is superseded (its
@@ -537,10 +537,10 @@ def reset_change(state: TabState, *, balance_cents: Cents) -> Change:
     return Change(state, after, removed_through_seq=last_seq, payments=touched)
 
 
-def record_extra_payment(
+def record_credit(
     state: TabState, *, payment_id: str, amount_received_cents: Cents
 ) -> tuple[TabState, Cents]:
-    """Record money a settled link received beyond what was applied: an overpayment.
+    """Record money a settled link received beyond what was applied, as credit.
 
     A link paid again after it was settled (or paid twice before anyone checked) must
     not be dropped: what it received beyond what was already recorded becomes credit,
