@@ -31,6 +31,7 @@ __all__ = [
     "REFUSED_OUTCOMES",
     "EventOutcome",
     "EventResult",
+    "LinkRecording",
     "PaymentEvent",
     "Received",
     "Recorded",
@@ -277,31 +278,40 @@ def attach_stale_link(
     return Change(state, after, payments=(at,))
 
 
-def recording_link(
-    record: Callable[[TabState], Change],
-    events: Sequence[PaymentEvent],
-    paid: dict[str, Cents] | None = None,
-    *,
-    stale: Callable[[TabState], Change | None] | None = None,
-) -> Transition[Recorded]:
-    """The transition that records a link (``record``) and then applies its kept events.
+@dataclass(frozen=True, slots=True)
+class LinkRecording:
+    """A link to record on its tab (``TabStore.transact_recording_link``).
+
+    Attributes:
+        payment_id: the link.
+        record: the rule that attaches it (raises ``StateError`` when it cannot).
+        stale: attaches it to its superseded record instead (``attach_stale_link``),
+            used only when ``record`` refused it as superseded but it was paid.
+    """
+
+    payment_id: str
+    record: Callable[[TabState], Change]
+    stale: Callable[[TabState], Change | None] | None = None
+
+
+def recording_link(link: LinkRecording, events: Sequence[PaymentEvent]) -> Transition[Recorded]:
+    """The transition that records ``link`` and then applies its kept events.
 
     The events run oldest first on the state the recording made. The transition returns
     the recording's ``Change`` itself when no event changed anything (a SQL store then
     keeps its fast path), else the final bare state (the store compares it with the
-    stored one). ``paid`` holds the link's Checkout Sessions paid by events applied
-    before (none, for a link just recorded). When ``record`` refuses the link as
-    superseded but a kept event says it was paid, ``stale`` attaches it to its
-    superseded record instead, the events apply, and the refusal is returned (not
-    raised) in ``Recorded.refused``.
+    stored one). When ``link.record`` refuses the link as superseded but a kept event
+    says it was paid, ``link.stale`` attaches it to its superseded record instead, the
+    events apply, and the refusal is returned (not raised) in ``Recorded.refused``.
     """
 
     def run(state: TabState) -> tuple[TabState | Change, Recorded]:
         refused: StateError | None = None
         try:
-            step = record(state)
+            step = link.record(state)
         except StateError as exc:
             attached = None
+            stale = link.stale
             paid_meanwhile = any(event.paid for event in events)
             if exc.code is ErrorCode.PAYMENT_SUPERSEDED and stale is not None and paid_meanwhile:
                 attached = stale(state)
@@ -310,7 +320,7 @@ def recording_link(
             step, refused = attached, exc
         after = step.after
         outcomes: list[EventOutcome] = []
-        sessions = dict(paid or {})
+        sessions: dict[str, Cents] = {}  # the link was just recorded: nothing paid it yet
         for event in events:
             counted = dict(sessions)
             received = received_after(counted, event)

@@ -22,6 +22,7 @@ from maya.state.errors import StateError
 from maya.state.events import (
     EventOutcome,
     EventResult,
+    LinkRecording,
     PaymentEvent,
     Recorded,
     attach_stale_link,
@@ -566,9 +567,8 @@ class TabManager:
             sid: str, initial: Callable[[], TabState], observed: Callable[[TabState], Change]
         ) -> tuple[TabState, Recorded]:
             # Events that arrived before the link was recorded are applied with it.
-            return await self.store.transact_recording_link(
-                sid, initial, payment_id, observed, stale=stale
-            )
+            link = LinkRecording(payment_id, observed, stale)
+            return await self.store.transact_recording_link(sid, initial, link)
 
         state, recorded = await self._write("record_payment_link", session_id, record, write)
         if recorded.refused is not None:
@@ -678,10 +678,12 @@ class TabManager:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
 
-        def run(state: TabState) -> tuple[TabState, Cents]:
-            return transitions.record_credit(
-                state, payment_id=payment_id, amount_received_cents=amount_received_cents
-            )
-
-        state, credited = await self._run("record_credit", session_id, run)
+        received = amount_received_cents
+        state, credited = await self._run(
+            "record_credit",
+            session_id,
+            lambda s: transitions.record_credit(
+                s, payment_id=payment_id, amount_received_cents=received
+            ),
+        )
         return CreditResult(state=state, credited_cents=credited)

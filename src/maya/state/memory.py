@@ -11,6 +11,7 @@ from maya.state.events import (
     REFUSED_OUTCOMES,
     EventOutcome,
     EventResult,
+    LinkRecording,
     PaymentEvent,
     Recorded,
     apply_payment_event_change,
@@ -20,7 +21,7 @@ from maya.state.events import (
     session_of_idempotency_key,
 )
 from maya.state.models import TabState
-from maya.state.store import Change, Transition, check_step, new_state_of
+from maya.state.store import Transition, check_step, new_state_of
 
 __all__ = ["MemoryTabStore"]
 
@@ -111,25 +112,13 @@ class MemoryTabStore:
         return EventResult(EventOutcome.PENDING)
 
     async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
+        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
     ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, at once (``TabStore``).
-
-        Raises:
-            StateError: whatever ``record`` raised; nothing was written.
-        """
-        kept = sorted(self._pending.get(payment_id, ()), key=lambda e: e.created)
-        state, recorded = await self.transact(
-            session_id, initial, recording_link(record, kept, stale=stale)
-        )
-        self._pending.pop(payment_id, None)
-        paid = self._paid.setdefault(payment_id, {})
+        """Record a link and apply the events kept for it, at once (``TabStore``)."""
+        kept = sorted(self._pending.get(link.payment_id, ()), key=lambda e: e.created)
+        state, recorded = await self.transact(session_id, initial, recording_link(link, kept))
+        self._pending.pop(link.payment_id, None)
+        paid = self._paid.setdefault(link.payment_id, {})
         for event, outcome in zip(kept, recorded.outcomes, strict=True):
             self._events[event.event_id] = outcome
             if outcome not in REFUSED_OUTCOMES:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 from maya.state.conversations import ConversationStore
 from maya.state.models import OrderedItem, TabState
 
 if TYPE_CHECKING:
-    from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
+    from maya.state.events import EventOutcome, EventResult, LinkRecording, PaymentEvent, Recorded
     from maya.state.watch import ChangeFeed
 
-__all__ = ["Change", "TabStore", "Transition", "check_step", "new_state_of"]
+__all__ = ["Change", "ClosedByBlock", "TabStore", "Transition", "check_step", "new_state_of"]
 
 R = TypeVar("R")
 
@@ -98,23 +98,16 @@ class TabStore(ConversationStore, Protocol):
         ...
 
     async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
+        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
     ) -> tuple[TabState, Recorded]:
-        """``transact(recording_link(record, kept, stale=stale))``, ``kept`` read in it.
+        """``transact(recording_link(link, kept))``, ``kept`` read in the transaction.
 
-        The events kept for ``payment_id`` (see ``events.recording_link``) are read inside
-        the transaction, serialised with ``apply_event`` for the same link so none slips
-        in between, and marked with their outcomes in the same commit.
+        The events kept for ``link.payment_id`` are read serialised with ``apply_event``
+        for the same link, so none slips in between, and marked in the same commit.
 
         Raises:
-            StateError: whatever ``record`` raised (nothing was written), unless
-                ``stale`` attached the link so its kept payment applies: then the
+            StateError: whatever ``link.record`` raised (nothing was written), unless
+                ``link.stale`` attached the link so its kept payment applies: then the
                 refusal is in ``Recorded.refused`` and the rest was committed.
             StoreError: when the store cannot be used.
         """
@@ -155,3 +148,17 @@ class TabStore(ConversationStore, Protocol):
     async def aclose(self) -> None:
         """Release connections and files. Idempotent."""
         ...
+
+
+class ClosedByBlock:
+    """``async with store: ...`` closes the store (``aclose``) when the block ends."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release what the store holds. Idempotent."""
+        raise NotImplementedError

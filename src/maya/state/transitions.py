@@ -14,7 +14,6 @@ from maya.codes import ErrorCode
 from maya.money import Cents, format_amount
 from maya.state.errors import StateError
 from maya.state.models import (
-    TIP_PERCENTAGES,
     OrderedItem,
     PaymentRecord,
     PaymentSnapshot,
@@ -135,9 +134,9 @@ def set_tip_change(
     percent: int | None,
     *,
     toggle: bool = True,
-    allowed: tuple[int, ...] = TIP_PERCENTAGES,
+    allowed: tuple[int, ...],
 ) -> Change:
-    """Choose a tip from ``allowed`` (10, 15, 20); the selected one again removes it.
+    """Choose a tip from ``allowed`` (the bar: 10, 15, 20); the same one again removes it.
 
     ``percent=None`` removes the tip. With ``toggle=False`` the same percentage is kept.
 

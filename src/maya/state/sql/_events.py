@@ -23,6 +23,7 @@ from maya.state.events import (
     CHECKOUT_EVENT_TYPES,
     EventOutcome,
     EventResult,
+    LinkRecording,
     PaymentEvent,
     Received,
     Recorded,
@@ -34,7 +35,6 @@ from maya.state.events import (
 from maya.state.models import TabState
 from maya.state.sql import _transact
 from maya.state.sql._transact import KnownStates, SqlConnection
-from maya.state.store import Change
 
 __all__ = ["EventWrite", "apply_event", "event_outcome", "paid_by_event", "record_link"]
 
@@ -151,29 +151,22 @@ async def apply_event(
             or await connection.fetchone(SELECT_TAB_EXISTS, {"session_id": owner}) is None
         ):
             return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=None)
-        late = await _transact.transact(
+        session_id = owner
+        done = await _transact.transact(
             connection, owner, _no_new_tab, late_link(event, received), clock=clock, known=known
         )
-        if late.result is EventOutcome.PENDING:
-            return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=late.stored)
-        await connection.execute(
-            SET_OUTCOME,
-            {"outcome": late.result.value, "session_id": owner, "event_id": event.event_id},
+        if done.result is EventOutcome.PENDING:
+            return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=done.stored)
+    else:
+        session_id = str(row[0])
+        done = await _transact.transact(
+            connection,
+            session_id,
+            _no_new_tab,
+            lambda state: apply_payment_event_change(state, event, received),
+            clock=clock,
+            known=known,
         )
-        return EventWrite(
-            EventResult(late.result, session_id=owner, state=late.state),
-            commit=True,
-            stored=late.stored,
-        )
-    session_id = str(row[0])
-    done = await _transact.transact(
-        connection,
-        session_id,
-        _no_new_tab,
-        lambda state: apply_payment_event_change(state, event, received),
-        clock=clock,
-        known=known,
-    )
     await connection.execute(
         SET_OUTCOME,
         {"outcome": done.result.value, "session_id": session_id, "event_id": event.event_id},
@@ -189,30 +182,28 @@ async def record_link(
     connection: SqlConnection,
     session_id: str,
     initial: Callable[[], TabState],
-    payment_id: str,
-    record: Callable[[TabState], Change],
+    link: LinkRecording,
     *,
-    stale: Callable[[TabState], Change | None] | None,
     clock: Callable[[], float],
     known: KnownStates,
     key_lock: str | None,
 ) -> tuple[_transact.Outcome[Recorded], bool]:
-    """Run ``record`` (which attaches link ``payment_id``) and apply the link's kept events.
+    """Record ``link`` and apply its kept events, inside the caller's transaction.
 
     Returns the transaction's outcome and whether to commit (something was written).
 
     Raises:
-        StateError: whatever ``record`` raised; nothing may be committed.
+        StateError: whatever ``link.record`` raised; nothing may be committed.
     """
     if key_lock is not None:
-        await connection.execute(key_lock, {"key": payment_id})
-    rows = await connection.fetchall(SELECT_PENDING, {"payment_id": payment_id})
+        await connection.execute(key_lock, {"key": link.payment_id})
+    rows = await connection.fetchall(SELECT_PENDING, {"payment_id": link.payment_id})
     kept = [_decode(row) for row in rows]
     done = await _transact.transact(
         connection,
         session_id,
         initial,
-        recording_link(record, kept, stale=stale),
+        recording_link(link, kept),
         clock=clock,
         known=known,
     )

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import select
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
@@ -25,12 +24,12 @@ from maya.codes import ErrorCode
 from maya.redact import redact_conninfo
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
+from maya.state.events import EventOutcome, EventResult, LinkRecording, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _conversations, _events, _schema, _transact, notify
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates
-from maya.state.store import Change, Transition
+from maya.state.store import ClosedByBlock, Transition
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -45,6 +44,7 @@ STATEMENT_TIMEOUT = 10.0
 """Default seconds any one statement may run."""
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 _SCHEMA_LOCK_KEY = 0x6D617961  # "maya": serialises schema creation across processes
 _pg = _schema.for_postgres
@@ -53,7 +53,7 @@ _pg = _schema.for_postgres
 _LINK_LOCK = "SELECT pg_advisory_xact_lock(1835104353, hashtext(:key))"
 
 
-class PostgresTabStore:
+class PostgresTabStore(ClosedByBlock):
     """A ``TabStore`` in PostgreSQL, over a psycopg connection pool.
 
     Use it as ``async with PostgresTabStore(url) as store: ...`` or call ``aclose()``.
@@ -129,17 +129,6 @@ class PostgresTabStore:
     def __repr__(self) -> str:
         schema = "" if self.schema is None else f", schema={self.schema!r}"
         return f"PostgresTabStore({redact_conninfo(self._conninfo)!r}{schema})"
-
-    async def __aenter__(self) -> PostgresTabStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _connections(self) -> AsyncConnectionPool[AsyncConnection[TupleRow]]:
         if self._pool is not None:
@@ -223,36 +212,39 @@ class PostgresTabStore:
             StoreError: when the store is closed, the server unreachable or the
                 database too new.
         """
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            return await self._transact(pool, session_id, initial, transition)
+        done = await self._write(
+            lambda driver: _transact.transact(
+                driver, session_id, initial, transition, clock=self._clock, known=self._known
+            ),
+            lambda done: (done.wrote, done.stored),
+        )
+        return done.state, done.result
 
-    async def _transact(
+    async def _write(
         self,
-        pool: AsyncConnectionPool[AsyncConnection[TupleRow]],
-        session_id: str,
-        initial: Callable[[], TabState],
-        transition: Transition[R],
-    ) -> tuple[TabState, R]:
+        work: Callable[[_Driver], Awaitable[T]],
+        written: Callable[[T], tuple[bool, TabState | None]],
+    ) -> T:
+        """Run ``work`` in one transaction; commit (and announce) when ``written`` says so.
+
+        ``written`` gives (commit?, the stored state): a transaction with nothing to
+        commit is rolled back (undoing a row claimed for a new session).
+        """
         from psycopg import Rollback
 
-        async with self._writing(pool) as connection, connection.transaction() as transaction:
-            outcome = await _transact.transact(
-                _Driver(connection),
-                session_id,
-                initial,
-                transition,
-                clock=self._clock,
-                known=self._known,
-            )
-            if not outcome.wrote:
-                # Undo the row claimed for a new session; nothing else was written.
-                raise Rollback(transaction)
-            await self._announce(connection, outcome.state)
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with self._writing(pool) as connection, connection.transaction() as transaction:
+                done = await work(_Driver(connection))
+                commit, stored = written(done)
+                if not commit:
+                    raise Rollback(transaction)
+                if stored is not None:
+                    await self._announce(connection, stored)
         # Committed (or rolled back having written nothing).
-        if outcome.stored is not None:
-            self._known.keep(outcome.stored)
-        return outcome.state, outcome.result
+        if stored is not None:
+            self._known.keep(stored)
+        return done
 
     async def _announce(self, connection: AsyncConnection[TupleRow], state: TabState) -> None:
         """Tell every listener the tab reached ``state.version``: delivered by PostgreSQL
@@ -273,64 +265,36 @@ class PostgresTabStore:
             StoreError: when the store is closed, the server unreachable or the
                 database too new.
         """
-        from psycopg import Rollback
-
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with self._writing(pool) as connection, connection.transaction() as transaction:
-                done = await _events.apply_event(
-                    _Driver(connection),
-                    event,
-                    clock=self._clock,
-                    known=self._known,
-                    key_lock=_LINK_LOCK,
-                )
-                if not done.commit:
-                    raise Rollback(transaction)
-                if done.stored is not None:
-                    await self._announce(connection, done.stored)
-        if done.stored is not None:
-            self._known.keep(done.stored)
+        done = await self._write(
+            lambda driver: _events.apply_event(
+                driver, event, clock=self._clock, known=self._known, key_lock=_LINK_LOCK
+            ),
+            lambda done: (done.commit, done.stored),
+        )
         return done.result
 
     async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
+        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
     ) -> tuple[TabState, Recorded]:
         """Record a link and apply the events kept for it, in one transaction (``TabStore``).
 
         Raises:
-            StateError: whatever ``record`` raised; nothing was written.
+            StateError: whatever ``link.record`` raised; nothing was written.
             StoreError: when the store is closed, the server unreachable or the
                 database too new.
         """
-        from psycopg import Rollback
-
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with self._writing(pool) as connection, connection.transaction() as transaction:
-                done, commit = await _events.record_link(
-                    _Driver(connection),
-                    session_id,
-                    initial,
-                    payment_id,
-                    record,
-                    stale=stale,
-                    clock=self._clock,
-                    known=self._known,
-                    key_lock=_LINK_LOCK,
-                )
-                if not commit:
-                    raise Rollback(transaction)
-                if done.stored is not None:
-                    await self._announce(connection, done.stored)
-        if done.stored is not None:
-            self._known.keep(done.stored)
+        done, _ = await self._write(
+            lambda driver: _events.record_link(
+                driver,
+                session_id,
+                initial,
+                link,
+                clock=self._clock,
+                known=self._known,
+                key_lock=_LINK_LOCK,
+            ),
+            lambda done: (done[1], done[0].stored),
+        )
         return done.state, done.result
 
     async def event_outcome(self, event_id: str) -> EventOutcome | None:

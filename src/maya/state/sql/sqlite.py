@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -24,12 +23,12 @@ import anyio.to_thread
 from maya.codes import ErrorCode
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
+from maya.state.events import EventOutcome, EventResult, LinkRecording, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _conversations, _events, _schema, _transact
 from maya.state.sql._rows import Params
 from maya.state.sql._transact import KnownStates, run_to_completion
-from maya.state.store import Change, Transition
+from maya.state.store import ClosedByBlock, Transition
 
 __all__ = ["SqliteTabStore"]
 
@@ -43,7 +42,7 @@ MEMORY = ":memory:"
 _BUSY_CODES = (5, 6)
 
 
-class SqliteTabStore:
+class SqliteTabStore(ClosedByBlock):
     """A ``TabStore`` in a SQLite database file (or ``":memory:"``).
 
     Use it as ``async with SqliteTabStore(path) as store: ...`` or call ``aclose()``.
@@ -94,17 +93,6 @@ class SqliteTabStore:
 
     def __repr__(self) -> str:
         return f"SqliteTabStore({self.path!r})"
-
-    async def __aenter__(self) -> SqliteTabStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
@@ -212,42 +200,19 @@ class SqliteTabStore:
     ) -> tuple[TabState, R]:
         """Apply ``transition`` to the session's state in one write transaction.
 
-        ``BEGIN IMMEDIATE`` takes the database's write lock before the state is read, so
-        no other writer runs in between; the algorithm itself is ``_transact.transact``.
-
         Raises:
             StateError: whatever the transition raised (nothing was written);
                 ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
                 session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
-            StoreError: when the store is closed, the file unusable or too new.
+            StoreError: when the store is closed, read-only, the file unusable or too new.
         """
-
-        def run(connection: sqlite3.Connection) -> tuple[TabState, R]:
-            if self.read_only:
-                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                outcome = run_to_completion(
-                    _transact.transact(
-                        _Driver(connection),
-                        session_id,
-                        initial,
-                        transition,
-                        clock=self._clock,
-                        known=self._known,
-                    )
-                )
-                if outcome.wrote:
-                    connection.execute("COMMIT")
-            finally:
-                # Nothing to write, or any error: nothing of this transaction may stay.
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-            if outcome.stored is not None:
-                self._known.keep(outcome.stored)
-            return outcome.state, outcome.result
-
-        return await self._call(run)
+        done = await self._write(
+            lambda driver: _transact.transact(
+                driver, session_id, initial, transition, clock=self._clock, known=self._known
+            ),
+            lambda done: (done.wrote, done.stored),
+        )
+        return done.state, done.result
 
     async def apply_event(self, event: PaymentEvent) -> EventResult:
         """Record a Stripe event and its effect in one write transaction (``TabStore``).
@@ -255,74 +220,65 @@ class SqliteTabStore:
         Raises:
             StoreError: when the store is closed, read-only, the file unusable or too new.
         """
-
-        def run(connection: sqlite3.Connection) -> EventResult:
-            if self.read_only:
-                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                done = run_to_completion(
-                    _events.apply_event(
-                        _Driver(connection),
-                        event,
-                        clock=self._clock,
-                        known=self._known,
-                        key_lock=None,  # BEGIN IMMEDIATE serialises every writer
-                    )
-                )
-                if done.commit:
-                    connection.execute("COMMIT")
-            finally:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-            if done.stored is not None:
-                self._known.keep(done.stored)
-            return done.result
-
-        return await self._call(run)
+        done = await self._write(
+            lambda driver: _events.apply_event(
+                driver, event, clock=self._clock, known=self._known, key_lock=None
+            ),
+            lambda done: (done.commit, done.stored),
+        )
+        return done.result
 
     async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
+        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
     ) -> tuple[TabState, Recorded]:
         """Record a link and apply the events kept for it, in one transaction (``TabStore``).
 
         Raises:
-            StateError: whatever ``record`` raised; nothing was written.
+            StateError: whatever ``link.record`` raised; nothing was written.
             StoreError: when the store is closed, read-only, the file unusable or too new.
         """
+        done, _ = await self._write(
+            lambda driver: _events.record_link(
+                driver,
+                session_id,
+                initial,
+                link,
+                clock=self._clock,
+                known=self._known,
+                key_lock=None,
+            ),
+            lambda done: (done[1], done[0].stored),
+        )
+        return done.state, done.result
 
-        def run(connection: sqlite3.Connection) -> tuple[TabState, Recorded]:
+    async def _write(
+        self,
+        work: Callable[[_Driver], Coroutine[Any, Any, T]],
+        written: Callable[[T], tuple[bool, TabState | None]],
+    ) -> T:
+        """Run ``work`` in one write transaction; commit when ``written`` says so.
+
+        ``BEGIN IMMEDIATE`` takes the database's write lock before anything is read, so
+        no other writer (of any process) runs in between; it serialises every writer, so
+        no row or key lock is needed. ``written`` gives (commit?, the stored state to keep).
+        """
+
+        def run(connection: sqlite3.Connection) -> T:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
             connection.execute("BEGIN IMMEDIATE")
             try:
-                done, commit = run_to_completion(
-                    _events.record_link(
-                        _Driver(connection),
-                        session_id,
-                        initial,
-                        payment_id,
-                        record,
-                        stale=stale,
-                        clock=self._clock,
-                        known=self._known,
-                        key_lock=None,
-                    )
-                )
+                done = run_to_completion(work(_Driver(connection)))
+                commit, stored = written(done)
                 if commit:
                     connection.execute("COMMIT")
             finally:
+                # Nothing to write, or any error: nothing of this transaction may stay.
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
-            if done.stored is not None:
-                self._known.keep(done.stored)
-            return done.state, done.result
+            if stored is not None:
+                self._known.keep(stored)
+            return done
 
         return await self._call(run)
 
@@ -381,27 +337,12 @@ class SqliteTabStore:
             StoreError: when the store is closed, read-only, the file unusable or too new.
         """
 
-        def run(connection: sqlite3.Connection) -> None:
-            if self.read_only:
-                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                run_to_completion(
-                    _conversations.append_turn(
-                        _Driver(connection),
-                        session_id,
-                        turn,
-                        now=now,
-                        bounds=bounds,
-                        skip_locked="",  # BEGIN IMMEDIATE serialises every writer
-                    )
-                )
-                connection.execute("COMMIT")
-            finally:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-
-        await self._call(run)
+        await self._write(
+            lambda driver: _conversations.append_turn(
+                driver, session_id, turn, now=now, bounds=bounds, skip_locked=""
+            ),
+            lambda _: (True, None),
+        )
 
     def change_feed(self) -> None:
         """None: SQLite announces no commits (other processes' are seen on the next read)."""
