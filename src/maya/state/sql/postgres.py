@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import select
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -24,12 +24,12 @@ from maya.codes import ErrorCode
 from maya.redact import redact_conninfo
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome, EventResult, LinkRecording, PaymentEvent, Recorded
+from maya.state.events import EventOutcome
 from maya.state.models import TabState
 from maya.state.sql import _conversations, _events, _schema, _transact, notify
 from maya.state.sql._rows import Params
-from maya.state.sql._transact import KnownStates
-from maya.state.store import ClosedByBlock, Transition
+from maya.state.sql._store import SqlStore
+from maya.state.sql._transact import KnownStates, SqlConnection
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -53,12 +53,14 @@ _pg = _schema.for_postgres
 _LINK_LOCK = "SELECT pg_advisory_xact_lock(1835104353, hashtext(:key))"
 
 
-class PostgresTabStore(ClosedByBlock):
+class PostgresTabStore(SqlStore):
     """A ``TabStore`` in PostgreSQL, over a psycopg connection pool.
 
     Use it as ``async with PostgresTabStore(url) as store: ...`` or call ``aclose()``.
     The pool opens, and the schema is created (or migrated), on first use.
     """
+
+    _key_lock = _LINK_LOCK
 
     def __init__(
         self,
@@ -196,33 +198,9 @@ class PostgresTabStore(ClosedByBlock):
             await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             return await _transact.read(_Driver(connection), session_id, self._known)
 
-    async def transact(
-        self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
-    ) -> tuple[TabState, R]:
-        """Apply ``transition`` to the session's state in one transaction holding its row.
-
-        Only what changed is written: the tab row, new and removed items, new and
-        changed payment records. Nothing is written when the transition returns the
-        state it was given.
-
-        Raises:
-            StateError: whatever the transition raised (nothing was written);
-                ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
-                session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
-            StoreError: when the store is closed, the server unreachable or the
-                database too new.
-        """
-        done = await self._write(
-            lambda driver: _transact.transact(
-                driver, session_id, initial, transition, clock=self._clock, known=self._known
-            ),
-            lambda done: (done.wrote, done.stored),
-        )
-        return done.state, done.result
-
     async def _write(
         self,
-        work: Callable[[_Driver], Awaitable[T]],
+        work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
         written: Callable[[T], tuple[bool, TabState | None]],
     ) -> T:
         """Run ``work`` in one transaction; commit (and announce) when ``written`` says so.
@@ -257,45 +235,6 @@ class PostgresTabStore(ClosedByBlock):
         return notify.PostgresChangeFeed(
             self._conninfo, self.channel, connect_timeout=self._connect_timeout
         )
-
-    async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and its effect in one transaction (``TabStore``).
-
-        Raises:
-            StoreError: when the store is closed, the server unreachable or the
-                database too new.
-        """
-        done = await self._write(
-            lambda driver: _events.apply_event(
-                driver, event, clock=self._clock, known=self._known, key_lock=_LINK_LOCK
-            ),
-            lambda done: (done.commit, done.stored),
-        )
-        return done.result
-
-    async def transact_recording_link(
-        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
-    ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, in one transaction (``TabStore``).
-
-        Raises:
-            StateError: whatever ``link.record`` raised; nothing was written.
-            StoreError: when the store is closed, the server unreachable or the
-                database too new.
-        """
-        done, _ = await self._write(
-            lambda driver: _events.record_link(
-                driver,
-                session_id,
-                initial,
-                link,
-                clock=self._clock,
-                known=self._known,
-                key_lock=_LINK_LOCK,
-            ),
-            lambda done: (done[1], done[0].stored),
-        )
-        return done.state, done.result
 
     async def event_outcome(self, event_id: str) -> EventOutcome | None:
         """What the event ``event_id`` did, or None if it was never received.

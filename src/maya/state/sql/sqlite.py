@@ -23,12 +23,12 @@ import anyio.to_thread
 from maya.codes import ErrorCode
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome, EventResult, LinkRecording, PaymentEvent, Recorded
+from maya.state.events import EventOutcome
 from maya.state.models import TabState
 from maya.state.sql import _conversations, _events, _schema, _transact
 from maya.state.sql._rows import Params
-from maya.state.sql._transact import KnownStates, run_to_completion
-from maya.state.store import ClosedByBlock, Transition
+from maya.state.sql._store import SqlStore
+from maya.state.sql._transact import KnownStates, SqlConnection, run_to_completion
 
 __all__ = ["SqliteTabStore"]
 
@@ -42,7 +42,7 @@ MEMORY = ":memory:"
 _BUSY_CODES = (5, 6)
 
 
-class SqliteTabStore(ClosedByBlock):
+class SqliteTabStore(SqlStore):
     """A ``TabStore`` in a SQLite database file (or ``":memory:"``).
 
     Use it as ``async with SqliteTabStore(path) as store: ...`` or call ``aclose()``.
@@ -195,65 +195,9 @@ class SqliteTabStore(ClosedByBlock):
 
         return await self._call(read)
 
-    async def transact(
-        self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
-    ) -> tuple[TabState, R]:
-        """Apply ``transition`` to the session's state in one write transaction.
-
-        Raises:
-            StateError: whatever the transition raised (nothing was written);
-                ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
-                session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
-            StoreError: when the store is closed, read-only, the file unusable or too new.
-        """
-        done = await self._write(
-            lambda driver: _transact.transact(
-                driver, session_id, initial, transition, clock=self._clock, known=self._known
-            ),
-            lambda done: (done.wrote, done.stored),
-        )
-        return done.state, done.result
-
-    async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and its effect in one write transaction (``TabStore``).
-
-        Raises:
-            StoreError: when the store is closed, read-only, the file unusable or too new.
-        """
-        done = await self._write(
-            lambda driver: _events.apply_event(
-                driver, event, clock=self._clock, known=self._known, key_lock=None
-            ),
-            lambda done: (done.commit, done.stored),
-        )
-        return done.result
-
-    async def transact_recording_link(
-        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
-    ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, in one transaction (``TabStore``).
-
-        Raises:
-            StateError: whatever ``link.record`` raised; nothing was written.
-            StoreError: when the store is closed, read-only, the file unusable or too new.
-        """
-        done, _ = await self._write(
-            lambda driver: _events.record_link(
-                driver,
-                session_id,
-                initial,
-                link,
-                clock=self._clock,
-                known=self._known,
-                key_lock=None,
-            ),
-            lambda done: (done[1], done[0].stored),
-        )
-        return done.state, done.result
-
     async def _write(
         self,
-        work: Callable[[_Driver], Coroutine[Any, Any, T]],
+        work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
         written: Callable[[T], tuple[bool, TabState | None]],
     ) -> T:
         """Run ``work`` in one write transaction; commit when ``written`` says so.
