@@ -258,6 +258,20 @@ class TabManager:
         """Run ``transition`` in the store's ``transact`` and tell the listeners."""
         return await self._write(operation, session_id, transition, self.store.transact, checked)
 
+    async def _change(
+        self,
+        operation: str,
+        session_id: str,
+        rule: Callable[[TabState], Change],
+        *,
+        checked: bool = False,
+    ) -> TabState:
+        """Run a rule that returns only its ``Change``; the new state."""
+        state, _ = await self._run(
+            operation, session_id, lambda s: (rule(s), None), checked=checked
+        )
+        return state
+
     async def _write(
         self,
         operation: str,
@@ -326,21 +340,17 @@ class TabManager:
         mods = self.catalog.normalize_modifiers(menu_item, modifiers)
         prepaid = self.settings.prepaid
 
-        def run(state: TabState) -> tuple[Change, None]:
-            return (
-                transitions.order_change(
-                    state,
-                    name=menu_item.name,
-                    unit_price_cents=menu_item.price_cents,
-                    quantity=quantity,
-                    modifiers=mods,
-                    prepaid=prepaid,
-                ),
-                None,
+        def rule(state: TabState) -> Change:
+            return transitions.order_change(
+                state,
+                name=menu_item.name,
+                unit_price_cents=menu_item.price_cents,
+                quantity=quantity,
+                modifiers=mods,
+                prepaid=prepaid,
             )
 
-        state, _ = await self._run("order", session_id, run, checked=True)
-        return state
+        return await self._change("order", session_id, rule, checked=True)
 
     def _check_quantity(self, quantity: object) -> None:
         limit = self.settings.max_quantity
@@ -424,11 +434,13 @@ class TabManager:
         """
         allowed = self.settings.tip_percentages
 
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.set_tip_change(state, percent, toggle=toggle, allowed=allowed), None
-
-        state, _ = await self._run("set_tip", session_id, run)
-        return state
+        return await self._change(
+            "set_tip",
+            session_id,
+            lambda state: transitions.set_tip_change(
+                state, percent, toggle=toggle, allowed=allowed
+            ),
+        )
 
     async def remove_tip(self, session_id: str) -> TabState:
         """Remove the tip, if any.
@@ -510,18 +522,16 @@ class TabManager:
         """
         now = self._clock()
 
-        def run(state: TabState) -> tuple[Change, None]:
-            change = transitions.end_link_write_change(
+        def rule(state: TabState) -> Change:
+            return transitions.end_link_write_change(
                 state,
                 idempotency_key=idempotency_key,
                 mark=mark,
                 now=now,
                 made_nothing=made_nothing,
             )
-            return change, None
 
-        state, _ = await self._run("end_link_write", session_id, run)
-        return state
+        return await self._change("end_link_write", session_id, rule)
 
     def now(self) -> float:
         """The manager's wall clock (Unix seconds), the one payment marks are kept in."""
@@ -636,12 +646,11 @@ class TabManager:
         Raises:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
-
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.close_link_change(state, payment_id=payment_id), None
-
-        state, _ = await self._run("record_link_closed", session_id, run)
-        return state
+        return await self._change(
+            "record_link_closed",
+            session_id,
+            lambda state: transitions.close_link_change(state, payment_id=payment_id),
+        )
 
     async def mark_payment_failed(self, session_id: str, payment_id: str) -> TabState:
         """Record a declined payment; no money moves.
@@ -649,12 +658,11 @@ class TabManager:
         Raises:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
-
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.mark_payment_failed_change(state, payment_id=payment_id), None
-
-        state, _ = await self._run("mark_payment_failed", session_id, run)
-        return state
+        return await self._change(
+            "mark_payment_failed",
+            session_id,
+            lambda state: transitions.mark_payment_failed_change(state, payment_id=payment_id),
+        )
 
     async def reset(self, session_id: str) -> TabState:
         """Start the session over (payment history is kept so late payments still apply).
@@ -662,12 +670,12 @@ class TabManager:
         Raises:
             StateError: ``INVALID_SESSION_ID``.
         """
-
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.reset_change(state, balance_cents=self._starting_balance), None
-
-        state, _ = await self._run("reset", session_id, run)
-        return state
+        balance = self._starting_balance
+        return await self._change(
+            "reset",
+            session_id,
+            lambda state: transitions.reset_change(state, balance_cents=balance),
+        )
 
     async def record_credit(
         self, session_id: str, payment_id: str, *, amount_received_cents: Cents

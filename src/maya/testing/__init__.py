@@ -4,34 +4,9 @@ the conversation harness (``maya.conversations``), gathered in one import.
 No product module imports it (``tests/test_import_direction.py``).
 """
 
-from maya.conversations import (
-    Conversation,
-    ConversationError,
-    ConversationFailure,
-    ConversationReport,
-    load_conversation,
-    run_conversation,
-)
-from maya.conversations.replay import (
-    FakeClock,
-    ModelRequest,
-    ScriptedModel,
-    ScriptExhaustedError,
-    ScriptIncompleteError,
-    Step,
-)
+from maya import conversations
+from maya.conversations import *  # noqa: F403
+from maya.conversations import replay
+from maya.conversations.replay import *  # noqa: F403
 
-__all__ = [
-    "Conversation",
-    "ConversationError",
-    "ConversationFailure",
-    "ConversationReport",
-    "FakeClock",
-    "ModelRequest",
-    "ScriptExhaustedError",
-    "ScriptIncompleteError",
-    "ScriptedModel",
-    "Step",
-    "load_conversation",
-    "run_conversation",
-]
+__all__ = conversations.__all__ + replay.__all__
