@@ -13,15 +13,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-import anyio.to_thread
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from maya.sandbox._results import error_result, json_result, malform
+from maya.sandbox._results import error_result, malform, operation_result
 from maya.sandbox.errors import StripeError
 from maya.sandbox.faults import FaultInjector
-from maya.sandbox.operations import OPERATIONS, run_operation
+from maya.sandbox.operations import OPERATIONS
 from maya.sandbox.store import SandboxStore
 
 __all__ = ["GENERIC_TOOLS", "INJECTED_ERROR", "generic_tools"]
@@ -79,20 +78,15 @@ def generic_tools(
     async def call(write: bool, operation_id: str, parameters: dict[str, Any]) -> CallToolResult:
         tool = GENERIC_TOOLS[0] if write else GENERIC_TOOLS[1]
 
-        async def act() -> CallToolResult:
-            run = partial(
-                run_operation,
-                store,
-                operation_id,
-                parameters,
-                checkout_base_url=checkout_base_url,
-                write=write,
-            )
-            try:
-                obj = await anyio.to_thread.run_sync(run)
-            except StripeError as exc:
-                return error_result(exc.to_json())
-            return json_result(obj)
+        act = partial(
+            operation_result,
+            store,
+            operation_id,
+            parameters,
+            checkout_base_url=checkout_base_url,
+            write=write,
+            failed=lambda exc: error_result(exc.to_json()),
+        )
 
         return await faults.run(
             (tool, operation_id),

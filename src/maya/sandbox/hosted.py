@@ -23,15 +23,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
-import anyio.to_thread
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
-from maya.sandbox._results import json_result, malform, text_result
-from maya.sandbox.errors import StripeError
+from maya.sandbox._results import json_result, malform, operation_result, text_result
 from maya.sandbox.faults import FaultInjector
-from maya.sandbox.operations import OPERATIONS, run_operation
+from maya.sandbox.operations import OPERATIONS
 from maya.sandbox.store import SandboxStore
 
 __all__ = [
@@ -104,6 +102,13 @@ def _error(text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
+def _not_available(operation_id: str) -> CallToolResult:
+    return _error(
+        f"Operation '{operation_id}' is not available. "
+        "Use stripe_api_search to find available operations."
+    )
+
+
 def _context_problem(
     accounts: Sequence[SandboxAccount], stripe_context: str, livemode: bool
 ) -> str | None:
@@ -155,25 +160,17 @@ def hosted_tools(
             return _error(problem)
         operation = OPERATIONS.get(operation_id)
         if operation is None or operation.write != write:
-            return _error(
-                f"Operation '{operation_id}' is not available. "
-                "Use stripe_api_search to find available operations."
-            )
+            return _not_available(operation_id)
 
-        async def act() -> CallToolResult:
-            run = partial(
-                run_operation,
-                store,
-                operation_id,
-                parameters,
-                checkout_base_url=checkout_base_url,
-                write=write,
-            )
-            try:
-                obj = await anyio.to_thread.run_sync(run)
-            except StripeError as exc:
-                return _error(f"Stripe API error: {exc.message}{_HINT}")
-            return json_result(obj)
+        act = partial(
+            operation_result,
+            store,
+            operation_id,
+            parameters,
+            checkout_base_url=checkout_base_url,
+            write=write,
+            failed=lambda exc: _error(f"Stripe API error: {exc.message}{_HINT}"),
+        )
 
         return await faults.run(
             (tool, operation_id),
@@ -233,10 +230,7 @@ def hosted_tools(
             return _error(problem)
         operation = OPERATIONS.get(stripe_api_operation_id)
         if operation is None:
-            return _error(
-                f"Operation '{stripe_api_operation_id}' is not available. "
-                "Use stripe_api_search to find available operations."
-            )
+            return _not_available(stripe_api_operation_id)
         return json_result(
             {
                 "stripe_api_operation_id": operation.id,
