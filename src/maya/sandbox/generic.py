@@ -75,19 +75,16 @@ def generic_tools(
         checkout_base_url: Prefix for payment link URLs.
     """
 
+    run = partial(
+        operation_result,
+        store,
+        checkout_base_url=checkout_base_url,
+        failed=lambda exc: error_result(exc.to_json()),
+    )
+
     async def call(write: bool, operation_id: str, parameters: dict[str, Any]) -> CallToolResult:
         tool = GENERIC_TOOLS[0] if write else GENERIC_TOOLS[1]
-
-        act = partial(
-            operation_result,
-            store,
-            operation_id,
-            parameters,
-            checkout_base_url=checkout_base_url,
-            write=write,
-            failed=lambda exc: error_result(exc.to_json()),
-        )
-
+        act = partial(run, operation_id, parameters, write=write)
         return await faults.run(
             (tool, operation_id),
             act,

@@ -147,6 +147,13 @@ def hosted_tools(
         accounts: What ``list_available_accounts_or_orgs`` answers.
     """
 
+    run = partial(
+        operation_result,
+        store,
+        checkout_base_url=checkout_base_url,
+        failed=lambda exc: _error(f"Stripe API error: {exc.message}{_HINT}"),
+    )
+
     async def operate(
         write: bool,
         operation_id: str,
@@ -161,17 +168,7 @@ def hosted_tools(
         operation = OPERATIONS.get(operation_id)
         if operation is None or operation.write != write:
             return _not_available(operation_id)
-
-        act = partial(
-            operation_result,
-            store,
-            operation_id,
-            parameters,
-            checkout_base_url=checkout_base_url,
-            write=write,
-            failed=lambda exc: _error(f"Stripe API error: {exc.message}{_HINT}"),
-        )
-
+        act = partial(run, operation_id, parameters, write=write)
         return await faults.run(
             (tool, operation_id),
             act,
