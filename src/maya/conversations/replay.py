@@ -1,8 +1,7 @@
 """Replay: a model that answers with recorded steps, and a clock that never waits.
 
-``ScriptedModel`` raises ``ScriptExhaustedError`` when asked for more than was recorded;
-``assert_complete()`` fails when steps were left unused. ``FakeClock`` moves only when
-``sleep`` (or a test) moves it. Tests use both through ``maya.testing``.
+``ScriptedModel`` fails when asked for more steps than recorded or leaves some unused;
+``FakeClock`` moves only when ``sleep`` (or a test) moves it. Tests use both via ``maya.testing``.
 """
 
 from __future__ import annotations

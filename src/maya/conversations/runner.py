@@ -1,8 +1,7 @@
 """Playing a conversation against the real agent, tools, tab and payment side.
 
-The model is the only stand-in (replayed steps or the offline model). A turn that misses
-an expectation, or a script the agent overruns or leaves unused, raises
-``ConversationFailure`` naming the turn, what was expected, what happened and the trace.
+The model is the only stand-in. A turn that misses an expectation, or a script the agent
+overruns or leaves unused, raises ``ConversationFailure`` naming what went wrong and the trace.
 """
 
 from __future__ import annotations

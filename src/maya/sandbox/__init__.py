@@ -1,9 +1,7 @@
 """An offline Stripe stand-in: an MCP server, checkout pages and fault injection.
 
-Serve it with ``maya sandbox`` (or ``python -m maya.sandbox``); use it in-process with
-``build_mcp_server`` and ``mcp.Client(server)``. A link is paid when
-``GetCheckoutSessions`` with ``payment_link=<id>`` returns a session with
-``status: complete`` and ``payment_status: paid``.
+Serve it with ``maya sandbox``; in-process, ``build_mcp_server`` and ``mcp.Client(server)``.
+A link is paid when ``GetCheckoutSessions`` finds a ``complete``, ``paid`` session for it.
 """
 
 from maya.sandbox.calls import LIST_TOOLS, CallCounts

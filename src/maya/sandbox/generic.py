@@ -1,11 +1,7 @@
 """Stripe's generic MCP dialect: ``stripe_api_write`` and ``stripe_api_read``.
 
-This is the generation of Stripe's remote server before account contexts (today's hosted
-surface, with required ``stripe_context``/``livemode``, is ``hosted.py``). Each tool
-takes ``{stripe_api_operation_id, parameters}``; results are the Stripe object as JSON
-text, and failures set ``isError`` with Stripe's error body
-``{"error": {"type", "message", "param", ...}}``. Operations are listed in
-``maya.sandbox.operations``.
+Each takes ``{stripe_api_operation_id, parameters}`` (``operations.OPERATIONS``); results are
+the Stripe object as JSON text, failures ``isError`` with Stripe's ``{"error": {...}}`` body.
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """Today's hosted Stripe MCP surface (``https://mcp.stripe.com``, as probed in 2026).
 
-What it adds to the generic operations, reproduced because Maya's client must cope:
-
-* ``stripe_api_read`` / ``stripe_api_write`` (and ``stripe_api_search`` /
-  ``stripe_api_details``) require ``stripe_context`` (an account id) and ``livemode``;
-  their values come from ``list_available_accounts_or_orgs``. A wrong pair is refused
-  before the operation runs ("No account found for the provided stripe_context and
-  livemode...", "... is a sandbox account. Retry with livemode set to false.");
-* success is the bare Stripe object (or list) as JSON text;
-* failures are tool errors (``isError``) carrying plain text:
-  ``Stripe API error: <message>`` plus a hint, or ``Operation '<id>' is not available.
-  Use stripe_api_search to find available operations.``;
-* ``stripe_api_write`` takes an optional ``human_confirmation {approval_token}`` and has
-  no idempotency key.
+The generic operations plus what Maya's client must cope with: a required
+``stripe_context``/``livemode`` pair, bare objects as JSON, plain-text tool errors.
 """
 
 from __future__ import annotations

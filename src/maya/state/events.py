@@ -1,8 +1,7 @@
 """Stripe's Checkout events applied to the tab, each exactly once.
 
-A store records an event's id in the same transaction as its effect (``TabStore.apply_event``);
-the effect is the tab's ordinary rule (``settle_payment_change``), the one polling uses.
-An event that arrives before its link is recorded is kept and applied with the recording.
+A store records an event's id with its effect (``TabStore.apply_event``), the rule polling
+uses (``settle_payment_change``); an event before its link is kept and applied with it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """``TabManager``: the tab's public, async API.
 
-It checks inputs, prices orders from the menu, and runs the pure transitions of
-``transitions.py`` atomically in a store. Every method returns the new state (or a small
-result that carries it) or raises ``StateError``; a refused call changes nothing.
+It checks inputs, prices orders, and runs the rules of ``transitions.py`` atomically in a
+store. Each method returns the new state (or a result carrying it) or raises ``StateError``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The store contract (``TabStore``): tabs, Stripe events and conversations, atomically.
 
-A store knows nothing of the tab's rules: ``transact`` runs a pure transition on the
-current state under the store's own atomicity and persists it only if it changed.
-Memory, SQLite and PostgreSQL implement the whole contract.
+A store knows nothing of the tab's rules: ``transact`` runs a pure transition under the
+store's own atomicity and persists it only if it changed. Every store implements it all.
 """
 
 from __future__ import annotations

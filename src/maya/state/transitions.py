@@ -1,8 +1,7 @@
 """The tab's rules as pure functions: ``TabState`` in, a ``Change`` (and a result) out.
 
-Every store runs these same functions inside its own atomic step, so the rules are
-written once. A refusal raises ``StateError`` before anything is built; a rule with
-nothing to change returns the state it was given (in a ``Change``) and nothing is written.
+Every store runs these same functions in its own atomic step. A refusal raises
+``StateError`` before anything is built; nothing to change returns the same state.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Live tab notifications: ``TabManager.watch`` hands out ``TabUpdates``, latest wins.
 
-Changes arrive from the manager's own writes and, when the store has a change feed
-(PostgreSQL ``LISTEN``/``NOTIFY``), from other processes: a notification marks a session
-stale and a refresher reads it back, retrying with a bounded back-off until it succeeds.
+Changes come from the manager's own writes and from the store's change feed (PostgreSQL):
+a notification marks a session stale; a refresher reads it back, retrying with back-off.
 """
 
 from __future__ import annotations

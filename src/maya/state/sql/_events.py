@@ -1,16 +1,7 @@
 """Stripe events in the SQL stores: the event id and its effect in one transaction.
 
-Written once over ``_transact.SqlConnection``, like ``_transact.transact``, which it
-calls for the effect: the event's row is inserted first (``ON CONFLICT DO NOTHING``: a
-redelivery inserts nothing and stops there), then the tab holding the link is changed
-under its row lock by ``events.apply_payment_event_change``, then the event's outcome is
-written; the caller commits once.
-
-An event whose link no session has recorded yet is kept as ``pending``; the transaction
-that records a link reads the link's pending events and applies them. The two must not
-miss each other: SQLite's ``BEGIN IMMEDIATE`` serialises them anyway, PostgreSQL takes a
-transaction-scoped advisory lock on the link id in both (``key_lock``), always before
-the tab's row, so the lock order is the same everywhere.
+The event row is inserted first (a redelivery inserts nothing and stops), then its tab is
+changed under its row lock; a link's recording applies the events kept for it.
 """
 
 from __future__ import annotations

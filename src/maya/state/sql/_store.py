@@ -1,8 +1,7 @@
 """What both SQL stores write the same way: a tab, an event, a link with its kept events.
 
-Each is one algorithm (``_transact``, ``_events``) inside the store's own ``_write``
-transaction; a store supplies ``_write`` and the lock that serialises an event with the
-recording of its link (None where the database's write lock already does).
+Each is one algorithm inside the store's own ``_write`` transaction; a store supplies
+``_write`` and the lock that serialises an event with the recording of its link.
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """``PostgresTabStore``: tabs in PostgreSQL, shared by any number of processes.
 
-Each ``transact`` is one transaction that locks the session's row with
-``SELECT ... FOR UPDATE`` before reading, so concurrent writers of one session queue on
-the row while other sessions proceed. A session seen for the first time is claimed with
-``INSERT ... ON CONFLICT DO NOTHING``: of two concurrent first writes one inserts and the
-other waits, finds the row and continues as an update, never as an error.
-
-psycopg is an optional dependency (``maya-payments[postgres]``); it is imported when the
-store first connects, so this module imports without it.
+Each write locks the session's row (``FOR UPDATE``), so writers of one session queue while
+others proceed. psycopg (``maya-payments[postgres]``) is imported on first connect.
 """
 
 from __future__ import annotations

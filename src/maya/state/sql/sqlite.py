@@ -1,11 +1,7 @@
 """``SqliteTabStore``: tabs in one SQLite file, safe for several processes at once.
 
-The stdlib driver blocks, so every call runs in a worker thread. The store keeps one
-connection and lets one call use it at a time (a capacity limiter of one): SQLite
-serialises writers anyway, and queueing in the event loop is cheaper than threads
-spinning on the file lock. Across processes, ``BEGIN IMMEDIATE`` takes the write lock
-before the state is read, so read-transition-write is atomic; a process that finds the
-lock taken waits up to ``busy_timeout`` seconds. WAL mode lets readers proceed meanwhile.
+One connection in a worker thread, one call at a time; ``BEGIN IMMEDIATE`` takes the write
+lock before the state is read, and another process waits up to ``busy_timeout`` for it.
 """
 
 from __future__ import annotations
