@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from maya.state.events import EventResult, LinkRecording, PaymentEvent, Recorded
+from maya.state.events import EventOutcome, EventResult, LinkRecording, PaymentEvent, Recorded
 from maya.state.models import TabState
 from maya.state.sql import _events, _transact
 from maya.state.sql._transact import KnownStates, SqlConnection
@@ -37,6 +37,10 @@ class SqlStore(ClosedByBlock):
 
         ``written`` gives (commit?, the stored state to remember in ``KnownStates``).
         """
+        raise NotImplementedError
+
+    async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
+        """Run ``work`` on a connection; ``empty`` when the database holds no tables yet."""
         raise NotImplementedError
 
     async def transact(
@@ -98,3 +102,19 @@ class SqlStore(ClosedByBlock):
             lambda done: (done[1], done[0].stored),
         )
         return done.state, done.result
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event ``event_id`` did, or None if it was never received.
+
+        Raises:
+            StoreError: when the store cannot be used.
+        """
+        return await self._read(lambda driver: _events.event_outcome(driver, event_id), None)
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid (``TabStore``).
+
+        Raises:
+            StoreError: when the store cannot be used.
+        """
+        return await self._read(lambda driver: _events.paid_by_event(driver, payment_id), False)

@@ -18,9 +18,8 @@ from maya.codes import ErrorCode
 from maya.redact import redact_conninfo
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome
 from maya.state.models import TabState
-from maya.state.sql import _conversations, _events, _schema, _transact, notify
+from maya.state.sql import _conversations, _schema, _transact, notify
 from maya.state.sql._rows import Params
 from maya.state.sql._store import SqlStore
 from maya.state.sql._transact import KnownStates, SqlConnection
@@ -192,6 +191,11 @@ class PostgresTabStore(SqlStore):
             await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             return await _transact.read(_Driver(connection), session_id, self._known)
 
+    async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
+        """Run ``work`` on a pooled connection (``_reading``); the tables always exist."""
+        async with self._reading() as connection:
+            return await work(_Driver(connection))
+
     async def _write(
         self,
         work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
@@ -230,15 +234,6 @@ class PostgresTabStore(SqlStore):
             self._conninfo, self.channel, connect_timeout=self._connect_timeout
         )
 
-    async def event_outcome(self, event_id: str) -> EventOutcome | None:
-        """What the event ``event_id`` did, or None if it was never received.
-
-        Raises:
-            StoreError: when the store is closed or the server unreachable.
-        """
-        async with self._reading() as connection:
-            return await _events.event_outcome(_Driver(connection), event_id)
-
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
@@ -274,15 +269,6 @@ class PostgresTabStore(SqlStore):
                     # Idle rows another writer is deleting are left to it: no waiting.
                     skip_locked=" FOR UPDATE SKIP LOCKED",
                 )
-
-    async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``TabStore``).
-
-        Raises:
-            StoreError: when the store is closed or the server unreachable.
-        """
-        async with self._reading() as connection:
-            return await _events.paid_by_event(_Driver(connection), payment_id)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).

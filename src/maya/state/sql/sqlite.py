@@ -19,9 +19,8 @@ import anyio.to_thread
 from maya.codes import ErrorCode
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome
 from maya.state.models import TabState
-from maya.state.sql import _conversations, _events, _schema, _transact
+from maya.state.sql import _conversations, _schema, _transact
 from maya.state.sql._rows import Params
 from maya.state.sql._store import SqlStore
 from maya.state.sql._transact import KnownStates, SqlConnection, run_to_completion
@@ -191,6 +190,16 @@ class SqliteTabStore(SqlStore):
 
         return await self._call(read)
 
+    async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
+        """Run ``work`` on the connection; ``empty`` when the file holds no Maya tables yet."""
+
+        def read(connection: sqlite3.Connection) -> T:
+            if self._no_tables:
+                return empty
+            return run_to_completion(work(_Driver(connection)))
+
+        return await self._call(read)
+
     async def _write(
         self,
         work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
@@ -222,34 +231,6 @@ class SqliteTabStore(SqlStore):
 
         return await self._call(run)
 
-    async def event_outcome(self, event_id: str) -> EventOutcome | None:
-        """What the event ``event_id`` did, or None if it was never received.
-
-        Raises:
-            StoreError: when the store is closed, the file unusable or too new.
-        """
-
-        def read(connection: sqlite3.Connection) -> EventOutcome | None:
-            if self._no_tables:
-                return None
-            return run_to_completion(_events.event_outcome(_Driver(connection), event_id))
-
-        return await self._call(read)
-
-    async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``TabStore``).
-
-        Raises:
-            StoreError: when the store is closed, the file unusable or too new.
-        """
-
-        def read(connection: sqlite3.Connection) -> bool:
-            if self._no_tables:
-                return False
-            return run_to_completion(_events.paid_by_event(_Driver(connection), payment_id))
-
-        return await self._call(read)
-
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
@@ -259,14 +240,10 @@ class SqliteTabStore(SqlStore):
             StoreError: when the store is closed, the file unusable or too new.
         """
 
-        def read(connection: sqlite3.Connection) -> Conversation:
-            if self._no_tables:
-                return Conversation()
-            return run_to_completion(
-                _conversations.load(_Driver(connection), session_id, now=now, idle_s=idle_s)
-            )
-
-        return await self._call(read)
+        return await self._read(
+            lambda driver: _conversations.load(driver, session_id, now=now, idle_s=idle_s),
+            Conversation(),
+        )
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
