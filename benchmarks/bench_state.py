@@ -172,9 +172,9 @@ async def cost(
     def grow(state: TabState) -> tuple[TabState, None]:
         # One transaction puts the tab at GROWN_ITEMS, through the same rule.
         for _ in range(GROWN_ITEMS - len(state.items)):
-            state = transitions.order(
+            state = transitions.order_change(
                 state, name="Water", unit_price_cents=100, quantity=1, modifiers=()
-            )
+            ).after
         return state, None
 
     await store.transact(grown, lambda: transitions.new_tab(grown, 10**12), grow)

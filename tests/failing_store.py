@@ -1,8 +1,8 @@
 """A store that fails on demand: a real memory store behind a switch, for fault tests.
 
-``FailingStore`` keeps its tabs in a ``MemoryTabStore`` and raises ``StoreError`` (the
-error every real store raises when it cannot run an operation, having changed nothing)
-while ``failing`` is set, or from the ``fail_from_write``-th write on.
+``FailingStore`` is a ``MemoryTabStore`` that raises ``StoreError`` (the error every real
+store raises when it cannot run an operation, having changed nothing) while ``failing``
+is set, or from the ``fail_from_write``-th write on.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from maya.state.store import Transition
 R = TypeVar("R")
 
 
-class FailingStore:
+class FailingStore(MemoryTabStore):
     """A ``TabStore`` that refuses to work while told to, as a lost database would."""
 
     def __init__(
         self, *, code: ErrorCode = ErrorCode.STORE_UNAVAILABLE, fail_from_write: int | None = None
     ) -> None:
         """Work normally; ``fail_from_write=n`` fails the n-th write (1-based) and later ones."""
-        self.inner = MemoryTabStore()
+        super().__init__()
         self.code = code
         self.failing = False
         self.fail_from_write = fail_from_write
@@ -35,25 +35,21 @@ class FailingStore:
             raise StoreError("the test database is gone", code=self.code)
 
     async def load(self, session_id: str) -> TabState | None:
-        """The inner store's state, unless failing."""
+        """The stored state, unless failing."""
         self._check()
-        return await self.inner.load(session_id)
+        return await super().load(session_id)
 
     async def transact(
         self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
     ) -> tuple[TabState, R]:
-        """The inner store's write, unless failing (then nothing is written)."""
+        """The memory store's write (every write goes through it), unless failing."""
         self.writes += 1
         if self.fail_from_write is not None and self.writes >= self.fail_from_write:
             self.failing = True
         self._check()
-        return await self.inner.transact(session_id, initial, transition)
+        return await super().transact(session_id, initial, transition)
 
     async def session_ids(self) -> list[str]:
-        """The inner store's sessions, unless failing."""
+        """The stored sessions, unless failing."""
         self._check()
-        return await self.inner.session_ids()
-
-    async def aclose(self) -> None:
-        """Close the inner store."""
-        await self.inner.aclose()
+        return await super().session_ids()

@@ -14,11 +14,12 @@ From the bottom up:
 6. the surfaces: ``maya.web``, ``maya.server``, ``maya.adk`` and ``maya.otel`` (its tracer
    implements the agent's tracer) are built on the agent; ``maya.mcp_server`` serves the
    tools alone and never imports the agent;
-7. the entry points: ``maya.cli`` and ``maya.testing`` (test support for users' agents:
-   the scripted model and the conversation harness; ``maya.adk`` builds eval sets with it).
+7. the entry points: ``maya.cli``, ``maya.conversations`` (conversation files played
+   against the agent; ``maya.adk`` builds eval sets with it) and ``maya.testing``.
 
-Only layers 6 and 7 may import ``maya.agent``. The walk reads every import statement,
-function-local ones included, so a lazy import cannot hide a wrong-way dependency.
+Only layers 6 and 7 may import ``maya.agent``. ``maya.testing`` is test support: no
+product module imports it. The walk reads every import statement, function-local ones
+included, so a lazy import cannot hide a wrong-way dependency.
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ ABOVE_AGENT = frozenset(
         "maya.adk",
         "maya.otel",
         "maya.cli",
+        "maya.conversations",
         "maya.testing",
     }
 )
+TEST_SUPPORT = "maya.testing"
+"""Imported by tests (and users' tests) only, never by a product module."""
 FORBIDDEN: dict[str, frozenset[str]] = {
     "maya.state": frozenset(
         {"maya.payments", "maya.sandbox", "maya.tools", "maya.agent", "maya.server", "maya.web"}
@@ -71,10 +75,15 @@ def _module_name(path: Path) -> str:
 
 def _imports(path: Path) -> set[str]:
     """Every ``maya`` module ``path`` imports, relative imports resolved."""
-    name = _module_name(path)
-    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    text = path.read_text(encoding="utf-8")
+    return _imports_of(_module_name(path), text, is_package=path.name == "__init__.py")
+
+
+def _imports_of(name: str, text: str, *, is_package: bool) -> set[str]:
+    """Every ``maya`` module the source ``text`` of module ``name`` imports."""
+    package = name.split(".") if is_package else name.split(".")[:-1]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -101,17 +110,23 @@ def _is_package(module: str) -> bool:
 def _edges() -> list[tuple[str, str]]:
     edges: list[tuple[str, str]] = []
     for path in sorted(SRC.rglob("*.py")):
-        source = _module_name(path)
-        for target in sorted(_imports(path)):
-            if target == "maya" or _layer(target) == _layer(source):
-                continue
-            if (
-                target.count(".") == 1
-                and not _is_package(target)
-                and not (SRC / f"{target.split('.')[1]}.py").exists()
-            ):
-                continue  # ``from maya.x import name`` where name is not a module
-            edges.append((source, _layer(target)))
+        edges += _edges_of(_module_name(path), _imports(path))
+    return edges
+
+
+def _edges_of(source: str, imports: set[str]) -> list[tuple[str, str]]:
+    """(``source``, layer) for each import of another layer's module."""
+    edges: list[tuple[str, str]] = []
+    for target in sorted(imports):
+        if target == "maya" or _layer(target) == _layer(source):
+            continue
+        if (
+            target.count(".") == 1
+            and not _is_package(target)
+            and not (SRC / f"{target.split('.')[1]}.py").exists()
+        ):
+            continue  # ``from maya.x import name`` where name is not a module
+        edges.append((source, _layer(target)))
     return edges
 
 
@@ -134,3 +149,27 @@ def test_no_layer_imports_a_layer_above_it() -> None:
 def test_only_the_surfaces_and_entry_points_import_the_agent() -> None:
     wrong = [(s, t) for s, t in _edges() if t == "maya.agent" and _layer(s) not in ABOVE_AGENT]
     assert wrong == []
+
+
+def _importers_of_test_support(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted({(s, t) for s, t in edges if t == TEST_SUPPORT and _layer(s) != TEST_SUPPORT})
+
+
+def test_no_product_module_imports_test_support() -> None:
+    assert _importers_of_test_support(_edges()) == []
+
+
+def test_a_product_module_importing_test_support_is_caught() -> None:
+    # The judge above on a manager that took FakeClock from maya.testing, at the top of
+    # the file or lazily inside a function, in either spelling.
+    for text in (
+        "from maya.testing import FakeClock\n",
+        "def clock():\n    from maya import testing\n    return testing.FakeClock()\n",
+        "import maya.testing.replay\n",
+    ):
+        imports = _imports_of("maya.state.manager", text, is_package=False)
+        edges = _edges_of("maya.state.manager", imports)
+        assert _importers_of_test_support(edges) == [("maya.state.manager", "maya.testing")]
+    # ... and maya.testing's own modules may import it.
+    own = _edges_of("maya.testing.extra", {"maya.testing"})
+    assert _importers_of_test_support(own) == []

@@ -17,7 +17,8 @@ APP_PACKAGES = (
     "bar/",  # the bar's menu with modifiers, tools, settings, voice and walkthrough
     "agent/",  # the chat loop's persona, the offline model, the demo
     "web/",  # the bar's page
-    "testing/",  # conversations written for the bar
+    "testing/",  # test support for the bar's conversations
+    "conversations/",  # the harness playing the conversations written for the bar
     "cli.py",
 )
 """Paths (relative to ``src/maya``) of the bartender app."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from maya.testing.conversation import Conversation, ConversationError, load_conversation
+from maya.conversations import Conversation, ConversationError, load_conversation
 
 BASE = {
     "name": "x",

@@ -24,7 +24,7 @@ from maya.agent.streaming import (
     word_pieces,
 )
 from maya.state.manager import TabManager
-from maya.testing.scripted import ScriptedModel
+from maya.testing import ScriptedModel
 from maya.tools import Toolset
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from maya.testing.conversation import load_conversation
-from maya.testing.conversation_runner import ConversationFailure, run_conversation
+from maya.conversations import ConversationFailure, load_conversation, run_conversation
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

@@ -29,9 +29,9 @@ async def _settled(*, simulated: bool) -> tuple[TabManager, str]:
 
 async def test_a_second_payment_on_a_settled_link_becomes_credit_once() -> None:
     manager, link = await _settled(simulated=False)
-    first = await manager.record_extra_payment("s", link, amount_received_cents=2200)
-    again = await manager.record_extra_payment("s", link, amount_received_cents=2200)
-    third = await manager.record_extra_payment("s", link, amount_received_cents=3300)
+    first = await manager.record_credit("s", link, amount_received_cents=2200)
+    again = await manager.record_credit("s", link, amount_received_cents=2200)
+    third = await manager.record_credit("s", link, amount_received_cents=3300)
     assert first.credited_cents == 1100
     assert (first.state.credit_cents, first.state.needs_reconciliation) == (1100, True)
     assert again.credited_cents == 0 and again.state == first.state
@@ -42,7 +42,7 @@ async def test_a_second_payment_on_a_settled_link_becomes_credit_once() -> None:
 async def test_nothing_extra_changes_nothing() -> None:
     manager, link = await _settled(simulated=False)
     before = await manager.get("s")
-    result = await manager.record_extra_payment("s", link, amount_received_cents=1100)
+    result = await manager.record_credit("s", link, amount_received_cents=1100)
     assert result.credited_cents == 0
     assert result.state == before
 

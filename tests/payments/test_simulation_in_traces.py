@@ -8,8 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from maya.testing.conversation import load_conversation
-from maya.testing.conversation_runner import run_conversation
+from maya.conversations import load_conversation, run_conversation
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,12 @@ import anyio
 import pytest
 
 from maya.codes import ErrorCode
-from maya.state import transitions
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 from maya.state.open import StoreURLError, open_store
 from maya.state.sql import PostgresTabStore, SqliteTabStore, StoreError
 
+from . import _rules as transitions
 from .conftest import Backend
 
 pytestmark = pytest.mark.anyio

@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maya.codes import ErrorCode
-from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
 from maya.state.store import TabStore
 
+from . import _rules as transitions
 from .conftest import Backend
 
 pytestmark = pytest.mark.anyio

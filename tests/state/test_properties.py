@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 from maya.bar.menu import load_menu
 from maya.bar.settings import MAX_QUANTITY
 from maya.codes import ErrorCode
-from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import PaymentStatus, TabState
 from maya.testing import FakeClock
+
+from . import _rules as transitions
 
 EXAMPLES = settings(max_examples=200, deadline=None)
 T = TypeVar("T")

@@ -7,11 +7,12 @@ from decimal import Decimal
 import pytest
 
 from maya.codes import ErrorCode
-from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import TabState
+
+from . import _rules as transitions
 
 
 def _linked(state: TabState, payment_id: str) -> TabState:

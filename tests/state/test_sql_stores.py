@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from maya.codes import ErrorCode
-from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import TabState
@@ -18,6 +17,7 @@ from maya.state.sql import SCHEMA_VERSION, PostgresTabStore, SqliteTabStore, Sto
 from maya.state.store import TabStore
 from maya.testing import FakeClock
 
+from . import _rules as transitions
 from ._scenarios import EPOCH, rich_tab
 from .conftest import Backend
 

@@ -8,7 +8,6 @@ import pytest
 
 from maya.bar.walkthrough import run_state_demo
 from maya.codes import ErrorCode
-from maya.state import transitions
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import (
@@ -21,6 +20,7 @@ from maya.state.models import (
 from maya.state.store import Change, TabStore
 from maya.testing import FakeClock
 
+from . import _rules as transitions
 from ._scenarios import EPOCH, rich_tab
 from .conftest import Backend
 

@@ -26,7 +26,7 @@ from maya.payments import open_payment_side
 from maya.sandbox.checkout import CARD_FIELD
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
-from maya.testing.scripted import ScriptedModel
+from maya.testing import ScriptedModel
 from maya.tools.context import PaymentGateway
 from maya.web import WebSettings
 

@@ -269,7 +269,7 @@ async def test_one_session_holds_a_bounded_number_of_tab_streams() -> None:
 
 def test_the_tool_call_cap_is_a_page_setting() -> None:
     from maya.agent.models.base import calls_response, text_response
-    from maya.testing.scripted import ScriptedModel
+    from maya.testing import ScriptedModel
 
     model = ScriptedModel(
         [calls_response([("order_drink", {"name": "Water"})] * 3), text_response("No.")]

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from maya.agent.models.base import calls_response, text_response
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
-from maya.testing.scripted import ScriptedModel
+from maya.testing import ScriptedModel
 from maya.web.security import COOKIE_NAME, SECURE_COOKIE_NAME, session_of
 from maya.web.views import activity_line, balance_level, safe_link
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import anyio
 
-from maya.testing.conversation import ConversationError
-from maya.testing.conversation_runner import ConversationFailure
+from maya.conversations.runner import ConversationFailure
+from maya.conversations.schema import ConversationError
 
 __all__ = ["DEFAULT_FOLDER", "register", "run_export"]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from maya.agent.loop import TurnResult
-from maya.testing.conversation import Conversation, load_conversation
-from maya.testing.conversation_runner import run_conversation
+from maya.conversations.runner import run_conversation
+from maya.conversations.schema import Conversation, load_conversation
 
 __all__ = ["INITIAL_STATE_KEY", "eval_case", "export_eval_set"]
 

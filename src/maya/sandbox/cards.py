@@ -1,9 +1,7 @@
 """Stripe's test cards, and what each does at the sandbox's checkout.
 
-Only three numbers are recognised, matching the cards Maya's docs and tests use, plus
-two of Stripe's SEPA test IBANs for payments that settle later; any other number is
-rejected as invalid before it reaches a session, as Stripe's checkout
-does for numbers it cannot charge.
+Three card numbers and two SEPA test IBANs (payments that settle later) are recognised;
+any other number is refused as invalid, as Stripe's checkout refuses what it cannot charge.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """The checkout page: where a person (or a script) pays a sandbox payment link.
 
-``GET /b/test_<token>`` shows what is being paid and a plain HTML form (no JavaScript)
-with a card number field; ``POST`` to the same path with ``card_number`` tries the card.
-Answers are HTML unless the request's ``Accept`` header asks for ``application/json``,
-in which case the body is ``PaymentResult`` as JSON. The status code tells the outcome
-either way: 200 paid, 402 declined, 400 invalid card number, 410 link no longer active,
-404 no such link.
+``GET /b/test_<token>`` shows a plain HTML card form; ``POST`` tries the card (JSON when
+``Accept`` asks). 200 paid, 402 declined, 400 invalid card, 410 inactive, 404 no such link.
 """
 
 from __future__ import annotations

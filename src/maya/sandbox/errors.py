@@ -1,8 +1,7 @@
 """Stripe-shaped errors raised by the sandbox's operations.
 
-The generic dialect returns them as ``{"error": {...}}`` with ``isError`` set, the way
-Stripe's remote MCP server relays an API error; the named dialect flattens them into its
-plain-text failure message.
+The generic dialect returns them as ``{"error": {...}}`` with ``isError``, as Stripe's remote
+server relays an API error; the named dialect flattens them into its plain-text failure.
 """
 
 from __future__ import annotations

@@ -1,52 +1,7 @@
 """Fault injection: make the sandbox slow, silent, dead or wrong on purpose.
 
-Faults are configured by a spec string, given with ``--faults SPEC`` or in the
-``MAYA_SANDBOX_FAULTS`` environment variable (both may be set; the flag's keys win).
-A spec is comma-separated ``key=value`` pairs::
-
-    latency=0.2,hang_after=3,crash_after=5,error_rate=1.0,malformed=1,text_failures=1
-
-Keys (calls are ``tools/call`` requests that the ``only`` filter selects, numbered from 1):
-
-``latency=SECONDS``
-    Sleep this long before answering every call.
-``hang_after=N``
-    Calls after the N-th never answer (``hang_after=0``: every call hangs). Nothing is done.
-``hang_on=N``
-    Only the N-th call never answers. Nothing is done.
-``act_then_hang_after=N`` / ``act_then_hang_on=N``
-    Like the hangs above, but the call does its work first (creates the link, ...) and
-    then never answers: the ambiguous failure that idempotency keys exist for.
-``crash_after=N``
-    The process exits (status 70) on receiving call N+1, without answering it.
-``act_then_crash_on=N``
-    Call N does its work (creates the link, ...) and then the process exits without
-    answering: the lost reply after Stripe acted.
-``act_then_error_on=N``
-    Call N does its work and then answers with the dialect's failure (a 502-style
-    ``api_error`` after the upstream acted).
-``rate_limit_on=N``
-    Call N is refused as rate limited (Stripe's 429: ``code: rate_limit``), doing nothing.
-``refuse=1``
-    Every call is refused as not permitted (a restricted key without that permission),
-    doing nothing; with ``only``, e.g. ``refuse=1,only=PostPaymentLinksPaymentLink``.
-``error_rate=P``
-    Each call fails with probability P (0..1) without doing anything. The generic dialect
-    answers with ``isError`` and a Stripe ``api_error`` body; the named dialect with its
-    plain-text failure (``"Failed to create payment link"``) and no ``isError``.
-``seed=S``
-    Seed for ``error_rate``'s coin flips, for repeatable runs.
-``malformed=text|fields`` (``1`` means ``text``)
-    The call does its work, then answers with non-JSON text (``text``) or with JSON
-    missing its identifying fields: ``id``, ``url``, ``status``, ``payment_status``,
-    ``data`` (``fields``).
-``text_failures=1``
-    Every named-dialect call fails with its plain-text failure and no ``isError``,
-    without doing anything (the named server's quirk, every time).
-``only=NAME+NAME``
-    Apply faults only to these tools or generic operations
-    (``only=PostPaymentLinks+create_payment_link``); other calls run normally and are
-    not counted.
+A spec string (``--faults SPEC`` or ``MAYA_SANDBOX_FAULTS``; the flag's keys win) of
+comma-separated ``key=value`` pairs, e.g. ``latency=0.2,hang_after=3``: see ``FaultConfig``.
 """
 
 from __future__ import annotations
@@ -93,7 +48,47 @@ class FaultSpecError(ValueError):
 class FaultConfig(BaseModel):
     """Which faults the sandbox injects. The default injects none.
 
-    See the module docstring for the meaning of each field and the spec format.
+    Keys (calls are ``tools/call`` requests that the ``only`` filter selects, numbered from 1):
+
+    ``latency=SECONDS``
+        Sleep this long before answering every call.
+    ``hang_after=N``
+        Calls after the N-th never answer (``hang_after=0``: every call hangs). Nothing is done.
+    ``hang_on=N``
+        Only the N-th call never answers. Nothing is done.
+    ``act_then_hang_after=N`` / ``act_then_hang_on=N``
+        Like the hangs above, but the call does its work first (creates the link, ...) and
+        then never answers: the ambiguous failure that idempotency keys exist for.
+    ``crash_after=N``
+        The process exits (status 70) on receiving call N+1, without answering it.
+    ``act_then_crash_on=N``
+        Call N does its work (creates the link, ...) and then the process exits without
+        answering: the lost reply after Stripe acted.
+    ``act_then_error_on=N``
+        Call N does its work and then answers with the dialect's failure (a 502-style
+        ``api_error`` after the upstream acted).
+    ``rate_limit_on=N``
+        Call N is refused as rate limited (Stripe's 429: ``code: rate_limit``), doing nothing.
+    ``refuse=1``
+        Every call is refused as not permitted (a restricted key without that permission),
+        doing nothing; with ``only``, e.g. ``refuse=1,only=PostPaymentLinksPaymentLink``.
+    ``error_rate=P``
+        Each call fails with probability P (0..1) without doing anything. The generic dialect
+        answers with ``isError`` and a Stripe ``api_error`` body; the named dialect with its
+        plain-text failure (``"Failed to create payment link"``) and no ``isError``.
+    ``seed=S``
+        Seed for ``error_rate``'s coin flips, for repeatable runs.
+    ``malformed=text|fields`` (``1`` means ``text``)
+        The call does its work, then answers with non-JSON text (``text``) or with JSON
+        missing its identifying fields: ``id``, ``url``, ``status``, ``payment_status``,
+        ``data`` (``fields``).
+    ``text_failures=1``
+        Every named-dialect call fails with its plain-text failure and no ``isError``,
+        without doing anything (the named server's quirk, every time).
+    ``only=NAME+NAME``
+        Apply faults only to these tools or generic operations
+        (``only=PostPaymentLinks+create_payment_link``); other calls run normally and are
+        not counted.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -1,11 +1,7 @@
 """Stripe's generic MCP dialect: ``stripe_api_write`` and ``stripe_api_read``.
 
-This is the generation of Stripe's remote server before account contexts (today's hosted
-surface, with required ``stripe_context``/``livemode``, is ``hosted.py``). Each tool
-takes ``{stripe_api_operation_id, parameters}``; results are the Stripe object as JSON
-text, and failures set ``isError`` with Stripe's error body
-``{"error": {"type", "message", "param", ...}}``. Operations are listed in
-``maya.sandbox.operations``.
+Each takes ``{stripe_api_operation_id, parameters}`` (``operations.OPERATIONS``); results are
+the Stripe object as JSON text, failures ``isError`` with Stripe's ``{"error": {...}}`` body.
 """
 
 from __future__ import annotations
@@ -13,15 +9,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-import anyio.to_thread
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from maya.sandbox._results import error_result, json_result, malform
+from maya.sandbox._results import error_result, malform, operation_result
 from maya.sandbox.errors import StripeError
 from maya.sandbox.faults import FaultInjector
-from maya.sandbox.operations import OPERATIONS, run_operation
+from maya.sandbox.operations import OPERATIONS
 from maya.sandbox.store import SandboxStore
 
 __all__ = ["GENERIC_TOOLS", "INJECTED_ERROR", "generic_tools"]
@@ -76,24 +71,16 @@ def generic_tools(
         checkout_base_url: Prefix for payment link URLs.
     """
 
+    run = partial(
+        operation_result,
+        store,
+        checkout_base_url=checkout_base_url,
+        failed=lambda exc: error_result(exc.to_json()),
+    )
+
     async def call(write: bool, operation_id: str, parameters: dict[str, Any]) -> CallToolResult:
         tool = GENERIC_TOOLS[0] if write else GENERIC_TOOLS[1]
-
-        async def act() -> CallToolResult:
-            run = partial(
-                run_operation,
-                store,
-                operation_id,
-                parameters,
-                checkout_base_url=checkout_base_url,
-                write=write,
-            )
-            try:
-                obj = await anyio.to_thread.run_sync(run)
-            except StripeError as exc:
-                return error_result(exc.to_json())
-            return json_result(obj)
-
+        act = partial(run, operation_id, parameters, write=write)
         return await faults.run(
             (tool, operation_id),
             act,

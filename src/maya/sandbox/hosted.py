@@ -1,18 +1,7 @@
 """Today's hosted Stripe MCP surface (``https://mcp.stripe.com``, as probed in 2026).
 
-What it adds to the generic operations, reproduced because Maya's client must cope:
-
-* ``stripe_api_read`` / ``stripe_api_write`` (and ``stripe_api_search`` /
-  ``stripe_api_details``) require ``stripe_context`` (an account id) and ``livemode``;
-  their values come from ``list_available_accounts_or_orgs``. A wrong pair is refused
-  before the operation runs ("No account found for the provided stripe_context and
-  livemode...", "... is a sandbox account. Retry with livemode set to false.");
-* success is the bare Stripe object (or list) as JSON text;
-* failures are tool errors (``isError``) carrying plain text:
-  ``Stripe API error: <message>`` plus a hint, or ``Operation '<id>' is not available.
-  Use stripe_api_search to find available operations.``;
-* ``stripe_api_write`` takes an optional ``human_confirmation {approval_token}`` and has
-  no idempotency key.
+The generic operations plus what Maya's client must cope with: a required
+``stripe_context``/``livemode`` pair, bare objects as JSON, plain-text tool errors.
 """
 
 from __future__ import annotations
@@ -23,15 +12,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
-import anyio.to_thread
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
-from maya.sandbox._results import json_result, malform, text_result
-from maya.sandbox.errors import StripeError
+from maya.sandbox._results import json_result, malform, operation_result, text_result
 from maya.sandbox.faults import FaultInjector
-from maya.sandbox.operations import OPERATIONS, run_operation
+from maya.sandbox.operations import OPERATIONS
 from maya.sandbox.store import SandboxStore
 
 __all__ = [
@@ -104,6 +91,13 @@ def _error(text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
+def _not_available(operation_id: str) -> CallToolResult:
+    return _error(
+        f"Operation '{operation_id}' is not available. "
+        "Use stripe_api_search to find available operations."
+    )
+
+
 def _context_problem(
     accounts: Sequence[SandboxAccount], stripe_context: str, livemode: bool
 ) -> str | None:
@@ -142,6 +136,13 @@ def hosted_tools(
         accounts: What ``list_available_accounts_or_orgs`` answers.
     """
 
+    run = partial(
+        operation_result,
+        store,
+        checkout_base_url=checkout_base_url,
+        failed=lambda exc: _error(f"Stripe API error: {exc.message}{_HINT}"),
+    )
+
     async def operate(
         write: bool,
         operation_id: str,
@@ -155,26 +156,8 @@ def hosted_tools(
             return _error(problem)
         operation = OPERATIONS.get(operation_id)
         if operation is None or operation.write != write:
-            return _error(
-                f"Operation '{operation_id}' is not available. "
-                "Use stripe_api_search to find available operations."
-            )
-
-        async def act() -> CallToolResult:
-            run = partial(
-                run_operation,
-                store,
-                operation_id,
-                parameters,
-                checkout_base_url=checkout_base_url,
-                write=write,
-            )
-            try:
-                obj = await anyio.to_thread.run_sync(run)
-            except StripeError as exc:
-                return _error(f"Stripe API error: {exc.message}{_HINT}")
-            return json_result(obj)
-
+            return _not_available(operation_id)
+        act = partial(run, operation_id, parameters, write=write)
         return await faults.run(
             (tool, operation_id),
             act,
@@ -233,10 +216,7 @@ def hosted_tools(
             return _error(problem)
         operation = OPERATIONS.get(stripe_api_operation_id)
         if operation is None:
-            return _error(
-                f"Operation '{stripe_api_operation_id}' is not available. "
-                "Use stripe_api_search to find available operations."
-            )
+            return _not_available(stripe_api_operation_id)
         return json_result(
             {
                 "stripe_api_operation_id": operation.id,

@@ -1,15 +1,7 @@
 """Stripe's older named MCP dialect: ``create_product``, ``create_price``, ``create_payment_link``.
 
-This is what the older local server (``@stripe/mcp`` with the agent toolkit) offered.
-Its quirks are reproduced on purpose, because Maya's client must cope with them:
-
-* input schemas have ``additionalProperties: false``, so there is no way to pass
-  metadata or an idempotency key; extra arguments are rejected (``isError``);
-* ``create_payment_link`` answers only ``{"id", "url"}``;
-* a Stripe failure comes back as ordinary text *without* ``isError``: the tool returns
-  the sentence and the server passes it through ``JSON.stringify``, so the text is a
-  JSON string with its quotes: ``"Failed to create payment link"``;
-* there is no tool to ask whether a link was paid.
+Its quirks are reproduced because Maya's client must cope: no metadata or idempotency key,
+``{"id", "url"}`` answers, failures as a quoted text *without* ``isError``, no status tool.
 """
 
 from __future__ import annotations

@@ -1,34 +1,7 @@
 """Stripe API operations the sandbox implements, by Stripe's OpenAPI operation id.
 
-Both dialects end here: the generic tools name an operation directly, the named tools
-translate to one. Parameters are checked the way Stripe checks a request (unknown
-parameters and missing required ones are errors, numbers and booleans may arrive as
-strings because Stripe's API is form-encoded) and every failure is a ``StripeError``.
-
-Supported operations and parameters:
-
-``PostProducts`` (write)
-    ``name``, ``description``, ``metadata``.
-``PostPrices`` (write)
-    ``product`` or ``product_data: {name, metadata}``, ``unit_amount`` (cents), ``currency``,
-    ``metadata``.
-``PostPaymentLinks`` (write)
-    ``line_items: [{price, quantity}]``, ``metadata``, ``after_completion``
-    (``{type: redirect, redirect: {url}}`` or ``{type: hosted_confirmation}``).
-    Every call makes a new link, as at Stripe: metadata (``idempotency_key`` among it)
-    is stored, never used to deduplicate.
-``PostPaymentLinksPaymentLink`` (write)
-    ``payment_link`` (id), ``active`` (``false`` deactivates), ``metadata`` (merged; an
-    empty value removes a key), ``after_completion``.
-``GetPaymentLinks`` (read)
-    ``active``, ``limit`` (1-100, default 10), ``starting_after``; newest first. No
-    metadata search: a client finds a link by listing and matching its metadata.
-``GetPaymentLinksPaymentLink`` (read)
-    ``payment_link`` (id).
-``GetCheckoutSessions`` (read)
-    ``payment_link``, ``status`` (``open``/``complete``/``expired``), ``limit``; newest
-    first. A link is paid when one of its sessions has ``status: complete`` and
-    ``payment_status: paid``.
+Both dialects end here. Parameters are checked as Stripe checks a form-encoded request
+(unknown or missing ones are errors); every failure is a ``StripeError``. See ``OPERATIONS``.
 """
 
 from __future__ import annotations
@@ -275,7 +248,31 @@ OPERATIONS: Mapping[str, Operation] = {
         Operation("GetCheckoutSessions", False, _GetCheckoutSessions, _get_checkout_sessions),
     )
 }
-"""Every operation the sandbox serves, by id."""
+"""Every operation the sandbox serves, by id, with the parameters it takes:
+
+``PostProducts`` (write)
+    ``name``, ``description``, ``metadata``.
+``PostPrices`` (write)
+    ``product`` or ``product_data: {name, metadata}``, ``unit_amount`` (cents), ``currency``,
+    ``metadata``.
+``PostPaymentLinks`` (write)
+    ``line_items: [{price, quantity}]``, ``metadata``, ``after_completion``
+    (``{type: redirect, redirect: {url}}`` or ``{type: hosted_confirmation}``).
+    Every call makes a new link, as at Stripe: metadata (``idempotency_key`` among it)
+    is stored, never used to deduplicate.
+``PostPaymentLinksPaymentLink`` (write)
+    ``payment_link`` (id), ``active`` (``false`` deactivates), ``metadata`` (merged; an
+    empty value removes a key), ``after_completion``.
+``GetPaymentLinks`` (read)
+    ``active``, ``limit`` (1-100, default 10), ``starting_after``; newest first. No
+    metadata search: a client finds a link by listing and matching its metadata.
+``GetPaymentLinksPaymentLink`` (read)
+    ``payment_link`` (id).
+``GetCheckoutSessions`` (read)
+    ``payment_link``, ``status`` (``open``/``complete``/``expired``), ``limit``; newest
+    first. A link is paid when one of its sessions has ``status: complete`` and
+    ``payment_status: paid``.
+"""
 
 
 def run_operation(

@@ -1,8 +1,7 @@
 """Paying a payment link with a test card, in-process: what the checkout form does.
 
-``pay_link`` is the scripted path for ``maya demo`` and tests that share the sandbox's
-store; the checkout page's POST and ``maya sandbox pay`` end in the same function.
-It blocks on SQLite briefly; from async code call it through ``anyio.to_thread``.
+``pay_link`` is shared by the checkout page's POST, ``maya sandbox pay`` and ``maya demo``;
+it blocks on SQLite briefly, so async code calls it through ``anyio.to_thread``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Paying a sandbox payment link over HTTP, from another process.
 
-This submits the checkout page's form exactly as a browser would (asking for JSON back),
-so it exercises the real page. ``maya sandbox pay`` uses it; so can ``maya demo`` when
-the sandbox runs as a subprocess.
+It submits the checkout page's form as a browser would (asking for JSON back), so it
+exercises the real page (``maya sandbox pay``, ``maya demo`` with a sandbox subprocess).
 """
 
 from __future__ import annotations

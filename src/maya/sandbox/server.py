@@ -1,8 +1,7 @@
 """Assembling and running the sandbox: the MCP server, the checkout pages, the transports.
 
-Over stdio, stdout carries only MCP; the checkout pages get their own port on 127.0.0.1
-and the sandbox announces their base URL on stderr. Over HTTP, one ASGI app serves MCP at
-``/mcp`` and the checkout pages at ``/b/...`` on the same host and port.
+Over stdio the checkout pages get their own port (announced on stderr); over HTTP one
+ASGI app serves MCP at ``/mcp`` and the checkout pages at ``/b/...``.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
-"""The sandbox's Stripe account: products, prices, payment links and Checkout Sessions in SQLite.
+"""The sandbox's Stripe account in SQLite: products, prices, payment links, sessions.
 
-Objects are kept as Stripe-shaped JSON documents, with the few fields the sandbox looks up
-by (payment link token, idempotency key, session status) copied into indexed columns.
-One connection serves every thread: the MCP server and the checkout web server may share
-a process, so each public method holds a lock and runs in its own ``BEGIN IMMEDIATE``
-transaction, which also keeps two sandbox processes on one file from racing.
-
-A payment link's ``url`` is stored as a path (``/b/test_<token>``), not an absolute URL:
-the protocol layer prefixes the current base URL. The ports the checkout pages were
-served on are kept too (``served_ports``), so a restarted sandbox binds the same one
-again and the links already handed out keep working.
+Objects are Stripe-shaped JSON with their lookup fields indexed; each method runs in one
+``BEGIN IMMEDIATE`` transaction, so threads and processes sharing a file never race.
 """
 
 from __future__ import annotations

@@ -1,23 +1,7 @@
 """The sandbox sends Stripe's Checkout events to a webhook endpoint, signed as Stripe signs.
 
-After every checkout outcome (a paid session: ``checkout.session.completed``; an async
-payment method: ``completed`` with ``payment_status: unpaid``, then
-``async_payment_succeeded`` or ``async_payment_failed``) the sandbox POSTs an event
-(``evt_`` id, ``type``, ``created``, ``data.object`` = the Checkout Session with
-``payment_link``, ``payment_status``, ``amount_total``, ``metadata``) with the header
-``Stripe-Signature: t=<unix>,v1=<hex>``: HMAC-SHA256 of ``"<t>.<body>"`` keyed with the
-``whsec_`` secret. The ``stripe`` package verifies but cannot sign, so the sandbox signs
-itself, as Stripe's documentation describes.
-
-The event and its Checkout Session carry only fields Stripe's own objects have
-(``EVENT_FIELDS``, ``CHECKOUT_SESSION_FIELDS``): the server tests check both lists
-against Stripe's published OpenAPI fixtures (``tests/fixtures/stripe/``), so the
-sandbox's events cannot drift from what Stripe sends.
-
-A delivery that is not answered 2xx is retried with bounded backoff (``delays``, an
-injectable ``sleep``); every event is kept in the sandbox's store, with its attempts and
-last status, so ``maya sandbox events`` lists them and ``resend`` sends one again (same
-event id, fresh signature, as Stripe's dashboard does).
+Events carry only fields Stripe's own objects have; a delivery not answered 2xx is retried
+with bounded backoff, and every event is kept (``maya sandbox events``, ``resend``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from maya.state.catalog import Catalog, CatalogError, LineItem, TabSettings
 from maya.state.conversations import Conversation, ConversationBounds, ConversationStore
 from maya.state.errors import StateError
-from maya.state.events import EventOutcome, EventResult, EventStore, PaymentEvent
+from maya.state.events import EventOutcome, EventResult, PaymentEvent
 from maya.state.manager import PaymentStarted, SettleResult, TabManager, validate_session_id
 from maya.state.memory import MemoryTabStore
 from maya.state.models import (
@@ -30,7 +30,6 @@ __all__ = [
     "ConversationStore",
     "EventOutcome",
     "EventResult",
-    "EventStore",
     "LineItem",
     "MemoryTabStore",
     "OrderedItem",

@@ -1,9 +1,7 @@
-"""What a merchant sells: a ``Catalog`` of priced items in one currency, and the tab's
-``TabSettings`` (prepaid balance, quantity limit, tip choices).
+"""What a merchant sells (``Catalog``: priced items in one currency) and ``TabSettings``.
 
-A catalog comes from Python (``Catalog(merchant=..., currency=..., items={...})``) or a
-YAML/JSON file (``Catalog.from_file``). Prices are kept in the currency's minor unit and
-are the only prices an order tool charges.
+A catalog comes from Python or a YAML/JSON file (``Catalog.from_file``); its prices, in the
+currency's minor unit, are the only prices an order tool charges.
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
 """Conversation memory: each session's latest turns, kept in the tab store.
 
-A turn is opaque text to this layer (the agent stores it as JSON); every store keeps the
-session's turns oldest first, bounded by ``ConversationBounds``: at most ``max_turns``
-turns and ``max_bytes`` bytes, the oldest dropped first and always whole (so a function
-call is never parted from its response). A conversation idle for ``idle_s`` reads as
-empty and is deleted by a later write (at the latest, the next conversation to begin).
-Any process on the same store (``maya serve --workers N`` on PostgreSQL) serves any turn
-of any session.
+Turns are opaque text, kept oldest first within ``ConversationBounds`` (the oldest dropped
+first, always whole); a conversation idle for ``idle_s`` reads as empty and is deleted later.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """Stripe's Checkout events applied to the tab, each exactly once.
 
-A webhook delivers an event naming a payment link; the store records the event's id in
-the same transaction as its effect (see ``EventStore``), so a redelivered event changes
-nothing, and the effect itself is one of the tab's ordinary rules: a paid session
-settles through ``settle_payment_change``, exactly as ``check_payment_status`` does when
-it polls, so the two paths can race and the payment is still applied once (both hold
-the session's row while they run the rule).
-
-An event can arrive before its link is recorded (the customer paid while
-``create_stripe_payment`` was still returning): the store keeps it as ``pending`` and
-applies it in the transaction that records the link.
+A store records an event's id with its effect (``TabStore.apply_event``), the rule polling
+uses (``settle_payment_change``); an event before its link is kept and applied with it.
 """
 
 from __future__ import annotations
@@ -17,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
 
 from maya.codes import ErrorCode
 from maya.money import Cents
@@ -26,7 +17,7 @@ from maya.state.models import TabState
 from maya.state.store import Change, Transition
 from maya.state.transitions import (
     mark_payment_failed_change,
-    record_extra_payment,
+    record_credit,
     settle_payment_change,
 )
 
@@ -39,7 +30,7 @@ __all__ = [
     "REFUSED_OUTCOMES",
     "EventOutcome",
     "EventResult",
-    "EventStore",
+    "LinkRecording",
     "PaymentEvent",
     "Received",
     "Recorded",
@@ -107,7 +98,7 @@ class PaymentEvent:
         created: the event's Unix time (orders events kept for a link not yet recorded).
         idempotency_key: the ``metadata.idempotency_key`` Maya put on the link, if any.
         checkout_session: the Checkout Session's id (``cs_...``): two sessions paid on
-            one link are two payments, the second an overpayment to refund.
+            one link are two payments, the second credit to refund.
         livemode: the event's ``livemode`` (None when absent).
         currency: the session's ``currency``, lowercase (None when absent).
         refused: set (``WRONG_MODE``) when the receiver found the event's mode is not
@@ -195,7 +186,7 @@ def apply_payment_event_change(
     ``settle_payment_change`` (once: a payment already settled, by polling or an earlier
     event, changes nothing) unless ``received`` says a second Checkout Session paid the
     link: what it paid beyond the first becomes credit flagged ``needs_reconciliation``
-    (``record_extra_payment``), never dropped. ``async_payment_failed`` marks the payment
+    (``record_credit``), never dropped. ``async_payment_failed`` marks the payment
     failed (no money moves, the tab stays open; a settled payment stays settled);
     ``completed`` with ``unpaid`` waits for the async event; ``expired`` ends that
     attempt and changes nothing, so a ``completed`` arriving after it still settles.
@@ -224,7 +215,7 @@ def apply_payment_event_change(
             )
             outcome = EventOutcome.SETTLED
         if received is not None and received.sessions > 1:
-            after, extra = record_extra_payment(
+            after, extra = record_credit(
                 step.after, payment_id=payment_id, amount_received_cents=received.total_cents
             )
             if extra:
@@ -286,31 +277,40 @@ def attach_stale_link(
     return Change(state, after, payments=(at,))
 
 
-def recording_link(
-    record: Callable[[TabState], Change],
-    events: Sequence[PaymentEvent],
-    paid: dict[str, Cents] | None = None,
-    *,
-    stale: Callable[[TabState], Change | None] | None = None,
-) -> Transition[Recorded]:
-    """The transition that records a link (``record``) and then applies its kept events.
+@dataclass(frozen=True, slots=True)
+class LinkRecording:
+    """A link to record on its tab (``TabStore.transact_recording_link``).
+
+    Attributes:
+        payment_id: the link.
+        record: the rule that attaches it (raises ``StateError`` when it cannot).
+        stale: attaches it to its superseded record instead (``attach_stale_link``),
+            used only when ``record`` refused it as superseded but it was paid.
+    """
+
+    payment_id: str
+    record: Callable[[TabState], Change]
+    stale: Callable[[TabState], Change | None] | None = None
+
+
+def recording_link(link: LinkRecording, events: Sequence[PaymentEvent]) -> Transition[Recorded]:
+    """The transition that records ``link`` and then applies its kept events.
 
     The events run oldest first on the state the recording made. The transition returns
     the recording's ``Change`` itself when no event changed anything (a SQL store then
     keeps its fast path), else the final bare state (the store compares it with the
-    stored one). ``paid`` holds the link's Checkout Sessions paid by events applied
-    before (none, for a link just recorded). When ``record`` refuses the link as
-    superseded but a kept event says it was paid, ``stale`` attaches it to its
-    superseded record instead, the events apply, and the refusal is returned (not
-    raised) in ``Recorded.refused``.
+    stored one). When ``link.record`` refuses the link as superseded but a kept event
+    says it was paid, ``link.stale`` attaches it to its superseded record instead, the
+    events apply, and the refusal is returned (not raised) in ``Recorded.refused``.
     """
 
     def run(state: TabState) -> tuple[TabState | Change, Recorded]:
         refused: StateError | None = None
         try:
-            step = record(state)
+            step = link.record(state)
         except StateError as exc:
             attached = None
+            stale = link.stale
             paid_meanwhile = any(event.paid for event in events)
             if exc.code is ErrorCode.PAYMENT_SUPERSEDED and stale is not None and paid_meanwhile:
                 attached = stale(state)
@@ -319,7 +319,7 @@ def recording_link(
             step, refused = attached, exc
         after = step.after
         outcomes: list[EventOutcome] = []
-        sessions = dict(paid or {})
+        sessions: dict[str, Cents] = {}  # the link was just recorded: nothing paid it yet
         for event in events:
             counted = dict(sessions)
             received = received_after(counted, event)
@@ -352,55 +352,3 @@ def late_link(event: PaymentEvent, received: Received | None) -> Transition[Even
         return (attached if step.after is attached.after else step.after), outcome
 
     return run
-
-
-@runtime_checkable
-class EventStore(Protocol):
-    """What a store adds for events (memory, SQLite and PostgreSQL all implement it)."""
-
-    async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record ``event`` and its effect in one transaction, unless its id was seen.
-
-        The tab is found by the payment link id and its row held while
-        ``apply_payment_event_change`` runs, as in ``transact``. With no recorded link
-        of that id, a Checkout event is kept as ``PENDING``; an event that names no link,
-        or is not a Checkout event, is stored as ``IGNORED``.
-
-        Raises:
-            StoreError: when the store cannot be used.
-        """
-        ...
-
-    async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
-    ) -> tuple[TabState, Recorded]:
-        """``transact(recording_link(record, kept, stale=stale))``, ``kept`` read in it.
-
-        The events kept for ``payment_id`` are read inside the transaction (serialised
-        with ``apply_event`` for the same link, so none slips in between) and marked
-        with their outcomes in the same commit.
-
-        Raises:
-            StateError: whatever ``record`` raised (nothing was written), unless
-                ``stale`` attached the link so its kept payment applies: then the
-                refusal is in ``Recorded.refused`` and the rest was committed.
-            StoreError: when the store cannot be used.
-        """
-        ...
-
-    async def event_outcome(self, event_id: str) -> EventOutcome | None:
-        """What the event with this id did, or None if it was never received."""
-        ...
-
-    async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid.
-
-        Such a link is followed by webhook: its later payments arrive as events too.
-        """
-        ...

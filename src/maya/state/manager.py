@@ -1,15 +1,14 @@
 """``TabManager``: the tab's public, async API.
 
-It checks inputs, prices orders from the menu, and runs the pure transitions of
-``transitions.py`` atomically in a store. Every method returns the new state (or a small
-result that carries it) or raises ``StateError``; a refused call changes nothing.
+It checks inputs, prices orders, and runs the rules of ``transitions.py`` atomically in a
+store. Each method returns the new state (or a result carrying it) or raises ``StateError``.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
@@ -22,8 +21,9 @@ from maya.state.errors import StateError
 from maya.state.events import (
     EventOutcome,
     EventResult,
-    EventStore,
+    LinkRecording,
     PaymentEvent,
+    Recorded,
     attach_stale_link,
 )
 from maya.state.models import OrderedItem, PaymentRecord, TabState
@@ -40,7 +40,7 @@ __all__ = [
     "MAX_MODIFIERS",
     "CancelledOrder",
     "ChangeListener",
-    "ExtraPaymentResult",
+    "CreditResult",
     "PaymentStarted",
     "SettleResult",
     "TabManager",
@@ -59,6 +59,7 @@ and the provider may finish a request a moment after the sender gave up on it.""
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 
 R = TypeVar("R")
+S = TypeVar("S")
 
 _CHANGING = frozenset({EventOutcome.SETTLED, EventOutcome.FAILED, EventOutcome.OVERPAID})
 """Event outcomes that changed the tab (the listeners hear of those)."""
@@ -136,12 +137,12 @@ class SettleResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ExtraPaymentResult:
-    """The result of ``TabManager.record_extra_payment``.
+class CreditResult:
+    """The result of ``TabManager.record_credit``.
 
     Attributes:
         state: the tab afterwards.
-        credited_cents: how much was newly recorded as overpayment (0: nothing new).
+        credited_cents: how much was newly recorded as credit (0: nothing new).
     """
 
     state: TabState
@@ -242,7 +243,34 @@ class TabManager:
     async def _run(
         self, operation: str, session_id: str, transition: Transition[R], *, checked: bool = False
     ) -> tuple[TabState, R]:
-        """Run ``transition`` in the store and tell the listeners.
+        """Run ``transition`` in the store's ``transact`` and tell the listeners."""
+        return await self._write(operation, session_id, transition, self.store.transact, checked)
+
+    async def _change(
+        self,
+        operation: str,
+        session_id: str,
+        rule: Callable[[TabState], Change],
+        *,
+        checked: bool = False,
+    ) -> TabState:
+        """Run a rule that returns only its ``Change``; the new state."""
+        state, _ = await self._run(
+            operation, session_id, lambda s: (rule(s), None), checked=checked
+        )
+        return state
+
+    async def _write(
+        self,
+        operation: str,
+        session_id: str,
+        step: Callable[[TabState], S],
+        write: Callable[
+            [str, Callable[[], TabState], Callable[[TabState], S]], Awaitable[tuple[TabState, R]]
+        ],
+        checked: bool = False,
+    ) -> tuple[TabState, R]:
+        """Run ``step`` through the store method ``write`` and tell the listeners.
 
         The session id is validated here unless the caller already did (``checked``):
         once per call, at this edge.
@@ -251,14 +279,14 @@ class TabManager:
             session_id = validate_session_id(session_id)
         before: list[TabState] = []
 
-        def observed(state: TabState) -> tuple[TabState | Change, R]:
+        def observed(state: TabState) -> S:
             before.append(state)
-            return transition(state)
+            return step(state)
 
         def initial() -> TabState:
             return self._new_tab(session_id)
 
-        state, result = await self.store.transact(session_id, initial, observed)
+        state, result = await write(session_id, initial, observed)
         if self._listeners and before and state is not before[-1]:
             for listener in tuple(self._listeners):
                 listener(operation, before[-1], state)
@@ -300,21 +328,17 @@ class TabManager:
         mods = self.catalog.normalize_modifiers(menu_item, modifiers)
         prepaid = self.settings.prepaid
 
-        def run(state: TabState) -> tuple[Change, None]:
-            return (
-                transitions.order_change(
-                    state,
-                    name=menu_item.name,
-                    unit_price_cents=menu_item.price_cents,
-                    quantity=quantity,
-                    modifiers=mods,
-                    prepaid=prepaid,
-                ),
-                None,
+        def rule(state: TabState) -> Change:
+            return transitions.order_change(
+                state,
+                name=menu_item.name,
+                unit_price_cents=menu_item.price_cents,
+                quantity=quantity,
+                modifiers=mods,
+                prepaid=prepaid,
             )
 
-        state, _ = await self._run("order", session_id, run, checked=True)
-        return state
+        return await self._change("order", session_id, rule, checked=True)
 
     def _check_quantity(self, quantity: object) -> None:
         limit = self.settings.max_quantity
@@ -359,14 +383,14 @@ class TabManager:
 
         def run(state: TabState) -> tuple[TabState, None]:
             for line in lines:
-                state = transitions.order(
+                state = transitions.order_change(
                     state,
                     name=line.name,
                     unit_price_cents=line.unit_price_cents,
                     quantity=line.quantity,
                     modifiers=(),
                     prepaid=prepaid,
-                )
+                ).after
             return state, None
 
         state, _ = await self._run("add_items", session_id, run, checked=True)
@@ -398,11 +422,13 @@ class TabManager:
         """
         allowed = self.settings.tip_percentages
 
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.set_tip_change(state, percent, toggle=toggle, allowed=allowed), None
-
-        state, _ = await self._run("set_tip", session_id, run)
-        return state
+        return await self._change(
+            "set_tip",
+            session_id,
+            lambda state: transitions.set_tip_change(
+                state, percent, toggle=toggle, allowed=allowed
+            ),
+        )
 
     async def remove_tip(self, session_id: str) -> TabState:
         """Remove the tip, if any.
@@ -484,18 +510,16 @@ class TabManager:
         """
         now = self._clock()
 
-        def run(state: TabState) -> tuple[Change, None]:
-            change = transitions.end_link_write_change(
+        def rule(state: TabState) -> Change:
+            return transitions.end_link_write_change(
                 state,
                 idempotency_key=idempotency_key,
                 mark=mark,
                 now=now,
                 made_nothing=made_nothing,
             )
-            return change, None
 
-        state, _ = await self._run("end_link_write", session_id, run)
-        return state
+        return await self._change("end_link_write", session_id, rule)
 
     def now(self) -> float:
         """The manager's wall clock (Unix seconds), the one payment marks are kept in."""
@@ -537,37 +561,14 @@ class TabManager:
                 state, idempotency_key=idempotency_key, payment_id=payment_id, url=url
             )
 
-        if isinstance(self.store, EventStore):
+        async def write(
+            sid: str, initial: Callable[[], TabState], observed: Callable[[TabState], Change]
+        ) -> tuple[TabState, Recorded]:
             # Events that arrived before the link was recorded are applied with it.
-            return await self._record_with_kept_events(session_id, payment_id, record, stale)
-        state, _ = await self._run("record_payment_link", session_id, lambda s: (record(s), None))
-        return state
+            link = LinkRecording(payment_id, observed, stale)
+            return await self.store.transact_recording_link(sid, initial, link)
 
-    async def _record_with_kept_events(
-        self,
-        session_id: str,
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        stale: Callable[[TabState], Change | None],
-    ) -> TabState:
-        assert isinstance(self.store, EventStore)
-        session_id = validate_session_id(session_id)
-        before: list[TabState] = []
-
-        def observed(state: TabState) -> Change:
-            before.append(state)
-            return record(state)
-
-        state, recorded = await self.store.transact_recording_link(
-            session_id,
-            lambda: self._new_tab(session_id),
-            payment_id,
-            observed,
-            stale=stale,
-        )
-        if self._listeners and before and state is not before[-1]:
-            for listener in tuple(self._listeners):
-                listener("record_payment_link", before[-1], state)
+        state, recorded = await self._write("record_payment_link", session_id, record, write)
         if recorded.refused is not None:
             # The stale link's kept payment was applied; the caller still deactivates it.
             raise recorded.refused
@@ -579,7 +580,7 @@ class TabManager:
         Raises:
             StoreError: when the store cannot be used.
         """
-        return isinstance(self.store, EventStore) and await self.store.paid_by_event(payment_id)
+        return await self.store.paid_by_event(payment_id)
 
     async def apply_payment_event(
         self, event: PaymentEvent, *, livemode: bool | None = None
@@ -594,10 +595,7 @@ class TabManager:
 
         Raises:
             StoreError: when the store cannot be used.
-            TypeError: when the store keeps no events (a custom ``TabStore``).
         """
-        if not isinstance(self.store, EventStore):
-            raise TypeError(f"{type(self.store).__name__} does not keep payment events")
         if livemode is not None and event.livemode is not None and event.livemode != livemode:
             event = replace(event, refused=EventOutcome.WRONG_MODE)
         result = await self.store.apply_event(event)
@@ -636,12 +634,11 @@ class TabManager:
         Raises:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
-
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.close_link_change(state, payment_id=payment_id), None
-
-        state, _ = await self._run("record_link_closed", session_id, run)
-        return state
+        return await self._change(
+            "record_link_closed",
+            session_id,
+            lambda state: transitions.close_link_change(state, payment_id=payment_id),
+        )
 
     async def mark_payment_failed(self, session_id: str, payment_id: str) -> TabState:
         """Record a declined payment; no money moves.
@@ -649,12 +646,11 @@ class TabManager:
         Raises:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
-
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.mark_payment_failed_change(state, payment_id=payment_id), None
-
-        state, _ = await self._run("mark_payment_failed", session_id, run)
-        return state
+        return await self._change(
+            "mark_payment_failed",
+            session_id,
+            lambda state: transitions.mark_payment_failed_change(state, payment_id=payment_id),
+        )
 
     async def reset(self, session_id: str) -> TabState:
         """Start the session over (payment history is kept so late payments still apply).
@@ -662,26 +658,28 @@ class TabManager:
         Raises:
             StateError: ``INVALID_SESSION_ID``.
         """
+        balance = self._starting_balance
+        return await self._change(
+            "reset",
+            session_id,
+            lambda state: transitions.reset_change(state, balance_cents=balance),
+        )
 
-        def run(state: TabState) -> tuple[Change, None]:
-            return transitions.reset_change(state, balance_cents=self._starting_balance), None
-
-        state, _ = await self._run("reset", session_id, run)
-        return state
-
-    async def record_extra_payment(
+    async def record_credit(
         self, session_id: str, payment_id: str, *, amount_received_cents: Cents
-    ) -> ExtraPaymentResult:
+    ) -> CreditResult:
         """Record what a settled link received beyond what was applied, once.
 
         Raises:
             StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
         """
 
-        def run(state: TabState) -> tuple[TabState, Cents]:
-            return transitions.record_extra_payment(
-                state, payment_id=payment_id, amount_received_cents=amount_received_cents
-            )
-
-        state, credited = await self._run("record_extra_payment", session_id, run)
-        return ExtraPaymentResult(state=state, credited_cents=credited)
+        received = amount_received_cents
+        state, credited = await self._run(
+            "record_credit",
+            session_id,
+            lambda s: transitions.record_credit(
+                s, payment_id=payment_id, amount_received_cents=received
+            ),
+        )
+        return CreditResult(state=state, credited_cents=credited)

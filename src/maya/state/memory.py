@@ -11,6 +11,7 @@ from maya.state.events import (
     REFUSED_OUTCOMES,
     EventOutcome,
     EventResult,
+    LinkRecording,
     PaymentEvent,
     Recorded,
     apply_payment_event_change,
@@ -20,7 +21,7 @@ from maya.state.events import (
     session_of_idempotency_key,
 )
 from maya.state.models import TabState
-from maya.state.store import Change, Transition, check_step, new_state_of
+from maya.state.store import Transition, check_step, new_state_of
 
 __all__ = ["MemoryTabStore"]
 
@@ -64,7 +65,7 @@ class MemoryTabStore:
         return new_state, result
 
     async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and apply it to its link's tab, at once (``EventStore``)."""
+        """Record a Stripe event and apply it to its link's tab, at once (``TabStore``)."""
         first = self._events.get(event.event_id)
         if first is not None:
             return EventResult(EventOutcome.DUPLICATE, first_outcome=first)
@@ -111,25 +112,13 @@ class MemoryTabStore:
         return EventResult(EventOutcome.PENDING)
 
     async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
+        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
     ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, at once (``EventStore``).
-
-        Raises:
-            StateError: whatever ``record`` raised; nothing was written.
-        """
-        kept = sorted(self._pending.get(payment_id, ()), key=lambda e: e.created)
-        state, recorded = await self.transact(
-            session_id, initial, recording_link(record, kept, stale=stale)
-        )
-        self._pending.pop(payment_id, None)
-        paid = self._paid.setdefault(payment_id, {})
+        """Record a link and apply the events kept for it, at once (``TabStore``)."""
+        kept = sorted(self._pending.get(link.payment_id, ()), key=lambda e: e.created)
+        state, recorded = await self.transact(session_id, initial, recording_link(link, kept))
+        self._pending.pop(link.payment_id, None)
+        paid = self._paid.setdefault(link.payment_id, {})
         for event, outcome in zip(kept, recorded.outcomes, strict=True):
             self._events[event.event_id] = outcome
             if outcome not in REFUSED_OUTCOMES:
@@ -141,20 +130,24 @@ class MemoryTabStore:
         return self._events.get(event_id)
 
     async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``EventStore``)."""
+        """True when an applied event said link ``payment_id`` was paid (``TabStore``)."""
         return bool(self._paid.get(payment_id))
 
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
-        """The session's conversation; empty when unknown or idle (``ConversationStore``)."""
+        """The session's conversation; empty when unknown or idle (``TabStore``)."""
         return await self._conversations.load_conversation(session_id, now=now, idle_s=idle_s)
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
     ) -> None:
-        """Keep ``turn`` within ``bounds``; forget idle conversations (``ConversationStore``)."""
+        """Keep ``turn`` within ``bounds``; forget idle conversations (``TabStore``)."""
         await self._conversations.append_conversation_turn(session_id, turn, now=now, bounds=bounds)
+
+    def change_feed(self) -> None:
+        """None: one process only, and the manager hears its own writes."""
+        return None
 
     async def session_ids(self) -> list[str]:
         """Every session held, sorted."""

@@ -1,26 +1,23 @@
-"""The store interface: load a tab, and change one atomically.
+"""The store contract (``TabStore``): tabs, Stripe events and conversations, atomically.
 
-A store knows nothing of the tab's rules. ``transact`` runs a pure transition (see
-``transitions.py``) on the current state under the store's own atomicity (a per-session
-lock in memory, a transaction holding the session's row in SQL) and persists the new
-state only if the transition returned a different object. A transition that raises
-leaves the stored state untouched.
-
-A transition may return its new state bare (any rule can; the store then compares it
-with the old one) or as a ``Change`` that also says what changed, so a SQL store writes
-exactly that and never looks at the rest of the tab: an order is one row update and one
-item insert however long the tab already is.
+A store knows nothing of the tab's rules: ``transact`` runs a pure transition under the
+store's own atomicity and persists it only if it changed. Every store implements it all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
+from maya.state.conversations import ConversationStore
 from maya.state.models import OrderedItem, TabState
 
-__all__ = ["Change", "TabStore", "Transition", "check_step", "new_state_of"]
+if TYPE_CHECKING:
+    from maya.state.events import EventOutcome, EventResult, LinkRecording, PaymentEvent, Recorded
+    from maya.state.watch import ChangeFeed
+
+__all__ = ["Change", "ClosedByBlock", "TabStore", "Transition", "check_step", "new_state_of"]
 
 R = TypeVar("R")
 
@@ -75,8 +72,11 @@ def check_step(current: TabState, new_state: TabState) -> None:
         )
 
 
-class TabStore(Protocol):
-    """Where tabs live. Implementations: memory, SQLite, PostgreSQL."""
+class TabStore(ConversationStore, Protocol):
+    """Where tabs, their Stripe events and conversations live: memory, SQLite, PostgreSQL.
+
+    Every method is part of the contract; no caller asks a store what it can do.
+    """
 
     async def load(self, session_id: str) -> TabState | None:
         """The stored state of ``session_id``, or None if it has never been written."""
@@ -96,6 +96,50 @@ class TabStore(Protocol):
         """
         ...
 
+    async def transact_recording_link(
+        self, session_id: str, initial: Callable[[], TabState], link: LinkRecording
+    ) -> tuple[TabState, Recorded]:
+        """``transact(recording_link(link, kept))``, ``kept`` read in the transaction.
+
+        The events kept for ``link.payment_id`` are read serialised with ``apply_event``
+        for the same link, so none slips in between, and marked in the same commit.
+
+        Raises:
+            StateError: whatever ``link.record`` raised (nothing was written), unless
+                ``link.stale`` attached the link so its kept payment applies: then the
+                refusal is in ``Recorded.refused`` and the rest was committed.
+            StoreError: when the store cannot be used.
+        """
+        ...
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Record ``event`` and its effect in one transaction, unless its id was seen.
+
+        The tab is found by the payment link id and its row held while
+        ``apply_payment_event_change`` runs, as in ``transact``. With no recorded link
+        of that id, a Checkout event is kept as ``PENDING``; an event that names no link,
+        or is not a Checkout event, is stored as ``IGNORED``.
+
+        Raises:
+            StoreError: when the store cannot be used.
+        """
+        ...
+
+    async def event_outcome(self, event_id: str) -> EventOutcome | None:
+        """What the event with this id did, or None if it was never received."""
+        ...
+
+    async def paid_by_event(self, payment_id: str) -> bool:
+        """True when an applied event said link ``payment_id`` was paid.
+
+        Such a link is followed by webhook: its later payments arrive as events too.
+        """
+        ...
+
+    def change_feed(self) -> ChangeFeed | None:
+        """A feed of commits made by any process (PostgreSQL), or None (one process only)."""
+        ...
+
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted."""
         ...
@@ -103,3 +147,17 @@ class TabStore(Protocol):
     async def aclose(self) -> None:
         """Release connections and files. Idempotent."""
         ...
+
+
+class ClosedByBlock:
+    """``async with store: ...`` closes the store (``aclose``) when the block ends."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release what the store holds. Idempotent."""
+        raise NotImplementedError

@@ -1,17 +1,7 @@
-"""The tab's rules as pure functions: ``TabState`` in, new ``TabState`` (and a result) out.
+"""The tab's rules as pure functions: ``TabState`` in, a ``Change`` (and a result) out.
 
-Every store runs these same functions inside its own atomic step (a lock in memory, a
-transaction in SQL), so the rules are written once and the stores only persist. A
-function that refuses raises ``StateError`` before anything is built, so a refusal
-leaves the state exactly as it was. A function that has nothing to change returns the
-very same object, and the store writes nothing.
-
-The rules a customer calls all the time (order, tip, the payment steps, reset) are
-written as ``*_change`` functions that return a ``Change``: the new state plus exactly
-what differs (the new item, the payment records touched, the items that left), so a SQL
-store writes and reads only that. Each has a twin under the plain name that returns the
-bare new state. A new rule can simply return a new state: every store accepts it, at
-the price of a comparison with the whole tab in the SQL stores.
+Every store runs these same functions in its own atomic step. A refusal raises
+``StateError`` before anything is built; nothing to change returns the same state.
 """
 
 from __future__ import annotations
@@ -23,7 +13,6 @@ from maya.codes import ErrorCode
 from maya.money import Cents, format_amount
 from maya.state.errors import StateError
 from maya.state.models import (
-    TIP_PERCENTAGES,
     OrderedItem,
     PaymentRecord,
     PaymentSnapshot,
@@ -36,24 +25,17 @@ from maya.state.store import Change
 __all__ = [
     "PaymentStart",
     "Settlement",
-    "begin_payment",
     "begin_payment_change",
     "cancel_last_order",
     "close_link_change",
     "end_link_write_change",
     "mark_link_write_change",
-    "mark_payment_failed",
     "mark_payment_failed_change",
     "new_tab",
-    "order",
     "order_change",
-    "record_payment_link",
     "record_payment_link_change",
-    "reset",
     "reset_change",
-    "set_tip",
     "set_tip_change",
-    "settle_payment",
     "settle_payment_change",
 ]
 
@@ -65,30 +47,6 @@ def _bump(state: TabState, **changes: object) -> TabState:
 def new_tab(session_id: str, balance_cents: Cents, currency: str = "usd") -> TabState:
     """A fresh session in ``currency``: the starting balance, nothing on the tab."""
     return TabState(session_id=session_id, balance_cents=balance_cents, currency=currency)
-
-
-def order(
-    state: TabState,
-    *,
-    name: str,
-    unit_price_cents: Cents,
-    quantity: int,
-    modifiers: tuple[str, ...],
-    prepaid: bool = True,
-) -> TabState:
-    """Put ``quantity`` x ``name`` on the tab, paid from the balance (see ``order_change``).
-
-    Raises:
-        StateError: ``INSUFFICIENT_FUNDS`` when the balance does not cover the order.
-    """
-    return order_change(
-        state,
-        name=name,
-        unit_price_cents=unit_price_cents,
-        quantity=quantity,
-        modifiers=modifiers,
-        prepaid=prepaid,
-    ).after
 
 
 def order_change(
@@ -170,29 +128,14 @@ def cancel_last_order(state: TabState, *, prepaid: bool = True) -> tuple[TabStat
     )
 
 
-def set_tip(
-    state: TabState,
-    percent: int | None,
-    *,
-    toggle: bool = True,
-    allowed: tuple[int, ...] = TIP_PERCENTAGES,
-) -> TabState:
-    """Choose a tip (see ``set_tip_change``); the bare new state.
-
-    Raises:
-        StateError: ``INVALID_TIP_PERCENTAGE`` for anything but ``allowed`` or None.
-    """
-    return set_tip_change(state, percent, toggle=toggle, allowed=allowed).after
-
-
 def set_tip_change(
     state: TabState,
     percent: int | None,
     *,
     toggle: bool = True,
-    allowed: tuple[int, ...] = TIP_PERCENTAGES,
+    allowed: tuple[int, ...],
 ) -> Change:
-    """Choose a tip from ``allowed`` (10, 15, 20); the selected one again removes it.
+    """Choose a tip from ``allowed`` (for example 10, 15, 20); the same one again removes it.
 
     ``percent=None`` removes the tip. With ``toggle=False`` the same percentage is kept.
 
@@ -235,16 +178,6 @@ class PaymentStart:
 
 def _is_outstanding(record: PaymentRecord) -> bool:
     return not record.superseded and record.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
-
-
-def begin_payment(state: TabState, *, now: int) -> tuple[TabState, PaymentStart]:
-    """Snapshot what is due (see ``begin_payment_change``); the bare new state.
-
-    Raises:
-        StateError: ``NOTHING_TO_PAY`` when tab and tip are zero.
-    """
-    change, start = begin_payment_change(state, now=now)
-    return change.after, start
 
 
 def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentStart]:
@@ -317,23 +250,6 @@ def _find_by_key(state: TabState, idempotency_key: str) -> PaymentRecord:
         "no payment was started with that key",
         idempotency_key=idempotency_key[:80],
     )
-
-
-def record_payment_link(
-    state: TabState, *, idempotency_key: str, payment_id: str, url: str, is_simulated: bool
-) -> TabState:
-    """Attach a link to its payment record (see ``record_payment_link_change``).
-
-    Raises:
-        StateError: ``PAYMENT_NOT_FOUND`` or ``PAYMENT_SUPERSEDED``.
-    """
-    return record_payment_link_change(
-        state,
-        idempotency_key=idempotency_key,
-        payment_id=payment_id,
-        url=url,
-        is_simulated=is_simulated,
-    ).after
 
 
 def record_payment_link_change(
@@ -469,20 +385,6 @@ class Settlement:
     superseded: PaymentRecord | None = None
 
 
-def settle_payment(
-    state: TabState, *, payment_id: str, amount_paid_cents: Cents | None = None
-) -> tuple[TabState, Settlement]:
-    """Apply a paid link to the tab, exactly once (see ``settle_payment_change``).
-
-    Raises:
-        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
-    """
-    change, settlement = settle_payment_change(
-        state, payment_id=payment_id, amount_paid_cents=amount_paid_cents
-    )
-    return change.after, settlement
-
-
 def _matches(snap: PaymentSnapshot, state: TabState) -> bool:
     """True when a snapshot still charges exactly what ``state`` owes, for the same items."""
     return (
@@ -502,7 +404,7 @@ def settle_payment_change(
     their share of the tip, the shortfall it charged) is cleared: those items leave
     the tab (orders placed after the snapshot stay) and the tip is reset. The money
     paid (``amount_paid_cents``; the snapshot's amount when unknown) is set against it:
-    beyond it is credit to refund (a superseded link paid late, an overpayment), short
+    beyond it is credit to refund (a superseded link paid late, paid twice), short
     of it is a shortfall left owed on the tab. Both are flagged ``needs_reconciliation``.
 
     A newer outstanding payment that no longer charges what is owed is superseded (its
@@ -593,15 +495,6 @@ def _share(amount: Cents, part: Cents, whole: Cents) -> Cents:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def mark_payment_failed(state: TabState, *, payment_id: str) -> TabState:
-    """Record a declined payment (see ``mark_payment_failed_change``); the bare new state.
-
-    Raises:
-        StateError: ``PAYMENT_NOT_FOUND`` when the payment is not this session's.
-    """
-    return mark_payment_failed_change(state, payment_id=payment_id).after
-
-
 def mark_payment_failed_change(state: TabState, *, payment_id: str) -> Change:
     """Record that a payment was declined. No money moves; a settled payment stays settled.
 
@@ -614,11 +507,6 @@ def mark_payment_failed_change(state: TabState, *, payment_id: str) -> Change:
     failed = record.model_copy(update={"status": PaymentStatus.FAILED})
     at = _index(state, record)
     return Change(state, _bump(state, payments=_replaced(state, at, failed)), payments=(at,))
-
-
-def reset(state: TabState, *, balance_cents: Cents) -> TabState:
-    """Start the session over (see ``reset_change``); the bare new state."""
-    return reset_change(state, balance_cents=balance_cents).after
 
 
 def reset_change(state: TabState, *, balance_cents: Cents) -> Change:
@@ -647,10 +535,10 @@ def reset_change(state: TabState, *, balance_cents: Cents) -> Change:
     return Change(state, after, removed_through_seq=last_seq, payments=touched)
 
 
-def record_extra_payment(
+def record_credit(
     state: TabState, *, payment_id: str, amount_received_cents: Cents
 ) -> tuple[TabState, Cents]:
-    """Record money a settled link received beyond what was applied: an overpayment.
+    """Record money a settled link received beyond what was applied, as credit.
 
     A link paid again after it was settled (or paid twice before anyone checked) must
     not be dropped: what it received beyond what was already recorded becomes credit,

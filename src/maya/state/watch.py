@@ -1,28 +1,7 @@
-"""Live tab notifications: subscribe to one session's committed changes.
+"""Live tab notifications: ``TabManager.watch`` hands out ``TabUpdates``, latest wins.
 
-``TabManager.watch(session_id)`` hands out a ``TabUpdates``: an async iterator of the
-session's states, the current one first, then one per committed change. It is
-**latest-wins**: a subscriber that falls behind gets the newest state when it next asks,
-never a queue of the ones in between, so a slow page costs one state of memory.
-
-Where changes come from:
-
-- *in-process*, for every store: ``TabManager`` calls its listeners after each write, and
-  the hub hands the new state to that session's subscribers at once;
-- *across processes*, for stores that offer a ``ChangeFeed`` (PostgreSQL: ``NOTIFY`` in
-  the writing transaction, ``LISTEN`` here): the feed names the session and version, and
-  the hub reads the state back from the store if it is newer than what it has seen.
-  Notifications only mark a session *stale*; a refresher beside the feed reads stale
-  sessions a few at a time (many notifications of one session cost one read) and keeps a
-  session stale until a read succeeds, retrying with a bounded back-off. So an overloaded
-  store (a read failing ``STORE_BUSY``) delays an update but never loses it, and the feed
-  never stops draining notifications while a read waits.
-
-One feed connection serves every subscriber of a manager. It runs inside one of the
-open ``watch`` blocks (the first); when that block ends while others are open, another
-takes over and re-reads every watched session, as after a reconnect, so a change made
-during the hand-over is not missed. All of this runs on one event loop: use a manager
-from the loop it was created on.
+Changes come from the manager's own writes and from the store's change feed (PostgreSQL):
+a notification marks a session stale; a refresher reads it back, retrying with back-off.
 """
 
 from __future__ import annotations
@@ -31,7 +10,7 @@ import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
@@ -41,7 +20,7 @@ from maya.state.models import TabState
 if TYPE_CHECKING:
     from maya.state.manager import TabManager
 
-__all__ = ["ChangeFeed", "ChangeFeedSource", "TabUpdates", "WatchHub"]
+__all__ = ["ChangeFeed", "TabUpdates", "WatchHub"]
 
 _log = logging.getLogger("maya.state.watch")
 
@@ -69,15 +48,6 @@ class ChangeFeed(Protocol):
         ...
 
 
-@runtime_checkable
-class ChangeFeedSource(Protocol):
-    """A store whose commits other processes can hear about (``PostgresTabStore``)."""
-
-    def change_feed(self) -> ChangeFeed:
-        """A feed of this store's commits, made by any process."""
-        ...
-
-
 class TabUpdates:
     """One subscriber's view of a session: an async iterator of its states, latest wins."""
 
@@ -88,11 +58,6 @@ class TabUpdates:
         self._delivered = -1
         self._wakeup = anyio.Event()
         self._closed = False
-
-    @property
-    def delivered_version(self) -> int:
-        """The version of the last state handed out (-1 before the first)."""
-        return self._delivered
 
     def offer(self, state: TabState) -> None:
         """Make ``state`` the next one handed out, unless a newer one is already known."""
@@ -148,23 +113,10 @@ class WatchHub:
         # there, after a reconnect).
         self._stale: dict[str, int] = {}
         self._stale_added = anyio.Event()
-        store = manager.store
-        self._feed: ChangeFeed | None = (
-            store.change_feed() if isinstance(store, ChangeFeedSource) else None
-        )
+        self._feed = manager.store.change_feed()
         self._feed_running = False
         self._feed_stopped = anyio.Event()
         manager.add_listener(self._on_write)
-
-    @property
-    def cross_process(self) -> bool:
-        """True when changes made by other processes reach subscribers too."""
-        return self._feed is not None
-
-    @property
-    def subscriber_count(self) -> int:
-        """How many ``watch`` blocks are open."""
-        return sum(len(group) for group in self._subscribers.values())
 
     def _publish(self, state: TabState) -> None:
         session = state.session_id

@@ -1,35 +1,12 @@
 """Test support for agents built on Maya: a clock that never waits, a scripted model and
-the conversation harness (YAML conversations replayed against the real agent and tools).
+the conversation harness (``maya.conversations``), gathered in one import.
 
-None of it ships in ``maya.agent``: chatting never loads it.
+No product module imports it (``tests/test_import_direction.py``).
 """
 
-from maya.testing.clock import FakeClock
-from maya.testing.conversation import Conversation, ConversationError, load_conversation
-from maya.testing.conversation_runner import (
-    ConversationFailure,
-    ConversationReport,
-    run_conversation,
-)
-from maya.testing.scripted import (
-    ModelRequest,
-    ScriptedModel,
-    ScriptExhaustedError,
-    ScriptIncompleteError,
-    Step,
-)
+from maya import conversations
+from maya.conversations import *  # noqa: F403
+from maya.conversations import replay
+from maya.conversations.replay import *  # noqa: F403
 
-__all__ = [
-    "Conversation",
-    "ConversationError",
-    "ConversationFailure",
-    "ConversationReport",
-    "FakeClock",
-    "ModelRequest",
-    "ScriptExhaustedError",
-    "ScriptIncompleteError",
-    "ScriptedModel",
-    "Step",
-    "load_conversation",
-    "run_conversation",
-]
+__all__ = conversations.__all__ + replay.__all__

@@ -28,7 +28,7 @@ from maya.codes import ErrorCode
 from maya.errors import MayaError
 from maya.money import format_amount
 from maya.state.errors import StateError
-from maya.state.manager import ExtraPaymentResult
+from maya.state.manager import CreditResult
 from maya.state.models import PaymentRecord, PaymentStatus, TabState
 from maya.state.view import outcome_view
 from maya.tools.arguments import CheckPaymentStatusArgs, CreateStripePaymentArgs
@@ -593,7 +593,7 @@ async def _record_overpayment(
     payment_id: str,
     record: PaymentRecord,
     status: PaymentStatusInfo,
-) -> ExtraPaymentResult | None:
+) -> CreditResult | None:
     """Record what the link received beyond its first payment; None when nothing more."""
     count = getattr(status, "payments_received", 0)
     total = getattr(status, "amount_received_cents", None)
@@ -601,9 +601,7 @@ async def _record_overpayment(
         return None
     if not isinstance(total, int):
         total = count * record.snapshot.amount_cents
-    return await ctx.manager.record_extra_payment(
-        session_id, payment_id, amount_received_cents=total
-    )
+    return await ctx.manager.record_credit(session_id, payment_id, amount_received_cents=total)
 
 
 def _outcome_words(ctx: ToolContext, credit_cents: int, shortfall_cents: int, currency: str) -> str:

@@ -1,12 +1,7 @@
 """Conversation memory in the SQL stores, written once over ``_transact.SqlConnection``.
 
-Two tables (``_schema.CONVERSATIONS_DDL``, schema version 3): ``conversations`` (one row
-per session: how many turns it has had, when the last one was written) and
-``conversation_turns`` (the kept turns, by ``seq``). An append is one transaction: claim
-or bump the session's row (which serialises appends to one session; an idle one starts
-over), insert the turn, drop the oldest turns beyond the bounds (one statement, window
-functions), and now and then delete idle conversations (a bounded batch; on PostgreSQL
-rows another writer holds are skipped, so concurrent writers never wait on each other).
+An append claims the session's row (serialising appends), inserts the turn, drops the
+oldest beyond the bounds, and now and then deletes a bounded batch of idle conversations.
 """
 
 from __future__ import annotations

@@ -1,16 +1,7 @@
 """Stripe events in the SQL stores: the event id and its effect in one transaction.
 
-Written once over ``_transact.SqlConnection``, like ``_transact.transact``, which it
-calls for the effect: the event's row is inserted first (``ON CONFLICT DO NOTHING``: a
-redelivery inserts nothing and stops there), then the tab holding the link is changed
-under its row lock by ``events.apply_payment_event_change``, then the event's outcome is
-written; the caller commits once.
-
-An event whose link no session has recorded yet is kept as ``pending``; the transaction
-that records a link reads the link's pending events and applies them. The two must not
-miss each other: SQLite's ``BEGIN IMMEDIATE`` serialises them anyway, PostgreSQL takes a
-transaction-scoped advisory lock on the link id in both (``key_lock``), always before
-the tab's row, so the lock order is the same everywhere.
+The event row is inserted first (a redelivery inserts nothing and stops), then its tab is
+changed under its row lock; a link's recording applies the events kept for it.
 """
 
 from __future__ import annotations
@@ -23,6 +14,7 @@ from maya.state.events import (
     CHECKOUT_EVENT_TYPES,
     EventOutcome,
     EventResult,
+    LinkRecording,
     PaymentEvent,
     Received,
     Recorded,
@@ -34,7 +26,6 @@ from maya.state.events import (
 from maya.state.models import TabState
 from maya.state.sql import _transact
 from maya.state.sql._transact import KnownStates, SqlConnection
-from maya.state.store import Change
 
 __all__ = ["EventWrite", "apply_event", "event_outcome", "paid_by_event", "record_link"]
 
@@ -151,29 +142,22 @@ async def apply_event(
             or await connection.fetchone(SELECT_TAB_EXISTS, {"session_id": owner}) is None
         ):
             return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=None)
-        late = await _transact.transact(
+        session_id = owner
+        done = await _transact.transact(
             connection, owner, _no_new_tab, late_link(event, received), clock=clock, known=known
         )
-        if late.result is EventOutcome.PENDING:
-            return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=late.stored)
-        await connection.execute(
-            SET_OUTCOME,
-            {"outcome": late.result.value, "session_id": owner, "event_id": event.event_id},
+        if done.result is EventOutcome.PENDING:
+            return EventWrite(EventResult(EventOutcome.PENDING), commit=True, stored=done.stored)
+    else:
+        session_id = str(row[0])
+        done = await _transact.transact(
+            connection,
+            session_id,
+            _no_new_tab,
+            lambda state: apply_payment_event_change(state, event, received),
+            clock=clock,
+            known=known,
         )
-        return EventWrite(
-            EventResult(late.result, session_id=owner, state=late.state),
-            commit=True,
-            stored=late.stored,
-        )
-    session_id = str(row[0])
-    done = await _transact.transact(
-        connection,
-        session_id,
-        _no_new_tab,
-        lambda state: apply_payment_event_change(state, event, received),
-        clock=clock,
-        known=known,
-    )
     await connection.execute(
         SET_OUTCOME,
         {"outcome": done.result.value, "session_id": session_id, "event_id": event.event_id},
@@ -189,30 +173,28 @@ async def record_link(
     connection: SqlConnection,
     session_id: str,
     initial: Callable[[], TabState],
-    payment_id: str,
-    record: Callable[[TabState], Change],
+    link: LinkRecording,
     *,
-    stale: Callable[[TabState], Change | None] | None,
     clock: Callable[[], float],
     known: KnownStates,
     key_lock: str | None,
 ) -> tuple[_transact.Outcome[Recorded], bool]:
-    """Run ``record`` (which attaches link ``payment_id``) and apply the link's kept events.
+    """Record ``link`` and apply its kept events, inside the caller's transaction.
 
     Returns the transaction's outcome and whether to commit (something was written).
 
     Raises:
-        StateError: whatever ``record`` raised; nothing may be committed.
+        StateError: whatever ``link.record`` raised; nothing may be committed.
     """
     if key_lock is not None:
-        await connection.execute(key_lock, {"key": payment_id})
-    rows = await connection.fetchall(SELECT_PENDING, {"payment_id": payment_id})
+        await connection.execute(key_lock, {"key": link.payment_id})
+    rows = await connection.fetchall(SELECT_PENDING, {"payment_id": link.payment_id})
     kept = [_decode(row) for row in rows]
     done = await _transact.transact(
         connection,
         session_id,
         initial,
-        recording_link(record, kept, stale=stale),
+        recording_link(link, kept),
         clock=clock,
         known=known,
     )

@@ -1,8 +1,7 @@
 """Between ``TabState`` and table rows: decoding what was read, planning what to write.
 
-``plan_change`` turns a rule's ``Change`` into exactly its statements; ``plan_writes``
-finds them by comparing the state a transaction read with the one a plain transition
-returned. Either way only what differs is written.
+``plan_change`` turns a ``Change`` into exactly its statements; ``plan_writes`` compares
+the state read with a bare new state. Either way only what differs is written.
 """
 
 from __future__ import annotations

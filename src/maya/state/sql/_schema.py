@@ -1,9 +1,7 @@
 """The SQL both stores speak: one schema, one set of statements, two paramstyles.
 
-Every statement is written once with ``:name`` parameters (SQLite's named style) and
-converted to ``%(name)s`` for psycopg by ``for_postgres``. The DDL uses types both
-engines understand: SQLite maps ``BIGINT`` to INTEGER affinity and ``BOOLEAN`` to
-NUMERIC, so money is a 64-bit integer in both and never a float.
+Statements use ``:name`` parameters (``for_postgres`` converts them); the DDL's types make
+money a 64-bit integer in both engines, never a float.
 """
 
 from __future__ import annotations

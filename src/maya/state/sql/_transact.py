@@ -1,21 +1,7 @@
 """The one transaction algorithm both SQL stores run; they supply only the driver.
 
-``transact`` is claim -> transition -> version-guarded write -> unique-violation mapping,
-and ``read`` is the consistent read of one session. Both are written once, as ``async``
-functions over ``SqlConnection``, a four-method view of a driver's connection:
-
-- PostgreSQL's driver really awaits psycopg;
-- SQLite's driver calls the stdlib module synchronously inside its ``async def``s, so a
-  coroutine over it never suspends and ``run_to_completion`` runs it to the end in the
-  store's worker thread, without an event loop.
-
-``KnownStates`` keeps the last state a store saw per session, so that while nobody else
-writes a session a transaction reads only its tab row; a ``Change`` from the rule then
-says exactly what to write (see ``state/store.py``).
-
-What stays in each store is what truly differs: how a transaction starts and ends
-(``BEGIN IMMEDIATE`` / ``connection.transaction()``), how the row is locked (the write
-lock / ``FOR UPDATE``), and how the driver names a unique violation.
+``transact`` (claim, transition, version-guarded write) and ``read`` are written once over
+``SqlConnection``; SQLite's synchronous driver runs them with ``run_to_completion``.
 """
 
 from __future__ import annotations

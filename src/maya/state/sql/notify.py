@@ -1,14 +1,7 @@
 """PostgreSQL ``LISTEN``/``NOTIFY``: committed tab changes heard by every process.
 
-``PostgresTabStore`` sends ``pg_notify(channel, '<version> <session id>')`` inside the
-transaction that writes a tab, so PostgreSQL delivers it exactly when (and only if) the
-write commits. ``PostgresChangeFeed`` listens on its own connection (the pool's
-connections come and go) and reconnects with a bounded back-off when it is lost; each
-time it starts listening it says so (``on_ready``), so the caller re-reads what it
-watches instead of trusting that nothing happened while nobody listened.
-
-The channel is per schema: tests and tenants sharing one database do not hear each
-other.
+The writing transaction sends ``pg_notify`` (delivered only if it commits);
+``PostgresChangeFeed`` listens on its own connection, per schema, reconnecting when lost.
 """
 
 from __future__ import annotations

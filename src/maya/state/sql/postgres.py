@@ -1,23 +1,16 @@
 """``PostgresTabStore``: tabs in PostgreSQL, shared by any number of processes.
 
-Each ``transact`` is one transaction that locks the session's row with
-``SELECT ... FOR UPDATE`` before reading, so concurrent writers of one session queue on
-the row while other sessions proceed. A session seen for the first time is claimed with
-``INSERT ... ON CONFLICT DO NOTHING``: of two concurrent first writes one inserts and the
-other waits, finds the row and continues as an update, never as an error.
-
-psycopg is an optional dependency (``maya-payments[postgres]``); it is imported when the
-store first connects, so this module imports without it.
+Each write locks the session's row (``FOR UPDATE``), so writers of one session queue while
+others proceed. psycopg (``maya-payments[postgres]``) is imported on first connect.
 """
 
 from __future__ import annotations
 
 import select
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -25,12 +18,11 @@ from maya.codes import ErrorCode
 from maya.redact import redact_conninfo
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
-from maya.state.sql import _conversations, _events, _schema, _transact, notify
+from maya.state.sql import _conversations, _schema, _transact, notify
 from maya.state.sql._rows import Params
-from maya.state.sql._transact import KnownStates
-from maya.state.store import Change, Transition
+from maya.state.sql._store import SqlStore
+from maya.state.sql._transact import KnownStates, SqlConnection
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -45,6 +37,7 @@ STATEMENT_TIMEOUT = 10.0
 """Default seconds any one statement may run."""
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 _SCHEMA_LOCK_KEY = 0x6D617961  # "maya": serialises schema creation across processes
 _pg = _schema.for_postgres
@@ -53,12 +46,14 @@ _pg = _schema.for_postgres
 _LINK_LOCK = "SELECT pg_advisory_xact_lock(1835104353, hashtext(:key))"
 
 
-class PostgresTabStore:
+class PostgresTabStore(SqlStore):
     """A ``TabStore`` in PostgreSQL, over a psycopg connection pool.
 
     Use it as ``async with PostgresTabStore(url) as store: ...`` or call ``aclose()``.
     The pool opens, and the schema is created (or migrated), on first use.
     """
+
+    _key_lock = _LINK_LOCK
 
     def __init__(
         self,
@@ -130,17 +125,6 @@ class PostgresTabStore:
         schema = "" if self.schema is None else f", schema={self.schema!r}"
         return f"PostgresTabStore({redact_conninfo(self._conninfo)!r}{schema})"
 
-    async def __aenter__(self) -> PostgresTabStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def _connections(self) -> AsyncConnectionPool[AsyncConnection[TupleRow]]:
         if self._pool is not None:
             return self._pool
@@ -207,52 +191,36 @@ class PostgresTabStore:
             await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             return await _transact.read(_Driver(connection), session_id, self._known)
 
-    async def transact(
-        self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
-    ) -> tuple[TabState, R]:
-        """Apply ``transition`` to the session's state in one transaction holding its row.
+    async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
+        """Run ``work`` on a pooled connection (``_reading``); the tables always exist."""
+        async with self._reading() as connection:
+            return await work(_Driver(connection))
 
-        Only what changed is written: the tab row, new and removed items, new and
-        changed payment records. Nothing is written when the transition returns the
-        state it was given.
-
-        Raises:
-            StateError: whatever the transition raised (nothing was written);
-                ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
-                session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
-            StoreError: when the store is closed, the server unreachable or the
-                database too new.
-        """
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            return await self._transact(pool, session_id, initial, transition)
-
-    async def _transact(
+    async def _write(
         self,
-        pool: AsyncConnectionPool[AsyncConnection[TupleRow]],
-        session_id: str,
-        initial: Callable[[], TabState],
-        transition: Transition[R],
-    ) -> tuple[TabState, R]:
+        work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
+        written: Callable[[T], tuple[bool, TabState | None]],
+    ) -> T:
+        """Run ``work`` in one transaction; commit (and announce) when ``written`` says so.
+
+        ``written`` gives (commit?, the stored state): a transaction with nothing to
+        commit is rolled back (undoing a row claimed for a new session).
+        """
         from psycopg import Rollback
 
-        async with self._writing(pool) as connection, connection.transaction() as transaction:
-            outcome = await _transact.transact(
-                _Driver(connection),
-                session_id,
-                initial,
-                transition,
-                clock=self._clock,
-                known=self._known,
-            )
-            if not outcome.wrote:
-                # Undo the row claimed for a new session; nothing else was written.
-                raise Rollback(transaction)
-            await self._announce(connection, outcome.state)
+        pool = await self._connections()
+        with self._unavailable_as_store_error():
+            async with self._writing(pool) as connection, connection.transaction() as transaction:
+                done = await work(_Driver(connection))
+                commit, stored = written(done)
+                if not commit:
+                    raise Rollback(transaction)
+                if stored is not None:
+                    await self._announce(connection, stored)
         # Committed (or rolled back having written nothing).
-        if outcome.stored is not None:
-            self._known.keep(outcome.stored)
-        return outcome.state, outcome.result
+        if stored is not None:
+            self._known.keep(stored)
+        return done
 
     async def _announce(self, connection: AsyncConnection[TupleRow], state: TabState) -> None:
         """Tell every listener the tab reached ``state.version``: delivered by PostgreSQL
@@ -266,86 +234,10 @@ class PostgresTabStore:
             self._conninfo, self.channel, connect_timeout=self._connect_timeout
         )
 
-    async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and its effect in one transaction (``EventStore``).
-
-        Raises:
-            StoreError: when the store is closed, the server unreachable or the
-                database too new.
-        """
-        from psycopg import Rollback
-
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with self._writing(pool) as connection, connection.transaction() as transaction:
-                done = await _events.apply_event(
-                    _Driver(connection),
-                    event,
-                    clock=self._clock,
-                    known=self._known,
-                    key_lock=_LINK_LOCK,
-                )
-                if not done.commit:
-                    raise Rollback(transaction)
-                if done.stored is not None:
-                    await self._announce(connection, done.stored)
-        if done.stored is not None:
-            self._known.keep(done.stored)
-        return done.result
-
-    async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
-    ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, in one transaction (``EventStore``).
-
-        Raises:
-            StateError: whatever ``record`` raised; nothing was written.
-            StoreError: when the store is closed, the server unreachable or the
-                database too new.
-        """
-        from psycopg import Rollback
-
-        pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with self._writing(pool) as connection, connection.transaction() as transaction:
-                done, commit = await _events.record_link(
-                    _Driver(connection),
-                    session_id,
-                    initial,
-                    payment_id,
-                    record,
-                    stale=stale,
-                    clock=self._clock,
-                    known=self._known,
-                    key_lock=_LINK_LOCK,
-                )
-                if not commit:
-                    raise Rollback(transaction)
-                if done.stored is not None:
-                    await self._announce(connection, done.stored)
-        if done.stored is not None:
-            self._known.keep(done.stored)
-        return done.state, done.result
-
-    async def event_outcome(self, event_id: str) -> EventOutcome | None:
-        """What the event ``event_id`` did, or None if it was never received.
-
-        Raises:
-            StoreError: when the store is closed or the server unreachable.
-        """
-        async with self._reading() as connection:
-            return await _events.event_outcome(_Driver(connection), event_id)
-
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
-        """The session's conversation; empty when unknown or idle (``ConversationStore``).
+        """The session's conversation; empty when unknown or idle (``TabStore``).
 
         Raises:
             StoreError: when the store is closed or the server unreachable.
@@ -360,7 +252,7 @@ class PostgresTabStore:
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
     ) -> None:
-        """Keep ``turn`` within ``bounds`` in one transaction (``ConversationStore``).
+        """Keep ``turn`` within ``bounds`` in one transaction (``TabStore``).
 
         Raises:
             StoreError: when the store is closed or the server unreachable.
@@ -377,15 +269,6 @@ class PostgresTabStore:
                     # Idle rows another writer is deleting are left to it: no waiting.
                     skip_locked=" FOR UPDATE SKIP LOCKED",
                 )
-
-    async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
-
-        Raises:
-            StoreError: when the store is closed or the server unreachable.
-        """
-        async with self._reading() as connection:
-            return await _events.paid_by_event(_Driver(connection), payment_id)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).

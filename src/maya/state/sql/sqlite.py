@@ -1,11 +1,7 @@
 """``SqliteTabStore``: tabs in one SQLite file, safe for several processes at once.
 
-The stdlib driver blocks, so every call runs in a worker thread. The store keeps one
-connection and lets one call use it at a time (a capacity limiter of one): SQLite
-serialises writers anyway, and queueing in the event loop is cheaper than threads
-spinning on the file lock. Across processes, ``BEGIN IMMEDIATE`` takes the write lock
-before the state is read, so read-transition-write is atomic; a process that finds the
-lock taken waits up to ``busy_timeout`` seconds. WAL mode lets readers proceed meanwhile.
+One connection in a worker thread, one call at a time; ``BEGIN IMMEDIATE`` takes the write
+lock before the state is read, and another process waits up to ``busy_timeout`` for it.
 """
 
 from __future__ import annotations
@@ -13,9 +9,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -24,12 +19,11 @@ import anyio.to_thread
 from maya.codes import ErrorCode
 from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
-from maya.state.events import EventOutcome, EventResult, PaymentEvent, Recorded
 from maya.state.models import TabState
-from maya.state.sql import _conversations, _events, _schema, _transact
+from maya.state.sql import _conversations, _schema, _transact
 from maya.state.sql._rows import Params
-from maya.state.sql._transact import KnownStates, run_to_completion
-from maya.state.store import Change, Transition
+from maya.state.sql._store import SqlStore
+from maya.state.sql._transact import KnownStates, SqlConnection, run_to_completion
 
 __all__ = ["SqliteTabStore"]
 
@@ -43,7 +37,7 @@ MEMORY = ":memory:"
 _BUSY_CODES = (5, 6)
 
 
-class SqliteTabStore:
+class SqliteTabStore(SqlStore):
     """A ``TabStore`` in a SQLite database file (or ``":memory:"``).
 
     Use it as ``async with SqliteTabStore(path) as store: ...`` or call ``aclose()``.
@@ -94,17 +88,6 @@ class SqliteTabStore:
 
     def __repr__(self) -> str:
         return f"SqliteTabStore({self.path!r})"
-
-    async def __aenter__(self) -> SqliteTabStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
@@ -207,209 +190,91 @@ class SqliteTabStore:
 
         return await self._call(read)
 
-    async def transact(
-        self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
-    ) -> tuple[TabState, R]:
-        """Apply ``transition`` to the session's state in one write transaction.
+    async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
+        """Run ``work`` on the connection; ``empty`` when the file holds no Maya tables yet."""
 
-        ``BEGIN IMMEDIATE`` takes the database's write lock before the state is read, so
-        no other writer runs in between; the algorithm itself is ``_transact.transact``.
+        def read(connection: sqlite3.Connection) -> T:
+            if self._no_tables:
+                return empty
+            return run_to_completion(work(_Driver(connection)))
 
-        Raises:
-            StateError: whatever the transition raised (nothing was written);
-                ``PAYMENT_SUPERSEDED`` when a payment id already belongs to another
-                session; ``CONCURRENT_UPDATE`` if the row changed under the lock (a bug).
-            StoreError: when the store is closed, the file unusable or too new.
+        return await self._call(read)
+
+    async def _write(
+        self,
+        work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
+        written: Callable[[T], tuple[bool, TabState | None]],
+        *,
+        durable: bool = True,
+    ) -> T:
+        """Run ``work`` in one write transaction; commit when ``written`` says so.
+
+        ``BEGIN IMMEDIATE`` takes the database's write lock before anything is read, so
+        no other writer (of any process) runs in between; it serialises every writer, so
+        no row or key lock is needed. ``written`` gives (commit?, the stored state to keep).
+        ``durable=False`` commits without waiting for the disk (``synchronous = NORMAL``
+        for this transaction only: a power cut may lose it, never a tab's change).
         """
 
-        def run(connection: sqlite3.Connection) -> tuple[TabState, R]:
+        def run(connection: sqlite3.Connection) -> T:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
+            relaxed = not durable and self._synchronous != "NORMAL"
+            if relaxed:
+                connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("BEGIN IMMEDIATE")
             try:
-                outcome = run_to_completion(
-                    _transact.transact(
-                        _Driver(connection),
-                        session_id,
-                        initial,
-                        transition,
-                        clock=self._clock,
-                        known=self._known,
-                    )
-                )
-                if outcome.wrote:
+                done = run_to_completion(work(_Driver(connection)))
+                commit, stored = written(done)
+                if commit:
                     connection.execute("COMMIT")
             finally:
                 # Nothing to write, or any error: nothing of this transaction may stay.
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
-            if outcome.stored is not None:
-                self._known.keep(outcome.stored)
-            return outcome.state, outcome.result
+                if relaxed:
+                    connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            if stored is not None:
+                self._known.keep(stored)
+            return done
 
         return await self._call(run)
-
-    async def apply_event(self, event: PaymentEvent) -> EventResult:
-        """Record a Stripe event and its effect in one write transaction (``EventStore``).
-
-        Raises:
-            StoreError: when the store is closed, read-only, the file unusable or too new.
-        """
-
-        def run(connection: sqlite3.Connection) -> EventResult:
-            if self.read_only:
-                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                done = run_to_completion(
-                    _events.apply_event(
-                        _Driver(connection),
-                        event,
-                        clock=self._clock,
-                        known=self._known,
-                        key_lock=None,  # BEGIN IMMEDIATE serialises every writer
-                    )
-                )
-                if done.commit:
-                    connection.execute("COMMIT")
-            finally:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-            if done.stored is not None:
-                self._known.keep(done.stored)
-            return done.result
-
-        return await self._call(run)
-
-    async def transact_recording_link(
-        self,
-        session_id: str,
-        initial: Callable[[], TabState],
-        payment_id: str,
-        record: Callable[[TabState], Change],
-        *,
-        stale: Callable[[TabState], Change | None] | None = None,
-    ) -> tuple[TabState, Recorded]:
-        """Record a link and apply the events kept for it, in one transaction (``EventStore``).
-
-        Raises:
-            StateError: whatever ``record`` raised; nothing was written.
-            StoreError: when the store is closed, read-only, the file unusable or too new.
-        """
-
-        def run(connection: sqlite3.Connection) -> tuple[TabState, Recorded]:
-            if self.read_only:
-                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                done, commit = run_to_completion(
-                    _events.record_link(
-                        _Driver(connection),
-                        session_id,
-                        initial,
-                        payment_id,
-                        record,
-                        stale=stale,
-                        clock=self._clock,
-                        known=self._known,
-                        key_lock=None,
-                    )
-                )
-                if commit:
-                    connection.execute("COMMIT")
-            finally:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-            if done.stored is not None:
-                self._known.keep(done.stored)
-            return done.state, done.result
-
-        return await self._call(run)
-
-    async def event_outcome(self, event_id: str) -> EventOutcome | None:
-        """What the event ``event_id`` did, or None if it was never received.
-
-        Raises:
-            StoreError: when the store is closed, the file unusable or too new.
-        """
-
-        def read(connection: sqlite3.Connection) -> EventOutcome | None:
-            if self._no_tables:
-                return None
-            return run_to_completion(_events.event_outcome(_Driver(connection), event_id))
-
-        return await self._call(read)
-
-    async def paid_by_event(self, payment_id: str) -> bool:
-        """True when an applied event said link ``payment_id`` was paid (``EventStore``).
-
-        Raises:
-            StoreError: when the store is closed, the file unusable or too new.
-        """
-
-        def read(connection: sqlite3.Connection) -> bool:
-            if self._no_tables:
-                return False
-            return run_to_completion(_events.paid_by_event(_Driver(connection), payment_id))
-
-        return await self._call(read)
 
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
     ) -> Conversation:
-        """The session's conversation; empty when unknown or idle (``ConversationStore``).
+        """The session's conversation; empty when unknown or idle (``TabStore``).
 
         Raises:
             StoreError: when the store is closed, the file unusable or too new.
         """
 
-        def read(connection: sqlite3.Connection) -> Conversation:
-            if self._no_tables:
-                return Conversation()
-            return run_to_completion(
-                _conversations.load(_Driver(connection), session_id, now=now, idle_s=idle_s)
-            )
-
-        return await self._call(read)
+        return await self._read(
+            lambda driver: _conversations.load(driver, session_id, now=now, idle_s=idle_s),
+            Conversation(),
+        )
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
     ) -> None:
-        """Keep ``turn`` within ``bounds`` in one write transaction (``ConversationStore``).
+        """Keep ``turn`` within ``bounds`` in one write transaction (``TabStore``).
 
         Raises:
             StoreError: when the store is closed, read-only, the file unusable or too new.
         """
 
-        def run(connection: sqlite3.Connection) -> None:
-            if self.read_only:
-                raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            # A remembered turn is no money: its commit does not wait for the disk (a
-            # power cut may forget the last turns, never a tab's change). The tab's own
-            # commits keep the store's setting.
-            relaxed = self._synchronous != "NORMAL"
-            if relaxed:
-                connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                run_to_completion(
-                    _conversations.append_turn(
-                        _Driver(connection),
-                        session_id,
-                        turn,
-                        now=now,
-                        bounds=bounds,
-                        skip_locked="",  # BEGIN IMMEDIATE serialises every writer
-                    )
-                )
-                connection.execute("COMMIT")
-            finally:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                if relaxed:
-                    connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+        # A remembered turn is no money: its commit does not wait for the disk.
+        await self._write(
+            lambda driver: _conversations.append_turn(
+                driver, session_id, turn, now=now, bounds=bounds, skip_locked=""
+            ),
+            lambda _: (True, None),
+            durable=False,
+        )
 
-        await self._call(run)
+    def change_feed(self) -> None:
+        """None: SQLite announces no commits (other processes' are seen on the next read)."""
+        return None
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.

@@ -1,10 +1,7 @@
-"""A model that replays recorded steps, for tests and replayed conversations.
+"""Replay: a model that answers with recorded steps, and a clock that never waits.
 
-Each step is a response, an exception to raise (a 429 from Gemini, say), or a function
-of the conversation so far that builds the response. The script raises
-``ScriptExhaustedError`` when the agent asks for more than was recorded, and
-``assert_complete()`` fails when recorded steps were never used, so a test notices an
-agent that calls the model too often or too rarely.
+``ScriptedModel`` fails when asked for more steps than recorded or leaves some unused;
+``FakeClock`` moves only when ``sleep`` (or a test) moves it. Tests use both via ``maya.testing``.
 """
 
 from __future__ import annotations
@@ -12,9 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import anyio.lowlevel
 from google.genai import types
 
-__all__ = ["ModelRequest", "ScriptExhaustedError", "ScriptIncompleteError", "ScriptedModel", "Step"]
+__all__ = [
+    "FakeClock",
+    "ModelRequest",
+    "ScriptExhaustedError",
+    "ScriptIncompleteError",
+    "ScriptedModel",
+    "Step",
+]
 
 Step = (
     types.GenerateContentResponse
@@ -120,3 +125,33 @@ class ScriptedModel:
             raise ScriptIncompleteError(
                 f"{self.remaining} of {len(self._steps)} scripted model step(s) were never used"
             )
+
+
+class FakeClock:
+    """A monotonic clock that moves only when ``sleep`` (or a test) moves it.
+
+    Pass the instance as ``clock=`` and its ``sleep`` as ``sleep=``.
+
+    Attributes:
+        now: the current reading, in seconds.
+        sleeps: every duration ``sleep`` was asked for, in order.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        """Start the clock at ``start`` seconds."""
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        """The current reading."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward without sleeping."""
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the wait, move time forward, and yield to other tasks once."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await anyio.lowlevel.checkpoint()

@@ -1,29 +1,7 @@
-"""Conversation files: a customer's turns, the model's replayed answers, what must happen.
+"""Conversation files: a customer's turns, the model's recorded answers, what must happen.
 
-A conversation is YAML, validated by ``Conversation`` (unknown keys are refused, so a
-typo never silently weakens a test)::
-
-    name: happy path with a tip
-    model: scripted            # or offline: the rule-based model answers, no replay
-    initial: {balance: "$1,000.00", orders: [{name: Martini, quantity: 2}], tip: 15}
-    sandbox: {mode: sandbox}   # sandbox | unavailable | none; status: normal | timeout
-    turns:
-      - user: two dirty martinis please
-        model:                 # the model's responses, in order, for replay
-          - call: {name: order_drink, args: {name: Martini, quantity: 2, modifiers: [dirty]}}
-          - text: Two dirty Martinis, coming up.
-        expect:
-          tool_calls: [{name: order_drink}]
-          tool_calls_match: exact        # exact | in_order | any_order
-          tool_results: [{name: order_drink, status: ok, result: {tab_cents: 2600}}]
-          state: {tab_cents: 2600}
-          reply_contains: [Martini]
-      - user: did it go through?
-        pay: {card: "4242 4242 4242 4242", outcome: paid}   # at the checkout, before the message
-
-A scripted text may quote a tool's result with ``{{tool_name.field}}`` (e.g.
-``{{create_stripe_payment.url}}``): the latest response of that tool in the conversation
-fills it in, as a real model would copy it.
+YAML validated by ``Conversation`` (unknown keys are refused, so a typo never silently
+weakens a test). A scripted text may quote a tool's latest result with ``{{tool.field}}``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Checking a turn against its expectations: tool calls, tool results, state and reply.
 
-Every check returns the list of problems it found (empty when all is well), written for
-the person reading a failed test.
+Every check returns the problems it found (empty when all is well), for a person to read.
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from maya.agent.loop import TurnResult
+from maya.conversations.schema import Expectations, ToolCallExpectation
 from maya.state.models import TabState
-from maya.testing.conversation import Expectations, ToolCallExpectation
 from maya.tools import ToolCallRecord
 
 __all__ = ["check_turn", "is_subset", "state_facts"]

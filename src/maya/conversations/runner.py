@@ -1,11 +1,7 @@
-"""Running a conversation file against the real agent, tools, tab and payment side.
+"""Playing a conversation against the real agent, tools, tab and payment side.
 
-The model is the only stand-in: replayed steps (``ScriptedModel``) or the offline model.
-Everything else is real: ``TabManager`` on a memory store, ``Toolset``, and the payment
-side the file asks for (the sandbox as a subprocess, an unreachable server, or none).
-A turn that misses an expectation, a script the agent overruns, or steps it leaves
-unused all raise ``ConversationFailure`` naming the turn, what was expected, what
-happened, and the trace.
+The model is the only stand-in. A turn that misses an expectation, or a script the agent
+overruns or leaves unused, raises ``ConversationFailure`` naming what went wrong and the trace.
 """
 
 from __future__ import annotations
@@ -27,14 +23,13 @@ from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline import OfflineModel
 from maya.agent.trace import JsonlTracer
 from maya.bar.menu import bar_messages
+from maya.conversations.check import check_turn, state_facts
+from maya.conversations.replay import FakeClock, ScriptedModel, ScriptExhaustedError, Step
+from maya.conversations.schema import Conversation, ErrorStep, ModelStep, Turn
 from maya.payments import open_payment_side
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
-from maya.testing.clock import FakeClock
-from maya.testing.conversation import Conversation, ErrorStep, ModelStep, Turn
-from maya.testing.conversation_check import check_turn, state_facts
-from maya.testing.scripted import ScriptedModel, ScriptExhaustedError, Step
 from maya.tools import Toolset
 
 __all__ = ["ConversationFailure", "ConversationReport", "build_step", "run_conversation"]
