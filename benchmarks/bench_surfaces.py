@@ -150,7 +150,7 @@ async def _ts_client(maya: str, folder: str) -> list[float]:
 
 async def _inspector(maya: str, folder: str) -> list[float]:
     """Wall-clock us of one ``inspector --cli`` get_balance run each, over streamable HTTP."""
-    command = [maya, "mcp", "--http", "127.0.0.1:0", "--store", "memory://", "--session", "b"]
+    command = [maya, "mcp", "--http", "--port", "0", "--store", "memory://", "--session", "b"]
     samples: list[float] = []
     async with await anyio.open_process(command, cwd=folder) as server:
         assert server.stderr is not None

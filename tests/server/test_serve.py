@@ -162,8 +162,10 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
             [
                 "-m",
                 "maya.sandbox",
-                "--http",
-                "127.0.0.1:0",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
                 "--db",
                 str(sandbox_db),
                 "--webhook-url",

@@ -185,12 +185,12 @@ async def serving_web(workdir: Path) -> AsyncIterator[tuple[Process, str]]:
 
 @asynccontextmanager
 async def serving_mcp(workdir: Path) -> AsyncIterator[tuple[Process, str]]:
-    """``maya mcp --http 127.0.0.1:0`` in ``workdir`` (its own sandbox); yields the
+    """``maya mcp --http --port 0`` in ``workdir`` (its own sandbox); yields the
     process and its MCP URL."""
     await anyio.Path(workdir).mkdir(parents=True, exist_ok=True)
     store = f"sqlite:///{workdir / 'tabs.sqlite3'}"
     process = await anyio.open_process(
-        [sys.executable, "-m", "maya.cli", "mcp", "--http", "127.0.0.1:0", "--store", store],
+        [sys.executable, "-m", "maya.cli", "mcp", "--http", "--port", "0", "--store", store],
         env=_env(workdir),
         cwd=workdir,
         stdin=subprocess.DEVNULL,

@@ -42,7 +42,7 @@ from typing import NoReturn, TextIO
 import anyio
 import uvicorn
 
-from maya.addresses import http_url
+from maya.addresses import add_host_port, http_url
 from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
 from maya.payments.factory import REQUIRE_STRIPE_ENV, sandbox_notice
@@ -219,12 +219,6 @@ async def _stop_on_signal(server: uvicorn.Server, announce: TextIO) -> None:
             server.should_exit = True
 
 
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {text!r}")
-    return int(text)
-
-
 def _workers(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError(f"workers is 1-64, not {text!r}")
@@ -318,10 +312,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=_port, default=8000, help="port (default 8000; 0: any free port)"
-    )
+    add_host_port(parser, port=8000, port_help="0: any free port")
     parser.add_argument(
         "--store",
         default=None,

@@ -2,7 +2,7 @@
 
 The parent binds and listens (port 0 resolved before anything starts), decides the
 webhook secret, and, with no Stripe server configured, starts ONE sandbox over HTTP
-(``maya sandbox --http 127.0.0.1:0``) that sends its events to the shared address and
+(``maya sandbox --http --port 0``) that sends its events to the shared address and
 that every worker reaches through a generated ``mcp.json``. Each worker builds its app
 with ``app_from_env`` from the environment the parent set (the store URL, the secret,
 the ``mcp.json``), with its own store connections and Stripe client. Tabs must be in a
@@ -146,7 +146,7 @@ def _sandbox_over_http(env: Mapping[str, str], folder: Path) -> Iterator[tuple[s
         OSError: the sandbox did not start or announce its address.
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "maya.sandbox", "--http", "127.0.0.1:0"],
+        [sys.executable, "-m", "maya.sandbox", "--http", "--host", "127.0.0.1", "--port", "0"],
         env=dict(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
