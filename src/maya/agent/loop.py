@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import anyio
 from google.genai import types
@@ -41,7 +41,7 @@ from maya.messages import MessageBook, load_messages
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 from maya.tools.results import error_result
-from maya.tools.toolset import ToolCallRecord
+from maya.tools.toolset import ToolCallRecord, Toolset
 
 __all__ = [
     "DEFAULT_MAX_TOOL_CALLS",
@@ -53,7 +53,6 @@ __all__ = [
     "Agent",
     "RetryPolicy",
     "ToolCallRecord",
-    "ToolRunner",
     "TurnOutcome",
     "TurnResult",
 ]
@@ -131,25 +130,6 @@ def _answer_of(response: types.GenerateContentResponse) -> _Answer:
         blocked=reason in _BLOCKED,
         truncated=reason == types.FinishReason.MAX_TOKENS,
     )
-
-
-class ToolRunner(Protocol):
-    """What the loop needs from ``maya.tools.Toolset``."""
-
-    def genai_tool(self) -> types.Tool:
-        """The declarations of every tool, as one ``types.Tool``."""
-        ...
-
-    async def record(
-        self,
-        name: str,
-        args: Mapping[str, Any] | None,
-        session_id: str,
-        *,
-        call_id: str | None = None,
-    ) -> ToolCallRecord:
-        """Run one call and return its whole record (never raises but cancellation)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +221,7 @@ class Agent:
         self,
         *,
         model: Model,
-        toolset: ToolRunner,
+        toolset: Toolset,
         system_instruction: str | None = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         history: ConversationHistory | None = None,

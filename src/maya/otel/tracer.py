@@ -223,18 +223,10 @@ class GenAITelemetry:
                 attributes["gen_ai.output.messages"] = self._text(
                     [{"role": "assistant", "parts": fields["response"]}]
                 )
-        span = self._tracer.start_span(
-            f"chat {model}",
-            context=self._parent(session_id, turn),
-            kind=SpanKind.CLIENT,
-            attributes=attributes,
-            start_time=at - _ns(float(fields.get("ms") or 0) / 1000),
-        )
         error = fields.get("error")
-        if isinstance(error, Mapping):
-            span.set_attribute("error.type", str(error.get("category", "model_error")))
-            span.set_status(Status(StatusCode.ERROR))
-        span.end(end_time=at)
+        failed = str(error.get("category", "model_error")) if isinstance(error, Mapping) else None
+        where = (session_id, turn, at)
+        self._child(f"chat {model}", SpanKind.CLIENT, where, fields, attributes, failed)
 
     def _on_tool_call(self, session_id: str, turn: int, at: int, fields: Mapping[str, Any]) -> None:
         name = str(fields.get("name") or "")
@@ -248,16 +240,33 @@ class GenAITelemetry:
         if self.capture_content:
             attributes["gen_ai.tool.call.arguments"] = self._text(fields.get("args", {}))
             attributes["gen_ai.tool.call.result"] = self._text(fields.get("result", {}))
+        result = fields.get("result")
+        failed = None
+        if isinstance(result, Mapping) and result.get("status") == "error":
+            failed = self._text(str(result.get("error", "tool_error")))
+        where = (session_id, turn, at)
+        self._child(f"execute_tool {name}", SpanKind.INTERNAL, where, fields, attributes, failed)
+
+    def _child(
+        self,
+        name: str,
+        kind: SpanKind,
+        where: tuple[str, int, int],
+        fields: Mapping[str, Any],
+        attributes: dict[str, Any],
+        error_type: str | None,
+    ) -> None:
+        """A span under the turn's agent span, ending at ``at`` after the event's ``ms``."""
+        session_id, turn, at = where
         span = self._tracer.start_span(
-            f"execute_tool {name}",
+            name,
             context=self._parent(session_id, turn),
-            kind=SpanKind.INTERNAL,
+            kind=kind,
             attributes=attributes,
             start_time=at - _ns(float(fields.get("ms") or 0) / 1000),
         )
-        result = fields.get("result")
-        if isinstance(result, Mapping) and result.get("status") == "error":
-            span.set_attribute("error.type", self._text(str(result.get("error", "tool_error"))))
+        if error_type is not None:
+            span.set_attribute("error.type", error_type)
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=at)
 

@@ -144,11 +144,7 @@ class GeminiModel:
                 out of its message and details).
             TimeoutError: no answer within ``settings.timeout_s``.
         """
-        config = types.GenerateContentConfig(
-            system_instruction=system_instruction,
-            tools=list(tools),
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-        )
+        config = _config(system_instruction, tools)
         try:
             with anyio.fail_after(self.settings.timeout_s):
                 return await self._client.aio.models.generate_content(
@@ -175,11 +171,7 @@ class GeminiModel:
             google.genai.errors.APIError: the API refused or failed (key taken out).
             TimeoutError: the stream did not end within ``settings.timeout_s``.
         """
-        config = types.GenerateContentConfig(
-            system_instruction=system_instruction,
-            tools=list(tools),
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-        )
+        config = _config(system_instruction, tools)
         chunks: list[types.GenerateContentResponse] = []
         try:
             with anyio.fail_after(self.settings.timeout_s):
@@ -201,3 +193,12 @@ class GeminiModel:
         """Close the HTTP connections."""
         await self._client.aio.aclose()
         self._client.close()
+
+
+def _config(system_instruction: str, tools: Sequence[types.Tool]) -> types.GenerateContentConfig:
+    """One call's configuration: the instruction, the tools, automatic calling off."""
+    return types.GenerateContentConfig(
+        system_instruction=system_instruction,
+        tools=list(tools),
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
