@@ -21,7 +21,7 @@ from maya.addresses import add_http_transport, http_address
 from maya.money import format_amount
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.faults import FaultConfig, FaultSpecError
-from maya.sandbox.hosted import DEFAULT_ACCOUNTS, accounts_from_json
+from maya.sandbox.hosted import DEFAULT_ACCOUNTS, SandboxAccount, accounts_from_json
 from maya.sandbox.payment import find_link
 from maya.sandbox.remote import pay_url
 from maya.sandbox.server import Dialect, serve_http, serve_stdio
@@ -184,33 +184,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     configure_parser(parser)
 
 
+def _accounts() -> tuple[SandboxAccount, ...]:
+    """The hosted dialect's accounts: ``$MAYA_SANDBOX_ACCOUNTS``, else the default one.
+
+    Raises:
+        ValueError: the variable is not a list of accounts.
+    """
+    given = os.environ.get(ACCOUNTS_ENV)
+    if not given:
+        return DEFAULT_ACCOUNTS
+    try:
+        return accounts_from_json(given)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"bad {ACCOUNTS_ENV}: {exc}") from exc
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until stdin closes (stdio) or the process is interrupted (HTTP).
 
     Returns:
-        0 on a clean stop, 2 for a bad fault spec or an unusable ``--db``.
+        0 on a clean stop, 2 for a bad option (faults, accounts, webhook, address) or an
+        unusable ``--db``.
     """
+    dialect: Dialect = args.dialect
     try:
         faults = FaultConfig.from_sources(args.faults)
-    except FaultSpecError as exc:
-        print(f"maya sandbox: {exc}", file=sys.stderr)
-        return 2
-    dialect: Dialect = args.dialect
-    accounts = DEFAULT_ACCOUNTS
-    if os.environ.get(ACCOUNTS_ENV):
-        try:
-            accounts = accounts_from_json(os.environ[ACCOUNTS_ENV])
-        except (ValueError, KeyError, TypeError) as exc:
-            print(f"maya sandbox: bad {ACCOUNTS_ENV}: {exc}", file=sys.stderr)
-            return 2
-    try:
+        accounts = _accounts()
         target = WebhookTarget.from_options(args.webhook_url, args.webhook_secret)
-    except ValueError as exc:
-        print(f"maya sandbox: {exc}", file=sys.stderr)
-        return 2
-    try:
         http = http_address(args, command="maya sandbox", port=0)
-    except ValueError as exc:
+    except (FaultSpecError, ValueError) as exc:
         print(f"maya sandbox: {exc}", file=sys.stderr)
         return 2
     db = args.db or default_db_path()
