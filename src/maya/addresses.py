@@ -1,8 +1,7 @@
 """Host and port on the command line, and the URL a local server is reached at.
 
-``maya serve``, ``maya mcp --http`` and ``maya sandbox --http`` all take ``--host`` and
-``--port`` (``add_host_port``) and announce where they listen; a wildcard bind is reached
-through loopback. The old ``--http HOST:PORT`` is accepted with a deprecation line.
+Every server command takes ``--host``/``--port`` (``add_host_port``); ``maya mcp`` and
+``maya sandbox`` also ``--http`` (``add_http_transport``, old ``--http HOST:PORT`` too).
 """
 
 from __future__ import annotations

@@ -1,25 +1,7 @@
 """OpenTelemetry spans for Maya's agent, by the GenAI semantic conventions.
 
-``GenAITelemetry`` is a ``maya.agent.Tracer``: pass it as ``Agent(tracer=...)`` (with
-``forward_to=`` another tracer, e.g. the JSONL one, to keep both) and each customer
-message becomes::
-
-    invoke_agent maya                 gen_ai.operation.name=invoke_agent, gen_ai.agent.name,
-    |                                 gen_ai.conversation.id (the session), maya.turn.*
-    +-- chat {model}                  gen_ai.operation.name=chat, gen_ai.request.model,
-    |                                 gen_ai.provider.name, gen_ai.usage.input/output_tokens
-    +-- execute_tool {tool}           gen_ai.operation.name=execute_tool, gen_ai.tool.name,
-                                      gen_ai.tool.call.id, gen_ai.tool.type, error.type
-
-Tab changes are events (``maya.tab.changed``) on the agent span. Message text, tool
-arguments and results are recorded only when content capture is on
-(``capture_content=True`` or ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``),
-and every string attribute passes through the ``Redactor`` first.
-
-While a turn runs, its agent span is the current span of the task, so outgoing MCP
-requests (the mcp SDK injects ``traceparent`` into ``_meta``) carry the trace to the
-Stripe MCP server, whose spans then join the same trace. Model and tool spans are
-recorded when their events arrive, from the event's duration.
+``GenAITelemetry`` is a ``maya.agent.Tracer``: each turn is an ``invoke_agent`` span with
+``chat`` and ``execute_tool`` children; content is captured only when asked, redacted.
 """
 
 from __future__ import annotations

@@ -1,29 +1,7 @@
 """``maya serve``: the webhook endpoint (and the web chat) on one ASGI server.
 
-``maya serve [--host 127.0.0.1] [--port 8000] [--store URL] [--workers N]`` runs
-``create_app`` on uvicorn (N worker processes on one socket with ``--workers``, see
-``maya.server.workers``): ``POST /stripe/webhook``, ``GET /healthz`` and the routes mounted by
-``extra_routes``. Tabs live in ``--store`` (default ``$MAYA_STATE_URL``, else SQLite;
-PostgreSQL for several workers). It binds 127.0.0.1 unless told otherwise; port 0 picks
-a free port, and the bound address is printed on stdout as
-``maya serve: listening on http://HOST:PORT``. Each request is logged as one line on
-stderr (method, path, status, milliseconds; for the webhook, the event's id and outcome
-or why it was refused); never a body, a header or a secret. SIGINT and SIGTERM stop it cleanly.
-
-In front of hostile clients: only the loopback names (and the bound address) are
-answered as ``Host`` (``--allowed-host NAME`` adds one; others get 421); a connection
-must send its headers within ``--header-timeout`` seconds and idles at most
-``--keep-alive-timeout`` between requests; at ``--max-connections`` the connection idle
-longest is closed; cookies are signed with the server's secret (``$MAYA_SERVER_SECRET``
-or a file beside the default store) and, with ``--secure-cookies`` or over https,
-``Secure`` and ``__Host-`` prefixed; chat turns are rate-limited per session and per
-client address (``--chat-turns-per-session``, ``--chat-turns-per-client``, per minute).
-
-The webhook's signing secret is ``$STRIPE_WEBHOOK_SECRET`` (``whsec_...``). With no
-Stripe server configured (no ``mcp.json``), the offline sandbox is started as
-``maya demo`` starts it, told to send its events here, signed with that secret or, when
-none is set, with one generated for this run: ``maya serve`` alone is the whole offline
-flow. With a Stripe server configured, the secret is required.
+Offline it starts the sandbox and points its events here: ``maya serve`` alone is the
+whole offline flow. ``_HELP`` is the command's manual (``maya serve --help``).
 """
 
 from __future__ import annotations
@@ -64,6 +42,36 @@ __all__ = [
     "run_serve",
     "serve",
 ]
+
+_HELP = """\
+maya serve: the webhook endpoint (and the web chat) on one ASGI server.
+
+maya serve [--host 127.0.0.1] [--port 8000] [--store URL] [--workers N] runs
+create_app on uvicorn (N worker processes on one socket with --workers, see
+maya.server.workers): POST /stripe/webhook, GET /healthz and the routes mounted by
+extra_routes. Tabs live in --store (default $MAYA_STATE_URL, else SQLite;
+PostgreSQL for several workers). It binds 127.0.0.1 unless told otherwise; port 0 picks
+a free port, and the bound address is printed on stdout as
+maya serve: listening on http://HOST:PORT. Each request is logged as one line on
+stderr (method, path, status, milliseconds; for the webhook, the event's id and outcome
+or why it was refused); never a body, a header or a secret. SIGINT and SIGTERM stop it cleanly.
+
+In front of hostile clients: only the loopback names (and the bound address) are
+answered as Host (--allowed-host NAME adds one; others get 421); a connection
+must send its headers within --header-timeout seconds and idles at most
+--keep-alive-timeout between requests; at --max-connections the connection idle
+longest is closed; cookies are signed with the server's secret ($MAYA_SERVER_SECRET
+or a file beside the default store) and, with --secure-cookies or over https,
+Secure and __Host- prefixed; chat turns are rate-limited per session and per
+client address (--chat-turns-per-session, --chat-turns-per-client, per minute).
+
+The webhook's signing secret is $STRIPE_WEBHOOK_SECRET (whsec_...). With no
+Stripe server configured (no mcp.json), the offline sandbox is started as
+maya demo starts it, told to send its events here, signed with that secret or, when
+none is set, with one generated for this run: maya serve alone is the whole offline
+flow. With a Stripe server configured, the secret is required.
+"
+"""
 
 SANDBOX_WEBHOOK_URL_ENV = "MAYA_SANDBOX_WEBHOOK_URL"
 """Where the sandbox sends its events (``maya sandbox --webhook-url``)."""
@@ -309,7 +317,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "serve",
         help="serve the Stripe webhook endpoint (and the offline sandbox when unconfigured)",
-        description=__doc__,
+        description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_host_port(parser, port=8000, port_help="0: any free port")

@@ -1,14 +1,7 @@
 """``maya serve --workers N``: the same app in N uvicorn worker processes on one socket.
 
-The parent binds and listens (port 0 resolved before anything starts), decides the
-webhook secret, and, with no Stripe server configured, starts ONE sandbox over HTTP
-(``maya sandbox --http --port 0``) that sends its events to the shared address and
-that every worker reaches through a generated ``mcp.json``. Each worker builds its app
-with ``app_from_env`` from the environment the parent set (the store URL, the secret,
-the ``mcp.json``), with its own store connections and Stripe client. Tabs must be in a
-store every worker shares: PostgreSQL (or a SQLite file, which serialises writers);
-``memory://`` is refused. uvicorn's supervisor stops the workers on SIGINT/SIGTERM;
-the parent then stops the sandbox and exits 0.
+The parent binds, decides the webhook secret and (offline) starts one shared sandbox;
+each worker builds its app from the environment the parent set (``app_from_env``).
 """
 
 from __future__ import annotations

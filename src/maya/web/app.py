@@ -1,8 +1,7 @@
 """Maya in the browser: the page, its chat and its tab, as Starlette routes.
 
-``web_routes`` gives the routes for any Starlette app (``maya serve`` mounts them via
-``serve_routes``); ``create_web_app`` is a whole app of them. Every API endpoint goes
-through one preamble (``_endpoint``): Origin, signed session, bounded body, store errors.
+``web_routes`` gives the routes for any Starlette app; every API endpoint goes through
+one preamble (``_endpoint``): Origin, signed session, bounded body, store errors.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Gemini through the real ``google.genai`` client.
 
-One ``generate`` is one HTTP request, bounded by ``timeout_s``: the SDK's own retries are
-off, because the chat loop retries within the turn's time budget and honours the
-``retryDelay`` a 429 asks for (the SDK's back-off ignores it). The API key is handed to
-the client and nowhere else: it is never in a repr, a log or a trace.
+One ``generate`` is one HTTP request bounded by ``timeout_s`` (the loop retries, not the
+SDK); the API key is never in a repr, a log or a trace.
 """
 
 from __future__ import annotations

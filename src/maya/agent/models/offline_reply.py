@@ -1,8 +1,5 @@
-"""The offline model's words after the tools have answered.
-
-Every amount, link and flag in these sentences is copied from a tool's response; when a
-tool refused, its own ``message`` (Maya's words from ``prompts/messages.yaml``) is used.
-Nothing here computes or remembers a price.
+"""The offline model's words after the tools have answered: every amount, link and flag is
+copied from a tool's response, and a refusal uses the tool's own ``message``.
 """
 
 from __future__ import annotations
