@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 import anyio
 import uvicorn
@@ -168,14 +168,7 @@ async def serve(
                     lifespan=stopping_lifespan(stopping),
                 )
                 app.state.context = context
-                config = _connection_limits(chosen).config(
-                    app,
-                    log_config=None,
-                    access_log=False,
-                    log_level="warning",
-                    lifespan="on",
-                    timeout_graceful_shutdown=5,
-                )
+                config = _uvicorn_config(chosen, app)
                 where = (
                     "the sandbox sends its events here"
                     if offline
@@ -193,11 +186,22 @@ async def serve(
         sock.close()
 
 
-def _connection_limits(options: ServeOptions) -> ConnectionLimits:
-    return ConnectionLimits(
+def _uvicorn_config(options: ServeOptions, app: Any, **extra: Any) -> uvicorn.Config:
+    """uvicorn for ``maya serve`` (one process or the workers): its connection limits, no
+    log config or access log of its own (``AccessLog`` writes the lines), 5 s to stop."""
+    limits = ConnectionLimits(
         header_timeout_s=options.header_timeout_s,
         keep_alive_s=options.keep_alive_s,
         max_connections=options.max_connections,
+    )
+    return limits.config(
+        app,
+        log_config=None,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        **extra,
     )
 
 

@@ -197,7 +197,7 @@ def serve_workers(
         OSError: the address cannot be bound, or the sandbox did not start.
     """
     from maya.addresses import http_url
-    from maya.server.command import _announce, _connection_limits, _webhook_plan
+    from maya.server.command import _announce, _uvicorn_config, _webhook_plan
     from maya.server.webhook import SECRET_ENV
 
     chosen = options if options is not None else ServeOptions(host=host)
@@ -232,16 +232,7 @@ def serve_workers(
                     OPTIONS_ENV: chosen.to_json(),
                 }
             )
-            uvicorn_config = _connection_limits(chosen).config(
-                APP_FACTORY,
-                factory=True,
-                workers=workers,
-                log_config=None,
-                access_log=False,
-                log_level="warning",
-                lifespan="on",
-                timeout_graceful_shutdown=5,
-            )
+            uvicorn_config = _uvicorn_config(chosen, APP_FACTORY, factory=True, workers=workers)
             _announce(announce, f"listening on {base_url} ({workers} workers; {where})")
             _Supervisor(uvicorn_config, sockets=[sock]).run()
     finally:
