@@ -390,35 +390,36 @@ class MayaWeb:
     @_endpoint(post=True)
     async def pay(self, request: Request, asked: _Asked) -> Response:
         """Ask the payment tool for the link (the same one while the tab is unchanged)."""
-        result = await self.toolset.call("create_stripe_payment", {}, asked.session)
-        if result.get("status") != "ok":
-            return _refused_by_tool(result)
-        link = result.get("result", {})
-        simulated = bool(link.get("is_simulated"))
-        return _json(
-            {
-                "ok": True,
-                "url": safe_link(link.get("url"), is_simulated=simulated, hosts=self._hosts),
-                "amount": link.get("amount"),
-                "is_simulated": simulated,
-                "message": str(link.get("message", "")),
-            }
-        )
+        return await self._tool("create_stripe_payment", asked.session, self._link)
 
     @_endpoint(post=True)
     async def check_payment(self, request: Request, asked: _Asked) -> Response:
         """Ask the status tool whether the link was paid (settles it exactly once)."""
-        result = await self.toolset.call("check_payment_status", {}, asked.session)
+        return await self._tool(
+            "check_payment_status",
+            asked.session,
+            lambda found: {"payment_status": found.get("payment_status")},
+        )
+
+    async def _tool(
+        self,
+        name: str,
+        session: str,
+        view: Callable[[Mapping[str, Any]], dict[str, Any]],
+    ) -> Response:
+        """Run one tool for the page: ``{"ok": true, **view(result), "message"}``, or its
+        refusal (``_refused_by_tool``)."""
+        result = await self.toolset.call(name, {}, session)
         if result.get("status") != "ok":
             return _refused_by_tool(result)
         found = result.get("result", {})
-        return _json(
-            {
-                "ok": True,
-                "payment_status": found.get("payment_status"),
-                "message": str(found.get("message", "")),
-            }
-        )
+        return _json({"ok": True, **view(found), "message": str(found.get("message", ""))})
+
+    def _link(self, made: Mapping[str, Any]) -> dict[str, Any]:
+        """A payment link as the page shows it (its URL only when ``safe_link`` passes it)."""
+        simulated = bool(made.get("is_simulated"))
+        url = safe_link(made.get("url"), is_simulated=simulated, hosts=self._hosts)
+        return {"url": url, "amount": made.get("amount"), "is_simulated": simulated}
 
     @_endpoint(post=True, session=False)
     async def new_tab(self, request: Request, asked: _Asked) -> Response:
@@ -484,14 +485,8 @@ class MayaWeb:
         return result.turn
 
     def _done(self, result: TurnResult) -> dict[str, Any]:
-        link: dict[str, Any] | None = None
-        for call in result.calls_named("create_stripe_payment"):
-            if not call.ok:
-                continue
-            made = call.result
-            simulated = bool(made.get("is_simulated"))
-            url = safe_link(made.get("url"), is_simulated=simulated, hosts=self._hosts)
-            link = {"url": url, "amount": made.get("amount"), "is_simulated": simulated}
+        made = [call.result for call in result.calls_named("create_stripe_payment") if call.ok]
+        link = self._link(made[-1]) if made else None
         return {"reply": result.reply, "outcome": result.outcome, "link": link}
 
 
