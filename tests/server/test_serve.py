@@ -1,12 +1,5 @@
-"""``maya serve`` for real: processes, sockets, signals.
-
-- ``maya serve`` and ``maya sandbox --http --webhook-url`` as two subprocesses sharing
-  nothing but HTTP: a link made by Maya's tools (in this process, on the same SQLite
-  tab store) is paid at the sandbox's checkout form over a socket; the sandbox's signed
-  event settles the tab in ``maya serve``; Maya answers from the stored state with no
-  status call; ``maya sandbox events`` lists the event and ``resend`` changes nothing.
-- ``serve()`` alone with nothing configured starts the sandbox itself, wired to send
-  its events back: the whole offline flow in one call.
+"""``maya serve`` for real: processes, sockets, signals, with a sandbox subprocess sharing
+nothing but HTTP, and ``serve()`` alone running the whole offline flow.
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
-"""The soak driver: ``maya serve`` and ``maya mcp --http`` as real processes, offline
-(each with its own sandbox), used as customers use them for minutes on end.
-
-A web customer opens a new tab (a new cookie) with the tab stream open, orders by chat
-("a Negroni please", "same again": the second is read from conversation memory), asks to
-pay, pays the link at the sandbox's checkout page, and waits for the tab stream to show
-the settlement (the sandbox's signed webhook reaching ``maya serve``). An MCP customer
-opens a new MCP session (a new tab), orders, tips, makes a link, pays it at the checkout
-page and checks its status until it succeeded. Everything is counted in ``SoakFigures``;
-the RSS of each server's whole process tree (the server and its sandbox, from ``/proc``)
-is sampled a minute in and at the end.
-
-Used by ``tests/soak/test_soak.py`` (CI) and ``benchmarks/bench_soak.py``.
+"""The soak driver: ``maya serve`` and ``maya mcp --http`` as real processes, offline (each
+with its own sandbox), used as web and MCP customers use them for minutes on end, every
+outcome counted in ``SoakFigures`` and each server's RSS sampled.
 """
 
 from __future__ import annotations
