@@ -1,20 +1,7 @@
 """How much the persistent MCP session saves, measured against the sandbox on this machine.
 
-Run ``python benchmarks/bench_mcp.py`` (no setup; under a minute). It starts the sandbox
-over stdio and over HTTP, then prints a table and one JSON line per figure::
-
-    {"metric": "mcp.stdio.persistent_call_p50_ms", "value": 1.23, "unit": "ms"}
-
-Figures: one tool call (``stripe_api_read GetPaymentLinks``) on a persistent session and
-with a new session per call, over stdio and HTTP, and the ratio; a whole
-``create_payment_link``; and how long the fallback takes when the server is down, on the
-first call (cold: the probe fails) and on the next (cached: no call at all).
-
-Per dialect (``hosted``, today's surface; ``generic``; ``named``) with 150 ms of latency
-added to every sandbox tool call (about the distance to a hosted server): the MCP tool
-calls one link costs, the calls of the first link of a session (the hosted dialect reads
-its account once), and the p50 of ``create_payment_link``. And the time to the first
-link after a cold start of the sandbox process (spawn, handshake, probe, link).
+Run ``python benchmarks/bench_mcp.py`` (no setup; under a minute): a table and one JSON
+line per figure, over stdio and HTTP, per dialect, with and without added latency.
 """
 
 from __future__ import annotations
@@ -189,7 +176,8 @@ async def run() -> list[tuple[str, float, str]]:
                     "-m",
                     "maya.sandbox",
                     "--http",
-                    "127.0.0.1:0",
+                    "--port",
+                    "0",
                     "--db",
                     str(db),
                     "--dialect",

@@ -1,31 +1,7 @@
 """What Maya's other surfaces add to a tool call: the ADK toolset and ``maya mcp``.
 
-Run: ``python benchmarks/bench_surfaces.py`` (the ADK rows need the ``[adk]`` extra,
-e.g. ``.venv-adk/bin/python``; without it they are skipped and say so).
-
-One tool call, the same toolset behind every surface, measured in the same run with the
-surfaces interleaved call by call (so a noisy neighbour slows all of them alike):
-
-- ``direct``: ``Toolset.call`` (validation, handler, response dict, log line);
-- ``adk``: ``MayaTool.run_async`` with a real ADK ``ToolContext`` (adds the session-state
-  snapshot of the tab when it changed), the session state kept as ADK's runner keeps it;
-- ``mcp_memory``: ``mcp.Client`` to the ``MayaMCPServer`` in process (MCP's validation,
-  routing and result model, no transport);
-- ``mcp_stdio``: ``mcp.Client`` to ``maya mcp`` as a real subprocess over stdio (JSON-RPC
-  over pipes to another process, whose own toolset answers).
-
-Then, in the same run, two third-party clients as baselines for ``get_balance`` (from
-``scripts/install-mcp-clients``; without them these rows are skipped and say so):
-
-- ``ts_sdk_stdio``: the TypeScript SDK 1.x client to ``maya mcp`` over stdio, one session,
-  each call timed in node (it also checks each result against the ``outputSchema``);
-- ``inspector_cli_http``: one ``inspector --cli`` run per call against ``maya mcp --http``
-  (node start, connect, ``tools/list``, the call): what a scripted check costs.
-
-For ``get_balance`` (a read) and ``order_drink`` (a write: one Water, a fresh tab every
-50 orders) it prints p50 per surface, p50 minus the direct p50 (the overhead) and the
-ratio to direct, as a table and as JSON lines such as
-``{"metric": "surfaces.adk.get_balance_p50_us", "value": 95.0, "unit": "us"}``.
+Run: ``python benchmarks/bench_surfaces.py`` (the ADK rows need the ``[adk]`` extra).
+Prints p50 per surface for ``get_balance`` and ``order_drink``, as a table and JSON lines.
 """
 
 from __future__ import annotations
@@ -150,7 +126,7 @@ async def _ts_client(maya: str, folder: str) -> list[float]:
 
 async def _inspector(maya: str, folder: str) -> list[float]:
     """Wall-clock us of one ``inspector --cli`` get_balance run each, over streamable HTTP."""
-    command = [maya, "mcp", "--http", "127.0.0.1:0", "--store", "memory://", "--session", "b"]
+    command = [maya, "mcp", "--http", "--port", "0", "--store", "memory://", "--session", "b"]
     samples: list[float] = []
     async with await anyio.open_process(command, cwd=folder) as server:
         assert server.stderr is not None

@@ -1,15 +1,30 @@
 """Host and port on the command line, and the URL a local server is reached at.
 
-``maya sandbox --http``, ``maya mcp --http`` and ``maya serve`` all take a ``HOST:PORT``
-and announce where they listen; a wildcard bind is reached through loopback.
+Every server command takes ``--host``/``--port`` (``add_host_port``); ``maya mcp`` and
+``maya sandbox`` also ``--http`` (``add_http_transport``, old ``--http HOST:PORT`` too).
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
-__all__ = ["http_url", "is_loopback_host", "parse_host_port"]
+__all__ = [
+    "DEFAULT_HOST",
+    "add_host_port",
+    "add_http_transport",
+    "http_address",
+    "http_url",
+    "is_loopback_host",
+    "parse_host_port",
+    "parse_port",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+"""The address a server binds unless told otherwise (loopback: this machine only)."""
 
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 
@@ -43,3 +58,92 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def parse_port(text: str) -> int:
+    """``"8000"`` -> 8000, a port of 0-65535 (0: any free port); an argparse ``type=``."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {text!r}")
+    return int(text)
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+def add_host_port(
+    parser: argparse.ArgumentParser,
+    *,
+    port: int,
+    port_help: str,
+    host: str | None = DEFAULT_HOST,
+    default: Callable[[Any], Any] = _as_given,
+) -> None:
+    """Give ``parser`` the ``--host`` and ``--port`` every server command takes.
+
+    ``host``/``port``: the values parsed when neither is given (None: not given, as
+    ``add_http_transport`` needs); ``default`` maps each default (``argparse.SUPPRESS`` on
+    a sub-action whose parent already has the options)."""
+    implies = "; implies --http" if host is None else ""
+    parser.add_argument(
+        "--host",
+        default=default(host),
+        help=f"address to bind (default {DEFAULT_HOST}{implies})",
+    )
+    parser.add_argument(
+        "--port",
+        type=parse_port,
+        default=default(None if host is None else port),
+        help=f"port (default {port}; {port_help}{implies})",
+    )
+
+
+def add_http_transport(
+    parser: argparse.ArgumentParser,
+    *,
+    what: str,
+    port: int,
+    port_help: str,
+    default: Callable[[Any], Any] = _as_given,
+) -> None:
+    """``--http`` (serve ``what`` over HTTP instead of stdio) with ``--host``/``--port``,
+    which imply it; ``--http HOST:PORT``, the old spelling, still parses (see
+    ``http_address``)."""
+    parser.add_argument(
+        "--http",
+        nargs="?",
+        const=True,
+        type=parse_host_port,
+        default=default(False),
+        metavar="HOST:PORT",
+        help=f"serve {what} over HTTP instead of stdio, on --host and --port "
+        "(HOST:PORT here is the deprecated spelling of --host HOST --port PORT)",
+    )
+    add_host_port(parser, port=port, port_help=port_help, host=None, default=default)
+
+
+def http_address(
+    args: argparse.Namespace, *, command: str, port: int, warn: TextIO | None = None
+) -> tuple[str, int] | None:
+    """The ``(host, port)`` to serve HTTP on, or None for stdio (no ``--http``, ``--host``
+    or ``--port``). ``--http HOST:PORT`` is taken with one deprecation line on ``warn``
+    (default stderr), ``command`` naming who says it.
+
+    Raises:
+        ValueError: ``--http HOST:PORT`` together with ``--host`` or ``--port``.
+    """
+    http, host, chosen = args.http, args.host, args.port
+    if isinstance(http, tuple):
+        if host is not None or chosen is not None:
+            raise ValueError("give --host and --port, not --http HOST:PORT as well")
+        old_host, old_port = http
+        stream = warn if warn is not None else sys.stderr
+        stream.write(
+            f"{command}: --http HOST:PORT is deprecated; "
+            f"use --http --host {old_host} --port {old_port}\n"
+        )
+        stream.flush()
+        return old_host, old_port
+    if not http and host is None and chosen is None:
+        return None
+    return (host or DEFAULT_HOST), (chosen if chosen is not None else port)

@@ -1,12 +1,7 @@
 """The ``maya`` command: each package registers its own subcommands here.
 
-Errors are answered here, once for every command: a user error (a malformed
-``mcp.json``, an unset ``${VAR}``, a live key without opt-in, a bad session id, an
-unusable or unknown store, a file that is not there...) is one line on stderr,
-``maya <command>: <what is wrong>``, naming the file, field or value and never a secret,
-with exit status 2. The traceback is printed only with ``-vv``. Anything else is a bug
-and keeps its traceback. Every log line and every traceback printed here passes through
-the one redactor (``maya.redact``) first: no verbosity shows a secret.
+A user error is one redacted line on stderr (``maya <command>: <what is wrong>``, exit 2;
+its traceback only with ``-vv``); anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

@@ -115,9 +115,9 @@ async def test_stdio_order_tip_pay_check_and_two_connections_have_two_tabs(
 
 @asynccontextmanager
 async def _http(tmp_path: Path, *args: str, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """``maya mcp --http HOST:0``; yields the URL it announced."""
+    """``maya mcp --host HOST --port 0``; yields the URL it announced."""
     process: Process = await anyio.open_process(
-        [MAYA, "mcp", "--http", f"{host}:0", "--store", "memory://", *args],
+        [MAYA, "mcp", "--host", host, "--port", "0", "--store", "memory://", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         env=_env(tmp_path),
@@ -185,11 +185,36 @@ async def _refused_start(tmp_path: Path, *args: str) -> subprocess.CompletedProc
 
 
 async def test_http_off_loopback_needs_a_token(tmp_path: Path) -> None:
-    done = await _refused_start(tmp_path, "--http", "0.0.0.0:0")
+    done = await _refused_start(tmp_path, "--host", "0.0.0.0")
     assert done.returncode == 2
     assert b"needs an auth token" in done.stderr
-    short = await _refused_start(tmp_path, "--http", "0.0.0.0:0", "--token", "short")
+    short = await _refused_start(tmp_path, "--host", "0.0.0.0", "--token", "short")
     assert short.returncode == 2 and b"at least 16" in short.stderr
+
+
+async def test_the_old_http_host_port_serves_with_one_deprecation_line(tmp_path: Path) -> None:
+    command = [MAYA, "mcp", "--http", "127.0.0.1:0", "--store", "memory://"]
+    seen = ""
+    with anyio.fail_after(60):
+        async with await anyio.open_process(
+            command, stdin=subprocess.DEVNULL, env=_env(tmp_path), cwd=str(tmp_path)
+        ) as process:
+            assert process.stderr is not None
+            try:
+                async for chunk in TextReceiveStream(process.stderr):
+                    seen += chunk
+                    if _SERVING.search(seen):
+                        break
+            finally:
+                process.terminate()
+                await process.wait()
+    deprecated = [line for line in seen.splitlines() if "deprecated" in line]
+    assert deprecated == [
+        "maya mcp: --http HOST:PORT is deprecated; use --http --host 127.0.0.1 --port 0"
+    ]
+    assert _SERVING.search(seen)
+    both = await _refused_start(tmp_path, "--http", "127.0.0.1:0", "--port", "1")
+    assert both.returncode == 2 and b"not --http HOST:PORT as well" in both.stderr
 
 
 async def test_http_off_loopback_with_a_token_announces_its_bound_address(tmp_path: Path) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 import pytest
 
+from maya.addresses import http_address
 from maya.sandbox import CARD_SUCCESS, register
 from maya.sandbox.command import default_db_path, run_pay, run_serve
 from maya.sandbox.faults import FAULTS_ENV
@@ -22,14 +24,34 @@ def test_serving_over_stdio_with_the_hosted_dialect_is_the_default() -> None:
     # Issue 8: the sandbox models today's hosted surface by default.
     args = _parse("sandbox")
     assert args.func is run_serve
-    assert (args.http, args.dialect, args.checkout_port, args.faults) == (None, "hosted", 0, None)
+    assert (args.dialect, args.checkout_port, args.faults) == ("hosted", 0, None)
+    assert http_address(args, command="maya sandbox", port=0) is None
 
 
 def test_options_work_before_and_after_the_word_serve() -> None:
-    before = _parse("sandbox", "--dialect", "named", "--db", ":memory:", "serve")
-    after = _parse("sandbox", "serve", "--http", "[::1]:9000", "--faults", "latency=1")
+    before = _parse("sandbox", "--dialect", "named", "--db", ":memory:", "--port", "9001", "serve")
+    after = _parse("sandbox", "serve", "--host", "::1", "--port", "9000", "--faults", "latency=1")
     assert (before.func, before.dialect, before.db) == (run_serve, "named", ":memory:")
-    assert (after.http, after.faults, after.dialect) == (("::1", 9000), "latency=1", "hosted")
+    assert http_address(before, command="maya sandbox", port=0) == ("127.0.0.1", 9001)
+    assert (after.faults, after.dialect) == ("latency=1", "hosted")
+    assert http_address(after, command="maya sandbox", port=0) == ("::1", 9000)
+
+
+def test_http_alone_serves_http_on_loopback_and_the_remembered_port() -> None:
+    args = _parse("sandbox", "--http")
+    assert http_address(args, command="maya sandbox", port=0) == ("127.0.0.1", 0)
+
+
+def test_the_old_http_host_port_still_works_with_one_deprecation_line() -> None:
+    args = _parse("sandbox", "serve", "--http", "[::1]:9000")
+    warned = io.StringIO()
+    assert http_address(args, command="maya sandbox", port=0, warn=warned) == ("::1", 9000)
+    assert warned.getvalue() == (
+        "maya sandbox: --http HOST:PORT is deprecated; use --http --host ::1 --port 9000\n"
+    )
+    both = _parse("sandbox", "--http", "127.0.0.1:9000", "--port", "9001")
+    with pytest.raises(ValueError, match="not --http HOST:PORT as well"):
+        http_address(both, command="maya sandbox", port=0)
 
 
 def test_pay_takes_a_url_and_defaults_to_the_paying_card() -> None:
@@ -39,10 +61,17 @@ def test_pay_takes_a_url_and_defaults_to_the_paying_card() -> None:
 
 
 @pytest.mark.parametrize("value", ["8000", "host:port", "127.0.0.1:70000"])
-def test_http_must_be_host_and_port(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_old_http_must_be_host_and_port(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         _parse("sandbox", "--http", value)
     assert "HOST:PORT" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["http", "-1", "70000"])
+def test_port_must_be_a_port(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _parse("sandbox", "--port", value)
+    assert "a port is 0-65535" in capsys.readouterr().err
 
 
 def test_the_database_defaults_to_the_environment_then_the_user_data_dir(

@@ -89,7 +89,7 @@ async def test_named_dialect_with_text_failures_from_the_environment(tmp_path: P
 async def _http_sandbox(tmp_path: Path, *extra: str) -> AsyncIterator[tuple[str, Process]]:
     """An HTTP sandbox subprocess on the port it bound (port 0), ready to serve; yields the
     base URL it announced."""
-    args = _sandbox_args(tmp_path / "db.sqlite3", "--http", "127.0.0.1:0", *extra)
+    args = _sandbox_args(tmp_path / "db.sqlite3", "--http", "--port", "0", *extra)
     stderr: IO[bytes]
     with (tmp_path / "stderr-http.txt").open("wb") as stderr:
         process = await anyio.open_process(

@@ -1,12 +1,5 @@
-"""``maya serve`` for real: processes, sockets, signals.
-
-- ``maya serve`` and ``maya sandbox --http --webhook-url`` as two subprocesses sharing
-  nothing but HTTP: a link made by Maya's tools (in this process, on the same SQLite
-  tab store) is paid at the sandbox's checkout form over a socket; the sandbox's signed
-  event settles the tab in ``maya serve``; Maya answers from the stored state with no
-  status call; ``maya sandbox events`` lists the event and ``resend`` changes nothing.
-- ``serve()`` alone with nothing configured starts the sandbox itself, wired to send
-  its events back: the whole offline flow in one call.
+"""``maya serve`` for real: processes, sockets, signals, with a sandbox subprocess sharing
+nothing but HTTP, and ``serve()`` alone running the whole offline flow.
 """
 
 from __future__ import annotations
@@ -162,8 +155,10 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
             [
                 "-m",
                 "maya.sandbox",
-                "--http",
-                "127.0.0.1:0",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
                 "--db",
                 str(sandbox_db),
                 "--webhook-url",

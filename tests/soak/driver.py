@@ -1,16 +1,6 @@
-"""The soak driver: ``maya serve`` and ``maya mcp --http`` as real processes, offline
-(each with its own sandbox), used as customers use them for minutes on end.
-
-A web customer opens a new tab (a new cookie) with the tab stream open, orders by chat
-("a Negroni please", "same again": the second is read from conversation memory), asks to
-pay, pays the link at the sandbox's checkout page, and waits for the tab stream to show
-the settlement (the sandbox's signed webhook reaching ``maya serve``). An MCP customer
-opens a new MCP session (a new tab), orders, tips, makes a link, pays it at the checkout
-page and checks its status until it succeeded. Everything is counted in ``SoakFigures``;
-the RSS of each server's whole process tree (the server and its sandbox, from ``/proc``)
-is sampled a minute in and at the end.
-
-Used by ``tests/soak/test_soak.py`` (CI) and ``benchmarks/bench_soak.py``.
+"""The soak driver: ``maya serve`` and ``maya mcp --http`` as real processes, offline (each
+with its own sandbox), used as web and MCP customers use them for minutes on end, every
+outcome counted in ``SoakFigures`` and each server's RSS sampled.
 """
 
 from __future__ import annotations
@@ -185,12 +175,12 @@ async def serving_web(workdir: Path) -> AsyncIterator[tuple[Process, str]]:
 
 @asynccontextmanager
 async def serving_mcp(workdir: Path) -> AsyncIterator[tuple[Process, str]]:
-    """``maya mcp --http 127.0.0.1:0`` in ``workdir`` (its own sandbox); yields the
+    """``maya mcp --http --port 0`` in ``workdir`` (its own sandbox); yields the
     process and its MCP URL."""
     await anyio.Path(workdir).mkdir(parents=True, exist_ok=True)
     store = f"sqlite:///{workdir / 'tabs.sqlite3'}"
     process = await anyio.open_process(
-        [sys.executable, "-m", "maya.cli", "mcp", "--http", "127.0.0.1:0", "--store", store],
+        [sys.executable, "-m", "maya.cli", "mcp", "--http", "--port", "0", "--store", store],
         env=_env(workdir),
         cwd=workdir,
         stdin=subprocess.DEVNULL,

@@ -334,19 +334,14 @@ def test_only_checked_links_are_shown(url: object, simulated: bool, shown: bool)
 
 
 def test_a_server_mounts_the_page_from_its_context() -> None:
-    from dataclasses import dataclass
-
     from starlette.applications import Starlette
 
+    from maya.server import ServeContext
     from maya.web import serve_routes
 
-    @dataclass
-    class Context:
-        manager: TabManager
-        payments: None = None
-
     manager = TabManager(MemoryTabStore())
-    app = Starlette(routes=serve_routes(Context(manager)))
+    context = ServeContext(manager=manager, payments=None, base_url=ORIGIN)
+    app = Starlette(routes=serve_routes(context))
     with TestClient(app, base_url=ORIGIN) as browser:
         assert browser.get("/").status_code == 200
         browser.post("/api/tip", json={"percent": 10}, headers=POST)

@@ -8,7 +8,6 @@ from maya.agent.loop import (
     DEFAULT_MAX_TOOL_ROUNDS,
     Agent,
     ToolCallRecord,
-    ToolRunner,
     TurnOutcome,
     TurnResult,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "RealModelForbiddenError",
     "RetryPolicy",
     "ToolCallRecord",
-    "ToolRunner",
     "Tracer",
     "TurnOutcome",
     "TurnResult",

@@ -1,10 +1,7 @@
 """``maya chat``: talk to Maya in the terminal.
 
-Gemini answers when a key is set, the offline model otherwise (announced once). The tab
-is kept in the state store (SQLite by default), so ``--session ID`` resumes it. After
-each reply the tab, balance and tip are shown, with the payment link while one is open.
-While Maya waits for the model, a "thinking" line shows on the terminal (and is wiped
-before her reply). End of input, ``quit`` or ``exit`` leaves cleanly.
+Gemini answers when a key is set, the offline model otherwise (announced once); the tab
+is kept in the state store, so ``--session ID`` resumes it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Keeping the terminal for the conversation: where ``maya chat`` sends its logs.
-
-Without ``-v`` every log line (Gemini's failures included) and everything written to
-stderr (the sandbox subprocess's own banner too, since it inherits our stderr) goes to a
-log file; the customer's screen shows only the conversation. With ``-v`` logs stay on
-stderr, as for every other command.
+"""Keeping the terminal for the conversation: without ``-v``, ``maya chat`` sends its logs
+and stderr to a log file; with ``-v`` they stay on stderr.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """``maya demo``: one evening at the bar, end to end and offline, checked at every step.
 
-The offline model drives the real agent and tools; the tab lives in a temporary store;
-payments go to the sandbox, spawned as a real subprocess (``python -m maya.sandbox``)
-with its own temporary database. The link is paid with the 4242 test card by a real
-HTTP form POST to its checkout page. Every step checks the tab; the demo exits 0 only
-if each did what it should.
+The offline model drives the real agent and tools, the sandbox runs as a subprocess and
+its link is paid by a real form POST; the demo exits 0 only if every step did its part.
 """
 
 from __future__ import annotations

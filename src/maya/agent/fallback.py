@@ -1,8 +1,5 @@
-"""Maya's words when a turn does not end in the model's own: read from ``prompts/fallback.yaml``.
-
-The rule that matters: when a tool already changed the tab in the turn, Maya never asks
-the customer to say it again (they would order twice). She states what was done, from the
-tools' results alone, and closes with a line for what went wrong.
+"""Maya's words when a turn does not end in the model's own (``prompts/fallback.yaml``):
+after a tool changed the tab she states what was done, never "say that again".
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Conversation memory for the agent: each session's turns, kept in the tab store.
+"""Conversation memory for the agent: each session's turns, kept whole in the tab store.
 
-A turn is the customer's message and everything the model and the tools said until
-Maya's reply; it is stored whole, as JSON (``types.Content`` as google-genai dumps it), in
-a ``maya.state.ConversationStore`` (the tabs' own store: memory, SQLite or PostgreSQL), so
-any process on that store serves the next turn. The store drops whole turns from the
-front (``ConversationBounds``: turns, bytes, idle time), so the kept history always
-starts with a customer's message and never splits a function call from its response
-(Gemini rejects a call without its answer).
+Any process on that store serves the next turn; the kept history always starts with a
+customer's message and never splits a function call from its response.
 """
 
 from __future__ import annotations
@@ -95,10 +90,8 @@ class ConversationHistory:
         bounds: ConversationBounds | None = None,
         clock: Callable[[], float] = time.time,
     ) -> ConversationHistory:
-        """Conversations kept beside the tabs of ``store`` (Maya's three stores keep
-        them); in this process's memory for a store that does not."""
-        kept = store if isinstance(store, ConversationStore) else None
-        return cls(kept, bounds=bounds, clock=clock)
+        """Conversations kept beside the tabs of ``store`` (every ``TabStore`` keeps them)."""
+        return cls(store, bounds=bounds, clock=clock)
 
     async def load(self, session_id: str) -> tuple[list[types.Content], int]:
         """The kept conversation of ``session_id``, oldest first, and how many turns it had.

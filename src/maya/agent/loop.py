@@ -1,21 +1,7 @@
 """The chat loop: one customer message in, Maya's reply out, tools in between.
 
-Each turn sends the system instruction, the session's history plus the new message, and
-the toolset's declarations to the model (automatic function calling is off: the loop
-runs the tools itself). Function calls are dispatched to the toolset and answered with
-their ids; the loop goes round until the model answers in words, or until
-``max_tool_rounds`` rounds have run, when Maya says so gracefully. One answer may ask
-for at most ``max_tool_calls`` calls: past that, none of its calls runs and each is
-answered ``TOO_MANY_TOOL_CALLS`` (the model is told why and may ask again with fewer),
-so one answer cannot spend the balance two hundred times over. A failing model
-(429, 5xx, timeout, a refused request) becomes a reply in Maya's voice, never a crash.
-
-The whole turn has a time budget (``turn_budget_s``) that covers every call, retry and
-wait: a 429's ``retryDelay`` is honoured when it fits, otherwise Maya says she is busy
-and for about how long. When the turn ends without the model's words after a tool
-changed the tab, the reply says what was done (``maya.agent.fallback``), never "say that
-again". The history kept for the next turn is always one Gemini accepts: roles
-alternate, no part is empty, every function call is followed by its responses.
+The loop runs the tools itself (``Toolset.record``), bounded by tool rounds, calls per
+answer and one time budget per turn; a failing model becomes a reply in Maya's voice.
 """
 
 from __future__ import annotations
@@ -25,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import anyio
 from google.genai import types
@@ -55,7 +41,7 @@ from maya.messages import MessageBook, load_messages
 from maya.state.manager import TabManager
 from maya.state.models import TabState
 from maya.tools.results import error_result
-from maya.tools.toolset import ToolCallRecord
+from maya.tools.toolset import ToolCallRecord, Toolset
 
 __all__ = [
     "DEFAULT_MAX_TOOL_CALLS",
@@ -67,7 +53,6 @@ __all__ = [
     "Agent",
     "RetryPolicy",
     "ToolCallRecord",
-    "ToolRunner",
     "TurnOutcome",
     "TurnResult",
 ]
@@ -145,20 +130,6 @@ def _answer_of(response: types.GenerateContentResponse) -> _Answer:
         blocked=reason in _BLOCKED,
         truncated=reason == types.FinishReason.MAX_TOKENS,
     )
-
-
-class ToolRunner(Protocol):
-    """What the loop needs from ``maya.tools.Toolset``."""
-
-    def genai_tool(self) -> types.Tool:
-        """The declarations of every tool, as one ``types.Tool``."""
-        ...
-
-    async def dispatch(
-        self, function_calls: Sequence[types.FunctionCall], session_id: str
-    ) -> list[types.Part]:
-        """Run the calls; one ``FunctionResponse`` part per call, with its id and name."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +221,7 @@ class Agent:
         self,
         *,
         model: Model,
-        toolset: ToolRunner,
+        toolset: Toolset,
         system_instruction: str | None = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         history: ConversationHistory | None = None,
@@ -602,70 +573,54 @@ class Agent:
         details = {"calls": len(calls), "max": self.max_tool_calls}
         message = self._messages.render(ErrorCode.TOO_MANY_TOOL_CALLS, details)
         response = error_result(ErrorCode.TOO_MANY_TOOL_CALLS, message, details)
-        parts: list[types.Part] = []
-        for call in calls:
-            name = call.name or ""
-            parts.append(
-                types.Part(
-                    function_response=types.FunctionResponse(
-                        id=call.id, name=name, response=dict(response)
-                    )
-                )
-            )
-            record = ToolCallRecord(
-                name=name,
+        records = [
+            ToolCallRecord(
+                name=call.name or "",
                 session_id=turn.session_id,
                 args=dict(call.args or {}),
                 response=dict(response),
                 ms=0.0,
                 id=call.id,
             )
-            turn.calls.append(record)
-            self.tracer.emit(
-                "tool_call",
-                turn.session_id,
-                turn.number,
-                id=record.id,
-                name=record.name,
-                args=record.args,
-                result=record.response,
-                ms=0.0,
-            )
-        return parts
+            for call in calls
+        ]
+        for record in records:
+            self._keep(turn, record)
+        return [_response_part(record) for record in records]
 
     async def _dispatch(self, turn: _Turn, calls: Sequence[types.FunctionCall]) -> list[types.Part]:
+        # One call at a time: a later call may depend on an earlier one (order, then the bill).
         parts: list[types.Part] = []
-        # One call at a time: each gets its own timing, and orders on one tab are
-        # sequential anyway.
         for call in calls:
+            name, args = call.name or "", dict(call.args or {})
             if turn.on_event is not None:
-                await turn.on_event(ToolStarted(call.name or "", dict(call.args or {})))
-            started = self._clock()
-            answered = await self.toolset.dispatch([call], turn.session_id)
-            ms = (self._clock() - started) * 1000
-            parts.extend(answered)
-            for part in answered:
-                reply = part.function_response
-                response = dict(reply.response or {}) if reply is not None else {}
-                record = ToolCallRecord(
-                    name=call.name or "",
-                    session_id=turn.session_id,
-                    args=dict(call.args or {}),
-                    response=response,
-                    ms=ms,
-                    id=call.id,
-                )
-                turn.calls.append(record)
-                if turn.on_event is not None:
-                    await turn.on_event(ToolFinished(record.name, record.args, record.response))
-                self.tracer.emit(
-                    "tool_call",
-                    turn.session_id,
-                    turn.number,
-                    id=record.id,
-                    name=record.name,
-                    args=record.args,
-                    result=record.response,
-                    ms=round(ms, 3),
-                )
+                await turn.on_event(ToolStarted(name, args))
+            record = await self.toolset.record(name, args, turn.session_id, call_id=call.id)
+            if turn.on_event is not None:
+                await turn.on_event(ToolFinished(record.name, record.args, record.response))
+            self._keep(turn, record)
+            parts.append(_response_part(record))
         return parts
+
+    def _keep(self, turn: _Turn, record: ToolCallRecord) -> None:
+        """One finished (or refused) call: kept in the turn and traced."""
+        turn.calls.append(record)
+        self.tracer.emit(
+            "tool_call",
+            turn.session_id,
+            turn.number,
+            id=record.id,
+            name=record.name,
+            args=record.args,
+            result=record.response,
+            ms=round(record.ms, 3),
+        )
+
+
+def _response_part(record: ToolCallRecord) -> types.Part:
+    """The model's answer to one call: its response, with the call's id and name."""
+    return types.Part(
+        function_response=types.FunctionResponse(
+            id=record.id, name=record.name, response=dict(record.response)
+        )
+    )

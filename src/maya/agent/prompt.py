@@ -1,8 +1,5 @@
-"""The system instruction and what exactly the model is sent before any conversation.
-
-``PromptView`` is the system instruction plus the tool declarations as the SDK
-serialises them (``types.Tool`` dumped by alias, as on the wire), with a hash so a trace
-can name the prompt it ran with, and a size so growth is visible.
+"""The system instruction and what exactly the model is sent before any conversation
+(``PromptView``: instruction and declarations as on the wire, hashed and sized).
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Streaming a turn: what happens while Maya answers, as it happens.
+"""Streaming a turn: what happens while Maya answers (``TurnEvent``), as it happens.
 
-``Agent.respond(..., on_event=...)`` awaits ``on_event`` with a ``TurnEvent`` for each
-piece of Maya's words as the model produces it (``TextDelta``) and around each tool call
-(``ToolStarted``, ``ToolFinished``). A model that can stream (``StreamingModel``: Gemini
-through ``generate_content_stream``) hands over its text chunk by chunk; any other model
-(offline, scripted) answers whole and its words are passed on in word-sized pieces, so a
-page shows them arriving the same way. The ``TurnResult`` stays the authority: a turn
-that ends another way (a model failure, the round limit) says so in its ``reply``.
+A ``StreamingModel`` (Gemini) hands over its text chunk by chunk; any other model's words
+are passed on in word-sized pieces. The ``TurnResult`` stays the authority.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Traces: one JSONL file per session, one event a line, secrets redacted.
 
-Events (``type``): ``prompt`` (system instruction and declarations, once per hash and
-file), ``turn_start`` (the customer's message), ``model_call`` (request summary,
-response parts, ms), ``tool_call`` (name, args, result, ms), ``state_change`` (what the
-tab operation changed), ``turn_end`` (Maya's reply and how the turn ended). Every event
-carries ``ts`` (Unix seconds), ``session_id`` and ``turn``.
+Events: ``prompt``, ``turn_start``, ``model_call``, ``tool_call``, ``state_change`` and
+``turn_end``, each with ``ts``, ``session_id`` and ``turn``.
 """
 
 from __future__ import annotations

@@ -1,23 +1,7 @@
 """``maya mcp``: serve Maya's tools to any MCP client (Claude Desktop, Gemini CLI, Kiro...).
 
-``maya mcp`` serves over stdio: the client spawns it and gets a tab of its own (or the
-one ``--session ID`` names). ``maya mcp --http HOST:PORT`` serves streamable HTTP at
-``/mcp``; port 0 picks a free port, and the bound address is announced on stderr as
-``maya mcp: serving at http://HOST:PORT/mcp``. Tabs live in the state store
-(``--store``, default ``$MAYA_STATE_URL`` or SQLite); payment links go to the Stripe MCP
-server of ``mcp.json``, or the offline sandbox when none is configured (said once at start;
-``--require-stripe`` or ``MAYA_REQUIRE_STRIPE=1`` refuses it). ``--catalog FILE`` sells an
-integrator's catalog (YAML or JSON) with neutral words and instructions; ``--tools`` picks
-the tools; ``--instructions FILE`` sends the application's own instructions. With
-``OTEL_TRACES_EXPORTER`` (or an OTLP endpoint) set, each call's span is exported, as a
-child of the caller's span when the request carries a trace context.
-
-Over HTTP on loopback, a request whose ``Host`` is not a loopback name is refused (421:
-no DNS-rebinding page can drive it). On any other address the server refuses to start
-without an auth token (``--token`` or ``$MAYA_MCP_TOKEN``, at least 16 characters):
-every request must then carry ``Authorization: Bearer TOKEN`` (compared in constant
-time; 401 otherwise). A token given on loopback is required there too. Stateless
-clients get their tab handle from the server (see ``maya.mcp_server.server``).
+Over stdio (the default), or streamable HTTP at ``/mcp`` with ``--http``/``--host``/
+``--port``; off loopback a Bearer token is required. ``_HELP`` is the command's manual.
 """
 
 from __future__ import annotations
@@ -37,7 +21,7 @@ import anyio
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from maya.addresses import is_loopback_host, parse_host_port
+from maya.addresses import add_http_transport, http_address, is_loopback_host
 from maya.bar import DEFAULT_TOOLS
 from maya.bar.menu import bar_messages
 from maya.mcp_server.server import TAB_HANDLE_PURPOSE, TabPolicy, build_mcp_server
@@ -53,6 +37,32 @@ from maya.tools import Toolset
 from maya.tools.catalog import CATALOG_TOOLS, ToolSpec
 
 __all__ = ["TOKEN_ENV", "BearerAuth", "register", "run_mcp", "serve"]
+
+_HELP = """\
+Serve Maya's tools to any MCP client (Claude Desktop, Gemini CLI, Kiro...).
+
+maya mcp                            stdio: the client spawns it and gets a tab of its own
+                                    (or the one --session ID names)
+maya mcp --http                     streamable HTTP at http://127.0.0.1:PORT/mcp, any free port
+maya mcp --host H --port P          the same on H:P (--host/--port imply --http); port 0
+                                    picks a free port; the bound address is announced on
+                                    stderr as "maya mcp: serving at http://HOST:PORT/mcp"
+maya mcp --http HOST:PORT           the old spelling of --host HOST --port PORT (deprecated)
+
+Tabs live in the state store (--store, default $MAYA_STATE_URL or SQLite); payment links
+go to the Stripe MCP server of mcp.json, or the offline sandbox when none is configured
+(said once at start; --require-stripe or MAYA_REQUIRE_STRIPE=1 refuses it). --catalog
+FILE sells an integrator's catalog (YAML or JSON) with neutral words and instructions;
+--tools picks the tools; --instructions FILE sends the application's own instructions.
+With OTEL_TRACES_EXPORTER (or an OTLP endpoint) set, each call's span is exported, as a
+child of the caller's span when the request carries a trace context.
+
+Over HTTP on loopback, a request whose Host is not a loopback name is refused (421: no
+DNS-rebinding page can drive it). On any other address the server refuses to start
+without an auth token (--token or $MAYA_MCP_TOKEN, at least 16 characters): every
+request must then carry "Authorization: Bearer TOKEN" (compared in constant time; 401
+otherwise). A token given on loopback is required there too.
+"""
 
 TOKEN_ENV = "MAYA_MCP_TOKEN"
 """The auth token ``maya mcp --http`` requires as ``Authorization: Bearer ...``."""
@@ -217,7 +227,7 @@ def _check_token(host: str, token: str | None) -> None:
         raise ValueError(f"the auth token must be at least {_MIN_TOKEN_CHARS} characters")
     if not token and not is_loopback_host(host):
         raise ValueError(
-            f"--http on {host}, which is not loopback, needs an auth token "
+            f"HTTP on {host}, which is not loopback, needs an auth token "
             f"(--token or ${TOKEN_ENV}): anyone who reaches the address could use the tabs"
         )
 
@@ -231,12 +241,13 @@ def run_mcp(args: argparse.Namespace) -> int:
             print(f"maya mcp: --session: {exc.message}", file=sys.stderr)
             return 2
     token = args.token or os.environ.get(TOKEN_ENV) or None
-    if args.http is not None:
-        try:
-            _check_token(args.http[0], token)
-        except ValueError as exc:
-            print(f"maya mcp: {exc}", file=sys.stderr)
-            return 2
+    try:
+        http = http_address(args, command="maya mcp", port=0)
+        if http is not None:
+            _check_token(http[0], token)
+    except ValueError as exc:
+        print(f"maya mcp: {exc}", file=sys.stderr)
+        return 2
     catalog = Catalog.from_file(args.catalog) if args.catalog is not None else None
     tools = [n.strip() for n in args.tools.split(",") if n.strip()] if args.tools else None
     try:
@@ -250,7 +261,7 @@ def run_mcp(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(
             lambda: serve(
-                http=args.http,
+                http=http,
                 session_id=args.session,
                 store_url=args.store,
                 catalog=catalog,
@@ -268,15 +279,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "mcp",
         help="serve Maya's tools over MCP (stdio, or streamable HTTP with --http)",
-        description=__doc__,
+        description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--http",
-        metavar="HOST:PORT",
-        type=parse_host_port,
-        default=None,
-        help="serve streamable HTTP at /mcp instead of stdio (port 0: any free port)",
+    add_http_transport(
+        parser,
+        what="the tools at /mcp",
+        port=0,
+        port_help="0: any free port, the bound URL is announced on stderr",
     )
     parser.add_argument(
         "--session",
@@ -320,7 +330,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--token",
         default=None,
         metavar="TOKEN",
-        help="with --http: require 'Authorization: Bearer TOKEN' (needed off loopback; "
+        help="over HTTP: require 'Authorization: Bearer TOKEN' (needed off loopback; "
         f"default ${TOKEN_ENV})",
     )
     parser.set_defaults(func=run_mcp)

@@ -1,9 +1,5 @@
-"""``maya trace FILE --otlp-json OUT``: the trace command learns to write OTLP JSON.
-
-``maya trace`` itself belongs to the agent's commands; this module adds the flag to that
-parser (it is registered after them) and handles it, passing every other use through.
-``--otlp-content`` (or ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``) keeps
-message text, arguments and results in the spans' attributes.
+"""``maya trace FILE --otlp-json OUT``: the agent's trace command learns to write OTLP JSON
+(``--otlp-content`` keeps message text, arguments and results in the spans).
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """Spans as OTLP JSON, and a Maya JSONL trace converted to it (``maya trace FILE --otlp-json``).
 
-The conversion replays the trace's events through ``GenAITelemetry`` with the events' own
-timestamps, into an in-memory OpenTelemetry SDK provider, and writes the finished spans
-in the OTLP/JSON encoding (an ``ExportTraceServiceRequest``: ``resourceSpans`` >
-``scopeSpans`` > ``spans``; trace and span ids in hex, 64-bit integers and times as
-strings, enums as numbers), which collectors accept at ``/v1/traces`` and tools such as
-Jaeger import. Needs the ``[otel]`` extra (``opentelemetry-sdk``).
+The trace's events are replayed through ``GenAITelemetry`` with their own timestamps into
+an in-memory SDK provider (needs the ``[otel]`` extra).
 """
 
 from __future__ import annotations

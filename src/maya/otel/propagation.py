@@ -1,11 +1,6 @@
-"""Joining traces across processes: exporting a process's spans, and the MCP trace context.
-
-The mcp SDK already carries the trace over MCP: a client request made while a span is
-current gets W3C ``traceparent``/``tracestate`` in its ``_meta``, and an ``MCPServer``
-starts its ``tools/call ...`` span as that span's child. What a process needs from Maya
-is a tracer provider that exports, configured from the standard variables
-(``configure_tracing_from_env``), and, when it builds a request's ``_meta`` itself,
-``inject_trace_context``.
+"""Joining traces across processes: a tracer provider that exports, configured from the
+standard variables (``configure_tracing_from_env``), and the MCP trace context
+(``inject_trace_context``) for a ``_meta`` built by hand.
 """
 
 from __future__ import annotations

@@ -1,25 +1,7 @@
 """OpenTelemetry spans for Maya's agent, by the GenAI semantic conventions.
 
-``GenAITelemetry`` is a ``maya.agent.Tracer``: pass it as ``Agent(tracer=...)`` (with
-``forward_to=`` another tracer, e.g. the JSONL one, to keep both) and each customer
-message becomes::
-
-    invoke_agent maya                 gen_ai.operation.name=invoke_agent, gen_ai.agent.name,
-    |                                 gen_ai.conversation.id (the session), maya.turn.*
-    +-- chat {model}                  gen_ai.operation.name=chat, gen_ai.request.model,
-    |                                 gen_ai.provider.name, gen_ai.usage.input/output_tokens
-    +-- execute_tool {tool}           gen_ai.operation.name=execute_tool, gen_ai.tool.name,
-                                      gen_ai.tool.call.id, gen_ai.tool.type, error.type
-
-Tab changes are events (``maya.tab.changed``) on the agent span. Message text, tool
-arguments and results are recorded only when content capture is on
-(``capture_content=True`` or ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``),
-and every string attribute passes through the ``Redactor`` first.
-
-While a turn runs, its agent span is the current span of the task, so outgoing MCP
-requests (the mcp SDK injects ``traceparent`` into ``_meta``) carry the trace to the
-Stripe MCP server, whose spans then join the same trace. Model and tool spans are
-recorded when their events arrive, from the event's duration.
+``GenAITelemetry`` is a ``maya.agent.Tracer``: each turn is an ``invoke_agent`` span with
+``chat`` and ``execute_tool`` children; content is captured only when asked, redacted.
 """
 
 from __future__ import annotations
@@ -223,18 +205,10 @@ class GenAITelemetry:
                 attributes["gen_ai.output.messages"] = self._text(
                     [{"role": "assistant", "parts": fields["response"]}]
                 )
-        span = self._tracer.start_span(
-            f"chat {model}",
-            context=self._parent(session_id, turn),
-            kind=SpanKind.CLIENT,
-            attributes=attributes,
-            start_time=at - _ns(float(fields.get("ms") or 0) / 1000),
-        )
         error = fields.get("error")
-        if isinstance(error, Mapping):
-            span.set_attribute("error.type", str(error.get("category", "model_error")))
-            span.set_status(Status(StatusCode.ERROR))
-        span.end(end_time=at)
+        failed = str(error.get("category", "model_error")) if isinstance(error, Mapping) else None
+        where = (session_id, turn, at)
+        self._child(f"chat {model}", SpanKind.CLIENT, where, fields, attributes, failed)
 
     def _on_tool_call(self, session_id: str, turn: int, at: int, fields: Mapping[str, Any]) -> None:
         name = str(fields.get("name") or "")
@@ -248,16 +222,33 @@ class GenAITelemetry:
         if self.capture_content:
             attributes["gen_ai.tool.call.arguments"] = self._text(fields.get("args", {}))
             attributes["gen_ai.tool.call.result"] = self._text(fields.get("result", {}))
+        result = fields.get("result")
+        failed = None
+        if isinstance(result, Mapping) and result.get("status") == "error":
+            failed = self._text(str(result.get("error", "tool_error")))
+        where = (session_id, turn, at)
+        self._child(f"execute_tool {name}", SpanKind.INTERNAL, where, fields, attributes, failed)
+
+    def _child(
+        self,
+        name: str,
+        kind: SpanKind,
+        where: tuple[str, int, int],
+        fields: Mapping[str, Any],
+        attributes: dict[str, Any],
+        error_type: str | None,
+    ) -> None:
+        """A span under the turn's agent span, ending at ``at`` after the event's ``ms``."""
+        session_id, turn, at = where
         span = self._tracer.start_span(
-            f"execute_tool {name}",
+            name,
             context=self._parent(session_id, turn),
-            kind=SpanKind.INTERNAL,
+            kind=kind,
             attributes=attributes,
             start_time=at - _ns(float(fields.get("ms") or 0) / 1000),
         )
-        result = fields.get("result")
-        if isinstance(result, Mapping) and result.get("status") == "error":
-            span.set_attribute("error.type", self._text(str(result.get("error", "tool_error"))))
+        if error_type is not None:
+            span.set_attribute("error.type", error_type)
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=at)
 

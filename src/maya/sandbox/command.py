@@ -1,15 +1,6 @@
-"""``maya sandbox``: serve the offline Stripe sandbox, or pay one of its links.
+"""``maya sandbox``: serve the offline Stripe sandbox, or pay, expire or list what it made.
 
-``maya sandbox [serve] [--http HOST:PORT] [--dialect hosted|generic|named] [--db PATH]
-[--checkout-port N] [--faults SPEC]`` serves over stdio unless ``--http`` is given.
-``maya sandbox pay URL [--card NUMBER]`` submits a link's checkout form over HTTP and
-exits 0 when paid, 1 when the card or link was refused, 2 when the page was unreachable.
-
-With ``--webhook-url URL --webhook-secret whsec_...`` (or ``$MAYA_SANDBOX_WEBHOOK_URL``
-and ``$MAYA_SANDBOX_WEBHOOK_SECRET``) every checkout outcome is POSTed to ``URL`` as a
-signed Stripe event. ``maya sandbox events`` lists the events sent (newest first);
-``maya sandbox events resend EVT_ID`` sends one again. ``maya sandbox expire URL`` ends
-the link's open Checkout Session (``checkout.session.expired``; the link stays payable).
+``_HELP`` is the command's manual (``maya sandbox --help``).
 """
 
 from __future__ import annotations
@@ -26,11 +17,11 @@ import anyio
 import httpx
 import platformdirs
 
-from maya.addresses import parse_host_port
+from maya.addresses import add_http_transport, http_address
 from maya.money import format_amount
 from maya.sandbox.cards import CARD_SUCCESS
 from maya.sandbox.faults import FaultConfig, FaultSpecError
-from maya.sandbox.hosted import DEFAULT_ACCOUNTS, accounts_from_json
+from maya.sandbox.hosted import DEFAULT_ACCOUNTS, SandboxAccount, accounts_from_json
 from maya.sandbox.payment import find_link
 from maya.sandbox.remote import pay_url
 from maya.sandbox.server import Dialect, serve_http, serve_stdio
@@ -52,6 +43,25 @@ __all__ = [
 DB_ENV = "MAYA_SANDBOX_DB"
 """Environment variable naming the sandbox's SQLite file (``--db`` wins)."""
 
+_HELP = """\
+Serve the offline Stripe sandbox, or pay one of its links.
+
+maya sandbox [serve] [--dialect hosted|generic|named] [--db PATH] [--faults SPEC]
+    serves over stdio (checkout pages on 127.0.0.1, --checkout-port N);
+    with --http, or --host/--port (which imply it), serves MCP at /mcp and the
+    checkout pages over HTTP (port 0: the port this --db was served on last when
+    free, else any free port). --http HOST:PORT is the deprecated spelling.
+maya sandbox pay URL [--card NUMBER]
+    submits a link's checkout form over HTTP and exits 0 when paid, 1 when the card
+    or link was refused, 2 when the page was unreachable.
+
+With --webhook-url URL --webhook-secret whsec_... (or $MAYA_SANDBOX_WEBHOOK_URL and
+$MAYA_SANDBOX_WEBHOOK_SECRET) every checkout outcome is POSTed to URL as a signed Stripe
+event. "maya sandbox events" lists the events sent (newest first); "maya sandbox events
+resend EVT_ID" sends one again. "maya sandbox expire URL" ends the link's open Checkout
+Session (checkout.session.expired; the link stays payable).
+"""
+
 ACCOUNTS_ENV = "MAYA_SANDBOX_ACCOUNTS"
 """Environment variable with the hosted dialect's accounts as JSON
 (``[{"id": "acct_...", "livemode": false, "name": "..."}]``); one test account by default."""
@@ -70,13 +80,12 @@ def _add_serve_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if suppress else value
 
-    parser.add_argument(
-        "--http",
-        metavar="HOST:PORT",
-        type=parse_host_port,
-        default=default(None),
-        help="serve MCP (at /mcp) and checkout pages over HTTP instead of stdio (port 0: "
-        "the port this --db was served on last when free, else any free port)",
+    add_http_transport(
+        parser,
+        what="MCP (at /mcp) and the checkout pages",
+        port=0,
+        port_help="0: the port this --db was served on last when free, else any free port",
+        default=default,
     )
     parser.add_argument(
         "--dialect",
@@ -169,34 +178,41 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "sandbox",
         help="offline Stripe sandbox: MCP server, checkout pages, fault injection",
-        description=__doc__,
+        description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     configure_parser(parser)
+
+
+def _accounts() -> tuple[SandboxAccount, ...]:
+    """The hosted dialect's accounts: ``$MAYA_SANDBOX_ACCOUNTS``, else the default one.
+
+    Raises:
+        ValueError: the variable is not a list of accounts.
+    """
+    given = os.environ.get(ACCOUNTS_ENV)
+    if not given:
+        return DEFAULT_ACCOUNTS
+    try:
+        return accounts_from_json(given)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"bad {ACCOUNTS_ENV}: {exc}") from exc
 
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until stdin closes (stdio) or the process is interrupted (HTTP).
 
     Returns:
-        0 on a clean stop, 2 for a bad fault spec or an unusable ``--db``.
+        0 on a clean stop, 2 for a bad option (faults, accounts, webhook, address) or an
+        unusable ``--db``.
     """
+    dialect: Dialect = args.dialect
     try:
         faults = FaultConfig.from_sources(args.faults)
-    except FaultSpecError as exc:
-        print(f"maya sandbox: {exc}", file=sys.stderr)
-        return 2
-    dialect: Dialect = args.dialect
-    accounts = DEFAULT_ACCOUNTS
-    if os.environ.get(ACCOUNTS_ENV):
-        try:
-            accounts = accounts_from_json(os.environ[ACCOUNTS_ENV])
-        except (ValueError, KeyError, TypeError) as exc:
-            print(f"maya sandbox: bad {ACCOUNTS_ENV}: {exc}", file=sys.stderr)
-            return 2
-    try:
+        accounts = _accounts()
         target = WebhookTarget.from_options(args.webhook_url, args.webhook_secret)
-    except ValueError as exc:
+        http = http_address(args, command="maya sandbox", port=0)
+    except (FaultSpecError, ValueError) as exc:
         print(f"maya sandbox: {exc}", file=sys.stderr)
         return 2
     db = args.db or default_db_path()
@@ -215,8 +231,8 @@ def run_serve(args: argparse.Namespace) -> int:
     async def serve() -> None:
         webhooks = WebhookSender(target, store) if target is not None else None
         try:
-            if args.http is not None:
-                host, port = args.http
+            if http is not None:
+                host, port = http
                 await serve_http(
                     store,
                     dialect=dialect,

@@ -1,10 +1,6 @@
-"""``create_app``: the one ASGI app ``maya serve`` runs.
-
-``POST /stripe/webhook`` and ``GET /healthz``, plus whatever routes or mounts the caller
-adds (the web chat mounts itself with one ``routes=[...]`` entry). Every request is
-logged as one line (method, path without its query, status, milliseconds, and the
-note an endpoint left in ``request.state.log_note``, such as a webhook's event id and
-outcome or its refusal reason): never a body, a header or a secret.
+"""``create_app``: the one ASGI app ``maya serve`` runs: ``POST /stripe/webhook``, ``GET
+/healthz`` and the routes the caller mounts, each request logged as one line (never a
+body, a header or a secret).
 """
 
 from __future__ import annotations

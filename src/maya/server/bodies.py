@@ -1,9 +1,5 @@
-"""Reading a request body with a hard limit while it streams, chunked or not.
-
-``Content-Length`` is only a claim: a chunked body has none, so the limit is counted on
-the bytes as they arrive and the read stops (413) before more than the limit is kept.
-The whole read is bounded in time too (408), so a body trickled a byte a minute cannot
-hold a worker.
+"""Reading a request body with a hard limit while it streams, chunked or not: counted on the
+bytes as they arrive (413), and bounded in time (408).
 """
 
 from __future__ import annotations

@@ -1,29 +1,7 @@
 """``maya serve``: the webhook endpoint (and the web chat) on one ASGI server.
 
-``maya serve [--host 127.0.0.1] [--port 8000] [--store URL] [--workers N]`` runs
-``create_app`` on uvicorn (N worker processes on one socket with ``--workers``, see
-``maya.server.workers``): ``POST /stripe/webhook``, ``GET /healthz`` and the routes mounted by
-``extra_routes``. Tabs live in ``--store`` (default ``$MAYA_STATE_URL``, else SQLite;
-PostgreSQL for several workers). It binds 127.0.0.1 unless told otherwise; port 0 picks
-a free port, and the bound address is printed on stdout as
-``maya serve: listening on http://HOST:PORT``. Each request is logged as one line on
-stderr (method, path, status, milliseconds; for the webhook, the event's id and outcome
-or why it was refused); never a body, a header or a secret. SIGINT and SIGTERM stop it cleanly.
-
-In front of hostile clients: only the loopback names (and the bound address) are
-answered as ``Host`` (``--allowed-host NAME`` adds one; others get 421); a connection
-must send its headers within ``--header-timeout`` seconds and idles at most
-``--keep-alive-timeout`` between requests; at ``--max-connections`` the connection idle
-longest is closed; cookies are signed with the server's secret (``$MAYA_SERVER_SECRET``
-or a file beside the default store) and, with ``--secure-cookies`` or over https,
-``Secure`` and ``__Host-`` prefixed; chat turns are rate-limited per session and per
-client address (``--chat-turns-per-session``, ``--chat-turns-per-client``, per minute).
-
-The webhook's signing secret is ``$STRIPE_WEBHOOK_SECRET`` (``whsec_...``). With no
-Stripe server configured (no ``mcp.json``), the offline sandbox is started as
-``maya demo`` starts it, told to send its events here, signed with that secret or, when
-none is set, with one generated for this run: ``maya serve`` alone is the whole offline
-flow. With a Stripe server configured, the secret is required.
+Offline it starts the sandbox and points its events here: ``maya serve`` alone is the
+whole offline flow. ``_HELP`` is the command's manual (``maya serve --help``).
 """
 
 from __future__ import annotations
@@ -37,12 +15,12 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 import anyio
 import uvicorn
 
-from maya.addresses import http_url
+from maya.addresses import add_host_port, http_url
 from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
 from maya.payments.factory import REQUIRE_STRIPE_ENV, sandbox_notice
@@ -64,6 +42,36 @@ __all__ = [
     "run_serve",
     "serve",
 ]
+
+_HELP = """\
+maya serve: the webhook endpoint (and the web chat) on one ASGI server.
+
+maya serve [--host 127.0.0.1] [--port 8000] [--store URL] [--workers N] runs
+create_app on uvicorn (N worker processes on one socket with --workers, see
+maya.server.workers): POST /stripe/webhook, GET /healthz and the routes mounted by
+extra_routes. Tabs live in --store (default $MAYA_STATE_URL, else SQLite;
+PostgreSQL for several workers). It binds 127.0.0.1 unless told otherwise; port 0 picks
+a free port, and the bound address is printed on stdout as
+maya serve: listening on http://HOST:PORT. Each request is logged as one line on
+stderr (method, path, status, milliseconds; for the webhook, the event's id and outcome
+or why it was refused); never a body, a header or a secret. SIGINT and SIGTERM stop it cleanly.
+
+In front of hostile clients: only the loopback names (and the bound address) are
+answered as Host (--allowed-host NAME adds one; others get 421); a connection
+must send its headers within --header-timeout seconds and idles at most
+--keep-alive-timeout between requests; at --max-connections the connection idle
+longest is closed; cookies are signed with the server's secret ($MAYA_SERVER_SECRET
+or a file beside the default store) and, with --secure-cookies or over https,
+Secure and __Host- prefixed; chat turns are rate-limited per session and per
+client address (--chat-turns-per-session, --chat-turns-per-client, per minute).
+
+The webhook's signing secret is $STRIPE_WEBHOOK_SECRET (whsec_...). With no
+Stripe server configured (no mcp.json), the offline sandbox is started as
+maya demo starts it, told to send its events here, signed with that secret or, when
+none is set, with one generated for this run: maya serve alone is the whole offline
+flow. With a Stripe server configured, the secret is required.
+"
+"""
 
 SANDBOX_WEBHOOK_URL_ENV = "MAYA_SANDBOX_WEBHOOK_URL"
 """Where the sandbox sends its events (``maya sandbox --webhook-url``)."""
@@ -160,14 +168,7 @@ async def serve(
                     lifespan=stopping_lifespan(stopping),
                 )
                 app.state.context = context
-                config = _connection_limits(chosen).config(
-                    app,
-                    log_config=None,
-                    access_log=False,
-                    log_level="warning",
-                    lifespan="on",
-                    timeout_graceful_shutdown=5,
-                )
+                config = _uvicorn_config(chosen, app)
                 where = (
                     "the sandbox sends its events here"
                     if offline
@@ -185,11 +186,22 @@ async def serve(
         sock.close()
 
 
-def _connection_limits(options: ServeOptions) -> ConnectionLimits:
-    return ConnectionLimits(
+def _uvicorn_config(options: ServeOptions, app: Any, **extra: Any) -> uvicorn.Config:
+    """uvicorn for ``maya serve`` (one process or the workers): its connection limits, no
+    log config or access log of its own (``AccessLog`` writes the lines), 5 s to stop."""
+    limits = ConnectionLimits(
         header_timeout_s=options.header_timeout_s,
         keep_alive_s=options.keep_alive_s,
         max_connections=options.max_connections,
+    )
+    return limits.config(
+        app,
+        log_config=None,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        **extra,
     )
 
 
@@ -217,12 +229,6 @@ async def _stop_on_signal(server: uvicorn.Server, announce: TextIO) -> None:
         async for signum in signals:
             _announce(announce, f"stopping (signal {signum})")
             server.should_exit = True
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {text!r}")
-    return int(text)
 
 
 def _workers(text: str) -> int:
@@ -315,13 +321,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "serve",
         help="serve the Stripe webhook endpoint (and the offline sandbox when unconfigured)",
-        description=__doc__,
+        description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=_port, default=8000, help="port (default 8000; 0: any free port)"
-    )
+    add_host_port(parser, port=8000, port_help="0: any free port")
     parser.add_argument(
         "--store",
         default=None,

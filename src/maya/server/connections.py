@@ -1,22 +1,7 @@
 """Connection hygiene for ``maya serve``: a header deadline and a cap on open connections.
 
-uvicorn offers a keep-alive timeout (``timeout_keep_alive``, after a response) and a cap
-that answers 503 to every request once reached (``limit_concurrency``), but nothing
-bounds how long a new connection may take to send its request line and headers: a
-client that connects and sends nothing (or a byte a minute) holds a file descriptor
-forever, and about a thousand of them stop the server at the common 1,024 limit.
-
-``ConnectionLimits.config(app, ...)`` is a ``uvicorn.Config`` whose protocol
-(``GuardedH11Protocol``, uvicorn's h11 protocol) adds both bounds:
-
-- a connection waiting for a request's headers (a new one, or a kept-alive one between
-  requests) is closed when they have not all arrived within ``header_timeout_s``,
-  however slowly bytes trickle in;
-- when a new connection would pass ``max_connections``, one waiting for headers is
-  closed to make room: first the one waiting longest that has never sent a request (a
-  half-open flood), else the kept-alive one idle longest; one busy with a request is
-  never cut short; when every connection is busy, the new one is closed at once. So a
-  flood of idle connections cannot keep ``/healthz``, or a customer, out.
+``ConnectionLimits.config(app, ...)`` is a ``uvicorn.Config`` whose h11 protocol closes a
+connection slow to send its headers, and makes room past ``max_connections``.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from starlette.routing import BaseRoute
 
-from maya.payments import StripeMCPClient
 from maya.state.manager import TabManager
+from maya.tools.context import PaymentGateway
 
 __all__ = ["OPTIONS_ENV", "RouteFactory", "ServeContext", "ServeOptions", "extra_routes"]
 
@@ -60,32 +60,25 @@ class ServeOptions:
         return cls(**data)
 
 
+@dataclass(frozen=True, kw_only=True)
 class ServeContext:
     """What a mounted app (the web chat) gets from ``maya serve``.
 
     Attributes:
         manager: the tabs.
-        payments: the Stripe MCP client, bounded for a waiting customer.
+        payments: the payment gateway (``maya serve``'s Stripe MCP client, bounded for a
+            waiting customer); None: no card payments.
         base_url: the server's own address (``http://127.0.0.1:8000``).
         options: the command line's choices (cookies, rate limits, streams).
-        secret: the server's secret (``maya.signing``), shared by every worker.
+        secret: the server's secret (``maya.signing``), shared by every worker; None: the
+            mounted app makes one of its own.
     """
 
-    def __init__(
-        self,
-        *,
-        manager: TabManager,
-        payments: StripeMCPClient,
-        base_url: str,
-        options: ServeOptions | None = None,
-        secret: bytes | None = None,
-    ) -> None:
-        """Hold what the routes need."""
-        self.manager = manager
-        self.payments = payments
-        self.base_url = base_url
-        self.options = options if options is not None else ServeOptions()
-        self.secret = secret
+    manager: TabManager
+    payments: PaymentGateway | None
+    base_url: str
+    options: ServeOptions = dataclasses.field(default_factory=ServeOptions)
+    secret: bytes | None = dataclasses.field(default=None, repr=False)
 
 
 RouteFactory = Callable[[ServeContext], Sequence[BaseRoute]]

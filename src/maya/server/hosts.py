@@ -1,9 +1,5 @@
-"""The ``Host`` allow-list of ``maya serve``, and ``nosniff`` on every response.
-
-A page on ``evil.example`` whose name a DNS-rebinding attack points at 127.0.0.1 reaches
-a server on loopback with ``Host: evil.example:PORT``; refusing every Host that is not
-one of the server's own names (421 Misdirected Request, as ``maya mcp`` answers) keeps
-such a page from driving the chat or making payment links on the operator's keys.
+"""The ``Host`` allow-list of ``maya serve`` (421 for a foreign name: no DNS-rebinding page
+can drive a server on loopback), and ``nosniff`` on every response.
 """
 
 from __future__ import annotations

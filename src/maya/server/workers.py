@@ -1,14 +1,7 @@
 """``maya serve --workers N``: the same app in N uvicorn worker processes on one socket.
 
-The parent binds and listens (port 0 resolved before anything starts), decides the
-webhook secret, and, with no Stripe server configured, starts ONE sandbox over HTTP
-(``maya sandbox --http 127.0.0.1:0``) that sends its events to the shared address and
-that every worker reaches through a generated ``mcp.json``. Each worker builds its app
-with ``app_from_env`` from the environment the parent set (the store URL, the secret,
-the ``mcp.json``), with its own store connections and Stripe client. Tabs must be in a
-store every worker shares: PostgreSQL (or a SQLite file, which serialises writers);
-``memory://`` is refused. uvicorn's supervisor stops the workers on SIGINT/SIGTERM;
-the parent then stops the sandbox and exits 0.
+The parent binds, decides the webhook secret and (offline) starts one shared sandbox;
+each worker builds its app from the environment the parent set (``app_from_env``).
 """
 
 from __future__ import annotations
@@ -146,7 +139,7 @@ def _sandbox_over_http(env: Mapping[str, str], folder: Path) -> Iterator[tuple[s
         OSError: the sandbox did not start or announce its address.
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "maya.sandbox", "--http", "127.0.0.1:0"],
+        [sys.executable, "-m", "maya.sandbox", "--http", "--host", "127.0.0.1", "--port", "0"],
         env=dict(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -204,7 +197,7 @@ def serve_workers(
         OSError: the address cannot be bound, or the sandbox did not start.
     """
     from maya.addresses import http_url
-    from maya.server.command import _announce, _connection_limits, _webhook_plan
+    from maya.server.command import _announce, _uvicorn_config, _webhook_plan
     from maya.server.webhook import SECRET_ENV
 
     chosen = options if options is not None else ServeOptions(host=host)
@@ -239,16 +232,7 @@ def serve_workers(
                     OPTIONS_ENV: chosen.to_json(),
                 }
             )
-            uvicorn_config = _connection_limits(chosen).config(
-                APP_FACTORY,
-                factory=True,
-                workers=workers,
-                log_config=None,
-                access_log=False,
-                log_level="warning",
-                lifespan="on",
-                timeout_graceful_shutdown=5,
-            )
+            uvicorn_config = _uvicorn_config(chosen, APP_FACTORY, factory=True, workers=workers)
             _announce(announce, f"listening on {base_url} ({workers} workers; {where})")
             _Supervisor(uvicorn_config, sockets=[sock]).run()
     finally:

@@ -2,11 +2,10 @@
 
 from maya.web.app import (
     MayaWeb,
-    ServedFrom,
     WebSettings,
     create_web_app,
     serve_routes,
     web_routes,
 )
 
-__all__ = ["MayaWeb", "ServedFrom", "WebSettings", "create_web_app", "serve_routes", "web_routes"]
+__all__ = ["MayaWeb", "WebSettings", "create_web_app", "serve_routes", "web_routes"]

@@ -1,31 +1,7 @@
 """Maya in the browser: the page, its chat and its tab, as Starlette routes.
 
-``web_routes(manager=..., payments=...)`` gives the routes to put in any Starlette app
-(``maya serve`` mounts them beside the webhook); ``create_web_app(...)`` is a whole app
-of them. The routes:
-
-- ``GET /`` the page (it also gives a new browser its cookie; its stylesheet is inlined,
-  so nothing blocks the first paint), ``GET /static/maya.js`` its one script,
-  ``GET /favicon.ico`` its icon;
-- ``GET /api/tab`` the overlay as JSON; ``GET /api/tab/events`` the same as server-sent
-  events, now and after every committed change (``TabManager.watch``: a webhook handled
-  by another worker reaches this page through PostgreSQL ``NOTIFY``);
-- ``POST /api/chat`` one customer message, answered as server-sent events while Maya
-  works: ``activity`` (what a tool is doing), ``delta`` (more of her words) and ``done``
-  (her whole reply, and a payment link when the payment tool made one);
-- ``POST /api/tip`` the tip rule itself (10, 15 or 20; the same again removes it),
-  ``POST /api/pay`` the payment tool (the link), ``POST /api/payment/check`` the status
-  tool (the page asks when the customer comes back from the checkout page), and
-  ``POST /api/new-tab`` a fresh session.
-
-Every ``POST`` must come from this origin; every response carries the security headers
-of ``maya.web.security``. A browser only ever reaches the tab of its own cookie, and only
-with a cookie this server issued. Bodies are read with a hard limit as they stream
-(``maya.server.bodies``); chat turns are rate-limited per session and per client address
-(``maya.web.limits``: 429 with ``Retry-After`` and Maya's "slow down"), and a session
-holds at most ``max_streams_per_session`` tab streams at once. Text replies are gzipped
-for a browser that accepts it, the event streams never (compression would hold their
-events back).
+``web_routes`` gives the routes for any Starlette app; every API endpoint goes through
+one preamble (``_endpoint``): Origin, signed session, bounded body, store errors.
 """
 
 from __future__ import annotations
@@ -41,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -59,6 +35,7 @@ from maya.agent.trace import tracer_from_env
 from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.server.bodies import BodyRefused, read_body
+from maya.server.context import ServeContext
 from maya.signing import Signer
 from maya.state.errors import StateError, StoreError
 from maya.state.manager import TabManager
@@ -78,7 +55,7 @@ from maya.web.security import (
 from maya.web.streams import Emit, TabStream, TurnStream
 from maya.web.views import activity_line, link_hosts_from_env, safe_link, session_tag, tab_view
 
-__all__ = ["MayaWeb", "ServedFrom", "WebSettings", "create_web_app", "serve_routes", "web_routes"]
+__all__ = ["MayaWeb", "WebSettings", "create_web_app", "serve_routes", "web_routes"]
 
 _log = logging.getLogger("maya.web")
 
@@ -152,16 +129,21 @@ def _inline_stylesheet(page: bytes, css: bytes) -> tuple[bytes, str]:
     return page.replace(_STYLESHEET_LINK, b"<style>" + css + b"</style>"), policy
 
 
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    response = JSONResponse({"error": message, **extra}, status_code=status)
+_Response = TypeVar("_Response", bound=Response)
+
+
+def _secured(response: _Response) -> _Response:
+    """``response`` with the security headers of ``maya.web.security``."""
     secure_headers(response.headers)
     return response
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return _secured(JSONResponse({"error": message, **extra}, status_code=status))
 
 
 def _json(data: Any) -> JSONResponse:
-    response = JSONResponse(data)
-    secure_headers(response.headers)
-    return response
+    return _secured(JSONResponse(data))
 
 
 _RETRY_LATER = {"Retry-After": str(STORE_RETRY_AFTER_S)}
@@ -180,30 +162,53 @@ def _refused_by_tool(result: Mapping[str, Any]) -> JSONResponse:
     }
     if code not in _STORE_CODES:
         return _json(body)
-    response = JSONResponse(body, status_code=503, headers=_RETRY_LATER)
-    secure_headers(response.headers)
-    return response
+    return _secured(JSONResponse(body, status_code=503, headers=_RETRY_LATER))
 
 
 _Answer = TypeVar("_Answer")
 
 
-def _answers_store_errors(
-    endpoint: Callable[[MayaWeb, Request], Awaitable[_Answer]],
-) -> Callable[[MayaWeb, Request], Awaitable[_Answer | JSONResponse]]:
-    """A store that cannot answer (busy, unreachable) becomes Maya's words as JSON: 503
-    with ``Retry-After``, the code and ``retryable``, never a 500 with a traceback. The
-    operation did not run (``StoreError``), so asking again is always safe."""
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """Who asks (their session; empty when the endpoint needs none) and the JSON body."""
 
-    @functools.wraps(endpoint)
-    async def answered(web: MayaWeb, request: Request) -> _Answer | JSONResponse:
-        try:
-            return await endpoint(web, request)
-        except StoreError as exc:
-            _log.warning("%s %s: the store failed: %s", request.method, request.url.path, exc)
-            return web.store_failed(exc)
+    session: str
+    body: dict[str, Any]
 
-    return answered
+
+_Handler = Callable[["MayaWeb", Request, _Asked], Awaitable[_Answer]]
+_Endpoint = Callable[["MayaWeb", Request], Awaitable[_Answer | Response]]
+
+
+def _endpoint(
+    *, post: bool = False, session: bool = True, body: bool = False
+) -> Callable[[_Handler[_Answer]], _Endpoint[_Answer]]:
+    """Every API endpoint's preamble, in order: a ``POST`` must come from Maya's own page
+    (403); ``session``: the browser must hold a cookie this server issued (401); ``body``:
+    a JSON object read within ``MAX_BODY_BYTES`` (413/408/400). A store that cannot
+    answer becomes Maya's words (``MayaWeb.store_failed``: 503 with ``Retry-After``),
+    never a 500: the operation did not run (``StoreError``), so asking again is safe."""
+
+    def wrap(handler: _Handler[_Answer]) -> _Endpoint[_Answer]:
+        @functools.wraps(handler)
+        async def answered(web: MayaWeb, request: Request) -> _Answer | Response:
+            try:
+                if post and not origin_allowed(request, web.settings.allowed_origins):
+                    return _error(403, "this request must come from Maya's own page")
+                who = web._session(request) if session else ""
+                if who is None:
+                    return _error(401, "no tab here yet: reload the page")
+                data = await web._body(request) if body else {}
+                if isinstance(data, Response):
+                    return data
+                return await handler(web, request, _Asked(who, data))
+            except StoreError as exc:
+                _log.warning("%s %s: the store failed: %s", request.method, request.url.path, exc)
+                return web.store_failed(exc)
+
+        return answered
+
+    return wrap
 
 
 class MayaWeb:
@@ -283,15 +288,6 @@ class MayaWeb:
         token = self._token(request)
         return None if token is None else session_of(token)
 
-    def _refused(self, request: Request) -> tuple[str | None, Response | None]:
-        """(session, None) for a state-changing request that may go ahead, else a refusal."""
-        if not origin_allowed(request, self.settings.allowed_origins):
-            return None, _error(403, "this request must come from Maya's own page")
-        session = self._session(request)
-        if session is None:
-            return None, _error(401, "no tab here yet: reload the page")
-        return session, None
-
     async def _body(self, request: Request) -> dict[str, Any] | Response:
         try:
             raw = await read_body(request, limit=MAX_BODY_BYTES)
@@ -332,8 +328,7 @@ class MayaWeb:
 
     async def page(self, request: Request) -> Response:
         """The page; a browser without a (valid) cookie gets a new tab."""
-        response = Response(self._page, media_type="text/html; charset=utf-8")
-        secure_headers(response.headers)
+        response = _secured(Response(self._page, media_type="text/html; charset=utf-8"))
         response.headers["Content-Security-Policy"] = self._page_policy
         if self._token(request) is None:
             # No cookie, or one this server never issued: a fresh session either way.
@@ -342,13 +337,8 @@ class MayaWeb:
 
     async def icon(self, request: Request) -> Response:
         """The page's icon (an SVG; the page's ``<link rel="icon">`` says so)."""
-        response = Response(
-            self._icon,
-            media_type="image/svg+xml",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
-        secure_headers(response.headers)
-        return response
+        cache = {"Cache-Control": "public, max-age=86400"}
+        return _secured(Response(self._icon, media_type="image/svg+xml", headers=cache))
 
     async def asset(self, request: Request) -> Response:
         """The page's script or stylesheet."""
@@ -356,26 +346,20 @@ class MayaWeb:
         if found is None:
             return _error(404, "no such file")
         body, media_type = found
-        response = Response(body, media_type=media_type, headers={"Cache-Control": "no-cache"})
-        secure_headers(response.headers)
-        return response
+        cache = {"Cache-Control": "no-cache"}
+        return _secured(Response(body, media_type=media_type, headers=cache))
 
     # -- the tab ----------------------------------------------------------------------
 
-    @_answers_store_errors
-    async def tab(self, request: Request) -> Response:
+    @_endpoint()
+    async def tab(self, request: Request, asked: _Asked) -> Response:
         """The overlay's figures, as JSON."""
-        session = self._session(request)
-        if session is None:
-            return _error(401, "no tab here yet: reload the page")
-        return _json(tab_view(await self.manager.get(session), hosts=self._hosts))
+        return _json(tab_view(await self.manager.get(asked.session), hosts=self._hosts))
 
-    @_answers_store_errors
-    async def tab_events(self, request: Request) -> Response | _CountedStream:
+    @_endpoint()
+    async def tab_events(self, request: Request, asked: _Asked) -> Response | _CountedStream:
         """The overlay, live: an event now and after every committed change."""
-        session = self._session(request)
-        if session is None:
-            return _error(401, "no tab here yet: reload the page")
+        session = asked.session
         if self._streams.get(session, 0) >= self.settings.max_streams_per_session:
             _log.warning("tab stream refused: the session holds its maximum")
             response = _error(429, "too many open tabs of this page: close one")
@@ -390,69 +374,56 @@ class MayaWeb:
         )
         return _CountedStream(stream, session, self._streams)
 
-    @_answers_store_errors
-    async def tip(self, request: Request) -> Response:
+    @_endpoint(post=True, body=True)
+    async def tip(self, request: Request, asked: _Asked) -> Response:
         """The tip rule itself: 10, 15 or 20 percent; the selected one again removes it."""
-        session, refusal = self._refused(request)
-        if refusal is not None or session is None:
-            return refusal or _error(401, "no tab")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
-        percent = body.get("percent")
+        percent = asked.body.get("percent")
         if isinstance(percent, bool) or percent not in (10, 15, 20):
             return _error(400, "a tip is 10, 15 or 20 percent")
         try:
-            state = await self.manager.set_tip(session, percent)
+            state = await self.manager.set_tip(asked.session, percent)
         except StateError as exc:
             message = self.toolset.context.messages.render(exc.code, exc.details)
             return _error(409, message, code=exc.code.value)
         return _json(tab_view(state, hosts=self._hosts))
 
-    @_answers_store_errors
-    async def pay(self, request: Request) -> Response:
+    @_endpoint(post=True)
+    async def pay(self, request: Request, asked: _Asked) -> Response:
         """Ask the payment tool for the link (the same one while the tab is unchanged)."""
-        session, refusal = self._refused(request)
-        if refusal is not None or session is None:
-            return refusal or _error(401, "no tab")
-        result = await self.toolset.call("create_stripe_payment", {}, session)
-        if result.get("status") != "ok":
-            return _refused_by_tool(result)
-        link = result.get("result", {})
-        simulated = bool(link.get("is_simulated"))
-        return _json(
-            {
-                "ok": True,
-                "url": safe_link(link.get("url"), is_simulated=simulated, hosts=self._hosts),
-                "amount": link.get("amount"),
-                "is_simulated": simulated,
-                "message": str(link.get("message", "")),
-            }
+        return await self._tool("create_stripe_payment", asked.session, self._link)
+
+    @_endpoint(post=True)
+    async def check_payment(self, request: Request, asked: _Asked) -> Response:
+        """Ask the status tool whether the link was paid (settles it exactly once)."""
+        return await self._tool(
+            "check_payment_status",
+            asked.session,
+            lambda found: {"payment_status": found.get("payment_status")},
         )
 
-    @_answers_store_errors
-    async def check_payment(self, request: Request) -> Response:
-        """Ask the status tool whether the link was paid (settles it exactly once)."""
-        session, refusal = self._refused(request)
-        if refusal is not None or session is None:
-            return refusal or _error(401, "no tab")
-        result = await self.toolset.call("check_payment_status", {}, session)
+    async def _tool(
+        self,
+        name: str,
+        session: str,
+        view: Callable[[Mapping[str, Any]], dict[str, Any]],
+    ) -> Response:
+        """Run one tool for the page: ``{"ok": true, **view(result), "message"}``, or its
+        refusal (``_refused_by_tool``)."""
+        result = await self.toolset.call(name, {}, session)
         if result.get("status") != "ok":
             return _refused_by_tool(result)
         found = result.get("result", {})
-        return _json(
-            {
-                "ok": True,
-                "payment_status": found.get("payment_status"),
-                "message": str(found.get("message", "")),
-            }
-        )
+        return _json({"ok": True, **view(found), "message": str(found.get("message", ""))})
 
-    @_answers_store_errors
-    async def new_tab(self, request: Request) -> Response:
+    def _link(self, made: Mapping[str, Any]) -> dict[str, Any]:
+        """A payment link as the page shows it (its URL only when ``safe_link`` passes it)."""
+        simulated = bool(made.get("is_simulated"))
+        url = safe_link(made.get("url"), is_simulated=simulated, hosts=self._hosts)
+        return {"url": url, "amount": made.get("amount"), "is_simulated": simulated}
+
+    @_endpoint(post=True, session=False)
+    async def new_tab(self, request: Request, asked: _Asked) -> Response:
         """A fresh session for this browser (the old tab stays in the store)."""
-        if not origin_allowed(request, self.settings.allowed_origins):
-            return _error(403, "this request must come from Maya's own page")
         token = new_token(self._signer)
         state = await self.manager.get(session_of(token))
         response = _json(tab_view(state, hosts=self._hosts))
@@ -461,16 +432,10 @@ class MayaWeb:
 
     # -- the chat ---------------------------------------------------------------------
 
-    @_answers_store_errors
-    async def chat(self, request: Request) -> Response | TurnStream:
+    @_endpoint(post=True, body=True)
+    async def chat(self, request: Request, asked: _Asked) -> Response | TurnStream:
         """One customer message; Maya's answer streams back as server-sent events."""
-        session, refusal = self._refused(request)
-        if refusal is not None or session is None:
-            return refusal or _error(401, "no tab")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
-        message = body.get("message")
+        session, message = asked.session, asked.body.get("message")
         if not isinstance(message, str) or not message.strip():
             return _error(400, "say something to Maya")
         limit = self.settings.max_message_chars
@@ -520,14 +485,8 @@ class MayaWeb:
         return result.turn
 
     def _done(self, result: TurnResult) -> dict[str, Any]:
-        link: dict[str, Any] | None = None
-        for call in result.calls_named("create_stripe_payment"):
-            if not call.ok:
-                continue
-            made = call.result
-            simulated = bool(made.get("is_simulated"))
-            url = safe_link(made.get("url"), is_simulated=simulated, hosts=self._hosts)
-            link = {"url": url, "amount": made.get("amount"), "is_simulated": simulated}
+        made = [call.result for call in result.calls_named("create_stripe_payment") if call.ok]
+        link = self._link(made[-1]) if made else None
         return {"reply": result.reply, "outcome": result.outcome, "link": link}
 
 
@@ -567,20 +526,6 @@ def web_routes(
     return _build(manager=manager, payments=payments, model=model, settings=settings).routes()
 
 
-class ServedFrom(Protocol):
-    """What a server hands its mounted apps (``maya serve``'s ``ServeContext`` is one)."""
-
-    @property
-    def manager(self) -> TabManager:
-        """The tabs."""
-        ...
-
-    @property
-    def payments(self) -> PaymentGateway | None:
-        """The payment gateway, or None."""
-        ...
-
-
 _SERVE_OPTIONS = (
     "max_streams_per_session",
     "chat_turns_per_session",
@@ -589,19 +534,17 @@ _SERVE_OPTIONS = (
 )
 
 
-def serve_routes(context: ServedFrom) -> list[BaseRoute]:
-    """The page's routes over a server's tabs and payments (a ``maya serve`` route factory).
-
-    A context that also carries ``options`` (``ServeOptions``) and ``secret`` (the
-    server's secret), as ``maya serve``'s does, sets the cookies and limits from them.
-    """
-    options = getattr(context, "options", None)
-    chosen: dict[str, Any] = {"cookie_secret": getattr(context, "secret", None)}
-    if options is not None:
-        chosen["secure_cookie"] = options.secure_cookies
-        for name in _SERVE_OPTIONS:
-            if (value := getattr(options, name)) is not None:
-                chosen[name] = value
+def serve_routes(context: ServeContext) -> list[BaseRoute]:
+    """The page's routes over a server's tabs and payments (a ``maya serve`` route
+    factory), its cookies and limits set from the context's options and secret."""
+    options = context.options
+    chosen: dict[str, Any] = {
+        "cookie_secret": context.secret,
+        "secure_cookie": options.secure_cookies,
+    }
+    for name in _SERVE_OPTIONS:
+        if (value := getattr(options, name)) is not None:
+            chosen[name] = value
     settings = WebSettings(**chosen)
     return web_routes(manager=context.manager, payments=context.payments, settings=settings)
 

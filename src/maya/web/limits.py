@@ -1,10 +1,6 @@
 """A sliding-window rate limit per key (a session, a client address), on an injected clock.
 
-Each key keeps the times of its last ``limit`` accepted events; an event is accepted when
-fewer than ``limit`` fall inside the window, otherwise the answer is how long until the
-oldest leaves it. The keys kept are bounded (the least recently used go first), so a
-flood of new keys costs memory in proportion to ``max_keys``, not to the flood. Each
-process counts for itself: with ``--workers N`` a client may get up to N times the limit.
+The keys kept are bounded (least recently used first out); each process counts for itself.
 """
 
 from __future__ import annotations

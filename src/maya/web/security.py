@@ -1,18 +1,5 @@
-"""Who a request is, and whether it may change anything.
-
-- Each browser holds a random, unguessable token (256 bits) in an ``HttpOnly``,
-  ``SameSite=Lax`` cookie. The tab's session id is derived from it by a hash, so the id
-  that appears in stores, traces and ``maya state show`` never lets anyone act as the
-  browser, and a browser can only ever name its own tab.
-- The token is signed with the server's secret (``maya.signing``): a cookie the server
-  never issued (made up, or planted in a victim's browser to fix their session) is not
-  a session; the page gives that browser a fresh one. Over https the cookie is
-  ``__Host-maya_tab`` and ``Secure`` (no subdomain or plain-http page can set it).
-- A request that changes state must carry an ``Origin`` header naming this server (or an
-  allowed origin): a page elsewhere cannot make a customer's browser order or pay.
-- Every response carries a Content-Security-Policy that allows only this server's own
-  script and stylesheet (no inline script, nothing from the network), and says the page
-  may not be framed.
+"""Who a request is, and whether it may change anything: the signed session cookie, the
+``Origin`` check of state-changing requests, and the security headers (CSP, no framing).
 """
 
 from __future__ import annotations

@@ -1,12 +1,5 @@
-"""Server-sent events: a chat turn as it happens, and the tab as it changes.
-
-Both are small ASGI responses written directly against ``send``: the turn's events go
-out the moment the agent produces them, and the tab stream holds a ``TabManager.watch``
-for as long as the page is open (bounded: after ``max_s`` the stream ends and the
-browser's ``EventSource`` reconnects by itself, so no connection lives forever and a
-server can restart cleanly). A server that starts to stop sets the ``anyio.Event`` its
-lifespan state holds under ``STOPPING``: every open tab stream then ends at once, the
-same clean way, so the server's graceful shutdown never waits on an open page.
+"""Server-sent events: a chat turn as it happens (``TurnStream``), and the tab as it
+changes (``TabStream``, bounded in time, ended at once when the server stops).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """The model seam: what the chat loop asks of a model, in google-genai's own types.
 
-Every model (Gemini, offline, scripted) takes the system instruction, the conversation
-as ``types.Content`` and the tool declarations as ``types.Tool``, and answers with a
-``types.GenerateContentResponse``. Keeping the SDK's types at the seam means the loop
-cannot tell a scripted reply from a real one.
+Every model (Gemini, offline, scripted) answers the same ``types`` in and out, so the
+loop cannot tell a scripted reply from a real one.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Gemini through the real ``google.genai`` client.
 
-One ``generate`` is one HTTP request, bounded by ``timeout_s``: the SDK's own retries are
-off, because the chat loop retries within the turn's time budget and honours the
-``retryDelay`` a 429 asks for (the SDK's back-off ignores it). The API key is handed to
-the client and nowhere else: it is never in a repr, a log or a trace.
+One ``generate`` is one HTTP request bounded by ``timeout_s`` (the loop retries, not the
+SDK); the API key is never in a repr, a log or a trace.
 """
 
 from __future__ import annotations
@@ -144,11 +142,7 @@ class GeminiModel:
                 out of its message and details).
             TimeoutError: no answer within ``settings.timeout_s``.
         """
-        config = types.GenerateContentConfig(
-            system_instruction=system_instruction,
-            tools=list(tools),
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-        )
+        config = _config(system_instruction, tools)
         try:
             with anyio.fail_after(self.settings.timeout_s):
                 return await self._client.aio.models.generate_content(
@@ -175,11 +169,7 @@ class GeminiModel:
             google.genai.errors.APIError: the API refused or failed (key taken out).
             TimeoutError: the stream did not end within ``settings.timeout_s``.
         """
-        config = types.GenerateContentConfig(
-            system_instruction=system_instruction,
-            tools=list(tools),
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-        )
+        config = _config(system_instruction, tools)
         chunks: list[types.GenerateContentResponse] = []
         try:
             with anyio.fail_after(self.settings.timeout_s):
@@ -201,3 +191,12 @@ class GeminiModel:
         """Close the HTTP connections."""
         await self._client.aio.aclose()
         self._client.close()
+
+
+def _config(system_instruction: str, tools: Sequence[types.Tool]) -> types.GenerateContentConfig:
+    """One call's configuration: the instruction, the tools, automatic calling off."""
+    return types.GenerateContentConfig(
+        system_instruction=system_instruction,
+        tools=list(tools),
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )

@@ -1,8 +1,6 @@
-"""The guard that keeps tests from ever reaching a real model.
-
-With ``MAYA_FORBID_REAL_MODEL=1`` in the environment (the test suite sets it), a Gemini
-model refuses to be built unless its base URL points at this machine, where a test
-server plays Gemini's side.
+"""The guard that keeps tests from ever reaching a real model: with
+``MAYA_FORBID_REAL_MODEL=1`` a Gemini model whose base URL is not this machine refuses to
+be built.
 """
 
 from __future__ import annotations

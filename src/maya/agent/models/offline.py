@@ -1,14 +1,7 @@
 """The offline model: a small rule-based stand-in for Gemini, the default without a key.
 
-It answers exactly as Gemini would through the seam: a customer's message becomes
-function calls (``order_drink`` per drink, ``set_tip``, ``create_stripe_payment``...),
-in the order the customer asked for them, or a line of small talk; once the tools have
-answered, it composes the reply from their responses alone (amounts, the link,
-``is_simulated``, the tools' own error words). It never invents an amount.
-
-"Make it a double", "same again" and "cancel that" are read against the conversation:
-the last drinks the tools accepted are ordered again (priced by the menu, through
-``order_drink``) or the last one is taken back (``cancel_last_order``).
+A message becomes function calls in the customer's order; the reply is composed from the
+tools' responses alone, so it never invents an amount.
 """
 
 from __future__ import annotations

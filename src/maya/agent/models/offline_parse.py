@@ -1,9 +1,6 @@
 """Reading a customer's message the way the offline model needs: intents and drink orders.
 
-Rule-based and deliberately small: number words, plurals, a few aliases ("beer" is the
-Tap Beer), modifiers from the menu, and cues for paying, tipping, the bill, the balance,
-the menu and payment status. Names come from the menu; prices never do (the offline
-model only quotes amounts that tools returned).
+Rule-based and deliberately small; names come from the menu, prices never do.
 """
 
 from __future__ import annotations

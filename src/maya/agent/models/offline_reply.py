@@ -1,13 +1,10 @@
-"""The offline model's words after the tools have answered.
-
-Every amount, link and flag in these sentences is copied from a tool's response; when a
-tool refused, its own ``message`` (Maya's words from ``prompts/messages.yaml``) is used.
-Nothing here computes or remembers a price.
+"""The offline model's words after the tools have answered: every amount, link and flag is
+copied from a tool's response, and a refusal uses the tool's own ``message``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from maya.agent.models.offline_parse import Intent
@@ -199,6 +196,18 @@ def _lead(intent: Intent | None) -> list[str]:
     return []
 
 
+_SAYS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "get_bill": _bill,
+    "cancel_last_order": _cancelled,
+    "get_balance": _balance,
+    "set_tip": _tip,
+    "remove_tip": _tip,
+    "create_stripe_payment": _link,
+    "check_payment_status": _status,
+}
+"""What one tool's ok result reads as (the bill's spending and history framings aside)."""
+
+
 def compose_reply(
     responses: Sequence[tuple[str, Mapping[str, Any]]],
     *,
@@ -249,20 +258,10 @@ def compose_reply(
             sentences.append(_spending(result))
         elif name == "get_bill" and intent is not None and intent.history:
             sentences.append(_history(result))
-        elif name == "get_bill":
-            sentences.append(_bill(result))
-        elif name == "cancel_last_order":
-            sentences.append(_cancelled(result))
-        elif name == "get_balance":
-            sentences.append(_balance(result))
-        elif name in ("set_tip", "remove_tip"):
-            sentences.append(_tip(result))
-        elif name == "create_stripe_payment":
-            sentences.append(_link(result))
-        elif name == "check_payment_status":
-            sentences.append(_status(result))
         elif name == "get_menu":
             sentences.append(_menu(result, price_of))
+        elif name in _SAYS:
+            sentences.append(_SAYS[name](result))
         else:
             sentences.append(_s(result.get("message")) or "Done.")
     flush_orders()
