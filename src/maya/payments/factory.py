@@ -165,9 +165,6 @@ PaymentSideMode = Literal["sandbox", "unavailable", "none"]
 """``sandbox``: spawn the offline Stripe sandbox; ``unavailable``: a server that never
 answers; ``none``: no payment client."""
 
-STATUS_TIMEOUT_FAULT = "hang_after=0,only=GetCheckoutSessions+stripe_api_read"
-"""Every status read hangs: the payment's status can never be learned."""
-
 
 def _unreachable_config() -> McpServerConfig:
     # A "server" that exits at once: every probe fails fast, as with Stripe down.
@@ -186,7 +183,6 @@ async def open_payment_side(
     *,
     workdir: Path,
     faults: str | None = None,
-    status_timeout: bool = False,
     bounds: StatusBounds | None = None,
 ) -> AsyncIterator[StripeMCPClient | None]:
     """Open the payment side ``mode`` names, closed when the block ends.
@@ -194,10 +190,8 @@ async def open_payment_side(
     Args:
         mode: ``sandbox``, ``unavailable`` or ``none``.
         workdir: where the sandbox keeps its SQLite database.
-        faults: a sandbox fault spec (see ``maya.sandbox.faults``).
-        status_timeout: make every status read hang (the check then times out).
-        bounds: status-check bounds (default: ``CHAT_STATUS_BOUNDS``, shorter ones when
-            ``status_timeout``).
+        faults: the sandbox's ``--faults`` spec, passed through as it is.
+        bounds: status-check bounds (default: ``CHAT_STATUS_BOUNDS``).
 
     Yields:
         The client for ``Toolset(payments=...)``, or None for ``none``.
@@ -208,20 +202,11 @@ async def open_payment_side(
     if mode == "unavailable":
         config = _unreachable_config()
     else:
-        specs = [
-            spec for spec in (faults, STATUS_TIMEOUT_FAULT if status_timeout else None) if spec
-        ]
         args = ["--db", str(workdir / "sandbox.sqlite3")]
-        if specs:
-            args += ["--faults", ",".join(specs)]
+        if faults:
+            args += ["--faults", faults]
         config = sandbox_server_config(args=tuple(args))
-    if bounds is None:
-        bounds = (
-            StatusBounds(poll_interval_s=0.2, poll_timeout_s=0.5, deadline_s=1.5)
-            if status_timeout
-            else CHAT_STATUS_BOUNDS
-        )
     async with StripeMCPClient.from_config(
-        config, probe_timeout=10.0, status_bounds=bounds
+        config, probe_timeout=10.0, status_bounds=bounds or CHAT_STATUS_BOUNDS
     ) as client:
         yield client

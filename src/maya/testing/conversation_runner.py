@@ -26,7 +26,7 @@ from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline import OfflineModel
 from maya.agent.trace import JsonlTracer
-from maya.payments import open_payment_side
+from maya.payments import StatusBounds, open_payment_side
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.menu import bar_messages
@@ -41,6 +41,12 @@ __all__ = ["ConversationFailure", "ConversationReport", "build_step", "run_conve
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)((?:\.[\w]+)+)\s*\}\}")
 _PAY_TIMEOUT_S = 15.0
+
+STATUS_TIMEOUT_FAULT = "hang_after=0,only=GetCheckoutSessions+stripe_api_read"
+"""The sandbox's faults for ``sandbox.status: timeout``: every status read hangs."""
+
+STATUS_TIMEOUT_BOUNDS = StatusBounds(poll_interval_s=0.2, poll_timeout_s=0.5, deadline_s=1.5)
+"""Short status bounds for a conversation whose status reads all hang."""
 
 
 class ConversationFailure(AssertionError):
@@ -235,11 +241,13 @@ async def run_conversation(
     model = scripted if scripted is not None else OfflineModel()
     results: list[TurnResult] = []
     next_id = 1
+    status_timeout = conversation.sandbox.status == "timeout"
+    faults = [conversation.sandbox.faults, STATUS_TIMEOUT_FAULT if status_timeout else None]
     async with open_payment_side(
         conversation.sandbox.mode,
         workdir=workdir,
-        faults=conversation.sandbox.faults,
-        status_timeout=conversation.sandbox.status == "timeout",
+        faults=",".join(spec for spec in faults if spec) or None,
+        bounds=STATUS_TIMEOUT_BOUNDS if status_timeout else None,
     ) as payments:
         toolset = Toolset(manager=manager, payments=payments, messages=bar_messages())
         # Time is fake: a retry's wait is recorded, not waited.

@@ -183,7 +183,6 @@ class Dialect(ABC):
         supports_status: Whether ``read_status`` works.
         supports_deactivate: Whether ``deactivate`` works.
         supports_lookup: Whether a link can be found again by its idempotency key.
-        calls_per_link: MCP tool calls one new link costs (for the note and the bench).
     """
 
     name: ClassVar[str]
@@ -191,7 +190,6 @@ class Dialect(ABC):
     supports_status: ClassVar[bool] = False
     supports_deactivate: ClassVar[bool] = False
     supports_lookup: ClassVar[bool] = False
-    calls_per_link: ClassVar[int] = 0
 
     def __init__(self, tools: Mapping[str, ToolInfo] | None = None) -> None:
         self.tools: Mapping[str, ToolInfo] = dict(tools or {})

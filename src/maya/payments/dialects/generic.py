@@ -47,7 +47,6 @@ class GenericDialect(Dialect):
     supports_status: ClassVar[bool] = True
     supports_deactivate: ClassVar[bool] = True
     supports_lookup: ClassVar[bool] = True
-    calls_per_link: ClassVar[int] = 2
 
     def context_args(self) -> dict[str, Any]:
         """Arguments every operation call carries besides the operation (none here)."""

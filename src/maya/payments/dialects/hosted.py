@@ -56,7 +56,6 @@ class HostedDialect(GenericDialect):
     def __init__(self, tools: Mapping[str, ToolInfo] | None = None) -> None:
         super().__init__(tools)
         self.context: AccountContext | None = None
-        self.bootstrap_calls = 0
 
     @classmethod
     def matches(cls, tools: Collection[str], schemas: Mapping[str, ToolInfo]) -> bool:
@@ -78,7 +77,6 @@ class HostedDialect(GenericDialect):
         """
         if self.context is not None:
             return
-        self.bootstrap_calls += 1
         reply = await call(ACCOUNTS_TOOL, {}, op=ACCOUNTS_TOOL, repeat_safe=True)
         if reply.is_error:
             raise failure_from_error_reply(reply, ACCOUNTS_TOOL)

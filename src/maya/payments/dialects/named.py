@@ -43,7 +43,6 @@ class NamedDialect(Dialect):
 
     name: ClassVar[str] = "named"
     required_tools: ClassVar[frozenset[str]] = frozenset({_PRODUCT, _PRICE, _LINK})
-    calls_per_link: ClassVar[int] = 3
 
     async def create_link(
         self, call: ToolCaller, request: LinkRequest, progress: LinkProgress
