@@ -7,9 +7,9 @@
 from maya.payments.client import (
     CHAT_STATUS_BOUNDS,
     MAX_STATUS_POLLS,
-    AvailabilityCache,
     StatusBounds,
     StripeMCPClient,
+    Timeouts,
     WriteHook,
 )
 from maya.payments.config import (
@@ -49,7 +49,7 @@ from maya.payments.results import (
     Provider,
     StripeMode,
 )
-from maya.payments.retry import RetryPolicy
+from maya.retry import RetryPolicy
 
 __all__ = [
     "ALLOW_LIVE_ENV",
@@ -59,7 +59,6 @@ __all__ = [
     "MAX_STATUS_POLLS",
     "REQUIRE_STRIPE_ENV",
     "SERVER_ENV",
-    "AvailabilityCache",
     "CheckOutcome",
     "LiveModeRefusedError",
     "McpConfigError",
@@ -79,6 +78,7 @@ __all__ = [
     "StripeMCPError",
     "StripeMode",
     "StripeUnavailableError",
+    "Timeouts",
     "WriteHook",
     "allow_live_from_env",
     "detect_mode",

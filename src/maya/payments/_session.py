@@ -305,11 +305,6 @@ class McpSession:
                 outcome,
             )
 
-    def reset_breaker(self) -> None:
-        """Allow a new session at once (someone knows the server is back)."""
-        self._open_until = None
-        self._losses = []
-
     def _breaker_open(self) -> bool:
         return self._open_until is not None and self._clock() < self._open_until
 

@@ -1,65 +1,32 @@
 """``StripeMCPClient``: payment links over a persistent MCP session, with retries and fallbacks.
 
-The client owns a task group (entered by ``async with``) in which its MCP session lives;
-see ``_session``. Everything it returns is Maya's own type (``PaymentLink``,
-``PaymentStatusResult``) and everything it raises is a ``StripeMCPError``.
-
-Time: every operation is bounded twice, on the injected ``clock`` (which the retry
-policy and the status deadline read, so tests with a fake clock and ``sleep`` never
-wait) and in real time by ``anyio.move_on_after`` with the same budget, so a hung
-server can never hold a caller longer than the budget. Reaching the server is bounded
-separately: a first start may take ``connect_timeout`` (30 s: ``npx`` is slow), then the
-probe (``tools/list``) ``probe_timeout``, then the operation its own budget.
-
-One link per tab, one rule: Stripe does not deduplicate payment links, so a write
-that may have reached Stripe is never re-sent blind. The caller (the tools layer, over
-the tab's store) marks its payment record "write sent" in a committed transaction
-before each link write (``before_write``), and whoever finds that mark without a real
-link asks with ``look_first``: the link is looked up by its idempotency key (metadata)
-before anything is written. The mark outlives the process that set it, so a crash, a
-restart or a second worker looks first too. Within one call, an ambiguous failure of the
-write makes the retry look first as well. Dialects that cannot look up (named) refuse to
-write when asked to look first. A link whose outcome stays unknown is never papered over
-with a simulated one. The client keeps no link of its own between calls: the store's
-record answers a repeated Pay.
-
-Time for a status check: ``status_bounds`` (``CHAT_STATUS_BOUNDS`` by default, a few
-seconds, since a customer is usually waiting; ``StatusBounds()`` polls long, for background
-settlement), overridable per call. Still open at the deadline is ``pending`` (not paid
-yet); only a check that got no answer from Stripe at all is a timeout.
-
-Also here, because only the client uses them: the simulated links of test mode
-(``sim_plink_...`` on ``simulated.maya.invalid``) and the ``AvailabilityCache``.
-
-Safe links: a link's URL must be ``https`` on a Stripe host (``buy.stripe.com``,
-``checkout.stripe.com``; ``link_hosts`` changes the list), or ``http``/``https`` on a
-loopback host for the sandbox. Anything else is deactivated where possible and raised
-as ``UnsafePaymentLinkError``; it never reaches the model.
+Every operation runs one skeleton (reach the server, take a time budget, retry, prepare
+the dialect, act); everything returned is Maya's own type, everything raised a
+``StripeMCPError``. The guarantees are told in ``.kiro/specs/payments/design.md``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Generic, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import anyio
 from mcp.server import Server
 from mcp.server.mcpserver import MCPServer
+from tenacity import AsyncRetrying
 
-from maya.money import minor_units
+from maya.payments._arguments import validate_link_request, validate_payment_id
 from maya.payments._failures import CallFailure
 from maya.payments._links import STRIPE_LINK_HOSTS, check_link_url
 from maya.payments._schema import check_arguments
 from maya.payments._session import McpSession, StartingError, ToolInfo, ToolReply
+from maya.payments._simulated import is_simulated_id, simulated_link, simulated_status
 from maya.payments._transports import Connector, connector_for, in_memory_connector
 from maya.payments.config import McpServerConfig, ensure_mode_allowed
 from maya.payments.dialects import (
@@ -68,13 +35,12 @@ from maya.payments.dialects import (
     LinkCreated,
     LinkProgress,
     LinkRequest,
-    ToolCaller,
+    StatusReading,
     choose_dialect,
 )
 from maya.payments.errors import (
     PaymentLinkCreationError,
     PaymentNotFoundError,
-    PaymentRequestInvalidError,
     PaymentStatusTimeoutError,
     PaymentStatusUnsupportedError,
     StripeAccountError,
@@ -83,194 +49,46 @@ from maya.payments.errors import (
     UnsafePaymentLinkError,
 )
 from maya.payments.results import PaymentLink, PaymentStatusResult, StripeMode
-from maya.payments.retry import Clock, RetryPolicy, Sleep
+from maya.retry import Clock, RetryPolicy, Sleep
 
 __all__ = [
     "CHAT_STATUS_BOUNDS",
-    "MAX_AMOUNT_CENTS",
-    "MAX_DESCRIPTION_LENGTH",
-    "MAX_KEY_LENGTH",
     "MAX_STATUS_POLLS",
-    "SIMULATED_ID_PREFIX",
-    "SIMULATED_URL_BASE",
-    "AvailabilityCache",
-    "CachedAnswer",
     "StatusBounds",
     "StripeMCPClient",
+    "Timeouts",
     "WriteHook",
-    "is_simulated_id",
-    "simulated_link",
-    "validate_link_request",
-    "validate_payment_id",
 ]
 
 _log = logging.getLogger("maya.payments")
 
+T = TypeVar("T")
+
 MAX_STATUS_POLLS = 15
 """``check_payment_status`` reads the status at most this many times."""
 
-# -- Checking payment arguments before anything is sent; failures are never retried ----
-
-MAX_AMOUNT_CENTS = 99_999_999
-"""Stripe's largest amount for a price: $999,999.99."""
-
-MAX_DESCRIPTION_LENGTH = 250
-"""Longest product name accepted."""
-
-MAX_KEY_LENGTH = 255
-"""Stripe's limit for an idempotency key."""
-
-_CURRENCY = re.compile(r"^[a-z]{3}$")
-_METADATA_KEYS = 40  # Stripe allows 50 keys; ours take a few.
-
-
-def validate_link_request(
-    amount_cents: object,
-    description: object,
-    idempotency_key: object,
-    *,
-    currency: str,
-    metadata: Mapping[str, str] | None,
-) -> LinkRequest:
-    """Validate ``create_payment_link``'s arguments into a ``LinkRequest``.
-
-    Raises:
-        PaymentRequestInvalidError: an argument is the wrong type or out of range; the
-            error's ``field`` names it.
-    """
-    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
-        raise PaymentRequestInvalidError("must be an integer number of cents", field="amount_cents")
-    if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
-        raise PaymentRequestInvalidError(
-            f"must be between 1 and {MAX_AMOUNT_CENTS}", field="amount_cents"
-        )
-    if not isinstance(description, str) or not description.strip():
-        raise PaymentRequestInvalidError("must be a non-empty string", field="description")
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise PaymentRequestInvalidError(
-            f"must be at most {MAX_DESCRIPTION_LENGTH} characters", field="description"
-        )
-    if not isinstance(idempotency_key, str) or not idempotency_key.strip():
-        raise PaymentRequestInvalidError("must be a non-empty string", field="idempotency_key")
-    if len(idempotency_key) > MAX_KEY_LENGTH:
-        raise PaymentRequestInvalidError(
-            f"must be at most {MAX_KEY_LENGTH} characters", field="idempotency_key"
-        )
-    if not _CURRENCY.match(currency):
-        raise PaymentRequestInvalidError("must be a lower-case ISO code", field="currency")
-    if minor_units(currency) == 3 and amount_cents % 10:
-        # Stripe takes three-decimal amounts only when they end in 0.
-        raise PaymentRequestInvalidError(
-            f"must be a multiple of 10 in {currency.upper()}", field="amount_cents"
-        )
-    extra = dict(metadata or {})
-    if len(extra) > _METADATA_KEYS or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
-    ):
-        raise PaymentRequestInvalidError(
-            f"must map at most {_METADATA_KEYS} string keys to strings", field="metadata"
-        )
-    return LinkRequest(
-        amount_cents=amount_cents,
-        description=description.strip(),
-        idempotency_key=idempotency_key,
-        currency=currency,
-        metadata=extra,
-    )
-
-
-def validate_payment_id(payment_id: object) -> str:
-    """Validate a payment link id argument.
-
-    Raises:
-        PaymentRequestInvalidError: it is not a non-empty string.
-    """
-    if not isinstance(payment_id, str) or not payment_id.strip():
-        raise PaymentRequestInvalidError("must be a non-empty string", field="payment_id")
-    return payment_id.strip()
-
-
-T = TypeVar("T")
+AVAILABILITY_TTL_S = 30.0
+"""Seconds a probe's answer is reused; also how long a server that failed to start is
+left alone before it is spawned again."""
 
 WriteHook = Callable[[float], Awaitable[None]]
 """``before_write(seconds)``: make the "link write sent" mark durable before the write
 goes out; ``seconds`` is how long that write may stay in flight. Raise to stop it."""
 
 
-# -- Simulated payment links: test mode's answer when Stripe cannot be reached ---------
-
-SIMULATED_ID_PREFIX = "sim_plink_"
-"""Every simulated link id starts with this."""
-
-SIMULATED_URL_BASE = "https://simulated.maya.invalid/pay/"
-"""Every simulated link URL starts with this."""
-
-
-def is_simulated_id(payment_id: str) -> bool:
-    """Whether ``payment_id`` names a simulated link."""
-    return payment_id.startswith(SIMULATED_ID_PREFIX)
-
-
-def simulated_link(request: LinkRequest) -> PaymentLink:
-    """A simulated link for ``request``; the same key always gives the same id."""
-    digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
-    payment_id = f"{SIMULATED_ID_PREFIX}{digest}"
-    return PaymentLink(
-        payment_id=payment_id,
-        url=f"{SIMULATED_URL_BASE}{payment_id}",
-        amount_cents=request.amount_cents,
-        currency=request.currency,
-        description=request.description,
-        idempotency_key=request.idempotency_key,
-        is_simulated=True,
-        provider="simulated",
-        created_at=datetime.now(UTC),
-    )
-
-
-# -- Remembering whether the Stripe server answered, for a while, on an injectable clock ---
-
-
-@dataclass(frozen=True, slots=True)
-class CachedAnswer(Generic[T]):
-    """A probe's answer and when it was given.
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Timeouts:
+    """How long reaching the server and one call may take.
 
     Attributes:
-        value: What the probe found (the dialect, or None when unavailable).
-        at: When, on the cache's clock.
+        call_s: One MCP call within an operation.
+        probe_s: The availability probe (``tools/list``) once connected.
+        connect_s: Opening a new session (spawn and handshake; a cold ``npx`` is slow).
     """
 
-    value: T
-    at: float
-
-
-class AvailabilityCache(Generic[T]):
-    """Holds one probe answer for ``ttl`` seconds.
-
-    Args:
-        ttl: How long an answer stays valid.
-        clock: Monotonic seconds; tests pass a fake.
-    """
-
-    def __init__(self, *, ttl: float, clock: Clock) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._answer: CachedAnswer[T] | None = None
-
-    def get(self) -> CachedAnswer[T] | None:
-        """The cached answer, or None when there is none or it has expired."""
-        answer = self._answer
-        if answer is None or self._clock() - answer.at >= self.ttl:
-            return None
-        return answer
-
-    def put(self, value: T) -> None:
-        """Remember ``value`` from now on."""
-        self._answer = CachedAnswer(value, self._clock())
-
-    def invalidate(self) -> None:
-        """Forget the answer; the next ``get`` returns None."""
-        self._answer = None
+    call_s: float = 5.0
+    probe_s: float = 5.0
+    connect_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +113,113 @@ CHAT_STATUS_BOUNDS = StatusBounds(poll_interval_s=0.5, poll_timeout_s=2.0, deadl
 """Status-check bounds for a chat turn: a customer is waiting for the answer."""
 
 
+class _Unset:
+    """No fresh probe answer: ask the server."""
+
+
+_UNSET = _Unset()
+
+
+class _Operation:
+    """One operation's time budget, on the client's clock, and the calls made within it.
+
+    It is the dialects' ``ToolCaller``: each call gets what is left of the budget, at
+    most ``call_s``.
+    """
+
+    def __init__(
+        self,
+        client: StripeMCPClient,
+        *,
+        seconds: float,
+        call_s: float,
+        hook: WriteHook | None = None,
+    ) -> None:
+        self.client = client
+        self.seconds = seconds
+        self.call_s = call_s
+        self.started = client._clock()
+        self.hook = hook
+        self.attempts = 0
+        self.answers = 0
+        self.last_failure: CallFailure | None = None
+
+    def remaining(self) -> float:
+        return self.seconds - (self.client._clock() - self.started)
+
+    def elapsed(self) -> float:
+        return self.client._clock() - self.started
+
+    async def __call__(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        op: str | None = None,
+        repeat_safe: bool = False,
+    ) -> ToolReply:
+        timeout = min(self.call_s, self.remaining())
+        if timeout <= 0:
+            raise CallFailure("timeout", "the operation's time budget is spent", tool=tool)
+        client = self.client
+        check_arguments(client._tools.get(tool), tool, arguments)
+        return await client._session.call_tool(
+            tool, arguments, time_limit=timeout, op=op, repeat_safe=repeat_safe
+        )
+
+    async def write_mark(self) -> None:
+        """The caller's ``before_write``, told how long the write may stay in flight."""
+        if self.hook is not None:
+            await self.hook(max(self.remaining(), 0.0))
+
+    async def attempt(
+        self, dialect: Dialect, act: Callable[[Dialect, _Operation], Awaitable[T]]
+    ) -> T:
+        """One attempt: prepare the dialect (the hosted account), then act."""
+        self.attempts += 1
+        client = self.client
+        try:
+            await dialect.prepare(
+                self, livemode=client.mode == "live", account=client.stripe_account
+            )
+            answer = await act(dialect, self)
+        except CallFailure as failure:
+            self.last_failure = failure
+            raise
+        self.answers += 1
+        return answer
+
+    async def run(
+        self,
+        dialect: Dialect,
+        act: Callable[[Dialect, _Operation], Awaitable[T]],
+        retrying: AsyncRetrying,
+    ) -> T:
+        """Attempts as ``retrying`` allows, within what is left of the budget.
+
+        Raises:
+            CallFailure: the last attempt's, or ``timeout`` when the budget ran out.
+        """
+        with anyio.move_on_after(self.remaining()):
+            return await retrying(self.attempt, dialect, act)
+        raise CallFailure("timeout", f"no answer within {self.seconds:.1f}s")
+
+
+def _fatal_to_status(failure: CallFailure) -> bool:
+    """A status read failure that ends the check at once (see ``_status_failure``)."""
+    return failure.stripe_code in ("resource_missing", "operation_unavailable") or (
+        failure.kind == "connect" and not isinstance(failure, StartingError)
+    )
+
+
+def _poll_again(exc: BaseException) -> bool:
+    return isinstance(exc, CallFailure) and not _fatal_to_status(exc)
+
+
+def _still_open(reading: StatusReading) -> bool:
+    return reading.status == "pending"
+
+
 class StripeMCPClient:
     """Creates, deactivates and checks Stripe payment links over MCP.
 
@@ -307,14 +232,10 @@ class StripeMCPClient:
         server_name: The server's name, for logs and errors.
         mode: ``test`` or ``live``; live is refused unless ``allow_live``.
         allow_live: Permit live mode (``MAYA_ALLOW_LIVE=1``).
-        max_retries: Retries after a transient failure (waits 1 s, 2 s, 4 s).
-        overall_timeout: Seconds for a whole ``create_payment_link`` or deactivation.
-        retry_policy: Full control over retries; overrides the two arguments above.
-        call_timeout: Seconds for one MCP call within an operation.
-        probe_timeout: Seconds for the availability probe (``tools/list``) once connected.
-        connect_timeout: Seconds a new session may take to open (spawn + handshake).
-        availability_ttl: Seconds a probe's answer is reused; also how long a server that
-            failed to start is left alone before it is spawned again.
+        retries: How a link write or deactivation is retried, and its overall budget.
+        timeouts: How long opening a session, the probe and one call may take.
+        status_bounds: How long a status check polls (default ``CHAT_STATUS_BOUNDS``: a
+            customer is waiting; ``StatusBounds()`` polls long, for background settlement).
         currency: Currency of links made without one.
         provider: ``sandbox`` when the server is Maya's offline stand-in (links and
             statuses then say so); default ``stripe``.
@@ -322,8 +243,6 @@ class StripeMCPClient:
             (``MAYA_STRIPE_ACCOUNT``).
         link_hosts: Hosts a link's ``https`` URL may be on (default: Stripe's).
         allow_loopback_links: Accept links on this machine (the sandbox).
-        status_bounds: How long a status check polls (default ``CHAT_STATUS_BOUNDS``: a
-            customer is waiting; ``StatusBounds()`` polls long, for background settlement).
         clock: Monotonic seconds; tests pass a fake.
         sleep: Waits between retries and polls; tests pass a fake.
 
@@ -338,53 +257,40 @@ class StripeMCPClient:
         server_name: str,
         mode: StripeMode,
         allow_live: bool = False,
-        max_retries: int = 3,
-        overall_timeout: float = 15.0,
-        retry_policy: RetryPolicy | None = None,
-        call_timeout: float = 5.0,
-        probe_timeout: float = 5.0,
-        connect_timeout: float = 30.0,
-        availability_ttl: float = 30.0,
+        retries: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        status_bounds: StatusBounds | None = None,
         currency: str = "usd",
         provider: Literal["stripe", "sandbox"] = "stripe",
         stripe_account: str | None = None,
         link_hosts: Collection[str] | None = None,
         allow_loopback_links: bool = False,
-        status_bounds: StatusBounds | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
     ) -> None:
         ensure_mode_allowed(mode, allow_live=allow_live, server=server_name)
         self.server_name = server_name
         self.mode: StripeMode = mode
-        self.retry_policy = retry_policy or RetryPolicy(
-            max_retries=max_retries, overall_timeout=overall_timeout
-        )
-        self.call_timeout = call_timeout
-        self.probe_timeout = probe_timeout
+        self.retry_policy = retries or RetryPolicy()
+        self.timeouts = timeouts or Timeouts()
+        self.status_bounds = status_bounds or CHAT_STATUS_BOUNDS
         self.currency = currency
         self.provider: Literal["stripe", "sandbox"] = provider
         self.stripe_account = stripe_account
         self.link_hosts = frozenset(h.lower() for h in (link_hosts or STRIPE_LINK_HOSTS))
         self.allow_loopback_links = allow_loopback_links
-        self.status_bounds = status_bounds if status_bounds is not None else CHAT_STATUS_BOUNDS
-        self.probe_count = 0
-        self.tool_calls: Counter[str] = Counter()
-        """MCP tool calls made, by tool (``op`` for Stripe operations)."""
         self._clock = clock
         self._sleep = sleep
-        self._availability: AvailabilityCache[Dialect | None] = AvailabilityCache(
-            ttl=availability_ttl, clock=clock
-        )
         self._session = McpSession(
             connector,
             server_name=server_name,
-            on_connection_error=self._availability.invalidate,
-            connect_timeout=connect_timeout,
-            retry_after=availability_ttl,
+            on_connection_error=self._forget_probe,
+            connect_timeout=self.timeouts.connect_s,
+            retry_after=AVAILABILITY_TTL_S,
             clock=clock,
         )
         self._tools: dict[str, ToolInfo] = {}
+        self._probed: tuple[float, Dialect | None] | None = None  # when, and what was found
         self._current_dialect: Dialect | None = None
         self._probe_lock = anyio.Lock()
         self._last_probe_failure: str | None = None
@@ -494,45 +400,39 @@ class StripeMCPClient:
         return self._session.connected
 
     @property
-    def spawn_count(self) -> int:
-        """Sessions attempted so far (processes spawned, for a stdio server)."""
-        return self._session.attempt_count
-
-    @property
     def dialect_name(self) -> str | None:
         """``hosted``, ``generic`` or ``named`` per the last probe; None when unknown."""
-        answer = self._availability.get()
-        return answer.value.name if answer is not None and answer.value is not None else None
+        dialect = self._fresh_probe()
+        return dialect.name if isinstance(dialect, Dialect) else None
 
     # -- availability ----------------------------------------------------------------
 
     async def is_available(self) -> bool:
         """Whether the server answers ``tools/list`` with a usable dialect.
 
-        Opening a session is bounded by ``connect_timeout``, the probe by
-        ``probe_timeout``. The answer, good or bad, is reused for ``availability_ttl``
-        seconds (a broken connection forgets it), except "still starting", which is
-        never remembered.
+        Opening a session is bounded by ``timeouts.connect_s``, the probe by
+        ``timeouts.probe_s``. The answer, good or bad, is reused for 30 s (a broken
+        connection forgets it), except "still starting", which is never remembered.
         """
         return await self._reach() is not None
 
-    def invalidate_availability_cache(self) -> None:
-        """Forget the last probe's answer (and any failed start); the next call probes again."""
-        self._availability.invalidate()
-        self._session.reset_breaker()
+    def _forget_probe(self) -> None:
+        self._probed = None
 
-    async def _dialect(self) -> Dialect | None:
-        answer = self._availability.get()
-        if answer is not None:
-            return answer.value
+    def _fresh_probe(self) -> Dialect | _Unset | None:
+        probed = self._probed
+        if probed is None or self._clock() - probed[0] >= AVAILABILITY_TTL_S:
+            return _UNSET
+        return probed[1]
+
+    async def _probe(self) -> Dialect | None:
         async with self._probe_lock:
-            answer = self._availability.get()
-            if answer is not None:
-                return answer.value
-            self.probe_count += 1
+            known = self._fresh_probe()
+            if not isinstance(known, _Unset):
+                return known
             dialect: Dialect | None = None
             try:
-                tools = await self._session.list_tools(time_limit=self.probe_timeout)
+                tools = await self._session.list_tools(time_limit=self.timeouts.probe_s)
             except StartingError as failure:
                 # Not a verdict: the server is still starting; the next call asks again.
                 self._last_probe_failure = failure.describe()
@@ -551,17 +451,22 @@ class StripeMCPClient:
                         "no Stripe dialect in tools/list: " + ", ".join(sorted(self._tools))[:200]
                     )
                 self._current_dialect = dialect
-            self._availability.put(dialect)
+            self._probed = (self._clock(), dialect)
             return dialect
 
     async def _reach(self) -> Dialect | None:
         """The dialect, waiting at most for a start plus a probe."""
-        with anyio.move_on_after(self.connect_timeout + self.probe_timeout):
-            return await self._dialect()
-        self._last_probe_failure = (
-            f"no answer within {self.connect_timeout + self.probe_timeout:.1f}s"
-        )
+        known = self._fresh_probe()
+        if not isinstance(known, _Unset):
+            return known
+        seconds = self.connect_timeout + self.timeouts.probe_s
+        with anyio.move_on_after(seconds):
+            return await self._probe()
+        self._last_probe_failure = f"no answer within {seconds:.1f}s"
         return None
+
+    def _retrying(self, op: _Operation) -> AsyncRetrying:
+        return self.retry_policy.retrying(clock=self._clock, sleep=self._sleep, started=op.started)
 
     # -- payment links ---------------------------------------------------------------
 
@@ -620,34 +525,10 @@ class StripeMCPClient:
             currency=self.currency if currency is None else currency,
             metadata=metadata,
         )
-        return await self._create(request, look_first=look_first, before_write=before_write)
-
-    async def _create(
-        self, request: LinkRequest, *, look_first: bool, before_write: WriteHook | None
-    ) -> PaymentLink:
-        policy = self.retry_policy
-        attempts = 0
-        last: CallFailure | None = None
-        progress = LinkProgress(link_maybe_created=look_first)
         reach_started = self._clock()
         dialect = await self._reach()
         if dialect is None:
             return self._unavailable_link(request, reach_started, maybe_created=look_first)
-        started = self._clock()
-
-        def remaining() -> float:
-            return policy.overall_timeout - (self._clock() - started)
-
-        def budget() -> float:
-            return min(self.call_timeout, remaining())
-
-        if before_write is not None:
-            hook = before_write
-
-            async def writing() -> None:
-                await hook(max(remaining(), 0.0))
-
-            progress.before_write = writing
         if look_first and not dialect.supports_lookup:
             # A second write could make a second link, and this server cannot look.
             raise PaymentLinkCreationError(
@@ -656,33 +537,26 @@ class StripeMCPClient:
                 server=self.server_name,
                 link_maybe_created=True,
             )
-
-        async def attempt(dialect: Dialect) -> LinkCreated:
-            nonlocal attempts
-            attempts += 1
-            call = self._caller(budget)
-            await dialect.prepare(call, livemode=self.mode == "live", account=self.stripe_account)
-            return await dialect.create_link(call, request, progress)
-
-        created: LinkCreated | None = None
-        with anyio.move_on_after(policy.overall_timeout):
-            retrying = policy.retrying(clock=self._clock, sleep=self._sleep, started=started)
-            try:
-                created = await retrying(attempt, dialect)
-            except CallFailure as failure:
-                last = failure
-        if created is None:
-            if last is None:
-                last = CallFailure("timeout", f"no link within {policy.overall_timeout:.1f}s")
+        op = self._operation(before_write)
+        progress = LinkProgress(link_maybe_created=look_first)
+        if before_write is not None:
+            progress.before_write = op.write_mark
+        try:
+            created = await op.run(
+                dialect,
+                lambda dialect, call: dialect.create_link(call, request, progress),
+                self._retrying(op),
+            )
+        except CallFailure as failure:
             return self._failed_link(
                 request,
-                last,
-                attempts=attempts,
-                elapsed=self._clock() - started,
+                failure,
+                attempts=op.attempts,
+                elapsed=op.elapsed(),
                 # A write cut off by the budget may have reached Stripe all the same.
                 maybe_created=progress.link_maybe_created or progress.in_flight,
             )
-        await self._ensure_safe(dialect, created, started)
+        await self._ensure_safe(dialect, created, op.started)
         return PaymentLink(
             payment_id=created.payment_id,
             url=created.url,
@@ -704,11 +578,10 @@ class StripeMCPClient:
             return
         deactivated = False
         if dialect.supports_deactivate:
-            with anyio.move_on_after(self.call_timeout):
+            call = _Operation(self, seconds=self.timeouts.call_s, call_s=self.timeouts.call_s)
+            with anyio.move_on_after(call.remaining()):
                 try:
-                    await dialect.deactivate(
-                        self._caller(lambda: self.call_timeout), created.payment_id
-                    )
+                    await dialect.deactivate(call, created.payment_id)
                     deactivated = True
                 except CallFailure:
                     pass
@@ -814,36 +687,23 @@ class StripeMCPClient:
         payment_id = validate_payment_id(payment_id)
         if is_simulated_id(payment_id):
             return self.mode == "test"
-        policy = self.retry_policy
-        started = self._clock()
-        reason = f"no answer within {policy.overall_timeout:.1f}s"
-
-        def budget() -> float:
-            return min(self.call_timeout, policy.overall_timeout - (self._clock() - started))
-
         dialect = await self._reach()
-        started = self._clock()
-        with anyio.move_on_after(policy.overall_timeout):
-            if dialect is None:
-                reason = self._last_probe_failure or "unavailable"
-            elif not dialect.supports_deactivate:
-                reason = f"the {dialect.name} dialect cannot deactivate links"
+        if dialect is None:
+            reason = self._last_probe_failure or "unavailable"
+        elif not dialect.supports_deactivate:
+            reason = f"the {dialect.name} dialect cannot deactivate links"
+        else:
+            op = self._operation()
+            try:
+                await op.run(
+                    dialect,
+                    lambda dialect, call: dialect.deactivate(call, payment_id),
+                    self._retrying(op),
+                )
+            except CallFailure as failure:
+                reason = failure.describe()
             else:
-                retrying = policy.retrying(clock=self._clock, sleep=self._sleep, started=started)
-                call = self._caller(budget)
-
-                async def attempt() -> None:
-                    await dialect.prepare(
-                        call, livemode=self.mode == "live", account=self.stripe_account
-                    )
-                    await dialect.deactivate(call, payment_id)
-
-                try:
-                    await retrying(attempt)
-                except CallFailure as failure:
-                    reason = failure.describe()
-                else:
-                    return True
+                return True
         _log.warning(
             "payments: server=%s did not deactivate %s: %s", self.server_name, payment_id, reason
         )
@@ -862,7 +722,7 @@ class StripeMCPClient:
         """Poll a link's payment status until it succeeds or fails, or time runs out.
 
         At most 15 polls, ``poll_interval`` apart, each bounded by ``poll_timeout``, all
-        within ``deadline`` seconds.
+        within ``deadline`` seconds (reaching the server included).
 
         Args:
             payment_id: The link's id.
@@ -886,129 +746,104 @@ class StripeMCPClient:
         """
         payment_id = validate_payment_id(payment_id)
         if is_simulated_id(payment_id):
-            return self._simulated_status(payment_id)
+            if self.mode != "test":
+                raise PaymentNotFoundError(
+                    "simulated payments do not exist in live mode", server=self.server_name
+                )
+            return simulated_status(payment_id)
         bounds = self.status_bounds
-        poll_interval = bounds.poll_interval_s if poll_interval is None else poll_interval
-        poll_timeout = bounds.poll_timeout_s if poll_timeout is None else poll_timeout
-        deadline = bounds.deadline_s if deadline is None else deadline
-        started = self._clock()
-        polls = 0
-        answered = False
-        last: str | None = None
-
-        def budget() -> float:
-            return min(poll_timeout, deadline - (self._clock() - started))
-
-        with anyio.move_on_after(deadline):
-            dialect = await self._reach()
-            if dialect is None:
-                raise StripeUnavailableError(
-                    "Stripe's MCP server is unavailable",
-                    server=self.server_name,
-                    elapsed=self._clock() - started,
-                    last_error=self._last_probe_failure,
-                )
-            if not dialect.supports_status:
-                raise PaymentStatusUnsupportedError(
-                    f"the {dialect.name} dialect has no way to read payment status",
-                    server=self.server_name,
-                )
-            call = self._caller(budget)
-            while polls < MAX_STATUS_POLLS:
-                polls += 1
-                try:
-                    await dialect.prepare(
-                        call, livemode=self.mode == "live", account=self.stripe_account
-                    )
-                    reading = await dialect.read_status(call, payment_id)
-                except CallFailure as failure:
-                    if failure.stripe_code == "resource_missing":
-                        raise PaymentNotFoundError(
-                            f"Stripe has no payment link {payment_id}", server=self.server_name
-                        ) from None
-                    if failure.stripe_code == "operation_unavailable":
-                        raise PaymentStatusUnsupportedError(
-                            failure.summary, server=self.server_name
-                        ) from None
-                    if failure.kind == "connect" and not isinstance(failure, StartingError):
-                        # The server is down and will not be restarted in this window:
-                        # say so now rather than polling a corpse until the deadline.
-                        raise StripeUnavailableError(
-                            "Stripe's MCP server is unavailable",
-                            server=self.server_name,
-                            attempts=polls,
-                            elapsed=self._clock() - started,
-                            last_error=failure.describe(),
-                        ) from None
-                    last = failure.describe()
-                except DialectUnsupportedError as exc:
-                    raise PaymentStatusUnsupportedError(str(exc), server=self.server_name) from None
-                else:
-                    answered = True
-                    if reading.status != "pending":
-                        return PaymentStatusResult(
-                            payment_id=payment_id,
-                            status=reading.status,
-                            amount_paid_cents=reading.amount_paid_cents,
-                            failure_reason=reading.failure_reason,
-                            payments_received=reading.paid_count,
-                            amount_received_cents=reading.total_paid_cents,
-                            polls=polls,
-                            provider=self.provider,
-                            currency=reading.currency,
-                        )
-                if self._clock() - started + poll_interval >= deadline:
-                    break
-                if polls < MAX_STATUS_POLLS:
-                    await self._sleep(poll_interval)
-        elapsed = self._clock() - started
-        if not answered:
-            raise PaymentStatusTimeoutError(
-                "no status read succeeded before the deadline",
-                server=self.server_name,
-                attempts=polls,
-                elapsed=elapsed,
-                last_error=last or f"no answer within {deadline:.1f}s",
-            )
-        # Stripe answered and the link is still open: not paid yet, which is an answer.
-        return PaymentStatusResult(
-            payment_id=payment_id, status="pending", polls=polls, provider=self.provider
+        interval = bounds.poll_interval_s if poll_interval is None else poll_interval
+        seconds = bounds.deadline_s if deadline is None else deadline
+        op = _Operation(
+            self,
+            seconds=seconds,
+            call_s=bounds.poll_timeout_s if poll_timeout is None else poll_timeout,
         )
-
-    def _simulated_status(self, payment_id: str) -> PaymentStatusResult:
-        if self.mode != "test":
-            raise PaymentNotFoundError(
-                "simulated payments do not exist in live mode", server=self.server_name
+        dialect: Dialect | None = None
+        with anyio.move_on_after(op.remaining()) as reaching:
+            dialect = await self._reach()
+        if dialect is None:
+            if reaching.cancelled_caught:
+                raise self._status_timeout(op, seconds)
+            raise StripeUnavailableError(
+                "Stripe's MCP server is unavailable",
+                server=self.server_name,
+                elapsed=op.elapsed(),
+                last_error=self._last_probe_failure,
             )
-        # The amount is the caller's (its record of the link): nothing was paid anywhere.
+        if not dialect.supports_status:
+            raise PaymentStatusUnsupportedError(
+                f"the {dialect.name} dialect has no way to read payment status",
+                server=self.server_name,
+            )
+        polling = RetryPolicy(
+            max_retries=MAX_STATUS_POLLS - 1,
+            initial_wait=interval,
+            max_wait=interval,
+            overall_timeout=seconds,
+        ).retrying(
+            clock=self._clock,
+            sleep=self._sleep,
+            started=op.started,
+            retry_if=_poll_again,
+            again_if=_still_open,
+        )
+        try:
+            reading = await op.run(
+                dialect, lambda dialect, call: dialect.read_status(call, payment_id), polling
+            )
+        except DialectUnsupportedError as exc:
+            raise PaymentStatusUnsupportedError(str(exc), server=self.server_name) from None
+        except CallFailure as failure:
+            self._status_failure(failure, payment_id, op)
+            if op.answers == 0:
+                raise self._status_timeout(op, seconds) from None
+            reading = StatusReading(status="pending")
+        if reading.status == "pending":
+            # Stripe answered and the link is still open: not paid yet, which is an answer.
+            reading = StatusReading(status="pending")
         return PaymentStatusResult(
             payment_id=payment_id,
-            status="simulated",
-            is_simulated=True,
-            provider="simulated",
-            payments_received=1,
-            polls=0,
+            status=reading.status,
+            amount_paid_cents=reading.amount_paid_cents,
+            failure_reason=reading.failure_reason,
+            payments_received=reading.paid_count,
+            amount_received_cents=reading.total_paid_cents,
+            polls=op.attempts,
+            provider=self.provider,
+            currency=reading.currency,
         )
 
-    # -- calls -----------------------------------------------------------------------
+    def _status_failure(self, failure: CallFailure, payment_id: str, op: _Operation) -> None:
+        """Raise what a failure that ends a status check at once means; else return."""
+        if failure.stripe_code == "resource_missing":
+            raise PaymentNotFoundError(
+                f"Stripe has no payment link {payment_id}", server=self.server_name
+            ) from None
+        if failure.stripe_code == "operation_unavailable":
+            raise PaymentStatusUnsupportedError(failure.summary, server=self.server_name) from None
+        if _fatal_to_status(failure):
+            # The server is down and will not be restarted in this window:
+            # say so now rather than polling a corpse until the deadline.
+            raise StripeUnavailableError(
+                "Stripe's MCP server is unavailable",
+                server=self.server_name,
+                attempts=op.attempts,
+                elapsed=op.elapsed(),
+                last_error=failure.describe(),
+            ) from None
 
-    def _caller(self, budget: Callable[[], float]) -> ToolCaller:
-        session = self._session
+    def _status_timeout(self, op: _Operation, seconds: float) -> PaymentStatusTimeoutError:
+        last = op.last_failure
+        return PaymentStatusTimeoutError(
+            "no status read succeeded before the deadline",
+            server=self.server_name,
+            attempts=op.attempts,
+            elapsed=op.elapsed(),
+            last_error=last.describe() if last else f"no answer within {seconds:.1f}s",
+        )
 
-        async def call(
-            tool: str,
-            arguments: Mapping[str, Any],
-            *,
-            op: str | None = None,
-            repeat_safe: bool = False,
-        ) -> ToolReply:
-            timeout = budget()
-            if timeout <= 0:
-                raise CallFailure("timeout", "the operation's time budget is spent", tool=tool)
-            check_arguments(self._tools.get(tool), tool, arguments)
-            self.tool_calls[op or tool] += 1
-            return await session.call_tool(
-                tool, arguments, time_limit=timeout, op=op, repeat_safe=repeat_safe
-            )
-
-        return call
+    def _operation(self, hook: WriteHook | None = None) -> _Operation:
+        return _Operation(
+            self, seconds=self.retry_policy.overall_timeout, call_s=self.timeouts.call_s, hook=hook
+        )

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from maya.payments.client import CHAT_STATUS_BOUNDS, StatusBounds, StripeMCPClient
+from maya.payments.client import CHAT_STATUS_BOUNDS, StatusBounds, StripeMCPClient, Timeouts
 from maya.payments.config import (
     SANDBOX_SERVER_NAME,
     McpServerConfig,
@@ -153,7 +153,7 @@ async def open_stripe_client(
             ) from None
         if not 0 < seconds <= 600:
             raise McpConfigError(f"{CONNECT_TIMEOUT_ENV} must be between 0 and 600 seconds")
-        options.setdefault("connect_timeout", seconds)
+        options.setdefault("timeouts", Timeouts(connect_s=seconds))
     if env.get(LINK_HOSTS_ENV):
         hosts = [h.strip().lower() for h in env[LINK_HOSTS_ENV].split(",") if h.strip()]
         options.setdefault("link_hosts", hosts)
@@ -207,6 +207,6 @@ async def open_payment_side(
             args += ["--faults", faults]
         config = sandbox_server_config(args=tuple(args))
     async with StripeMCPClient.from_config(
-        config, probe_timeout=10.0, status_bounds=bounds or CHAT_STATUS_BOUNDS
+        config, timeouts=Timeouts(probe_s=10.0), status_bounds=bounds or CHAT_STATUS_BOUNDS
     ) as client:
         yield client
