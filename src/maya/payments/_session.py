@@ -27,9 +27,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx2
@@ -59,6 +59,8 @@ _CLOSE_TIMEOUT = 8.0
 _LOSSES_TO_TRIP = 3
 # A tool listing longer than this many pages is not a Stripe server.
 _MAX_LIST_PAGES = 20
+
+T = TypeVar("T")
 
 _LOST_ERRORS: tuple[type[BaseException], ...] = (
     anyio.ClosedResourceError,
@@ -202,24 +204,14 @@ class McpSession:
         Raises:
             CallFailure: no session, a broken one, no answer in time, or an error.
         """
-        tools: list[ToolInfo] = []
-
-        async def fetch(client: Client) -> None:
-            tools.clear()
-            cursor: str | None = None
-            for _ in range(_MAX_LIST_PAGES):
-                page = await client.list_tools(cursor=cursor)
-                tools.extend(
-                    ToolInfo(tool.name, dict(tool.input_schema or {})) for tool in page.tools
-                )
-                cursor = page.next_cursor
-                if cursor is None:
-                    return
-
-        await self._run(
-            "tools/list", None, fetch, time_limit=time_limit, repeat_safe=True, own_connect=True
+        return await self._run(
+            "tools/list",
+            None,
+            _list_tools,
+            time_limit=time_limit,
+            repeat_safe=True,
+            own_connect=True,
         )
-        return tuple(tools)
 
     async def call_tool(
         self,
@@ -246,25 +238,25 @@ class McpSession:
         Raises:
             CallFailure: no session, a broken one, no answer in time, or a protocol error.
         """
-        replies: list[ToolReply] = []
-
-        async def call(client: Client) -> None:
-            result = await client.call_tool(tool, dict(arguments))
-            replies.append(_to_reply(result))
-
-        await self._run(tool, op, call, time_limit=time_limit, repeat_safe=repeat_safe)
-        return replies[-1]
+        result = await self._run(
+            tool,
+            op,
+            lambda client: client.call_tool(tool, dict(arguments)),
+            time_limit=time_limit,
+            repeat_safe=repeat_safe,
+        )
+        return _to_reply(result)
 
     async def _run(
         self,
         tool: str,
         op: str | None,
-        action: Callable[[Client], Any],
+        action: Callable[[Client], Awaitable[T]],
         *,
         time_limit: float,
         repeat_safe: bool,
         own_connect: bool = False,
-    ) -> None:
+    ) -> T:
         started = anyio.current_time()
         deadline = started + time_limit
         outcome = "cancelled"
@@ -281,7 +273,7 @@ class McpSession:
                     if client is None:
                         raise anyio.ClosedResourceError
                     with anyio.fail_after(max(deadline - anyio.current_time(), 0.0)):
-                        await action(client)
+                        answer = await action(client)
                 except Exception as exc:
                     failure = _classify(exc, tool, time_limit)
                     if failure.kind != "lost":
@@ -291,7 +283,8 @@ class McpSession:
                         continue
                     raise failure from None
                 outcome = "ok"
-                return
+                return answer
+            raise AssertionError("unreachable: the second round returns or raises")
         except CallFailure as failure:
             outcome = failure.kind
             raise
@@ -397,8 +390,23 @@ class McpSession:
             self._on_connection_error()
 
 
+async def _list_tools(client: Client) -> tuple[ToolInfo, ...]:
+    tools: list[ToolInfo] = []
+    cursor: str | None = None
+    for _ in range(_MAX_LIST_PAGES):
+        page = await client.list_tools(cursor=cursor)
+        tools.extend(ToolInfo(tool.name, dict(tool.input_schema or {})) for tool in page.tools)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return tuple(tools)
+
+
 def _to_reply(result: CallToolResult) -> ToolReply:
-    texts = [block.text for block in result.content if isinstance(block, TextContent)]
+    texts: list[str] = []
+    for block in result.content:
+        if isinstance(block, TextContent):
+            texts.append(block.text)
     text = "\n".join(texts)
     if not texts and result.structured_content is not None:
         text = json.dumps(result.structured_content)

@@ -133,13 +133,11 @@ class _Operation:
         *,
         seconds: float,
         call_s: float,
-        hook: WriteHook | None = None,
     ) -> None:
         self.client = client
         self.seconds = seconds
         self.call_s = call_s
         self.started = client._clock()
-        self.hook = hook
         self.attempts = 0
         self.answers = 0
         self.last_failure: CallFailure | None = None
@@ -167,41 +165,37 @@ class _Operation:
             tool, arguments, time_limit=timeout, op=op, repeat_safe=repeat_safe
         )
 
-    async def write_mark(self) -> None:
-        """The caller's ``before_write``, told how long the write may stay in flight."""
-        if self.hook is not None:
-            await self.hook(max(self.remaining(), 0.0))
-
-    async def attempt(
-        self, dialect: Dialect, act: Callable[[Dialect, _Operation], Awaitable[T]]
-    ) -> T:
-        """One attempt: prepare the dialect (the hosted account), then act."""
-        self.attempts += 1
-        client = self.client
-        try:
-            await dialect.prepare(
-                self, livemode=client.mode == "live", account=client.stripe_account
-            )
-            answer = await act(dialect, self)
-        except CallFailure as failure:
-            self.last_failure = failure
-            raise
-        self.answers += 1
-        return answer
-
     async def run(
         self,
         dialect: Dialect,
         act: Callable[[Dialect, _Operation], Awaitable[T]],
         retrying: AsyncRetrying,
     ) -> T:
-        """Attempts as ``retrying`` allows, within what is left of the budget.
+        """Attempts (prepare the dialect, then act) as ``retrying`` allows, within the budget.
 
         Raises:
             CallFailure: the last attempt's, or ``timeout`` when the budget ran out.
         """
+        client = self.client
         with anyio.move_on_after(self.remaining()):
-            return await retrying(self.attempt, dialect, act)
+            async for attempt in retrying:
+                self.attempts += 1
+                with attempt:
+                    try:
+                        await dialect.prepare(
+                            self, livemode=client.mode == "live", account=client.stripe_account
+                        )
+                        answer = await act(dialect, self)
+                    except CallFailure as failure:
+                        self.last_failure = failure
+                        raise
+                    self.answers += 1
+                if (
+                    attempt.retry_state.outcome is not None
+                    and not attempt.retry_state.outcome.failed
+                ):
+                    attempt.retry_state.set_result(answer)
+            return answer
         raise CallFailure("timeout", f"no answer within {self.seconds:.1f}s")
 
 
@@ -537,10 +531,10 @@ class StripeMCPClient:
                 server=self.server_name,
                 link_maybe_created=True,
             )
-        op = self._operation(before_write)
-        progress = LinkProgress(link_maybe_created=look_first)
-        if before_write is not None:
-            progress.before_write = op.write_mark
+        op = self._operation()
+        progress = LinkProgress(
+            link_maybe_created=look_first, before_write=before_write, time_left=op.remaining
+        )
         try:
             created = await op.run(
                 dialect,
@@ -843,7 +837,7 @@ class StripeMCPClient:
             last_error=last.describe() if last else f"no answer within {seconds:.1f}s",
         )
 
-    def _operation(self, hook: WriteHook | None = None) -> _Operation:
+    def _operation(self) -> _Operation:
         return _Operation(
-            self, seconds=self.retry_policy.overall_timeout, call_s=self.timeouts.call_s, hook=hook
+            self, seconds=self.retry_policy.overall_timeout, call_s=self.timeouts.call_s
         )

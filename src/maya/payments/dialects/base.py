@@ -99,14 +99,17 @@ class LinkProgress:
         link_maybe_created: An earlier attempt to create the link itself failed in a
             way that leaves open whether it was made (or the caller found its durable
             "write sent" mark): look before writing.
-        before_write: The caller's hook, awaited before each link write.
+        before_write: The caller's hook, awaited before each link write with the
+            seconds that write may stay in flight (``time_left()``).
+        time_left: Seconds left of the operation's budget.
         in_flight: A link write was sent and neither answered nor failed (cancelled).
     """
 
     product_id: str | None = None
     price_id: str | None = None
     link_maybe_created: bool = False
-    before_write: Callable[[], Awaitable[None]] | None = None
+    before_write: Callable[[float], Awaitable[None]] | None = None
+    time_left: Callable[[], float] = float
     in_flight: bool = False
 
     @asynccontextmanager
@@ -120,7 +123,7 @@ class LinkProgress:
             Exception: whatever the caller's hook raised; the write is not sent.
         """
         if self.before_write is not None:
-            await self.before_write()
+            await self.before_write(max(self.time_left(), 0.0))
         self.in_flight = True
         try:
             yield

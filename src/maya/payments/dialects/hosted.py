@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from maya.payments._failures import CallFailure
-from maya.payments._session import ToolInfo
+from maya.payments._session import ToolInfo, ToolReply
 from maya.payments.dialects.base import ToolCaller, failure_from_error_reply
 from maya.payments.dialects.generic import GenericDialect, needs_context
 
@@ -84,25 +84,15 @@ class HostedDialect(GenericDialect):
             parse_accounts(reply.text), livemode=livemode, account=account
         )
 
-    async def operation(
-        self,
-        call: ToolCaller,
-        operation: str,
-        parameters: Mapping[str, Any],
-        *,
-        write: bool,
-        repeat_safe: bool | None = None,
-    ) -> dict[str, Any]:
+    def read_reply(self, reply: ToolReply, tool: str, operation: str) -> dict[str, Any]:
         """As in the generic dialect; a refused context is forgotten and retried.
 
         Raises:
-            CallFailure: as ``GenericDialect.operation``; a refused context becomes a
+            CallFailure: as ``GenericDialect.read_reply``; a refused context becomes a
                 transient ``server`` failure so the retry reads the accounts again.
         """
         try:
-            return await super().operation(
-                call, operation, parameters, write=write, repeat_safe=repeat_safe
-            )
+            return super().read_reply(reply, tool, operation)
         except CallFailure as failure:
             if failure.stripe_code != "context_invalid":
                 raise
