@@ -4,14 +4,7 @@
 ``StripeMCPClient.in_memory(server)``. Nothing here returns an MCP type.
 """
 
-from maya.payments.client import (
-    CHAT_STATUS_BOUNDS,
-    MAX_STATUS_POLLS,
-    StatusBounds,
-    StripeMCPClient,
-    Timeouts,
-    WriteHook,
-)
+from maya.payments.client import StripeMCPClient, WriteHook
 from maya.payments.config import (
     ALLOW_LIVE_ENV,
     CONFIG_ENV,
@@ -49,6 +42,7 @@ from maya.payments.results import (
     Provider,
     StripeMode,
 )
+from maya.payments.settings import CHAT_STATUS_BOUNDS, MAX_STATUS_POLLS, StatusBounds, Timeouts
 from maya.retry import RetryPolicy
 
 __all__ = [

@@ -1,9 +1,7 @@
 """The ways to open a ``StripeMCPClient`` from configuration.
 
-``open_stripe_client`` reads ``mcp.json`` (or spawns the sandbox when there is none);
-``open_payment_side`` opens what a demo or a conversation test asks for: the sandbox as
-a real subprocess (with its own database and optional faults), an unreachable server
-(test mode then falls back to simulated links), or none at all.
+``open_stripe_client`` reads ``mcp.json`` (or spawns the sandbox); ``open_payment_side``
+opens the sandbox as a process, an unreachable server, or none, for demos and tests.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from maya.payments.client import CHAT_STATUS_BOUNDS, StatusBounds, StripeMCPClient, Timeouts
+from maya.payments.client import StripeMCPClient
 from maya.payments.config import (
     SANDBOX_SERVER_NAME,
     McpServerConfig,
@@ -24,6 +22,7 @@ from maya.payments.config import (
     sandbox_server_config,
 )
 from maya.payments.errors import McpConfigError
+from maya.payments.settings import CHAT_STATUS_BOUNDS, StatusBounds, Timeouts
 
 __all__ = [
     "ACCOUNT_ENV",

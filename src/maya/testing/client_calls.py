@@ -39,7 +39,7 @@ def count_client_calls(client: StripeMCPClient) -> CallCounts:
 
 def forget_availability(client: StripeMCPClient) -> None:
     """Forget the last probe's answer and any failed start: the next call probes again."""
-    client._forget_probe()
+    client._availability.forget()
     client._session._open_until = None  # the breaker: a new session may start at once
     client._session._losses.clear()
 
