@@ -1,9 +1,7 @@
 """How much Maya code one warm ``create_stripe_payment`` runs through (issue 23's figures).
 
-Run ``python benchmarks/profile_link.py`` (no setup; a second). It serves the offline
-sandbox in memory (hosted dialect), makes one link to warm the session up, then profiles
-a second tool call and prints JSON lines: Maya modules and functions entered, the deepest
-stack of Maya frames, and of ``maya.payments`` frames (the sandbox's server is not counted).
+``python benchmarks/profile_link.py``: the sandbox in memory, one link to warm up, then
+a second one profiled; JSON lines of Maya modules, functions and frames (sandbox excluded).
 """
 
 from __future__ import annotations

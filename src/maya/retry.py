@@ -1,8 +1,7 @@
 """``RetryPolicy``: one retry policy for Maya, as data, run by tenacity.
 
-Waits double from ``initial_wait`` up to ``max_wait``; at most ``max_retries`` retries;
-never past ``overall_timeout`` on the injected clock. A wait the failure asks for
-(``retry_after_s``, e.g. a 429's ``retryDelay``) replaces the back-off.
+Waits double up to ``max_wait``, at most ``max_retries`` retries, never past
+``overall_timeout``; a wait the failure asks for (``retry_after_s``) replaces the back-off.
 """
 
 from __future__ import annotations

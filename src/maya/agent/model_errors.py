@@ -1,13 +1,7 @@
 """A failing model call, turned into what the loop needs: a category, Maya's words, and
-whether (and when) to try again.
-
-``google.genai`` raises ``errors.ClientError`` (4xx) and ``errors.ServerError`` (5xx),
-both carrying the HTTP status in ``.code`` and Google's error body (a ``google.rpc.Status``
-with ``ErrorInfo``/``RetryInfo``/``QuotaFailure`` details) in ``.details``; a network
-failure surfaces as the HTTP client's own exception (``httpx`` or its fork ``httpx2``) or
-a plain ``OSError``. ``describe_model_error`` sorts them by reason, status and code into a
-``ModelFailure`` and logs one line on ``maya.genai`` with every key and token redacted;
-``RetryPolicy`` says, as data, when the loop calls again.
+whether (and when) to try again (``MODEL_RETRY_POLICY``, a ``maya.retry.RetryPolicy``).
+``describe_model_error`` sorts ``google.genai`` and network errors into a ``ModelFailure``
+and logs one redacted line on ``maya.genai``.
 """
 
 from __future__ import annotations

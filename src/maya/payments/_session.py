@@ -1,25 +1,7 @@
-"""One persistent MCP session per server, held open by a task the client owns.
+"""One persistent, self-healing MCP session per server, held open by a task the client owns.
 
-anyio requires a context manager to be exited by the task that entered it, and an MCP
-session is a stack of them (transport, task groups, the session). So each connection
-lives in its own background task (``_hold``) in the client's task group: it enters
-``mcp.Client``, publishes it, and waits to be told to close. Calls are made from the
-callers' own tasks on the published session, concurrently.
-
-A call that finds the session broken (the server process died, the HTTP server went
-away) drops it, opens a new one and, only when the caller says the call is a read that
-is safe to repeat, sends it once more. A write is never re-sent here: whether it reached
-Stripe is for the dialect to find out (by looking the object up) before it writes again.
-
-Opening a session has its own bound (``connect_timeout``, 30 s by default: a first
-``npx`` start is slow), separate from the call's. A session that failed to start trips a
-breaker: no new process is spawned until ``retry_after`` seconds have passed, and calls
-meanwhile fail at once with ``connect``. A connection still starting when a caller gives
-up is left to finish, and its failure says so (``starting``) so it is not remembered as
-"unavailable".
-
-This is also the anti-corruption edge: MCP results become ``ToolReply`` here and MCP
-exceptions become ``CallFailure``; nothing above sees an MCP type.
+A broken session is reopened and only a repeat-safe read is re-sent; a failed start trips
+a breaker. MCP results and errors become ``ToolReply`` and ``CallFailure`` here.
 """
 
 from __future__ import annotations

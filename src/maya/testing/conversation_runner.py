@@ -1,11 +1,7 @@
 """Running a conversation file against the real agent, tools, tab and payment side.
 
-The model is the only stand-in: replayed steps (``ScriptedModel``) or the offline model.
-Everything else is real: ``TabManager`` on a memory store, ``Toolset``, and the payment
-side the file asks for (the sandbox as a subprocess, an unreachable server, or none).
-A turn that misses an expectation, a script the agent overruns, or steps it leaves
-unused all raise ``ConversationFailure`` naming the turn, what was expected, what
-happened, and the trace.
+Only the model is a stand-in (replayed steps or the offline model); a missed expectation,
+an overrun or an unused script step raises ``ConversationFailure`` naming the turn.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """Today's hosted Stripe MCP surface: the generic operations plus an account context.
 
-Every tool except the two account tools requires ``stripe_context`` (an account id) and
-``livemode``. Their values come from ``list_available_accounts_or_orgs``, read once per
-dialect (that is, per probe of the server) before the first operation: the account whose
-mode matches the configured key, or the one ``MAYA_STRIPE_ACCOUNT`` names when there are
-several. Failures are tool errors with plain text (``Stripe API error: ...``,
-``Operation '...' is not available...``), classified in ``base.failure_from_text``.
-A refusal of the context itself ("No account found for the provided stripe_context...")
-forgets it, so the next attempt reads the accounts again.
-
-A link costs two calls like the generic dialect, plus one per session for the accounts.
+``stripe_context`` and ``livemode`` come from ``list_available_accounts_or_orgs``, read
+once per probe; a refused context is forgotten so the next attempt reads them again.
 """
 
 from __future__ import annotations
