@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio
@@ -22,7 +23,6 @@ from mcp.types import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
     REQUEST_TIMEOUT,
-    CallToolResult,
     TextContent,
 )
 from pydantic import ValidationError
@@ -223,11 +223,18 @@ class McpSession:
         result = await self._run(
             tool,
             op,
-            lambda client: client.call_tool(tool, dict(arguments)),
+            partial(Client.call_tool, name=tool, arguments=dict(arguments)),
             time_limit=time_limit,
             repeat_safe=repeat_safe,
         )
-        return _to_reply(result)
+        texts: list[str] = []
+        for block in result.content:
+            if isinstance(block, TextContent):
+                texts.append(block.text)
+        text = "\n".join(texts)
+        if not texts and result.structured_content is not None:
+            text = json.dumps(result.structured_content)
+        return ToolReply(is_error=result.is_error, text=text)
 
     async def _run(
         self,
@@ -247,7 +254,9 @@ class McpSession:
                 connect_deadline = (
                     anyio.current_time() + self.connect_timeout if own_connect else deadline
                 )
-                conn = await self._connection(connect_deadline, tool)
+                conn = self._current
+                if conn is None or conn.client is None or conn.done.is_set() or self._tg is None:
+                    conn = await self._connection(connect_deadline, tool)
                 if own_connect:
                     deadline = anyio.current_time() + time_limit
                 try:
@@ -382,17 +391,6 @@ async def _list_tools(client: Client) -> tuple[ToolInfo, ...]:
         if cursor is None:
             break
     return tuple(tools)
-
-
-def _to_reply(result: CallToolResult) -> ToolReply:
-    texts: list[str] = []
-    for block in result.content:
-        if isinstance(block, TextContent):
-            texts.append(block.text)
-    text = "\n".join(texts)
-    if not texts and result.structured_content is not None:
-        text = json.dumps(result.structured_content)
-    return ToolReply(is_error=result.is_error, text=text)
 
 
 def _classify(exc: Exception, tool: str, time_limit: float) -> CallFailure:
