@@ -22,6 +22,7 @@ from anyio.abc import Process
 from mcp import Client, StdioServerParameters
 
 from maya.payments import McpServerConfig, StripeMCPClient, sandbox_server_config
+from maya.testing.client_calls import count_client_calls
 
 __all__ = ["main"]
 
@@ -116,11 +117,12 @@ async def _dialect_figures(db: Path, dialect: str, runs: int) -> list[tuple[str,
         args=("--db", str(db), "--dialect", dialect, "--faults", f"latency={LATENCY_S}"),
     )
     async with StripeMCPClient.from_config(config) as client:
+        calls = count_client_calls(client)
         await client.is_available()
-        before = sum(client.tool_calls.values())
+        before = calls.count()
         await client.create_payment_link(100, "warm-up", f"bench-{dialect}-first-{time.time_ns()}")
-        first_calls = sum(client.tool_calls.values()) - before
-        before = sum(client.tool_calls.values())
+        first_calls = calls.count() - before
+        before = calls.count()
         counter = iter(range(runs))
         samples = await _time(
             lambda: client.create_payment_link(
@@ -128,7 +130,7 @@ async def _dialect_figures(db: Path, dialect: str, runs: int) -> list[tuple[str,
             ),
             runs,
         )
-        per_link = (sum(client.tool_calls.values()) - before) / runs
+        per_link = (calls.count() - before) / runs
     return [
         (f"mcp.{dialect}.tool_calls_per_link", per_link, "calls"),
         (f"mcp.{dialect}.tool_calls_first_link", float(first_calls), "calls"),

@@ -192,7 +192,7 @@ async def test_a_model_that_never_answers_ends_the_turn_as_too_slow(
 
 @pytest.mark.anyio
 async def test_the_retry_policy_is_data() -> None:
-    policy = RetryPolicy(attempts=4, initial_delay_s=0.5, max_delay_s=1.5)
+    policy = RetryPolicy(max_retries=3, initial_wait=0.5, max_wait=1.5)
     assert [policy.backoff_s(n) for n in (1, 2, 3, 4)] == [0.5, 1.0, 1.5, 1.5]
 
 

@@ -12,9 +12,10 @@ from anyio.abc import SocketAttribute, SocketStream
 from mcp.server.mcpserver import MCPServer
 
 from maya.codes import ErrorCode
-from maya.payments import McpServerConfig, StripeMCPClient, StripeUnavailableError
+from maya.payments import McpServerConfig, StripeMCPClient, StripeUnavailableError, Timeouts
 from maya.sandbox import LIST_TOOLS, CallCounts
 from maya.testing import FakeClock
+from maya.testing.client_calls import count_client_calls, forget_availability
 
 from .conftest import MakeClient
 
@@ -39,7 +40,7 @@ async def test_invalidation_makes_the_next_probe_call(
 ) -> None:
     async with make_client() as client:
         assert await client.is_available()
-        client.invalidate_availability_cache()
+        forget_availability(client)
         assert await client.is_available()
     assert calls.count(tool=LIST_TOOLS) == 2
 
@@ -116,7 +117,10 @@ async def test_a_silent_server_fails_the_probe_within_its_timeout(
     # The handshake itself never answers: that is bounded by connect_timeout (the issue
     # separates it from the probe's timeout, so a slow first start is not "down").
     client = StripeMCPClient.from_config(
-        config, probe_timeout=0.3, connect_timeout=0.3, clock=clock, sleep=clock.sleep
+        config,
+        timeouts=Timeouts(probe_s=0.3, connect_s=0.3),
+        clock=clock,
+        sleep=clock.sleep,
     )
     started = time.monotonic()
     with anyio.fail_after(10):
@@ -135,11 +139,12 @@ async def test_a_server_that_cannot_start_is_unavailable_and_cached(
         name="broken", transport="stdio", command=sys.executable, args=(), mode="test"
     ).model_copy(update={"command": "/nonexistent/stripe-mcp"})
     client = StripeMCPClient.from_config(config, clock=clock, sleep=clock.sleep)
+    calls = count_client_calls(client)
     with anyio.fail_after(10):
         async with client:
             assert not await client.is_available()
             assert not await client.is_available()
-            assert client.probe_count == 1
+            assert calls.count(tool=LIST_TOOLS) == 1
             assert (await client.create_payment_link(100, "Tab", "k")).is_simulated
     assert "outcome=connect" in payments_log.text
 

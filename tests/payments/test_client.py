@@ -18,6 +18,7 @@ from maya.sandbox import (
     CARD_GENERIC_DECLINE,
     CARD_INSUFFICIENT_FUNDS,
     CARD_SUCCESS,
+    LIST_TOOLS,
     CallCounts,
     SandboxStore,
     pay_link,
@@ -272,7 +273,7 @@ async def test_invalid_arguments_are_refused_without_any_call(
     async with make_client() as client:
         with pytest.raises(PaymentRequestInvalidError) as info:
             await client.create_payment_link(amount, description, key)  # type: ignore[arg-type]
-        assert client.probe_count == 0
+        assert calls.count(tool=LIST_TOOLS) == 0
     assert info.value.field == field
     assert info.value.code == ErrorCode.INVALID_ARGUMENTS
     assert calls.count() == 0

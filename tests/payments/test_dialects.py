@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from maya.payments import PaymentStatusUnsupportedError
-from maya.sandbox import CARD_SUCCESS, SandboxStore, pay_link
+from maya.sandbox import CARD_SUCCESS, CallCounts, SandboxStore, pay_link
+from maya.testing.client_calls import count_client_calls
 
 from .conftest import MakeClient
 
@@ -19,16 +22,24 @@ CALLS_PER_LINK = {
 }
 
 
+def spent_by_name(calls: CallCounts, names: Iterable[str]) -> dict[str, int]:
+    """Calls so far per Stripe operation (hosted, generic) or tool (named)."""
+    return {name: calls.count(op=name) + calls.count(tool=name) for name in names}
+
+
 @pytest.mark.parametrize("dialect", ["hosted", "generic", "named"])
 async def test_a_link_is_made_paid_read_and_closed_where_the_dialect_can(
-    make_client: MakeClient, store: SandboxStore, dialect: str
+    make_client: MakeClient, store: SandboxStore, calls: CallCounts, dialect: str
 ) -> None:
     async with make_client(dialect=dialect) as client:
+        sent = count_client_calls(client)  # the sandbox does not count the accounts tool
         first = await client.create_payment_link(900, "Warm-up", f"{dialect}-warm")
-        before = dict(client.tool_calls)
+        expected = CALLS_PER_LINK[dialect]
+        before, before_total = spent_by_name(calls, expected), calls.count()
         link = await client.create_payment_link(2600, "Maya bar tab", f"{dialect}-key")
-        spent = {k: v - before.get(k, 0) for k, v in client.tool_calls.items()}
-        assert {k: v for k, v in spent.items() if v} == CALLS_PER_LINK[dialect]
+        after = spent_by_name(calls, expected)
+        assert {name: after[name] - before[name] for name in expected} == expected
+        assert calls.count() - before_total == sum(expected.values())  # and nothing else
         assert client.dialect_name == dialect
         assert pay_link(store, link.url, CARD_SUCCESS).paid
         if dialect == "named":
@@ -46,7 +57,7 @@ async def test_a_link_is_made_paid_read_and_closed_where_the_dialect_can(
             assert pay_link(store, link.url, CARD_SUCCESS).outcome == "inactive"
     assert not first.is_simulated and not link.is_simulated
     if dialect == "hosted":
-        assert client.tool_calls["list_available_accounts_or_orgs"] == 1
+        assert sent.count(tool="list_available_accounts_or_orgs") == 1
 
 
 async def test_a_link_paid_twice_reports_both_payments(

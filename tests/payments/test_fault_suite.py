@@ -29,17 +29,20 @@ from maya.payments import (
     StripeMCPClient,
     StripeMCPError,
     StripeUnavailableError,
+    Timeouts,
 )
 from maya.payments.errors import StripeAccountError, StripeSchemaError, UnsafePaymentLinkError
 from maya.sandbox import (
     DEFAULT_ACCOUNTS,
     MEMORY,
+    CallCounts,
     FaultConfig,
     SandboxAccount,
     SandboxStore,
     build_mcp_server,
 )
 from maya.testing import FakeClock
+from maya.testing.client_calls import count_client_calls, sessions_attempted
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -56,7 +59,7 @@ class Outcome:
 
 
 Build = Callable[[SandboxStore, FakeClock, Path], StripeMCPClient]
-Check = Callable[[Outcome, SandboxStore, StripeMCPClient], None]
+Check = Callable[[Outcome, SandboxStore, CallCounts], None]
 
 
 def sandbox(faults: str | None = None, *, dialect: str = "hosted", **options: Any) -> Build:
@@ -69,8 +72,7 @@ def sandbox(faults: str | None = None, *, dialect: str = "hosted", **options: An
             crash=lambda: None,
             accounts=options.pop("accounts", None) or DEFAULT_ACCOUNTS,
         )
-        options.setdefault("call_timeout", 0.3)
-        options.setdefault("connect_timeout", 2.0)
+        options.setdefault("timeouts", Timeouts(call_s=0.3, connect_s=2.0))
         return StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep, **options)
 
     return build
@@ -103,7 +105,11 @@ def hostile(url: str | None = None, *, text: str | None = None, huge: int = 0) -
             return json.dumps({"object": "list", "data": [], "has_more": False})
 
         return StripeMCPClient.in_memory(
-            server, clock=clock, sleep=clock.sleep, call_timeout=2.0, allow_loopback_links=False
+            server,
+            clock=clock,
+            sleep=clock.sleep,
+            timeouts=Timeouts(call_s=2.0),
+            allow_loopback_links=False,
         )
 
     return build
@@ -141,7 +147,9 @@ def mute_accounts() -> Build:
             await anyio.sleep_forever()
             return ""
 
-        return StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep, call_timeout=0.3)
+        return StripeMCPClient.in_memory(
+            server, clock=clock, sleep=clock.sleep, timeouts=Timeouts(call_s=0.3)
+        )
 
     return build
 
@@ -159,8 +167,7 @@ def process(script: str, **options: Any) -> Build:
             args=(path.as_posix(), f"--api-key={SECRET}"),  # type: ignore[arg-type]
             mode="test",
         )
-        options.setdefault("connect_timeout", 3.0)
-        options.setdefault("probe_timeout", 1.0)
+        options.setdefault("timeouts", Timeouts(connect_s=3.0, probe_s=1.0))
         return StripeMCPClient.from_config(config, clock=clock, sleep=clock.sleep, **options)
 
     return build
@@ -189,7 +196,7 @@ def real(outcome: Outcome, store: SandboxStore, _: StripeMCPClient) -> None:
 
 
 def raises(kind: type[StripeMCPError], *words: str) -> Check:
-    def check(outcome: Outcome, store: SandboxStore, _: StripeMCPClient) -> None:
+    def check(outcome: Outcome, store: SandboxStore, _: CallCounts) -> None:
         assert isinstance(outcome.error, kind), outcome
         for word in words:
             assert word in str(outcome.error)
@@ -197,17 +204,17 @@ def raises(kind: type[StripeMCPError], *words: str) -> Check:
     return check
 
 
-def unsafe(outcome: Outcome, store: SandboxStore, client: StripeMCPClient) -> None:
+def unsafe(outcome: Outcome, store: SandboxStore, calls: CallCounts) -> None:
     assert isinstance(outcome.error, UnsafePaymentLinkError), outcome
-    assert client.tool_calls["PostPaymentLinksPaymentLink"] == 1  # closed at once
+    assert calls.count(op="PostPaymentLinksPaymentLink") == 1  # closed at once
 
 
-def hostile_link(outcome: Outcome, store: SandboxStore, client: StripeMCPClient) -> None:
+def hostile_link(outcome: Outcome, store: SandboxStore, calls: CallCounts) -> None:
     assert outcome.link is not None and not outcome.link.is_simulated, outcome.error
     assert outcome.link.url == "https://buy.stripe.com/test_ok"
 
 
-def some_link(outcome: Outcome, store: SandboxStore, client: StripeMCPClient) -> None:
+def some_link(outcome: Outcome, store: SandboxStore, calls: CallCounts) -> None:
     # Through a real process the store is the child's own; a link (real or, if the junk
     # broke the session, simulated) must come back within the bound, never an error.
     assert outcome.link is not None, outcome.error
@@ -269,7 +276,10 @@ CASES: dict[str, tuple[Build, Check]] = {
         simulated,
     ),
     "handshake_never_answered": (
-        process("import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n", connect_timeout=1.0),
+        process(
+            "import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n",
+            timeouts=Timeouts(connect_s=1.0, probe_s=1.0),
+        ),
         simulated,
     ),
     "tools_list_never_answered": (
@@ -298,6 +308,7 @@ async def test_fault(
     build, check = CASES[case]
     with SandboxStore(MEMORY) as store:
         client = build(store, clock, tmp_path)
+        calls = count_client_calls(client)
         link: PaymentLink | None = None
         error: StripeMCPError | None = None
         started = time.monotonic()
@@ -317,7 +328,7 @@ async def test_fault(
         outcome = Outcome(link, error, seconds)
         assert seconds < BOUND, outcome
         assert clock() - 1000.0 < 60.0  # the retry budget, on the injected clock (starts at 1000)
-        check(outcome, store, client)
+        check(outcome, store, calls)
         keys = [
             row["metadata"].get("idempotency_key") for row in store.list_payment_links(limit=100)[0]
         ]
@@ -402,7 +413,7 @@ async def test_a_server_that_dies_while_polling_is_not_respawned_per_poll(
         config,
         clock=clock,
         sleep=clock.sleep,
-        connect_timeout=10,
+        timeouts=Timeouts(connect_s=10),
         status_bounds=StatusBounds(),  # background polling: long enough for three spawns
     )
     started = time.monotonic()
@@ -411,10 +422,10 @@ async def test_a_server_that_dies_while_polling_is_not_respawned_per_poll(
             with pytest.raises(StripeUnavailableError) as info:
                 await client.check_payment_status("plink_123", poll_interval=0.01)
             # Later checks answer at once, without spawning anything.
-            spawned = client.spawn_count
+            spawned = sessions_attempted(client)
             with pytest.raises(StripeUnavailableError):
                 await client.check_payment_status("plink_123", poll_interval=0.01)
-            assert client.spawn_count == spawned
+            assert sessions_attempted(client) == spawned
     assert time.monotonic() - started < 20
     assert spawned == 3  # not one per poll: three lost sessions open the breaker
     assert info.value.code.value == "STRIPE_UNAVAILABLE"
@@ -452,7 +463,9 @@ async def test_a_link_that_may_exist_is_never_replaced_by_a_simulated_one(
             await anyio.sleep_forever()
         return json.dumps({"object": "list", "data": made, "has_more": False})
 
-    client = StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep, call_timeout=0.2)
+    client = StripeMCPClient.in_memory(
+        server, clock=clock, sleep=clock.sleep, timeouts=Timeouts(call_s=0.2)
+    )
     with anyio.fail_after(BOUND):
         async with client:
             with pytest.raises(StripeMCPError, match="may have been made") as unknown:

@@ -18,6 +18,7 @@ from maya.payments import (
     PaymentStatusTimeoutError,
     StatusBounds,
     StripeMCPClient,
+    Timeouts,
 )
 from maya.sandbox import CallCounts, SandboxStore
 from maya.testing import FakeClock
@@ -27,7 +28,7 @@ from .conftest import MakeClient
 pytestmark = pytest.mark.anyio
 
 # Hangs are real: keep each call's timeout short so a hang costs a fraction of a second.
-FAST = {"call_timeout": 0.2}
+FAST = {"timeouts": Timeouts(call_s=0.2)}
 
 
 def links(store: SandboxStore) -> list[str]:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from maya.payments import McpServerConfig, StripeMCPClient
 from maya.sandbox import MEMORY, SandboxStore, build_http_app
 from maya.testing import FakeClock
+from maya.testing.client_calls import count_client_calls
 
 from .real_stripe import serve_tls
 
@@ -89,9 +90,10 @@ async def test_a_502_after_the_link_was_made_does_not_make_a_second_link(
             async with StripeMCPClient.from_config(
                 config, clock=clock, sleep=clock.sleep
             ) as client:
+                calls = count_client_calls(client)
                 link = await client.create_payment_link(2200, "Tab", f"proxy-{dialect}")
     assert gateway.tripped == 1
     assert not link.is_simulated
     assert [row["id"] for row in store.list_payment_links(limit=100)[0]] == [link.payment_id]
-    assert client.tool_calls["PostPaymentLinks"] == 1
-    assert client.tool_calls["GetPaymentLinks"] == 1
+    assert calls.count(op="PostPaymentLinks") == 1
+    assert calls.count(op="GetPaymentLinks") == 1

@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from maya.payments import StripeMCPClient, load_server_config, sandbox_server_config
-from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS
+from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS, LIST_TOOLS
 from maya.sandbox.checkout import CARD_FIELD
 from maya.testing import FakeClock
+from maya.testing.client_calls import count_client_calls, forget_availability
 
 from .conftest import HttpSandbox, kill, sandbox_children
 
@@ -79,9 +80,10 @@ async def test_stdio_reconnects_after_the_server_is_killed(
     db = tmp_path / "s.sqlite3"
     with anyio.fail_after(60):
         async with stdio_client(db, clock) as client:
+            calls = count_client_calls(client)
             first = await client.create_payment_link(500, "Tab", "before-kill")
             assert await client.is_available()
-            probes = client.probe_count
+            probes = calls.count(tool=LIST_TOOLS)
             [pid] = sandbox_children(db)
             kill(pid)
             second = await client.create_payment_link(600, "Tab", "after-kill")
@@ -93,7 +95,7 @@ async def test_stdio_reconnects_after_the_server_is_killed(
             assert sandbox_children(db) != [pid]
             # The broken connection forgot the cached probe: the next check asks again.
             assert await client.is_available()
-            assert client.probe_count == probes + 1
+            assert calls.count(tool=LIST_TOOLS) == probes + 1
             status = await client.check_payment_status(first.payment_id, deadline=0.1)
             assert status.status == "pending"
 
@@ -107,15 +109,17 @@ async def test_stdio_crash_mid_create_recovers_without_a_second_link(
         # The process makes the link, then dies before answering. The client reconnects
         # and looks the link up by its key instead of writing it again.
         async with stdio_client(db, clock, "--faults", "act_then_crash_on=2") as client:
+            calls = count_client_calls(client)
             link = await client.create_payment_link(700, "Tab", "crashy")
             assert not link.is_simulated
             assert client.connect_count == 2
-            assert client.tool_calls["PostPaymentLinks"] == 1
-            assert client.tool_calls["GetPaymentLinks"] == 1
+            assert calls.count(op="PostPaymentLinks") == 1
+            assert calls.count(op="GetPaymentLinks") == 1
     async with stdio_client(db, clock) as reader:  # another process, the mark found
+        read_calls = count_client_calls(reader)
         again = await reader.create_payment_link(700, "Tab", "crashy", look_first=True)
     assert again.payment_id == link.payment_id
-    assert reader.tool_calls["PostPaymentLinks"] == 0
+    assert read_calls.count(op="PostPaymentLinks") == 0
     # The server's own stderr was logged under its name at DEBUG (its start-up line, its
     # last words), and a short WARNING said it stopped.
     server_lines = [r for r in caplog.records if r.name == "maya.payments.server.sandbox"]
@@ -160,7 +164,7 @@ async def test_http_reconnects_after_the_server_restarts(
             down = await client.create_payment_link(900, "Tab", "http-while-down")
             assert down.is_simulated
             await http_sandbox.start()
-            client.invalidate_availability_cache()
+            forget_availability(client)
             after = await client.create_payment_link(1000, "Tab", "http-after")
             assert not after.is_simulated
             assert client.connect_count == 2

@@ -19,11 +19,14 @@ import pytest
 from maya.payments import (
     PaymentLinkCreationError,
     PaymentStatusUnsupportedError,
+    RetryPolicy,
     StripeMCPClient,
     StripeUnavailableError,
+    Timeouts,
 )
 from maya.sandbox import CARD_SUCCESS, MEMORY, FaultConfig, SandboxStore, build_http_app, pay_link
 from maya.testing import FakeClock
+from maya.testing.client_calls import count_client_calls, sessions_attempted
 
 from .real_stripe import (
     FakeStripeApi,
@@ -67,7 +70,11 @@ def client_for(config: object, clock: FakeClock) -> StripeMCPClient:
 
     assert isinstance(config, McpServerConfig)
     return StripeMCPClient.from_config(
-        config, clock=clock, sleep=clock.sleep, call_timeout=20.0, overall_timeout=60.0
+        config,
+        clock=clock,
+        sleep=clock.sleep,
+        timeouts=Timeouts(call_s=20.0),
+        retries=RetryPolicy(overall_timeout=60.0),
     )
 
 
@@ -90,6 +97,7 @@ async def test_real_0_2_5_makes_a_link_through_stripe_node(
                 redirects={"api.stripe.com": port},
             )
             async with client_for(config, clock) as client:
+                calls = count_client_calls(client)
                 link = await client.create_payment_link(2600, "Maya bar tab", "real-025")
                 assert client.dialect_name == "named"
                 # Asked again after a write whose outcome was lost, it cannot look: it
@@ -108,11 +116,10 @@ async def test_real_0_2_5_makes_a_link_through_stripe_node(
     # Three calls, as stripe-node made them: product, price, link.
     assert api.requests == ["POST /v1/products", "POST /v1/prices", "POST /v1/payment_links"]
     assert api.authorizations == {f"Bearer {SECRET_KEY}"}
-    assert dict(client.tool_calls) == {
-        "create_product": 1,
-        "create_price": 1,
-        "create_payment_link": 1,
-    }
+    assert calls.count() == 3
+    assert [
+        calls.count(tool=t) for t in ("create_product", "create_price", "create_payment_link")
+    ] == [1, 1, 1]
     out, err = capfd.readouterr()
     never_printed(SECRET_KEY, out, err, everything.text)
     assert "Stripe MCP Server running on stdio" in everything.text  # stderr, logged at DEBUG
@@ -157,10 +164,10 @@ async def test_real_0_2_5_without_tools_exits_and_the_key_stays_hidden(
         async with client_for(config, clock) as client:
             link = await client.create_payment_link(1500, "Tab", "no-tools")
             assert not await client.is_available()
-            spawned = client.spawn_count
+            spawned = sessions_attempted(client)
             with pytest.raises(StripeUnavailableError):
                 await client.check_payment_status("plink_123")
-            assert client.spawn_count == spawned  # the breaker holds: no respawn
+            assert sessions_attempted(client) == spawned  # the breaker holds: no respawn
     assert link.is_simulated
     assert "The --tools arguments must be provided." in everything.text
     out, err = capfd.readouterr()
@@ -188,6 +195,7 @@ async def test_real_0_3_3_relay_creates_pays_reads_and_deactivates(
                 redirects={"mcp.stripe.com": port},
             )
             async with client_for(config, clock) as client:
+                calls = count_client_calls(client)
                 link = await client.create_payment_link(3100, "Maya bar tab", "real-033")
                 assert client.dialect_name == "hosted"
                 pending = await client.check_payment_status(link.payment_id, deadline=0.1)
@@ -200,10 +208,10 @@ async def test_real_0_3_3_relay_creates_pays_reads_and_deactivates(
     assert (paid.status, paid.amount_paid_cents, paid.payments_received) == ("succeeded", 3100, 1)
     assert pay_link(store, link.url, CARD_SUCCESS).outcome == "inactive"
     # The accounts once, then two calls for the link (price with inline product, link).
-    assert client.tool_calls["list_available_accounts_or_orgs"] == 1
-    assert client.tool_calls["PostPrices"] == 1
-    assert client.tool_calls["PostPaymentLinks"] == 1
-    assert "PostProducts" not in client.tool_calls
+    assert calls.count(tool="list_available_accounts_or_orgs") == 1
+    assert calls.count(op="PostPrices") == 1
+    assert calls.count(op="PostPaymentLinks") == 1
+    assert calls.count(op="PostProducts") == 0
     out, err = capfd.readouterr()
     never_printed(RESTRICTED_KEY, out, err, everything.text)
 
@@ -230,12 +238,13 @@ async def test_real_0_3_3_relay_retries_stripe_failures_without_a_second_link(
                 redirects={"mcp.stripe.com": port},
             )
             async with client_for(config, clock) as client:
+                calls = count_client_calls(client)
                 link = await client.create_payment_link(1800, "Tab", "real-033-faults")
     # Rate limited (nothing made), then made but answered api_error, then found by key.
     assert not link.is_simulated
     assert clock.sleeps == [1.0, 2.0]
     assert [item["id"] for item in store.list_payment_links(limit=100)[0]] == [link.payment_id]
-    assert client.tool_calls["GetPaymentLinks"] == 1
+    assert calls.count(op="GetPaymentLinks") == 1
     never_printed(RESTRICTED_KEY, everything.text)
 
 

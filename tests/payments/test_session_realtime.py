@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from maya.payments import StripeMCPClient, load_server_config, sandbox_server_config
+from maya.payments import StripeMCPClient, Timeouts, load_server_config, sandbox_server_config
 
 from .conftest import HttpSandbox
 
@@ -54,5 +54,7 @@ async def test_an_http_session_outlives_its_connect_bound(
     config_file.write_text(json.dumps({"mcpServers": {"stripe": {"url": http_sandbox.url}}}))
     config = load_server_config(config_path=config_file, environ={})
     with anyio.fail_after(60):
-        async with StripeMCPClient.from_config(config, connect_timeout=CONNECT_BOUND_S) as client:
+        async with StripeMCPClient.from_config(
+            config, timeouts=Timeouts(connect_s=CONNECT_BOUND_S)
+        ) as client:
             await _two_links_across_the_bound(client, "http")

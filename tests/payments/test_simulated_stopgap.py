@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
-from maya.payments import McpServerConfig, StripeMCPClient
+from maya.payments import McpServerConfig, StripeMCPClient, Timeouts
 from maya.sandbox import SandboxStore
 from maya.state import MemoryTabStore, TabManager
 from maya.testing import FakeClock
@@ -42,7 +42,7 @@ async def test_a_simulated_link_is_replaced_by_a_real_one_when_stripe_is_back(
     manager = TabManager(MemoryTabStore())
     with anyio.fail_after(60):
         async with StripeMCPClient.from_config(
-            config, clock=clock, sleep=clock.sleep, connect_timeout=5.0
+            config, clock=clock, sleep=clock.sleep, timeouts=Timeouts(connect_s=5.0)
         ) as client:
             toolset = Toolset(manager=manager, payments=client)
             await manager.order(SESSION, "Negroni", 2)

@@ -13,8 +13,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from maya.payments import McpServerConfig, PaymentStatusTimeoutError, StripeMCPClient
+from maya.payments import McpServerConfig, PaymentStatusTimeoutError, StripeMCPClient, Timeouts
 from maya.testing import FakeClock
+from maya.testing.client_calls import sessions_attempted
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -47,8 +48,7 @@ async def test_a_start_slower_than_the_probe_still_gives_a_real_link(
         slow_server(tmp_path, 1.5),
         clock=clock,
         sleep=clock.sleep,
-        probe_timeout=0.3,
-        connect_timeout=20.0,
+        timeouts=Timeouts(probe_s=0.3, connect_s=20.0),
         allow_loopback_links=True,
     )
     started = time.monotonic()
@@ -57,7 +57,7 @@ async def test_a_start_slower_than_the_probe_still_gives_a_real_link(
             link = await client.create_payment_link(1500, "Tab", "slow-start")
     assert time.monotonic() - started >= 1.5
     assert not link.is_simulated
-    assert client.spawn_count == 1
+    assert sessions_attempted(client) == 1
 
 
 async def test_giving_up_while_it_starts_is_not_remembered_as_unavailable(
@@ -67,7 +67,7 @@ async def test_giving_up_while_it_starts_is_not_remembered_as_unavailable(
         slow_server(tmp_path, 1.5),
         clock=clock,
         sleep=clock.sleep,
-        connect_timeout=20.0,
+        timeouts=Timeouts(connect_s=20.0),
         allow_loopback_links=True,
     )
     with anyio.fail_after(30):
@@ -78,4 +78,4 @@ async def test_giving_up_while_it_starts_is_not_remembered_as_unavailable(
             assert await client.is_available()
             link = await client.create_payment_link(1500, "Tab", "after-waiting")
     assert not link.is_simulated
-    assert client.spawn_count == 1
+    assert sessions_attempted(client) == 1

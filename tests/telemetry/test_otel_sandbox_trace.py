@@ -24,7 +24,7 @@ from maya.agent import Agent
 from maya.agent.models.base import calls_response, text_response
 from maya.bar.menu import bar_messages
 from maya.otel import GenAITelemetry
-from maya.payments import McpServerConfig, StripeMCPClient
+from maya.payments import McpServerConfig, StripeMCPClient, Timeouts
 from maya.state import MemoryTabStore, TabManager
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
@@ -85,7 +85,7 @@ async def test_the_sandboxs_spans_carry_the_turns_trace(tmp_path: Path) -> None:
     )
     manager = TabManager(MemoryTabStore())
     with anyio.fail_after(60):
-        async with StripeMCPClient.from_config(config, probe_timeout=20.0) as stripe:
+        async with StripeMCPClient.from_config(config, timeouts=Timeouts(probe_s=20.0)) as stripe:
             agent = Agent(
                 model=model,
                 toolset=Toolset(manager=manager, payments=stripe, messages=bar_messages()),

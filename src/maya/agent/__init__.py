@@ -1,6 +1,6 @@
 """Maya the bartender: the chat loop, its models and traces.
 
-The scripted model and the conversation harness are test support: ``maya.testing``."""
+The scripted model and the conversation harness: ``maya.conversations``."""
 
 from maya.agent.fallback import fallback_reply
 from maya.agent.history import ConversationHistory, history_problems

@@ -21,6 +21,7 @@ from maya.agent.history import ConversationHistory
 from maya.agent.model_errors import (
     DEFAULT_TURN_BUDGET_S,
     MODEL_ERRORS,
+    MODEL_RETRY_POLICY,
     ModelFailure,
     RetryPolicy,
     describe_model_error,
@@ -271,7 +272,7 @@ class Agent:
         self.history = history
         self.tracer: Tracer = tracer if tracer is not None else NullTracer()
         self.turn_budget_s = turn_budget_s if turn_budget_s > 0 else DEFAULT_TURN_BUDGET_S
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.retry = retry if retry is not None else MODEL_RETRY_POLICY
         self._on_model_error = on_model_error
         self._clock = clock
         self._sleep = sleep

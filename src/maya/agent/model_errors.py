@@ -1,13 +1,7 @@
 """A failing model call, turned into what the loop needs: a category, Maya's words, and
-whether (and when) to try again.
-
-``google.genai`` raises ``errors.ClientError`` (4xx) and ``errors.ServerError`` (5xx),
-both carrying the HTTP status in ``.code`` and Google's error body (a ``google.rpc.Status``
-with ``ErrorInfo``/``RetryInfo``/``QuotaFailure`` details) in ``.details``; a network
-failure surfaces as the HTTP client's own exception (``httpx`` or its fork ``httpx2``) or
-a plain ``OSError``. ``describe_model_error`` sorts them by reason, status and code into a
-``ModelFailure`` and logs one line on ``maya.genai`` with every key and token redacted;
-``RetryPolicy`` says, as data, when the loop calls again.
+whether (and when) to try again (``MODEL_RETRY_POLICY``, a ``maya.retry.RetryPolicy``).
+``describe_model_error`` sorts ``google.genai`` and network errors into a ``ModelFailure``
+and logs one redacted line on ``maya.genai``.
 """
 
 from __future__ import annotations
@@ -25,10 +19,12 @@ from google.genai import errors as genai_errors
 from maya.bar.menu import bar_messages
 from maya.messages import MessageBook
 from maya.redact import redact
+from maya.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_TURN_BUDGET_S",
     "MODEL_ERRORS",
+    "MODEL_RETRY_POLICY",
     "GenAIErrorCategory",
     "ModelFailure",
     "RetryPolicy",
@@ -337,33 +333,13 @@ def describe_model_error(
     return failure
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RetryPolicy:
-    """When the loop calls the model again after a retryable failure.
-
-    A wait the service asked for (a 429's ``retryDelay``) replaces the back-off; any wait
-    is taken only if it and one more call still fit in the turn's budget.
-
-    Attributes:
-        attempts: calls per model step, the first included (1 disables retries).
-        initial_delay_s: the first back-off.
-        max_delay_s: the longest back-off (a server-asked wait may be longer).
-        min_call_s: the least time worth leaving for the call after a wait.
-    """
-
-    attempts: int = 3
-    initial_delay_s: float = 1.0
-    max_delay_s: float = 8.0
-    min_call_s: float = 2.0
-
-    def backoff_s(self, failures: int) -> float:
-        """The wait after the ``failures``-th failure (1-based): doubling, capped."""
-        return float(min(self.max_delay_s, self.initial_delay_s * 2 ** max(0, failures - 1)))
-
-    def wait_s(self, failures: int, failure: ModelFailure) -> float | None:
-        """How long to wait before the next attempt, or None when not to retry."""
-        if not failure.retryable or failures >= max(1, self.attempts):
-            return None
-        if failure.retry_after_s is not None:
-            return failure.retry_after_s
-        return self.backoff_s(failures)
+MODEL_RETRY_POLICY = RetryPolicy(
+    max_retries=2,
+    initial_wait=1.0,
+    max_wait=8.0,
+    overall_timeout=DEFAULT_TURN_BUDGET_S,
+    min_call_s=2.0,
+)
+"""When the loop calls the model again: twice more at most, 1 s then 2 s apart (a 429's
+``retryDelay`` replaces the back-off), and only if the wait and 2 s for the call still
+fit in the turn's budget."""

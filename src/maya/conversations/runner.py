@@ -1,7 +1,7 @@
 """Playing a conversation against the real agent, tools, tab and payment side.
 
-The model is the only stand-in. A turn that misses an expectation, or a script the agent
-overruns or leaves unused, raises ``ConversationFailure`` naming what went wrong and the trace.
+Only the model is a stand-in (replayed steps or the offline model); a missed expectation,
+an overrun or an unused script step raises ``ConversationFailure`` naming the turn.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from maya.bar.menu import bar_messages
 from maya.conversations.check import check_turn, state_facts
 from maya.conversations.replay import FakeClock, ScriptedModel, ScriptExhaustedError, Step
 from maya.conversations.schema import Conversation, ErrorStep, ModelStep, Turn
-from maya.payments import open_payment_side
+from maya.payments import StatusBounds, open_payment_side
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.models import STARTING_BALANCE_CENTS, TabState
@@ -36,6 +36,12 @@ __all__ = ["ConversationFailure", "ConversationReport", "build_step", "run_conve
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w]*)((?:\.[\w]+)+)\s*\}\}")
 _PAY_TIMEOUT_S = 15.0
+
+STATUS_TIMEOUT_FAULT = "hang_after=0,only=GetCheckoutSessions+stripe_api_read"
+"""The sandbox's faults for ``sandbox.status: timeout``: every status read hangs."""
+
+STATUS_TIMEOUT_BOUNDS = StatusBounds(poll_interval_s=0.2, poll_timeout_s=0.5, deadline_s=1.5)
+"""Short status bounds for a conversation whose status reads all hang."""
 
 
 class ConversationFailure(AssertionError):
@@ -230,11 +236,13 @@ async def run_conversation(
     model = scripted if scripted is not None else OfflineModel()
     results: list[TurnResult] = []
     next_id = 1
+    status_timeout = conversation.sandbox.status == "timeout"
+    faults = [conversation.sandbox.faults, STATUS_TIMEOUT_FAULT if status_timeout else None]
     async with open_payment_side(
         conversation.sandbox.mode,
         workdir=workdir,
-        faults=conversation.sandbox.faults,
-        status_timeout=conversation.sandbox.status == "timeout",
+        faults=",".join(spec for spec in faults if spec) or None,
+        bounds=STATUS_TIMEOUT_BOUNDS if status_timeout else None,
     ) as payments:
         toolset = Toolset(manager=manager, payments=payments, messages=bar_messages())
         # Time is fake: a retry's wait is recorded, not waited.

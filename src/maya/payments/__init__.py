@@ -4,14 +4,7 @@
 ``StripeMCPClient.in_memory(server)``. Nothing here returns an MCP type.
 """
 
-from maya.payments.client import (
-    CHAT_STATUS_BOUNDS,
-    MAX_STATUS_POLLS,
-    AvailabilityCache,
-    StatusBounds,
-    StripeMCPClient,
-    WriteHook,
-)
+from maya.payments.client import StripeMCPClient, WriteHook
 from maya.payments.config import (
     ALLOW_LIVE_ENV,
     CONFIG_ENV,
@@ -49,7 +42,8 @@ from maya.payments.results import (
     Provider,
     StripeMode,
 )
-from maya.payments.retry import RetryPolicy
+from maya.payments.settings import CHAT_STATUS_BOUNDS, MAX_STATUS_POLLS, StatusBounds, Timeouts
+from maya.retry import RetryPolicy
 
 __all__ = [
     "ALLOW_LIVE_ENV",
@@ -59,7 +53,6 @@ __all__ = [
     "MAX_STATUS_POLLS",
     "REQUIRE_STRIPE_ENV",
     "SERVER_ENV",
-    "AvailabilityCache",
     "CheckOutcome",
     "LiveModeRefusedError",
     "McpConfigError",
@@ -79,6 +72,7 @@ __all__ = [
     "StripeMCPError",
     "StripeMode",
     "StripeUnavailableError",
+    "Timeouts",
     "WriteHook",
     "allow_live_from_env",
     "detect_mode",

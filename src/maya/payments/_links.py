@@ -1,16 +1,13 @@
-"""Which payment link URLs may reach a customer.
-
-A link goes into a chat, a page and a model's context: ``javascript:``, plain ``http``
-on the open internet, or a look-alike host must never get there. Stripe's links live on
-``buy.stripe.com`` (Payment Links) and ``checkout.stripe.com`` (Checkout); the sandbox's
-on this machine.
+"""Which payment link URLs may reach a customer: ``https`` on Stripe's hosts
+(``buy.stripe.com``, ``checkout.stripe.com``), or a loopback host for the sandbox.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Collection
 from urllib.parse import urlsplit
+
+from maya.addresses import is_loopback_host
 
 __all__ = ["MAX_URL_LENGTH", "STRIPE_LINK_HOSTS", "check_link_url"]
 
@@ -19,15 +16,6 @@ STRIPE_LINK_HOSTS: frozenset[str] = frozenset({"buy.stripe.com", "checkout.strip
 
 MAX_URL_LENGTH = 2048
 """Longer than any Stripe link; a longer answer is not a link."""
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_link_url(url: str, *, hosts: Collection[str], allow_loopback: bool) -> str | None:
@@ -58,7 +46,7 @@ def check_link_url(url: str, *, hosts: Collection[str], allow_loopback: bool) ->
         return "the URL carries credentials"
     if not host:
         return "the URL has no host"
-    if allow_loopback and _is_loopback(host):
+    if allow_loopback and is_loopback_host(host):
         return None
     if scheme != "https":
         return f"plain http to {host}"

@@ -1,8 +1,7 @@
 """Checking a tool call against the input schema the server advertised, before sending it.
 
-Stripe's tool surface has changed twice; a call that no longer fits is caught here as a
-``schema`` failure naming the tool and the field, instead of an opaque refusal (or worse,
-a write the server half-understood).
+A call that no longer fits Stripe's tools is a ``schema`` failure naming the tool and the
+field, instead of an opaque refusal or a half-understood write.
 """
 
 from __future__ import annotations

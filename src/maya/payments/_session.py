@@ -1,25 +1,7 @@
-"""One persistent MCP session per server, held open by a task the client owns.
+"""One persistent, self-healing MCP session per server, held open by a task the client owns.
 
-anyio requires a context manager to be exited by the task that entered it, and an MCP
-session is a stack of them (transport, task groups, the session). So each connection
-lives in its own background task (``_hold``) in the client's task group: it enters
-``mcp.Client``, publishes it, and waits to be told to close. Calls are made from the
-callers' own tasks on the published session, concurrently.
-
-A call that finds the session broken (the server process died, the HTTP server went
-away) drops it, opens a new one and, only when the caller says the call is a read that
-is safe to repeat, sends it once more. A write is never re-sent here: whether it reached
-Stripe is for the dialect to find out (by looking the object up) before it writes again.
-
-Opening a session has its own bound (``connect_timeout``, 30 s by default: a first
-``npx`` start is slow), separate from the call's. A session that failed to start trips a
-breaker: no new process is spawned until ``retry_after`` seconds have passed, and calls
-meanwhile fail at once with ``connect``. A connection still starting when a caller gives
-up is left to finish, and its failure says so (``starting``) so it is not remembered as
-"unavailable".
-
-This is also the anti-corruption edge: MCP results become ``ToolReply`` here and MCP
-exceptions become ``CallFailure``; nothing above sees an MCP type.
+A broken session is reopened and only a repeat-safe read is re-sent; a failed start trips
+a breaker. MCP results and errors become ``ToolReply`` and ``CallFailure`` here.
 """
 
 from __future__ import annotations
@@ -27,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import anyio
 import httpx2
@@ -40,7 +23,6 @@ from mcp.types import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
     REQUEST_TIMEOUT,
-    CallToolResult,
     TextContent,
 )
 from pydantic import ValidationError
@@ -59,6 +41,8 @@ _CLOSE_TIMEOUT = 8.0
 _LOSSES_TO_TRIP = 3
 # A tool listing longer than this many pages is not a Stripe server.
 _MAX_LIST_PAGES = 20
+
+T = TypeVar("T")
 
 _LOST_ERRORS: tuple[type[BaseException], ...] = (
     anyio.ClosedResourceError,
@@ -202,24 +186,14 @@ class McpSession:
         Raises:
             CallFailure: no session, a broken one, no answer in time, or an error.
         """
-        tools: list[ToolInfo] = []
-
-        async def fetch(client: Client) -> None:
-            tools.clear()
-            cursor: str | None = None
-            for _ in range(_MAX_LIST_PAGES):
-                page = await client.list_tools(cursor=cursor)
-                tools.extend(
-                    ToolInfo(tool.name, dict(tool.input_schema or {})) for tool in page.tools
-                )
-                cursor = page.next_cursor
-                if cursor is None:
-                    return
-
-        await self._run(
-            "tools/list", None, fetch, time_limit=time_limit, repeat_safe=True, own_connect=True
+        return await self._run(
+            "tools/list",
+            None,
+            _list_tools,
+            time_limit=time_limit,
+            repeat_safe=True,
+            own_connect=True,
         )
-        return tuple(tools)
 
     async def call_tool(
         self,
@@ -246,25 +220,32 @@ class McpSession:
         Raises:
             CallFailure: no session, a broken one, no answer in time, or a protocol error.
         """
-        replies: list[ToolReply] = []
-
-        async def call(client: Client) -> None:
-            result = await client.call_tool(tool, dict(arguments))
-            replies.append(_to_reply(result))
-
-        await self._run(tool, op, call, time_limit=time_limit, repeat_safe=repeat_safe)
-        return replies[-1]
+        result = await self._run(
+            tool,
+            op,
+            partial(Client.call_tool, name=tool, arguments=dict(arguments)),
+            time_limit=time_limit,
+            repeat_safe=repeat_safe,
+        )
+        texts: list[str] = []
+        for block in result.content:
+            if isinstance(block, TextContent):
+                texts.append(block.text)
+        text = "\n".join(texts)
+        if not texts and result.structured_content is not None:
+            text = json.dumps(result.structured_content)
+        return ToolReply(is_error=result.is_error, text=text)
 
     async def _run(
         self,
         tool: str,
         op: str | None,
-        action: Callable[[Client], Any],
+        action: Callable[[Client], Awaitable[T]],
         *,
         time_limit: float,
         repeat_safe: bool,
         own_connect: bool = False,
-    ) -> None:
+    ) -> T:
         started = anyio.current_time()
         deadline = started + time_limit
         outcome = "cancelled"
@@ -273,7 +254,9 @@ class McpSession:
                 connect_deadline = (
                     anyio.current_time() + self.connect_timeout if own_connect else deadline
                 )
-                conn = await self._connection(connect_deadline, tool)
+                conn = self._current
+                if conn is None or conn.client is None or conn.done.is_set() or self._tg is None:
+                    conn = await self._connection(connect_deadline, tool)
                 if own_connect:
                     deadline = anyio.current_time() + time_limit
                 try:
@@ -281,7 +264,7 @@ class McpSession:
                     if client is None:
                         raise anyio.ClosedResourceError
                     with anyio.fail_after(max(deadline - anyio.current_time(), 0.0)):
-                        await action(client)
+                        answer = await action(client)
                 except Exception as exc:
                     failure = _classify(exc, tool, time_limit)
                     if failure.kind != "lost":
@@ -291,7 +274,8 @@ class McpSession:
                         continue
                     raise failure from None
                 outcome = "ok"
-                return
+                return answer
+            raise AssertionError("unreachable: the second round returns or raises")
         except CallFailure as failure:
             outcome = failure.kind
             raise
@@ -304,11 +288,6 @@ class McpSession:
                 (anyio.current_time() - started) * 1000,
                 outcome,
             )
-
-    def reset_breaker(self) -> None:
-        """Allow a new session at once (someone knows the server is back)."""
-        self._open_until = None
-        self._losses = []
 
     def _breaker_open(self) -> bool:
         return self._open_until is not None and self._clock() < self._open_until
@@ -402,12 +381,16 @@ class McpSession:
             self._on_connection_error()
 
 
-def _to_reply(result: CallToolResult) -> ToolReply:
-    texts = [block.text for block in result.content if isinstance(block, TextContent)]
-    text = "\n".join(texts)
-    if not texts and result.structured_content is not None:
-        text = json.dumps(result.structured_content)
-    return ToolReply(is_error=result.is_error, text=text)
+async def _list_tools(client: Client) -> tuple[ToolInfo, ...]:
+    tools: list[ToolInfo] = []
+    cursor: str | None = None
+    for _ in range(_MAX_LIST_PAGES):
+        page = await client.list_tools(cursor=cursor)
+        tools.extend(ToolInfo(tool.name, dict(tool.input_schema or {})) for tool in page.tools)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return tuple(tools)
 
 
 def _classify(exc: Exception, tool: str, time_limit: float) -> CallFailure:

@@ -1,14 +1,7 @@
 """Building an ``mcp.Client`` for a configured server; a fresh one for every connection.
 
-Every client uses the classic ``initialize`` handshake (``mode="legacy"``): the ``mcp``
-2.x default opens with ``server/discover``, which the real ``@stripe/mcp`` 0.3.x relay
-forwards to Stripe and, when the remote side rejects it, never answers. Every server
-Stripe ships, and every server we have met, answers ``initialize``.
-
-A spawned server's stderr is ours: it is read line by line, redacted, and logged at
-DEBUG on ``maya.payments.server.<name>`` (a short WARNING when the process ends while
-we still needed it), never passed raw to the user's terminal, where an argument parser
-echoing ``--api-key=...`` would print the key.
+Every client uses the classic ``initialize`` handshake; a spawned server's stderr is
+redacted and logged on ``maya.payments.server.<name>``, never passed to the terminal.
 """
 
 from __future__ import annotations

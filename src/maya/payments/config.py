@@ -1,18 +1,7 @@
 """Reading Stripe's MCP server from ``mcp.json`` (the ``mcpServers`` format).
 
-The same file works for Claude Desktop, Gemini CLI and Kiro::
-
-    {"mcpServers": {"stripe": {
-        "command": "npx",
-        "args": ["-y", "@stripe/mcp@0.3", "--api-key=${STRIPE_SECRET_KEY}"]}}}
-
-Lookup order: ``config_path`` argument, ``$MAYA_MCP_CONFIG``, ``./mcp.json``,
-``./.kiro/settings/mcp.json``. The server is ``stripe`` unless ``server_name`` or
-``$MAYA_MCP_SERVER`` says otherwise. With no file, or when the file has no enabled
-``stripe`` server, Maya spawns the offline sandbox (test mode) over stdio.
-
-Also here: ``${VAR}`` expansion of the file's values, and telling test mode from live
-mode by the configured key (live refused unless ``MAYA_ALLOW_LIVE=1``).
+Lookup: ``config_path``, ``$MAYA_MCP_CONFIG``, ``./mcp.json``, ``./.kiro/settings/mcp.json``;
+no enabled ``stripe`` server means the offline sandbox. Also ``${VAR}`` expansion and mode.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """The ways to open a ``StripeMCPClient`` from configuration.
 
-``open_stripe_client`` reads ``mcp.json`` (or spawns the sandbox when there is none);
-``open_payment_side`` opens what a demo or a conversation test asks for: the sandbox as
-a real subprocess (with its own database and optional faults), an unreachable server
-(test mode then falls back to simulated links), or none at all.
+``open_stripe_client`` reads ``mcp.json`` (or spawns the sandbox); ``open_payment_side``
+opens the sandbox as a process, an unreachable server, or none, for demos and tests.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from maya.payments.client import CHAT_STATUS_BOUNDS, StatusBounds, StripeMCPClient
+from maya.payments.client import StripeMCPClient
 from maya.payments.config import (
     SANDBOX_SERVER_NAME,
     McpServerConfig,
@@ -24,6 +22,7 @@ from maya.payments.config import (
     sandbox_server_config,
 )
 from maya.payments.errors import McpConfigError
+from maya.payments.settings import CHAT_STATUS_BOUNDS, StatusBounds, Timeouts
 
 __all__ = [
     "ACCOUNT_ENV",
@@ -153,7 +152,7 @@ async def open_stripe_client(
             ) from None
         if not 0 < seconds <= 600:
             raise McpConfigError(f"{CONNECT_TIMEOUT_ENV} must be between 0 and 600 seconds")
-        options.setdefault("connect_timeout", seconds)
+        options.setdefault("timeouts", Timeouts(connect_s=seconds))
     if env.get(LINK_HOSTS_ENV):
         hosts = [h.strip().lower() for h in env[LINK_HOSTS_ENV].split(",") if h.strip()]
         options.setdefault("link_hosts", hosts)
@@ -164,9 +163,6 @@ async def open_stripe_client(
 PaymentSideMode = Literal["sandbox", "unavailable", "none"]
 """``sandbox``: spawn the offline Stripe sandbox; ``unavailable``: a server that never
 answers; ``none``: no payment client."""
-
-STATUS_TIMEOUT_FAULT = "hang_after=0,only=GetCheckoutSessions+stripe_api_read"
-"""Every status read hangs: the payment's status can never be learned."""
 
 
 def _unreachable_config() -> McpServerConfig:
@@ -186,7 +182,6 @@ async def open_payment_side(
     *,
     workdir: Path,
     faults: str | None = None,
-    status_timeout: bool = False,
     bounds: StatusBounds | None = None,
 ) -> AsyncIterator[StripeMCPClient | None]:
     """Open the payment side ``mode`` names, closed when the block ends.
@@ -194,10 +189,8 @@ async def open_payment_side(
     Args:
         mode: ``sandbox``, ``unavailable`` or ``none``.
         workdir: where the sandbox keeps its SQLite database.
-        faults: a sandbox fault spec (see ``maya.sandbox.faults``).
-        status_timeout: make every status read hang (the check then times out).
-        bounds: status-check bounds (default: ``CHAT_STATUS_BOUNDS``, shorter ones when
-            ``status_timeout``).
+        faults: the sandbox's ``--faults`` spec, passed through as it is.
+        bounds: status-check bounds (default: ``CHAT_STATUS_BOUNDS``).
 
     Yields:
         The client for ``Toolset(payments=...)``, or None for ``none``.
@@ -208,20 +201,11 @@ async def open_payment_side(
     if mode == "unavailable":
         config = _unreachable_config()
     else:
-        specs = [
-            spec for spec in (faults, STATUS_TIMEOUT_FAULT if status_timeout else None) if spec
-        ]
         args = ["--db", str(workdir / "sandbox.sqlite3")]
-        if specs:
-            args += ["--faults", ",".join(specs)]
+        if faults:
+            args += ["--faults", faults]
         config = sandbox_server_config(args=tuple(args))
-    if bounds is None:
-        bounds = (
-            StatusBounds(poll_interval_s=0.2, poll_timeout_s=0.5, deadline_s=1.5)
-            if status_timeout
-            else CHAT_STATUS_BOUNDS
-        )
     async with StripeMCPClient.from_config(
-        config, probe_timeout=10.0, status_bounds=bounds
+        config, timeouts=Timeouts(probe_s=10.0), status_bounds=bounds or CHAT_STATUS_BOUNDS
     ) as client:
         yield client

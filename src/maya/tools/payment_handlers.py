@@ -1,20 +1,7 @@
 """The payment tools: make a Stripe payment link for the bill, and check whether it was paid.
 
-The amount always comes from the tab's own snapshot (``TabManager.begin_payment``), never
-from the model. One link per snapshot, across processes and restarts: before a link
-write is sent, the payment record is marked "write sent" in the store, in a committed
-transaction (``TabManager.mark_link_write``, a compare-and-set); whoever finds that mark
-without a real link asks the gateway to look the link up first, and nobody writes while
-another process's write may still be in flight (it waits for that link instead). The
-per-session lock here only keeps one process from asking twice at once. A link made for
-a tab that changed meanwhile is deactivated. A paid link is settled exactly once and then
-closed (deactivated) so it cannot be paid again; a payment that still arrives on it (or a
-second one on any settled link) is recorded as an overpayment to refund.
-
-A simulated payment says so in every result (``is_simulated: true`` and a message that
-no money moved), so whatever model reads the result relays it. It is a stopgap: the next
-Pay or status check asks Stripe again and, when it answers, replaces the simulated link
-with a real one and says so.
+The amount comes from the tab's snapshot, never from the model; one link per snapshot
+across processes (a durable "write sent" mark); a paid link settles once and is closed.
 """
 
 from __future__ import annotations
@@ -95,6 +82,12 @@ async def _close_stale(
         if not await _close(ctx, gateway, session_id, payment_id, "superseded"):
             still_open.append(payment_id)
     return still_open
+
+
+def _paid_status(is_simulated: bool) -> str:
+    """A paid link's status (``maya.payments.CheckOutcome``): ``simulated`` when no money
+    moved, never ``succeeded``, so code that fulfils on ``succeeded`` does not fire."""
+    return "simulated" if is_simulated else "succeeded"
 
 
 def provider_of(ctx: ToolContext, is_simulated: bool) -> str:
@@ -643,7 +636,7 @@ def _settled_by_event(
     cur = state.currency
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": "simulated" if record.is_simulated else "succeeded",
+        "payment_status": _paid_status(record.is_simulated),
         "applied": False,
         "confirmed_by": "stripe_webhook",
         "is_simulated": record.is_simulated,
@@ -679,7 +672,7 @@ async def _already_settled(
     """A settled payment asked about again: look for money that arrived since."""
     result: dict[str, Any] = {
         "payment_id": payment_id,
-        "payment_status": "simulated" if record.is_simulated else "succeeded",
+        "payment_status": _paid_status(record.is_simulated),
         "applied": False,
         "is_simulated": record.is_simulated,
         "provider": provider_of(ctx, record.is_simulated),

@@ -1,5 +1,5 @@
 """The models behind Maya's seam: Gemini and offline (rule-based); the scripted one is
-``maya.testing.ScriptedModel``."""
+``maya.conversations.ScriptedModel``."""
 
 from maya.agent.models.base import (
     Model,

@@ -1,8 +1,7 @@
 """What a Stripe MCP dialect does, and the plain data it trades in.
 
-A dialect turns "make a link for this amount", "deactivate it" and "was it paid?" into
-calls of one of Stripe's MCP tool sets, and reads the answers. It never sees an MCP
-object: calls go through a ``ToolCaller`` and come back as ``ToolReply``.
+A dialect turns "make a link", "deactivate it" and "was it paid?" into calls of one of
+Stripe's MCP tool sets (through a ``ToolCaller``) and reads the ``ToolReply`` answers.
 """
 
 from __future__ import annotations
@@ -12,10 +11,11 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Protocol
 
-from maya.payments._failures import CallFailure
+from maya.payments._failures import CallFailure, FailureKind
 from maya.payments._session import ToolInfo, ToolReply
+from maya.payments.results import CheckOutcome
 
 __all__ = [
     "Dialect",
@@ -99,14 +99,17 @@ class LinkProgress:
         link_maybe_created: An earlier attempt to create the link itself failed in a
             way that leaves open whether it was made (or the caller found its durable
             "write sent" mark): look before writing.
-        before_write: The caller's hook, awaited before each link write.
+        before_write: The caller's hook, awaited before each link write with the
+            seconds that write may stay in flight (``time_left()``).
+        time_left: Seconds left of the operation's budget.
         in_flight: A link write was sent and neither answered nor failed (cancelled).
     """
 
     product_id: str | None = None
     price_id: str | None = None
     link_maybe_created: bool = False
-    before_write: Callable[[], Awaitable[None]] | None = None
+    before_write: Callable[[float], Awaitable[None]] | None = None
+    time_left: Callable[[], float] = float
     in_flight: bool = False
 
     @asynccontextmanager
@@ -120,7 +123,7 @@ class LinkProgress:
             Exception: whatever the caller's hook raised; the write is not sent.
         """
         if self.before_write is not None:
-            await self.before_write()
+            await self.before_write(max(self.time_left(), 0.0))
         self.in_flight = True
         try:
             yield
@@ -150,7 +153,8 @@ class StatusReading:
     """One read of a link's payment state.
 
     Attributes:
-        status: ``pending``, ``succeeded`` or ``failed``.
+        status: ``pending``, ``succeeded`` or ``failed`` (a reading is never ``timeout``
+            or ``simulated``).
         amount_paid_cents: What was paid, when it succeeded.
         failure_reason: Stripe's decline code, when it failed.
         paid_count: How many Checkout Sessions of the link were paid (more than one:
@@ -159,7 +163,7 @@ class StatusReading:
         currency: The paid session's currency (lower case), when it said.
     """
 
-    status: Literal["pending", "succeeded", "failed"]
+    status: CheckOutcome
     amount_paid_cents: int | None = None
     failure_reason: str | None = None
     paid_count: int = 0
@@ -183,7 +187,6 @@ class Dialect(ABC):
         supports_status: Whether ``read_status`` works.
         supports_deactivate: Whether ``deactivate`` works.
         supports_lookup: Whether a link can be found again by its idempotency key.
-        calls_per_link: MCP tool calls one new link costs (for the note and the bench).
     """
 
     name: ClassVar[str]
@@ -191,7 +194,6 @@ class Dialect(ABC):
     supports_status: ClassVar[bool] = False
     supports_deactivate: ClassVar[bool] = False
     supports_lookup: ClassVar[bool] = False
-    calls_per_link: ClassVar[int] = 0
 
     def __init__(self, tools: Mapping[str, ToolInfo] | None = None) -> None:
         self.tools: Mapping[str, ToolInfo] = dict(tools or {})
@@ -293,57 +295,31 @@ def failure_from_text(text: str, tool: str, *, repeat_safe: bool = True) -> Call
     """
     text = text.strip()
     summary = text[:300] or "error without details"
+
+    def failure(kind: FailureKind, **stripe: str) -> CallFailure:
+        return CallFailure(kind, summary, tool=tool, repeat_safe=repeat_safe, **stripe)
+
     unavailable = _NOT_AVAILABLE.search(text)
     if unavailable:
-        return CallFailure(
-            "rejected",
-            f"operation {unavailable.group('op')} is not available on this server",
-            tool=tool,
-            stripe_code="operation_unavailable",
-            repeat_safe=repeat_safe,
-        )
+        summary = f"operation {unavailable.group('op')} is not available on this server"
+        return failure("rejected", stripe_code="operation_unavailable")
     if _RATE_LIMIT.search(text):
-        return CallFailure(
-            "server", summary, tool=tool, stripe_code="rate_limit", repeat_safe=repeat_safe
-        )
+        return failure("server", stripe_code="rate_limit")
     api = _HOSTED_API_ERROR.match(text)
     if api:
         message = api.group("message")
-        missing = _MISSING.search(message)
-        if missing:
-            return CallFailure(
-                "rejected",
-                summary,
-                tool=tool,
-                stripe_code="resource_missing",
-                repeat_safe=repeat_safe,
-            )
+        if _MISSING.search(message):
+            return failure("rejected", stripe_code="resource_missing")
         if "idempotent requests" in message.lower():
-            return CallFailure(
-                "rejected",
-                summary,
-                tool=tool,
-                stripe_type="idempotency_error",
-                repeat_safe=repeat_safe,
-            )
+            return failure("rejected", stripe_type="idempotency_error")
         if _STRIPE_SIDE.search(message):
-            return CallFailure(
-                "server", summary, tool=tool, stripe_type="api_error", repeat_safe=repeat_safe
-            )
-        return CallFailure(
-            "rejected",
-            summary,
-            tool=tool,
-            stripe_type="invalid_request_error",
-            repeat_safe=repeat_safe,
-        )
+            return failure("server", stripe_type="api_error")
+        return failure("rejected", stripe_type="invalid_request_error")
     if _CONTEXT.search(text):
-        return CallFailure(
-            "rejected", summary, tool=tool, stripe_code="context_invalid", repeat_safe=repeat_safe
-        )
+        return failure("rejected", stripe_code="context_invalid")
     # No Stripe body (or the named server's "Failed to ..."): the server failed, and
     # saying more would be guessing.
-    return CallFailure("server", summary, tool=tool, repeat_safe=repeat_safe)
+    return failure("server")
 
 
 def is_failure_sentence(text: str) -> bool:

@@ -1,13 +1,7 @@
 """Stripe's generic dialect: ``stripe_api_write`` / ``stripe_api_read`` by operation id.
 
-A link costs two calls: a price with its product made inline (``product_data``), then
-the link with ``metadata.idempotency_key``. MCP tools cannot send Stripe's
-``Idempotency-Key`` header, so after any failure of the link write that may have
-reached Stripe (timeout, lost session, a 5xx-class or ``api_error`` answer, a garbled
-answer) the next attempt first looks for an active link with the key
-(``GetPaymentLinks``) and returns it. When the server refuses a link because its key
-was already used (``idempotency_error``), the existing link is returned if it is for
-the same amount.
+A link is two calls (a price with its product inline, then the link keyed by
+``metadata.idempotency_key``); after a write that may have acted, it looks before writing.
 """
 
 from __future__ import annotations
@@ -47,7 +41,6 @@ class GenericDialect(Dialect):
     supports_status: ClassVar[bool] = True
     supports_deactivate: ClassVar[bool] = True
     supports_lookup: ClassVar[bool] = True
-    calls_per_link: ClassVar[int] = 2
 
     def context_args(self) -> dict[str, Any]:
         """Arguments every operation call carries besides the operation (none here)."""

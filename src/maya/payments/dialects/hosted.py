@@ -1,15 +1,7 @@
 """Today's hosted Stripe MCP surface: the generic operations plus an account context.
 
-Every tool except the two account tools requires ``stripe_context`` (an account id) and
-``livemode``. Their values come from ``list_available_accounts_or_orgs``, read once per
-dialect (that is, per probe of the server) before the first operation: the account whose
-mode matches the configured key, or the one ``MAYA_STRIPE_ACCOUNT`` names when there are
-several. Failures are tool errors with plain text (``Stripe API error: ...``,
-``Operation '...' is not available...``), classified in ``base.failure_from_text``.
-A refusal of the context itself ("No account found for the provided stripe_context...")
-forgets it, so the next attempt reads the accounts again.
-
-A link costs two calls like the generic dialect, plus one per session for the accounts.
+``stripe_context`` and ``livemode`` come from ``list_available_accounts_or_orgs``, read
+once per probe; a refused context is forgotten so the next attempt reads them again.
 """
 
 from __future__ import annotations
@@ -21,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from maya.payments._failures import CallFailure
-from maya.payments._session import ToolInfo
+from maya.payments._session import ToolInfo, ToolReply
 from maya.payments.dialects.base import ToolCaller, failure_from_error_reply
 from maya.payments.dialects.generic import GenericDialect, needs_context
 
@@ -56,7 +48,6 @@ class HostedDialect(GenericDialect):
     def __init__(self, tools: Mapping[str, ToolInfo] | None = None) -> None:
         super().__init__(tools)
         self.context: AccountContext | None = None
-        self.bootstrap_calls = 0
 
     @classmethod
     def matches(cls, tools: Collection[str], schemas: Mapping[str, ToolInfo]) -> bool:
@@ -78,7 +69,6 @@ class HostedDialect(GenericDialect):
         """
         if self.context is not None:
             return
-        self.bootstrap_calls += 1
         reply = await call(ACCOUNTS_TOOL, {}, op=ACCOUNTS_TOOL, repeat_safe=True)
         if reply.is_error:
             raise failure_from_error_reply(reply, ACCOUNTS_TOOL)
@@ -86,25 +76,15 @@ class HostedDialect(GenericDialect):
             parse_accounts(reply.text), livemode=livemode, account=account
         )
 
-    async def operation(
-        self,
-        call: ToolCaller,
-        operation: str,
-        parameters: Mapping[str, Any],
-        *,
-        write: bool,
-        repeat_safe: bool | None = None,
-    ) -> dict[str, Any]:
+    def read_reply(self, reply: ToolReply, tool: str, operation: str) -> dict[str, Any]:
         """As in the generic dialect; a refused context is forgotten and retried.
 
         Raises:
-            CallFailure: as ``GenericDialect.operation``; a refused context becomes a
+            CallFailure: as ``GenericDialect.read_reply``; a refused context becomes a
                 transient ``server`` failure so the retry reads the accounts again.
         """
         try:
-            return await super().operation(
-                call, operation, parameters, write=write, repeat_safe=repeat_safe
-            )
+            return super().read_reply(reply, tool, operation)
         except CallFailure as failure:
             if failure.stripe_code != "context_invalid":
                 raise

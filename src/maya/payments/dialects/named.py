@@ -1,17 +1,7 @@
 """Stripe's older named dialect: ``create_product``, ``create_price``, ``create_payment_link``.
 
-Its quirks decide what Maya can promise here:
-
-* a failure is ordinary text with no ``isError``: the real ``@stripe/mcp`` 0.2.x sends
-  the tool's return value through ``JSON.stringify``, so it arrives as a JSON *string*,
-  quotes included (``"Failed to create payment link"``). That sentence means stripe-node
-  got an error answer from Stripe (after its own retries with one ``Idempotency-Key``),
-  so nothing was made and the step is retried; any other answer that is not JSON with
-  an ``id`` (and ``url``) is malformed;
-* there is no metadata and no idempotency argument, so a link cannot be found again
-  after an ambiguous failure: the link step is never repeated after one (a second
-  link could be made), only after failures known to have done nothing;
-* there is no tool to deactivate a link or to read whether it was paid.
+No metadata, no idempotency argument, no status, no deactivation: a link write is never
+repeated after an ambiguous failure, since the link could not be found again.
 """
 
 from __future__ import annotations
@@ -43,7 +33,6 @@ class NamedDialect(Dialect):
 
     name: ClassVar[str] = "named"
     required_tools: ClassVar[frozenset[str]] = frozenset({_PRODUCT, _PRICE, _LINK})
-    calls_per_link: ClassVar[int] = 3
 
     async def create_link(
         self, call: ToolCaller, request: LinkRequest, progress: LinkProgress
