@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from google.genai import types
 
+from maya.agent.models.base import Contents, OnText, Reply, Tools
+
 __all__ = [
     "StreamingModel",
     "TextDelta",
@@ -58,13 +60,8 @@ class StreamingModel(Protocol):
     """A model that can hand over its text while it is still answering."""
 
     async def generate_streaming(
-        self,
-        *,
-        system_instruction: str,
-        contents: Sequence[types.Content],
-        tools: Sequence[types.Tool],
-        on_text: Callable[[str], Awaitable[None]],
-    ) -> types.GenerateContentResponse:
+        self, *, system_instruction: str, contents: Contents, tools: Tools, on_text: OnText
+    ) -> Reply:
         """Answer as ``Model.generate`` does, awaiting ``on_text`` with each text chunk.
 
         Returns the whole answer, the chunks merged (see ``merge_chunks``).

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import anyio.lowlevel
 from google.genai import types
 
+from maya.agent.models.base import Contents, Reply, Tools
+
 __all__ = [
     "FakeClock",
     "ModelRequest",
@@ -81,13 +83,7 @@ class ScriptedModel:
         """How many recorded steps are still unused."""
         return len(self._steps) - self._next
 
-    async def generate(
-        self,
-        *,
-        system_instruction: str,
-        contents: Sequence[types.Content],
-        tools: Sequence[types.Tool],
-    ) -> types.GenerateContentResponse:
+    async def generate(self, *, system_instruction: str, contents: Contents, tools: Tools) -> Reply:
         """Return (or raise) the next recorded step.
 
         Raises:

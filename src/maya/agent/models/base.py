@@ -6,7 +6,7 @@ loop cannot tell a scripted reply from a real one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from google.genai import types
@@ -22,6 +22,16 @@ __all__ = [
 ]
 
 
+Contents = Sequence[types.Content]
+"""The conversation so far, oldest first, as a model is handed it."""
+Tools = Sequence[types.Tool]
+"""The tools a model may call."""
+Reply = types.GenerateContentResponse
+"""One answer of a model."""
+OnText = Callable[[str], Awaitable[None]]
+"""Handed each text chunk of an answer as it streams."""
+
+
 @runtime_checkable
 class Model(Protocol):
     """Anything that can answer one step of a conversation.
@@ -32,13 +42,7 @@ class Model(Protocol):
 
     name: str
 
-    async def generate(
-        self,
-        *,
-        system_instruction: str,
-        contents: Sequence[types.Content],
-        tools: Sequence[types.Tool],
-    ) -> types.GenerateContentResponse:
+    async def generate(self, *, system_instruction: str, contents: Contents, tools: Tools) -> Reply:
         """Answer the conversation so far with text, function calls, or both.
 
         Raises:

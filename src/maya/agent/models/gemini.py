@@ -7,7 +7,7 @@ SDK); the API key is never in a repr, a log or a trace.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from maya.agent.models.base import Contents, OnText, Reply, Tools
 from maya.agent.models.guard import check_real_model_allowed
 from maya.agent.streaming import merge_chunks
 from maya.redact import REDACTED
@@ -128,13 +129,7 @@ class GeminiModel:
     def __repr__(self) -> str:
         return f"GeminiModel(model={self.name!r}, base_url={self.settings.base_url!r})"
 
-    async def generate(
-        self,
-        *,
-        system_instruction: str,
-        contents: Sequence[types.Content],
-        tools: Sequence[types.Tool],
-    ) -> types.GenerateContentResponse:
+    async def generate(self, *, system_instruction: str, contents: Contents, tools: Tools) -> Reply:
         """One ``generateContent`` call, automatic function calling off.
 
         Raises:
@@ -153,13 +148,8 @@ class GeminiModel:
             raise
 
     async def generate_streaming(
-        self,
-        *,
-        system_instruction: str,
-        contents: Sequence[types.Content],
-        tools: Sequence[types.Tool],
-        on_text: Callable[[str], Awaitable[None]],
-    ) -> types.GenerateContentResponse:
+        self, *, system_instruction: str, contents: Contents, tools: Tools, on_text: OnText
+    ) -> Reply:
         """One ``streamGenerateContent`` call: text handed over chunk by chunk.
 
         The whole stream is bounded by ``settings.timeout_s``; the chunks are merged

@@ -11,7 +11,7 @@ from typing import Any
 
 from google.genai import types
 
-from maya.agent.models.base import calls_response, text_response
+from maya.agent.models.base import Contents, Reply, Tools, calls_response, text_response
 from maya.agent.models.offline_parse import DrinkOrder, Intent, parse_message
 from maya.agent.models.offline_reply import compose_reply
 from maya.bar.menu import Menu, bar_messages, load_menu
@@ -175,13 +175,7 @@ class OfflineModel:
         """What the model reads in ``message``."""
         return parse_message(message, self.menu)
 
-    async def generate(
-        self,
-        *,
-        system_instruction: str,
-        contents: Sequence[types.Content],
-        tools: Sequence[types.Tool],
-    ) -> types.GenerateContentResponse:
+    async def generate(self, *, system_instruction: str, contents: Contents, tools: Tools) -> Reply:
         """Function calls for a fresh message; a reply composed from tool responses after."""
         last = contents[-1] if contents else None
         if last is not None and last.role == "user":
