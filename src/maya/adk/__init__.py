@@ -16,10 +16,8 @@ if TYPE_CHECKING:
     from maya.adk.toolset import (
         LONG_RUNNING_TOOLS,
         TAB_STATE_KEY,
-        MayaTool,
         MayaToolset,
         tab_id,
-        tab_snapshot,
     )
 
 __all__ = [
@@ -27,19 +25,15 @@ __all__ = [
     "TAB_STATE_KEY",
     "LazyStripeGateway",
     "MayaModelLlm",
-    "MayaTool",
     "MayaToolset",
     "open_chat_client",
     "tab_id",
-    "tab_snapshot",
 ]
 
 _HOMES = {
     "LONG_RUNNING_TOOLS": "maya.adk.toolset",
     "TAB_STATE_KEY": "maya.adk.toolset",
-    "MayaTool": "maya.adk.toolset",
     "MayaToolset": "maya.adk.toolset",
-    "tab_snapshot": "maya.adk.toolset",
     "tab_id": "maya.adk.toolset",
     "MayaModelLlm": "maya.adk.model",
     "LazyStripeGateway": "maya.adk.gateway",

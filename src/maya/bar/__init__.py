@@ -9,22 +9,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from maya.bar.menu import Menu, MenuError, MenuItem, ModifierGroup, bar_messages, load_menu
-    from maya.bar.settings import BAR_SETTINGS, MAX_QUANTITY
+    from maya.bar.menu import MenuError, load_menu
     from maya.bar.tools import DEFAULT_TOOLS, RESULT_MODELS, GetMenuArgs, OrderDrinkArgs
 
 __all__ = [
-    "BAR_SETTINGS",
     "DEFAULT_TOOLS",
-    "MAX_QUANTITY",
     "RESULT_MODELS",
     "GetMenuArgs",
-    "Menu",
     "MenuError",
-    "MenuItem",
-    "ModifierGroup",
     "OrderDrinkArgs",
-    "bar_messages",
     "load_menu",
 ]
 

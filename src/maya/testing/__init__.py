@@ -1,12 +1,14 @@
-"""Test support for agents built on Maya: a clock that never waits, a scripted model and
-the conversation harness (``maya.conversations``), gathered in one import.
+"""Test support for agents built on Maya: a clock that never waits and a scripted model
+(``maya.conversations.replay``), and a client's MCP call counter (``client_calls``).
 
 No product module imports it (``tests/test_import_direction.py``).
 """
 
-from maya import conversations
-from maya.conversations import *  # noqa: F403
-from maya.conversations import replay
-from maya.conversations.replay import *  # noqa: F403
+from maya.conversations.replay import (
+    FakeClock,
+    ScriptedModel,
+    ScriptExhaustedError,
+    ScriptIncompleteError,
+)
 
-__all__ = conversations.__all__ + replay.__all__
+__all__ = ["FakeClock", "ScriptExhaustedError", "ScriptIncompleteError", "ScriptedModel"]
