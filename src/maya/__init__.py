@@ -7,8 +7,9 @@ What an integrator needs, in one import (loaded on first use, so ``import maya``
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from maya._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from maya.messages import load_messages
@@ -49,8 +50,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'maya' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_attributes(__name__, _HOMES)

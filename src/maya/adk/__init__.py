@@ -6,8 +6,9 @@ use, so ``import maya.adk.eval_set`` works without ``google-adk`` installed.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from maya._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     # What type checkers see: the real names, so nothing from maya.adk is ``Any``.
@@ -41,8 +42,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'maya.adk' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -5,8 +5,9 @@ Names load on first use, so the state layer's default (the bar's menu) loads no 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from maya._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from maya.bar.menu import MenuError, load_menu
@@ -33,8 +34,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'maya.bar' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_attributes(__name__, _HOMES)
