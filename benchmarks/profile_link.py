@@ -12,8 +12,8 @@ from types import FrameType
 from typing import Any
 
 import anyio
-from maya.state.menu import bar_messages
 
+from maya.bar.menu import bar_messages
 from maya.payments import StripeMCPClient
 from maya.sandbox import MEMORY, SandboxStore, build_mcp_server
 from maya.state import MemoryTabStore, TabManager
@@ -28,16 +28,28 @@ def _ours(frame: FrameType) -> str | None:
     return None
 
 
+def _maya_frames(frame: FrameType | None) -> int:
+    count = 0
+    while frame is not None:
+        count += _ours(frame) is not None
+        frame = frame.f_back
+    return count
+
+
 class _Tally:
     def __init__(self) -> None:
         self.modules: set[str] = set()
         self.functions: set[str] = set()
         self.depth = 0
         self.payments_depth = 0
+        self.at_mcp_call = 0
 
     def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
         if event != "call":
             return
+        if frame.f_code.co_name == "call_tool" and frame.f_globals["__name__"].startswith("mcp."):
+            # Maya's frames under the request as it leaves for the Stripe server.
+            self.at_mcp_call = max(self.at_mcp_call, _maya_frames(frame))
         module = _ours(frame)
         if module is None:
             return
@@ -82,6 +94,7 @@ def main() -> None:
         ("link.maya_functions", len(tally.functions), "functions"),
         ("link.maya_frames", tally.depth, "frames"),
         ("link.payments_frames", tally.payments_depth, "frames"),
+        ("link.maya_frames_at_mcp_call", tally.at_mcp_call, "frames"),
     ):
         print(json.dumps({"metric": metric, "value": value, "unit": unit}))
 
