@@ -23,6 +23,7 @@ import anyio
 from maya.agent import Agent, JsonlTracer
 from maya.agent.demo import run_demo
 from maya.agent.models import calls_response, text_response
+from maya.bar import load_menu
 from maya.state import TabManager, TabStore
 from maya.state.open import open_store
 from maya.testing import ScriptedModel
@@ -41,7 +42,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 async def _turn_times(store: TabStore, trace_dir: Path) -> list[float]:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     steps = []
     for n in range(WARMUP + TURNS):
         steps += [

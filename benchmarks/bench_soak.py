@@ -40,6 +40,7 @@ from google.genai import types
 
 from _postgres import drop_schema, postgres_answers, postgres_url
 from maya.agent import Agent, ConversationHistory, OfflineModel
+from maya.bar import load_menu
 from maya.state import Conversation, ConversationBounds, TabManager
 from maya.state.open import open_store
 from maya.tools import Toolset
@@ -116,7 +117,7 @@ class _Timed(ConversationHistory):
 async def turn_overhead(kind: str, url: str) -> None:
     store = open_store(url)
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         toolset = Toolset(manager=manager, payments=None)
         remembering = _Timed.of(store)
         assert isinstance(remembering, _Timed)

@@ -44,6 +44,7 @@ from pathlib import Path
 import anyio
 
 from _postgres import drop_schema, postgres_url
+from maya.bar import load_menu
 from maya.state import transitions
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
@@ -108,7 +109,7 @@ async def _orders(
 
 async def measure(kind: str, store: TabStore, raw: RawLoop | None = None) -> Figures:
     """The cost phase (see ``cost``), then both throughput phases, on ``store``."""
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     run = uuid.uuid4().hex[:8]
     await manager.order(f"warmup-{run}", "Water")  # opens files, pools, creates tables
     empty, grown, steady, raw_per_s = await cost(store, run, raw)
@@ -164,7 +165,7 @@ async def cost(
     Returns:
         p50 ms near-empty, p50 ms grown, the store's orders/s, the raw loop's orders/s.
     """
-    manager = TabManager(store, starting_balance_cents=10**12)
+    manager = TabManager(store, starting_balance_cents=10**12, catalog=load_menu())
     empty, grown, steady = f"empty-{run}", f"grown-{run}", f"steady-{run}"
     for session in (empty, grown, steady):
         await manager.order(session, "Water")  # the sessions exist: no first-write claims

@@ -21,6 +21,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from maya.bar import load_menu
 from maya.mcp_server import TAB_META_KEY, TabPolicy, build_mcp_server
 from maya.state import MemoryTabStore, TabManager
 from maya.tools import Toolset
@@ -155,7 +156,9 @@ async def _inspector(maya: str, folder: str) -> list[float]:
 
 async def main() -> None:
     """Measure every surface and print the table and the JSON lines."""
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None, log_bodies=False)
+    toolset = Toolset(
+        manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=None, log_bodies=False
+    )
     callers: dict[str, Call] = {"direct": toolset.call}
     adk = await _adk_caller(toolset)
     if adk is not None:

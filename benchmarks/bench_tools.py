@@ -17,6 +17,7 @@ from pathlib import Path
 import anyio
 from google.genai import types
 
+from maya.bar import load_menu
 from maya.payments import StripeMCPClient
 from maya.sandbox import MEMORY, SandboxStore, build_mcp_server
 from maya.state import Catalog, MemoryTabStore, TabManager, TabStore, open_store
@@ -90,7 +91,9 @@ async def bench_callables(toolset: Toolset) -> tuple[float, float]:
 
 async def bench_orders(kind: str, store: TabStore) -> list[float]:
     """Latency of dispatching one ``order_drink`` call."""
-    toolset = Toolset(manager=TabManager(store), payments=None, log_bodies=False)
+    toolset = Toolset(
+        manager=TabManager(store, catalog=load_menu()), payments=None, log_bodies=False
+    )
     calls = _order_call()
 
     async def run(i: int) -> None:
@@ -109,7 +112,9 @@ async def bench_payment_links() -> list[float]:
     with SandboxStore(MEMORY) as sandbox:
         server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
         async with StripeMCPClient.in_memory(server) as client:
-            toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=client)
+            toolset = Toolset(
+                manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=client
+            )
             create = [types.FunctionCall(id="p1", name="create_stripe_payment", args={})]
 
             async def prepare(i: int) -> None:
@@ -157,11 +162,15 @@ async def main() -> None:
     figures.append(("tools.create_payment_dispatch_p50_ms.sandbox", rows[-1][2], "ms"))
     figures.append(("tools.create_payment_dispatch_p99_ms.sandbox", rows[-1][3], "ms"))
 
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None)
+    toolset = Toolset(manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=None)
     chars = toolset.declarations_chars
     figures.append(("tools.declarations_chars", chars, "chars"))
     figures.append(("tools.declarations_tokens_est", chars / 4, "tokens"))
-    pair = Toolset(manager=TabManager(MemoryTabStore()), payments=None, tools=PAYMENT_TOOLS)
+    pair = Toolset(
+        manager=TabManager(MemoryTabStore(), catalog=load_menu()),
+        payments=None,
+        tools=PAYMENT_TOOLS,
+    )
     figures.append(("tools.payment_tools_tokens_est", pair.declarations_chars / 4, "tokens"))
     shop = Toolset(manager=_catalog_manager(), payments=None, tools=CATALOG_TOOLS)
     figures.append(("tools.catalog_tools_tokens_est", shop.declarations_chars / 4, "tokens"))

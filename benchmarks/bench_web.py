@@ -64,6 +64,7 @@ import uvicorn
 
 from maya.agent.loop import Agent
 from maya.agent.models.offline import OfflineModel
+from maya.bar import load_menu
 from maya.server import create_app
 from maya.server.connections import ConnectionLimits
 from maya.signing import Signer
@@ -152,7 +153,7 @@ class Bar:
 @asynccontextmanager
 async def serving(settings: WebSettings = NO_LIMITS) -> AsyncIterator[Bar]:
     with anyio.from_thread.start_blocking_portal() as portal:
-        bar = Bar(portal, TabManager(MemoryTabStore()), settings)
+        bar = Bar(portal, TabManager(MemoryTabStore(), catalog=load_menu()), settings)
         config = uvicorn.Config(
             bar.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
         )
@@ -196,7 +197,7 @@ async def bench_turns(bar: Bar) -> dict[str, float]:
                         first.append((time.perf_counter() - started) * 1000)
                         seen_first = True
             full.append((time.perf_counter() - started) * 1000)
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     agent = Agent(model=OfflineModel(), toolset=Toolset(manager=manager, payments=None))
     direct: list[float] = []
     for turn in range(TURNS):
@@ -367,11 +368,12 @@ _WRITER = """
 import json, sys, time, anyio
 from maya.state.manager import TabManager
 from maya.state.open import open_store
+from maya.bar import load_menu
 
 async def main(url, session, count):
     store = open_store(url)
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.get(session)
         print("ready", flush=True)
         sys.stdin.readline()
@@ -396,7 +398,7 @@ async def bench_notify(note: Callable[[str], None]) -> dict[str, float]:
     url = f"{base}{'&' if '?' in base else '?'}schema={schema}"
     store = open_store(url)
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         try:
             await manager.get("warm")
             await manager.order("warm", "Water")
@@ -537,7 +539,9 @@ async def bench_idle_connections() -> dict[str, float]:
     while 1,000 are held (past the 900-connection cap: the idlest make room)."""
     _raise_file_limit(4 * IDLE_CONNECTIONS)
     limits = ConnectionLimits()
-    app = create_app(TabManager(MemoryTabStore()), webhook_secret="whsec_" + "b" * 32)
+    app = create_app(
+        TabManager(MemoryTabStore(), catalog=load_menu()), webhook_secret="whsec_" + "b" * 32
+    )
     with anyio.from_thread.start_blocking_portal() as portal:
         config = limits.config(
             app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", backlog=4096

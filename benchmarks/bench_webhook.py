@@ -47,6 +47,7 @@ import uvicorn
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from _postgres import drop_schema, postgres_answers, postgres_url
+from maya.bar import load_menu
 from maya.sandbox import CARD_SUCCESS, SandboxStore
 from maya.sandbox.checkout import build_checkout_app
 from maya.sandbox.remote import apay_url
@@ -117,7 +118,7 @@ async def uvicorn_on_loopback(app: Any) -> AsyncIterator[str]:
 
 async def submit_to_settled(kind: str, url: str, workdir: Path) -> None:
     store = open_store(url)
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     committed: dict[str, float] = {}
     settled_events: dict[str, anyio.Event] = {}
 
@@ -244,7 +245,7 @@ def p99(latencies: list[float]) -> float:
 
 async def events_per_second(kind: str, url: str, workdir: Path) -> None:
     store = open_store(url)
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     links: list[str] = []
     mixed: list[str] = []
     with SandboxStore(workdir / f"rate-{kind}.sqlite3") as sandbox:

@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.payments import StripeMCPClient
 from maya.sandbox import MEMORY, SandboxStore, build_mcp_server
@@ -70,7 +71,9 @@ async def _measure() -> _Tally:
         server = build_mcp_server(store, checkout_base_url="http://127.0.0.1:9")
         async with StripeMCPClient.in_memory(server) as client:
             toolset = Toolset(
-                manager=TabManager(MemoryTabStore()), payments=client, messages=bar_messages()
+                manager=TabManager(MemoryTabStore(), catalog=load_menu()),
+                payments=client,
+                messages=bar_messages(),
             )
             for session in ("warm-up", "measured"):
                 await toolset.call("order_drink", {"name": "Martini"}, session)

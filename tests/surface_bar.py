@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.payments import StripeMCPClient
 from maya.sandbox import CARD_SUCCESS, MEMORY, PaymentResult, SandboxStore, pay_link
@@ -44,7 +45,7 @@ async def open_bar() -> AsyncIterator[Bar]:
     try:
         clock = FakeClock()
         async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as stripe:
-            manager = TabManager(MemoryTabStore())
+            manager = TabManager(MemoryTabStore(), catalog=load_menu())
             yield Bar(
                 Toolset(manager=manager, payments=stripe, messages=bar_messages()), manager, sandbox
             )

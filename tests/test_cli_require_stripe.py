@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from maya.bar import load_menu
 from maya.cli import main
 
 pytestmark = pytest.mark.anyio
@@ -47,7 +48,11 @@ async def test_a_chosen_pair_of_tools_gets_neutral_instructions_naming_only_them
     from maya.state import MemoryTabStore, TabManager
     from maya.tools import PAYMENT_TOOLS, Toolset
 
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None, tools=PAYMENT_TOOLS)
+    toolset = Toolset(
+        manager=TabManager(MemoryTabStore(), catalog=load_menu()),
+        payments=None,
+        tools=PAYMENT_TOOLS,
+    )
     said = neutral_instructions(toolset)
     assert "create_stripe_payment, check_payment_status" in said
     assert not re.search(r"bar|drink|pour|bartender|maya", said, re.IGNORECASE)

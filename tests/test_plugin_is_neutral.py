@@ -27,17 +27,17 @@ APP = (
     *APP_PACKAGES,
     # ``maya mcp``: a command, like cli.py, whose default application is the bar.
     "mcp_server/command.py",
-    # The TabManager's docstrings still describe its default (the bar's menu, loaded from
-    # ``maya.bar`` when no catalog is given); the state layer's owner words them.
-    "state/manager.py",
 )
-"""What the word scan leaves out: the app, and two plugin modules that default to it."""
+"""What the word scan leaves out: the app, and the one command that defaults to it."""
 
 BAR_IMPORTERS = {
-    "state/manager.py",  # TabManager(store) sells the bar's menu, with its settings
-    "tools/toolset.py",  # Toolset offers the bar's tools for the bar's menu
+    # The commands whose default application is the bar (as cli.py's are); no library
+    # module imports it: a TabManager is given its catalog, a Toolset offers the
+    # catalog's own tools (``SoldWithTools``) or the plugin's.
     "mcp_server/command.py",  # maya mcp serves the bar when given no catalog
-    "state/command.py",  # maya state demo walks the bar's tab
+    "state/command.py",  # maya state show/reset/demo on the bar's tabs
+    "server/command.py",  # maya serve: the bar's page and webhook
+    "server/workers.py",  # its worker processes
 }
 """The plugin modules that import ``maya.bar`` (the first two lazily, for their default)."""
 
@@ -90,7 +90,7 @@ def _bar_imports(path: Path) -> list[str]:
     return found
 
 
-def test_the_plugin_imports_the_bar_only_for_its_defaults() -> None:
+def test_only_the_commands_import_the_bar() -> None:
     importers = {
         str(path.relative_to(SRC))
         for path in sorted(SRC.rglob("*.py"))

@@ -20,6 +20,7 @@ from google.adk.models.base_llm import BaseLlm
 
 from maya.adk import LazyStripeGateway, MayaModelLlm, MayaToolset, open_chat_client
 from maya.agent import OfflineModel, load_system_instruction
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.state import TabManager, open_store
 from maya.tools import Toolset
@@ -51,7 +52,7 @@ def build_agent(
     """
     if toolset is None:
         toolset = Toolset(
-            manager=TabManager(open_store()),
+            manager=TabManager(open_store(), catalog=load_menu()),
             payments=LazyStripeGateway(partial(open_chat_client, sandbox=True)),
             messages=bar_messages(),
         )

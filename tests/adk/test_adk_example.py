@@ -30,6 +30,7 @@ from maya.adk import (
 )
 from maya.agent.models import OfflineModel
 from maya.agent.models.base import calls_response, text_response
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.sandbox import CARD_SUCCESS, apay_url
 from maya.state import MemoryTabStore, TabManager
@@ -91,7 +92,7 @@ async def test_the_example_orders_tips_pays_and_settles_through_the_runner(
             text_response("It went through."),
         ]
     )
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     toolset = Toolset(
         manager=manager,
         payments=LazyStripeGateway(partial(open_chat_client, sandbox=True)),

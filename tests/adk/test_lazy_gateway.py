@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from maya.adk.gateway import LazyStripeGateway
+from maya.bar import load_menu
 from maya.payments import CHAT_STATUS_BOUNDS, LiveModeRefusedError, StripeMCPClient
 from maya.sandbox import CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server, pay_link
 from maya.state import MemoryTabStore, TabManager
@@ -41,7 +42,7 @@ class Sandbox:
 async def test_opens_once_on_first_use_serves_every_task_and_closes() -> None:
     sandbox = Sandbox()
     gateway = LazyStripeGateway(sandbox.open)
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=gateway)
+    toolset = Toolset(manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=gateway)
     assert sandbox.opened == 0
     links: dict[str, str] = {}
 
@@ -75,7 +76,7 @@ async def test_an_opening_failure_reaches_the_caller_with_its_code_and_is_retrie
         yield  # pragma: no cover - never reached
 
     gateway = LazyStripeGateway(refusing)
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=gateway)
+    toolset = Toolset(manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=gateway)
     await toolset.call("order_drink", {"name": "Gin"}, "t")
     with anyio.fail_after(10):
         first = await toolset.call("create_stripe_payment", {}, "t")

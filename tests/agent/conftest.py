@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from maya.agent import Agent, JsonlTracer, Model
+from maya.bar import load_menu
 from maya.state import MemoryTabStore, TabManager
 from maya.testing import FakeClock
 from maya.tools import Toolset
@@ -22,7 +23,7 @@ SESSION = "test-session"
 @pytest.fixture
 def manager() -> TabManager:
     """A tab manager over a fresh in-memory store."""
-    return TabManager(MemoryTabStore())
+    return TabManager(MemoryTabStore(), catalog=load_menu())
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from google.genai import types
 
 from maya.agent import Agent, ConversationHistory, OfflineModel, history_problems
 from maya.agent.models import calls_response, response_from_parts, text_response
+from maya.bar import load_menu
 from maya.state import ConversationBounds, MemoryTabStore, StoreError, TabManager
 from maya.state.conversations import Conversation
 from maya.state.open import open_store
@@ -41,7 +42,7 @@ async def test_a_turn_round_trips_with_calls_responses_and_signatures(
 ) -> None:
     store = sql_backend.open()
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         toolset = Toolset(manager=manager, payments=None)
         first = ScriptedModel([_signed_call(), text_response("One IPA.")])
         worker_a = Agent(model=first, toolset=toolset, manager=manager)
@@ -53,7 +54,7 @@ async def test_a_turn_round_trips_with_calls_responses_and_signatures(
         # Another process on the same store answers the next turn.
         other = sql_backend.open()
         try:
-            other_manager = TabManager(other)
+            other_manager = TabManager(other, catalog=load_menu())
             second = ScriptedModel([text_response("Still one IPA.")])
             worker_b = Agent(
                 model=second,
@@ -74,7 +75,7 @@ async def test_a_turn_round_trips_with_calls_responses_and_signatures(
 
 
 async def test_bounded_history_never_splits_a_call_from_its_response() -> None:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     toolset = Toolset(manager=manager, payments=None)
     script: list[types.GenerateContentResponse] = []
     for n in range(6):
@@ -100,7 +101,7 @@ async def test_bounded_history_never_splits_a_call_from_its_response() -> None:
 
 async def test_an_idle_conversation_is_forgotten_by_the_agent() -> None:
     clock = FakeClock(start=1_000_000.0)
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     model = ScriptedModel([text_response("Hi."), text_response("Hello again.")])
     agent = Agent(
         model=model,
@@ -132,7 +133,7 @@ class _DownStore(MemoryTabStore):
 async def test_an_unreachable_memory_still_gets_the_customer_an_answer(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    manager = TabManager(_DownStore())
+    manager = TabManager(_DownStore(), catalog=load_menu())
     agent = Agent(
         model=OfflineModel(), toolset=Toolset(manager=manager, payments=None), manager=manager
     )
@@ -148,7 +149,7 @@ async def test_a_chat_resumed_on_a_sqlite_file_remembers_the_order(tmp_path: Pat
     for message, expected in (("a Negroni please", "Negroni"), ("same again", "Negroni")):
         store = open_store(url)  # a new process each time, as `maya chat` restarted
         try:
-            manager = TabManager(store)
+            manager = TabManager(store, catalog=load_menu())
             agent = Agent(
                 model=OfflineModel(),
                 toolset=Toolset(manager=manager, payments=None),
@@ -160,7 +161,7 @@ async def test_a_chat_resumed_on_a_sqlite_file_remembers_the_order(tmp_path: Pat
             await store.aclose()
     store = open_store(url)
     try:
-        state = await TabManager(store).get(SESSION)
+        state = await TabManager(store, catalog=load_menu()).get(SESSION)
         assert [(i.name, i.quantity) for i in state.items] == [("Negroni", 1), ("Negroni", 1)]
     finally:
         await store.aclose()

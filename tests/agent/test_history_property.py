@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from fake_gemini import FakeGemini, error_body, fake_gemini, text_body
 from maya.agent import Agent, GeminiModel, GeminiSettings
 from maya.agent.history import history_problems as history_problems_of
+from maya.bar import load_menu
 from maya.state import MemoryTabStore, TabManager
 from maya.testing import FakeClock
 from maya.tools import Toolset
@@ -204,7 +205,7 @@ def server() -> Iterator[FakeGemini]:
 
 async def _play(server: FakeGemini, turns: list[list[tuple[str, Any]]]) -> None:
     clock = FakeClock()
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     model = GeminiModel(GeminiSettings(api_key=FAKE_KEY, base_url=server.base_url, timeout_s=10))
     agent = Agent(
         model=model,

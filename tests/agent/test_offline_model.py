@@ -168,7 +168,7 @@ MESSAGES = st.one_of(
 async def test_every_amount_in_a_reply_was_returned_by_a_tool(
     balance: int, messages: list[str]
 ) -> None:
-    manager = TabManager(MemoryTabStore(), starting_balance_cents=balance)
+    manager = TabManager(MemoryTabStore(), starting_balance_cents=balance, catalog=load_menu())
     agent = Agent(model=OfflineModel(), toolset=Toolset(manager=manager, payments=None))
     for message in messages:
         result = await agent.respond(SESSION, message)

@@ -11,6 +11,7 @@ import pytest
 
 from failing_store import FailingStore
 from maya.agent import Agent, OfflineModel
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.state import TabManager
@@ -30,7 +31,7 @@ async def test_the_second_drink_failing_is_named_beside_the_first(
     code: ErrorCode, why: str
 ) -> None:
     store = FailingStore(code=code, fail_from_write=2)
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     toolset = Toolset(manager=manager, payments=None, messages=bar_messages())
     agent = Agent(model=OfflineModel(), toolset=toolset, manager=manager)
 
@@ -56,7 +57,7 @@ async def test_the_second_drink_failing_is_named_beside_the_first(
 
 async def test_when_every_drink_fails_each_is_named() -> None:
     store = FailingStore(fail_from_write=1)
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     agent = Agent(
         model=OfflineModel(),
         toolset=Toolset(manager=manager, payments=None, messages=bar_messages()),

@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 
+from maya.bar import load_menu
 from maya.payments import McpServerConfig, StripeMCPClient
 from maya.state.manager import TabManager
 from maya.state.open import open_store
@@ -25,7 +26,7 @@ async def pay(request: dict[str, Any]) -> Any:
     try:
         config = McpServerConfig(name="sandbox", transport="http", url=request["mcp"])
         async with StripeMCPClient.from_config(config) as client:
-            toolset = Toolset(manager=TabManager(store), payments=client)
+            toolset = Toolset(manager=TabManager(store, catalog=load_menu()), payments=client)
             return await toolset.call("create_stripe_payment", {}, request["session"])
     finally:
         await store.aclose()

@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import pytest
 
+from maya.bar import load_menu
 from maya.sandbox import SandboxStore
 from maya.state.manager import TabManager
 from maya.state.open import open_store
@@ -33,7 +34,7 @@ SESSION = "two-workers"
 async def _tab_with_drinks(backend: Backend) -> None:
     store = open_store(backend.url)
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.order(SESSION, "Martini", 2)
         await manager.set_tip(SESSION, 15)
     finally:
@@ -72,7 +73,7 @@ def _links(db: Path) -> list[dict[str, Any]]:
 async def _stored_payment_id(backend: Backend) -> str | None:
     store = open_store(backend.url)
     try:
-        state = await TabManager(store).get(SESSION)
+        state = await TabManager(store, catalog=load_menu()).get(SESSION)
     finally:
         await store.aclose()
     current = state.current_payment

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from maya.bar import load_menu
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.state.view import tab_line
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def _settled(*, simulated: bool) -> tuple[TabManager, str]:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     await manager.order("s", "Negroni")
     started = await manager.begin_payment("s")
     await manager.record_payment_link(

@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
+from maya.bar import load_menu
 from maya.payments import McpServerConfig, StripeMCPClient, Timeouts
 from maya.sandbox import SandboxStore
 from maya.state import MemoryTabStore, TabManager
@@ -39,7 +40,7 @@ async def test_a_simulated_link_is_replaced_by_a_real_one_when_stripe_is_back(
     http_sandbox: HttpSandbox, clock: FakeClock, asked_by: str
 ) -> None:
     config = McpServerConfig(name="sandbox", transport="http", url=http_sandbox.url)
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     with anyio.fail_after(60):
         async with StripeMCPClient.from_config(
             config, clock=clock, sleep=clock.sleep, timeouts=Timeouts(connect_s=5.0)

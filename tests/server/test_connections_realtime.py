@@ -16,6 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
+from maya.bar import load_menu
 from maya.server import create_app
 from maya.server.connections import ConnectionLimits
 from maya.state.manager import TabManager
@@ -36,7 +37,9 @@ class _Server(uvicorn.Server):
 
 @asynccontextmanager
 async def guarded(limits: ConnectionLimits) -> AsyncIterator[tuple[int, _Server]]:
-    app = create_app(TabManager(MemoryTabStore()), webhook_secret="whsec_" + "r" * 32)
+    app = create_app(
+        TabManager(MemoryTabStore(), catalog=load_menu()), webhook_secret="whsec_" + "r" * 32
+    )
     config = limits.config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = _Server(config)
     async with anyio.create_task_group() as group:

@@ -7,6 +7,7 @@ import logging
 import pytest
 from starlette.testclient import TestClient
 
+from maya.bar import load_menu
 from maya.cli import build_parser
 from maya.server import create_app
 from maya.server.command import options_of
@@ -19,7 +20,11 @@ SECRET = "whsec_" + "g" * 32
 
 
 def _app(hosts: frozenset[str] | None) -> TestClient:
-    app = create_app(TabManager(MemoryTabStore()), webhook_secret=SECRET, allowed_hosts=hosts)
+    app = create_app(
+        TabManager(MemoryTabStore(), catalog=load_menu()),
+        webhook_secret=SECRET,
+        allowed_hosts=hosts,
+    )
     return TestClient(app, base_url="http://127.0.0.1:8000")
 
 

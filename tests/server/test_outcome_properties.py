@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from maya.bar import load_menu
 from maya.state.events import REFUSED_OUTCOMES, EventOutcome, PaymentEvent
 from maya.state.manager import TabManager
 from maya.state.models import TabState
@@ -165,7 +166,7 @@ def test_money_in_equals_money_recorded_after_every_step(backend: Backend) -> No
             store = backend.open()
             try:
                 with anyio.fail_after(60):
-                    await run(TabManager(store), steps)
+                    await run(TabManager(store, catalog=load_menu()), steps)
             finally:
                 if backend.kind != "memory":
                     await store.aclose()

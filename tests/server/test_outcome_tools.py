@@ -14,6 +14,7 @@ import anyio
 import jsonschema
 import pytest
 
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.bar.schemas import RESULT_SCHEMAS
 from maya.state.manager import TabManager
@@ -30,7 +31,7 @@ SESSION = "bar"
 async def manager(backend: Backend) -> AsyncIterator[TabManager]:
     store = backend.open()
     try:
-        yield TabManager(store)
+        yield TabManager(store, catalog=load_menu())
     finally:
         await store.aclose()
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import stripe
 
+from maya.bar import load_menu
 from maya.payments._links import STRIPE_LINK_HOSTS
 from maya.sandbox.webhooks import sign
 from maya.server import create_app
@@ -54,7 +55,7 @@ class Links:
 async def manager(backend: Backend) -> AsyncIterator[TabManager]:
     store = backend.open()
     try:
-        yield TabManager(store)
+        yield TabManager(store, catalog=load_menu())
     finally:
         await store.aclose()
 

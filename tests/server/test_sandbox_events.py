@@ -20,6 +20,7 @@ import stripe
 
 from maya.agent import Agent
 from maya.agent.models.offline import OfflineModel
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.cli import main
 from maya.payments import PaymentLink, PaymentStatusResult, StripeMCPClient, WriteHook
@@ -166,7 +167,7 @@ def test_a_webhook_url_needs_a_whsec_secret() -> None:
 async def test_paid_at_the_checkout_the_tab_settles_by_event_and_maya_answers_from_it(
     sandbox: SandboxStore,
 ) -> None:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     maya = create_app(manager, webhook_secret=SECRET)
     sender = WebhookSender(
         WebhookTarget("http://maya/stripe/webhook", SECRET),
@@ -223,7 +224,7 @@ async def test_paid_at_the_checkout_the_tab_settles_by_event_and_maya_answers_fr
 async def test_an_async_debit_completes_unpaid_then_succeeds_or_fails_by_event(
     sandbox: SandboxStore, iban: str, settles: bool
 ) -> None:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     maya = create_app(manager, webhook_secret=SECRET)
     sender = WebhookSender(
         WebhookTarget("http://maya/stripe/webhook", SECRET),

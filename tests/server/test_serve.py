@@ -23,6 +23,7 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 from starlette.routing import BaseRoute
 
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.payments import open_stripe_client
 from maya.sandbox import CARD_GENERIC_DECLINE, CARD_SUCCESS
@@ -175,7 +176,7 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
             config = tmp_path / "mcp.json"
             config.write_text(json.dumps({"mcpServers": {"stripe": {"url": mcp_url}}}))
             store = open_store(tabs)
-            manager = TabManager(store)
+            manager = TabManager(store, catalog=load_menu())
             try:
                 async with (
                     httpx.AsyncClient() as http,
@@ -253,7 +254,7 @@ async def test_serve_and_the_sandbox_as_processes_settle_a_paid_link_by_event(
             assert "answered 200" in resent.stdout.decode()
             store = open_store(tabs)
             try:
-                again = await TabManager(store).get(SESSION)
+                again = await TabManager(store, catalog=load_menu()).get(SESSION)
                 assert again == state  # the redelivery changed nothing
                 outcome = await store.event_outcome(event_id)  # type: ignore[attr-defined]
                 assert outcome is not None and outcome.value == "settled"
@@ -351,7 +352,7 @@ async def test_several_workers_share_the_tabs_and_apply_an_event_once(
         config.write_text(json.dumps({"mcpServers": {"stripe": {"url": mcp_url}}}))
         store = open_store(sql_backend.url)
         try:
-            manager = TabManager(store)
+            manager = TabManager(store, catalog=load_menu())
             async with (
                 httpx.AsyncClient() as http,
                 open_stripe_client(config_path=config, environ={}) as client,

@@ -21,6 +21,7 @@ import stripe
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from maya.bar import load_menu
 from maya.sandbox.webhooks import sign
 from maya.server import MAX_BODY_BYTES, WebhookSecretError, create_app
 from maya.state.events import EventOutcome
@@ -74,7 +75,7 @@ def signed(body: bytes, secret: str = SECRET, *, at: int | None = None) -> dict[
 @pytest.fixture
 async def manager(backend: Backend) -> AsyncIterator[TabManager]:
     store = backend.open()
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await manager.order("bar", "Martini")
     started = await manager.begin_payment("bar")
     await manager.record_payment_link(
@@ -260,7 +261,7 @@ async def test_the_same_event_five_times_at_once_settles_once(manager: TabManage
 
 async def test_an_unusable_store_is_a_503_so_stripe_retries(tmp_path: Path) -> None:
     store: TabStore = open_store(f"sqlite:///{tmp_path / 'gone.sqlite3'}")
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await store.aclose()
     body = event_body()
     async with client_for(manager) as client:
@@ -274,7 +275,7 @@ async def test_health_extra_routes_and_one_log_line_per_request(
     async def hello(request: object) -> PlainTextResponse:
         return PlainTextResponse("hello")
 
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     caplog.set_level(logging.INFO, logger="maya.server")
     async with client_for(manager, routes=[Route("/web", hello)]) as client:
         health = await client.get("/healthz?token=secret-looking")
@@ -290,7 +291,7 @@ async def test_health_extra_routes_and_one_log_line_per_request(
 
 
 def test_the_app_refuses_a_secret_that_is_not_a_webhook_secret() -> None:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     for bad in ("", "sk_test_123", "whsec_", " whsec_abcdefgh"):
         with pytest.raises(WebhookSecretError) as caught:
             create_app(manager, webhook_secret=bad)

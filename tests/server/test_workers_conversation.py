@@ -11,6 +11,7 @@ import anyio
 import httpx
 import pytest
 
+from maya.bar import load_menu
 from maya.state import TabManager
 from maya.state.open import open_store
 from maya.web.security import COOKIE_NAME, session_of
@@ -90,7 +91,7 @@ async def test_any_worker_continues_the_conversation(tmp_path: Path, sql_backend
         assert len(set(answered_by.values())) >= 2, log.read_text()
     store = open_store(sql_backend.url)
     try:
-        state = await TabManager(store).get(session_of(token))
+        state = await TabManager(store, catalog=load_menu()).get(session_of(token))
         assert sum(item.quantity for item in state.items) == turns
         assert {item.name for item in state.items} == {"Negroni"}
     finally:

@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 
+from maya.bar import load_menu
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.open import open_store
@@ -29,7 +30,7 @@ async def orders(request: dict[str, Any]) -> dict[str, Any]:
     refused: list[str] = []
     store = open_store(request["url"])
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
 
         async def one() -> None:
             nonlocal accepted
@@ -61,7 +62,7 @@ async def write(request: dict[str, Any]) -> Any:
     store = open_store(request["url"])
     session = request["session"]
     try:
-        manager = TabManager(store, clock=lambda: 1_700_000_000.0)
+        manager = TabManager(store, clock=lambda: 1_700_000_000.0, catalog=load_menu())
         await manager.order(session, "Negroni", 2, ["stirred"])
         await manager.set_tip(session, 10)
         started = await manager.begin_payment(session)

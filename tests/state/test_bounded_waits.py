@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import pytest
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.state.manager import TabManager
 from maya.state.models import TabState
@@ -45,7 +46,7 @@ async def test_a_held_row_fails_a_postgres_order_within_the_lock_timeout(
     url = f"{sql_backend.url}&lock_timeout={HOLD}"
     async with open_store(url) as store:  # type: ignore[attr-defined]
         assert isinstance(store, PostgresTabStore) and store.schema is not None
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.order("s", "Water")
         plain = sql_backend.url.split("?", 1)[0]
         with psycopg.connect(plain) as holder:  # a transaction stays open until the block ends
@@ -66,7 +67,7 @@ async def test_a_locked_sqlite_file_fails_an_order_within_the_busy_timeout(
 ) -> None:
     path = tmp_path / "s.sqlite3"
     async with SqliteTabStore(path, busy_timeout=HOLD) as store:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.order("s", "Water")
         holder = sqlite3.connect(path, isolation_level=None)
         try:
@@ -140,7 +141,7 @@ async def test_the_model_is_told_a_busy_tab_is_worth_asking_again(tmp_path: Path
 
     path = tmp_path / "s.sqlite3"
     async with SqliteTabStore(path, busy_timeout=HOLD) as store:
-        toolset = Toolset(manager=TabManager(store), payments=None)
+        toolset = Toolset(manager=TabManager(store, catalog=load_menu()), payments=None)
         assert (await toolset.call("order_drink", {"name": "Water"}, "s"))["status"] == "ok"
         holder = sqlite3.connect(path, isolation_level=None)
         try:

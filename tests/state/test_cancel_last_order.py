@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
@@ -28,7 +29,7 @@ SESSION = "cancel-1"
 async def manager(backend: Backend) -> AsyncIterator[TabManager]:
     store: TabStore = backend.open()
     try:
-        yield TabManager(store, clock=lambda: 1_800_000_000.0)
+        yield TabManager(store, clock=lambda: 1_800_000_000.0, catalog=load_menu())
     finally:
         await store.aclose()
 

@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import pytest
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
@@ -42,7 +43,7 @@ def assert_exactly_the_affordable_orders(state: TabState | None) -> None:
 
 
 async def test_200_concurrent_orders_on_one_session(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     accepted = 0
     refusals: list[StateError] = []
 
@@ -107,7 +108,7 @@ async def test_orders_from_four_processes_on_one_store(sql_backend: Backend) -> 
 async def test_concurrent_first_writes_of_many_sessions(sql_backend: Backend) -> None:
     # Two tasks per new session, at once: both first writes land, neither is an error.
     async with sql_backend.open() as store:  # type: ignore[attr-defined]
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         with anyio.fail_after(60):
             async with anyio.create_task_group() as group:
                 for n in range(20):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from maya.bar import load_menu
 from maya.state import SqliteTabStore, TabManager, TabStore
 from maya.state.catalog import Catalog
 from maya.state.sql import _schema
@@ -38,7 +39,7 @@ async def test_a_version_2_database_is_upgraded_with_its_tabs_in_dollars(tmp_pat
         connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 2)")
         connection.execute("INSERT INTO tabs VALUES ('old', 100000, 0, 1, NULL, 0, 0, 0, 0)")
     async with SqliteTabStore(path) as store:
-        state = await TabManager(store).get("old")
+        state = await TabManager(store, catalog=load_menu()).get("old")
     assert state.currency == "usd" and state.balance_cents == 100000
     with sqlite3.connect(path) as connection:
         version = connection.execute("SELECT version FROM maya_schema").fetchone()

@@ -13,6 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
 from maya.state.events import (
@@ -82,7 +83,7 @@ async def tab_with_link(manager: TabManager, session: str = "bar", link: str = L
 
 
 async def test_a_paid_completed_event_settles_the_tab(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     result = await manager.apply_payment_event(event(1))
     assert result.outcome is EventOutcome.SETTLED
@@ -95,7 +96,7 @@ async def test_a_paid_completed_event_settles_the_tab(store: TabStore) -> None:
 
 
 async def test_the_same_event_five_times_in_a_row_settles_once(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     await manager.order("bar", "Water")  # after the snapshot: stays on the tab
     outcomes = [(await manager.apply_payment_event(event(1))).outcome for _ in range(5)]
@@ -110,22 +111,24 @@ async def test_the_same_event_five_times_at_once_settles_once(backend: Backend) 
     # Five deliveries through up to five stores on one database: five workers.
     stores = [backend.open() for _ in range(5)]
     try:
-        manager = TabManager(stores[0])
+        manager = TabManager(stores[0], catalog=load_menu())
         await tab_with_link(manager)
         version = (await manager.get("bar")).version
         outcomes: list[EventOutcome] = []
 
         async def deliver(store: TabStore) -> None:
-            outcomes.append((await TabManager(store).apply_payment_event(event(1))).outcome)
+            outcomes.append(
+                (await TabManager(store, catalog=load_menu()).apply_payment_event(event(1))).outcome
+            )
 
         with anyio.fail_after(30):
             async with anyio.create_task_group() as group:
                 for store in stores:
                     group.start_soon(deliver, store)
         assert sorted(outcomes) == sorted([EventOutcome.SETTLED] + [EventOutcome.DUPLICATE] * 4)
-        state = await TabManager(backend.open() if backend.kind != "memory" else stores[0]).get(
-            "bar"
-        )
+        state = await TabManager(
+            backend.open() if backend.kind != "memory" else stores[0], catalog=load_menu()
+        ).get("bar")
         assert state.tab_cents == 0
         assert state.version == version + 1
     finally:
@@ -136,21 +139,21 @@ async def test_the_same_event_five_times_at_once_settles_once(backend: Backend) 
 async def test_webhook_and_polling_racing_settle_once(backend: Backend) -> None:
     webhook_store, polling_store = backend.open(), backend.open()
     try:
-        setup = TabManager(webhook_store)
+        setup = TabManager(webhook_store, catalog=load_menu())
         for n in range(10):
             await tab_with_link(setup, f"race{n}", f"plink_race{n}")
         applied = 0
 
         async def webhook(n: int) -> None:
             nonlocal applied
-            result = await TabManager(webhook_store).apply_payment_event(
+            result = await TabManager(webhook_store, catalog=load_menu()).apply_payment_event(
                 event(n, link=f"plink_race{n}")
             )
             applied += result.outcome is EventOutcome.SETTLED
 
         async def poll(n: int) -> None:
             nonlocal applied
-            result = await TabManager(polling_store).settle_payment(
+            result = await TabManager(polling_store, catalog=load_menu()).settle_payment(
                 f"race{n}", f"plink_race{n}", amount_paid_cents=MARTINI
             )
             applied += result.applied
@@ -175,7 +178,7 @@ async def test_webhook_and_polling_racing_settle_once(backend: Backend) -> None:
 async def test_an_event_before_the_link_is_recorded_is_applied_when_it_is(
     store: TabStore,
 ) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     payment = await begin(manager)
     early = await manager.apply_payment_event(event(1))
     assert early.outcome is EventOutcome.PENDING
@@ -197,11 +200,13 @@ async def test_events_racing_the_recording_of_their_link_are_never_lost(
 ) -> None:
     webhook_store, tool_store = backend.open(), backend.open()
     try:
-        tool = TabManager(tool_store)
+        tool = TabManager(tool_store, catalog=load_menu())
         payments = [await begin(tool, f"early{n}") for n in range(8)]
 
         async def webhook(n: int) -> None:
-            await TabManager(webhook_store).apply_payment_event(event(n, link=f"plink_e{n}"))
+            await TabManager(webhook_store, catalog=load_menu()).apply_payment_event(
+                event(n, link=f"plink_e{n}")
+            )
 
         with anyio.fail_after(30):
             async with anyio.create_task_group() as group:
@@ -218,7 +223,7 @@ async def test_events_racing_the_recording_of_their_link_are_never_lost(
 
 
 async def test_completed_after_expired_still_settles(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     version = (await manager.get("bar")).version
     expired = await manager.apply_payment_event(event("exp", EXPIRED, status="unpaid", created=900))
@@ -232,7 +237,7 @@ async def test_completed_after_expired_still_settles(store: TabStore) -> None:
 
 
 async def test_expired_or_failed_after_settlement_changes_nothing(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     await manager.apply_payment_event(event(1))
     settled = await manager.get("bar")
@@ -243,7 +248,7 @@ async def test_expired_or_failed_after_settlement_changes_nothing(store: TabStor
 
 
 async def test_an_async_payment_waits_then_fails_then_succeeds(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     waiting = await manager.apply_payment_event(event(1, status="unpaid"))
     assert waiting.outcome is EventOutcome.AWAITING
@@ -263,7 +268,7 @@ async def test_an_async_payment_waits_then_fails_then_succeeds(store: TabStore) 
 async def test_a_second_checkout_session_paid_on_a_settled_link_is_credit(
     store: TabStore,
 ) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     assert (await manager.apply_payment_event(event(1))).outcome is EventOutcome.SETTLED
     # The same session reported again under another event id is the same money.
@@ -283,7 +288,7 @@ async def test_a_second_checkout_session_paid_on_a_settled_link_is_credit(
 async def test_two_sessions_paid_before_the_link_is_recorded_are_both_kept(
     store: TabStore,
 ) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     payment = await begin(manager)
     await manager.apply_payment_event(event(1, created=1))
     await manager.apply_payment_event(event(2, created=2, session="cs_test_2"))
@@ -296,7 +301,7 @@ async def test_two_sessions_paid_before_the_link_is_recorded_are_both_kept(
 async def test_polling_first_then_the_event_of_the_same_payment_changes_nothing(
     store: TabStore,
 ) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     await manager.settle_payment("bar", LINK, amount_paid_cents=MARTINI)
     settled = await manager.get("bar")
@@ -306,7 +311,7 @@ async def test_polling_first_then_the_event_of_the_same_payment_changes_nothing(
 
 
 async def test_other_event_types_and_unknown_links_change_nothing(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     before = await manager.get("bar")
     other = await manager.apply_payment_event(event(1, "payment_intent.succeeded"))
@@ -320,7 +325,7 @@ async def test_other_event_types_and_unknown_links_change_nothing(store: TabStor
 
 
 async def test_a_listener_hears_of_a_settlement_by_event(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await tab_with_link(manager)
     heard: list[tuple[str, int]] = []
     manager.add_listener(lambda op, _before, after: heard.append((op, after.tab_cents)))
@@ -344,7 +349,7 @@ async def test_a_version_1_database_is_upgraded_with_the_event_table(tmp_path: P
             connection.execute(statement)
         connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 1)")
     async with SqliteTabStore(path) as store:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await tab_with_link(manager)
         assert (await manager.apply_payment_event(event(1))).outcome is EventOutcome.SETTLED
     with sqlite3.connect(path) as connection:
@@ -358,14 +363,14 @@ async def test_a_version_1_database_is_upgraded_with_the_event_table(tmp_path: P
 async def test_an_event_survives_a_restart_as_pending(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
     first = open_store(url)
-    manager = TabManager(first)
+    manager = TabManager(first, catalog=load_menu())
     payment = await begin(manager)
     await manager.apply_payment_event(event(1))
     await first.aclose()
     second = open_store(url)
     try:
-        await record(TabManager(second), payment)
-        assert (await TabManager(second).get("bar")).tab_cents == 0
+        await record(TabManager(second, catalog=load_menu()), payment)
+        assert (await TabManager(second, catalog=load_menu()).get("bar")).tab_cents == 0
     finally:
         await second.aclose()
 
@@ -392,7 +397,7 @@ async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
         connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 1)")
     store = sql_backend.open()
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await tab_with_link(manager)
         assert (await manager.apply_payment_event(event(1))).outcome is EventOutcome.SETTLED
     finally:
@@ -405,7 +410,7 @@ async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
 
 
 async def test_a_stale_link_paid_before_it_was_recorded_still_applies(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     stale = await begin(manager)  # one Martini
     paid = await manager.apply_payment_event(event(1))
     assert paid.outcome is EventOutcome.PENDING
@@ -424,7 +429,7 @@ async def test_a_stale_link_paid_before_it_was_recorded_still_applies(store: Tab
 async def test_a_stale_link_paid_after_it_was_refused_is_found_by_its_metadata(
     store: TabStore,
 ) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     stale = await begin(manager)
     await manager.order("bar", "Water")
     await manager.begin_payment("bar")
@@ -458,7 +463,7 @@ async def test_a_version_2_database_gains_the_link_write_mark(tmp_path: Path) ->
             connection.execute(statement)
         connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 2)")
     async with SqliteTabStore(path) as store:
-        manager = TabManager(store, clock=lambda: 1_700_000_000.0)
+        manager = TabManager(store, clock=lambda: 1_700_000_000.0, catalog=load_menu())
         await manager.order("v2", "Negroni")
         record = (await manager.begin_payment("v2")).payment
         _, mark = await manager.mark_link_write(

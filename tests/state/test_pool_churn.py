@@ -15,6 +15,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from maya.bar import load_menu
 from maya.state import PostgresTabStore, TabManager
 
 from .conftest import Backend, drop_schema, make_backend, postgres_url
@@ -59,7 +60,7 @@ async def test_reads_cancelled_mid_query_keep_their_connection(pg_backend: Backe
     store = pg_backend.open()
     assert isinstance(store, PostgresTabStore)
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.order("churn", "Water")
         with anyio.fail_after(60):
             await _cancel_at_every_point(lambda: manager.get("churn"))
@@ -74,7 +75,7 @@ async def test_tab_streams_closed_mid_read_keep_their_connection(pg_backend: Bac
     store = pg_backend.open()
     assert isinstance(store, PostgresTabStore)
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.order("stream", "Water")
 
         async def open_and_read() -> None:
@@ -103,7 +104,7 @@ async def test_a_connection_dropped_while_idle_is_replaced_at_checkout(
     store = pg_backend.open()
     assert isinstance(store, PostgresTabStore)
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.get("dropped")
         pool = store._pool
         assert pool is not None

@@ -63,7 +63,7 @@ def tab_with(tab_cents: int, *, balance: int = 0) -> TabState:
 @given(start=balances, wanted=orders)
 def test_balance_moves_to_the_tab_exactly(start: int, wanted: list[tuple[str, int]]) -> None:
     async def scenario() -> None:
-        manager = TabManager(MemoryTabStore(), starting_balance_cents=start)
+        manager = TabManager(MemoryTabStore(), starting_balance_cents=start, catalog=load_menu())
         accepted: list[int] = []
         for name, quantity in wanted:
             before = await manager.get("p")
@@ -92,7 +92,7 @@ def test_insufficient_funds_changes_nothing_at_all(
 ) -> None:
     async def scenario() -> None:
         store = MemoryTabStore()
-        manager = TabManager(store, starting_balance_cents=start)
+        manager = TabManager(store, starting_balance_cents=start, catalog=load_menu())
         for earlier, count in before:
             with contextlib.suppress(StateError):
                 await manager.order("p", earlier, count)

@@ -19,6 +19,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from maya.bar import load_menu
 from maya.state.manager import TabManager
 from maya.state.open import open_store
 from maya.state.sql import SqliteTabStore, StoreError
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.anyio
 
 async def _written(path: Path) -> dict[str, object]:
     async with SqliteTabStore(path) as store:
-        state = await rich_tab(TabManager(store, clock=FakeClock(EPOCH)), "s1")
+        state = await rich_tab(TabManager(store, clock=FakeClock(EPOCH), catalog=load_menu()), "s1")
     return state.model_dump(mode="json")
 
 
@@ -62,7 +63,7 @@ async def test_a_read_only_store_changes_nothing_and_creates_nothing(tmp_path: P
     assert isinstance(store, SqliteTabStore) and store.read_only
     async with store:
         with pytest.raises(StoreError, match="read-only"):
-            await TabManager(store).order("s1", "Water")
+            await TabManager(store, catalog=load_menu()).order("s1", "Water")
     assert path.read_bytes() == before
     missing = tmp_path / "missing.sqlite3"
     async with SqliteTabStore(missing, read_only=True) as store:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
@@ -74,7 +75,7 @@ def test_a_tip_percentage_is_an_int(percent: object) -> None:
 
 @pytest.mark.anyio
 async def test_a_modifier_that_is_not_text_is_refused_not_a_crash() -> None:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     with pytest.raises(StateError) as refused:
         await manager.order("s", "Martini", 1, [None])  # type: ignore[list-item]
     assert refused.value.code is ErrorCode.INVALID_MODIFIER

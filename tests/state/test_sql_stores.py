@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
@@ -40,7 +41,7 @@ async def _link(manager: TabManager, session_id: str, payment_id: str) -> None:
 
 async def test_a_payment_link_belongs_to_one_session_only(sql_backend: Backend) -> None:
     async with sql_backend.open() as store:  # type: ignore[attr-defined]
-        manager = TabManager(store, clock=FakeClock(EPOCH))
+        manager = TabManager(store, clock=FakeClock(EPOCH), catalog=load_menu())
         await _link(manager, "a", "plink_shared")
         await manager.order("b", "Water")
         started = await manager.begin_payment("b")
@@ -70,12 +71,12 @@ async def test_a_transition_may_not_change_the_session_id(sql_backend: Backend) 
 
 async def test_a_closed_store_refuses_calls(sql_backend: Backend) -> None:
     store: TabStore = sql_backend.open()
-    await TabManager(store).order("s", "Water")
+    await TabManager(store, catalog=load_menu()).order("s", "Water")
     await store.aclose()
     with pytest.raises(StoreError, match="closed"):
         await store.load("s")
     with pytest.raises(StoreError, match="closed"):
-        await TabManager(store).order("s", "Water")
+        await TabManager(store, catalog=load_menu()).order("s", "Water")
 
 
 async def test_a_store_that_was_never_used_closes_cleanly(sql_backend: Backend) -> None:
@@ -95,7 +96,7 @@ def _sqlite_schema_version(path: Path) -> int:
 async def test_sqlite_records_its_schema_version_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     async with SqliteTabStore(path) as store:
-        await TabManager(store).order("s", "Water")
+        await TabManager(store, catalog=load_menu()).order("s", "Water")
     assert _sqlite_schema_version(path) == SCHEMA_VERSION
     connection = sqlite3.connect(path)
     try:
@@ -119,13 +120,13 @@ async def test_sqlite_from_a_newer_maya_is_refused(tmp_path: Path) -> None:
 
 async def test_sqlite_in_memory_works_for_one_store(tmp_path: Path) -> None:
     async with SqliteTabStore(":memory:") as store:
-        state = await TabManager(store).order("s", "Martini")
+        state = await TabManager(store, catalog=load_menu()).order("s", "Martini")
         assert await store.load("s") == state
 
 
 async def test_an_order_writes_one_tab_row_and_one_item_row(tmp_path: Path) -> None:
     async with SqliteTabStore(tmp_path / "s.sqlite3") as store:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         for _ in range(10):
             await manager.order("s", "Water")
         connection = store._connection  # the one connection; tracing it shows every statement
@@ -190,7 +191,7 @@ async def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) ->
 async def test_a_database_in_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
     async with SqliteTabStore(tmp_path / "missing" / "s.sqlite3") as store:
         with pytest.raises(StoreError, match="unable to open"):
-            await TabManager(store).order("s", "Water")
+            await TabManager(store, catalog=load_menu()).order("s", "Water")
 
 
 async def test_postgres_replaces_a_connection_the_server_dropped(sql_backend: Backend) -> None:
@@ -200,7 +201,7 @@ async def test_postgres_replaces_a_connection_the_server_dropped(sql_backend: Ba
 
     async with sql_backend.open() as store:  # type: ignore[attr-defined]
         assert isinstance(store, PostgresTabStore)
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         await manager.order("s", "Water")
         pool = store._pool
         assert pool is not None
@@ -229,7 +230,7 @@ def _grow(items: int) -> Callable[[TabState], tuple[TabState, None]]:
 
 async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> None:
     async with SqliteTabStore(tmp_path / "s.sqlite3") as store:
-        manager = TabManager(store, starting_balance_cents=10**9)
+        manager = TabManager(store, starting_balance_cents=10**9, catalog=load_menu())
         await store.transact("s", lambda: transitions.new_tab("s", 10**9), _grow(500))
         connection = store._connection
         assert connection is not None
@@ -268,7 +269,7 @@ async def test_what_each_operation_wrote_is_what_another_store_reads(
     sql_backend: Backend,
 ) -> None:
     async with sql_backend.open() as store, sql_backend.open() as other:  # type: ignore[attr-defined]
-        manager = TabManager(store, clock=FakeClock(EPOCH))
+        manager = TabManager(store, clock=FakeClock(EPOCH), catalog=load_menu())
         written = await rich_tab(manager, "w")
         assert await other.load("w") == written
         steps: list[Callable[[], Awaitable[TabState]]] = [
@@ -297,9 +298,9 @@ async def test_a_write_by_another_store_is_seen_before_the_next_write(
     sql_backend: Backend,
 ) -> None:
     async with sql_backend.open() as mine, sql_backend.open() as theirs:  # type: ignore[attr-defined]
-        await TabManager(mine).order("s", "Water")
-        await TabManager(theirs).order("s", "Gin")
-        after = await TabManager(mine).order("s", "Martini")
+        await TabManager(mine, catalog=load_menu()).order("s", "Water")
+        await TabManager(theirs, catalog=load_menu()).order("s", "Gin")
+        after = await TabManager(mine, catalog=load_menu()).order("s", "Martini")
         assert [i.name for i in after.items] == ["Water", "Gin", "Martini"]
         assert after.version == 3 and after.tab_cents == 100 + 800 + 1300
         assert await mine.load("s") == after == await theirs.load("s")
@@ -310,5 +311,5 @@ async def test_a_store_that_keeps_no_states_reads_everything_and_agrees(tmp_path
         SqliteTabStore(tmp_path / "s.sqlite3", known_sessions=0) as cold,
         SqliteTabStore(tmp_path / "s.sqlite3") as warm,
     ):
-        state = await rich_tab(TabManager(cold, clock=FakeClock(EPOCH)), "c")
+        state = await rich_tab(TabManager(cold, clock=FakeClock(EPOCH), catalog=load_menu()), "c")
         assert await warm.load("c") == state == await cold.load("c")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from maya.bar import load_menu
 from maya.state.conversations import ConversationBounds
 from maya.state.manager import TabManager
 from maya.state.sql.sqlite import SqliteTabStore
@@ -19,7 +20,7 @@ def _synchronous(store: SqliteTabStore) -> int:
 
 async def test_a_turn_commits_without_fsync_and_the_tab_with_it(tmp_path: Path) -> None:
     store = SqliteTabStore(tmp_path / "tabs.sqlite3")  # FULL: the default
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await manager.get("s")
     statements: list[str] = []
     store._connect().set_trace_callback(statements.append)
@@ -41,7 +42,7 @@ async def test_a_turn_commits_without_fsync_and_the_tab_with_it(tmp_path: Path) 
 
 async def test_a_failed_turn_still_restores_full(tmp_path: Path) -> None:
     store = SqliteTabStore(tmp_path / "tabs.sqlite3")
-    await TabManager(store).get("s")
+    await TabManager(store, catalog=load_menu()).get("s")
     with pytest.raises(Exception):  # noqa: B017 - any failure of the write
         await store.append_conversation_turn("s", None, now=1.0, bounds=ConversationBounds())  # type: ignore[arg-type]
     assert _synchronous(store) == 2
@@ -50,7 +51,7 @@ async def test_a_failed_turn_still_restores_full(tmp_path: Path) -> None:
 
 async def test_a_normal_store_is_left_normal(tmp_path: Path) -> None:
     store = SqliteTabStore(tmp_path / "tabs.sqlite3", synchronous="NORMAL")
-    await TabManager(store).get("s")
+    await TabManager(store, catalog=load_menu()).get("s")
     statements: list[str] = []
     store._connect().set_trace_callback(statements.append)
     await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())

@@ -27,6 +27,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from maya.bar import load_menu
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.models import TabState
@@ -209,7 +210,9 @@ class TabMachine(RuleBasedStateMachine):
         # wrote, so what was really written is read back through another one.
         self.reader = reader
         self.clock = FakeClock(EPOCH)
-        self.manager = TabManager(store, clock=self.clock, starting_balance_cents=START)
+        self.manager = TabManager(
+            store, clock=self.clock, starting_balance_cents=START, catalog=load_menu()
+        )
         self.store = store
         run_id = uuid.uuid4().hex[:10]
         self.sessions = [f"m{run_id}-{i}" for i in range(SESSIONS)]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from maya.bar import load_menu
 from maya.bar.walkthrough import run_state_demo
 from maya.codes import ErrorCode
 from maya.state.errors import StateError
@@ -114,13 +115,13 @@ async def test_a_crashing_transition_writes_nothing(store: TabStore) -> None:
 
 
 async def test_a_tab_with_everything_on_it_round_trips(store: TabStore) -> None:
-    manager = TabManager(store, clock=FakeClock(EPOCH))
+    manager = TabManager(store, clock=FakeClock(EPOCH), catalog=load_menu())
     state = await rich_tab(manager, "rich")
     assert await store.load("rich") == state
 
 
 async def test_settled_items_leave_the_stored_tab(store: TabStore) -> None:
-    manager = TabManager(store, clock=FakeClock(EPOCH))
+    manager = TabManager(store, clock=FakeClock(EPOCH), catalog=load_menu())
     await manager.order("s1", "Martini")
     await manager.order("s1", "Gin", 2)
     started = await manager.begin_payment("s1")
@@ -161,7 +162,7 @@ async def test_odd_text_and_large_amounts_round_trip(store: TabStore) -> None:
 
 
 async def test_sessions_are_kept_apart(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await manager.order("a", "Martini")
     await manager.order("b", "Water", 2)
     await manager.reset("a")
@@ -172,7 +173,7 @@ async def test_sessions_are_kept_apart(store: TabStore) -> None:
 
 
 async def test_session_ids_lists_written_sessions_sorted(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     for session in ("b", "a", "C", "a-1", "10", "9"):
         await manager.order(session, "Water")
     with pytest.raises(StateError):
@@ -198,7 +199,7 @@ async def test_an_initial_state_with_history_is_written_in_full(store: TabStore)
 
 
 async def test_any_new_state_is_stored_exactly_even_rewritten_history(store: TabStore) -> None:
-    manager = TabManager(store, clock=FakeClock(EPOCH))
+    manager = TabManager(store, clock=FakeClock(EPOCH), catalog=load_menu())
     state = await rich_tab(manager, "h")
 
     def rewrite(current: TabState) -> tuple[TabState, None]:
@@ -219,7 +220,7 @@ async def test_any_new_state_is_stored_exactly_even_rewritten_history(store: Tab
 
 async def test_closing_is_idempotent_and_async_with_closes(backend: Backend) -> None:
     store = backend.open()
-    await TabManager(store).order("s", "Water")
+    await TabManager(store, catalog=load_menu()).order("s", "Water")
     await store.aclose()
     await store.aclose()
     if backend.kind != "memory":

@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from maya.bar import load_menu
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.sql.notify import channel_for, notification_payload, parse_payload
@@ -23,7 +24,7 @@ WORKER = Path(__file__).with_name("_worker.py")
 
 
 async def test_a_watcher_sees_the_current_state_then_each_change(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     await manager.order("s1", "Martini")
     with anyio.fail_after(10):
         async with manager.watch("s1") as updates:
@@ -39,7 +40,7 @@ async def test_a_watcher_sees_the_current_state_then_each_change(store: TabStore
 
 
 async def test_a_slow_watcher_gets_the_latest_state_not_a_queue(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     with anyio.fail_after(10):
         async with manager.watch("slow") as updates:
             await updates.__anext__()
@@ -52,7 +53,7 @@ async def test_a_slow_watcher_gets_the_latest_state_not_a_queue(store: TabStore)
 
 
 async def test_a_watcher_hears_only_its_own_session(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     with anyio.fail_after(10):
         async with manager.watch("mine") as updates:
             await updates.__anext__()
@@ -65,7 +66,7 @@ async def test_a_watcher_hears_only_its_own_session(store: TabStore) -> None:
 
 
 async def test_a_refused_change_notifies_nobody(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     with anyio.fail_after(10):
         async with manager.watch("refused") as updates:
             await updates.__anext__()
@@ -75,7 +76,7 @@ async def test_a_refused_change_notifies_nobody(store: TabStore) -> None:
 
 
 async def test_many_watchers_of_one_session_each_get_the_change(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     seen: list[int] = []
 
     async def watcher(ready: anyio.Event) -> None:
@@ -97,7 +98,7 @@ async def test_many_watchers_of_one_session_each_get_the_change(store: TabStore)
 
 
 async def test_a_bad_session_id_is_refused_before_subscribing(store: TabStore) -> None:
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     with pytest.raises(StateError):
         manager.watch("no spaces allowed")
 
@@ -125,7 +126,10 @@ def pg_backend(tmp_path: Path) -> Iterator[Backend]:
 async def test_another_store_s_change_reaches_watchers_through_notify(pg_backend: Backend) -> None:
     here, there = pg_backend.open(), pg_backend.open()
     try:
-        watching, writing = TabManager(here), TabManager(there)
+        watching, writing = (
+            TabManager(here, catalog=load_menu()),
+            TabManager(there, catalog=load_menu()),
+        )
         with anyio.fail_after(20):
             async with watching.watch("shared") as first, watching.watch("shared") as second:
                 assert (await first.__anext__()).tab_cents == 0
@@ -147,7 +151,10 @@ async def test_another_store_s_change_reaches_watchers_through_notify(pg_backend
 async def test_when_the_listening_watcher_leaves_another_takes_over(pg_backend: Backend) -> None:
     here, there = pg_backend.open(), pg_backend.open()
     try:
-        watching, writing = TabManager(here), TabManager(there)
+        watching, writing = (
+            TabManager(here, catalog=load_menu()),
+            TabManager(there, catalog=load_menu()),
+        )
         leave, left, ready = anyio.Event(), anyio.Event(), anyio.Event()
 
         async def first_watcher() -> None:
@@ -178,7 +185,7 @@ async def test_when_the_listening_watcher_leaves_another_takes_over(pg_backend: 
 async def test_an_order_from_another_os_process_reaches_a_watcher(pg_backend: Backend) -> None:
     store = pg_backend.open()
     try:
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         request = {
             "op": "orders",
             "url": pg_backend.url,
@@ -207,7 +214,10 @@ async def test_a_payment_event_applied_elsewhere_reaches_watchers(pg_backend: Ba
 
     here, there = pg_backend.open(), pg_backend.open()
     try:
-        watching, webhook = TabManager(here), TabManager(there)
+        watching, webhook = (
+            TabManager(here, catalog=load_menu()),
+            TabManager(there, catalog=load_menu()),
+        )
         await watching.order("paid", "Martini")
         started = await watching.begin_payment("paid")
         await watching.record_payment_link(

@@ -20,6 +20,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.state import MemoryTabStore, StoreError, TabManager, TabState
 from maya.state.events import COMPLETED, PaymentEvent
@@ -200,12 +201,14 @@ async def _run_load(
 async def test_overlays_end_on_the_last_state_though_most_reads_fail() -> None:
     inner, feed = MemoryTabStore(), MemoryFeed()
     store = OverloadedStore(inner, feed)
-    writing = TabManager(inner)
+    writing = TabManager(inner, catalog=load_menu())
     writing.add_listener(lambda _op, _before, after: feed.announce(after.session_id, after.version))
     # Reads keep failing while the writes go on, and for a while after the last one.
     try:
         await _run_load(
-            TabManager(store), writing, overload=lambda: setattr(store, "overloaded", True)
+            TabManager(store, catalog=load_menu()),
+            writing,
+            overload=lambda: setattr(store, "overloaded", True),
         )
     finally:
         feed.close()
@@ -229,7 +232,9 @@ async def test_overlays_end_on_the_last_state_across_postgres_stores(pg_backend:
     # The watching worker has far fewer connections than watchers.
     here = open_store(f"{pg_backend.url}&pool_max_size=2")
     try:
-        await _run_load(TabManager(here), TabManager(there))
+        await _run_load(
+            TabManager(here, catalog=load_menu()), TabManager(there, catalog=load_menu())
+        )
     finally:
         await here.aclose()
         await there.aclose()

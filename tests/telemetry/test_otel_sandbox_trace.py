@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from maya.agent import Agent
 from maya.agent.models.base import calls_response, text_response
-from maya.bar.menu import bar_messages
+from maya.bar.menu import bar_messages, load_menu
 from maya.otel import GenAITelemetry
 from maya.payments import McpServerConfig, StripeMCPClient, Timeouts
 from maya.state import MemoryTabStore, TabManager
@@ -83,7 +83,7 @@ async def test_the_sandboxs_spans_carry_the_turns_trace(tmp_path: Path) -> None:
             text_response("Here is your link."),
         ]
     )
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     with anyio.fail_after(60):
         async with StripeMCPClient.from_config(config, timeouts=Timeouts(probe_s=20.0)) as stripe:
             agent = Agent(

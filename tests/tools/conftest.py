@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from scripted_gateway import ScriptedGateway
 
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.state import MemoryTabStore, TabManager
 from maya.tools import Toolset
@@ -13,7 +14,7 @@ from maya.tools import Toolset
 @pytest.fixture
 def manager() -> TabManager:
     """A tab manager on a fresh memory store."""
-    return TabManager(MemoryTabStore())
+    return TabManager(MemoryTabStore(), catalog=load_menu())
 
 
 @pytest.fixture

@@ -246,7 +246,7 @@ def test_random_calls_with_provider_refusals_get_structured_answers(tool: str) -
     """Scripted gateway: checks the dispatcher's mapping of every provider refusal."""
     made = 0
     gateway = ScriptedGateway()
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=gateway)
+    toolset = Toolset(manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=gateway)
 
     def payer(payment_id: str, url: str, outcome: str) -> None:
         if outcome == "paid":
@@ -298,7 +298,10 @@ async def test_random_payment_calls_against_the_sandbox_get_structured_answers(
         server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
         clock = FakeClock()
         async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client:
-            toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=OnePollClient(client))
+            toolset = Toolset(
+                manager=TabManager(MemoryTabStore(), catalog=load_menu()),
+                payments=OnePollClient(client),
+            )
 
             def payer(payment_id: str, url: str, outcome: str) -> None:
                 if outcome in CARDS:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from scripted_gateway import ScriptedGateway
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.payments import PaymentLinkCreationError
 from maya.state import MemoryTabStore, TabManager
@@ -29,7 +30,7 @@ def wall() -> FakeClock:
 
 @pytest.fixture
 def manager(wall: FakeClock) -> TabManager:
-    return TabManager(MemoryTabStore(), clock=wall)
+    return TabManager(MemoryTabStore(), clock=wall, catalog=load_menu())
 
 
 @pytest.fixture

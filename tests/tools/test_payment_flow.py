@@ -11,6 +11,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from maya.bar import load_menu
 from maya.payments import StripeMCPClient
 from maya.sandbox import (
     CARD_GENERIC_DECLINE,
@@ -49,7 +50,7 @@ async def client(sandbox: SandboxStore) -> AsyncIterator[StripeMCPClient]:
 @pytest.fixture
 def flow(client: StripeMCPClient) -> Toolset:
     """Maya's tools over a memory tab store and the sandbox."""
-    return Toolset(manager=TabManager(MemoryTabStore()), payments=client)
+    return Toolset(manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=client)
 
 
 async def call(toolset: Toolset, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -167,7 +168,9 @@ async def test_a_status_check_in_a_conversation_answers_not_paid_yet_at_chat_spe
     server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
     clock = FakeClock()
     async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client:
-        toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=client)
+        toolset = Toolset(
+            manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=client
+        )
         await call(toolset, "order_drink", {"name": "Martini"})
         await call(toolset, "create_stripe_payment")
         started = clock()

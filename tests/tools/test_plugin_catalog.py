@@ -14,6 +14,7 @@ import anyio
 import httpx
 import pytest
 
+from maya.bar import load_menu
 from maya.codes import ErrorCode
 from maya.messages import DEFAULT_MESSAGES, MessagesError, load_messages
 from maya.money import MoneyError, format_amount, minor_units, parse_amount
@@ -165,7 +166,11 @@ def test_an_unknown_message_key_is_refused_naming_it(tmp_path: Path) -> None:
     wrong = tmp_path / "words.yaml"
     wrong.write_text("PAYMENT_DECLIND: no\n", encoding="utf-8")
     with pytest.raises(MessagesError, match="PAYMENT_DECLIND"):
-        Toolset(manager=TabManager(MemoryTabStore()), payments=None, messages_path=wrong)
+        Toolset(
+            manager=TabManager(MemoryTabStore(), catalog=load_menu()),
+            payments=None,
+            messages_path=wrong,
+        )
 
 
 def test_the_default_words_name_no_business_or_persona() -> None:
@@ -175,7 +180,11 @@ def test_the_default_words_name_no_business_or_persona() -> None:
 
 
 async def test_a_tool_the_toolset_does_not_own_is_not_retried_and_neutral() -> None:
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None, tools=PAYMENT_TOOLS)
+    toolset = Toolset(
+        manager=TabManager(MemoryTabStore(), catalog=load_menu()),
+        payments=None,
+        tools=PAYMENT_TOOLS,
+    )
     assert toolset.tool_names == ("create_stripe_payment", "check_payment_status")
     answer = await toolset.call("brew_coffee", {}, SESSION)
     assert answer["error"] == "UNKNOWN_TOOL" and answer["retryable"] is False

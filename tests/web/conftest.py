@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from maya.agent.models.base import Model
 from maya.agent.models.offline import OfflineModel
+from maya.bar import load_menu
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.tools.context import PaymentGateway
@@ -52,7 +53,9 @@ def make_app(
 ) -> Starlette:
     """The page over ``manager`` (a fresh memory store by default), offline model."""
     return create_web_app(
-        manager=manager if manager is not None else TabManager(MemoryTabStore()),
+        manager=manager
+        if manager is not None
+        else TabManager(MemoryTabStore(), catalog=load_menu()),
         payments=payments,
         model=model if model is not None else OfflineModel(),
         settings=settings,

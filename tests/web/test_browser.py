@@ -22,6 +22,7 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from maya.agent.models.base import Model, calls_response, text_response
+from maya.bar import load_menu
 from maya.payments import open_payment_side
 from maya.sandbox.checkout import CARD_FIELD
 from maya.state.manager import TabManager
@@ -194,7 +195,7 @@ async def test_a_reply_streams_into_the_page_piece_by_piece() -> None:
 async def test_tip_buttons_set_show_and_toggle_off_the_tip() -> None:
     from playwright.async_api import expect
 
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     async with bar(manager=manager) as (base_url, browser):
         page = await open_page(browser, base_url)
         await send(page, "two martinis")
@@ -225,7 +226,7 @@ async def test_tip_buttons_set_show_and_toggle_off_the_tip() -> None:
 async def test_balance_colours_follow_the_level() -> None:
     from playwright.async_api import expect
 
-    manager = TabManager(MemoryTabStore(), starting_balance_cents=6300)
+    manager = TabManager(MemoryTabStore(), starting_balance_cents=6300, catalog=load_menu())
     async with bar(manager=manager) as (base_url, browser):
         page = await open_page(browser, base_url)
         balance = page.locator("#balance")

@@ -16,6 +16,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from maya.bar import load_menu
 from maya.server.connections import ConnectionLimits
 from maya.signing import Signer
 from maya.state.manager import TabManager
@@ -139,7 +140,7 @@ def test_a_declared_oversized_body_is_refused_before_reading(client: TestClient)
 
 
 def test_a_cookie_the_server_never_issued_is_replaced() -> None:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     forged = "A" * 43
     with TestClient(make_app(manager), base_url=ORIGIN) as browser:
         browser.cookies.set(COOKIE_NAME, forged)
@@ -274,7 +275,7 @@ def test_the_tool_call_cap_is_a_page_setting() -> None:
     model = ScriptedModel(
         [calls_response([("order_drink", {"name": "Water"})] * 3), text_response("No.")]
     )
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     app = make_app(manager, model=model, settings=WebSettings(max_tool_calls=2))
     with TestClient(app, base_url=ORIGIN) as browser:
         browser.get("/")

@@ -11,6 +11,7 @@ import anyio
 import httpx
 import pytest
 
+from maya.bar import load_menu
 from maya.state.manager import TabManager
 from maya.state.open import open_store
 from maya.web import WebSettings
@@ -94,8 +95,8 @@ async def test_a_change_on_one_worker_reaches_a_page_served_by_another(pg_url: s
     try:
         # Workers share the server's secret: a cookie one issued is a session on the other.
         shared = WebSettings(cookie_secret=b"w" * 32)
-        app_a = make_app(TabManager(store_a), settings=shared)
-        app_b = make_app(TabManager(store_b), settings=shared)
+        app_a = make_app(TabManager(store_a, catalog=load_menu()), settings=shared)
+        app_b = make_app(TabManager(store_b, catalog=load_menu()), settings=shared)
         async with (
             serving(app_a) as url_a,
             serving(app_b) as url_b,
@@ -124,7 +125,7 @@ async def test_a_change_on_one_worker_reaches_a_page_served_by_another(pg_url: s
 async def test_an_unavailable_store_ends_the_stream_and_the_page_retries(tmp_path: Any) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'tabs.sqlite3'}")
     await store.aclose()  # every read now fails with StoreError
-    app = make_app(TabManager(store))
+    app = make_app(TabManager(store, catalog=load_menu()))
     async with serving(app) as base_url, open_browser(base_url) as browser:
         with anyio.fail_after(20):
             response = await browser.get("/api/tab/events")

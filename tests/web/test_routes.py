@@ -13,6 +13,7 @@ from google.genai import types
 from starlette.testclient import TestClient
 
 from maya.agent.models.base import calls_response, text_response
+from maya.bar import load_menu
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.testing import ScriptedModel
@@ -211,7 +212,7 @@ def test_one_browser_never_sees_or_changes_anothers_tab() -> None:
 
 
 def test_the_session_id_is_a_hash_not_the_token() -> None:
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     with TestClient(make_app(manager), base_url=ORIGIN) as browser:
         browser.get("/")
         token = browser.cookies[COOKIE_NAME]
@@ -339,7 +340,7 @@ def test_a_server_mounts_the_page_from_its_context() -> None:
     from maya.server import ServeContext
     from maya.web import serve_routes
 
-    manager = TabManager(MemoryTabStore())
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
     context = ServeContext(manager=manager, payments=None, base_url=ORIGIN)
     app = Starlette(routes=serve_routes(context))
     with TestClient(app, base_url=ORIGIN) as browser:

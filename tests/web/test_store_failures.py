@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from failing_store import FailingStore
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.payments.errors import StripeMCPError
@@ -57,7 +58,7 @@ def store() -> FailingStore:
 
 @pytest.fixture
 def browser(store: FailingStore) -> Iterator[TestClient]:
-    app = make_app(TabManager(store), payments=UnreachableStripe())
+    app = make_app(TabManager(store, catalog=load_menu()), payments=UnreachableStripe())
     with TestClient(app, base_url=ORIGIN) as client:
         assert client.get("/").status_code == 200
         # Something on the tab, so paying and tipping reach the store.

@@ -19,6 +19,7 @@ from maya.agent.loop import Agent
 from maya.agent.model_errors import DEFAULT_TURN_BUDGET_S
 from maya.agent.models.gemini import GeminiModel
 from maya.agent.models.select import choose_model
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, StripeMCPClient, open_stripe_client, sandbox_notice
@@ -141,7 +142,7 @@ async def run_chat(
         thinking = ThinkingIndicator(sys.stdout)
     budget = turn_budget_s if turn_budget_s is not None else turn_budget_from_env()
     store = open_store(store_url)
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     async with AsyncExitStack() as stack:
         stack.push_async_callback(store.aclose)
         # Spans go where OTEL_* says (nowhere unless asked); the JSONL trace is unchanged.

@@ -16,6 +16,7 @@ import anyio
 
 from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.offline import OfflineModel
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.money import format_cents, percent_of
 from maya.otel import agent_tracer_from_env, configure_tracing_from_env
@@ -203,7 +204,7 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="maya-demo-") as folder:
         workdir = Path(folder)
         store = open_store(str(workdir / "tabs.sqlite3") if sqlite else "memory://")
-        manager = TabManager(store)
+        manager = TabManager(store, catalog=load_menu())
         tracer = agent_tracer_from_env()
         shutdown_tracing = configure_tracing_from_env("maya")
         say("Maya demo: the offline model, a temporary tab, the sandbox as a subprocess.")

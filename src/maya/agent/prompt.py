@@ -14,6 +14,8 @@ from typing import Any
 
 from google.genai import types
 
+from maya.bar import load_menu
+
 __all__ = [
     "PromptView",
     "current_prompt",
@@ -105,7 +107,7 @@ def current_prompt() -> PromptView:
     from maya.state.memory import MemoryTabStore
     from maya.tools import Toolset
 
-    toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=None)
+    toolset = Toolset(manager=TabManager(MemoryTabStore(), catalog=load_menu()), payments=None)
     return prompt_view(load_system_instruction(), [toolset.genai_tool()])
 
 

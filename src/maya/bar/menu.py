@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
+from maya.bar.settings import BAR_SETTINGS
 from maya.codes import ErrorCode
 from maya.messages import MessageBook, load_messages
 from maya.money import MAX_CENTS, Cents
-from maya.state.catalog import Catalog, CatalogItem
+from maya.state.catalog import Catalog, CatalogItem, TabSettings
 from maya.state.errors import StateError
+
+if TYPE_CHECKING:
+    from maya.tools.catalog import ToolSpec
 
 __all__ = ["Menu", "MenuError", "MenuItem", "ModifierGroup", "bar_messages", "load_menu"]
 
@@ -172,6 +176,18 @@ class Menu(Catalog):
             for option in group.options
         )
         self._drinks: dict[str, MenuItem] = {_key(item.name): item for item in self.items}
+
+    @property
+    def tab_settings(self) -> TabSettings:
+        """The bar's tab: a $1,000.00 prepaid balance, 1-20 of a drink, 10/15/20 % tips."""
+        return BAR_SETTINGS
+
+    @property
+    def tools(self) -> Sequence[ToolSpec[Any]]:
+        """The bar's tools (``DEFAULT_TOOLS``): what a ``Toolset`` offers for this menu."""
+        from maya.bar.tools import DEFAULT_TOOLS  # built on this module
+
+        return DEFAULT_TOOLS
 
     @property
     def modifiers(self) -> tuple[str, ...]:

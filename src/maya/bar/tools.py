@@ -121,7 +121,9 @@ async def get_menu(ctx: ToolContext, session_id: str, args: GetMenuArgs) -> dict
     Each drink lists its ``modifiers`` by group; ``one_of`` names the groups that allow a
     single choice (neat or on the rocks, shaken or stirred).
     """
-    menu = ctx.manager.menu
+    menu = ctx.manager.catalog
+    if not isinstance(menu, Menu):
+        raise TypeError("get_menu sells the bar's menu; this manager's catalog is another")
     view = menu_view(menu)
     for entries in view["categories"].values():
         for entry in entries:

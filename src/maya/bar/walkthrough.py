@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from maya.bar import load_menu
 from maya.money import format_amount
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
@@ -20,7 +21,7 @@ __all__ = ["run_state_demo"]
 
 async def run_state_demo(store: TabStore, *, out: Callable[[str], None] = print) -> int:
     """Walk session ``demo`` through the tab's life; 0 when every step did what it should."""
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
     session = "state-demo"
     await manager.reset(session)
     failures: list[str] = []

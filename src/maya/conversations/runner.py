@@ -22,6 +22,7 @@ from maya.agent.loop import Agent, TurnResult
 from maya.agent.models.base import calls_response, text_response
 from maya.agent.models.offline import OfflineModel
 from maya.agent.trace import JsonlTracer
+from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.conversations.check import check_turn, state_facts
 from maya.conversations.replay import FakeClock, ScriptedModel, ScriptExhaustedError, Step
@@ -228,6 +229,7 @@ async def run_conversation(
     manager = TabManager(
         MemoryTabStore(),
         starting_balance_cents=STARTING_BALANCE_CENTS if balance is None else balance,
+        catalog=load_menu(),
     )
     await _prepare(manager, conversation)
     tracer = JsonlTracer(workdir / "traces")

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maya.addresses import add_http_transport, http_address, is_loopback_host
 from maya.bar import DEFAULT_TOOLS
-from maya.bar.menu import bar_messages
+from maya.bar.menu import bar_messages, load_menu
 from maya.mcp_server.server import TAB_HANDLE_PURPOSE, TabPolicy, build_mcp_server
 from maya.otel.propagation import configure_tracing_from_env
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client, sandbox_notice
@@ -180,7 +180,7 @@ async def serve(
     shutdown_tracing = configure_tracing_from_env("maya-mcp")
     store = open_store(store_url)
     try:
-        manager = TabManager(store, catalog=catalog)
+        manager = TabManager(store, catalog=catalog if catalog is not None else load_menu())
         async with open_stripe_client(
             status_bounds=CHAT_STATUS_BOUNDS, sandbox=True, require_stripe=require_stripe
         ) as stripe:

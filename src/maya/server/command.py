@@ -21,6 +21,7 @@ import anyio
 import uvicorn
 
 from maya.addresses import add_host_port, http_url
+from maya.bar import load_menu
 from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
 from maya.payments.factory import REQUIRE_STRIPE_ENV, sandbox_notice
@@ -144,7 +145,7 @@ async def serve(
         server_secret = load_server_secret(env)
         store = open_store(store_url if store_url is not None else env.get("MAYA_STATE_URL"))
         try:
-            manager = TabManager(store)
+            manager = TabManager(store, catalog=load_menu())
             async with open_stripe_client(
                 environ=env, status_bounds=CHAT_STATUS_BOUNDS, sandbox=True
             ) as stripe_client:

@@ -28,6 +28,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
+from maya.bar import load_menu
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
 from maya.sandbox.server import bind_socket
 from maya.server.context import OPTIONS_ENV, ServeContext, ServeOptions, extra_routes
@@ -68,7 +69,7 @@ def app_from_env() -> Starlette:
     # The same secret in every worker: the same variable, or the same file.
     server_secret = load_server_secret()
     store = open_store(os.environ.get(STATE_URL_ENV))
-    manager = TabManager(store)
+    manager = TabManager(store, catalog=load_menu())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

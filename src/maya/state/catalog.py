@@ -181,6 +181,11 @@ class Catalog:
         """Modifiers a customer may ask for: a plain catalog has none."""
         return ()
 
+    @property
+    def tab_settings(self) -> TabSettings:
+        """The tabs this business keeps unless told otherwise: no prepaid balance."""
+        return TabSettings()
+
     def find(self, name: str) -> CatalogItem:
         """The item called ``name``.
 

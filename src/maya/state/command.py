@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 
+from maya.bar import load_menu
 from maya.bar.walkthrough import run_state_demo
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
@@ -60,7 +61,7 @@ def _show(args: argparse.Namespace) -> int:
         # Only looking: a read-only file, or one another process is writing, still shows.
         store = _open(args.store, read_only=True)
         try:
-            state = await TabManager(store).get(args.session)
+            state = await TabManager(store, catalog=load_menu()).get(args.session)
         finally:
             await store.aclose()
         if args.json:
@@ -80,7 +81,7 @@ def _reset(args: argparse.Namespace) -> int:
     async def run() -> int:
         store = _open(args.store)
         try:
-            print(tab_line(await TabManager(store).reset(args.session)))
+            print(tab_line(await TabManager(store, catalog=load_menu()).reset(args.session)))
         finally:
             await store.aclose()
         return 0

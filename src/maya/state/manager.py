@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from maya.codes import ErrorCode
 from maya.money import Cents
@@ -30,9 +30,6 @@ from maya.state.models import OrderedItem, PaymentRecord, TabState
 from maya.state.store import Change, TabStore, Transition
 from maya.state.transitions import PaymentStart, Settlement
 from maya.state.watch import TabUpdates, WatchHub
-
-if TYPE_CHECKING:
-    from maya.bar.menu import Menu
 
 __all__ = [
     "LINK_WRITE_MARGIN_S",
@@ -156,9 +153,8 @@ class TabManager:
         self,
         store: TabStore,
         *,
-        catalog: Catalog | None = None,
+        catalog: Catalog,
         settings: TabSettings | None = None,
-        menu: Menu | None = None,
         clock: Callable[[], float] = time.time,
         starting_balance_cents: Cents | None = None,
     ) -> None:
@@ -167,23 +163,16 @@ class TabManager:
         Args:
             store: where tabs are kept.
             catalog: what orders are priced from; its currency is every new tab's.
-                Default: the bar's packaged menu.
-            settings: prepaid balance, quantity limit and tip choices. Default:
-                ``BAR_SETTINGS`` for the bar's menu, ``TabSettings()`` (no prepaid
-                balance) for any other catalog.
-            menu: the bar's menu (the same as ``catalog``, kept for the bar's code).
+            settings: prepaid balance, quantity limit and tip choices. Default: the
+                catalog's own (``Catalog.tab_settings``: no prepaid balance).
             clock: wall clock in Unix seconds, for payment snapshots.
             starting_balance_cents: shorthand for a prepaid balance other than the
                 settings' (the settings' is used when it is None).
         """
-        from maya.bar.menu import Menu, load_menu  # the reference app is the default
-        from maya.bar.settings import BAR_SETTINGS
-
         self.store = store
-        chosen = catalog if catalog is not None else menu
-        self.catalog: Catalog = chosen if chosen is not None else load_menu()
+        self.catalog = catalog
         if settings is None:
-            settings = BAR_SETTINGS if isinstance(self.catalog, Menu) else TabSettings()
+            settings = catalog.tab_settings
         if starting_balance_cents is not None:
             settings = TabSettings(
                 starting_balance_cents=starting_balance_cents,
@@ -196,19 +185,6 @@ class TabManager:
         self._starting_balance = settings.starting_balance_cents or 0
         self._listeners: list[ChangeListener] = []
         self._hub: WatchHub | None = None
-
-    @property
-    def menu(self) -> Menu:
-        """The bar's menu (the catalog, when it is one).
-
-        Raises:
-            TypeError: the catalog is not the bar's menu.
-        """
-        from maya.bar.menu import Menu
-
-        if not isinstance(self.catalog, Menu):
-            raise TypeError("this manager's catalog is not a bar menu")
-        return self.catalog
 
     def _new_tab(self, session_id: str) -> TabState:
         return transitions.new_tab(session_id, self._starting_balance, self.currency)

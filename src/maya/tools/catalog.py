@@ -3,9 +3,9 @@ of them an integrator picks from (``PAYMENT_TOOLS``, ``CATALOG_TOOLS``, ``TOOLS`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -14,7 +14,15 @@ from maya.tools import handlers, payment_handlers
 from maya.tools import result_models as results
 from maya.tools.context import ToolContext
 
-__all__ = ["CATALOG_TOOLS", "PAYMENT_TOOLS", "RESULT_MODELS", "TOOLS", "Handler", "ToolSpec"]
+__all__ = [
+    "CATALOG_TOOLS",
+    "PAYMENT_TOOLS",
+    "RESULT_MODELS",
+    "TOOLS",
+    "Handler",
+    "SoldWithTools",
+    "ToolSpec",
+]
 
 A = TypeVar("A", bound=args.ToolArgs)
 
@@ -104,3 +112,14 @@ RESULT_MODELS: Mapping[str, type[BaseModel]] = {
     name: spec.result for name, spec in TOOLS.items() if spec.result is not None
 }
 """The result model of each of the plugin's tools, by name."""
+
+
+@runtime_checkable
+class SoldWithTools(Protocol):
+    """A catalog naming the tools it is sold with (the reference app's menu does): a
+    ``Toolset`` given no ``tools`` offers these."""
+
+    @property
+    def tools(self) -> Sequence[ToolSpec[Any]]:
+        """The tools, in the order the model is shown them."""
+        ...

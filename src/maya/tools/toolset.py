@@ -27,7 +27,7 @@ from maya.errors import MayaError
 from maya.messages import MessageBook, load_messages
 from maya.redact import redact
 from maya.state.manager import TabManager, validate_session_id
-from maya.tools.catalog import CATALOG_TOOLS, ToolSpec
+from maya.tools.catalog import CATALOG_TOOLS, SoldWithTools, ToolSpec
 from maya.tools.context import PaymentGateway, ToolContext
 from maya.tools.results import ToolResult, error_result, ok_result
 from maya.tools.schema_gemini import gemini_schema_problems, to_gemini_schema
@@ -212,7 +212,7 @@ class Toolset:
 
     Example::
 
-        toolset = Toolset(manager=TabManager(MemoryTabStore()), payments=client)
+        toolset = Toolset(manager=TabManager(store, catalog=catalog), payments=client)
         config = types.GenerateContentConfig(tools=[toolset.genai_tool()])
         parts = await toolset.dispatch(response.function_calls, session_id)
     """
@@ -242,8 +242,8 @@ class Toolset:
             log_bodies: log redacted arguments and results; default: the
                 ``MAYA_LOG_TOOL_BODIES`` environment variable is ``1``.
             observer: called with a ``ToolCallRecord`` after every call (for traces).
-            tools: the tools to offer, e.g. ``PAYMENT_TOOLS``; default: ``CATALOG_TOOLS``
-                for a ``Catalog``, the reference app's ``DEFAULT_TOOLS`` for its menu.
+            tools: the tools to offer, e.g. ``PAYMENT_TOOLS``; default: the catalog's own
+                (``SoldWithTools``, as the reference app's menu is), else ``CATALOG_TOOLS``.
             timer: monotonic seconds for call timings (tests pass a fake).
 
         Raises:
@@ -251,10 +251,8 @@ class Toolset:
             MessagesError: a messages override names a key that does not exist.
         """
         if tools is None:
-            from maya.bar.menu import Menu  # the reference app is the default
-            from maya.bar.tools import DEFAULT_TOOLS
-
-            tools = DEFAULT_TOOLS if isinstance(manager.catalog, Menu) else CATALOG_TOOLS
+            catalog = manager.catalog
+            tools = catalog.tools if isinstance(catalog, SoldWithTools) else CATALOG_TOOLS
         self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(tools)
         if log_bodies is None:
             log_bodies = os.environ.get(LOG_BODIES_ENV, "") == "1"
