@@ -111,7 +111,10 @@ async def test_a_connection_dropped_while_idle_is_replaced_at_checkout(
         async with pool.connection() as connection:
             pid = connection.info.backend_pid
         with psycopg.connect(postgres_url() or "", autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            # Waits (at most 10 s) until the backend has really gone: its goodbye is then
+            # on the idle connection's socket, as when a server drops one while idle.
+            gone = admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()
+            assert gone == (True,)
         assert (await manager.get("dropped")).version == 0
         assert (await manager.order("dropped", "Water")).version == 1
     finally:

@@ -209,7 +209,10 @@ async def test_postgres_replaces_a_connection_the_server_dropped(sql_backend: Ba
             pid = connection.info.backend_pid
         url = sql_backend.url.split("?", 1)[0]
         with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            # Waits (at most 10 s) until the backend has really gone: its goodbye is then
+            # on the idle connection's socket, as when a server drops one while idle.
+            gone = admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()
+            assert gone == (True,)
         # The idle connection is dead; the pool checks it at checkout and makes another.
         state = await manager.order("s", "Water")
         assert state.version == 2
