@@ -4,9 +4,8 @@ model, pointed at the local Gemini stand-in, from order to a paid sandbox link."
 from __future__ import annotations
 
 import json
-import re
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,8 @@ from google.adk.runners import InMemoryRunner
 
 from fake_gemini import FakeGemini, fake_gemini, function_call_body, text_body
 from maya.payments import StripeMCPClient
-from maya.sandbox import CARD_SUCCESS, MEMORY, SandboxStore, build_mcp_server, pay_link
-from maya.testing import FakeClock
+from maya.sandbox import CARD_SUCCESS, SandboxStore, pay_link
+from shop_support import BANNED
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -34,22 +33,6 @@ from examples.coffee_shop.adk_agent import build_agent  # noqa: E402
 from examples.coffee_shop.shop import shop_toolset  # noqa: E402
 
 pytestmark = pytest.mark.anyio
-
-BANNED = re.compile(r"bar|drink|pour|bartender|maya", re.IGNORECASE)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxStore]:
-    with SandboxStore(MEMORY) as store:
-        yield store
-
-
-@pytest.fixture
-async def payments(sandbox: SandboxStore) -> AsyncIterator[StripeMCPClient]:
-    server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
-    clock = FakeClock()
-    async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client:
-        yield client
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,32 +26,15 @@ from fake_gemini import FakeGemini, fake_gemini, function_call_body, text_body
 from maya.payments import StripeMCPClient
 from maya.sandbox import (
     CARD_SUCCESS,
-    MEMORY,
     SandboxStore,
     apay_url,
-    build_mcp_server,
     pay_link,
 )
-from maya.testing import FakeClock
+from shop_support import BANNED
 
 pytestmark = pytest.mark.anyio
 
-BANNED = re.compile(r"bar|drink|pour|bartender|maya", re.IGNORECASE)
 SESSION = "counter-1"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxStore]:
-    with SandboxStore(MEMORY) as store:
-        yield store
-
-
-@pytest.fixture
-async def payments(sandbox: SandboxStore) -> AsyncIterator[StripeMCPClient]:
-    server = build_mcp_server(sandbox, checkout_base_url="http://127.0.0.1:9")
-    clock = FakeClock()
-    async with StripeMCPClient.in_memory(server, clock=clock, sleep=clock.sleep) as client:
-        yield client
 
 
 @pytest.fixture

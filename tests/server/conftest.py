@@ -3,6 +3,6 @@
 The fixtures are the state tests' own, re-exported so pytest finds them here too.
 """
 
-from state.conftest import backend, sql_backend
+from state.conftest import backend, pg_backend, sql_backend
 
-__all__ = ["backend", "sql_backend"]
+__all__ = ["backend", "pg_backend", "sql_backend"]

@@ -53,12 +53,10 @@ def workers_by_turn(log: Path) -> dict[int, str]:
     }
 
 
-async def test_any_worker_continues_the_conversation(tmp_path: Path, sql_backend: Backend) -> None:
-    if sql_backend.kind != "postgres":
-        pytest.skip("several workers share PostgreSQL")
+async def test_any_worker_continues_the_conversation(tmp_path: Path, pg_backend: Backend) -> None:
     log = tmp_path / "serve.log"
     async with spawned(
-        ["-m", "maya.cli", "serve", "--workers", "3", "--port", "0", "--store", sql_backend.url],
+        ["-m", "maya.cli", "serve", "--workers", "3", "--port", "0", "--store", pg_backend.url],
         env=clean_env(tmp_path),
         cwd=tmp_path,
         announce="listening on",
@@ -89,7 +87,7 @@ async def test_any_worker_continues_the_conversation(tmp_path: Path, sql_backend
         answered_by = workers_by_turn(log)
         assert sorted(answered_by) == list(range(2, turns + 1))
         assert len(set(answered_by.values())) >= 2, log.read_text()
-    store = open_store(sql_backend.url)
+    store = open_store(pg_backend.url)
     try:
         state = await TabManager(store, catalog=load_menu()).get(session_of(token))
         assert sum(item.quantity for item in state.items) == turns

@@ -98,6 +98,16 @@ def sql_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Back
 
 
 @pytest.fixture
+def pg_backend(tmp_path: Path) -> Iterator[Backend]:
+    """An empty PostgreSQL backend (skipped without ``MAYA_TEST_POSTGRES_URL``)."""
+    made, schema = make_backend("postgres", tmp_path)
+    yield made
+    url = postgres_url()
+    if schema is not None and url is not None:
+        drop_schema(url, schema)
+
+
+@pytest.fixture
 async def store(backend: Backend) -> AsyncIterator[TabStore]:
     """An open store of each kind, closed after the test."""
     opened = backend.open()

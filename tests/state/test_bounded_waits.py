@@ -32,23 +32,17 @@ BOUND = 10.0
 """How long a test waits before calling the wait unbounded (a loaded machine is slow)."""
 
 
-def _postgres_only(backend: Backend) -> None:
-    if backend.kind != "postgres":
-        pytest.skip("PostgreSQL only")
-
-
 async def test_a_held_row_fails_a_postgres_order_within_the_lock_timeout(
-    sql_backend: Backend,
+    pg_backend: Backend,
 ) -> None:
-    _postgres_only(sql_backend)
     import psycopg
 
-    url = f"{sql_backend.url}&lock_timeout={HOLD}"
+    url = f"{pg_backend.url}&lock_timeout={HOLD}"
     async with open_store(url) as store:  # type: ignore[attr-defined]
         assert isinstance(store, PostgresTabStore) and store.schema is not None
         manager = TabManager(store, catalog=load_menu())
         await manager.order("s", "Water")
-        plain = sql_backend.url.split("?", 1)[0]
+        plain = pg_backend.url.split("?", 1)[0]
         with psycopg.connect(plain) as holder:  # a transaction stays open until the block ends
             holder.execute(
                 f'SELECT * FROM "{store.schema}".tabs WHERE session_id = %s FOR UPDATE', ("s",)
@@ -90,11 +84,10 @@ def _with_password(url: str, password: str) -> str:
 
 
 async def test_a_nul_character_is_a_store_error_naming_the_database(
-    sql_backend: Backend,
+    pg_backend: Backend,
 ) -> None:
-    _postgres_only(sql_backend)
     # The local test server trusts its clients, so the password is accepted and unused.
-    async with open_store(_with_password(sql_backend.url, "hunter2")) as store:  # type: ignore[attr-defined]
+    async with open_store(_with_password(pg_backend.url, "hunter2")) as store:  # type: ignore[attr-defined]
 
         def order_nul(state: TabState) -> tuple[TabState, None]:
             return transitions.order(

@@ -376,10 +376,8 @@ async def test_an_event_survives_a_restart_as_pending(tmp_path: Path) -> None:
 
 
 async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
-    sql_backend: Backend,
+    pg_backend: Backend,
 ) -> None:
-    if sql_backend.kind != "postgres":
-        pytest.skip("PostgreSQL only (SQLite: the test above)")
     import psycopg
     from psycopg import sql
 
@@ -387,7 +385,7 @@ async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
 
     url = postgres_url()
     assert url is not None
-    schema = sql_backend.url.split("schema=")[1].split("&")[0]
+    schema = pg_backend.url.split("schema=")[1].split("&")[0]
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
@@ -395,7 +393,7 @@ async def test_a_version_1_postgres_schema_is_upgraded_with_the_event_table(
         for statement in _schema.DDL:
             connection.execute(statement)
         connection.execute("INSERT INTO maya_schema (id, version) VALUES (1, 1)")
-    store = sql_backend.open()
+    store = pg_backend.open()
     try:
         manager = TabManager(store, catalog=load_menu())
         await tab_with_link(manager)

@@ -8,8 +8,7 @@ cancels at every point of the read in turn and reads the pool's own statistics.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.lowlevel
@@ -18,20 +17,11 @@ import pytest
 from maya.bar import load_menu
 from maya.state import PostgresTabStore, TabManager
 
-from .conftest import Backend, drop_schema, make_backend, postgres_url
+from .conftest import Backend, postgres_url
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
 CANCEL_POINTS = 60  # event-loop steps after which the reader is cancelled: 1, 2, ... 60
-
-
-@pytest.fixture
-def pg_backend(tmp_path: Path) -> Iterator[Backend]:
-    made, schema = make_backend("postgres", tmp_path)
-    yield made
-    url = postgres_url()
-    if schema is not None and url is not None:
-        drop_schema(url, schema)
 
 
 async def _cancel_at_every_point(read: Callable[[], Awaitable[object]]) -> None:

@@ -141,21 +141,19 @@ async def test_an_order_writes_one_tab_row_and_one_item_row(tmp_path: Path) -> N
     assert writes == ["UPDATE tabs", "INSERT INTO tab_items"]
 
 
-async def test_postgres_from_a_newer_maya_is_refused(sql_backend: Backend) -> None:
-    if sql_backend.kind != "postgres":
-        pytest.skip("PostgreSQL only")
+async def test_postgres_from_a_newer_maya_is_refused(pg_backend: Backend) -> None:
     import psycopg
 
-    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+    async with pg_backend.open() as store:  # type: ignore[attr-defined]
         await store.session_ids()
         assert isinstance(store, PostgresTabStore) and store.schema is not None
         schema = store.schema
-    url = sql_backend.url.rsplit("schema=", 1)[0].rstrip("?&")
+    url = pg_backend.url.rsplit("schema=", 1)[0].rstrip("?&")
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(f'UPDATE "{schema}".maya_schema SET version = %s', (SCHEMA_VERSION + 1,))
         row = connection.execute(f'SELECT count(*) FROM "{schema}".maya_schema').fetchone()
         assert row == (1,)
-    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+    async with pg_backend.open() as store:  # type: ignore[attr-defined]
         with pytest.raises(StoreError, match="newer than this Maya") as caught:
             await store.load("s")
     assert "PostgreSQL database" in str(caught.value) and schema in str(caught.value)
@@ -194,12 +192,10 @@ async def test_a_database_in_a_missing_directory_is_a_store_error(tmp_path: Path
             await TabManager(store, catalog=load_menu()).order("s", "Water")
 
 
-async def test_postgres_replaces_a_connection_the_server_dropped(sql_backend: Backend) -> None:
-    if sql_backend.kind != "postgres":
-        pytest.skip("PostgreSQL only")
+async def test_postgres_replaces_a_connection_the_server_dropped(pg_backend: Backend) -> None:
     import psycopg
 
-    async with sql_backend.open() as store:  # type: ignore[attr-defined]
+    async with pg_backend.open() as store:  # type: ignore[attr-defined]
         assert isinstance(store, PostgresTabStore)
         manager = TabManager(store, catalog=load_menu())
         await manager.order("s", "Water")
@@ -207,7 +203,7 @@ async def test_postgres_replaces_a_connection_the_server_dropped(sql_backend: Ba
         assert pool is not None
         async with pool.connection() as connection:
             pid = connection.info.backend_pid
-        url = sql_backend.url.split("?", 1)[0]
+        url = pg_backend.url.split("?", 1)[0]
         with psycopg.connect(url, autocommit=True) as admin:
             # Waits (at most 10 s) until the backend has really gone: its goodbye is then
             # on the idle connection's socket, as when a server drops one while idle.

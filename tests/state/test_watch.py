@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -16,7 +15,7 @@ from maya.state.manager import TabManager
 from maya.state.sql.notify import channel_for, notification_payload, parse_payload
 from maya.state.store import TabStore
 
-from .conftest import Backend, drop_schema, make_backend, postgres_url
+from .conftest import Backend
 
 pytestmark = pytest.mark.anyio
 
@@ -110,16 +109,6 @@ def test_payloads_round_trip_and_channels_differ_per_schema() -> None:
     assert channel_for(None) == "maya_tabs"
     assert channel_for("a") != channel_for("b")
     assert len(channel_for("x" * 200)) < 63
-
-
-@pytest.fixture
-def pg_backend(tmp_path: Path) -> Iterator[Backend]:
-    """An empty PostgreSQL backend (skipped without ``MAYA_TEST_POSTGRES_URL``)."""
-    made, schema = make_backend("postgres", tmp_path)
-    yield made
-    url = postgres_url()
-    if schema is not None and url is not None:
-        drop_schema(url, schema)
 
 
 @pytest.mark.postgres

@@ -12,8 +12,7 @@ watching side's pool smaller than its watchers.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anyio
@@ -28,7 +27,7 @@ from maya.state.models import PaymentStatus
 from maya.state.store import TabStore, Transition
 from maya.state.watch import TabUpdates
 
-from .conftest import Backend, drop_schema, make_backend, postgres_url
+from .conftest import Backend
 
 pytestmark = pytest.mark.anyio
 
@@ -213,15 +212,6 @@ async def test_overlays_end_on_the_last_state_though_most_reads_fail() -> None:
     finally:
         feed.close()
     assert store.loads > SESSIONS  # the failed reads were retried
-
-
-@pytest.fixture
-def pg_backend(tmp_path: Path) -> Iterator[Backend]:
-    made, schema = make_backend("postgres", tmp_path)
-    yield made
-    url = postgres_url()
-    if schema is not None and url is not None:
-        drop_schema(url, schema)
 
 
 @pytest.mark.postgres

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,11 @@ from maya.testing import FakeClock
 from maya.tools import Toolset
 from maya.tools.catalog import CATALOG_TOOLS, PAYMENT_TOOLS, RESULT_MODELS
 from maya.tools.result_models import PaymentCheckResult
+from shop_support import BANNED
 
 pytestmark = pytest.mark.anyio
 
 SESSION = "cafe-1"
-BANNED = re.compile(r"bar|drink|pour|bartender|maya", re.IGNORECASE)
 
 COFFEE = {"merchant": "Bean There", "currency": "eur", "items": {"Flat white": "3.20"}}
 

@@ -6,6 +6,7 @@ store's own atomicity and persists it only if it changed. Every store implements
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
@@ -149,7 +150,7 @@ class TabStore(ConversationStore, Protocol):
         ...
 
 
-class ClosedByBlock:
+class ClosedByBlock(ABC):
     """``async with store: ...`` closes the store (``aclose``) when the block ends."""
 
     async def __aenter__(self) -> Self:
@@ -158,6 +159,6 @@ class ClosedByBlock:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @abstractmethod
     async def aclose(self) -> None:
         """Release what the store holds. Idempotent."""
-        raise NotImplementedError

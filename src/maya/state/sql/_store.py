@@ -6,6 +6,7 @@ Each is one algorithm inside the store's own ``_write`` transaction; a store sup
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ class SqlStore(ClosedByBlock):
     _known: KnownStates
     _key_lock: str | None = None
 
+    @abstractmethod
     async def _write(
         self,
         work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
@@ -37,11 +39,10 @@ class SqlStore(ClosedByBlock):
 
         ``written`` gives (commit?, the stored state to remember in ``KnownStates``).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
         """Run ``work`` on a connection; ``empty`` when the database holds no tables yet."""
-        raise NotImplementedError
 
     async def transact(
         self, session_id: str, initial: Callable[[], TabState], transition: Transition[R]
