@@ -103,6 +103,10 @@ CASES: dict[str, Case] = {
         ["'mysql'", "maya:***@db"],
     ),
     "state demo: unknown store scheme": Case(["state", "--store", "ftp://x", "demo"], ["'ftp'"]),
+    "state show: --store after the action": Case(
+        ["state", "show", "s1", "--store", "mysql://maya:hunter2@db/tabs"],
+        ["'mysql'", "maya:***@db"],
+    ),
     "trace: missing file": Case(["trace", "{dir}/none.jsonl"], ["none.jsonl"]),
     "trace: page in a missing directory": Case(
         ["trace", "{dir}/t.jsonl", "--html", "{dir}/no/such/dir/t.html"],

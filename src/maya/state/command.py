@@ -30,9 +30,7 @@ def _open(url: str | None, *, read_only: bool = False) -> TabStore:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``maya state`` with ``demo``, ``show`` and ``reset``."""
     parser = subparsers.add_parser("state", help="inspect tabs; run the state-only demo")
-    parser.add_argument(
-        "--store", metavar="URL", default=None, help="memory://, a SQLite path or postgresql://..."
-    )
+    _add_store(parser, default=None)
     actions = parser.add_subparsers(dest="state_action", metavar="ACTION", required=True)
     demo = actions.add_parser("demo", help="walk one session through the tab's life")
     demo.set_defaults(func=_demo, store_default="memory://")
@@ -43,6 +41,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reset = actions.add_parser("reset", help="start a session over")
     reset.add_argument("session")
     reset.set_defaults(func=_reset)
+    for action in (demo, show, reset):
+        # Also after the action, as every other command takes it after its name.
+        _add_store(action, default=argparse.SUPPRESS)
+
+
+def _add_store(parser: argparse.ArgumentParser, *, default: str | None) -> None:
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        default=default,
+        help="memory://, a SQLite path or postgresql://...",
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
