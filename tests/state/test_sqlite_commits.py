@@ -1,60 +1,180 @@
-"""Which SQLite commits wait for the disk: a tab's change always, a remembered turn not."""
+"""Where SQLite's work runs and which commits wait for the disk.
+
+A tab's change commits in the worker thread and waits for the disk (FULL); a remembered
+turn commits on the event loop without waiting for it (NORMAL), and so do reads. Work on
+the loop never waits for a lock: it goes to the thread, which does.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
+import anyio.to_thread
 import pytest
 
 from maya.bar import load_menu
 from maya.state.conversations import ConversationBounds
+from maya.state.errors import StoreError
 from maya.state.manager import TabManager
 from maya.state.sql.sqlite import SqliteTabStore
 
 pytestmark = pytest.mark.anyio
 
-
-def _synchronous(store: SqliteTabStore) -> int:
-    return int(store._connect().execute("PRAGMA synchronous").fetchone()[0])
+FULL, NORMAL = 2, 1
 
 
-async def test_a_turn_commits_without_fsync_and_the_tab_with_it(tmp_path: Path) -> None:
-    store = SqliteTabStore(tmp_path / "tabs.sqlite3")  # FULL: the default
+def _synchronous(connection: sqlite3.Connection | None) -> int:
+    assert connection is not None
+    return int(connection.execute("PRAGMA synchronous").fetchone()[0])
+
+
+@contextmanager
+def _traced(
+    store: SqliteTabStore, in_thread: threading.Event | None = None
+) -> Iterator[list[tuple[str, str, str]]]:
+    """(where, which connection, statement) of every statement the store runs;
+    ``in_thread`` is set when one runs in the worker thread."""
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, str, str]] = []
+    connections = {"thread's": store._connection, "loop's": store._loop_connection}
+    for name, connection in connections.items():
+        assert connection is not None
+
+        def note(statement: str, name: str = name) -> None:
+            where = "loop" if threading.get_ident() == loop_thread else "thread"
+            seen.append((where, name, statement))
+            if where == "thread" and in_thread is not None:
+                in_thread.set()
+
+        connection.set_trace_callback(note)
+    try:
+        yield seen
+    finally:
+        for connection in connections.values():
+            assert connection is not None
+            connection.set_trace_callback(None)
+
+
+async def _opened(path: Path, **options: object) -> tuple[SqliteTabStore, TabManager]:
+    store = SqliteTabStore(path, **options)  # type: ignore[arg-type]
     manager = TabManager(store, catalog=load_menu())
-    await manager.get("s")
-    statements: list[str] = []
-    store._connect().set_trace_callback(statements.append)
+    await manager.get("s")  # the first call opens the file (in the thread)
+    return store, manager
 
-    await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
-    turn = statements[:]
-    statements.clear()
-    await manager.order("s", "Water")
-    order = statements[:]
 
-    assert turn[0] == "PRAGMA synchronous = NORMAL"
-    assert turn[-1] == "PRAGMA synchronous = FULL"
-    assert "COMMIT" in turn
-    assert not any(s.startswith("PRAGMA synchronous") for s in order)
-    assert "COMMIT" in order
-    assert _synchronous(store) == 2  # FULL again for the next tab change
+async def test_a_turn_and_reads_run_on_the_loop_and_the_tab_in_the_thread(
+    tmp_path: Path,
+) -> None:
+    store, manager = await _opened(tmp_path / "tabs.sqlite3")  # FULL: the default
+    with _traced(store) as seen:
+        await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
+        turn = seen[:]
+        seen.clear()
+        await manager.order("s", "Water")
+        order = seen[:]
+        seen.clear()
+        await store.load_conversation("s", now=2.0, idle_s=60)
+        await manager.get("s")
+        reads = seen[:]
+
+    assert ("loop", "loop's", "COMMIT") in turn
+    assert {(where, name) for where, name, _ in turn} == {("loop", "loop's")}
+    assert not any(s.startswith("PRAGMA") for _, _, s in turn)  # nothing toggled
+    assert ("thread", "thread's", "COMMIT") in order
+    assert {(where, name) for where, name, _ in order} == {("thread", "thread's")}
+    assert reads and {(where, name) for where, name, _ in reads} == {("loop", "loop's")}
+    assert _synchronous(store._connection) == FULL  # a tab's commit waits for the disk
+    assert _synchronous(store._loop_connection) == NORMAL  # a turn's does not
+    assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
     await store.aclose()
 
 
-async def test_a_failed_turn_still_restores_full(tmp_path: Path) -> None:
-    store = SqliteTabStore(tmp_path / "tabs.sqlite3")
-    await TabManager(store, catalog=load_menu()).get("s")
-    with pytest.raises(Exception):  # noqa: B017 - any failure of the write
+async def test_a_locked_file_sends_the_turn_to_the_thread_which_waits(tmp_path: Path) -> None:
+    path = tmp_path / "tabs.sqlite3"
+    store, _ = await _opened(path, busy_timeout=10.0)
+    other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    in_thread = threading.Event()
+    with _traced(store, in_thread) as seen:
+        async with anyio.create_task_group() as group:
+            done = anyio.Event()
+
+            async def remember() -> None:
+                await store.append_conversation_turn(
+                    "s", "[]", now=1.0, bounds=ConversationBounds()
+                )
+                done.set()
+
+            group.start_soon(remember)
+            with anyio.fail_after(5):  # the turn went to the thread ...
+                assert await anyio.to_thread.run_sync(in_thread.wait, 5)
+            for _ in range(100):  # ... and the loop runs on while it waits there
+                await anyio.lowlevel.checkpoint()
+            assert not done.is_set()
+            other.execute("COMMIT")
+            with anyio.fail_after(5):
+                await done.wait()
+
+    tried = [s for where, _, s in seen if where == "loop"]
+    assert tried == ["BEGIN IMMEDIATE"]  # refused at once: nothing was written there
+    waited = [s for where, _, s in seen if where == "thread"]
+    assert waited[0] == "PRAGMA synchronous = NORMAL"  # no fsync in the thread either
+    assert "COMMIT" in waited
+    assert waited[-1] == "PRAGMA synchronous = FULL"
+    assert _synchronous(store._connection) == FULL
+    assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
+    other.close()
+    await store.aclose()
+
+
+async def test_a_failed_turn_on_the_loop_changes_nothing(tmp_path: Path) -> None:
+    store, _ = await _opened(tmp_path / "tabs.sqlite3")
+    with pytest.raises(AttributeError):  # a body that is no text: found mid-transaction
         await store.append_conversation_turn("s", None, now=1.0, bounds=ConversationBounds())  # type: ignore[arg-type]
-    assert _synchronous(store) == 2
+    assert store._loop_connection is not None
+    assert not store._loop_connection.in_transaction
+    assert _synchronous(store._connection) == FULL
+    assert _synchronous(store._loop_connection) == NORMAL
+    assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ()
     await store.aclose()
 
 
-async def test_a_normal_store_is_left_normal(tmp_path: Path) -> None:
-    store = SqliteTabStore(tmp_path / "tabs.sqlite3", synchronous="NORMAL")
-    await TabManager(store, catalog=load_menu()).get("s")
-    statements: list[str] = []
-    store._connect().set_trace_callback(statements.append)
+async def test_a_normal_store_is_never_toggled(tmp_path: Path) -> None:
+    path = tmp_path / "tabs.sqlite3"
+    store, manager = await _opened(path, synchronous="NORMAL")
+    with _traced(store) as seen:
+        await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
+        await manager.order("s", "Water")
+    assert not any(s.startswith("PRAGMA synchronous") for _, _, s in seen)
+    assert _synchronous(store._connection) == NORMAL
+    await store.aclose()
+
+
+async def test_a_private_database_keeps_one_connection(tmp_path: Path) -> None:
+    # A second connection to ":memory:" would be another, empty database.
+    store, manager = await _opened(Path(":memory:"))
     await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
-    assert not any(s.startswith("PRAGMA synchronous") for s in statements)
-    assert _synchronous(store) == 1
+    await manager.order("s", "Water")
+    assert store._loop_connection is None
+    assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
+    assert len((await manager.get("s")).items) == 1
     await store.aclose()
+
+
+async def test_closing_closes_both_connections(tmp_path: Path) -> None:
+    store, manager = await _opened(tmp_path / "tabs.sqlite3")
+    loop_connection = store._loop_connection
+    assert loop_connection is not None
+    await store.aclose()
+    with pytest.raises(sqlite3.ProgrammingError):
+        loop_connection.execute("SELECT 1")
+    with pytest.raises(StoreError):
+        await store.load_conversation("s", now=1.0, idle_s=60)
+    with pytest.raises(StoreError):
+        await manager.get("s")

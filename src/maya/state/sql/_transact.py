@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -121,26 +122,30 @@ class KnownStates:
         """Keep at most ``size`` sessions (the least recently used go first; 0: none)."""
         self._size = size
         self._states: OrderedDict[str, TabState] = OrderedDict()
+        # SQLite reads on the event loop while its thread commits: one change at a time.
+        self._lock = threading.Lock()
 
     def matching(self, session_id: str, tab: Row) -> TabState | None:
         """The kept state of ``session_id`` if ``tab`` (its row, as read) is still it."""
-        state = self._states.get(session_id)
-        if state is None or _rows.head_of(state) != _rows.decode_head(tab):
-            return None
-        self._states.move_to_end(session_id)
-        return state
+        with self._lock:
+            state = self._states.get(session_id)
+            if state is None or _rows.head_of(state) != _rows.decode_head(tab):
+                return None
+            self._states.move_to_end(session_id)
+            return state
 
     def keep(self, state: TabState) -> None:
         """Remember ``state`` as its session's stored state (unless a newer one is kept)."""
         if self._size <= 0:
             return
-        kept = self._states.get(state.session_id)
-        if kept is not None and kept.version > state.version:
-            return
-        self._states[state.session_id] = state
-        self._states.move_to_end(state.session_id)
-        while len(self._states) > self._size:
-            self._states.popitem(last=False)
+        with self._lock:
+            kept = self._states.get(state.session_id)
+            if kept is not None and kept.version > state.version:
+                return
+            self._states[state.session_id] = state
+            self._states.move_to_end(state.session_id)
+            while len(self._states) > self._size:
+                self._states.popitem(last=False)
 
 
 async def read(connection: SqlConnection, session_id: str, known: KnownStates) -> TabState | None:

@@ -1,7 +1,8 @@
 """``SqliteTabStore``: tabs in one SQLite file, safe for several processes at once.
 
-One connection in a worker thread, one call at a time; ``BEGIN IMMEDIATE`` takes the write
-lock before the state is read, and another process waits up to ``busy_timeout`` for it.
+One connection, one call at a time; ``BEGIN IMMEDIATE`` takes the write lock before the
+state is read, and another process waits up to ``busy_timeout`` for it. Reads and commits
+that need no disk run on the event loop; a wait for a lock or the disk runs in a thread.
 """
 
 from __future__ import annotations
@@ -33,8 +34,20 @@ T = TypeVar("T")
 MEMORY = ":memory:"
 """The path of a private, in-memory database (gone when the store closes)."""
 
-# SQLITE_BUSY and SQLITE_LOCKED: another connection held the lock past busy_timeout.
+# SQLITE_BUSY and SQLITE_LOCKED (primary codes): another connection held the lock.
 _BUSY_CODES = (5, 6)
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    # Extended codes (SQLITE_BUSY_SNAPSHOT, ...) keep the primary code in the low byte.
+    return ((getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF) in _BUSY_CODES
+
+
+class _Waited:
+    """The answer of an attempt on the event loop that would have had to wait."""
+
+
+_WAITED = _Waited()
 
 
 class SqliteTabStore(SqlStore):
@@ -82,6 +95,9 @@ class SqliteTabStore(SqlStore):
         self._known = KnownStates(known_sessions)
         self._limiter = anyio.CapacityLimiter(1)
         self._connection: sqlite3.Connection | None = None
+        # Reads and fsync-free commits on the event loop (a file's only: a second
+        # connection to ":memory:" would be another database).
+        self._loop_connection: sqlite3.Connection | None = None
         self._closed = False
         self.read_only = read_only
         self._no_tables = False  # read-only, and the file holds no Maya tables (yet)
@@ -89,7 +105,21 @@ class SqliteTabStore(SqlStore):
     def __repr__(self) -> str:
         return f"SqliteTabStore({self.path!r})"
 
-    async def _call(self, func: Callable[[sqlite3.Connection], T]) -> T:
+    async def _call(self, func: Callable[[sqlite3.Connection], T], *, on_loop: bool = False) -> T:
+        """``func(connection)`` in the worker thread, one call at a time, errors as
+        ``StoreError``.
+
+        ``on_loop``: ``func`` never waits for the disk (a read, or a commit without
+        fsync), so it runs at once on the event loop, on a second connection with no busy
+        timeout; should it meet a lock (a write of the thread's, or of another process),
+        it kept nothing and goes to the thread, which waits. A thread hop costs more CPU
+        than the statements themselves (see the design's module notes).
+        """
+        if on_loop:
+            done = self._on_loop(func)
+            if not isinstance(done, _Waited):
+                return done
+
         def run() -> T:
             return func(self._connect())
 
@@ -98,13 +128,26 @@ class SqliteTabStore(SqlStore):
         try:
             return await anyio.to_thread.run_sync(run, limiter=self._limiter)
         except sqlite3.Error as exc:
-            # Locked past busy_timeout, unreadable, not a database, refused the data:
-            # callers get one error type, naming the file. Only a lock is worth retrying.
-            busy = getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES
-            raise StoreError(
-                f"SQLite database {self.path!r} failed: {exc}",
-                code=ErrorCode.STORE_BUSY if busy else ErrorCode.STORE_UNAVAILABLE,
-            ) from exc
+            raise self._failed(exc) from exc
+
+    def _on_loop(self, func: Callable[[sqlite3.Connection], T]) -> T | _Waited:
+        connection = self._loop_connection
+        if connection is None or self._closed:
+            return _WAITED  # opened by the thread with the first one (opening may wait)
+        try:
+            return func(connection)
+        except sqlite3.Error as exc:
+            if _busy(exc):
+                return _WAITED  # func rolled back whatever it began (it always does)
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: sqlite3.Error) -> StoreError:
+        # Locked past busy_timeout, unreadable, not a database, refused the data:
+        # callers get one error type, naming the file. Only a lock is worth retrying.
+        return StoreError(
+            f"SQLite database {self.path!r} failed: {exc}",
+            code=ErrorCode.STORE_BUSY if _busy(exc) else ErrorCode.STORE_UNAVAILABLE,
+        )
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
@@ -126,11 +169,28 @@ class SqliteTabStore(SqlStore):
                 connection.execute(f"PRAGMA synchronous = {self._synchronous}")
                 connection.execute("PRAGMA foreign_keys = ON")
                 _migrate(connection, f"SQLite database {self.path!r}")
+                if self.path != MEMORY:
+                    self._loop_connection = self._open_loop_connection()
             except BaseException:
                 connection.close()
                 raise
             self._connection = connection
         return self._connection
+
+    def _open_loop_connection(self) -> sqlite3.Connection:
+        # No busy timeout: a lock is never waited for on the loop. NORMAL: its commits
+        # are the ones that need no fsync (a power cut may lose them, never a tab's).
+        connection = sqlite3.connect(
+            self.path, timeout=0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            connection.execute("PRAGMA busy_timeout = 0")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     def _open_read_only(self) -> sqlite3.Connection:
         # mode=ro never creates the file nor takes the write lock. In a directory we may
@@ -188,7 +248,7 @@ class SqliteTabStore(SqlStore):
             finally:
                 connection.execute("COMMIT")
 
-        return await self._call(read)
+        return await self._call(read, on_loop=True)
 
     async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
         """Run ``work`` on the connection; ``empty`` when the file holds no Maya tables yet."""
@@ -198,7 +258,7 @@ class SqliteTabStore(SqlStore):
                 return empty
             return run_to_completion(work(_Driver(connection)))
 
-        return await self._call(read)
+        return await self._call(read, on_loop=True)
 
     async def _write(
         self,
@@ -219,7 +279,10 @@ class SqliteTabStore(SqlStore):
         def run(connection: sqlite3.Connection) -> T:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            relaxed = not durable and self._synchronous != "NORMAL"
+            # The loop's connection is always NORMAL; the thread's only for this commit.
+            relaxed = (
+                not durable and connection is self._connection and self._synchronous != "NORMAL"
+            )
             if relaxed:
                 connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("BEGIN IMMEDIATE")
@@ -238,7 +301,7 @@ class SqliteTabStore(SqlStore):
                 self._known.keep(stored)
             return done
 
-        return await self._call(run)
+        return await self._call(run, on_loop=not durable)
 
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
@@ -288,16 +351,17 @@ class SqliteTabStore(SqlStore):
                 return []
             return sorted(row[0] for row in connection.execute(_schema.SELECT_SESSION_IDS))
 
-        return await self._call(read)
+        return await self._call(read, on_loop=True)
 
     async def aclose(self) -> None:
         """Close the connection. Idempotent; later calls raise ``StoreError``."""
 
         def close() -> None:
             self._closed = True
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            for connection in (self._loop_connection, self._connection):
+                if connection is not None:
+                    connection.close()
+            self._connection = self._loop_connection = None
 
         await anyio.to_thread.run_sync(close, limiter=self._limiter)
 
