@@ -13,7 +13,7 @@ from google.genai import types
 from maya.agent import Agent, ConversationHistory
 from maya.agent.loop import EMPTY_REPLY, ROUND_LIMIT_REPLY
 from maya.agent.models import calls_response, response_from_parts, text_response
-from maya.agent.trace import read_trace
+from maya.agent.trace import NullTracer, read_trace
 from maya.state import ConversationBounds, TabManager
 from maya.testing import ScriptedModel
 from maya.tools import Toolset
@@ -219,3 +219,29 @@ async def test_secrets_never_reach_the_trace(
     for secret in ("sk_test_51Hxyz", "AIzaSyA123", "abcdefghijklmnop123", "plain-looking-secret"):
         assert secret not in text
     assert json.loads(text.splitlines()[-1])["type"] == "turn_end"
+
+
+@pytest.mark.anyio
+async def test_a_tracer_that_keeps_nothing_is_handed_nothing(
+    toolset: Toolset, manager: TabManager
+) -> None:
+    class Counting(NullTracer):
+        """Keeps nothing, as NullTracer; counts what it is handed."""
+
+        def __init__(self) -> None:
+            self.handed: list[str] = []
+
+        def emit(self, event_type: str, session_id: str, turn: int, **fields: object) -> None:
+            self.handed.append(event_type)
+
+    tracer = Counting()
+    listeners = len(manager._listeners)
+    model = ScriptedModel(
+        [calls_response([("order_drink", {"name": "IPA"})]), text_response("One IPA.")]
+    )
+    agent = Agent(model=model, toolset=toolset, manager=manager, tracer=tracer)
+    await agent.respond(SESSION, "an IPA")
+    assert len(manager._listeners) == listeners  # no state patches computed for it
+    assert "model_call" not in tracer.handed and "tool_call" not in tracer.handed
+    assert "state_change" not in tracer.handed
+    assert (await manager.get(SESSION)).tab_cents == 600  # the turn itself is whole
