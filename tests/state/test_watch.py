@@ -169,6 +169,120 @@ async def test_when_the_listening_watcher_leaves_another_takes_over(pg_backend: 
         await there.aclose()
 
 
+async def _listeners(conninfo: str, channel: str) -> list[int]:
+    """The server's backends whose last statement was ``LISTEN`` on ``channel``."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
+        cursor = await connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE query = %s ORDER BY pid",
+            (f'LISTEN "{channel}"',),
+        )
+        return [int(row[0]) for row in await cursor.fetchall()]
+
+
+async def _until_nobody_listens(conninfo: str, channel: str) -> None:
+    for _ in range(200):  # a closed connection's backend ends a moment later
+        if not await _listeners(conninfo, channel):
+            return
+        await anyio.sleep(0.05)
+    raise AssertionError(f"still listening on {channel}")
+
+
+@pytest.mark.postgres
+async def test_a_feed_handed_over_keeps_listening_on_its_connection(pg_backend: Backend) -> None:
+    """A run cancelled (its watcher left) leaves the connection listening: the next run
+    hears what was committed in between, without reconnecting or re-reading."""
+    import psycopg
+
+    from maya.state.sql.postgres import PostgresTabStore
+
+    store = pg_backend.open()
+    assert isinstance(store, PostgresTabStore)
+    conninfo = store._conninfo
+    feed = store.change_feed()  # a channel of this test's own schema
+    channel = feed.channel
+    readies: list[int] = []
+    heard: list[tuple[str, int]] = []
+    listening, arrived = anyio.Event(), anyio.Event()
+
+    async def on_ready() -> None:
+        readies.append(1)
+        listening.set()
+
+    async def on_change(session_id: str, version: int) -> None:
+        heard.append((session_id, version))
+        arrived.set()
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as group:
+            group.start_soon(feed.run, on_ready, on_change)
+            await listening.wait()
+            group.cancel_scope.cancel()
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as other:
+            await other.execute(
+                "SELECT pg_notify(%s, %s)", (channel, notification_payload("between", 7))
+            )
+        assert len(await _listeners(conninfo, channel)) == 1  # still on, for nobody
+        async with anyio.create_task_group() as group:
+            group.start_soon(feed.run, on_ready, on_change)
+            await arrived.wait()
+            group.cancel_scope.cancel()
+        assert heard == [("between", 7)]
+        assert len(readies) == 1  # the same connection: nothing to re-read
+        await feed.release()
+        await _until_nobody_listens(conninfo, channel)
+        listening = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(feed.run, on_ready, on_change)
+            await listening.wait()  # released: the next run listens afresh
+            group.cancel_scope.cancel()
+        assert len(readies) == 2
+        await feed.release()
+    await store.aclose()
+
+
+@pytest.mark.postgres
+async def test_the_feed_is_handed_over_on_its_connection_and_closed_by_the_last(
+    pg_backend: Backend,
+) -> None:
+    from maya.state.sql.postgres import PostgresTabStore
+
+    here, there = pg_backend.open(), pg_backend.open()
+    assert isinstance(here, PostgresTabStore)
+    try:
+        watching = TabManager(here, catalog=load_menu())
+        writing = TabManager(there, catalog=load_menu())
+        channel, conninfo = here.change_feed().channel, here._conninfo
+        leave, left, ready = anyio.Event(), anyio.Event(), anyio.Event()
+
+        async def first_watcher() -> None:  # starts, so runs, the feed
+            async with watching.watch("a") as updates:
+                await updates.__anext__()
+                ready.set()
+                await leave.wait()
+            left.set()
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as group:
+                group.start_soon(first_watcher)
+                await ready.wait()
+                async with watching.watch("b") as staying:
+                    await staying.__anext__()
+                    listening = await _listeners(conninfo, channel)
+                    assert len(listening) == 1
+                    leave.set()
+                    await left.wait()
+                    await writing.order("b", "Water")  # another process's commit
+                    assert (await staying.__anext__()).tab_cents == 100
+                    # Heard on the same backend: handed over, not reconnected.
+                    assert await _listeners(conninfo, channel) == listening
+            await _until_nobody_listens(conninfo, channel)  # nobody watches: closed
+    finally:
+        await here.aclose()
+        await there.aclose()
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 async def test_an_order_from_another_os_process_reaches_a_watcher(pg_backend: Backend) -> None:

@@ -60,6 +60,9 @@ class MemoryFeed:
         async for session_id, version in self._receive:
             await on_change(session_id, version)
 
+    async def release(self) -> None:
+        """Nothing to close: every run starts afresh (and calls ``on_ready``)."""
+
 
 class OverloadedStore:
     """The watching worker's view of the shared tabs: reads yield and mostly fail."""

@@ -43,8 +43,14 @@ class ChangeFeed(Protocol):
         """Listen until cancelled, reconnecting when the connection is lost.
 
         ``on_ready()`` is awaited each time listening (re)starts, after which every
-        commit is announced as ``on_change(session_id, version)``.
+        commit is announced as ``on_change(session_id, version)``; neither suspends. A
+        run may leave its listening connection to the next run, which then goes on
+        without ``on_ready`` (nothing was missed).
         """
+        ...
+
+    async def release(self) -> None:
+        """Stop listening for good: nobody watches now (a later run starts afresh)."""
         ...
 
 
@@ -226,3 +232,8 @@ class WatchHub:
                     del self._subscribers[session_id]
                     self._known.pop(session_id, None)
                     self._stale.pop(session_id, None)
+            if not self._subscribers and self._feed is not None:
+                # The last watcher left: the listening connection closes. While others
+                # remain, whoever runs the feed next goes on on the same connection
+                # (no reconnect, no re-read of every watched session).
+                await self._feed.release()

@@ -73,6 +73,8 @@ class PostgresChangeFeed:
         self._connect_timeout = connect_timeout
         self._max_backoff_s = max_backoff_s
         self._sleep = sleep
+        # A connection still listening, left by a cancelled run for the next one.
+        self._kept: AsyncConnection[TupleRow] | None = None
 
     def __repr__(self) -> str:
         return f"PostgresChangeFeed({redact_conninfo(self._conninfo)!r}, {self.channel!r})"
@@ -97,24 +99,39 @@ class PostgresChangeFeed:
         on_ready: Callable[[], Awaitable[None]],
         on_change: Callable[[str, int], Awaitable[None]],
     ) -> None:
-        """Listen until cancelled; see ``maya.state.watch.ChangeFeed``."""
+        """Listen until cancelled; see ``maya.state.watch.ChangeFeed``.
+
+        A run cancelled while it waits for the server leaves its connection listening
+        for the next run, which goes on where it stopped: a notification that arrived in
+        between waits in the socket, so no ``on_ready`` (and no re-read) is needed, nor a
+        new connection. ``release`` closes it when nobody will listen again.
+        """
         from psycopg import Error
 
         backoff = 0.1
         while True:
-            try:
-                with anyio.fail_after(self._connect_timeout + 1):
-                    connection = await self._connect()
-            except (Error, OSError, TimeoutError) as exc:
-                _log.warning(
-                    "cannot listen for tab changes on %r: %s", self, redact_conninfo(str(exc))
-                )
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff_s)
-                continue
+            connection, self._kept = self._kept, None
+            ready = connection is not None and not connection.closed
+            if connection is None or not ready:
+                try:
+                    with anyio.fail_after(self._connect_timeout + 1):
+                        connection = await self._connect()
+                except (Error, OSError, TimeoutError) as exc:
+                    _log.warning(
+                        "cannot listen for tab changes on %r: %s", self, redact_conninfo(str(exc))
+                    )
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, self._max_backoff_s)
+                    continue
+            keep = False
             try:
                 backoff = 0.1
-                await on_ready()
+                if not ready:
+                    await on_ready()
+                    ready = True
+                # on_change never suspends, so a cancellation lands only while waiting
+                # for the server: no notification read is dropped, and no query is
+                # under way that psycopg would have to cancel (closing the connection).
                 async for notice in connection.notifies():
                     parsed = parse_payload(notice.payload)
                     if parsed is not None:
@@ -123,6 +140,19 @@ class PostgresChangeFeed:
                 _log.warning(
                     "lost the tab-change listener on %r: %s", self, redact_conninfo(str(exc))
                 )
+            except anyio.get_cancelled_exc_class():
+                keep = ready and not connection.closed
+                raise
             finally:
-                with anyio.CancelScope(shield=True), anyio.move_on_after(2):
-                    await connection.close()
+                if keep:
+                    self._kept = connection
+                else:
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                        await connection.close()
+
+    async def release(self) -> None:
+        """Close the connection a cancelled run left listening (nobody watches now)."""
+        connection, self._kept = self._kept, None
+        if connection is not None:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                await connection.close()
