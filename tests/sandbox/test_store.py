@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,23 @@ def test_objects_survive_reopening_the_database_file(tmp_path: Path) -> None:
         assert reopened.get_payment_link(link["id"]) == link
         sessions, _ = reopened.list_checkout_sessions(payment_link=link["id"])
         assert [s["payment_status"] for s in sessions] == ["paid"]
+
+
+def test_a_commit_survives_the_process_without_waiting_for_the_disk(tmp_path: Path) -> None:
+    # WAL with NORMAL: a killed process loses nothing committed; no fsync per commit.
+    path = tmp_path / "sandbox.sqlite3"
+    with SandboxStore(path) as store:
+        modes = (
+            store._conn.execute("PRAGMA journal_mode").fetchone()[0],
+            store._conn.execute("PRAGMA synchronous").fetchone()[0],
+        )
+        link = _link(store)
+        # Read by another connection before this one closes (or checkpoints): committed.
+        other = sqlite3.connect(path)
+        row = other.execute("SELECT doc FROM payment_links WHERE id = ?", (link["id"],))
+        assert row.fetchone() is not None
+        other.close()
+    assert modes == ("wal", 1)
 
 
 def test_ids_and_shapes_look_like_stripe(store: SandboxStore) -> None:
