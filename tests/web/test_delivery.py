@@ -1,16 +1,21 @@
-"""How the page travels: compressed text (never the event streams), its icon, its
-description, the inlined stylesheet's CSP hash, and the session each tab reply names."""
+"""How the page travels: compressed text (never the event streams), a turn's events in
+few writes, its icon, its description, the inlined stylesheet's CSP hash, and the
+session each tab reply names."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from importlib import resources
 
+import anyio
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from maya.web.security import session_of
+from maya.web.streams import Emit, TurnStream
 
 from .conftest import ORIGIN, make_app
 from .test_routes import events_of
@@ -99,3 +104,58 @@ def test_every_tab_reply_and_chat_answer_names_its_session(client: TestClient) -
     assert fresh["session"] != tab["session"]
     assert fresh["version"] <= tab["version"] + 1  # versions alone cannot tell them apart
     assert client.get("/api/tab").json()["session"] == fresh["session"]
+
+
+def _sent_by_turn_stream(
+    run: Callable[[Emit], Awaitable[None]],
+) -> tuple[list[Message], BaseException | None]:
+    """The ASGI messages a ``TurnStream`` running ``run`` sends, and what it raised."""
+    sent: list[Message] = []
+    raised: list[BaseException] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def main() -> None:
+        try:
+            await TurnStream(run)({"type": "http"}, receive, send)
+        except BaseException as exc:
+            raised.append(exc)
+
+    anyio.run(main)
+    return sent, raised[0] if raised else None
+
+
+def test_a_turns_events_leave_in_one_write_per_wait_and_the_last_with_the_end() -> None:
+    async def run(emit: Emit) -> None:
+        await emit("activity", {"text": "Adding..."})
+        await anyio.wait_all_tasks_blocked()  # the tool runs: what was said leaves first
+        for word in ("Coming ", "right ", "up."):
+            await emit("delta", {"text": word})
+        await emit("done", {"reply": "Coming right up."})
+
+    sent, raised = _sent_by_turn_stream(run)
+    assert raised is None
+    assert [m["type"] for m in sent] == [
+        "http.response.start",
+        "http.response.body",
+        "http.response.body",
+    ]
+    first, last = sent[1], sent[2]
+    assert first["more_body"] is True and first["body"].count(b"event: ") == 1
+    assert last["more_body"] is False  # the reply's words and "done" end the response
+    assert last["body"].count(b"event: delta") == 3 and b"event: done" in last["body"]
+
+
+def test_the_end_carries_what_was_said_before_a_turn_failed() -> None:
+    async def run(emit: Emit) -> None:
+        await emit("delta", {"text": "Coming "})
+        raise RuntimeError("a bug")
+
+    sent, raised = _sent_by_turn_stream(run)
+    assert raised is not None  # the bug is not swallowed ...
+    assert [m.get("more_body") for m in sent[1:]] == [False]  # ... and the response ends
+    assert b"Coming" in sent[-1]["body"]

@@ -80,11 +80,12 @@ class _Sender:
         except Exception:  # the server's way of saying the client is gone (varies)
             self.open = False
 
-    async def end(self) -> None:
+    async def end(self, body: bytes = b"") -> None:
+        """Send ``body`` as the response's last chunk (the end of the stream)."""
         if self.open:
             self.open = False
             try:
-                await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+                await self._send({"type": "http.response.body", "body": body, "more_body": False})
             except Exception:  # gone meanwhile: nothing to end
                 return
 
@@ -97,8 +98,9 @@ class TurnStream:
 
     Events emitted back to back (a reply's words, given at once by a model that does not
     stream) leave in one write: one ``send`` through the middleware and one system call,
-    not one per word. Events emitted across a wait (a tool call, a streamed answer's next
-    chunk) leave before the wait ends.
+    not one per word; the last of them leave with the end of the response. Events
+    emitted across a wait (a tool call, a streamed answer's next chunk) leave before the
+    wait ends.
     """
 
     def __init__(self, run: Callable[[Emit], Awaitable[None]]) -> None:
@@ -117,8 +119,8 @@ class TurnStream:
                 finally:
                     batch.close()
         finally:
-            await batch.flush()
-            await sender.end()
+            # What is left (the reply's last words, "done") leaves with the end.
+            await sender.end(batch.take())
 
 
 class _Batch:
@@ -138,14 +140,20 @@ class _Batch:
         self._closed = True
         self._wake.set()
 
+    def take(self) -> bytes:
+        """The events not sent yet, as one body chunk; they are no longer waiting."""
+        chunks, self._chunks = self._chunks, []
+        return b"".join(chunks)
+
     async def flush(self) -> None:
         while self._chunks:
-            chunks, self._chunks = self._chunks, []
-            await self._sender.chunk(b"".join(chunks))
+            await self._sender.chunk(self.take())
 
     async def drain(self) -> None:
-        while not self._closed:
+        while True:
             await self._wake.wait()
+            if self._closed:
+                return  # what is left leaves with the end of the response
             self._wake = anyio.Event()
             await self.flush()
 
