@@ -63,7 +63,20 @@ def test_the_tab_stream_route_has_no_compression() -> None:
     routes = {r.path: r for r in app.routes if isinstance(r, Route)}
     wrapped = {path for path, r in routes.items() if "GZip" in type(r.app).__name__}
     assert "/api/tab/events" not in wrapped and "/api/chat" not in wrapped
-    assert {"/", "/static/{name}", "/api/tab", "/api/tip", "/api/pay", "/api/new-tab"} <= wrapped
+    assert {"/api/tab", "/api/tip", "/api/pay", "/api/new-tab"} <= wrapped
+    # The page and its script are gzipped once, ahead, not by a layer on every request.
+    assert not {"/", "/static/{name}"} & wrapped
+
+
+def test_the_page_is_gzipped_once_the_same_bytes_for_everyone(client: TestClient) -> None:
+    first, second = client.get("/", headers=GZIP), client.get("/", headers=GZIP)
+    plain = client.get("/", headers={"Accept-Encoding": "identity"})
+    assert first.headers["content-encoding"] == "gzip"
+    assert first.content == second.content == plain.content  # decoded: the same page
+    assert first.headers["content-length"] == second.headers["content-length"]
+    assert first.headers["content-security-policy"] == plain.headers["content-security-policy"]
+    assert "sha256-" in plain.headers["content-security-policy"]  # the page's own policy
+    assert plain.headers["x-frame-options"] == "DENY"
 
 
 def test_the_page_has_an_icon_and_a_description(client: TestClient) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
 import hashlib
 import json
 import logging
@@ -107,6 +108,26 @@ class WebSettings:
 
 def _asset(name: str) -> bytes:
     return resources.files("maya.web").joinpath("static", name).read_bytes()
+
+
+class _Static:
+    """A file the page needs, held as it is and gzipped once (not on every request)."""
+
+    def __init__(self, body: bytes, media_type: str) -> None:
+        self.body = body
+        self.gzipped = gzip.compress(body, compresslevel=9, mtime=0)
+        self.media_type = media_type
+
+    def reply(self, request: Request, headers: Mapping[str, str]) -> Response:
+        """The file, gzipped when the client takes it (as ``GZipMiddleware`` decides),
+        with the page's security headers and then ``headers``."""
+        chosen = {"Vary": "Accept-Encoding"}
+        body = self.body
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            body, chosen["Content-Encoding"] = self.gzipped, "gzip"
+        response = _secured(Response(body, media_type=self.media_type, headers=chosen))
+        response.headers.update(headers)
+        return response
 
 
 _STYLESHEET_LINK = b'<link rel="stylesheet" href="/static/maya.css">'
@@ -239,25 +260,24 @@ class MayaWeb:
             limit=self.settings.chat_turns_per_client, window_s=window, clock=clock
         )
         self._streams: dict[str, int] = {}
-        self._page, self._page_policy = _inline_stylesheet(
+        page, self._page_policy = _inline_stylesheet(
             _asset("index.html"), _asset("maya.css").strip()
         )
+        self._page = _Static(page, "text/html; charset=utf-8")
         self._icon = _asset("maya.svg")
-        self._assets = {
-            "maya.js": (_asset("maya.js"), "text/javascript; charset=utf-8"),
-        }
+        self._assets = {"maya.js": _Static(_asset("maya.js"), "text/javascript; charset=utf-8")}
 
     @property
     def page_bytes(self) -> int:
         """The page's weight: HTML (with its stylesheet) and script together, uncompressed."""
-        return len(self._page) + sum(len(body) for body, _ in self._assets.values())
+        return len(self._page.body) + sum(len(found.body) for found in self._assets.values())
 
     def routes(self) -> list[BaseRoute]:
         """The page's routes (see the module's docstring)."""
         return [
-            Route("/", self.page, methods=["GET"], middleware=_GZIP),
+            Route("/", self.page, methods=["GET"]),  # these two gzipped once, ahead
             Route("/favicon.ico", self.icon, methods=["GET"]),
-            Route("/static/{name}", self.asset, methods=["GET"], middleware=_GZIP),
+            Route("/static/{name}", self.asset, methods=["GET"]),
             Route("/api/tab", self.tab, methods=["GET"], middleware=_GZIP),
             Route("/api/tab/events", self.tab_events, methods=["GET"]),
             Route("/api/chat", self.chat, methods=["POST"]),
@@ -328,8 +348,7 @@ class MayaWeb:
 
     async def page(self, request: Request) -> Response:
         """The page; a browser without a (valid) cookie gets a new tab."""
-        response = _secured(Response(self._page, media_type="text/html; charset=utf-8"))
-        response.headers["Content-Security-Policy"] = self._page_policy
+        response = self._page.reply(request, {"Content-Security-Policy": self._page_policy})
         if self._token(request) is None:
             # No cookie, or one this server never issued: a fresh session either way.
             set_session_cookie(response, new_token(self._signer), secure=self._secure(request))
@@ -345,9 +364,7 @@ class MayaWeb:
         found = self._assets.get(request.path_params["name"])
         if found is None:
             return _error(404, "no such file")
-        body, media_type = found
-        cache = {"Cache-Control": "no-cache"}
-        return _secured(Response(body, media_type=media_type, headers=cache))
+        return found.reply(request, {"Cache-Control": "no-cache"})
 
     # -- the tab ----------------------------------------------------------------------
 
