@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -312,3 +313,81 @@ async def test_a_store_that_keeps_no_states_reads_everything_and_agrees(tmp_path
     ):
         state = await rich_tab(TabManager(cold, clock=FakeClock(EPOCH), catalog=load_menu()), "c")
         assert await warm.load("c") == state == await cold.load("c")
+
+
+def _round_trips(trace: Path) -> int:
+    """Round trips in a libpq protocol trace: each run of the client's messages that the
+    server then answers (``F`` lines followed by ``B`` lines)."""
+    sides = [line.split("\t")[1] for line in trace.read_text().splitlines() if "\t" in line]
+    return sum(1 for pair in itertools.pairwise(sides) if pair == ("F", "B"))
+
+
+@pytest.mark.postgres
+async def test_postgres_sends_what_is_not_read_back_with_the_commit(
+    pg_backend: Backend, tmp_path: Path
+) -> None:
+    """Counted in libpq's own trace of the one pooled connection: an order is four round
+    trips (BEGIN with the row's lock, the guarded update, the item, the announcement with
+    COMMIT), where psycopg's transaction() took six; a conversation's first turn two
+    (seven); a tab read whole four (six: BEGIN and SET leave with its first SELECT)."""
+    from maya.state.conversations import ConversationBounds
+    from maya.state.open import open_store
+
+    store = open_store(f"{pg_backend.url}&pool_min_size=1&pool_max_size=1")
+    other = pg_backend.open()
+    assert isinstance(store, PostgresTabStore)
+    try:
+        manager = TabManager(store, catalog=load_menu())
+        await manager.order("s", "Water")  # the row exists: later orders lock it
+        await TabManager(other, catalog=load_menu()).order("cold", "Water")
+        pool = store._pool
+        assert pool is not None
+
+        async def round_trips(operation: Awaitable[object]) -> int:
+            trace = tmp_path / "trace.txt"
+            with trace.open("w") as sink:
+                async with pool.connection() as connection:
+                    connection.pgconn.trace(sink.fileno())
+                try:
+                    await operation
+                finally:
+                    async with pool.connection() as connection:
+                        connection.pgconn.untrace()  # flushes libpq's own buffer
+            return _round_trips(trace)
+
+        order = await round_trips(manager.order("s", "Water"))
+        turn = await round_trips(
+            store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
+        )
+        # Written elsewhere: read whole (the row, its items, its payments).
+        read = await round_trips(manager.get("cold"))
+        assert (order, turn, read) == (4, 2, 4)
+        assert len((await manager.get("s")).items) == 2
+        assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
+        assert [item.name for item in (await manager.get("cold")).items] == ["Water"]
+    finally:
+        await store.aclose()
+        await other.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_a_statement_sent_ahead_that_fails_commits_nothing(
+    pg_backend: Backend,
+) -> None:
+    # A turn's text with a NUL byte: PostgreSQL refuses it in the INSERT sent with the
+    # COMMIT, after the conversation's count was raised; nothing of it may stay.
+    from maya.state.conversations import ConversationBounds
+
+    store = pg_backend.open()
+    try:
+        bounds = ConversationBounds()
+        await store.append_conversation_turn("s", "first", now=1.0, bounds=bounds)
+        with pytest.raises(StoreError):
+            await store.append_conversation_turn("s", "bad\x00turn", now=2.0, bounds=bounds)
+        kept = await store.load_conversation("s", now=3.0, idle_s=60)
+        assert (kept.turns, kept.count) == (("first",), 1)
+        await store.append_conversation_turn("s", "second", now=4.0, bounds=bounds)
+        kept = await store.load_conversation("s", now=5.0, idle_s=60)
+        assert (kept.turns, kept.count) == (("first", "second"), 2)
+    finally:
+        await store.aclose()

@@ -7,6 +7,7 @@ the loop never waits for a lock: it goes to the thread, which does.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -178,3 +179,25 @@ async def test_closing_closes_both_connections(tmp_path: Path) -> None:
         await store.load_conversation("s", now=1.0, idle_s=60)
     with pytest.raises(StoreError):
         await manager.get("s")
+
+
+async def test_two_stores_opening_one_new_file_at_once_both_work(tmp_path: Path) -> None:
+    # Both put the new file in WAL mode at once: SQLite refuses one at once ("database is
+    # locked", no busy wait), which must find WAL set or try again (failed ~1 in 20).
+    for attempt in range(60):
+        path = tmp_path / f"tabs-{attempt}.sqlite3"
+        stores = SqliteTabStore(path), SqliteTabStore(path)
+        async with anyio.create_task_group() as group:
+            for n, store in enumerate(stores):
+                group.start_soon(
+                    functools.partial(
+                        store.append_conversation_turn,
+                        "s",
+                        f"turn {n}",
+                        now=1.0,
+                        bounds=ConversationBounds(),
+                    )
+                )
+        assert (await stores[0].load_conversation("s", now=1.0, idle_s=60)).count == 2
+        for store in stores:
+            await store.aclose()

@@ -78,14 +78,15 @@ async def append_turn(
     if row is None:  # pragma: no cover - RETURNING always yields the row
         raise RuntimeError("the conversation row was not returned")
     seq = int(row[0])
+    # Nothing below is read back: on PostgreSQL it goes with the commit, in one trip.
     if seq == 1:
-        await connection.execute(CLEAR_TURNS, key)
+        await connection.send(CLEAR_TURNS, key)
     if seq == 1 or seq % PRUNE_EVERY == 0:
-        await connection.execute(
+        await connection.send(
             PRUNE_IDLE.format(skip=skip_locked), {"cutoff": cutoff, "batch": PRUNE_BATCH}
         )
     size = len(turn.encode())
-    await connection.execute(INSERT_TURN, {**key, "seq": seq, "body": turn, "bytes": size})
-    await connection.execute(
+    await connection.send(INSERT_TURN, {**key, "seq": seq, "body": turn, "bytes": size})
+    await connection.send(
         TRIM, {**key, "max_turns": bounds.max_turns, "max_bytes": bounds.max_bytes}
     )

@@ -74,6 +74,13 @@ class SqlConnection(Protocol):
         """Run ``statement`` once per parameter set (nothing when ``rows`` is empty)."""
         ...
 
+    async def send(self, statement: str, params: Params) -> None:
+        """Run ``statement``, whose result nobody reads: a driver may send it with what
+        follows, in one round trip (PostgreSQL's pipeline). Its error then surfaces at
+        a later statement or at the commit, as the driver's own (never as
+        ``UniqueViolation``), and the transaction does not commit."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[R]):

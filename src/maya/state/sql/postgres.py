@@ -25,7 +25,7 @@ from maya.state.sql._store import SqlStore
 from maya.state.sql._transact import KnownStates, SqlConnection
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+    from psycopg import AsyncConnection, AsyncPipeline
     from psycopg.rows import TupleRow
     from psycopg_pool import AsyncConnectionPool
 
@@ -186,10 +186,13 @@ class PostgresTabStore(SqlStore):
             StoreError: when the store is closed, the server unreachable or the
                 database too new.
         """
-        async with self._reading() as connection, connection.transaction():
-            # One snapshot for the three SELECTs, without blocking writers.
-            await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return await _transact.read(_Driver(connection), session_id, self._known)
+        async with (
+            self._reading() as connection,
+            # One snapshot for the three SELECTs, without blocking writers; the BEGIN
+            # leaves with the first SELECT.
+            _pipelined(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") as read,
+        ):
+            return await _transact.read(read.driver, session_id, self._known)
 
     async def _read(self, work: Callable[[SqlConnection], Coroutine[Any, Any, T]], empty: T) -> T:
         """Run ``work`` on a pooled connection (``_reading``); the tables always exist."""
@@ -206,27 +209,27 @@ class PostgresTabStore(SqlStore):
         ``written`` gives (commit?, the stored state): a transaction with nothing to
         commit is rolled back (undoing a row claimed for a new session).
         """
-        from psycopg import Rollback
-
         pool = await self._connections()
         with self._unavailable_as_store_error():
-            async with self._writing(pool) as connection, connection.transaction() as transaction:
-                done = await work(_Driver(connection))
+            async with self._writing(pool) as connection, _pipelined(connection) as transaction:
+                done = await work(transaction.driver)
                 commit, stored = written(done)
                 if not commit:
-                    raise Rollback(transaction)
-                if stored is not None:
-                    await self._announce(connection, stored)
+                    transaction.roll_back()
+                elif stored is not None:
+                    await self._announce(transaction.driver, stored)
         # Committed (or rolled back having written nothing).
         if stored is not None:
             self._known.keep(stored)
         return done
 
-    async def _announce(self, connection: AsyncConnection[TupleRow], state: TabState) -> None:
+    async def _announce(self, driver: _Driver, state: TabState) -> None:
         """Tell every listener the tab reached ``state.version``: delivered by PostgreSQL
-        at commit, and only if the commit happens (see ``notify``)."""
+        at commit, and only if the commit happens (see ``notify``); sent with the commit."""
         payload = notify.notification_payload(state.session_id, state.version)
-        await connection.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+        await driver.send(
+            "SELECT pg_notify(:channel, :payload)", {"channel": self.channel, "payload": payload}
+        )
 
     def change_feed(self) -> notify.PostgresChangeFeed:
         """A feed of every commit to this store's tables, by any process (``LISTEN``)."""
@@ -259,9 +262,9 @@ class PostgresTabStore(SqlStore):
         """
         pool = await self._connections()
         with self._unavailable_as_store_error():
-            async with pool.connection() as connection, connection.transaction():
+            async with pool.connection() as connection, _pipelined(connection) as transaction:
                 await _conversations.append_turn(
-                    _Driver(connection),
+                    transaction.driver,
                     session_id,
                     turn,
                     now=now,
@@ -383,14 +386,68 @@ class PostgresTabStore(SqlStore):
             await pool.close()
 
 
+class _Pipelined:
+    """One transaction in psycopg's pipeline mode (see ``_pipelined``)."""
+
+    def __init__(self, driver: _Driver) -> None:
+        self.driver = driver
+        self.commit = True
+
+    def roll_back(self) -> None:
+        """End with ROLLBACK instead of COMMIT (nothing to write)."""
+        self.commit = False
+
+
+@asynccontextmanager
+async def _pipelined(
+    connection: AsyncConnection[TupleRow], begin: str = "BEGIN"
+) -> AsyncIterator[_Pipelined]:
+    """A transaction whose BEGIN leaves with its first statement and whose COMMIT leaves
+    with the statements sent ahead (``_Driver.send``), in one round trip each.
+
+    ``BEGIN`` and ``COMMIT`` are sent as statements: psycopg's ``transaction()`` waits
+    for each of them, a round trip apiece. Any error (or a cancellation) rolls back:
+    the pipeline's statements after a failed one were skipped by the server, and the
+    transaction is ended before the connection goes back to the pool. The ROLLBACK is
+    sent whatever the status says: a rule refusing a change leaves the pipeline with
+    BEGIN sent but maybe not yet answered (ROLLBACK with no transaction only warns).
+    They are never prepared: psycopg would prepare them as it does any statement run
+    often, and after a rollback it deallocates what it prepared, with a DEALLOCATE sent
+    at the next statement: inside the next transaction, before anything ``begin`` set.
+    """
+    try:
+        async with connection.pipeline() as pipeline:
+            await connection.execute(begin, prepare=False)
+            transaction = _Pipelined(_Driver(connection, pipeline))
+            yield transaction
+            await connection.execute("COMMIT" if transaction.commit else "ROLLBACK", prepare=False)
+    except BaseException:
+        if not connection.closed and not connection.broken:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                await connection.execute("ROLLBACK", prepare=False)
+        raise
+
+
 class _Driver:
-    """``_transact.SqlConnection`` over a psycopg connection inside a transaction."""
+    """``_transact.SqlConnection`` over a psycopg connection inside a transaction.
+
+    In a pipeline (``connection.pipeline()``, entered before the transaction) the
+    ``BEGIN`` leaves with the first statement, and what is ``send``-t leaves with the
+    next one read or the ``COMMIT``: an order is four round trips, not six, and a
+    remembered turn two, not five. ``execute`` and ``executemany`` still wait for their
+    own result (a row count, a unique violation), as without one.
+    """
 
     # The row itself is held: writers of other sessions proceed.
     lock_clause = " FOR UPDATE"
 
-    def __init__(self, connection: AsyncConnection[TupleRow]) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection[TupleRow],
+        pipeline: AsyncPipeline | None = None,
+    ) -> None:
         self._connection = connection
+        self._pipeline = pipeline
 
     async def fetchone(self, statement: str, params: Params) -> TupleRow | None:
         return await (await self._connection.execute(_pg(statement), params)).fetchone()
@@ -402,7 +459,10 @@ class _Driver:
         from psycopg.errors import UniqueViolation
 
         try:
-            return (await self._connection.execute(_pg(statement), params)).rowcount
+            cursor = await self._connection.execute(_pg(statement), params)
+            if self._pipeline is not None:
+                await self._pipeline.sync()  # its row count, and its error, now
+            return cursor.rowcount
         except UniqueViolation as exc:
             raise _transact.UniqueViolation(exc.diag.constraint_name or "") from exc
 
@@ -412,8 +472,14 @@ class _Driver:
         try:
             async with self._connection.cursor() as cursor:
                 await cursor.executemany(_pg(statement), rows)
+            if self._pipeline is not None:
+                await self._pipeline.sync()
         except UniqueViolation as exc:
             raise _transact.UniqueViolation(exc.diag.constraint_name or "") from exc
+
+    async def send(self, statement: str, params: Params) -> None:
+        # In a pipeline, execute queues the statement and returns without its result.
+        await self._connection.execute(_pg(statement), params)
 
 
 async def _migrate(

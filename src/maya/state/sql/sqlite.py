@@ -8,6 +8,7 @@ that need no disk run on the event loop; a wait for a lock or the disk runs in a
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -41,6 +42,30 @@ _BUSY_CODES = (5, 6)
 def _busy(exc: sqlite3.Error) -> bool:
     # Extended codes (SQLITE_BUSY_SNAPSHOT, ...) keep the primary code in the low byte.
     return ((getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF) in _BUSY_CODES
+
+
+def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
+    """Put the file in WAL mode (it stays so), unless it already is.
+
+    Converting needs the file to itself: while another connection uses it, SQLite
+    refuses at once ("database is locked", or the old mode back), without a busy wait.
+    Two connections converting a new file at once would spin on each other: each tries
+    again after a short random pause, for up to ``timeout`` seconds while refused with an
+    error, up to one second while given the old mode back (a file system without WAL
+    keeps its journal, as before).
+    """
+    started = time.monotonic()
+    while connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        waited = time.monotonic() - started
+        try:
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or waited >= timeout:
+                raise
+        else:
+            if mode == "wal" or waited >= min(timeout, 1.0):
+                return
+        time.sleep(random.uniform(0.001, 0.01))
 
 
 class _Waited:
@@ -165,7 +190,8 @@ class SqliteTabStore(SqlStore):
             )
             try:
                 connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-                connection.execute("PRAGMA journal_mode = WAL")
+                if self.path != MEMORY:
+                    _use_wal(connection, self._busy_timeout)
                 connection.execute(f"PRAGMA synchronous = {self._synchronous}")
                 connection.execute("PRAGMA foreign_keys = ON")
                 _migrate(connection, f"SQLite database {self.path!r}")
@@ -395,6 +421,9 @@ class _Driver:
         except sqlite3.IntegrityError as exc:
             _raise_unique_violation(exc)
             raise
+
+    async def send(self, statement: str, params: Params) -> None:
+        self._connection.execute(statement, params)  # no round trip to save
 
 
 def _raise_unique_violation(exc: sqlite3.IntegrityError) -> None:
