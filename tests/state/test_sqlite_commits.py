@@ -7,6 +7,7 @@ the loop never waits for a lock: it goes to the thread, which does.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 import threading
@@ -59,7 +60,8 @@ def _traced(
     finally:
         for connection in connections.values():
             assert connection is not None
-            connection.set_trace_callback(None)
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed meanwhile
+                connection.set_trace_callback(None)
 
 
 async def _opened(path: Path, **options: object) -> tuple[SqliteTabStore, TabManager]:
@@ -201,3 +203,30 @@ async def test_two_stores_opening_one_new_file_at_once_both_work(tmp_path: Path)
         assert (await stores[0].load_conversation("s", now=1.0, idle_s=60)).count == 2
         for store in stores:
             await store.aclose()
+
+
+async def test_a_call_after_closing_began_is_refused_while_a_queued_one_finishes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tabs.sqlite3"
+    store, manager = await _opened(path, busy_timeout=10.0)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the order below waits for it, in the thread
+    in_thread = threading.Event()
+    ordered: list[int] = []
+    with _traced(store, in_thread):
+        async with anyio.create_task_group() as group:
+
+            async def order() -> None:
+                ordered.append((await manager.order("s", "Water")).tab_cents)
+
+            group.start_soon(order)
+            with anyio.fail_after(5):
+                assert await anyio.to_thread.run_sync(in_thread.wait, 5)
+            group.start_soon(store.aclose)
+            await anyio.wait_all_tasks_blocked()
+            with pytest.raises(StoreError):  # closing began: nothing new runs, on the loop
+                await store.load_conversation("s", now=1.0, idle_s=60)
+            other.execute("COMMIT")
+    assert ordered == [100]  # queued before the close: it finished
+    other.close()

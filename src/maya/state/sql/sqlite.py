@@ -140,6 +140,8 @@ class SqliteTabStore(SqlStore):
         it kept nothing and goes to the thread, which waits. A thread hop costs more CPU
         than the statements themselves (see the design's module notes).
         """
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")  # not even after the queued calls
         if on_loop:
             done = self._on_loop(func)
             if not isinstance(done, _Waited):
@@ -380,10 +382,17 @@ class SqliteTabStore(SqlStore):
         return await self._call(read, on_loop=True)
 
     async def aclose(self) -> None:
-        """Close the connection. Idempotent; later calls raise ``StoreError``."""
+        """Close the connections. Idempotent; later calls raise ``StoreError``."""
+        # The loop's connection is closed on the loop: no call runs on it meanwhile (they
+        # never wait), and none starts once the store is marked closed.
+        self._closed = True
+        on_loop, self._loop_connection = self._loop_connection, None
+        if on_loop is not None:
+            on_loop.close()
 
         def close() -> None:
-            self._closed = True
+            # After any call queued before this one (one opening the file may have made
+            # a loop connection since).
             for connection in (self._loop_connection, self._connection):
                 if connection is not None:
                     connection.close()
