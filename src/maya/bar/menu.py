@@ -7,8 +7,6 @@ drink (Water with gin, or neat and on the rocks together, is refused naming the 
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -22,19 +20,13 @@ from maya.bar.settings import BAR_SETTINGS
 from maya.codes import ErrorCode
 from maya.messages import MessageBook, load_messages
 from maya.money import MAX_CENTS, Cents
-from maya.state.catalog import Catalog, CatalogItem, TabSettings
+from maya.state.catalog import Catalog, CatalogItem, TabSettings, find_named, name_key
 from maya.state.errors import StateError
 
 if TYPE_CHECKING:
     from maya.tools.catalog import ToolSpec
 
 __all__ = ["Menu", "MenuError", "MenuItem", "ModifierGroup", "bar_messages", "load_menu"]
-
-_SPACES = re.compile(r"\s+")
-
-
-def _key(text: str) -> str:
-    return _SPACES.sub(" ", text.strip().casefold())
 
 
 class MenuError(ValueError):
@@ -86,7 +78,8 @@ class _GroupFile(BaseModel):
 
     @model_validator(mode="after")
     def _default_is_an_option(self) -> _GroupFile:
-        if self.default is not None and _key(self.default) not in {_key(o) for o in self.options}:
+        options = {name_key(o) for o in self.options}
+        if self.default is not None and name_key(self.default) not in options:
             raise ValueError(f"default {self.default!r} is not one of the options")
         return self
 
@@ -102,11 +95,11 @@ class _Modifiers(BaseModel):
         seen: dict[str, str] = {}
         for name, group in self.groups.items():
             for option in group.options:
-                if _key(option) in seen:
+                if name_key(option) in seen:
                     raise ValueError(
-                        f"modifier {option!r} is in both {seen[_key(option)]!r} and {name!r}"
+                        f"modifier {option!r} is in both {seen[name_key(option)]!r} and {name!r}"
                     )
-                seen[_key(option)] = name
+                seen[name_key(option)] = name
         for drink, groups in self.drinks.items():
             unknown = [g for g in groups if g not in self.groups]
             if unknown:
@@ -127,10 +120,10 @@ class _MenuFile(BaseModel):
         seen: set[str] = set()
         for items in self.categories.values():
             for name in items:
-                if _key(name) in seen:
+                if name_key(name) in seen:
                     raise ValueError(f"item {name!r} appears twice")
-                seen.add(_key(name))
-        unknown = [d for d in self.modifiers.drinks if _key(d) not in seen]
+                seen.add(name_key(name))
+        unknown = [d for d in self.modifiers.drinks if name_key(d) not in seen]
         if unknown:
             raise ValueError(f"modifiers are given for drinks not on the menu: {unknown}")
         return self
@@ -175,7 +168,7 @@ class Menu(Catalog):
             if group.name != LIQUOR_GROUP
             for option in group.options
         )
-        self._drinks: dict[str, MenuItem] = {_key(item.name): item for item in self.items}
+        self._drinks: dict[str, MenuItem] = {name_key(item.name): item for item in self.items}
 
     @property
     def tab_settings(self) -> TabSettings:
@@ -211,23 +204,7 @@ class Menu(Catalog):
         Raises:
             StateError: ``UNKNOWN_ITEM`` with up to three close matches as ``suggestions``.
         """
-        key = _key(name)
-        item = self._drinks.get(key)
-        if item is None:
-            for singular in (key[:-2], key[:-1]) if key.endswith("s") else ():
-                if singular in self._drinks:
-                    item = self._drinks[singular]
-                    break
-        if item is not None:
-            return item
-        close = difflib.get_close_matches(key, list(self._drinks), n=3, cutoff=0.5)
-        suggestions = [self._drinks[k].name for k in close]
-        raise StateError(
-            ErrorCode.UNKNOWN_ITEM,
-            f"{name[:60]!r} is not on the menu",
-            item=name[:60],
-            suggestions=suggestions,
-        )
+        return find_named(self._drinks, name, missing="is not on the menu")
 
     def _refuse(self, item: CatalogItem, message: str, modifier: str, **details: Any) -> StateError:
         return StateError(
@@ -254,7 +231,7 @@ class Menu(Catalog):
                 raise self._refuse(
                     item, "a modifier is a word such as 'dirty' or 'gin'", type(raw).__name__
                 )
-            modifier = _key(raw)
+            modifier = name_key(raw)
             if modifier not in self._group_of:
                 raise self._refuse(item, f"{raw[:40]!r} is not a modifier we offer", raw)
             if modifier not in accepted:
@@ -294,13 +271,14 @@ class Menu(Catalog):
             parsed = _MenuFile.model_validate(data)
         except ValidationError as exc:
             raise MenuError(f"menu is malformed: {exc}") from exc
-        accepts = {_key(drink): tuple(groups) for drink, groups in parsed.modifiers.drinks.items()}
+        drinks = parsed.modifiers.drinks
+        accepts = {name_key(drink): tuple(groups) for drink, groups in drinks.items()}
         groups = [
             ModifierGroup(
                 name=name,
-                options=tuple(dict.fromkeys(_key(o) for o in group.options)),
+                options=tuple(dict.fromkeys(name_key(o) for o in group.options)),
                 exclusive=group.exclusive,
-                default=_key(group.default) if group.default is not None else None,
+                default=name_key(group.default) if group.default is not None else None,
             )
             for name, group in parsed.modifiers.groups.items()
         ]
@@ -309,8 +287,8 @@ class Menu(Catalog):
                 name=name,
                 category=category,
                 price_cents=price,
-                takes_liquor=LIQUOR_GROUP in accepts.get(_key(name), ()),
-                modifier_groups=accepts.get(_key(name), ()),
+                takes_liquor=LIQUOR_GROUP in accepts.get(name_key(name), ()),
+                modifier_groups=accepts.get(name_key(name), ()),
             )
             for category, entries in parsed.categories.items()
             for name, price in entries.items()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,10 +26,33 @@ from maya.state.models import TIP_PERCENTAGES
 __all__ = ["Catalog", "CatalogError", "CatalogItem", "LineItem", "TabSettings"]
 
 _SPACES = re.compile(r"\s+")
+_Item = TypeVar("_Item", bound="CatalogItem")
 
 
-def _key(text: str) -> str:
+def name_key(text: str) -> str:
+    """How names are compared: case and spacing do not matter."""
     return _SPACES.sub(" ", text.strip().casefold())
+
+
+def find_named(by_key: Mapping[str, _Item], name: str, *, missing: str) -> _Item:
+    """The item called ``name`` in ``by_key`` (keyed by ``name_key``); a plural's
+    trailing "s" or "es" is forgiven.
+
+    Raises:
+        StateError: ``UNKNOWN_ITEM`` ("'<name>' <missing>") with up to three close
+            matches as ``suggestions``.
+    """
+    key = name_key(name)
+    for candidate in (key, key[:-2], key[:-1]) if key.endswith("s") else (key,):
+        if candidate in by_key:
+            return by_key[candidate]
+    close = difflib.get_close_matches(key, list(by_key), n=3, cutoff=0.5)
+    raise StateError(
+        ErrorCode.UNKNOWN_ITEM,
+        f"{name[:60]!r} {missing}",
+        item=name[:60],
+        suggestions=[by_key[k].name for k in close],
+    )
 
 
 class CatalogError(ValueError):
@@ -172,9 +195,9 @@ class Catalog:
             raise CatalogError("a catalog needs at least one item")
         self._by_key: dict[str, CatalogItem] = {}
         for item in self.items:
-            if _key(item.name) in self._by_key:
+            if name_key(item.name) in self._by_key:
                 raise CatalogError(f"item {item.name!r} appears twice")
-            self._by_key[_key(item.name)] = item
+            self._by_key[name_key(item.name)] = item
 
     @property
     def modifiers(self) -> tuple[str, ...]:
@@ -192,22 +215,7 @@ class Catalog:
         Raises:
             StateError: ``UNKNOWN_ITEM`` with up to three close matches as ``suggestions``.
         """
-        key = _key(name)
-        item = self._by_key.get(key)
-        if item is None:
-            for singular in (key[:-2], key[:-1]) if key.endswith("s") else ():
-                if singular in self._by_key:
-                    item = self._by_key[singular]
-                    break
-        if item is not None:
-            return item
-        close = difflib.get_close_matches(key, list(self._by_key), n=3, cutoff=0.5)
-        raise StateError(
-            ErrorCode.UNKNOWN_ITEM,
-            f"{name[:60]!r} is not in the catalog",
-            item=name[:60],
-            suggestions=[self._by_key[k].name for k in close],
-        )
+        return find_named(self._by_key, name, missing="is not in the catalog")
 
     def normalize_modifiers(self, item: CatalogItem, modifiers: Iterable[str]) -> tuple[str, ...]:
         """A plain catalog's items take no modifiers.
