@@ -136,39 +136,6 @@ async def test_another_store_s_change_reaches_watchers_through_notify(pg_backend
         await there.aclose()
 
 
-@pytest.mark.postgres
-async def test_when_the_listening_watcher_leaves_another_takes_over(pg_backend: Backend) -> None:
-    here, there = pg_backend.open(), pg_backend.open()
-    try:
-        watching, writing = (
-            TabManager(here, catalog=load_menu()),
-            TabManager(there, catalog=load_menu()),
-        )
-        leave, left, ready = anyio.Event(), anyio.Event(), anyio.Event()
-
-        async def first_watcher() -> None:
-            async with watching.watch("handover") as updates:
-                await updates.__anext__()
-                ready.set()
-                await leave.wait()
-            left.set()
-
-        with anyio.fail_after(20):
-            async with anyio.create_task_group() as group:
-                group.start_soon(first_watcher)
-                await ready.wait()
-                # The first block runs the feed; when it ends, this one must take over.
-                async with watching.watch("handover") as staying:
-                    await staying.__anext__()
-                    leave.set()
-                    await left.wait()
-                    await writing.order("handover", "Gin")
-                    assert (await staying.__anext__()).tab_cents == 800
-    finally:
-        await here.aclose()
-        await there.aclose()
-
-
 async def _listeners(conninfo: str, channel: str) -> list[int]:
     """The server's backends whose last statement was ``LISTEN`` on ``channel``."""
     import psycopg
@@ -187,6 +154,49 @@ async def _until_nobody_listens(conninfo: str, channel: str) -> None:
             return
         await anyio.sleep(0.05)
     raise AssertionError(f"still listening on {channel}")
+
+
+@pytest.mark.postgres
+async def test_when_the_listening_watcher_leaves_another_takes_over(pg_backend: Backend) -> None:
+    """On the same connection (no reconnect); the last watcher to leave closes it."""
+    from maya.state.sql.postgres import PostgresTabStore
+
+    here, there = pg_backend.open(), pg_backend.open()
+    assert isinstance(here, PostgresTabStore)
+    try:
+        watching, writing = (
+            TabManager(here, catalog=load_menu()),
+            TabManager(there, catalog=load_menu()),
+        )
+        channel, conninfo = here.change_feed().channel, here._conninfo
+        leave, left, ready = anyio.Event(), anyio.Event(), anyio.Event()
+
+        async def first_watcher() -> None:
+            async with watching.watch("handover") as updates:
+                await updates.__anext__()
+                ready.set()
+                await leave.wait()
+            left.set()
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as group:
+                group.start_soon(first_watcher)
+                await ready.wait()
+                # The first block runs the feed; when it ends, this one must take over.
+                async with watching.watch("handover") as staying:
+                    await staying.__anext__()
+                    listening = await _listeners(conninfo, channel)
+                    assert len(listening) == 1
+                    leave.set()
+                    await left.wait()
+                    await writing.order("handover", "Gin")
+                    assert (await staying.__anext__()).tab_cents == 800
+                    # Heard on the same backend: handed over, not reconnected.
+                    assert await _listeners(conninfo, channel) == listening
+            await _until_nobody_listens(conninfo, channel)  # nobody watches: closed
+    finally:
+        await here.aclose()
+        await there.aclose()
 
 
 @pytest.mark.postgres
@@ -240,47 +250,6 @@ async def test_a_feed_handed_over_keeps_listening_on_its_connection(pg_backend: 
         assert len(readies) == 2
         await feed.release()
     await store.aclose()
-
-
-@pytest.mark.postgres
-async def test_the_feed_is_handed_over_on_its_connection_and_closed_by_the_last(
-    pg_backend: Backend,
-) -> None:
-    from maya.state.sql.postgres import PostgresTabStore
-
-    here, there = pg_backend.open(), pg_backend.open()
-    assert isinstance(here, PostgresTabStore)
-    try:
-        watching = TabManager(here, catalog=load_menu())
-        writing = TabManager(there, catalog=load_menu())
-        channel, conninfo = here.change_feed().channel, here._conninfo
-        leave, left, ready = anyio.Event(), anyio.Event(), anyio.Event()
-
-        async def first_watcher() -> None:  # starts, so runs, the feed
-            async with watching.watch("a") as updates:
-                await updates.__anext__()
-                ready.set()
-                await leave.wait()
-            left.set()
-
-        with anyio.fail_after(20):
-            async with anyio.create_task_group() as group:
-                group.start_soon(first_watcher)
-                await ready.wait()
-                async with watching.watch("b") as staying:
-                    await staying.__anext__()
-                    listening = await _listeners(conninfo, channel)
-                    assert len(listening) == 1
-                    leave.set()
-                    await left.wait()
-                    await writing.order("b", "Water")  # another process's commit
-                    assert (await staying.__anext__()).tab_cents == 100
-                    # Heard on the same backend: handed over, not reconnected.
-                    assert await _listeners(conninfo, channel) == listening
-            await _until_nobody_listens(conninfo, channel)  # nobody watches: closed
-    finally:
-        await here.aclose()
-        await there.aclose()
 
 
 @pytest.mark.slow
