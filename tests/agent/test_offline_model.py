@@ -212,3 +212,31 @@ async def test_replies_are_composed_only_after_function_responses() -> None:
         tools=[],
     )
     assert text_of(response_content(response)) == "Your balance is $12.34. Your tab is empty."
+
+
+class _CountingModel(OfflineModel):
+    """The offline model, counting the messages it reads (then reading them as ever)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def intent_of(self, message: str) -> Any:
+        self.read.append(message)
+        return super().intent_of(message)
+
+
+@pytest.mark.anyio
+async def test_a_turn_reads_its_message_once_and_a_later_turn_reads_it_again(
+    make_agent: Callable[..., Agent],
+) -> None:
+    model = _CountingModel()
+    agent = make_agent(model)
+    first = await agent.respond(SESSION, "a beer")
+    # Two steps (the call, then the reply from the tool's answer), one reading.
+    assert [call.name for call in first.tool_calls] == ["order_drink"]
+    assert first.model_calls == 2 and model.read == ["a beer"]
+    # The same words in a new turn are a new message: read again, and answered anew.
+    second = await agent.respond(SESSION, "a beer")
+    assert second.model_calls == 2 and model.read == ["a beer", "a beer"]
+    assert "$5.00" in first.reply and "$10.00" in second.reply

@@ -46,6 +46,7 @@ EMPTY_ANSWERS = {
     "no candidates": types.GenerateContentResponse(candidates=[]),
     "no content": _response(None),
     "an empty text part": _response([{"text": ""}]),
+    "a part with nothing in it": _response([{}, {"text": "", "thought": False}]),
     "thoughts only": _response([{"text": "hmm", "thought": True}]),
 }
 

@@ -26,7 +26,15 @@ from maya.agent.model_errors import (
     RetryPolicy,
     describe_model_error,
 )
-from maya.agent.models.base import Model, function_calls_of, response_content, text_of
+from maya.agent.models.base import (
+    Model,
+    answer_part,
+    content_of,
+    function_calls_of,
+    response_content,
+    text_of,
+    text_part,
+)
 from maya.agent.prompt import PromptView, load_system_instruction, prompt_view
 from maya.agent.streaming import (
     StreamingModel,
@@ -88,13 +96,17 @@ _BLOCKED = frozenset(
 """Finish reasons that mean the answer was withheld, not merely empty."""
 
 
+_PART_FIELDS = tuple(name for name in types.Part.model_fields if name not in ("text", "thought"))
+
+
 def _is_empty_part(part: types.Part) -> bool:
-    """A part carrying nothing (``{}`` or ``{"text": ""}``): Gemini refuses these in history."""
-    data = part.model_dump(exclude_none=True)
-    if data.get("text") == "":
-        del data["text"]
-    data.pop("thought", None)
-    return not data
+    """A part carrying nothing (``{}`` or ``{"text": ""}``): Gemini refuses these in history.
+
+    Read field by field: dumping the part to find out was a twentieth of a chat turn.
+    """
+    if part.text:
+        return False
+    return all(getattr(part, name) is None for name in _PART_FIELDS)
 
 
 def _cleaned(content: types.Content | None) -> types.Content | None:
@@ -280,11 +292,20 @@ class Agent:
         self._prompt = prompt_view(self.system_instruction, self._tools)
         self._turns: dict[str, int] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        self._streaming: tuple[Model, bool] | None = None
         # A tracer that keeps nothing is not handed what it would drop: the state's
         # patches, the parts and results dumped for it (a tenth of a turn's CPU).
         self._tracing = not isinstance(self.tracer, NullTracer)
         if manager is not None and self._tracing:
             self._unsubscribe = manager.add_listener(self._on_state_change)
+
+    def _streams(self, model: Model) -> bool:
+        """Whether ``model`` streams, asked of each model once: a protocol ``isinstance``
+        walks the protocol's members every time."""
+        known = self._streaming
+        if known is None or known[0] is not model:
+            known = self._streaming = (model, isinstance(model, StreamingModel))
+        return known[1]
 
     @property
     def prompt(self) -> PromptView:
@@ -354,7 +375,7 @@ class Agent:
                 estimated_tokens=self._prompt.estimated_tokens,
             )
         self.tracer.emit("turn_start", session_id, number, message=message)
-        turn.contents.append(types.Content(role="user", parts=[types.Part(text=message)]))
+        turn.contents.append(content_of("user", [text_part(message)]))
         outcome, failure = await self._run_rounds(turn)
         reply = "\n\n".join(text for text in turn.texts if text)
         calls = [(call.name, call.response) for call in turn.calls]
@@ -402,7 +423,7 @@ class Agent:
             last = turn.contents.pop()
             if function_calls_of(last):  # pragma: no cover - calls are always answered
                 turn.contents.append(last)
-        turn.contents.append(types.Content(role="model", parts=[types.Part(text=reply)]))
+        turn.contents.append(content_of("model", [text_part(reply)]))
 
     async def _run_rounds(self, turn: _Turn) -> tuple[TurnOutcome, ModelFailure | None]:
         past = turn.past
@@ -436,7 +457,7 @@ class Agent:
                 parts = self._refuse_batch(turn, calls)
             else:
                 parts = await self._dispatch(turn, calls)
-            turn.contents.append(types.Content(role="user", parts=parts))
+            turn.contents.append(content_of("user", parts))
 
     @staticmethod
     async def _say(turn: _Turn, pieces: Sequence[str]) -> None:
@@ -456,7 +477,7 @@ class Agent:
         """One model call; streamed to the turn's listener when the model can stream."""
         listener = turn.on_event
         model = self.model
-        if listener is None or not isinstance(model, StreamingModel):
+        if listener is None or not self._streams(model):
             response = await model.generate(
                 system_instruction=self.system_instruction, contents=contents, tools=self._tools
             )
@@ -631,8 +652,4 @@ class Agent:
 
 def _response_part(record: ToolCallRecord) -> types.Part:
     """The model's answer to one call: its response, with the call's id and name."""
-    return types.Part(
-        function_response=types.FunctionResponse(
-            id=record.id, name=record.name, response=dict(record.response)
-        )
-    )
+    return answer_part(record.id, record.name, record.response)

@@ -13,11 +13,14 @@ from google.genai import types
 
 __all__ = [
     "Model",
+    "answer_part",
     "calls_response",
+    "content_of",
     "function_calls_of",
     "response_content",
     "response_from_parts",
     "text_of",
+    "text_part",
     "text_response",
 ]
 
@@ -51,22 +54,65 @@ class Model(Protocol):
         ...
 
 
+# Empty instances copied with their fields (``model_copy(update=...)``): a copy costs a
+# quarter of a validated construction, and a fifth of ``model_construct`` (which walks
+# every field's default). Never changed themselves: a copy has its own fields.
+_PART = types.Part()
+_CONTENT = types.Content()
+_CALL = types.FunctionCall()
+_ANSWER = types.FunctionResponse()
+_CANDIDATE = types.Candidate()
+_RESPONSE = types.GenerateContentResponse()
+
+
 def response_from_parts(parts: Sequence[types.Part]) -> types.GenerateContentResponse:
-    """Wrap model parts in a response shaped like Gemini's (one candidate, role ``model``)."""
-    return types.GenerateContentResponse(
-        candidates=[
-            types.Candidate(
-                content=types.Content(role="model", parts=list(parts)),
-                finish_reason=types.FinishReason.STOP,
-                index=0,
-            )
-        ]
+    """Wrap model parts in a response shaped like Gemini's (one candidate, role ``model``).
+
+    Built without google-genai's validation, from fields already of their types: the
+    parts themselves are checked to be parts.
+    """
+    candidate = _CANDIDATE.model_copy(
+        update={
+            "content": content_of("model", parts),
+            "finish_reason": types.FinishReason.STOP,
+            "index": 0,
+        }
     )
+    return _RESPONSE.model_copy(update={"candidates": [candidate]})
+
+
+def content_of(role: str, parts: Sequence[types.Part]) -> types.Content:
+    """A content of ``role`` holding ``parts`` (built as ``response_from_parts``).
+
+    Raises:
+        TypeError: when a part is not a ``types.Part``.
+    """
+    for part in parts:
+        if not isinstance(part, types.Part):
+            raise TypeError(f"a content holds types.Part, not {type(part).__name__}")
+    return _CONTENT.model_copy(update={"role": role, "parts": list(parts)})
+
+
+def text_part(text: str) -> types.Part:
+    """A part holding only ``text`` (built as ``response_from_parts``).
+
+    Raises:
+        TypeError: when ``text`` is not a ``str``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"a text part holds a str, not {type(text).__name__}")
+    return _PART.model_copy(update={"text": text})
+
+
+def answer_part(call_id: str | None, name: str, response: Mapping[str, Any]) -> types.Part:
+    """The answer to one function call: its id and name, and ``response`` (a copy)."""
+    answer = _ANSWER.model_copy(update={"id": call_id, "name": name, "response": dict(response)})
+    return _PART.model_copy(update={"function_response": answer})
 
 
 def text_response(text: str) -> types.GenerateContentResponse:
     """A response holding only ``text``."""
-    return response_from_parts([types.Part(text=text)])
+    return response_from_parts([text_part(text)])
 
 
 def calls_response(
@@ -84,15 +130,14 @@ def calls_response(
         id_prefix: ids are ``{id_prefix}_{n}``.
         start: the first ``n``.
     """
-    parts: list[types.Part] = [types.Part(text=text)] if text else []
+    parts: list[types.Part] = [text_part(text)] if text else []
     for offset, (name, args) in enumerate(calls):
-        parts.append(
-            types.Part(
-                function_call=types.FunctionCall(
-                    id=f"{id_prefix}_{start + offset}", name=name, args=dict(args)
-                )
-            )
+        if not isinstance(name, str):
+            raise TypeError(f"a function call's name is a str, not {type(name).__name__}")
+        call = _CALL.model_copy(
+            update={"id": f"{id_prefix}_{start + offset}", "name": name, "args": dict(args)}
         )
+        parts.append(_PART.model_copy(update={"function_call": call}))
     return response_from_parts(parts)
 
 

@@ -6,6 +6,7 @@ tools' responses alone, so it never invents an amount.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ from maya.state.errors import StateError
 
 __all__ = ["OfflineModel"]
 
+_INTENTS_KEPT = 256
+"""Messages whose intent is kept for their turn's next step (turns under way at once)."""
+
 GREETING = "Good evening, I'm Maya! What can I pour for you? Ask for the menu any time."
 THANKS = "My pleasure! Anything else I can get you?"
 GOODBYE = "Good night, and come back soon!"
@@ -35,13 +39,14 @@ CANCEL_ONLY_LAST = (
 )
 
 
-def _latest_text(contents: Sequence[types.Content]) -> str:
+def _latest_said(contents: Sequence[types.Content]) -> tuple[types.Content | None, str]:
+    """The customer's latest message: its content and its text (None, "" when none)."""
     for content in reversed(contents):
         if content.role == "user" and content.parts:
             text = "".join(p.text for p in content.parts if p.text)
             if text:
-                return text
-    return ""
+                return content, text
+    return None, ""
 
 
 def _function_responses(content: types.Content) -> list[tuple[str, dict[str, Any]]]:
@@ -170,10 +175,27 @@ class OfflineModel:
         """
         self.menu = menu if menu is not None else load_menu()
         self.name = name
+        # The intent read in a message's first step, for its second (after the tools
+        # answered): keyed by the message's own content object, so a turn's two steps
+        # parse it once, and a message said again in a later turn is read afresh.
+        self._read: OrderedDict[int, tuple[types.Content, Intent]] = OrderedDict()
 
     def intent_of(self, message: str) -> Intent:
         """What the model reads in ``message``."""
         return parse_message(message, self.menu)
+
+    def _intent_in(self, contents: Sequence[types.Content]) -> Intent:
+        said, text = _latest_said(contents)
+        if said is None:
+            return self.intent_of(text)
+        kept = self._read.get(id(said))
+        if kept is not None and kept[0] is said:
+            return kept[1]
+        intent = self.intent_of(text)
+        self._read[id(said)] = (said, intent)
+        if len(self._read) > _INTENTS_KEPT:
+            self._read.popitem(last=False)
+        return intent
 
     async def generate(self, *, system_instruction: str, contents: Contents, tools: Tools) -> Reply:
         """Function calls for a fresh message; a reply composed from tool responses after."""
@@ -181,11 +203,11 @@ class OfflineModel:
         if last is not None and last.role == "user":
             responses = _function_responses(last)
             if responses:
-                intent = self.intent_of(_latest_text(contents))
+                intent = self._intent_in(contents)
                 reply = compose_reply(responses, intent=intent)
                 note = too_many_note(intent)
                 return text_response(f"{reply}\n{note}" if note else reply)
-        intent = self.intent_of(_latest_text(contents))
+        intent = self._intent_in(contents)
         if intent.double or intent.same_again or intent.cancel_name is not None:
             said = self._from_history(intent, contents)
             if said is not None:
