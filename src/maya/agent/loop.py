@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import anyio
 from google.genai import types
@@ -299,7 +299,7 @@ class Agent:
         if manager is not None and self._tracing:
             self._unsubscribe = manager.add_listener(self._on_state_change)
 
-    def _streams(self, model: Model) -> bool:
+    def _streams(self, model: Model) -> TypeGuard[StreamingModel]:
         """Whether ``model`` streams, asked of each model once: a protocol ``isinstance``
         walks the protocol's members every time."""
         known = self._streaming
