@@ -3,11 +3,13 @@ shared by every process on the store."""
 
 from __future__ import annotations
 
+import random
+
 import anyio
 import pytest
 
 from maya.state import ConversationBounds, ConversationStore, TabStore
-from maya.state.conversations import PRUNE_EVERY
+from maya.state.conversations import PRUNE_EVERY, MemoryConversations
 
 from .conftest import Backend
 
@@ -136,3 +138,23 @@ def test_bounds_come_from_the_environment_and_refuse_nonsense() -> None:
         ConversationBounds.from_env({"MAYA_CONVERSATION_MAX_BYTES": "lots"})
     with pytest.raises(ValueError, match="idle_s > 0"):
         ConversationBounds.from_env({"MAYA_CONVERSATION_IDLE_S": "0"})
+
+
+async def test_every_store_keeps_what_the_bounds_keep_whatever_the_sizes(store: TabStore) -> None:
+    """The SQL trim (a key range while the bytes fit, a walk newest first when they do not)
+    keeps exactly the turns ``kept_from`` keeps, bounds changing between turns included."""
+    memory = memory_of(store)
+    reference = MemoryConversations()
+    randomness = random.Random(24)
+    for session in range(30):
+        name = f"s{session}"
+        for _ in range(randomness.randrange(1, 25)):
+            bounds = ConversationBounds(
+                max_turns=randomness.randrange(1, 8), max_bytes=randomness.randrange(1, 60)
+            )
+            turn = "x" * randomness.randrange(0, 30)
+            for kept in (memory, reference):
+                await kept.append_conversation_turn(name, turn, now=1.0, bounds=bounds)
+            ours = await memory.load_conversation(name, now=1.0, idle_s=HOUR)
+            theirs = await reference.load_conversation(name, now=1.0, idle_s=HOUR)
+            assert (ours.turns, ours.count) == (theirs.turns, theirs.count), (session, bounds)

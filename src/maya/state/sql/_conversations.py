@@ -35,13 +35,20 @@ INSERT_TURN = (
     " VALUES (:session_id, :seq, :body, :bytes)"
 )
 # The newest turn beyond the bounds (``conversations.kept_from`` in SQL) and all older go.
+# A session's turns are numbered without gaps (one conversation row numbers them, and a
+# conversation begun again clears them), so while their bytes fit, the turn bound is a
+# range of the key; the bytes are summed over the session's rows first, and only when
+# they do not fit are the turns walked newest first.
 TRIM = (
-    "DELETE FROM conversation_turns WHERE session_id = :session_id AND seq <= ("
+    "DELETE FROM conversation_turns WHERE session_id = :session_id AND seq <= CASE"
+    " WHEN (SELECT SUM(bytes) FROM conversation_turns WHERE session_id = :session_id)"
+    " > :max_bytes THEN ("
     "SELECT COALESCE(MAX(seq), 0) FROM (SELECT seq,"
     " ROW_NUMBER() OVER (ORDER BY seq DESC) AS n,"
     " SUM(bytes) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS total"
     " FROM conversation_turns WHERE session_id = :session_id) AS newest"
     " WHERE n > :max_turns OR total > :max_bytes)"
+    " ELSE :seq - :max_turns END"
 )
 
 
@@ -88,5 +95,5 @@ async def append_turn(
     size = len(turn.encode())
     await connection.send(INSERT_TURN, {**key, "seq": seq, "body": turn, "bytes": size})
     await connection.send(
-        TRIM, {**key, "max_turns": bounds.max_turns, "max_bytes": bounds.max_bytes}
+        TRIM, {**key, "seq": seq, "max_turns": bounds.max_turns, "max_bytes": bounds.max_bytes}
     )
