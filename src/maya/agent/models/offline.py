@@ -58,8 +58,13 @@ def _function_responses(content: types.Content) -> list[tuple[str, dict[str, Any
 
 
 def _calls_made(contents: Sequence[types.Content]) -> int:
+    # Only the model calls functions: the customer's side (half the parts) is not read.
     return sum(
-        1 for content in contents for part in content.parts or [] if part.function_call is not None
+        1
+        for content in contents
+        if content.role == "model"
+        for part in content.parts or ()
+        if part.function_call is not None
     )
 
 
