@@ -12,7 +12,7 @@ watching side's pool smaller than its watchers.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TypeVar
 
 import anyio
@@ -55,6 +55,8 @@ class MemoryFeed:
         self,
         on_ready: Callable[[], Awaitable[None]],
         on_change: Callable[[str, int], Awaitable[None]],
+        *,
+        watched: Callable[[], Collection[str]] = tuple,
     ) -> None:
         await on_ready()
         async for session_id, version in self._receive:

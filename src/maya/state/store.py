@@ -138,7 +138,8 @@ class TabStore(ConversationStore, Protocol):
         ...
 
     def change_feed(self) -> ChangeFeed | None:
-        """A feed of commits made by any process (PostgreSQL), or None (one process only)."""
+        """A feed of commits made by any process (PostgreSQL's ``LISTEN``, SQLite's polled
+        ``data_version``), or None (one process only)."""
         ...
 
     async def session_ids(self) -> list[str]:

@@ -1,6 +1,7 @@
 """Live tab notifications: ``TabManager.watch`` hands out ``TabUpdates``, latest wins.
 
-Changes come from the manager's own writes and from the store's change feed (PostgreSQL):
+Changes come from the manager's own writes and from the store's change feed (PostgreSQL's
+``LISTEN``, SQLite's ``data_version`` polled):
 a notification marks a session stale; a refresher reads it back, retrying with back-off.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,13 +40,17 @@ class ChangeFeed(Protocol):
         self,
         on_ready: Callable[[], Awaitable[None]],
         on_change: Callable[[str, int], Awaitable[None]],
+        *,
+        watched: Callable[[], Collection[str]] = tuple,
     ) -> None:
         """Listen until cancelled, reconnecting when the connection is lost.
 
         ``on_ready()`` is awaited each time listening (re)starts, after which every
         commit is announced as ``on_change(session_id, version)``; neither suspends. A
         run may leave its listening connection to the next run, which then goes on
-        without ``on_ready`` (nothing was missed).
+        without ``on_ready`` (nothing was missed). ``watched()`` names the sessions
+        someone watches now: a feed that cannot tell which sessions a commit changed
+        (SQLite's) announces those.
         """
         ...
 
@@ -138,6 +143,9 @@ class WatchHub:
         if after.session_id in self._subscribers:
             self._publish(after)
 
+    def _watched(self) -> tuple[str, ...]:
+        return tuple(self._subscribers)
+
     def _mark_stale(self, session_id: str, version: int) -> None:
         if version > self._stale.get(session_id, -2):
             self._stale[session_id] = version
@@ -200,7 +208,7 @@ class WatchHub:
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._refresh_stale)
-                await feed.run(self._on_ready, self._on_change)
+                await feed.run(self._on_ready, self._on_change, watched=self._watched)
         finally:
             self._feed_running = False
             stopped, self._feed_stopped = self._feed_stopped, anyio.Event()

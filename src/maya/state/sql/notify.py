@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING
 
 import anyio
@@ -98,8 +98,11 @@ class PostgresChangeFeed:
         self,
         on_ready: Callable[[], Awaitable[None]],
         on_change: Callable[[str, int], Awaitable[None]],
+        *,
+        watched: Callable[[], Collection[str]] = tuple,
     ) -> None:
-        """Listen until cancelled; see ``maya.state.watch.ChangeFeed``.
+        """Listen until cancelled; see ``maya.state.watch.ChangeFeed`` (every commit names
+        its session: ``watched`` is not needed).
 
         A run cancelled while it waits for the server leaves its connection listening
         for the next run, which goes on where it stopped: a notification that arrived in

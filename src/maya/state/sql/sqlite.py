@@ -3,6 +3,7 @@
 One connection, one call at a time; ``BEGIN IMMEDIATE`` takes the write lock before the
 state is read, and another process waits up to ``busy_timeout`` for it. Reads and commits
 that need no disk run on the event loop; a wait for a lock or the disk runs in a thread.
+Commits of other processes are found by polling the file (``sqlite_feed``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from maya.state.sql import _conversations, _schema, _transact
 from maya.state.sql._rows import Params
 from maya.state.sql._store import SqlStore
 from maya.state.sql._transact import KnownStates, SqlConnection, run_to_completion
+from maya.state.sql.sqlite_feed import DEFAULT_POLL_S, SqliteChangeFeed
 
 __all__ = ["SqliteTabStore"]
 
@@ -91,6 +93,7 @@ class SqliteTabStore(SqlStore):
         clock: Callable[[], float] = time.time,
         known_sessions: int = 1024,
         read_only: bool = False,
+        change_poll_s: float = DEFAULT_POLL_S,
     ) -> None:
         """Prepare a store; nothing is opened until the first call.
 
@@ -107,12 +110,18 @@ class SqliteTabStore(SqlStore):
             read_only: only look: the file is opened read-only, never created, locked
                 for writing or migrated, so a read-only file or directory (or one another
                 process is writing) can be inspected; ``transact`` raises ``StoreError``.
+            change_poll_s: how often a watched store looks for commits of other
+                processes (``change_feed``), in seconds (> 0).
 
         Raises:
-            ValueError: for a read-only in-memory database (it would always be empty).
+            ValueError: for a read-only in-memory database (it would always be empty), or
+                a ``change_poll_s`` that is not positive.
         """
         if read_only and os.fspath(path) == MEMORY:
             raise ValueError("a private in-memory database cannot be opened read-only")
+        if not change_poll_s > 0:
+            raise ValueError(f"change_poll_s must be positive, not {change_poll_s}")
+        self._change_poll_s = change_poll_s
         self.path = os.fspath(path)
         self._busy_timeout = busy_timeout
         self._synchronous = synchronous
@@ -363,9 +372,12 @@ class SqliteTabStore(SqlStore):
             durable=False,
         )
 
-    def change_feed(self) -> None:
-        """None: SQLite announces no commits (other processes' are seen on the next read)."""
-        return None
+    def change_feed(self) -> SqliteChangeFeed | None:
+        """A feed of other connections' commits to the file (polled, every
+        ``change_poll_s``); None for ``":memory:"`` (nobody else can write it)."""
+        if self.path == MEMORY:
+            return None
+        return SqliteChangeFeed(self.path, poll_s=self._change_poll_s)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted.
