@@ -27,6 +27,13 @@ For each server:
   paused or overloaded sandbox). ``held_n`` is the largest step with chat p99 under 1 s
   and no errors (goal: >= 400 on two cores).
 
+First, ``app.healthz_cpu_ms`` and ``app.turn_cpu_ms``: the same app (``maya serve``'s,
+with the page) on a SQLite file, called in this process with no socket or HTTP in between,
+its event loop's CPU per ``/healthz`` and per chat turn ("a beer"). A ``/healthz`` through
+uvicorn is almost all HTTP and socket, which a turn pays too, so a turn can reach at most
+``sqlite_1w.turns_vs_healthz_ceiling`` = ``1 / (1 + turn_cpu * healthz_per_s)`` of
+``/healthz``'s rate, whatever its HTTP, stream and store thread cost.
+
 Durations: per server, a start (a few seconds), 2 s of baseline, 3 s of turns, then at
 most five steps (50, 100, 200, 400, 600 browsers), each ``RAMP_S`` (3 s) of arrivals plus the
 flow (five actions ``THINK_S`` = 1 s apart, then the settlement): about 10 s a step, cut
@@ -53,6 +60,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -377,6 +385,105 @@ async def turns_per_s_warm(base: str) -> None:
             )
 
 
+async def _asgi(app: Any, method: str, path: str, body: bytes = b"", cookie: str = "") -> bytes:
+    """One request straight into the app (no socket, no HTTP parsing); the body sent."""
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
+    if body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if cookie:
+        headers.append((b"cookie", f"{COOKIE_NAME}={cookie}".encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "headers": headers,
+        "state": {},
+    }
+    asked = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    sent: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(sent)
+
+
+async def app_cpu(note: Callable[[str], None]) -> dict[str, float]:
+    """The app's own CPU for a ``/healthz`` and for a chat turn, without HTTP.
+
+    ``maya serve``'s app (the webhook app, the page's routes, its middleware) on a SQLite
+    file, called in this process with no socket in between; the event loop's thread CPU
+    (``thread_time``) per request, the best of three rounds. What a ``/healthz`` costs
+    through uvicorn beyond this is HTTP and the socket, which a turn pays too: so a turn
+    can reach at most ``1 / (1 + turn_cpu * healthz_per_s)`` of ``/healthz``'s rate.
+    """
+    from maya.bar import load_menu
+    from maya.server.app import create_app
+    from maya.state import TabManager
+    from maya.state.open import open_store
+    from maya.web.app import WebSettings, web_routes
+
+    turns, healths, rounds = 300, 1200, 3
+    with tempfile.TemporaryDirectory(prefix="maya-bench-load-app-") as tmp:
+        store = open_store(str(Path(tmp) / "tabs.sqlite3"))
+        try:
+            manager = TabManager(store, catalog=load_menu())
+            settings = WebSettings(
+                cookie_secret=SECRET.encode(),
+                chat_turns_per_session=10**9,
+                chat_turns_per_client=10**9,
+            )
+            routes = web_routes(manager=manager, payments=None, settings=settings)
+            app = create_app(
+                manager,
+                webhook_secret="whsec_" + "x" * 32,
+                routes=routes,
+                allowed_hosts=["127.0.0.1"],
+            )
+            body = json.dumps({"message": "a beer"}).encode()
+            for _ in range(20):  # warm: the first connection, the model's patterns
+                await _asgi(app, "POST", "/api/chat", body, new_token(SIGNER))
+            best_health = best_turn = float("inf")
+            for _ in range(rounds):
+                started = time.thread_time()
+                for _ in range(healths):
+                    await _asgi(app, "GET", "/healthz")
+                best_health = min(best_health, (time.thread_time() - started) / healths)
+                started = time.thread_time()
+                for turn in range(turns):
+                    if turn % 50 == 0:  # a fresh tab before the balance runs out
+                        token = new_token(SIGNER)
+                    sent = await _asgi(app, "POST", "/api/chat", body, token)
+                best_turn = min(best_turn, (time.thread_time() - started) / turns)
+                if b"event: done" not in sent:
+                    raise RuntimeError(f"a turn did not finish: {sent[-200:]!r}")
+        finally:
+            await store.aclose()
+    note(
+        f"the app alone (no HTTP, SQLite): /healthz {best_health * 1000:.3f} ms,"
+        f" a chat turn {best_turn * 1000:.3f} ms of the loop's CPU"
+    )
+    return {"healthz_cpu_ms": best_health * 1000, "turn_cpu_ms": best_turn * 1000}
+
+
 def _postgres(note: Callable[[str], None]) -> tuple[str, Callable[[], None]] | None:
     base = (
         os.environ.get("MAYA_BENCH_POSTGRES_URL")
@@ -407,6 +514,7 @@ UNITS = {
     "_per_s": "1/s",
     "_ms": "ms",
     "_vs_": "x",
+    "_ceiling": "x",
     "errors": "errors",
     "simulated_links": "links",
     "held_n": "browsers",
@@ -420,8 +528,15 @@ def unit_of(metric: str) -> str:
 
 async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
     figures: dict[str, float] = {}
+    app = await app_cpu(note)
+    figures.update({f"app.{k}": v for k, v in app.items()})
     with tempfile.TemporaryDirectory(prefix="maya-bench-load-tabs-") as tmp:
         sqlite = await bench_server("sqlite_1w", str(Path(tmp) / "tabs.sqlite3"), 1, note)
+    # The most a turn could reach if its HTTP, stream and thread hop cost no more than a
+    # /healthz's: the app's own CPU for a turn, against /healthz's rate in the same run.
+    ceiling = 1 / (1 + app["turn_cpu_ms"] / 1000 * sqlite["healthz_per_s"])
+    sqlite["turns_vs_healthz_ceiling"] = ceiling
+    note(f"sqlite_1w: turns/s against /healthz could reach at most {ceiling:.3f} (the app alone)")
     figures.update({f"sqlite_1w.{k}": v for k, v in sqlite.items()})
     for workers in (1, 2):
         found = _postgres(note)
