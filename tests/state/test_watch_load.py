@@ -233,3 +233,36 @@ async def test_overlays_end_on_the_last_state_across_postgres_stores(pg_backend:
     finally:
         await here.aclose()
         await there.aclose()
+
+
+async def test_a_version_announced_again_is_not_read_again() -> None:
+    """A feed that cannot tell which session a commit changed (SQLite's) announces every
+    watched one: the hub reads only those newer than it has seen, a watcher's first read
+    included (it came after the feed started, so no re-read on start covered it)."""
+    inner, feed = MemoryTabStore(), MemoryFeed()
+    store = OverloadedStore(inner, feed)
+    writer, watching = (
+        TabManager(inner, catalog=load_menu()),
+        TabManager(store, catalog=load_menu()),
+    )
+    await writer.order("first", "Water")
+    await writer.order("quiet", "Water")
+    try:
+        with anyio.fail_after(10):
+            async with watching.watch("first") as first:
+                await first.__anext__()
+                for _ in range(100):  # the feed starts, and re-reads "first"
+                    await anyio.lowlevel.checkpoint()
+                async with watching.watch("quiet") as quiet:
+                    seen = await quiet.__anext__()
+                    loads = store.loads
+                    changed = await writer.order("first", "Martini")
+                    feed.announce("quiet", seen.version)  # unchanged
+                    feed.announce("first", changed.version)
+                    assert (await first.__anext__()).version == changed.version
+                    for _ in range(100):
+                        await anyio.lowlevel.checkpoint()
+                    assert store.loads == loads + 1  # "first" only
+                    assert await quiet.next_within(0) is None
+    finally:
+        feed.close()

@@ -223,7 +223,9 @@ class WatchHub:
             # Subscribed first, read second: a change committed in between is either in
             # this read or offered afterwards (newer versions only); a feed this block
             # starts re-reads every watched session once it listens.
-            updates.offer(await self._manager.get(session_id))
+            # Published, not only offered: the version read is known, so a feed that
+            # announces every watched session (SQLite's) does not have it read again.
+            self._publish(await self._manager.get(session_id))
             async with anyio.create_task_group() as group:
                 if self._feed is not None:
                     group.start_soon(self._serve_feed)
