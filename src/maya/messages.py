@@ -100,8 +100,8 @@ DEFAULT_MESSAGES: dict[str, tuple[str, ...]] = {
     ),
     # The tool surface
     "UNKNOWN_TOOL": (
-        "{tool} is not one of these payment tools.",
-        "That is not one of these payment tools.",
+        "{tool} is not one of the tools here.",
+        "That is not one of the tools here.",
     ),
     "INVALID_ARGUMENTS": (
         "The request didn't fit the tool ({problems}).",

@@ -366,3 +366,10 @@ def test_the_result_models_say_a_simulated_payment_is_not_succeeded() -> None:
     assert "simulated" in schema["properties"]["payment_status"]["enum"]
     assert set(RESULT_MODELS) >= {spec.name for spec in CATALOG_TOOLS}
     assert all(spec.result is RESULT_MODELS[spec.name] for spec in CATALOG_TOOLS)
+
+
+async def test_a_shop_s_toolset_does_not_call_its_tools_payment_tools() -> None:
+    toolset = Toolset(manager=TabManager(MemoryTabStore(), catalog=coffee_catalog()), payments=None)
+    answer = await toolset.call("set_tip", {"percent": 10}, SESSION)
+    assert answer["error"] == "UNKNOWN_TOOL"
+    assert answer["message"] == "set_tip is not one of the tools here."
