@@ -25,6 +25,7 @@ from maya.state.errors import StoreError
 from maya.state.models import TabState
 from maya.state.sql import _conversations, _schema, _transact
 from maya.state.sql._rows import Params
+from maya.state.sql._sqlite import busy
 from maya.state.sql._store import SqlStore
 from maya.state.sql._transact import KnownStates, SqlConnection, run_to_completion
 from maya.state.sql.sqlite_feed import DEFAULT_POLL_S, SqliteChangeFeed
@@ -36,14 +37,6 @@ T = TypeVar("T")
 
 MEMORY = ":memory:"
 """The path of a private, in-memory database (gone when the store closes)."""
-
-# SQLITE_BUSY and SQLITE_LOCKED (primary codes): another connection held the lock.
-_BUSY_CODES = (5, 6)
-
-
-def _busy(exc: sqlite3.Error) -> bool:
-    # Extended codes (SQLITE_BUSY_SNAPSHOT, ...) keep the primary code in the low byte.
-    return ((getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF) in _BUSY_CODES
 
 
 def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
@@ -62,7 +55,7 @@ def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
         try:
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.OperationalError as exc:
-            if not _busy(exc) or waited >= timeout:
+            if not busy(exc) or waited >= timeout:
                 raise
         else:
             if mode == "wal" or waited >= min(timeout, 1.0):
@@ -173,7 +166,7 @@ class SqliteTabStore(SqlStore):
         try:
             return func(connection)
         except sqlite3.Error as exc:
-            if _busy(exc):
+            if busy(exc):
                 return _WAITED  # func rolled back whatever it began (it always does)
             raise self._failed(exc) from exc
 
@@ -182,7 +175,7 @@ class SqliteTabStore(SqlStore):
         # callers get one error type, naming the file. Only a lock is worth retrying.
         return StoreError(
             f"SQLite database {self.path!r} failed: {exc}",
-            code=ErrorCode.STORE_BUSY if _busy(exc) else ErrorCode.STORE_UNAVAILABLE,
+            code=ErrorCode.STORE_BUSY if busy(exc) else ErrorCode.STORE_UNAVAILABLE,
         )
 
     def _connect(self) -> sqlite3.Connection:

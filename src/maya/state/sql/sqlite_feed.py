@@ -17,6 +17,8 @@ from typing import NoReturn
 
 import anyio
 
+from maya.state.sql._sqlite import busy
+
 __all__ = ["DEFAULT_POLL_S", "SqliteChangeFeed"]
 
 _log = logging.getLogger("maya.state.sqlite_feed")
@@ -142,7 +144,7 @@ class SqliteChangeFeed:
             try:
                 versions = _versions(connection, tuple(watched()))
             except sqlite3.Error as exc:
-                if not _busy(exc):
+                if not busy(exc):
                     raise
                 continue  # a checkpoint or recovery under way: seen again at the next look
             # on_change never suspends: the versions read are all announced.
@@ -186,7 +188,3 @@ def _versions(connection: sqlite3.Connection, sessions: Sequence[str]) -> list[t
         if connection.in_transaction:
             connection.execute("ROLLBACK")
     return found
-
-
-def _busy(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (5, 6)
