@@ -7,7 +7,7 @@ money a 64-bit integer in both engines, never a float.
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 
 from maya.state.errors import StoreError
 
@@ -267,8 +267,7 @@ DELETE_PAYMENT = (
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
-@cache
-@lru_cache(maxsize=256)  # a few dozen statements, each rewritten once
+@cache  # a few dozen statements, each rewritten once
 def for_postgres(statement: str) -> str:
     """``statement`` with ``:name`` parameters rewritten as psycopg's ``%(name)s``."""
     return _NAMED.sub(r"%(\1)s", statement)

@@ -68,15 +68,9 @@ class SqliteChangeFeed:
         # Read-only and never waiting: a look that meets a lock is simply made again at
         # the next poll. Opened on the loop: opening a file takes no lock.
         uri = f"{Path(self.path).absolute().as_uri()}?mode=ro"
-        connection = sqlite3.connect(
+        return sqlite3.connect(
             uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False
         )
-        try:
-            connection.execute("PRAGMA busy_timeout = 0")
-        except BaseException:
-            connection.close()
-            raise
-        return connection
 
     async def run(
         self,
