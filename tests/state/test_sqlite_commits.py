@@ -1,8 +1,9 @@
 """Where SQLite's work runs and which commits wait for the disk.
 
-A tab's change commits in the worker thread and waits for the disk (FULL); a remembered
-turn commits on the event loop without waiting for it (NORMAL), and so do reads. Work on
-the loop never waits for a lock: it goes to the thread, which does.
+A tab's change commits on the event loop and waits for the disk (FULL for that commit),
+unless the disk syncs slowly: then in the worker thread. A remembered turn commits on the
+loop without waiting for the disk (NORMAL), and reads run there too. Work on the loop
+never waits for a lock: it goes to the thread, which does.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from maya.bar import load_menu
 from maya.state.conversations import ConversationBounds
 from maya.state.errors import StoreError
 from maya.state.manager import TabManager
-from maya.state.sql.sqlite import SqliteTabStore
+from maya.state.sql.sqlite import PROBE_EVERY, SqliteTabStore
 
 pytestmark = pytest.mark.anyio
 
@@ -71,9 +72,7 @@ async def _opened(path: Path, **options: object) -> tuple[SqliteTabStore, TabMan
     return store, manager
 
 
-async def test_a_turn_and_reads_run_on_the_loop_and_the_tab_in_the_thread(
-    tmp_path: Path,
-) -> None:
+async def test_a_turn_a_tab_and_reads_run_on_the_loop_the_tab_synced(tmp_path: Path) -> None:
     store, manager = await _opened(tmp_path / "tabs.sqlite3")  # FULL: the default
     with _traced(store) as seen:
         await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
@@ -89,11 +88,18 @@ async def test_a_turn_and_reads_run_on_the_loop_and_the_tab_in_the_thread(
     assert ("loop", "loop's", "COMMIT") in turn
     assert {(where, name) for where, name, _ in turn} == {("loop", "loop's")}
     assert not any(s.startswith("PRAGMA") for _, _, s in turn)  # nothing toggled
-    assert ("thread", "thread's", "COMMIT") in order
-    assert {(where, name) for where, name, _ in order} == {("thread", "thread's")}
+    # The tab's commit waits for the disk, on the loop: FULL for it alone.
+    assert [s for _, _, s in order if s.startswith(("PRAGMA", "BEGIN", "COMMIT"))] == [
+        "PRAGMA synchronous = FULL",
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+        "PRAGMA synchronous = NORMAL",
+    ]
+    assert {(where, name) for where, name, _ in order} == {("loop", "loop's")}
     assert reads and {(where, name) for where, name, _ in reads} == {("loop", "loop's")}
-    assert _synchronous(store._connection) == FULL  # a tab's commit waits for the disk
-    assert _synchronous(store._loop_connection) == NORMAL  # a turn's does not
+    assert _synchronous(store._connection) == FULL
+    assert _synchronous(store._loop_connection) == NORMAL  # a turn's does not wait
+    assert store._sync_s is not None and store._sync_s > 0  # the tab's commit was timed
     assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
     await store.aclose()
 
@@ -133,6 +139,107 @@ async def test_a_locked_file_sends_the_turn_to_the_thread_which_waits(tmp_path: 
     assert _synchronous(store._connection) == FULL
     assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
     other.close()
+    await store.aclose()
+
+
+class _Timer:
+    """A fake ``perf_counter`` whose every other reading is ``step`` seconds later: a
+    commit timed by two readings took ``step``."""
+
+    def __init__(self, step: float) -> None:
+        self.step, self.now, self._calls = step, 0.0, 0
+
+    def __call__(self) -> float:
+        self._calls += 1
+        if self._calls % 2 == 0:
+            self.now += self.step
+        return self.now
+
+
+def _where_committed(seen: list[tuple[str, str, str]]) -> list[str]:
+    return [where for where, _, s in seen if s == "COMMIT"]
+
+
+async def test_a_slow_disk_sends_tab_commits_to_the_thread_until_it_is_fast_again(
+    tmp_path: Path,
+) -> None:
+    timer = _Timer(0.010)  # every sync on the loop takes 10 ms: ten times the bound
+    store, manager = await _opened(tmp_path / "tabs.sqlite3", loop_sync_s=0.001, timer=timer)
+    with _traced(store) as seen:
+        await manager.order("s", "Water")  # not timed yet: tried on the loop
+        assert _where_committed(seen) == ["loop"]
+        seen.clear()
+        for _ in range(PROBE_EVERY - 1):
+            await manager.order("s", "Water")
+        assert _where_committed(seen) == ["thread"] * (PROBE_EVERY - 1)
+        assert _synchronous(store._connection) == FULL  # the thread's commits wait too
+        seen.clear()
+        await manager.order("s", "Water")  # a probe: is the disk fast again? No
+        assert _where_committed(seen) == ["loop"]
+        seen.clear()
+        timer.step = 0.0001  # the disk is fast again
+        for _ in range(2 * PROBE_EVERY):
+            await manager.order("s", "Water")
+        # The next probe finds it so, and every commit after it stays on the loop.
+        assert _where_committed(seen) == ["thread"] * (PROBE_EVERY - 1) + ["loop"] * (
+            PROBE_EVERY + 1
+        )
+        seen.clear()
+        timer.step = 0.003  # slow again: a few commits move the average over the bound
+        for _ in range(30):
+            await manager.order("s", "Water")
+        where = _where_committed(seen)
+        assert 1 < where.index("thread") < 30 and set(where[where.index("thread") :]) == {"thread"}
+        seen.clear()
+        await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
+        assert _where_committed(seen) == ["loop"]  # a turn's commit needs no disk
+    assert len((await manager.get("s")).items) == 3 * PROBE_EVERY + 31  # every order kept
+    await store.aclose()
+
+
+async def test_a_slow_sync_is_one_among_many(tmp_path: Path) -> None:
+    # One slow sync (a checkpoint) among fast ones does not move the tab's commits.
+    timer = _Timer(0.0002)
+    store, manager = await _opened(tmp_path / "tabs.sqlite3", loop_sync_s=0.001, timer=timer)
+    with _traced(store) as seen:
+        for n in range(20):
+            timer.step = 0.005 if n == 10 else 0.0002
+            await manager.order("s", "Water")
+    assert _where_committed(seen) == ["loop"] * 20
+    await store.aclose()
+
+
+async def test_loop_sync_zero_always_commits_tabs_in_the_thread(tmp_path: Path) -> None:
+    store, manager = await _opened(tmp_path / "tabs.sqlite3", loop_sync_s=0)
+    with _traced(store) as seen:
+        await manager.order("s", "Water")
+        await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
+    assert _where_committed(seen) == ["thread", "loop"]
+    assert [s for where, _, s in seen if where == "thread" and s.startswith("PRAGMA")] == []
+    assert _synchronous(store._connection) == FULL
+    await store.aclose()
+
+
+@pytest.mark.parametrize("value", [-0.001, float("nan")])
+def test_a_negative_loop_sync_is_refused(tmp_path: Path, value: float) -> None:
+    with pytest.raises(ValueError, match="loop_sync_s"):
+        SqliteTabStore(tmp_path / "tabs.sqlite3", loop_sync_s=value)
+
+
+async def test_a_failed_tab_change_on_the_loop_changes_nothing(tmp_path: Path) -> None:
+    store, manager = await _opened(tmp_path / "tabs.sqlite3")
+    await manager.order("s", "Water")
+
+    def broken(state: object) -> object:
+        raise RuntimeError("the transition failed mid-transaction")
+
+    with _traced(store) as seen, pytest.raises(RuntimeError):
+        await store.transact("s", lambda: None, broken)  # type: ignore[arg-type]
+    assert ("loop", "loop's", "ROLLBACK") in seen
+    assert store._loop_connection is not None
+    assert not store._loop_connection.in_transaction
+    assert _synchronous(store._loop_connection) == NORMAL  # set back after the failure
+    assert len((await manager.get("s")).items) == 1
     await store.aclose()
 
 

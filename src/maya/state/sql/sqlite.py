@@ -2,8 +2,9 @@
 
 One connection, one call at a time; ``BEGIN IMMEDIATE`` takes the write lock before the
 state is read, and another process waits up to ``busy_timeout`` for it. Reads and commits
-that need no disk run on the event loop; a wait for a lock or the disk runs in a thread.
-Commits of other processes are found by polling the file (``sqlite_feed``).
+run on the event loop (a tab's with its fsync, while the disk syncs fast); a wait for a
+lock, or for a slow disk, runs in a thread. Commits of other processes are found by
+polling the file (``sqlite_feed``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ T = TypeVar("T")
 
 MEMORY = ":memory:"
 """The path of a private, in-memory database (gone when the store closes)."""
+
+DEFAULT_LOOP_SYNC_S = 0.001
+"""How long, on average, a durable commit (its fsync) may hold the event loop: about what
+handing it to the worker thread costs in CPU under load (see ``SqliteTabStore``)."""
+
+SYNC_WEIGHT = 0.1
+"""The weight of each durable commit on the loop in the running average of their times:
+one slow sync (a checkpoint) moves it little, a disk that stays slow soon moves it."""
+
+PROBE_EVERY = 32
+"""While durable commits go to the thread, every this many of them is tried on the loop
+again, and its time restarts the average: a disk that is fast again is noticed at once,
+and a slow one holds the loop for one commit in this many."""
 
 
 def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
@@ -87,6 +101,8 @@ class SqliteTabStore(SqlStore):
         known_sessions: int = 1024,
         read_only: bool = False,
         change_poll_s: float = DEFAULT_POLL_S,
+        loop_sync_s: float = DEFAULT_LOOP_SYNC_S,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         """Prepare a store; nothing is opened until the first call.
 
@@ -105,15 +121,26 @@ class SqliteTabStore(SqlStore):
                 process is writing) can be inspected; ``transact`` raises ``StoreError``.
             change_poll_s: how often a watched store looks for commits of other
                 processes (``change_feed``), in seconds (> 0).
+            loop_sync_s: a ``FULL`` store commits a tab's change on the event loop, its
+                fsync included, while such commits take at most this long on average
+                (seconds); on a slower disk they commit in the worker thread, so the
+                loop is never held longer. 0: always in the thread.
+            timer: seconds, for timing those commits (tests pass a fake timer).
 
         Raises:
-            ValueError: for a read-only in-memory database (it would always be empty), or
-                a ``change_poll_s`` that is not positive.
+            ValueError: for a read-only in-memory database (it would always be empty), a
+                ``change_poll_s`` that is not positive or a negative ``loop_sync_s``.
         """
         if read_only and os.fspath(path) == MEMORY:
             raise ValueError("a private in-memory database cannot be opened read-only")
         if not change_poll_s > 0:
             raise ValueError(f"change_poll_s must be positive, not {change_poll_s}")
+        if not loop_sync_s >= 0:
+            raise ValueError(f"loop_sync_s must be 0 or more, not {loop_sync_s}")
+        self._loop_sync_s = loop_sync_s
+        self._timer = timer
+        self._sync_s: float | None = None  # durable commits' average time on the loop
+        self._since_probe = 0
         self._change_poll_s = change_poll_s
         self.path = os.fspath(path)
         self._busy_timeout = busy_timeout
@@ -122,8 +149,8 @@ class SqliteTabStore(SqlStore):
         self._known = KnownStates(known_sessions)
         self._limiter = anyio.CapacityLimiter(1)
         self._connection: sqlite3.Connection | None = None
-        # Reads and fsync-free commits on the event loop (a file's only: a second
-        # connection to ":memory:" would be another database).
+        # Reads and commits on the event loop (a file's only: a second connection to
+        # ":memory:" would be another database).
         self._loop_connection: sqlite3.Connection | None = None
         self._closed = False
         self.read_only = read_only
@@ -136,11 +163,12 @@ class SqliteTabStore(SqlStore):
         """``func(connection)`` in the worker thread, one call at a time, errors as
         ``StoreError``.
 
-        ``on_loop``: ``func`` never waits for the disk (a read, or a commit without
-        fsync), so it runs at once on the event loop, on a second connection with no busy
-        timeout; should it meet a lock (a write of the thread's, or of another process),
-        it kept nothing and goes to the thread, which waits. A thread hop costs more CPU
-        than the statements themselves (see the design's module notes).
+        ``on_loop``: ``func`` never waits for a lock, and for the disk only as long as
+        ``loop_sync_s`` allows, so it runs at once on the event loop, on a second
+        connection with no busy timeout; should it meet a lock (a write of the thread's,
+        or of another process), it kept nothing and goes to the thread, which waits. A
+        thread hop costs more CPU than the statements themselves (see the design's module
+        notes).
         """
         if self._closed:
             raise StoreError(f"{self!r} is closed")  # not even after the queued calls
@@ -208,8 +236,8 @@ class SqliteTabStore(SqlStore):
         return self._connection
 
     def _open_loop_connection(self) -> sqlite3.Connection:
-        # No busy timeout: a lock is never waited for on the loop. NORMAL: its commits
-        # are the ones that need no fsync (a power cut may lose them, never a tab's).
+        # No busy timeout: a lock is never waited for on the loop. NORMAL: most of its
+        # commits need no fsync (a power cut may lose them); a tab's is FULL for itself.
         connection = sqlite3.connect(
             self.path, timeout=0, isolation_level=None, check_same_thread=False
         )
@@ -304,34 +332,68 @@ class SqliteTabStore(SqlStore):
         no row or key lock is needed. ``written`` gives (commit?, the stored state to keep).
         ``durable=False`` commits without waiting for the disk (``synchronous = NORMAL``
         for this transaction only: a power cut may lose it, never a tab's change).
+
+        Both run on the event loop, a durable commit with its fsync (``synchronous =
+        FULL`` for this transaction only), unless the loop's durable commits have taken
+        longer than ``loop_sync_s`` on average: those then commit in the thread.
         """
+        synced = durable and self._synchronous == "FULL"
 
         def run(connection: sqlite3.Connection) -> T:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            # The loop's connection is always NORMAL; the thread's only for this commit.
-            relaxed = (
-                not durable and connection is self._connection and self._synchronous != "NORMAL"
-            )
-            if relaxed:
-                connection.execute("PRAGMA synchronous = NORMAL")
+            # The loop's connection is NORMAL and the thread's as configured: either is
+            # set for this commit only, when it is not already what the commit needs.
+            on_loop = connection is self._loop_connection
+            timed = synced and on_loop
+            toggled = timed or (not durable and not on_loop and self._synchronous != "NORMAL")
+            if toggled:
+                connection.execute(f"PRAGMA synchronous = {'FULL' if synced else 'NORMAL'}")
             connection.execute("BEGIN IMMEDIATE")
             try:
                 done = run_to_completion(work(_Driver(connection)))
                 commit, stored = written(done)
                 if commit:
+                    started = self._timer() if timed else 0.0
                     connection.execute("COMMIT")
+                    if timed:
+                        self._synced(self._timer() - started)
             finally:
                 # Nothing to write, or any error: nothing of this transaction may stay.
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
-                if relaxed:
-                    connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+                if toggled:
+                    connection.execute(
+                        f"PRAGMA synchronous = {'NORMAL' if on_loop else self._synchronous}"
+                    )
             if stored is not None:
                 self._known.keep(stored)
             return done
 
-        return await self._call(run, on_loop=not durable)
+        return await self._call(run, on_loop=not synced or self._sync_on_loop())
+
+    def _sync_on_loop(self) -> bool:
+        """Whether this durable commit runs on the loop: while their average time there
+        is within ``loop_sync_s`` (or none was timed yet); otherwise one in
+        ``PROBE_EVERY``, to find out whether the disk is fast again."""
+        if self._loop_sync_s <= 0:
+            return False
+        if self._sync_s is None or self._sync_s <= self._loop_sync_s:
+            return True
+        self._since_probe += 1
+        if self._since_probe < PROBE_EVERY:
+            return False
+        self._since_probe = 0
+        return True
+
+    def _synced(self, seconds: float) -> None:
+        """Count a durable commit on the loop that took ``seconds``: the first, or a
+        probe (the average was over the bound), sets the average; the others move it."""
+        average = self._sync_s
+        if average is None or average > self._loop_sync_s:
+            self._sync_s = seconds
+        else:
+            self._sync_s = average + SYNC_WEIGHT * (seconds - average)
 
     async def load_conversation(
         self, session_id: str, *, now: float, idle_s: float
