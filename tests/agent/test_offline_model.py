@@ -81,6 +81,40 @@ async def test_calls_carry_ids_unique_in_the_conversation() -> None:
     assert ids == ["offline_1", "offline_2"]
 
 
+def _ordered(call_id: str) -> list[types.Content]:
+    """A past turn: "a beer", the model's call with ``call_id``, its answer, the reply."""
+    call = types.FunctionCall(id=call_id, name="order_drink", args={"name": "Tap Beer"})
+    answer = types.FunctionResponse(id=call_id, name="order_drink", response={"ok": True})
+    return [
+        types.Content(role="user", parts=[types.Part(text="a beer")]),
+        types.Content(role="model", parts=[types.Part(function_call=call)]),
+        types.Content(role="user", parts=[types.Part(function_response=answer)]),
+        types.Content(role="model", parts=[types.Part(text="Coming right up.")]),
+    ]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("earlier", "expected"),
+    [
+        ([], ["offline_1"]),
+        (["offline_1", "offline_2"], ["offline_3"]),
+        # The conversation's head was dropped: its ids go on from the latest, never reused.
+        (["offline_7"], ["offline_8"]),
+        # Begun with another model (Gemini's ids): one past the count of calls.
+        (["f3a9", "c01d"], ["offline_3"]),
+        (["offline_4", "f3a9"], ["offline_3"]),
+    ],
+)
+async def test_call_ids_go_on_from_the_conversations_latest(
+    earlier: list[str], expected: list[str]
+) -> None:
+    contents = [content for call_id in earlier for content in _ordered(call_id)]
+    contents.append(types.Content(role="user", parts=[types.Part(text="a water")]))
+    response = await OfflineModel().generate(system_instruction="", contents=contents, tools=[])
+    assert [call.id for call in function_calls_of(response_content(response))] == expected
+
+
 @pytest.mark.anyio
 async def test_small_talk_is_answered_in_words(make_agent: Callable[..., Agent]) -> None:
     agent = make_agent(OfflineModel())

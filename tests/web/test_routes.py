@@ -140,6 +140,43 @@ def test_an_allowed_origin_is_accepted() -> None:
         assert response.json()["tip_percent"] == 10
 
 
+@pytest.mark.parametrize(
+    ("scheme", "headers", "server", "allowed"),
+    [
+        ("http", {"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8000"}, None, True),
+        ("https", {"host": "bar.example", "origin": "https://bar.example"}, None, True),
+        ("https", {"host": "bar.example", "origin": "http://bar.example"}, None, False),
+        ("http", {"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8001"}, None, False),
+        # No Host header (HTTP/1.0): the server's own address, as Starlette's URL has it.
+        ("http", {"origin": "http://10.0.0.5:8000"}, ("10.0.0.5", 8000), True),
+        ("http", {"origin": "http://10.0.0.5"}, ("10.0.0.5", 80), True),
+        ("http", {"origin": "http://10.0.0.5:8000"}, ("10.0.0.6", 8000), False),
+        ("http", {"host": "127.0.0.1:8000"}, None, False),
+    ],
+)
+def test_the_origin_is_this_servers_own(
+    scheme: str, headers: dict[str, str], server: tuple[str, int] | None, allowed: bool
+) -> None:
+    from starlette.requests import Request
+
+    from maya.web.security import origin_allowed
+
+    scope = {
+        "type": "http",
+        "scheme": scheme,
+        "method": "POST",
+        "path": "/api/tip",
+        "query_string": b"",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "server": server,
+    }
+    request = Request(scope)
+    assert origin_allowed(request, ()) is allowed
+    # The same answer as the whole URL Starlette builds gives.
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    assert allowed == (headers.get("origin") == own)
+
+
 def test_without_a_cookie_nothing_is_read_or_changed() -> None:
     with TestClient(make_app(), base_url=ORIGIN) as stranger:
         assert stranger.get("/api/tab").status_code == 401

@@ -82,7 +82,14 @@ def origin_allowed(request: Request, allowed: Collection[str]) -> bool:
     origin = request.headers.get("origin")
     if not origin:
         return False
-    own = f"{request.url.scheme}://{request.url.netloc}"
+    # The URL's scheme and netloc as Starlette gives them (the Host header, else the
+    # server's address), without parsing the whole URL for a POST's every check.
+    host = request.headers.get("host")
+    own = (
+        f"{request.scope['scheme']}://{host}"
+        if host
+        else f"{request.url.scheme}://{request.url.netloc}"
+    )
     return origin == own or origin in allowed
 
 

@@ -45,9 +45,14 @@ def _stopping_of(scope: Scope) -> anyio.Event | None:
     return found if isinstance(found, anyio.Event) else None
 
 
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(data, separators=...)`` without making an encoder per call (a turn sends
+a score of events)."""
+
+
 def sse_event(event: str, data: Any) -> bytes:
     """One server-sent event: ``event: NAME`` and its data as one line of JSON."""
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    return f"event: {event}\ndata: {_compact_json(data)}\n\n".encode()
 
 
 def _headers() -> list[tuple[bytes, bytes]]:

@@ -57,6 +57,28 @@ def _function_responses(content: types.Content) -> list[tuple[str, dict[str, Any
     ]
 
 
+_ID_PREFIX = "offline"
+
+
+def _next_call_number(contents: Sequence[types.Content]) -> int:
+    """The number of this model's next call id: one past its latest call's (``offline_N``),
+    found from the end, so a turn does not walk the whole conversation; one past the
+    count of calls when the latest call is someone else's (a conversation begun with
+    Gemini). Ids then never repeat in a conversation, even once its head is dropped."""
+    for content in reversed(contents):
+        if content.role != "model" or not content.parts:
+            continue
+        for part in reversed(content.parts):
+            call = part.function_call
+            if call is None:
+                continue
+            prefix, _, number = (call.id or "").rpartition("_")
+            if prefix == _ID_PREFIX and number.isdigit():
+                return int(number) + 1
+            return _calls_made(contents) + 1
+    return 1
+
+
 def _calls_made(contents: Sequence[types.Content]) -> int:
     # Only the model calls functions: the customer's side (half the parts) is not read.
     return sum(
@@ -219,7 +241,7 @@ class OfflineModel:
                 return said
         calls = _calls_for(intent)
         if calls:
-            return calls_response(calls, id_prefix="offline", start=_calls_made(contents) + 1)
+            return calls_response(calls, id_prefix=_ID_PREFIX, start=_next_call_number(contents))
         return text_response(_small_talk(intent))
 
     def _from_history(
@@ -244,4 +266,4 @@ class OfflineModel:
         # whole last round.
         chosen = [last_round[-1]] if intent.double else last_round
         calls = [("order_drink", dict(args)) for args in chosen]
-        return calls_response(calls, id_prefix="offline", start=_calls_made(contents) + 1)
+        return calls_response(calls, id_prefix=_ID_PREFIX, start=_next_call_number(contents))
