@@ -22,6 +22,7 @@ import anyio.to_thread
 import pytest
 
 from maya.bar import load_menu
+from maya.codes import ErrorCode
 from maya.state.conversations import ConversationBounds
 from maya.state.errors import StoreError
 from maya.state.manager import TabManager
@@ -240,6 +241,68 @@ async def test_a_failed_tab_change_on_the_loop_changes_nothing(tmp_path: Path) -
     assert not store._loop_connection.in_transaction
     assert _synchronous(store._loop_connection) == NORMAL  # set back after the failure
     assert len((await manager.get("s")).items) == 1
+    await store.aclose()
+
+
+async def test_a_locked_file_sends_the_tab_to_the_thread_which_waits_and_syncs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tabs.sqlite3"
+    store, manager = await _opened(path, busy_timeout=10.0)
+    await manager.order("s", "Water")  # timed on the loop: the disk is fast
+    other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    in_thread = threading.Event()
+    with _traced(store, in_thread) as seen:
+        async with anyio.create_task_group() as group:
+            done = anyio.Event()
+
+            async def order() -> None:
+                await manager.order("s", "Gin")
+                done.set()
+
+            group.start_soon(order)
+            with anyio.fail_after(5):  # the order went to the thread ...
+                assert await anyio.to_thread.run_sync(in_thread.wait, 5)
+            for _ in range(100):  # ... and the loop runs on while it waits there
+                await anyio.lowlevel.checkpoint()
+            assert not done.is_set()
+            other.execute("COMMIT")
+            with anyio.fail_after(5):
+                await done.wait()
+
+    tried = [s for where, _, s in seen if where == "loop"]
+    # Refused at once on the loop, nothing written there, its synchronous set back.
+    assert tried == ["PRAGMA synchronous = FULL", "BEGIN IMMEDIATE", "PRAGMA synchronous = NORMAL"]
+    waited = [s for where, _, s in seen if where == "thread"]
+    assert waited[0] == "BEGIN IMMEDIATE" and waited[-1] == "COMMIT"  # FULL: it syncs
+    assert _synchronous(store._connection) == FULL
+    assert _synchronous(store._loop_connection) == NORMAL
+    assert [item.name for item in (await manager.get("s")).items] == ["Water", "Gin"]
+    other.close()
+    await store.aclose()
+
+
+async def test_a_lock_held_past_the_busy_timeout_leaves_each_connection_as_it_was(
+    tmp_path: Path,
+) -> None:
+    # BEGIN IMMEDIATE itself fails (refused on the loop, timed out in the thread): the
+    # commit's synchronous is still set back, so the thread's next tab change syncs.
+    path = tmp_path / "tabs.sqlite3"
+    store, manager = await _opened(path, busy_timeout=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with anyio.fail_after(5):
+        with pytest.raises(StoreError) as remembered:
+            await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
+        with pytest.raises(StoreError) as ordered:
+            await manager.order("s", "Water")
+    assert remembered.value.code == ordered.value.code == ErrorCode.STORE_BUSY
+    other.execute("ROLLBACK")
+    other.close()
+    assert _synchronous(store._connection) == FULL
+    assert _synchronous(store._loop_connection) == NORMAL
+    assert (await manager.get("s")).items == ()
     await store.aclose()
 
 

@@ -349,8 +349,10 @@ class SqliteTabStore(SqlStore):
             toggled = timed or (not durable and not on_loop and self._synchronous != "NORMAL")
             if toggled:
                 connection.execute(f"PRAGMA synchronous = {'FULL' if synced else 'NORMAL'}")
-            connection.execute("BEGIN IMMEDIATE")
             try:
+                # Refused (a lock, on the loop) or timed out (in the thread): the finally
+                # still sets the connection back.
+                connection.execute("BEGIN IMMEDIATE")
                 done = run_to_completion(work(_Driver(connection)))
                 commit, stored = written(done)
                 if commit:
