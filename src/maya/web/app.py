@@ -299,7 +299,7 @@ class MayaWeb:
     def _secure(self, request: Request) -> bool:
         if self.settings.secure_cookie is not None:
             return self.settings.secure_cookie
-        return request.scope["scheme"] == "https"  # the URL's scheme, without building it
+        return bool(request.scope["scheme"] == "https")  # the URL's scheme, unbuilt
 
     def _token(self, request: Request) -> str | None:
         return token_of(request, self._signer, secure=self._secure(request))
