@@ -16,6 +16,10 @@ For each server:
 - ``turns_per_s``: chat turns (``POST /api/chat`` "a beer", the whole streamed reply)
   back to back from the same ``CONCURRENCY`` clients for ``TURNS_S`` seconds, and
   ``turns_vs_healthz`` (goal: >= 0.2 on one SQLite worker);
+- ``healthz_server_cpu_ms`` and ``turn_server_cpu_ms``: the CPU the server's processes
+  spent (``/proc``, user and system, every thread and worker) per ``/healthz`` and per
+  turn in those two phases, and ``turn_in_healthz``, their quotient: what the ratio comes
+  from, and less noisy than rates on a shared machine (0.2 needs at most 5);
 - a ramp of ``STEPS`` browsers (stopped at the first step that fails), each browser
   started within ``RAMP_S`` seconds and doing the whole flow with ``THINK_S`` between
   actions: the page (``GET /`` with its cookie), the overlay stream held open
@@ -107,8 +111,8 @@ def _clean_env(directory: Path) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def maya_serve(store: str, workers: int) -> AsyncIterator[str]:
-    """A ``maya serve`` process on port 0; yields its base URL."""
+async def maya_serve(store: str, workers: int) -> AsyncIterator[tuple[str, int]]:
+    """A ``maya serve`` process on port 0; yields its base URL and process id."""
     with tempfile.TemporaryDirectory(prefix="maya-bench-load-") as tmp:
         directory = Path(tmp)
         log = (directory / "serve.log").open("w")
@@ -153,7 +157,7 @@ async def maya_serve(store: str, workers: int) -> AsyncIterator[str]:
             async with Connection(base) as probe:
                 if (await probe.request("GET", "/healthz")).status != 200:
                     raise RuntimeError("maya serve is not healthy")
-            yield base
+            yield base, process.pid
         finally:
             process.terminate()
             try:
@@ -192,7 +196,38 @@ async def _closed_loop(work: Callable[[int], Awaitable[None]], seconds: float) -
     return done
 
 
-async def healthz_per_s(base: str) -> float:
+def server_cpu_s(pid: int) -> float | None:
+    """The CPU (user and system, all threads) of process ``pid`` and every process under
+    it (its workers, and the sandbox it started, idle while only ``/healthz`` or turns
+    are asked), in seconds, from ``/proc``; None without ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    try:
+        while pending:
+            process = pending.pop()
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{process}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+async def per_request(
+    pid: int, measure: Callable[[str], Awaitable[tuple[float, int]]], base: str
+) -> tuple[float, float | None]:
+    """``measure(base)``'s rate, and the server's CPU per request meanwhile in ms (None
+    without ``/proc``)."""
+    before = server_cpu_s(pid)
+    rate, done = await measure(base)
+    after = server_cpu_s(pid)
+    if before is None or after is None or not done:
+        return rate, None
+    return rate, (after - before) / done * 1000
+
+
+async def healthz_per_s(base: str) -> tuple[float, int]:
     connections = [_browser_connection(base) for _ in range(CONCURRENCY)]
     try:
 
@@ -203,13 +238,13 @@ async def healthz_per_s(base: str) -> float:
 
         started = time.perf_counter()
         done = await _closed_loop(hit, BASELINE_S)
-        return done / (time.perf_counter() - started)
+        return done / (time.perf_counter() - started), done
     finally:
         for connection in connections:
             await connection.aclose()
 
 
-async def turns_per_s(base: str) -> float:
+async def turns_per_s(base: str) -> tuple[float, int]:
     tokens = [new_token(SIGNER) for _ in range(CONCURRENCY)]
     turns = [0] * CONCURRENCY
     connections = [_browser_connection(base) for _ in range(CONCURRENCY)]
@@ -229,7 +264,7 @@ async def turns_per_s(base: str) -> float:
 
         started = time.perf_counter()
         done = await _closed_loop(turn, TURNS_S)
-        return done / (time.perf_counter() - started)
+        return done / (time.perf_counter() - started), done
     finally:
         for connection in connections:
             await connection.aclose()
@@ -342,13 +377,25 @@ async def bench_server(
     name: str, store: str, workers: int, note: Callable[[str], None]
 ) -> dict[str, float]:
     figures: dict[str, float] = {}
-    async with maya_serve(store, workers) as base:
+    async with maya_serve(store, workers) as (base, pid):
         # Warm: the sandbox, the model, the store's first connections.
         await turns_per_s_warm(base)
-        health = await healthz_per_s(base)
-        turns = await turns_per_s(base)
+        health, health_cpu = await per_request(pid, healthz_per_s, base)
+        turns, turn_cpu = await per_request(pid, turns_per_s, base)
         figures.update(healthz_per_s=health, turns_per_s=turns, turns_vs_healthz=turns / health)
         note(f"{name}: /healthz {health:.0f}/s, chat turns {turns:.1f}/s ({turns / health:.3f})")
+        if health_cpu is not None and turn_cpu is not None:
+            # What the ratio comes from: a turn's CPU in the server's processes, counted
+            # in /healthz's (0.2 needs a turn to cost at most five).
+            figures.update(
+                healthz_server_cpu_ms=health_cpu,
+                turn_server_cpu_ms=turn_cpu,
+                turn_in_healthz=turn_cpu / health_cpu,
+            )
+            note(
+                f"{name}: the server's CPU per /healthz {health_cpu:.3f} ms, per turn"
+                f" {turn_cpu:.3f} ms ({turn_cpu / health_cpu:.1f} /healthz)"
+            )
         held = 0
         worst: Step | None = None
         for browsers in STEPS:
@@ -514,6 +561,7 @@ UNITS = {
     "_per_s": "1/s",
     "_ms": "ms",
     "_vs_": "x",
+    "_in_": "x",
     "_ceiling": "x",
     "errors": "errors",
     "simulated_links": "links",
