@@ -12,7 +12,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,6 +66,33 @@ def _traced(
                 connection.set_trace_callback(None)
 
 
+async def _waited_for(
+    store: SqliteTabStore, other: sqlite3.Connection, call: Callable[[], Awaitable[object]]
+) -> list[tuple[str, str, str]]:
+    """Run ``call`` while ``other`` holds the write lock: it must go to the thread and
+    wait there while the loop runs on, and finish once ``other`` commits. What ran where."""
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    in_thread = threading.Event()
+    with _traced(store, in_thread) as seen:
+        async with anyio.create_task_group() as group:
+            done = anyio.Event()
+
+            async def run() -> None:
+                await call()
+                done.set()
+
+            group.start_soon(run)
+            with anyio.fail_after(5):  # the call went to the thread ...
+                assert await anyio.to_thread.run_sync(in_thread.wait, 5)
+            for _ in range(100):  # ... and the loop runs on while it waits there
+                await anyio.lowlevel.checkpoint()
+            assert not done.is_set()
+            other.execute("COMMIT")
+            with anyio.fail_after(5):
+                await done.wait()
+    return seen
+
+
 async def _opened(path: Path, **options: object) -> tuple[SqliteTabStore, TabManager]:
     store = SqliteTabStore(path, **options)  # type: ignore[arg-type]
     manager = TabManager(store, catalog=load_menu())
@@ -109,28 +136,11 @@ async def test_a_locked_file_sends_the_turn_to_the_thread_which_waits(tmp_path: 
     path = tmp_path / "tabs.sqlite3"
     store, _ = await _opened(path, busy_timeout=10.0)
     other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
-    other.execute("BEGIN IMMEDIATE")  # holds the write lock
-    in_thread = threading.Event()
-    with _traced(store, in_thread) as seen:
-        async with anyio.create_task_group() as group:
-            done = anyio.Event()
-
-            async def remember() -> None:
-                await store.append_conversation_turn(
-                    "s", "[]", now=1.0, bounds=ConversationBounds()
-                )
-                done.set()
-
-            group.start_soon(remember)
-            with anyio.fail_after(5):  # the turn went to the thread ...
-                assert await anyio.to_thread.run_sync(in_thread.wait, 5)
-            for _ in range(100):  # ... and the loop runs on while it waits there
-                await anyio.lowlevel.checkpoint()
-            assert not done.is_set()
-            other.execute("COMMIT")
-            with anyio.fail_after(5):
-                await done.wait()
-
+    seen = await _waited_for(
+        store,
+        other,
+        lambda: store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds()),
+    )
     tried = [s for where, _, s in seen if where == "loop"]
     assert tried == ["BEGIN IMMEDIATE"]  # refused at once: nothing was written there
     waited = [s for where, _, s in seen if where == "thread"]
@@ -251,26 +261,7 @@ async def test_a_locked_file_sends_the_tab_to_the_thread_which_waits_and_syncs(
     store, manager = await _opened(path, busy_timeout=10.0)
     await manager.order("s", "Water")  # timed on the loop: the disk is fast
     other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
-    other.execute("BEGIN IMMEDIATE")  # holds the write lock
-    in_thread = threading.Event()
-    with _traced(store, in_thread) as seen:
-        async with anyio.create_task_group() as group:
-            done = anyio.Event()
-
-            async def order() -> None:
-                await manager.order("s", "Gin")
-                done.set()
-
-            group.start_soon(order)
-            with anyio.fail_after(5):  # the order went to the thread ...
-                assert await anyio.to_thread.run_sync(in_thread.wait, 5)
-            for _ in range(100):  # ... and the loop runs on while it waits there
-                await anyio.lowlevel.checkpoint()
-            assert not done.is_set()
-            other.execute("COMMIT")
-            with anyio.fail_after(5):
-                await done.wait()
-
+    seen = await _waited_for(store, other, lambda: manager.order("s", "Gin"))
     tried = [s for where, _, s in seen if where == "loop"]
     # Refused at once on the loop, nothing written there, its synchronous set back.
     assert tried == ["PRAGMA synchronous = FULL", "BEGIN IMMEDIATE", "PRAGMA synchronous = NORMAL"]
