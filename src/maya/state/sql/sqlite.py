@@ -346,9 +346,11 @@ class SqliteTabStore(SqlStore):
             # set for this commit only, when it is not already what the commit needs.
             on_loop = connection is self._loop_connection
             timed = synced and on_loop
-            toggled = timed or (not durable and not on_loop and self._synchronous != "NORMAL")
+            usual = "NORMAL" if on_loop else self._synchronous
+            needed = "FULL" if synced else "NORMAL"
+            toggled = needed != usual
             if toggled:
-                connection.execute(f"PRAGMA synchronous = {'FULL' if synced else 'NORMAL'}")
+                connection.execute(f"PRAGMA synchronous = {needed}")
             try:
                 # Refused (a lock, on the loop) or timed out (in the thread): the finally
                 # still sets the connection back.
@@ -365,9 +367,7 @@ class SqliteTabStore(SqlStore):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 if toggled:
-                    connection.execute(
-                        f"PRAGMA synchronous = {'NORMAL' if on_loop else self._synchronous}"
-                    )
+                    connection.execute(f"PRAGMA synchronous = {usual}")
             if stored is not None:
                 self._known.keep(stored)
             return done
