@@ -196,7 +196,7 @@ def test_the_chat_streams_activity_words_and_the_whole_reply(client: TestClient)
     names = [name for name, _ in events]
     assert names[0] == "activity"
     assert events[0][1]["text"] == "Adding 2 x Martini to your tab..."
-    assert names.count("delta") > 3
+    assert names.count("delta") == 1  # the offline model answers whole
     assert names[-1] == "done"
     done = events[-1][1]
     assert "".join(data["text"] for name, data in events if name == "delta") == done["reply"]

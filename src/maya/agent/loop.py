@@ -42,7 +42,6 @@ from maya.agent.streaming import (
     ToolFinished,
     ToolStarted,
     TurnListener,
-    word_pieces,
 )
 from maya.agent.trace import NullTracer, Tracer
 from maya.codes import ErrorCode
@@ -447,7 +446,7 @@ class Agent:
             turn.contents.append(content)
             turn.texts.append(text)
             if turn.on_event is not None and text and not answer.streamed:
-                await self._say(turn, word_pieces(text))
+                await self._say(turn, [text])
             if not calls:
                 if answer.blocked:
                     return "blocked", None

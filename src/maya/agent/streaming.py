@@ -6,7 +6,6 @@ are passed on in word-sized pieces. The ``TurnResult`` stays the authority.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -23,7 +22,6 @@ __all__ = [
     "TurnEvent",
     "TurnListener",
     "merge_chunks",
-    "word_pieces",
 ]
 
 
@@ -67,14 +65,6 @@ class StreamingModel(Protocol):
         Returns the whole answer, the chunks merged (see ``merge_chunks``).
         """
         ...
-
-
-_WORD = re.compile(r"\S+\s*|\s+")
-
-
-def word_pieces(text: str) -> list[str]:
-    """``text`` cut after each word's trailing space: joined, the pieces give it back."""
-    return _WORD.findall(text)
 
 
 def _mergeable(previous: types.Part, part: types.Part) -> bool:
