@@ -10,6 +10,7 @@ import pytest
 
 from maya.state import ConversationBounds, ConversationStore, TabStore
 from maya.state.conversations import PRUNE_EVERY, MemoryConversations
+from maya.state.sql._conversations import RecentConversations, Version
 
 from .conftest import Backend
 
@@ -158,3 +159,122 @@ async def test_every_store_keeps_what_the_bounds_keep_whatever_the_sizes(store: 
             ours = await memory.load_conversation(name, now=1.0, idle_s=HOUR)
             theirs = await reference.load_conversation(name, now=1.0, idle_s=HOUR)
             assert (ours.turns, ours.count) == (theirs.turns, theirs.count), (session, bounds)
+
+
+def _remembered(store: TabStore, session: str) -> Version | None:
+    recent = getattr(store, "_recent", None)
+    assert isinstance(recent, RecentConversations)
+    return recent.get(session)
+
+
+def _forgetful(store: TabStore) -> ConversationStore:
+    """``store`` remembering nothing: every read fetches the turns' bodies."""
+    assert isinstance(getattr(store, "_recent", None), RecentConversations)
+    store._recent = RecentConversations(sessions=0)  # type: ignore[attr-defined]
+    return memory_of(store)
+
+
+async def test_a_store_reads_a_conversation_it_knows_without_its_bodies(
+    sql_backend: Backend,
+) -> None:
+    first, second = sql_backend.open(), sql_backend.open()
+    try:
+        one, two = memory_of(first), memory_of(second)
+        bounds = ConversationBounds(max_turns=3)
+        for n in range(5):
+            await one.append_conversation_turn("bar", f"turn {n}", now=10.0 + n, bounds=bounds)
+        known = _remembered(first, "bar")
+        # What its own appends left, trimmed as the database trimmed it.
+        assert known is not None and (known.count, known.last_at) == (5, 14.0)
+        assert known.turns == ("turn 2", "turn 3", "turn 4")
+        kept = await one.load_conversation("bar", now=20.0, idle_s=HOUR)
+        assert kept.turns is known.turns and kept.count == 5  # no body was read
+        # Another process's turn changes the row's version: the bodies are read again.
+        await two.append_conversation_turn("bar", "theirs", now=15.0, bounds=bounds)
+        kept = await one.load_conversation("bar", now=20.0, idle_s=HOUR)
+        assert (kept.turns, kept.count) == (("turn 3", "turn 4", "theirs"), 6)
+        # Its next turn builds on what it has read: still no read of the bodies after it.
+        await one.append_conversation_turn("bar", "mine", now=16.0, bounds=bounds)
+        kept = await one.load_conversation("bar", now=20.0, idle_s=HOUR)
+        assert (kept.turns, kept.count) == (("turn 4", "theirs", "mine"), 7)
+        assert kept.turns is (_remembered(first, "bar") or known).turns
+        # Another process's turn it has not read: its own next one cannot know the rest.
+        await two.append_conversation_turn("bar", "again", now=17.0, bounds=bounds)
+        await one.append_conversation_turn("bar", "late", now=18.0, bounds=bounds)
+        assert _remembered(first, "bar") is None
+        kept = await one.load_conversation("bar", now=20.0, idle_s=HOUR)
+        assert (kept.turns, kept.count) == (("mine", "again", "late"), 9)
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_what_a_store_remembers_is_what_the_database_holds(sql_backend: Backend) -> None:
+    """Two processes appending and reading in a random order, with bounds changing, turns
+    of every size and idle gaps: each reads exactly what a store remembering nothing
+    reads from the database."""
+    stores = [sql_backend.open() for _ in range(3)]
+    try:
+        one, two = memory_of(stores[0]), memory_of(stores[1])
+        truth = _forgetful(stores[2])
+        randomness = random.Random(2412)
+        now = 0.0
+        for step in range(300):
+            session = f"s{randomness.randrange(3)}"
+            writer = randomness.choice((one, two))
+            now += randomness.choice((1.0, 1.0, 1.0, 61.0))  # now and then idle
+            bounds = ConversationBounds(
+                max_turns=randomness.randrange(1, 8),
+                max_bytes=randomness.randrange(1, 200),
+                idle_s=60.0,
+            )
+            turn = f"{step}:" + "é" * randomness.randrange(0, 25)
+            if randomness.random() < 0.7:
+                await writer.append_conversation_turn(session, turn, now=now, bounds=bounds)
+            for reader in (one, two):
+                ours = await reader.load_conversation(session, now=now, idle_s=60.0)
+                theirs = await truth.load_conversation(session, now=now, idle_s=60.0)
+                assert (ours.turns, ours.count) == (theirs.turns, theirs.count), step
+    finally:
+        for opened in stores:
+            await opened.aclose()
+
+
+async def test_an_idle_conversation_is_not_continued_from_memory(sql_backend: Backend) -> None:
+    # The version held is idle by the writer's clock: another process may have begun the
+    # conversation again since (and brought it back to the same count), so the append
+    # derives nothing from it.
+    first, second = sql_backend.open(), sql_backend.open()
+    try:
+        one, two = memory_of(first), memory_of(second)
+        bounds = ConversationBounds(idle_s=60.0)
+        await one.append_conversation_turn("bar", "old", now=0.0, bounds=bounds)
+        await two.append_conversation_turn("bar", "theirs", now=100.0, bounds=bounds)
+        await one.append_conversation_turn("bar", "mine", now=101.0, bounds=bounds)
+        assert _remembered(first, "bar") is None
+        kept = await one.load_conversation("bar", now=102.0, idle_s=60.0)
+        assert (kept.turns, kept.count) == (("theirs", "mine"), 2)
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+def test_recent_conversations_stay_within_their_bounds() -> None:
+    recent = RecentConversations(sessions=2, max_bytes=10)
+
+    def version(*sizes: int) -> Version:
+        return Version(len(sizes), 1.0, tuple("x" * size for size in sizes), sizes)
+
+    a, b, c = version(3), version(4), version(2)
+    recent.settle("a", a, known=None)
+    recent.settle("b", b, known=None)
+    recent.settle("c", c, known=None)  # three sessions: the least recently used goes
+    assert (recent.get("a"), recent.get("b"), recent.get("c")) == (None, b, c)
+    big = version(5, 4)
+    recent.settle("b", big, known=b)  # 9 + 2 bytes: over 10, the oldest (c) goes
+    assert (recent.get("b"), recent.get("c"), len(recent)) == (big, None, 1)
+    recent.settle("d", version(11), known=None)  # larger than all of it: not kept
+    assert recent.get("d") is None and recent.get("b") == big
+    # Settled from a version no longer held (another call settled it meanwhile): forgotten.
+    recent.settle("b", version(1), known=b)
+    assert recent.get("b") is None

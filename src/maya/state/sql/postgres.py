@@ -115,6 +115,7 @@ class PostgresTabStore(SqlStore):
         # How long a read may hold its connection once it has one (see `_reading`).
         self._read_bound_s = (statement_timeout or STATEMENT_TIMEOUT) + connect_timeout
         self._known = KnownStates(known_sessions)
+        self._recent = _conversations.RecentConversations()
         self.channel = notify.channel_for(schema)
         """Where commits are announced (``LISTEN`` on it; see ``change_feed``)."""
         self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] | None = None
@@ -246,11 +247,14 @@ class PostgresTabStore(SqlStore):
             StoreError: when the store is closed or the server unreachable.
         """
         pool = await self._connections()
+        known = self._recent.get(session_id)
         with self._unavailable_as_store_error():
             async with pool.connection() as connection:
-                return await _conversations.load(
-                    _Driver(connection), session_id, now=now, idle_s=idle_s
+                conversation, found = await _conversations.load(
+                    _Driver(connection), session_id, now=now, idle_s=idle_s, known=known
                 )
+        self._recent.settle(session_id, found, known=known)
+        return conversation
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
@@ -261,17 +265,27 @@ class PostgresTabStore(SqlStore):
             StoreError: when the store is closed or the server unreachable.
         """
         pool = await self._connections()
-        with self._unavailable_as_store_error():
-            async with pool.connection() as connection, _pipelined(connection) as transaction:
-                await _conversations.append_turn(
-                    transaction.driver,
-                    session_id,
-                    turn,
-                    now=now,
-                    bounds=bounds,
-                    # Idle rows another writer is deleting are left to it: no waiting.
-                    skip_locked=" FOR UPDATE SKIP LOCKED",
-                )
+        known = self._recent.get(session_id)
+        try:
+            with self._unavailable_as_store_error():
+                async with (
+                    pool.connection() as connection,
+                    _pipelined(connection) as transaction,
+                ):
+                    found = await _conversations.append_turn(
+                        transaction.driver,
+                        session_id,
+                        turn,
+                        now=now,
+                        bounds=bounds,
+                        # Idle rows another writer is deleting are left to it: no waiting.
+                        skip_locked=" FOR UPDATE SKIP LOCKED",
+                        known=known,
+                    )
+        except BaseException:
+            self._recent.settle(session_id, None, known=known)  # committed or not: unknown
+            raise
+        self._recent.settle(session_id, found, known=known)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).

@@ -147,6 +147,7 @@ class SqliteTabStore(SqlStore):
         self._synchronous = synchronous
         self._clock = clock
         self._known = KnownStates(known_sessions)
+        self._recent = _conversations.RecentConversations()
         self._limiter = anyio.CapacityLimiter(1)
         self._connection: sqlite3.Connection | None = None
         # Reads and commits on the event loop (a file's only: a second connection to
@@ -405,11 +406,16 @@ class SqliteTabStore(SqlStore):
         Raises:
             StoreError: when the store is closed, the file unusable or too new.
         """
-
-        return await self._read(
-            lambda driver: _conversations.load(driver, session_id, now=now, idle_s=idle_s),
-            Conversation(),
+        known = self._recent.get(session_id)
+        nothing: tuple[Conversation, _conversations.Version | None] = (Conversation(), None)
+        conversation, found = await self._read(
+            lambda driver: _conversations.load(
+                driver, session_id, now=now, idle_s=idle_s, known=known
+            ),
+            nothing,
         )
+        self._recent.settle(session_id, found, known=known)
+        return conversation
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
@@ -421,13 +427,19 @@ class SqliteTabStore(SqlStore):
         """
 
         # A remembered turn is no money: its commit does not wait for the disk.
-        await self._write(
-            lambda driver: _conversations.append_turn(
-                driver, session_id, turn, now=now, bounds=bounds, skip_locked=""
-            ),
-            lambda _: (True, None),
-            durable=False,
-        )
+        known = self._recent.get(session_id)
+        try:
+            found = await self._write(
+                lambda driver: _conversations.append_turn(
+                    driver, session_id, turn, now=now, bounds=bounds, skip_locked="", known=known
+                ),
+                lambda _: (True, None),
+                durable=False,
+            )
+        except BaseException:
+            self._recent.settle(session_id, None, known=known)  # written or not: unknown
+            raise
+        self._recent.settle(session_id, found, known=known)
 
     def change_feed(self) -> SqliteChangeFeed | None:
         """A feed of other connections' commits to the file (polled, every
