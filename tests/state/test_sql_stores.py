@@ -130,9 +130,9 @@ async def test_an_order_writes_one_tab_row_and_one_item_row(tmp_path: Path) -> N
         manager = TabManager(store, catalog=load_menu())
         for _ in range(10):
             await manager.order("s", "Water")
-        # A tab's change commits on the loop's connection (its fsync there while the disk
-        # is fast): tracing it shows every statement.
-        connection = store._loop_connection
+        # A tab's change commits on the loop's FULL connection (its fsync there while the
+        # disk is fast): tracing it shows every statement.
+        connection = store._loop_synced
         assert connection is not None
         statements: list[str] = []
         connection.set_trace_callback(statements.append)
@@ -234,7 +234,7 @@ async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> 
     async with SqliteTabStore(tmp_path / "s.sqlite3") as store:
         manager = TabManager(store, starting_balance_cents=10**9, catalog=load_menu())
         await store.transact("s", lambda: transitions.new_tab("s", 10**9), _grow(500))
-        connection = store._loop_connection  # where a tab's change commits
+        connection = store._loop_synced  # where a tab's change commits
         assert connection is not None
         statements: list[str] = []
         connection.set_trace_callback(statements.append)
@@ -245,15 +245,13 @@ async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> 
     assert len(state.items) == 501 and state.items[-1].name == "Gin"
     verbs = [" ".join(s.split()[:4]) for s in statements]
     assert verbs == [
-        "PRAGMA synchronous = FULL",
         "BEGIN IMMEDIATE",
         "SELECT balance_cents, tab_cents, next_item_seq,",
         "UPDATE tabs SET balance_cents",
         "INSERT INTO tab_items (session_id,",
         "COMMIT",
-        "PRAGMA synchronous = NORMAL",
     ]
-    assert "FROM tabs WHERE" in statements[2]
+    assert "FROM tabs WHERE" in statements[1]
 
 
 def _cancel_last(state: TabState) -> tuple[TabState, None]:

@@ -1,9 +1,10 @@
 """Where SQLite's work runs and which commits wait for the disk.
 
-A tab's change commits on the event loop and waits for the disk (FULL for that commit),
-unless the disk syncs slowly: then in the worker thread. A remembered turn commits on the
-loop without waiting for the disk (NORMAL), and reads run there too. Work on the loop
-never waits for a lock: it goes to the thread, which does.
+A tab's change commits on the event loop and waits for the disk (on the loop's FULL
+connection), unless the disk syncs slowly: then in the worker thread. A remembered turn
+commits on the loop without waiting for the disk (its NORMAL connection), and reads run
+there too; neither loop connection is ever set back and forth. Work on the loop never
+waits for a lock: it goes to the thread, which does.
 """
 
 from __future__ import annotations
@@ -46,9 +47,14 @@ def _traced(
     ``in_thread`` is set when one runs in the worker thread."""
     loop_thread = threading.get_ident()
     seen: list[tuple[str, str, str]] = []
-    connections = {"thread's": store._connection, "loop's": store._loop_connection}
+    connections = {
+        "thread's": store._connection,
+        "loop's": store._loop_connection,
+        "loop's synced": store._loop_synced,  # a FULL store's only
+    }
+    connections = {name: found for name, found in connections.items() if found is not None}
+    assert len(connections) >= 2
     for name, connection in connections.items():
-        assert connection is not None
 
         def note(statement: str, name: str = name) -> None:
             where = "loop" if threading.get_ident() == loop_thread else "thread"
@@ -61,7 +67,6 @@ def _traced(
         yield seen
     finally:
         for connection in connections.values():
-            assert connection is not None
             with contextlib.suppress(sqlite3.ProgrammingError):  # closed meanwhile
                 connection.set_trace_callback(None)
 
@@ -116,17 +121,16 @@ async def test_a_turn_a_tab_and_reads_run_on_the_loop_the_tab_synced(tmp_path: P
     assert ("loop", "loop's", "COMMIT") in turn
     assert {(where, name) for where, name, _ in turn} == {("loop", "loop's")}
     assert not any(s.startswith("PRAGMA") for _, _, s in turn)  # nothing toggled
-    # The tab's commit waits for the disk, on the loop: FULL for it alone.
+    # The tab's commit waits for the disk, on the loop's FULL connection: nothing set.
     assert [s for _, _, s in order if s.startswith(("PRAGMA", "BEGIN", "COMMIT"))] == [
-        "PRAGMA synchronous = FULL",
         "BEGIN IMMEDIATE",
         "COMMIT",
-        "PRAGMA synchronous = NORMAL",
     ]
-    assert {(where, name) for where, name, _ in order} == {("loop", "loop's")}
+    assert {(where, name) for where, name, _ in order} == {("loop", "loop's synced")}
     assert reads and {(where, name) for where, name, _ in reads} == {("loop", "loop's")}
     assert _synchronous(store._connection) == FULL
     assert _synchronous(store._loop_connection) == NORMAL  # a turn's does not wait
+    assert _synchronous(store._loop_synced) == FULL
     assert store._sync_s is not None and store._sync_s > 0  # the tab's commit was timed
     assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
     await store.aclose()
@@ -246,10 +250,10 @@ async def test_a_failed_tab_change_on_the_loop_changes_nothing(tmp_path: Path) -
 
     with _traced(store) as seen, pytest.raises(RuntimeError):
         await store.transact("s", lambda: None, broken)  # type: ignore[arg-type]
-    assert ("loop", "loop's", "ROLLBACK") in seen
-    assert store._loop_connection is not None
-    assert not store._loop_connection.in_transaction
-    assert _synchronous(store._loop_connection) == NORMAL  # set back after the failure
+    assert ("loop", "loop's synced", "ROLLBACK") in seen
+    assert store._loop_synced is not None
+    assert not store._loop_synced.in_transaction
+    assert _synchronous(store._loop_synced) == FULL
     assert len((await manager.get("s")).items) == 1
     await store.aclose()
 
@@ -263,8 +267,8 @@ async def test_a_locked_file_sends_the_tab_to_the_thread_which_waits_and_syncs(
     other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
     seen = await _waited_for(store, other, lambda: manager.order("s", "Gin"))
     tried = [s for where, _, s in seen if where == "loop"]
-    # Refused at once on the loop, nothing written there, its synchronous set back.
-    assert tried == ["PRAGMA synchronous = FULL", "BEGIN IMMEDIATE", "PRAGMA synchronous = NORMAL"]
+    # Refused at once on the loop: nothing written there.
+    assert tried == ["BEGIN IMMEDIATE"]
     waited = [s for where, _, s in seen if where == "thread"]
     assert waited[0] == "BEGIN IMMEDIATE" and waited[-1] == "COMMIT"  # FULL: it syncs
     assert _synchronous(store._connection) == FULL
@@ -317,6 +321,7 @@ async def test_a_normal_store_is_never_toggled(tmp_path: Path) -> None:
         await manager.order("s", "Water")
     assert not any(s.startswith("PRAGMA synchronous") for _, _, s in seen)
     assert _synchronous(store._connection) == NORMAL
+    assert store._loop_synced is None  # its tab changes need no FULL connection
     await store.aclose()
 
 

@@ -151,8 +151,10 @@ class SqliteTabStore(SqlStore):
         self._limiter = anyio.CapacityLimiter(1)
         self._connection: sqlite3.Connection | None = None
         # Reads and commits on the event loop (a file's only: a second connection to
-        # ":memory:" would be another database).
+        # ":memory:" would be another database): NORMAL, and for a FULL store's tab
+        # changes a FULL one, so no commit sets synchronous back and forth.
         self._loop_connection: sqlite3.Connection | None = None
+        self._loop_synced: sqlite3.Connection | None = None
         self._closed = False
         self.read_only = read_only
         self._no_tables = False  # read-only, and the file holds no Maya tables (yet)
@@ -160,21 +162,27 @@ class SqliteTabStore(SqlStore):
     def __repr__(self) -> str:
         return f"SqliteTabStore({self.path!r})"
 
-    async def _call(self, func: Callable[[sqlite3.Connection], T], *, on_loop: bool = False) -> T:
+    async def _call(
+        self,
+        func: Callable[[sqlite3.Connection], T],
+        *,
+        on_loop: bool = False,
+        synced: bool = False,
+    ) -> T:
         """``func(connection)`` in the worker thread, one call at a time, errors as
         ``StoreError``.
 
         ``on_loop``: ``func`` never waits for a lock, and for the disk only as long as
-        ``loop_sync_s`` allows, so it runs at once on the event loop, on a second
-        connection with no busy timeout; should it meet a lock (a write of the thread's,
-        or of another process), it kept nothing and goes to the thread, which waits. A
-        thread hop costs more CPU than the statements themselves (see the design's module
-        notes).
+        ``loop_sync_s`` allows, so it runs at once on the event loop, on a connection of
+        its own with no busy timeout (``synced``: the FULL one); should it meet a lock (a
+        write of the thread's, or of another process), it kept nothing and goes to the
+        thread, which waits. A thread hop costs more CPU than the statements themselves
+        (see the design's module notes).
         """
         if self._closed:
             raise StoreError(f"{self!r} is closed")  # not even after the queued calls
         if on_loop:
-            done = self._on_loop(func)
+            done = self._on_loop(func, self._loop_synced if synced else self._loop_connection)
             if not isinstance(done, _Waited):
                 return done
 
@@ -188,8 +196,9 @@ class SqliteTabStore(SqlStore):
         except sqlite3.Error as exc:
             raise self._failed(exc) from exc
 
-    def _on_loop(self, func: Callable[[sqlite3.Connection], T]) -> T | _Waited:
-        connection = self._loop_connection
+    def _on_loop(
+        self, func: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection | None
+    ) -> T | _Waited:
         if connection is None or self._closed:
             return _WAITED  # opened by the thread with the first one (opening may wait)
         try:
@@ -229,22 +238,24 @@ class SqliteTabStore(SqlStore):
                 connection.execute("PRAGMA foreign_keys = ON")
                 _migrate(connection, f"SQLite database {self.path!r}")
                 if self.path != MEMORY:
-                    self._loop_connection = self._open_loop_connection()
+                    self._loop_connection = self._open_loop_connection("NORMAL")
+                    if self._synchronous == "FULL":
+                        self._loop_synced = self._open_loop_connection("FULL")
             except BaseException:
                 connection.close()
                 raise
             self._connection = connection
         return self._connection
 
-    def _open_loop_connection(self) -> sqlite3.Connection:
-        # No busy timeout: a lock is never waited for on the loop. NORMAL: most of its
-        # commits need no fsync (a power cut may lose them); a tab's is FULL for itself.
+    def _open_loop_connection(self, synchronous: str) -> sqlite3.Connection:
+        # No busy timeout: a lock is never waited for on the loop. NORMAL for most of its
+        # commits, which need no fsync (a power cut may lose them); FULL for a tab's.
         connection = sqlite3.connect(
             self.path, timeout=0, isolation_level=None, check_same_thread=False
         )
         try:
             connection.execute("PRAGMA busy_timeout = 0")
-            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA synchronous = {synchronous}")
             connection.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             connection.close()
@@ -331,25 +342,25 @@ class SqliteTabStore(SqlStore):
         ``BEGIN IMMEDIATE`` takes the database's write lock before anything is read, so
         no other writer (of any process) runs in between; it serialises every writer, so
         no row or key lock is needed. ``written`` gives (commit?, the stored state to keep).
-        ``durable=False`` commits without waiting for the disk (``synchronous = NORMAL``
-        for this transaction only: a power cut may lose it, never a tab's change).
+        ``durable=False`` commits without waiting for the disk (``synchronous = NORMAL``:
+        a power cut may lose it, never a tab's change).
 
-        Both run on the event loop, a durable commit with its fsync (``synchronous =
-        FULL`` for this transaction only), unless the loop's durable commits have taken
-        longer than ``loop_sync_s`` on average: those then commit in the thread.
+        Both run on the event loop, each on a connection of its own setting (a durable
+        commit on the FULL one, with its fsync), unless the loop's durable commits have
+        taken longer than ``loop_sync_s`` on average: those then commit in the thread,
+        whose connection is set for the commit when it is not already what it needs.
         """
         synced = durable and self._synchronous == "FULL"
 
         def run(connection: sqlite3.Connection) -> T:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            # The loop's connection is NORMAL and the thread's as configured: either is
-            # set for this commit only, when it is not already what the commit needs.
-            on_loop = connection is self._loop_connection
-            timed = synced and on_loop
-            usual = "NORMAL" if on_loop else self._synchronous
+            # Each of the loop's connections is what its commits need; the thread's is as
+            # configured, and set for this commit only when that is not what it needs.
+            timed = connection is self._loop_synced
+            usual = self._synchronous
             needed = "FULL" if synced else "NORMAL"
-            toggled = needed != usual
+            toggled = connection is self._connection and needed != usual
             if toggled:
                 connection.execute(f"PRAGMA synchronous = {needed}")
             try:
@@ -373,7 +384,7 @@ class SqliteTabStore(SqlStore):
                 self._known.keep(stored)
             return done
 
-        return await self._call(run, on_loop=not synced or self._sync_on_loop())
+        return await self._call(run, on_loop=not synced or self._sync_on_loop(), synced=synced)
 
     def _sync_on_loop(self) -> bool:
         """Whether this durable commit runs on the loop: while their average time there
@@ -467,17 +478,19 @@ class SqliteTabStore(SqlStore):
         # The loop's connection is closed on the loop: no call runs on it meanwhile (they
         # never wait), and none starts once the store is marked closed.
         self._closed = True
-        on_loop, self._loop_connection = self._loop_connection, None
-        if on_loop is not None:
-            on_loop.close()
+        on_loop = (self._loop_connection, self._loop_synced)
+        self._loop_connection = self._loop_synced = None
+        for connection in on_loop:
+            if connection is not None:
+                connection.close()
 
         def close() -> None:
             # After any call queued before this one (one opening the file may have made
-            # a loop connection since).
-            for connection in (self._loop_connection, self._connection):
+            # the loop's connections since).
+            for connection in (self._loop_connection, self._loop_synced, self._connection):
                 if connection is not None:
                     connection.close()
-            self._connection = self._loop_connection = None
+            self._connection = self._loop_connection = self._loop_synced = None
 
         await anyio.to_thread.run_sync(close, limiter=self._limiter)
 
