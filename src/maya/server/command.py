@@ -28,6 +28,7 @@ from maya.payments.factory import REQUIRE_STRIPE_ENV, sandbox_notice
 from maya.sandbox.server import bind_socket
 from maya.server.connections import ConnectionLimits
 from maya.server.context import RouteFactory, ServeContext, ServeOptions, extra_routes
+from maya.server.heap import freeze_started_heap
 from maya.server.hosts import allowed_hosts_for
 from maya.signing import load_server_secret
 from maya.state.manager import TabManager
@@ -210,11 +211,17 @@ class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: ``_stop_on_signal`` asks it to stop, and
     ``serve`` then closes the Stripe client and the store and returns (exit status 0),
     instead of uvicorn raising the signal again once it has stopped. Its shutdown first
-    sets ``stopping``, so open event streams end instead of holding the graceful wait."""
+    sets ``stopping``, so open event streams end instead of holding the graceful wait.
+    Once started, the heap it holds is set aside from the collector
+    (``freeze_started_heap``)."""
 
     def __init__(self, config: uvicorn.Config, stopping: anyio.Event) -> None:
         super().__init__(config)
         self._stopping = stopping
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        freeze_started_heap()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -32,6 +32,7 @@ from maya.bar import load_menu
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
 from maya.sandbox.server import bind_socket
 from maya.server.context import OPTIONS_ENV, ServeContext, ServeOptions, extra_routes
+from maya.server.heap import freeze_started_heap
 from maya.server.hosts import allowed_hosts_for
 from maya.signing import load_server_secret
 from maya.state.manager import TabManager
@@ -87,6 +88,7 @@ def app_from_env() -> Starlette:
                 for factory in extra_routes():
                     app.router.routes.extend(factory(context))
                 app.state.context = context
+                freeze_started_heap()
                 with _told_when_stopping(stopping):
                     yield {STOPPING: stopping}
         finally:
