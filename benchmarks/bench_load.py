@@ -50,6 +50,7 @@ measured the same way. Each figure is printed as one JSON line
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -477,13 +478,15 @@ async def app_cpu(note: Callable[[str], None]) -> dict[str, float]:
     """The app's own CPU for a ``/healthz`` and for a chat turn, without HTTP.
 
     ``maya serve``'s app (the webhook app, the page's routes, its middleware) on a SQLite
-    file, called in this process with no socket in between; the event loop's thread CPU
+    file, called in this process with no socket in between, its heap set aside from the
+    collector once warm as the server's is (``freeze_started_heap``); the event loop's thread CPU
     (``thread_time``) per request, the best of three rounds. What a ``/healthz`` costs
     through uvicorn beyond this is HTTP and the socket, which a turn pays too: so a turn
     can reach at most ``1 / (1 + turn_cpu * healthz_per_s)`` of ``/healthz``'s rate.
     """
     from maya.bar import load_menu
     from maya.server.app import create_app
+    from maya.server.heap import freeze_started_heap
     from maya.state import TabManager
     from maya.state.open import open_store
     from maya.web.app import WebSettings, web_routes
@@ -508,6 +511,7 @@ async def app_cpu(note: Callable[[str], None]) -> dict[str, float]:
             body = json.dumps({"message": "a beer"}).encode()
             for _ in range(20):  # warm: the first connection, the model's patterns
                 await _asgi(app, "POST", "/api/chat", body, new_token(SIGNER))
+            freeze_started_heap()  # as `maya serve` does once started
             best_health = best_turn = float("inf")
             for _ in range(rounds):
                 started = time.thread_time()
@@ -523,6 +527,7 @@ async def app_cpu(note: Callable[[str], None]) -> dict[str, float]:
                 if b"event: done" not in sent:
                     raise RuntimeError(f"a turn did not finish: {sent[-200:]!r}")
         finally:
+            gc.unfreeze()
             await store.aclose()
     note(
         f"the app alone (no HTTP, SQLite): /healthz {best_health * 1000:.3f} ms,"
