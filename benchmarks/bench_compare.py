@@ -7,8 +7,10 @@ two real ``maya serve`` processes at once (SQLite, one worker, the offline model
 sandbox each), one on this checkout's code and one on another tree's, and drives them in
 turns: ``ROUNDS`` rounds, each giving both servers, in alternating order, ``SLICE_S``
 seconds of ``GET /healthz`` and then of chat turns from ``CONCURRENCY`` clients, reading
-each server's CPU from ``/proc`` (``bench_load``'s client and helpers). The drift then
-hits both alike, and the medians compare.
+each server's CPU from ``/proc`` (``bench_load``'s client and helpers). Slow drift then
+hits both alike; what changes faster than a slice does not, so run it on one tree first:
+the spread between two identical servers is the smallest difference it can show (on a
+slow, shared day: 0.94-1.29x).
 
 Usage::
 
