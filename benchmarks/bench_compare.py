@@ -1,16 +1,16 @@
-"""Two ``maya serve`` side by side, driven in alternating slices: what one change costs or
-saves a chat turn, measured fairly on a shared, noisy machine.
+"""Two ``maya serve`` side by side, loaded in the same seconds: what one change costs or
+saves a chat turn, measured as fairly as a shared, noisy machine allows.
 
 ``bench_load`` measures one server after another; on a shared machine whose speed drifts
 by a fifth from one minute to the next, two such runs cannot tell code apart. This starts
 two real ``maya serve`` processes at once (SQLite, one worker, the offline model and
-sandbox each), one on this checkout's code and one on another tree's, and drives them in
-turns: ``ROUNDS`` rounds, each giving both servers, in alternating order, ``SLICE_S``
-seconds of ``GET /healthz`` and then of chat turns from ``CONCURRENCY`` clients, reading
-each server's CPU from ``/proc`` (``bench_load``'s client and helpers). Slow drift then
-hits both alike; what changes faster than a slice does not, so run it on one tree first:
-the spread between two identical servers is the smallest difference it can show (on a
-slow, shared day: 0.94-1.29x).
+sandbox each), one on this checkout's code and one on another tree's, and loads both at
+once: ``ROUNDS`` rounds, each giving both servers the same ``SLICE_S`` seconds of ``GET
+/healthz`` and then of chat turns from ``CONCURRENCY`` clients each, reading each
+server's CPU per request from ``/proc`` (``bench_load``'s client and helpers). Whatever
+the machine does in those seconds, it does to both. Run it on one tree first: the spread
+between two identical servers is the smallest difference it can show (on a slow, shared
+day: 0.99-1.12x; loading them in alternating slices instead gave 0.94-1.29x).
 
 Usage::
 
@@ -19,7 +19,7 @@ Usage::
 
 With no ``--against`` both servers run this checkout: the spread between them is the
 method's own noise. ``--against REV`` checks ``REV`` out into a temporary git worktree
-(removed after) and runs its ``src`` as the other server. About 40 s with the defaults.
+(removed after) and runs its ``src`` as the other server. About 35 s with the defaults.
 Each figure is one JSON line ``{"metric": "compare.<side>.<figure>", ...}`` (sides
 ``this`` and ``other``), plus ``compare.turn_cpu_this_vs_other``: the median CPU per turn
 of this tree over the other's (below 1: this tree is cheaper).
@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 
@@ -68,6 +68,16 @@ def _tree(rev: str | None) -> Iterator[Path]:
             )
 
 
+async def _measured(
+    into: dict[str, tuple[float, float | None]],
+    key: str,
+    pid: int,
+    measure: Callable[[str], Awaitable[tuple[float, int]]],
+    base: str,
+) -> None:
+    into[key] = await bench_load.per_request(pid, measure, base)
+
+
 async def compare(sources: dict[str, Path], rounds: int) -> dict[str, float]:
     """Run both servers side by side; the medians of each side's figures."""
     bench_load.BASELINE_S = bench_load.TURNS_S = SLICE_S
@@ -93,13 +103,18 @@ async def compare(sources: dict[str, Path], rounds: int) -> dict[str, float]:
             await bench_load.turns_per_s_warm(base)
             await bench_load.turns_per_s(base)  # a slice of warm-up each
         for round_ in range(rounds):
-            order = list(servers) if round_ % 2 == 0 else list(servers)[::-1]
-            for side in order:
-                base, pid = servers[side]
-                health, health_cpu = await bench_load.per_request(
-                    pid, bench_load.healthz_per_s, base
-                )
-                turns, turn_cpu = await bench_load.per_request(pid, bench_load.turns_per_s, base)
+            # Both servers loaded in the same seconds: whatever the machine does then, it
+            # does to both.
+            got: dict[str, dict[str, tuple[float, float | None]]] = {s: {} for s in servers}
+            for phase, measure in (
+                ("healthz", bench_load.healthz_per_s),
+                ("turns", bench_load.turns_per_s),
+            ):
+                async with anyio.create_task_group() as group:
+                    for side, (base, pid) in servers.items():
+                        group.start_soon(_measured, got[side], phase, pid, measure, base)
+            for side in servers:
+                (health, health_cpu), (turns, turn_cpu) = got[side]["healthz"], got[side]["turns"]
                 figures = seen[side]
                 figures["healthz_per_s"].append(health)
                 figures["turns_per_s"].append(turns)
