@@ -1,7 +1,7 @@
 """Streaming a turn: what happens while Maya answers (``TurnEvent``), as it happens.
 
-A ``StreamingModel`` (Gemini) hands over its text chunk by chunk; any other model's words
-are passed on in word-sized pieces. The ``TurnResult`` stays the authority.
+A ``StreamingModel`` (Gemini) hands over its text chunk by chunk; any other model's answer
+is passed on whole, as one piece. The ``TurnResult`` stays the authority.
 """
 
 from __future__ import annotations

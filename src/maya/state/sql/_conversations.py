@@ -16,7 +16,9 @@ conversation (the turn added, the oldest dropped as ``TRIM`` drops them); anythi
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from maya.state.conversations import (
     PRUNE_BATCH,
@@ -35,6 +37,8 @@ __all__ = [
     "append_turn",
     "load",
 ]
+
+T = TypeVar("T")
 
 RECENT_SESSIONS = 1024
 """Conversations a store remembers at most (least recently used out)."""
@@ -97,6 +101,23 @@ class RecentConversations:
     def get(self, session_id: str) -> Version | None:
         """The version remembered for ``session_id``, if any."""
         return self._by_session.get(session_id)
+
+    async def through(
+        self,
+        session_id: str,
+        call: Callable[[Version | None], Awaitable[tuple[T, Version | None]]],
+    ) -> T:
+        """``call(known)`` with the version remembered for ``session_id``; what it found
+        is settled afterwards (``settle``), and a call that fails forgets the session:
+        whether its write reached the database is unknown."""
+        known = self.get(session_id)
+        try:
+            done, found = await call(known)
+        except BaseException:
+            self.settle(session_id, None, known=known)
+            raise
+        self.settle(session_id, found, known=known)
+        return done
 
     def settle(self, session_id: str, found: Version | None, *, known: Version | None) -> None:
         """Remember ``found`` (None: forget the session), unless what is remembered is no
@@ -168,13 +189,12 @@ async def load(
     """The session's conversation in one statement (empty when unknown or idle), and its
     row's version (None: no row). ``known``: the version the caller holds; when the row
     still has it, no body is read and ``known`` is returned as it is."""
-    held = known if known is not None else _NOTHING
     rows = await connection.fetchall(
         SELECT_CONVERSATION,
         {
             "session_id": session_id,
-            "known_count": held.count if known is not None else -1,
-            "known_at": held.last_at,
+            "known_count": -1 if known is None else known.count,
+            "known_at": 0.0 if known is None else known.last_at,
         },
     )
     if not rows:

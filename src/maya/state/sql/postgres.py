@@ -20,6 +20,7 @@ from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
 from maya.state.models import TabState
 from maya.state.sql import _conversations, _schema, _transact, notify
+from maya.state.sql._conversations import Version
 from maya.state.sql._rows import Params
 from maya.state.sql._store import SqlStore
 from maya.state.sql._transact import KnownStates, SqlConnection
@@ -247,14 +248,15 @@ class PostgresTabStore(SqlStore):
             StoreError: when the store is closed or the server unreachable.
         """
         pool = await self._connections()
-        known = self._recent.get(session_id)
-        with self._unavailable_as_store_error():
-            async with pool.connection() as connection:
-                conversation, found = await _conversations.load(
-                    _Driver(connection), session_id, now=now, idle_s=idle_s, known=known
-                )
-        self._recent.settle(session_id, found, known=known)
-        return conversation
+
+        async def load(known: Version | None) -> tuple[Conversation, Version | None]:
+            with self._unavailable_as_store_error():
+                async with pool.connection() as connection:
+                    return await _conversations.load(
+                        _Driver(connection), session_id, now=now, idle_s=idle_s, known=known
+                    )
+
+        return await self._recent.through(session_id, load)
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
@@ -265,8 +267,8 @@ class PostgresTabStore(SqlStore):
             StoreError: when the store is closed or the server unreachable.
         """
         pool = await self._connections()
-        known = self._recent.get(session_id)
-        try:
+
+        async def append(known: Version | None) -> tuple[None, Version | None]:
             with self._unavailable_as_store_error():
                 async with (
                     pool.connection() as connection,
@@ -282,10 +284,9 @@ class PostgresTabStore(SqlStore):
                         skip_locked=" FOR UPDATE SKIP LOCKED",
                         known=known,
                     )
-        except BaseException:
-            self._recent.settle(session_id, None, known=known)  # committed or not: unknown
-            raise
-        self._recent.settle(session_id, found, known=known)
+            return None, found  # settled once the transaction has committed
+
+        await self._recent.through(session_id, append)
 
     async def session_ids(self) -> list[str]:
         """Every session this store holds, sorted (by code point, as Python sorts).

@@ -25,6 +25,7 @@ from maya.state.conversations import Conversation, ConversationBounds
 from maya.state.errors import StoreError
 from maya.state.models import TabState
 from maya.state.sql import _conversations, _schema, _transact
+from maya.state.sql._conversations import Version
 from maya.state.sql._rows import Params
 from maya.state.sql._sqlite import busy
 from maya.state.sql._store import SqlStore
@@ -417,16 +418,16 @@ class SqliteTabStore(SqlStore):
         Raises:
             StoreError: when the store is closed, the file unusable or too new.
         """
-        known = self._recent.get(session_id)
-        nothing: tuple[Conversation, _conversations.Version | None] = (Conversation(), None)
-        conversation, found = await self._read(
-            lambda driver: _conversations.load(
-                driver, session_id, now=now, idle_s=idle_s, known=known
+        nothing: tuple[Conversation, Version | None] = (Conversation(), None)
+        return await self._recent.through(
+            session_id,
+            lambda known: self._read(
+                lambda driver: _conversations.load(
+                    driver, session_id, now=now, idle_s=idle_s, known=known
+                ),
+                nothing,
             ),
-            nothing,
         )
-        self._recent.settle(session_id, found, known=known)
-        return conversation
 
     async def append_conversation_turn(
         self, session_id: str, turn: str, *, now: float, bounds: ConversationBounds
@@ -438,8 +439,7 @@ class SqliteTabStore(SqlStore):
         """
 
         # A remembered turn is no money: its commit does not wait for the disk.
-        known = self._recent.get(session_id)
-        try:
+        async def append(known: Version | None) -> tuple[None, Version | None]:
             found = await self._write(
                 lambda driver: _conversations.append_turn(
                     driver, session_id, turn, now=now, bounds=bounds, skip_locked="", known=known
@@ -447,10 +447,9 @@ class SqliteTabStore(SqlStore):
                 lambda _: (True, None),
                 durable=False,
             )
-        except BaseException:
-            self._recent.settle(session_id, None, known=known)  # written or not: unknown
-            raise
-        self._recent.settle(session_id, found, known=known)
+            return None, found
+
+        await self._recent.through(session_id, append)
 
     def change_feed(self) -> SqliteChangeFeed | None:
         """A feed of other connections' commits to the file (polled, every
