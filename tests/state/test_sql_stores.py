@@ -245,13 +245,15 @@ async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> 
     assert len(state.items) == 501 and state.items[-1].name == "Gin"
     verbs = [" ".join(s.split()[:4]) for s in statements]
     assert verbs == [
-        "BEGIN IMMEDIATE",
+        "BEGIN IMMEDIATE",  # a shared commit, the order its only write, in a savepoint
+        "SAVEPOINT write",
         "SELECT balance_cents, tab_cents, next_item_seq,",
         "UPDATE tabs SET balance_cents",
         "INSERT INTO tab_items (session_id,",
+        "RELEASE write",
         "COMMIT",
     ]
-    assert "FROM tabs WHERE" in statements[1]
+    assert "FROM tabs WHERE" in statements[2]
 
 
 def _cancel_last(state: TabState) -> tuple[TabState, None]:

@@ -106,7 +106,8 @@ async def _opened(path: Path, **options: object) -> tuple[SqliteTabStore, TabMan
 
 
 async def test_a_turn_a_tab_and_reads_run_on_the_loop_the_tab_synced(tmp_path: Path) -> None:
-    store, manager = await _opened(tmp_path / "tabs.sqlite3")  # FULL: the default
+    # FULL: the default; however slowly the disk syncs meanwhile, tabs stay on the loop.
+    store, manager = await _opened(tmp_path / "tabs.sqlite3", loop_sync_s=60.0)
     with _traced(store) as seen:
         await store.append_conversation_turn("s", "[]", now=1.0, bounds=ConversationBounds())
         turn = seen[:]
@@ -242,7 +243,8 @@ def test_a_negative_loop_sync_is_refused(tmp_path: Path, value: float) -> None:
 
 
 async def test_a_failed_tab_change_on_the_loop_changes_nothing(tmp_path: Path) -> None:
-    store, manager = await _opened(tmp_path / "tabs.sqlite3")
+    # However slowly the disk syncs while the suite runs, tab changes stay on the loop.
+    store, manager = await _opened(tmp_path / "tabs.sqlite3", loop_sync_s=60.0)
     await manager.order("s", "Water")
 
     def broken(state: object) -> object:
@@ -250,7 +252,7 @@ async def test_a_failed_tab_change_on_the_loop_changes_nothing(tmp_path: Path) -
 
     with _traced(store) as seen, pytest.raises(RuntimeError):
         await store.transact("s", lambda: None, broken)  # type: ignore[arg-type]
-    assert ("loop", "loop's synced", "ROLLBACK") in seen
+    assert ("loop", "loop's synced", "ROLLBACK TO write") in seen  # its savepoint
     assert store._loop_synced is not None
     assert not store._loop_synced.in_transaction
     assert _synchronous(store._loop_synced) == FULL
@@ -262,8 +264,8 @@ async def test_a_locked_file_sends_the_tab_to_the_thread_which_waits_and_syncs(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "tabs.sqlite3"
-    store, manager = await _opened(path, busy_timeout=10.0)
-    await manager.order("s", "Water")  # timed on the loop: the disk is fast
+    store, manager = await _opened(path, busy_timeout=10.0, loop_sync_s=60.0)
+    await manager.order("s", "Water")  # timed on the loop: within the bound
     other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
     seen = await _waited_for(store, other, lambda: manager.order("s", "Gin"))
     tried = [s for where, _, s in seen if where == "loop"]

@@ -2,13 +2,15 @@
 
 One connection, one call at a time; ``BEGIN IMMEDIATE`` takes the write lock before the
 state is read, and another process waits up to ``busy_timeout`` for it. Reads and commits
-run on the event loop (a tab's with its fsync, while the disk syncs fast); a wait for a
-lock, or for a slow disk, runs in a thread. Commits of other processes are found by
-polling the file (``sqlite_feed``).
+run on the event loop: the durable writes made before the loop's next turn share one
+transaction, each in a savepoint, and one commit with its fsync (while the disk syncs
+fast); a wait for a lock, or for a slow disk, runs in a thread. Commits of other
+processes are found by polling the file (``sqlite_feed``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sqlite3
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from maya.codes import ErrorCode
@@ -82,6 +85,36 @@ class _Waited:
     """The answer of an attempt on the event loop that would have had to wait."""
 
 
+class _SharedCommit:
+    """The loop's open write transaction, on its FULL connection, shared by the writes
+    made until the loop's next turn: one commit, and one fsync, for them all.
+
+    SQLite makes a commit visible only once it is durable, so no write is seen before
+    it is on disk, and none is answered before its commit ended.
+    """
+
+    __slots__ = ("connection", "ended", "error", "opener_waiting", "stored")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.stored: list[TabState | None] = []  # the joined writes' states, in order
+        self.ended = anyio.Event()
+        self.error: sqlite3.Error | None = None  # why it did not commit
+        self.opener_waiting = True  # the first write has not yet let the loop run
+
+    @classmethod
+    def begin(cls, connection: sqlite3.Connection) -> _SharedCommit | None:
+        """A shared commit holding the write lock; None while another connection holds
+        it (the write then goes to the thread, which waits)."""
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if busy(exc):
+                return None
+            raise
+        return cls(connection)
+
+
 _WAITED = _Waited()
 
 
@@ -122,10 +155,11 @@ class SqliteTabStore(SqlStore):
                 process is writing) can be inspected; ``transact`` raises ``StoreError``.
             change_poll_s: how often a watched store looks for commits of other
                 processes (``change_feed``), in seconds (> 0).
-            loop_sync_s: a ``FULL`` store commits a tab's change on the event loop, its
-                fsync included, while such commits take at most this long on average
-                (seconds); on a slower disk they commit in the worker thread, so the
-                loop is never held longer. 0: always in the thread.
+            loop_sync_s: a ``FULL`` store commits a tab's change on the event loop (in
+                a commit shared with the writes made with it), its fsync included,
+                while such commits take at most this long on average (seconds); on a
+                slower disk they commit in the worker thread, so the loop is never held
+                longer. 0: always in the thread.
             timer: seconds, for timing those commits (tests pass a fake timer).
 
         Raises:
@@ -156,6 +190,7 @@ class SqliteTabStore(SqlStore):
         # changes a FULL one, so no commit sets synchronous back and forth.
         self._loop_connection: sqlite3.Connection | None = None
         self._loop_synced: sqlite3.Connection | None = None
+        self._shared: _SharedCommit | None = None  # open on the loop's FULL connection
         self._closed = False
         self.read_only = read_only
         self._no_tables = False  # read-only, and the file holds no Maya tables (yet)
@@ -346,12 +381,28 @@ class SqliteTabStore(SqlStore):
         ``durable=False`` commits without waiting for the disk (``synchronous = NORMAL``:
         a power cut may lose it, never a tab's change).
 
-        Both run on the event loop, each on a connection of its own setting (a durable
-        commit on the FULL one, with its fsync), unless the loop's durable commits have
-        taken longer than ``loop_sync_s`` on average: those then commit in the thread,
-        whose connection is set for the commit when it is not already what it needs.
+        A durable write on the event loop opens a shared commit (``_SharedCommit``) on
+        the loop's FULL connection, which the writes made before the loop's next turn
+        join, each in a savepoint of its own, so one fsync serves them all; a write
+        without one to join commits at once on the loop's NORMAL connection. Once the
+        loop's shared commits have taken longer than ``loop_sync_s`` on average, a
+        durable write commits in the thread instead, whose connection is set for the
+        commit when it is not already what it needs.
         """
         synced = durable and self._synchronous == "FULL"
+        if (
+            self._shared is None
+            and synced
+            and self._loop_synced is not None
+            and not self._closed
+            and self._sync_on_loop()
+        ):
+            try:
+                self._shared = _SharedCommit.begin(self._loop_synced)
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+        if self._shared is not None:
+            return await self._write_shared(self._shared, work, written)
 
         def run(connection: sqlite3.Connection) -> T:
             if self.read_only:
@@ -385,7 +436,90 @@ class SqliteTabStore(SqlStore):
                 self._known.keep(stored)
             return done
 
-        return await self._call(run, on_loop=not synced or self._sync_on_loop(), synced=synced)
+        # A durable write here is in the thread: the loop's syncs are slow, its connections
+        # not open yet, or another connection holds the lock.
+        return await self._call(run, on_loop=not synced, synced=synced)
+
+    async def _write_shared(
+        self,
+        shared: _SharedCommit,
+        work: Callable[[SqlConnection], Coroutine[Any, Any, T]],
+        written: Callable[[T], tuple[bool, TabState | None]],
+    ) -> T:
+        """Run ``work`` in a savepoint of ``shared``; its outcome once ``shared`` commits.
+
+        A write ``written`` refuses, or whose ``work`` raises, rolls back to its savepoint
+        and changes nothing. Every write, refused or not, is answered only once the
+        shared commit has ended: whatever it read of the writes before it is then
+        durable, or it fails with them (``StoreError``). A database error fails the
+        whole shared commit (SQLite may have rolled the transaction back). The first
+        write lets the loop run once for others to join, then commits for all.
+        """
+        connection = shared.connection
+        refused: Exception | None = None
+        try:
+            connection.execute("SAVEPOINT write")
+            try:
+                done = run_to_completion(work(_Driver(connection)))
+                keep, stored = written(done)
+            except sqlite3.Error:
+                raise
+            except Exception as exc:
+                refused, keep, stored = exc, False, None
+            except BaseException:
+                connection.execute("ROLLBACK TO write")
+                connection.execute("RELEASE write")
+                if shared.opener_waiting:  # nobody joined yet: nothing to keep it open for
+                    self._end_shared(shared)
+                raise
+            if keep:
+                connection.execute("RELEASE write")
+                shared.stored.append(stored)
+            else:
+                connection.execute("ROLLBACK TO write")
+                connection.execute("RELEASE write")
+        except sqlite3.Error as exc:
+            self._end_shared(shared, error=exc)
+            raise self._failed(exc) from exc
+        if shared.opener_waiting:
+            shared.opener_waiting = False
+            # Others ready on the loop now join before the commit (not cancellable: the
+            # writes that joined wait for it).
+            await anyio.lowlevel.cancel_shielded_checkpoint()
+            self._end_shared(shared)
+        else:
+            with anyio.CancelScope(shield=True):
+                await shared.ended.wait()
+        if shared.error is not None:
+            raise self._failed(shared.error) from shared.error
+        if refused is not None:
+            raise refused
+        return done
+
+    def _end_shared(self, shared: _SharedCommit, *, error: sqlite3.Error | None = None) -> None:
+        """Commit ``shared`` (or, after ``error``, roll it back) and wake its writes; once."""
+        if shared.ended.is_set():
+            return
+        if self._shared is shared:
+            self._shared = None
+        connection = shared.connection
+        if error is None:
+            started = self._timer()
+            try:
+                connection.execute("COMMIT")
+            except sqlite3.Error as exc:
+                error = exc
+            else:
+                self._synced(self._timer() - started)
+                for stored in shared.stored:
+                    if stored is not None:
+                        self._known.keep(stored)
+        if error is not None:
+            shared.error = error
+            with contextlib.suppress(sqlite3.Error):
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+        shared.ended.set()
 
     def _sync_on_loop(self) -> bool:
         """Whether this durable commit runs on the loop: while their average time there
@@ -477,6 +611,8 @@ class SqliteTabStore(SqlStore):
         # The loop's connection is closed on the loop: no call runs on it meanwhile (they
         # never wait), and none starts once the store is marked closed.
         self._closed = True
+        if self._shared is not None:
+            self._end_shared(self._shared)  # the writes that joined it keep their answer
         on_loop = (self._loop_connection, self._loop_synced)
         self._loop_connection = self._loop_synced = None
         for connection in on_loop:
