@@ -44,8 +44,9 @@ MEMORY = ":memory:"
 """The path of a private, in-memory database (gone when the store closes)."""
 
 DEFAULT_LOOP_SYNC_S = 0.001
-"""How long, on average, a durable commit (its fsync) may hold the event loop: about what
-handing it to the worker thread costs in CPU under load (see ``SqliteTabStore``)."""
+"""How long, on average, a durable commit (its fsync) may hold the event loop for each
+write it commits: about what handing a write to the worker thread costs in CPU under
+load (see ``SqliteTabStore``)."""
 
 SYNC_WEIGHT = 0.1
 """The weight of each durable commit on the loop in the running average of their times:
@@ -93,11 +94,12 @@ class _SharedCommit:
     it is on disk, and none is answered before its commit ended.
     """
 
-    __slots__ = ("connection", "ended", "error", "opener_waiting", "stored")
+    __slots__ = ("connection", "ended", "error", "opener_waiting", "stored", "writes")
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
-        self.stored: list[TabState | None] = []  # the joined writes' states, in order
+        self.stored: list[TabState | None] = []  # the kept writes' states, in order
+        self.writes = 0  # the writes it answers, kept or not
         self.ended = anyio.Event()
         self.error: sqlite3.Error | None = None  # why it did not commit
         self.opener_waiting = True  # the first write has not yet let the loop run
@@ -157,9 +159,9 @@ class SqliteTabStore(SqlStore):
                 processes (``change_feed``), in seconds (> 0).
             loop_sync_s: a ``FULL`` store commits a tab's change on the event loop (in
                 a commit shared with the writes made with it), its fsync included,
-                while such commits take at most this long on average (seconds); on a
-                slower disk they commit in the worker thread, so the loop is never held
-                longer. 0: always in the thread.
+                while such commits hold it at most this long (seconds) for each write
+                they commit, on average; on a slower disk they commit in the worker
+                thread. 0: always in the thread.
             timer: seconds, for timing those commits (tests pass a fake timer).
 
         Raises:
@@ -203,22 +205,21 @@ class SqliteTabStore(SqlStore):
         func: Callable[[sqlite3.Connection], T],
         *,
         on_loop: bool = False,
-        synced: bool = False,
     ) -> T:
         """``func(connection)`` in the worker thread, one call at a time, errors as
         ``StoreError``.
 
-        ``on_loop``: ``func`` never waits for a lock, and for the disk only as long as
-        ``loop_sync_s`` allows, so it runs at once on the event loop, on a connection of
-        its own with no busy timeout (``synced``: the FULL one); should it meet a lock (a
-        write of the thread's, or of another process), it kept nothing and goes to the
-        thread, which waits. A thread hop costs more CPU than the statements themselves
-        (see the design's module notes).
+        ``on_loop``: ``func`` never waits for a lock nor for the disk, so it runs at once
+        on the event loop, on the loop's NORMAL connection, which has no busy timeout;
+        should it meet a lock (a write of the thread's, or of another process), it kept
+        nothing and goes to the thread, which waits. A thread hop costs more CPU than the
+        statements themselves (see the design's module notes). (A durable write on the
+        loop is a ``_SharedCommit``'s.)
         """
         if self._closed:
             raise StoreError(f"{self!r} is closed")  # not even after the queued calls
         if on_loop:
-            done = self._on_loop(func, self._loop_synced if synced else self._loop_connection)
+            done = self._on_loop(func, self._loop_connection)
             if not isinstance(done, _Waited):
                 return done
 
@@ -407,9 +408,8 @@ class SqliteTabStore(SqlStore):
         def run(connection: sqlite3.Connection) -> T:
             if self.read_only:
                 raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
-            # Each of the loop's connections is what its commits need; the thread's is as
-            # configured, and set for this commit only when that is not what it needs.
-            timed = connection is self._loop_synced
+            # The loop's connection commits without an fsync, as this write needs; the
+            # thread's is as configured, and set for this commit only when it differs.
             usual = self._synchronous
             needed = "FULL" if synced else "NORMAL"
             toggled = connection is self._connection and needed != usual
@@ -422,10 +422,7 @@ class SqliteTabStore(SqlStore):
                 done = run_to_completion(work(_Driver(connection)))
                 commit, stored = written(done)
                 if commit:
-                    started = self._timer() if timed else 0.0
                     connection.execute("COMMIT")
-                    if timed:
-                        self._synced(self._timer() - started)
             finally:
                 # Nothing to write, or any error: nothing of this transaction may stay.
                 if connection.in_transaction:
@@ -438,7 +435,7 @@ class SqliteTabStore(SqlStore):
 
         # A durable write here is in the thread: the loop's syncs are slow, its connections
         # not open yet, or another connection holds the lock.
-        return await self._call(run, on_loop=not synced, synced=synced)
+        return await self._call(run, on_loop=not synced)
 
     async def _write_shared(
         self,
@@ -457,6 +454,7 @@ class SqliteTabStore(SqlStore):
         """
         connection = shared.connection
         refused: Exception | None = None
+        shared.writes += 1
         try:
             connection.execute("SAVEPOINT write")
             try:
@@ -510,7 +508,7 @@ class SqliteTabStore(SqlStore):
             except sqlite3.Error as exc:
                 error = exc
             else:
-                self._synced(self._timer() - started)
+                self._synced((self._timer() - started) / shared.writes)
                 for stored in shared.stored:
                     if stored is not None:
                         self._known.keep(stored)
@@ -536,8 +534,14 @@ class SqliteTabStore(SqlStore):
         return True
 
     def _synced(self, seconds: float) -> None:
-        """Count a durable commit on the loop that took ``seconds``: the first, or a
-        probe (the average was over the bound), sets the average; the others move it."""
+        """Count a shared commit on the loop that held it ``seconds`` for each of its
+        writes: the first, or a probe (the average was over the bound), sets the
+        average; the others move it.
+
+        Per write, because what the loop's wait is weighed against is the CPU each write
+        would spend handed to the thread: a commit shared by four writes may take four
+        times as long for the same trade (one alone, as long as the bound).
+        """
         average = self._sync_s
         if average is None or average > self._loop_sync_s:
             self._sync_s = seconds
