@@ -386,9 +386,9 @@ class SqliteTabStore(SqlStore):
         the loop's FULL connection, which the writes made before the loop's next turn
         join, each in a savepoint of its own, so one fsync serves them all; a write
         without one to join commits at once on the loop's NORMAL connection. Once the
-        loop's shared commits have taken longer than ``loop_sync_s`` on average, a
-        durable write commits in the thread instead, whose connection is set for the
-        commit when it is not already what it needs.
+        loop's shared commits have held it longer than ``loop_sync_s`` per write on
+        average, a durable write commits in the thread instead, whose connection is set
+        for the commit when it is not already what it needs.
         """
         synced = durable and self._synchronous == "FULL"
         if (
