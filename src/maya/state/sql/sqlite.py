@@ -98,7 +98,7 @@ class _SharedCommit:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
-        self.stored: list[TabState | None] = []  # the kept writes' states, in order
+        self.stored: list[TabState] = []  # the kept writes' states, in order
         self.writes = 0  # the writes it answers, kept or not
         self.ended = anyio.Event()
         self.error: sqlite3.Error | None = None  # why it did not commit
@@ -219,7 +219,7 @@ class SqliteTabStore(SqlStore):
         if self._closed:
             raise StoreError(f"{self!r} is closed")  # not even after the queued calls
         if on_loop:
-            done = self._on_loop(func, self._loop_connection)
+            done = self._on_loop(func)
             if not isinstance(done, _Waited):
                 return done
 
@@ -233,9 +233,8 @@ class SqliteTabStore(SqlStore):
         except sqlite3.Error as exc:
             raise self._failed(exc) from exc
 
-    def _on_loop(
-        self, func: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection | None
-    ) -> T | _Waited:
+    def _on_loop(self, func: Callable[[sqlite3.Connection], T]) -> T | _Waited:
+        connection = self._loop_connection
         if connection is None or self._closed:
             return _WAITED  # opened by the thread with the first one (opening may wait)
         try:
@@ -472,7 +471,8 @@ class SqliteTabStore(SqlStore):
                 raise
             if keep:
                 connection.execute("RELEASE write")
-                shared.stored.append(stored)
+                if stored is not None:
+                    shared.stored.append(stored)
             else:
                 connection.execute("ROLLBACK TO write")
                 connection.execute("RELEASE write")
@@ -510,8 +510,7 @@ class SqliteTabStore(SqlStore):
             else:
                 self._synced((self._timer() - started) / shared.writes)
                 for stored in shared.stored:
-                    if stored is not None:
-                        self._known.keep(stored)
+                    self._known.keep(stored)
         if error is not None:
             shared.error = error
             with contextlib.suppress(sqlite3.Error):
