@@ -1,13 +1,15 @@
 """Simulated browsers against a real ``maya serve``: throughput, latency, errors, how many held.
 
-Three servers, one after another, each a real ``maya serve`` process (``--port 0``, the
-offline sandbox it starts itself, the offline model): SQLite with one worker, then
-PostgreSQL with one and with two workers (``$MAYA_BENCH_POSTGRES_URL`` or
-``$MAYA_TEST_POSTGRES_URL``, else the local server; a schema of its own, dropped after).
-The load runs in this process, on the same two cores as the server, so the figures are
-pessimistic; each browser has its own cookie and its own connections, spoken through the
-lean client in ``_browser_http.py`` (httpx cost more CPU per request than the server
-itself, and one shared pool of hundreds of connections is scanned on every request).
+Up to three servers, named on the command line and loaded one after another, each a real
+``maya serve`` process (``--port 0``, the offline sandbox it starts itself, the offline
+model): ``sqlite_1w``, SQLite with one worker (the default, alone), then
+``postgres_1w`` and ``postgres_2w``, PostgreSQL with one and with two workers
+(``$MAYA_BENCH_POSTGRES_URL`` or ``$MAYA_TEST_POSTGRES_URL``, else the local server; a
+schema of its own, dropped after); ``all`` loads the three. The load runs in this
+process, on the same two cores as the server, so the figures are pessimistic; each
+browser has its own cookie and its own connections, spoken through the lean client in
+``_browser_http.py`` (httpx cost more CPU per request than the server itself, and one
+shared pool of hundreds of connections is scanned on every request).
 
 For each server:
 
@@ -40,11 +42,11 @@ uvicorn is almost all HTTP and socket, which a turn pays too, so a turn can reac
 
 Durations: per server, a start (a few seconds), ``WARM_S`` (1.5 s) of untimed turns (a
 running server's steady state is measured, not its first seconds), 2 s of baseline, 3 s
-of turns, then at most five steps (50, 100, 200, 400, 600 browsers), each ``RAMP_S``
-(3 s) of arrivals plus the flow (five actions ``THINK_S`` = 1 s apart, then the
-settlement): about 10 s a step, cut
-at ``STEP_BUDGET_S``; the ramp stops at the first step that fails. About 30-50 s per
-server, under two minutes in all. The baseline is as fast as this process's client can
+of turns, then at most four steps (100, 200, 400, 600 browsers), each ``RAMP_S`` (3 s)
+of arrivals plus the flow (five actions ``THINK_S`` = 1 s apart, then the settlement):
+about 9 s a step, cut at ``STEP_BUDGET_S``; the ramp stops at the first step that fails.
+About 35-45 s per server, so each server named is a run of under a minute (``all``:
+about two minutes). The baseline is as fast as this process's client can
 ask on the shared cores, so ``turns_vs_healthz`` is a ratio of two client-driven rates
 measured the same way. Each figure is printed as one JSON line
 ``{"metric": "load.<server>.<figure>", ...}``.
@@ -52,6 +54,7 @@ measured the same way. Each figure is printed as one JSON line
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -63,7 +66,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +85,7 @@ from maya.web.security import COOKIE_NAME, COOKIE_PURPOSE, new_token
 SECRET = "bench-load-secret-" + "x" * 32
 SIGNER = Signer(SECRET.encode(), purpose=COOKIE_PURPOSE)
 
-STEPS = (50, 100, 200, 400, 600)
+STEPS = (100, 200, 400, 600)
 CONCURRENCY = 32
 BASELINE_S = 2.0
 TURNS_S = 3.0
@@ -585,25 +588,35 @@ def unit_of(metric: str) -> str:
     return next((unit for marker, unit in UNITS.items() if marker in metric), "")
 
 
-async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
+SERVERS = ("sqlite_1w", "postgres_1w", "postgres_2w")
+"""What ``bench_load.py [SERVER ...]`` can load, one after another (each well under a
+minute); with no argument, ``sqlite_1w``."""
+
+
+async def bench_all(servers: Sequence[str], note: Callable[[str], None]) -> dict[str, float]:
     figures: dict[str, float] = {}
-    app = await app_cpu(note)
-    figures.update({f"app.{k}": v for k, v in app.items()})
-    with tempfile.TemporaryDirectory(prefix="maya-bench-load-tabs-") as tmp:
-        sqlite = await bench_server("sqlite_1w", str(Path(tmp) / "tabs.sqlite3"), 1, note)
-    # The most a turn could reach if its HTTP, stream and thread hop cost no more than a
-    # /healthz's: the app's own CPU for a turn, against /healthz's rate in the same run.
-    ceiling = 1 / (1 + app["turn_cpu_ms"] / 1000 * sqlite["healthz_per_s"])
-    sqlite["turns_vs_healthz_ceiling"] = ceiling
-    note(f"sqlite_1w: turns/s against /healthz could reach at most {ceiling:.3f} (the app alone)")
-    figures.update({f"sqlite_1w.{k}": v for k, v in sqlite.items()})
+    if "sqlite_1w" in servers:
+        app = await app_cpu(note)
+        figures.update({f"app.{k}": v for k, v in app.items()})
+        with tempfile.TemporaryDirectory(prefix="maya-bench-load-tabs-") as tmp:
+            sqlite = await bench_server("sqlite_1w", str(Path(tmp) / "tabs.sqlite3"), 1, note)
+        # The most a turn could reach if its HTTP, stream and thread hop cost no more than
+        # a /healthz's: the app's own CPU for a turn, against /healthz's rate in the same run.
+        ceiling = 1 / (1 + app["turn_cpu_ms"] / 1000 * sqlite["healthz_per_s"])
+        sqlite["turns_vs_healthz_ceiling"] = ceiling
+        note(
+            f"sqlite_1w: turns/s against /healthz could reach at most {ceiling:.3f} (the app alone)"
+        )
+        figures.update({f"sqlite_1w.{k}": v for k, v in sqlite.items()})
     for workers in (1, 2):
+        name = f"postgres_{workers}w"
+        if name not in servers:
+            continue
         found = _postgres(note)
         if found is None:
             break
         url, drop = found
         try:
-            name = f"postgres_{workers}w"
             got = await bench_server(name, url, workers, note)
             figures.update({f"{name}.{k}": v for k, v in got.items()})
         finally:
@@ -613,6 +626,18 @@ async def bench_all(note: Callable[[str], None]) -> dict[str, float]:
 
 def main() -> None:
     """Run the benchmark; print notes as it goes, then one JSON line per figure."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "servers",
+        nargs="*",
+        metavar="SERVER",
+        help=f"what to load: {', '.join(SERVERS)} or all (default: sqlite_1w)",
+    )
+    chosen = parser.parse_args().servers or ["sqlite_1w"]
+    unknown = sorted(set(chosen) - {*SERVERS, "all"})
+    if unknown:
+        parser.error(f"unknown server {', '.join(unknown)}: choose from {', '.join(SERVERS)}, all")
+    servers = SERVERS if "all" in chosen else tuple(chosen)
     # 600 browsers hold about 1,200 connections: more than the common 1,024 files, for
     # this process and the server it starts (which inherits the limit).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -620,7 +645,7 @@ def main() -> None:
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     started = time.perf_counter()
-    figures = anyio.run(bench_all, lambda line: print(line, flush=True))
+    figures = anyio.run(bench_all, servers, lambda line: print(line, flush=True))
     print(f"(ran in {time.perf_counter() - started:.1f} s)")
     for metric, value in figures.items():
         print(
