@@ -56,7 +56,8 @@ class SoakFigures:
         settled: links seen settled.
         errors: every failed request or check, described.
         pay_to_settled_s: seconds from submitting the checkout form to seeing it settled.
-        rss_minute_1: bytes of the server's process tree one minute in.
+        rss_sampled: bytes of the server's process tree at the sample time (a third of the
+            way in: a minute into a three-minute soak).
         rss_end: the same at the end.
     """
 
@@ -66,13 +67,13 @@ class SoakFigures:
     settled: int = 0
     errors: list[str] = field(default_factory=list)
     pay_to_settled_s: list[float] = field(default_factory=list)
-    rss_minute_1: int = 0
+    rss_sampled: int = 0
     rss_end: int = 0
 
     @property
     def rss_ratio(self) -> float:
-        """RSS at the end over RSS at minute 1."""
-        return self.rss_end / self.rss_minute_1 if self.rss_minute_1 else float("nan")
+        """RSS at the end over RSS at the sample time."""
+        return self.rss_end / self.rss_sampled if self.rss_sampled else float("nan")
 
     def percentile(self, q: float) -> float:
         """The ``q`` quantile (0-1) of pay-to-settled seconds (nan when none)."""
@@ -331,7 +332,7 @@ async def run_soak(
     duration_s: float,
     every_s: float,
     offset_s: float = 0.0,
-    sample_at_s: float = 60.0,
+    sample_at_s: float,
 ) -> None:
     """Start ``customer()`` every ``every_s`` seconds for ``duration_s`` (after
     ``offset_s``), sampling the RSS of ``pid``'s tree at ``sample_at_s`` and at the end.
@@ -348,7 +349,7 @@ async def run_soak(
 
     async def sample() -> None:
         await anyio.sleep(max(0.0, started + sample_at_s - time.monotonic()))
-        figures.rss_minute_1 = tree_rss(pid)
+        figures.rss_sampled = tree_rss(pid)
 
     async with anyio.create_task_group() as group:
         group.start_soon(sample)
@@ -366,7 +367,8 @@ async def soak_serve_and_mcp(
     workdir: Path, *, duration_s: float, every_s: float
 ) -> tuple[SoakFigures, SoakFigures]:
     """``maya serve`` (under ``workdir/serve``) and ``maya mcp --http`` (``workdir/mcp``)
-    soaked side by side, a customer each every ``every_s`` seconds, half a period apart.
+    soaked side by side, a customer each every ``every_s`` seconds, half a period apart;
+    each one's RSS sampled a third of the way in and at the end.
 
     Returns:
         The figures of the web side and of the MCP side.
@@ -390,6 +392,7 @@ async def soak_serve_and_mcp(
                     duration_s=duration_s,
                     every_s=every_s,
                     offset_s=offset,
+                    sample_at_s=duration_s / 3,
                 )
             )
     return web, mcp
