@@ -4,6 +4,9 @@ shared by every process on the store."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import anyio
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from maya.state import ConversationBounds, ConversationStore, TabStore
 from maya.state.conversations import PRUNE_EVERY, MemoryConversations
 from maya.state.sql._conversations import RecentConversations, Version
+from maya.state.sql.sqlite import SqliteTabStore
 
 from .conftest import Backend
 
@@ -207,6 +211,70 @@ async def test_a_store_reads_a_conversation_it_knows_without_its_bodies(
     finally:
         await first.aclose()
         await second.aclose()
+
+
+@contextmanager
+def _trims(store: SqliteTabStore) -> Iterator[list[str]]:
+    """The ``TRIM`` statements ``store`` sends, on any of its connections, meanwhile."""
+    trims: list[str] = []
+    connections = [store._connection, store._loop_connection, store._loop_synced]
+    opened = [connection for connection in connections if connection is not None]
+    assert len(opened) == 3
+
+    def note(statement: str) -> None:
+        if statement.startswith("DELETE FROM conversation_turns") and "seq <=" in statement:
+            trims.append(statement)
+
+    for connection in opened:
+        connection.set_trace_callback(note)
+    try:
+        yield trims
+    finally:
+        for connection in opened:
+            connection.set_trace_callback(None)
+
+
+async def test_an_append_known_to_drop_nothing_sends_no_trim(tmp_path: Path) -> None:
+    """The trim runs when the database alone knows what to drop: rows another process
+    appended, or a bound reached; an append that derives the conversation and keeps
+    every turn sends none, and the database still holds exactly the turns kept."""
+    path = tmp_path / "tabs.sqlite3"
+    first, second, truth = SqliteTabStore(path), SqliteTabStore(path), SqliteTabStore(path)
+    _forgetful(truth)
+    bounds = ConversationBounds(max_turns=3)
+
+    async def append(store: SqliteTabStore, turn: str) -> int:
+        with _trims(store) as trims:
+            await store.append_conversation_turn("bar", turn, now=1.0, bounds=bounds)
+        return len(trims)
+
+    async def held() -> tuple[str, ...]:
+        return (await truth.load_conversation("bar", now=1.0, idle_s=HOUR)).turns
+
+    try:
+        for store in (first, second, truth):  # its connections open with its first call
+            await store.load_conversation("bar", now=1.0, idle_s=HOUR)
+        assert [await append(first, f"t{n}") for n in range(3)] == [0, 0, 0]
+        assert await held() == ("t0", "t1", "t2")
+        assert await append(first, "t3") == 1  # the turn bound: t0 goes
+        assert await held() == ("t1", "t2", "t3")
+        # Another process's turn: the first knows its rows no longer, so the database trims.
+        assert await append(second, "theirs") == 1
+        assert await append(first, "mine") == 1
+        assert await held() == ("t3", "theirs", "mine")
+        # Read again, it is known: a turn within the bounds sends no trim.
+        bounds = ConversationBounds(max_turns=5)
+        await first.load_conversation("bar", now=1.0, idle_s=HOUR)
+        assert await append(first, "more") == 0
+        assert await held() == ("t3", "theirs", "mine", "more")
+        # The byte bound counts too.
+        bounds = ConversationBounds(max_turns=5, max_bytes=len("t3theirsminemorex"))
+        assert await append(first, "x") == 0
+        assert await append(first, "y") == 1  # one byte over: t3 goes
+        assert await held() == ("theirs", "mine", "more", "x", "y")
+    finally:
+        for store in (first, second, truth):
+            await store.aclose()
 
 
 async def test_what_a_store_remembers_is_what_the_database_holds(sql_backend: Backend) -> None:

@@ -9,8 +9,9 @@ goes up by one, or starts over at 1) and nothing else does. A read sends the ver
 holds, and the turns' bodies come back only when the row has another: a conversation of 40
 turns is then one short row to read, not 40 bodies to fetch and decode on every turn. An
 append that finds the version it holds one turn behind its own derives the new
-conversation (the turn added, the oldest dropped as ``TRIM`` drops them); anything else
-(another process's append in between) forgets it, and the next read fetches the bodies.
+conversation (the turn added, the oldest dropped as ``TRIM`` drops them) and sends no
+``TRIM`` when it keeps every turn; anything else (another process's append in between)
+trims in the database and forgets the conversation, and the next read fetches the bodies.
 """
 
 from __future__ import annotations
@@ -225,9 +226,11 @@ async def append_turn(
     """Keep ``turn`` within ``bounds`` inside the caller's write transaction.
 
     Four statements for a turn (five with the idle prune, which runs when a conversation
-    begins and every ``PRUNE_EVERY`` turns of one). Returns the conversation as this
-    transaction leaves it, when that is known without a read: it began with this turn, or
-    ``known`` (the version the caller holds) was the row's last (None otherwise).
+    begins and every ``PRUNE_EVERY`` turns of one), three when the conversation is known
+    and keeps every turn: the trim, which would delete nothing, is not sent. Returns the
+    conversation as this transaction leaves it, when that is known without a read: it
+    began with this turn, or ``known`` (the version the caller holds) was the row's last
+    (None otherwise).
     """
     key = {"session_id": session_id}
     cutoff = now - bounds.idle_s
@@ -235,6 +238,15 @@ async def append_turn(
     if row is None:  # pragma: no cover - RETURNING always yields the row
         raise RuntimeError("the conversation row was not returned")
     seq = int(row[0])
+    # The count goes up by one per append and starts over at 1 only once the row is
+    # idle: one behind ours, on a row not idle when we knew it, means no other append
+    # came in between, so the rows are the turns ``base`` holds (a conversation begun
+    # again holds none: its turns are cleared below).
+    base = _NOTHING if seq == 1 else known
+    if base is None or seq != base.count + 1 or (seq > 1 and base.last_at < cutoff):
+        derived = None
+    else:
+        derived = base.appended(turn, seq, now, bounds)
     # Nothing below is read back: on PostgreSQL it goes with the commit, in one trip.
     if seq == 1:
         await connection.send(CLEAR_TURNS, key)
@@ -244,13 +256,10 @@ async def append_turn(
         )
     size = len(turn.encode())
     await connection.send(INSERT_TURN, {**key, "seq": seq, "body": turn, "bytes": size})
-    await connection.send(
-        TRIM, {**key, "seq": seq, "max_turns": bounds.max_turns, "max_bytes": bounds.max_bytes}
-    )
-    # The count goes up by one per append and starts over at 1 only once the row is
-    # idle: one behind ours, on a row not idle when we knew it, means no other append
-    # came in between.
-    base = _NOTHING if seq == 1 else known
-    if base is None or seq != base.count + 1 or (seq > 1 and base.last_at < cutoff):
-        return None
-    return base.appended(turn, seq, now, bounds)
+    if derived is None or base is None or len(derived.turns) <= len(base.turns):
+        # Unknown rows, or some to drop: the database finds them.
+        await connection.send(
+            TRIM,
+            {**key, "seq": seq, "max_turns": bounds.max_turns, "max_bytes": bounds.max_bytes},
+        )
+    return derived
