@@ -70,8 +70,68 @@ MAX_CENTS: Cents = 100_000_000_00
 """The largest amount Maya accepts anywhere: $100,000,000.00. Anything above is absurd."""
 
 _AMOUNT = re.compile(
-    r"^\s*(?:[$€£¥₹₩]|[A-Z]{0,3}\$)?\s*(?P<number>[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)\s*$"
+    r"^\s*(?P<symbol>[€£₹₩]|CN¥|¥|[A-Z]{0,3}\$)?\s*"
+    r"(?P<number>[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)\s*$"
 )
+_GROUPED = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?$")
+"""Commas only between groups of three digits: ``1,000.50``, never ``1,20`` (a decimal
+comma, a hundred times the price if the comma were dropped)."""
+
+_SIGN_CURRENCIES: dict[str, frozenset[str]] = {
+    "€": frozenset(["eur"]),
+    "£": frozenset(["gbp"]),
+    "¥": frozenset(["jpy", "cny"]),
+    "CN¥": frozenset(["cny"]),
+    "₹": frozenset(["inr"]),
+    "₩": frozenset(["krw"]),
+    # Dollars, and the pesos and reals written with the same sign.
+    "$": frozenset(
+        [
+            "usd",
+            "cad",
+            "aud",
+            "nzd",
+            "hkd",
+            "sgd",
+            "twd",
+            "mxn",
+            "ars",
+            "clp",
+            "cop",
+            "uyu",
+            "dop",
+            "cup",
+            "brl",
+            "bsd",
+            "bbd",
+            "bzd",
+            "bmd",
+            "kyd",
+            "xcd",
+            "fjd",
+            "gyd",
+            "jmd",
+            "lrd",
+            "nad",
+            "sbd",
+            "srd",
+            "ttd",
+            "cve",
+        ]
+    ),
+    "R$": frozenset(["brl"]),
+    "NT$": frozenset(["twd"]),
+}
+"""The currencies each sign may be written for: an amount written in another currency's
+sign (``$4.50`` for a euro price) is refused, never read as the catalog's currency."""
+
+
+def _sign_fits(sign: str, code: str) -> bool:
+    known = _SIGN_CURRENCIES.get(sign)
+    if known is not None:
+        return code in known
+    # "CA$", "A$", "US$", "HK$": the letters begin the dollar's code.
+    return sign.endswith("$") and code.startswith(sign[:-1].lower())
 
 
 class MoneyError(ValueError):
@@ -133,7 +193,19 @@ def parse_amount(value: str | int | Decimal, currency: str) -> Cents:
             if value.strip().startswith("-"):
                 raise MoneyError(f"amount must not be negative: {value.strip()!r}")
             raise MoneyError(f"not an amount of money: {value[:40]!r}")
-        number = match["number"].replace(",", "")
+        sign, number = match["symbol"], match["number"]
+        if sign is not None and not _sign_fits(sign, check_currency(currency)):
+            raise MoneyError(
+                f"{value.strip()!r} is written in another currency than"
+                f" {currency.strip().upper()}: give the amount alone"
+            )
+        if "," in number:
+            if _GROUPED.match(number) is None:
+                raise MoneyError(
+                    f"not an amount of money: {value.strip()[:40]!r} (a dot marks the"
+                    " decimals; commas only part groups of three digits, as in 1,000.50)"
+                )
+            number = number.replace(",", "")
         try:
             amount = Decimal(number)
         except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits

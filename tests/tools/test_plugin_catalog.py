@@ -72,6 +72,27 @@ def test_amounts_are_parsed_into_the_minor_unit_of_their_currency() -> None:
         parse_amount("31.5", "jpy")
     with pytest.raises(MoneyError, match="currency"):
         parse_amount("1", "euro")
+    assert parse_amount("CA$4.50", "cad") == parse_amount("$4.50", "cad") == 450
+    assert parse_amount("$1,234,567.50", "usd") == 123_456_750
+
+
+@pytest.mark.parametrize("price", ["1,20", "0,45", "1,0000", "12,34.5", "1,2,3"])
+def test_a_decimal_comma_is_refused_never_read_as_a_hundred_times_the_price(price: str) -> None:
+    with pytest.raises(MoneyError, match="a dot marks the decimals"):
+        parse_amount(price, "eur")
+    with pytest.raises(CatalogError, match="a dot marks the decimals"):
+        Catalog({"Brezel": price}, merchant="Bakery", currency="eur")
+
+
+@pytest.mark.parametrize(
+    ("price", "currency"),
+    [("$4.50", "eur"), ("¥30", "eur"), ("€4.50", "usd"), ("CA$4.50", "usd"), ("£2", "jpy")],
+)
+def test_an_amount_in_another_currencys_sign_is_refused(price: str, currency: str) -> None:
+    with pytest.raises(MoneyError, match=f"another currency than {currency.upper()}"):
+        parse_amount(price, currency)
+    with pytest.raises(CatalogError, match="another currency"):
+        Catalog({"Brezel": price}, merchant="Bakery", currency=currency)
 
 
 def test_a_catalog_comes_from_yaml_or_json(tmp_path: Path) -> None:
