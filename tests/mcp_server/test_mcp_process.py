@@ -311,6 +311,40 @@ async def test_a_line_that_is_not_json_rpc_gets_an_error_with_a_null_id(tmp_path
     assert answers[2]["result"]["serverInfo"]["name"] == "maya"
 
 
+async def test_requests_read_before_stdin_closes_are_all_answered(tmp_path: Path) -> None:
+    """A client that writes its calls and closes stdin (a pipe, a script) gets every answer
+    before the server ends: a tool call's change is never kept with its answer lost."""
+    store = tmp_path / "tabs.sqlite3"
+    process: Process = await anyio.open_process(
+        [MAYA, "mcp", "--store", str(store), "--session", "piped"],
+        env=_env(tmp_path),
+        cwd=str(tmp_path),
+    )
+    calls = [
+        {
+            "jsonrpc": "2.0",
+            "id": 10 + n,
+            "method": "tools/call",
+            "params": {"name": "order_drink", "arguments": {"name": "Water", "quantity": 1}},
+        }
+        for n in range(3)
+    ]
+    lines = [_INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}, *calls]
+    async with process:
+        assert process.stdin is not None and process.stdout is not None
+        with anyio.fail_after(60):
+            await process.stdin.send(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+            await process.stdin.aclose()  # at once: the calls are still being served
+            output = b"".join([chunk async for chunk in process.stdout])
+            await process.wait()
+    answers = {a.get("id"): a for a in map(json.loads, output.splitlines())}
+    assert sorted(k for k in answers if k is not None) == [1, 10, 11, 12]
+    assert all(answers[10 + n]["result"]["isError"] is False for n in range(3))
+    async with SqliteTabStore(store) as tabs:
+        kept = await tabs.load("piped")
+    assert kept is not None and sum(item.quantity for item in kept.items) == 3
+
+
 def _sse_messages(body: str) -> list[dict[str, Any]]:
     return [json.loads(line[5:]) for line in body.splitlines() if line.startswith("data:")]
 

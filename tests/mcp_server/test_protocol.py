@@ -6,11 +6,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client, MCPError
-from mcp.types import INVALID_PARAMS, METHOD_NOT_FOUND, ServerCapabilities, ToolsCapability
+from mcp.shared.message import SessionMessage
+from mcp.types import (
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    JSONRPCNotification,
+    JSONRPCRequest,
+    JSONRPCResponse,
+    ServerCapabilities,
+    ToolsCapability,
+)
 
 from maya.mcp_server import TabPolicy, build_mcp_server
+from maya.mcp_server.protocol import answers_before_close
 from surface_bar import open_bar
 
 pytestmark = pytest.mark.anyio
@@ -80,3 +91,38 @@ async def test_unknown_prompts_resources_and_tools_are_invalid_params_and_not_lo
     assert prompts == ["greeting"]
     assert codes == [INVALID_PARAMS] * 3
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+
+
+def _request(request_id: int) -> SessionMessage:
+    return SessionMessage(JSONRPCRequest(jsonrpc="2.0", id=request_id, method="tools/list"))
+
+
+async def test_the_input_ends_only_once_every_request_read_is_answered() -> None:
+    """stdin closed with request 1 unanswered: the server's input stays open until it is
+    answered; request 2, which the client cancelled, is not waited for."""
+    stdin_send, stdin = anyio.create_memory_object_stream[SessionMessage | Exception](10)
+    stdout, stdout_receive = anyio.create_memory_object_stream[SessionMessage](10)
+    cancel = JSONRPCNotification(
+        jsonrpc="2.0", method="notifications/cancelled", params={"requestId": 2}
+    )
+    async with stdin_send:
+        for item in (_request(1), _request(2), SessionMessage(cancel)):
+            await stdin_send.send(item)
+    with anyio.fail_after(10):
+        async with (
+            stdin,
+            stdout_receive,
+            answers_before_close(stdin, stdout) as (messages, writes),
+        ):
+            read = [await messages.receive() for _ in range(3)]
+            # Everything stdin brought has been read, and still the input has not ended.
+            with anyio.move_on_after(0) as waited, pytest.raises(anyio.EndOfStream):
+                await messages.receive()
+            assert waited.cancelled_caught
+            async with writes:
+                await writes.send(SessionMessage(JSONRPCResponse(jsonrpc="2.0", id=1, result={})))
+            with pytest.raises(anyio.EndOfStream):  # answered: the input ends
+                await messages.receive()
+            written = [item async for item in stdout_receive]  # closed after the server's
+    assert [getattr(item.message, "id", None) for item in read] == [1, 2, None]
+    assert [item.message for item in written] == [JSONRPCResponse(jsonrpc="2.0", id=1, result={})]

@@ -2,6 +2,7 @@
 
 ``ServedOnly`` answers ``prompts/*`` and ``resources/*`` -32601 and hides them;
 ``answer_parse_errors`` answers a stdio line that is not JSON-RPC (-32700, -32600);
+``answers_before_close`` answers what stdin brought before it closed, then ends;
 ``NoCancelledReplies`` sends a cancelled HTTP request no -32800 reply.
 """
 
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.shared.message import SessionMessage
@@ -23,14 +24,28 @@ from mcp.types import (
     PARSE_ERROR,
     ErrorData,
     JSONRPCError,
+    JSONRPCNotification,
+    JSONRPCRequest,
+    JSONRPCResponse,
 )
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["REQUEST_CANCELLED", "NoCancelledReplies", "ServedOnly", "answer_parse_errors"]
+__all__ = [
+    "CLOSING_ANSWERS_S",
+    "REQUEST_CANCELLED",
+    "NoCancelledReplies",
+    "ServedOnly",
+    "answer_parse_errors",
+    "answers_before_close",
+]
 
 REQUEST_CANCELLED = -32800
 """The code the SDK's HTTP transport answers a cancelled request with (and we drop)."""
+
+CLOSING_ANSWERS_S = 60.0
+"""Once stdin closes, how long the server goes on answering the requests it read before:
+longer than a tool call takes (a payment link's own budget is 15 s)."""
 
 _HAS_ANY: tuple[str, ...] = ("prompts", "resources")
 
@@ -108,6 +123,81 @@ async def answer_parse_errors(
             yield receive
         finally:
             tg.cancel_scope.cancel()
+
+
+class _Writes(_Sends, Protocol):
+    """A write stream that can be closed (the SDK's ``WriteStream``)."""
+
+    async def aclose(self) -> None:
+        """Close it: the transport writes what it holds and ends."""
+
+
+@asynccontextmanager
+async def answers_before_close(
+    read_stream: AsyncIterable[SessionMessage | Exception],
+    write_stream: _Writes,
+    *,
+    within_s: float = CLOSING_ANSWERS_S,
+) -> AsyncIterator[
+    tuple[
+        MemoryObjectReceiveStream[SessionMessage | Exception],
+        MemoryObjectSendStream[SessionMessage],
+    ]
+]:
+    """The streams to serve from and write to, such that a request read before the input
+    ends is answered before the server does.
+
+    The SDK ends a connection when its input ends, and cancels the requests it is still
+    serving: a client that writes its calls and closes stdin (a pipe, a script) would
+    lose the answers of calls whose changes were kept. Here the input the server reads
+    ends only once every request read has been answered (or cancelled by the client),
+    for at most ``within_s`` seconds; the write stream is closed after the server's.
+    """
+    unanswered: set[int | str] = set()
+    changed = anyio.Event()
+    send_in, receive_in = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    send_out, receive_out = anyio.create_memory_object_stream[SessionMessage](0)
+
+    def settle(request_id: object) -> None:
+        nonlocal changed
+        if request_id in unanswered:
+            unanswered.discard(request_id)
+            changed.set()
+            changed = anyio.Event()
+
+    async def inbound() -> None:
+        async with send_in:
+            async for item in read_stream:
+                if isinstance(item, SessionMessage):
+                    message = item.message
+                    if isinstance(message, JSONRPCRequest):
+                        unanswered.add(message.id)
+                    elif (
+                        isinstance(message, JSONRPCNotification)
+                        and message.method == "notifications/cancelled"
+                        and isinstance(message.params, dict)
+                    ):
+                        settle(message.params.get("requestId"))
+                await send_in.send(item)
+            with anyio.move_on_after(within_s):
+                while unanswered:
+                    await changed.wait()
+
+    async def outbound() -> None:
+        try:
+            async with receive_out:
+                async for item in receive_out:
+                    message = item.message
+                    await write_stream.send(item)
+                    if isinstance(message, JSONRPCResponse | JSONRPCError):
+                        settle(message.id)
+        finally:
+            await write_stream.aclose()
+
+    async with receive_in, anyio.create_task_group() as tg:
+        tg.start_soon(inbound)
+        tg.start_soon(outbound)
+        yield receive_in, send_out
 
 
 def _is_cancelled_reply(body: bytes) -> bool:

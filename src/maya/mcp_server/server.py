@@ -31,7 +31,12 @@ from starlette.applications import Starlette
 
 from maya import __version__
 from maya.codes import ErrorCode
-from maya.mcp_server.protocol import NoCancelledReplies, ServedOnly, answer_parse_errors
+from maya.mcp_server.protocol import (
+    NoCancelledReplies,
+    ServedOnly,
+    answer_parse_errors,
+    answers_before_close,
+)
 from maya.mcp_server.result_schemas import model_schema, output_schema
 from maya.signing import Signer
 from maya.state.errors import StateError
@@ -289,13 +294,15 @@ class MayaMCPServer(MCPServer[Any]):
         return await super().get_prompt(name, arguments, context)
 
     async def run_stdio_async(self) -> None:
-        """Serve over stdin and stdout; a line that is not JSON-RPC gets an error, id null."""
+        """Serve over stdin and stdout; a line that is not JSON-RPC gets an error, id null,
+        and every request read before stdin closes is answered before the server ends."""
         async with (
             stdio_server() as (read_stream, write_stream),
-            answer_parse_errors(read_stream, write_stream) as messages,
+            answer_parse_errors(read_stream, write_stream) as checked,
+            answers_before_close(checked, write_stream) as (messages, writes),
         ):
             server = self._lowlevel_server  # the SDK's own stdio loop, fed the checked lines
-            await server.run(messages, write_stream, server.create_initialization_options())
+            await server.run(messages, writes, server.create_initialization_options())
 
     def streamable_http_app(self, *args: Any, **kwargs: Any) -> Starlette:
         """The SDK's streamable HTTP app (same arguments), answering no cancelled request."""
