@@ -153,6 +153,13 @@ def _refusals() -> list[tuple[str, bytes, dict[str, str], int, str]]:
             400,
             "malformed Stripe-Signature header",
         ),
+        (
+            "non-ASCII header",  # Stripe's library raised TypeError on it: a 500
+            body,
+            {"Stripe-Signature": f"t={now},v1=\u00e9".encode("latin-1")},
+            400,
+            "malformed Stripe-Signature header",
+        ),
         ("malformed JSON", not_json, signed(not_json), 400, "malformed JSON"),
         ("not an object", a_list, signed(a_list), 400, "not a Stripe event"),
         ("no event id", no_id, signed(no_id), 400, "event without an id"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -17,11 +18,13 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from maya.bar import load_menu
+from maya.server.app import create_app
 from maya.server.connections import ConnectionLimits
 from maya.signing import Signer
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.web import WebSettings
+from maya.web.app import web_routes
 from maya.web.security import COOKIE_NAME, COOKIE_PURPOSE, session_of
 
 from .conftest import ORIGIN, _Server, make_app
@@ -299,3 +302,62 @@ def test_the_limiter_counts_only_what_it_lets_through() -> None:
     limiter.take("c")
     assert limiter.wait("a") == 0.0
     assert RateLimiter(limit=0, window_s=1).take("x") == 0.0
+
+
+def _hang_up_mid_body(port: int, cookie: str, path: str) -> None:
+    """POST ``path`` declaring 100 bytes, send 7, and hang up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Origin: http://127.0.0.1:{port}\r\nCookie: {COOKIE_NAME}={cookie}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            '{"perc'.encode()
+        )
+
+
+@pytest.mark.anyio
+async def test_a_client_hanging_up_mid_body_is_no_server_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """It used to end in a traceback and a 500 on the request's log line (Starlette's
+    ClientDisconnect, unhandled): now the body is refused as any bad body is."""
+    caplog.set_level("INFO")
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
+    settings = WebSettings(cookie_secret=b"k" * 32)
+    app = create_app(
+        manager,
+        webhook_secret="whsec_" + "x" * 32,
+        routes=web_routes(manager=manager, payments=None, settings=settings),
+        allowed_hosts=["127.0.0.1"],
+    )
+    paths = ("/api/tip", "/api/chat", "/stripe/webhook")
+    served: list[str] = []
+    all_served = anyio.Event()
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("POST"):
+                served.append(record.getMessage())
+            if len(served) == len(paths):
+                all_served.set()
+
+    lines = Lines()
+    logging.getLogger("maya.server").addHandler(lines)
+    try:
+        async with serving(app) as base:
+            port = int(base.rsplit(":", 1)[1])
+            async with httpx.AsyncClient() as browser:
+                cookie = (await browser.get(base + "/")).cookies[COOKIE_NAME]
+                before = (await browser.get(base + "/api/tab", headers=POST)).json()
+                for path in paths:
+                    await anyio.to_thread.run_sync(_hang_up_mid_body, port, cookie, path)
+                with anyio.fail_after(10):  # each hang-up seen to its end
+                    await all_served.wait()
+                after = (await browser.get(base + "/api/tab", headers=POST)).json()
+    finally:
+        logging.getLogger("maya.server").removeHandler(lines)
+    assert after == before
+    assert sorted(line.split()[:3] for line in served) == sorted(
+        ["POST", path, "400"] for path in paths
+    )
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]

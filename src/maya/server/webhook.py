@@ -158,6 +158,8 @@ def parse_event(
     """
     if not header:
         raise WebhookRejected(400, "missing Stripe-Signature header")
+    if not header.isascii():  # Stripe's own compare fails on it (TypeError), past its parse
+        raise WebhookRejected(400, "malformed Stripe-Signature header")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -312,9 +312,8 @@ class MayaWeb:
         try:
             raw = await read_body(request, limit=MAX_BODY_BYTES)
         except BodyRefused as refused:
-            too_large = refused.status == 413
-            reason = "the request is too large" if too_large else "the request came too slowly"
-            return _error(refused.status, reason)
+            reasons = {413: "the request is too large", 408: "the request came too slowly"}
+            return _error(refused.status, reasons.get(refused.status, refused.reason))
         try:
             data = json.loads(raw or b"{}")
             # JSON may spell a lone surrogate ("\ud800"): not text anything can store.
