@@ -15,11 +15,13 @@ from maya.mcp_server import (
     TAB_META_KEY,
     TabPolicy,
     build_mcp_server,
+    mcp_tools,
     output_schema,
 )
 from maya.mcp_server.server import TAB_HANDLE_PURPOSE
 from maya.signing import Signer
-from maya.state import StateError
+from maya.state import Catalog, MemoryTabStore, StateError, TabManager
+from maya.tools import CATALOG_TOOLS, Toolset
 from surface_bar import open_bar
 
 pytestmark = pytest.mark.anyio
@@ -48,6 +50,31 @@ async def test_tools_are_declared_as_for_gemini() -> None:
         "get_menu",
         "get_balance",
         "get_bill",
+    }
+    assert {t.name for t in tools if t.annotations and t.annotations.open_world_hint} == {
+        "create_stripe_payment",
+        "check_payment_status",
+    }
+
+
+def test_a_catalog_shops_reading_tools_are_read_only_too() -> None:
+    """The hints come with each tool, not from a list of the bar's names: a plugin's
+    ``get_catalog`` only reads, as the bar's ``get_menu`` does."""
+    catalog = Catalog({"Bagel": "2.50"}, merchant="Bakery", currency="eur")
+    manager = TabManager(MemoryTabStore(), catalog=catalog)
+    toolset = Toolset(manager=manager, payments=None, tools=CATALOG_TOOLS)
+    hinted = {
+        tool.name: (tool.annotations.read_only_hint, tool.annotations.open_world_hint)
+        for tool in mcp_tools(toolset)
+        if tool.annotations is not None
+    }
+    assert hinted == {
+        "get_catalog": (True, False),
+        "order_item": (False, False),
+        "cancel_last_order": (False, False),
+        "get_bill": (True, False),
+        "create_stripe_payment": (False, True),
+        "check_payment_status": (False, True),
     }
 
 

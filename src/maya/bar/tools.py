@@ -136,7 +136,7 @@ async def get_menu(ctx: ToolContext, session_id: str, args: GetMenuArgs) -> dict
 
 
 DEFAULT_TOOLS: tuple[ToolSpec[Any], ...] = (
-    ToolSpec("get_menu", GetMenuArgs, get_menu, MenuResult),
+    ToolSpec("get_menu", GetMenuArgs, get_menu, MenuResult, read_only=True),
     ToolSpec("order_drink", OrderDrinkArgs, order_drink, OrderItemResult),
     *(
         TOOLS[name]

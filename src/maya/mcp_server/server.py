@@ -45,7 +45,6 @@ from maya.tools import Toolset
 from maya.tools.results import ToolResult, error_result
 
 __all__ = [
-    "READ_ONLY_TOOLS",
     "TAB_HANDLE_PURPOSE",
     "TAB_META_KEY",
     "MayaMCPServer",
@@ -60,9 +59,6 @@ TAB_META_KEY = "maya/tab"
 """The request ``_meta`` key a client sets to its tab handle (one the server issued)."""
 TAB_HANDLE_PURPOSE = "maya-mcp-tab-handle"
 """What the handles' signing key is derived for (``Signer(secret, purpose=...)``)."""
-
-READ_ONLY_TOOLS = frozenset({"get_menu", "get_balance", "get_bill"})
-"""Tools that change nothing (annotated ``readOnlyHint``)."""
 
 _SESSION_HEADER = "mcp-session-id"
 
@@ -169,9 +165,9 @@ def mcp_tools(toolset: Toolset) -> list[MCPTool]:
                 input_schema=_schema_of(declaration),
                 output_schema=None if result_schema is None else output_schema(result_schema),
                 annotations=ToolAnnotations(
-                    read_only_hint=name in READ_ONLY_TOOLS,
+                    read_only_hint=spec.read_only,
                     destructive_hint=False,
-                    open_world_hint=name in ("create_stripe_payment", "check_payment_status"),
+                    open_world_hint=spec.open_world,
                 ),
             )
         )

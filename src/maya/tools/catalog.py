@@ -42,12 +42,16 @@ class ToolSpec(Generic[A]):
         handler: the coroutine function that does the work.
         result: the pydantic model of its ``ok`` result (its MCP ``outputSchema``); None
             for a tool that declares none.
+        read_only: it changes nothing (MCP's ``readOnlyHint``): it only reads.
+        open_world: it reaches outside the application (Stripe; MCP's ``openWorldHint``).
     """
 
     name: str
     arguments: type[A]
     handler: Handler[A]
     result: type[BaseModel] | None = None
+    read_only: bool = False
+    open_world: bool = False
 
     async def run(self, ctx: ToolContext, session_id: str, raw: dict[str, Any]) -> dict[str, Any]:
         """Validate ``raw`` and run the handler.
@@ -65,19 +69,27 @@ PAYMENT_TOOLS: tuple[ToolSpec[Any], ...] = (
         args.CreateStripePaymentArgs,
         payment_handlers.create_stripe_payment,
         results.PaymentLinkResult,
+        open_world=True,
     ),
     ToolSpec(
         "check_payment_status",
         args.CheckPaymentStatusArgs,
         payment_handlers.check_payment_status,
         results.PaymentCheckResult,
+        open_world=True,  # and not read-only: a paid link settles the tab
     ),
 )
 """The payment pair: a Stripe payment link for the stored bill, and its status. With an
 integrator's own order code (``TabManager.add_items``) these are all the tools needed."""
 
 _ALL: tuple[ToolSpec[Any], ...] = (
-    ToolSpec("get_catalog", args.GetCatalogArgs, handlers.get_catalog, results.CatalogResult),
+    ToolSpec(
+        "get_catalog",
+        args.GetCatalogArgs,
+        handlers.get_catalog,
+        results.CatalogResult,
+        read_only=True,
+    ),
     ToolSpec("order_item", args.OrderItemArgs, handlers.order_item, results.OrderItemResult),
     ToolSpec(
         "cancel_last_order",
@@ -85,10 +97,16 @@ _ALL: tuple[ToolSpec[Any], ...] = (
         handlers.cancel_last_order,
         results.CancelResult,
     ),
-    ToolSpec("get_balance", args.GetBalanceArgs, handlers.get_balance, results.BalanceResult),
+    ToolSpec(
+        "get_balance",
+        args.GetBalanceArgs,
+        handlers.get_balance,
+        results.BalanceResult,
+        read_only=True,
+    ),
     ToolSpec("set_tip", args.SetTipArgs, handlers.set_tip, results.TipResult),
     ToolSpec("remove_tip", args.RemoveTipArgs, handlers.remove_tip, results.TipResult),
-    ToolSpec("get_bill", args.GetBillArgs, handlers.get_bill, results.BillResult),
+    ToolSpec("get_bill", args.GetBillArgs, handlers.get_bill, results.BillResult, read_only=True),
     *PAYMENT_TOOLS,
 )
 
