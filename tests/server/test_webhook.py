@@ -288,11 +288,16 @@ async def test_health_extra_routes_and_one_log_line_per_request(
         health = await client.get("/healthz?token=secret-looking")
         web = await client.get("/web")
         wrong_method = await client.get("/stripe/webhook")
+        unknown = await client.get("/api/nope")
     assert health.json() == {"status": "ok"}
     assert web.text == "hello"
     assert wrong_method.status_code == 405
+    # Starlette's own refusals are JSON as the app's are, 405 still naming what is allowed.
+    assert wrong_method.json() == {"error": "this endpoint does not take that method"}
+    assert wrong_method.headers["allow"] == "POST"
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "no such page or endpoint"})
     lines = [r.getMessage() for r in caplog.records if r.name == "maya.server"]
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert lines[0].startswith("GET /healthz 200 ")
     assert "secret-looking" not in "\n".join(lines)
 

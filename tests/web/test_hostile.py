@@ -271,6 +271,23 @@ async def test_one_session_holds_a_bounded_number_of_tab_streams() -> None:
             json.dumps(dict(again.headers))
 
 
+@pytest.mark.anyio
+async def test_a_head_of_the_tab_stream_ends_at_once_and_holds_no_place() -> None:
+    """HEAD used to get the stream's headers and then nothing, never ended, holding one of
+    the session's stream places until the client gave up."""
+    settings = WebSettings(max_streams_per_session=1, heartbeat_s=30)
+    app = make_app(settings=settings)
+    async with serving(app) as base, httpx.AsyncClient(base_url=base) as browser:
+        assert (await browser.get("/")).status_code == 200
+        with anyio.fail_after(10):
+            for _ in range(3):
+                head = await browser.head("/api/tab/events")
+                assert head.status_code == 200
+                assert head.headers["content-type"].startswith("text/event-stream")
+            async with browser.stream("GET", "/api/tab/events") as stream:
+                assert stream.status_code == 200
+
+
 def test_the_tool_call_cap_is_a_page_setting() -> None:
     from maya.agent.models.base import calls_response, text_response
     from maya.testing import ScriptedModel

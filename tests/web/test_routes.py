@@ -223,7 +223,7 @@ def test_tip_buttons_call_the_tip_rule_and_toggle(client: TestClient) -> None:
     assert (view["tip_percent"], view["tip"], view["total_due"]) == (15, "$1.95", "$14.95")
     view = client.post("/api/tip", json={"percent": 15}, headers=POST).json()
     assert (view["tip_percent"], view["tip"], view["total_due"]) == (None, "$0.00", "$13.00")
-    for bad in (12, "15", True, None):
+    for bad in (12, "15", True, None, 15.0, 15.5):  # 15.0 is no JSON integer either
         response = client.post("/api/tip", json={"percent": bad}, headers=POST)
         assert response.status_code == 400
     assert client.get("/api/tab").json()["tip_percent"] is None

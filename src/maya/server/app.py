@@ -1,6 +1,7 @@
 """``create_app``: the one ASGI app ``maya serve`` runs: ``POST /stripe/webhook``, ``GET
 /healthz`` and the routes the caller mounts, each request logged as one line (never a
-body, a header or a secret).
+body, a header or a secret), and an unknown path or method answered in JSON as every
+other error is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -83,6 +85,18 @@ async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+_HTTP_ERRORS = {404: "no such page or endpoint", 405: "this endpoint does not take that method"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (an unknown path 404, a method a route does not take 405)
+    as JSON, like every other error of the app, not plain text; their headers (405's
+    ``Allow``) kept."""
+    assert isinstance(exc, HTTPException)
+    message = _HTTP_ERRORS.get(exc.status_code, str(exc.detail))
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+
+
 def create_app(
     manager: TabManager,
     *,
@@ -132,6 +146,7 @@ def create_app(
             *routes,
         ],
         middleware=[Middleware(AccessLog), Middleware(HostGuard, allowed_hosts=allowed_hosts)],
+        exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.manager = manager

@@ -394,7 +394,8 @@ class MayaWeb:
     async def tip(self, request: Request, asked: _Asked) -> Response:
         """The tip rule itself: 10, 15 or 20 percent; the selected one again removes it."""
         percent = asked.body.get("percent")
-        if isinstance(percent, bool) or percent not in (10, 15, 20):
+        # A JSON integer only: 10.0 or "10" is refused alike, not passed on as a float.
+        if type(percent) is not int or percent not in (10, 15, 20):
             return _error(400, "a tip is 10, 15 or 20 percent")
         try:
             state = await self.manager.set_tip(asked.session, percent)

@@ -185,6 +185,9 @@ class TabStream:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sender = _Sender(send)
         await sender.start()
+        if scope.get("method") == "HEAD":  # the headers are the whole answer: no stream
+            await sender.end()
+            return
         async with anyio.create_task_group() as group:
 
             async def until_disconnect() -> None:
