@@ -24,8 +24,9 @@ from maya.state import MemoryTabStore, StateError, TabManager
 from maya.state.catalog import Catalog, CatalogError, LineItem, TabSettings
 from maya.testing import FakeClock
 from maya.tools import Toolset
-from maya.tools.catalog import CATALOG_TOOLS, PAYMENT_TOOLS, RESULT_MODELS
+from maya.tools.catalog import CATALOG_TOOLS, PAYMENT_TOOLS, RESULT_MODELS, TOOLS
 from maya.tools.result_models import PaymentCheckResult
+from maya.tools.toolset import ToolSchemaError
 from shop_support import BANNED
 
 pytestmark = pytest.mark.anyio
@@ -150,6 +151,46 @@ async def test_tab_settings_bound_quantity_and_tips_and_may_prepay() -> None:
         await manager.set_tip(SESSION, 15)
     assert tip.value.details["allowed"] == [10]
     assert (await manager.get(SESSION)).version == 0  # nothing changed
+
+
+@pytest.mark.parametrize(
+    ("settings", "maximum", "tips"),
+    [
+        (TabSettings(), 99, [10, 15, 20]),
+        (TabSettings(max_quantity=5000, tip_percentages=(10,)), 5000, [10]),
+        (TabSettings(max_quantity=1, tip_percentages=(15, 20)), 1, [15, 20]),
+    ],
+)
+async def test_the_declarations_state_the_tabs_own_limits(
+    settings: TabSettings, maximum: int, tips: list[int] | None
+) -> None:
+    """The model is told the limits it will meet: the tab's quantity bound (up to 10,000,
+    not a fixed 999) and only the tips offered; an order the bound allows is taken."""
+    manager = TabManager(MemoryTabStore(), catalog=coffee_catalog(), settings=settings)
+    toolset = Toolset(manager=manager, payments=None, tools=(*CATALOG_TOOLS, TOOLS["set_tip"]))
+    declared = {d.name: d.parameters_json_schema for d in toolset.declarations}
+    quantity = declared["order_item"]["properties"]["quantity"]  # type: ignore[index]
+    percent = declared["set_tip"]["properties"]["percent"]  # type: ignore[index]
+    assert (quantity["maximum"], quantity["description"]) == (
+        maximum,
+        f"How many, 1-{maximum}. Default 1.",
+    )
+    assert percent.get("enum") == tips
+    ordered = await toolset.call("order_item", {"name": "Espresso", "quantity": maximum}, SESSION)
+    assert ordered["status"] == "ok", ordered
+    refused = await toolset.call(
+        "order_item", {"name": "Espresso", "quantity": maximum + 1}, SESSION
+    )
+    assert refused["status"] == "error"
+    assert f"1 to {maximum}" in refused["message"] or str(maximum) in refused["message"]
+
+
+def test_tip_tools_on_a_tab_that_takes_no_tips_are_refused_saying_so() -> None:
+    settings = TabSettings(tip_percentages=())
+    manager = TabManager(MemoryTabStore(), catalog=coffee_catalog(), settings=settings)
+    with pytest.raises(ToolSchemaError, match="set_tip: the tab takes no tips"):
+        Toolset(manager=manager, payments=None, tools=(*CATALOG_TOOLS, TOOLS["set_tip"]))
+    assert Toolset(manager=manager, payments=None, tools=CATALOG_TOOLS).tool_names
 
 
 async def test_lines_priced_by_the_integrator_go_on_the_tab_all_or_none() -> None:

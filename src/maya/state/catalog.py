@@ -23,7 +23,7 @@ from maya.money import MAX_CENTS, Cents, MoneyError, check_currency, parse_amoun
 from maya.state.errors import StateError
 from maya.state.models import TIP_PERCENTAGES
 
-__all__ = ["Catalog", "CatalogError", "CatalogItem", "LineItem", "TabSettings"]
+__all__ = ["MAX_QUANTITY", "Catalog", "CatalogError", "CatalogItem", "LineItem", "TabSettings"]
 
 _SPACES = re.compile(r"\s+")
 _Item = TypeVar("_Item", bound="CatalogItem")
@@ -91,6 +91,10 @@ class LineItem(BaseModel):
     quantity: int = Field(default=1, ge=1)
 
 
+MAX_QUANTITY = 10_000
+"""The most ``TabSettings.max_quantity`` may allow of one item in one order."""
+
+
 @dataclass(frozen=True, slots=True)
 class TabSettings:
     """How a tab behaves, set by the application.
@@ -114,8 +118,8 @@ class TabSettings:
             isinstance(balance, bool) or not isinstance(balance, int) or not balance >= 0
         ):
             raise ValueError("starting_balance_cents is a non-negative int or None")
-        if isinstance(self.max_quantity, bool) or not 1 <= self.max_quantity <= 10_000:
-            raise ValueError("max_quantity is a whole number from 1 to 10000")
+        if isinstance(self.max_quantity, bool) or not 1 <= self.max_quantity <= MAX_QUANTITY:
+            raise ValueError(f"max_quantity is a whole number from 1 to {MAX_QUANTITY}")
         unknown = [p for p in self.tip_percentages if p not in TIP_PERCENTAGES]
         if unknown:
             # The stores keep a tip as one of these three (a CHECK in the SQL schema).

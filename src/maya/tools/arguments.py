@@ -7,9 +7,12 @@ parameter's (sent on every turn: keep them short). A whole number may arrive as 
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from maya.state.catalog import MAX_QUANTITY, TabSettings
 
 __all__ = [
     "MAX_TEXT",
@@ -52,22 +55,39 @@ class ToolArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    @classmethod
+    def fitted_schema(cls, schema: dict[str, Any], settings: TabSettings) -> dict[str, Any]:
+        """``schema`` (this model's, as Gemini reads it) as the tab's ``settings`` allow,
+        so the model is told the limits it will meet; by default, as it is. Returns a new
+        schema, never changing ``schema``.
+
+        Raises:
+            ValueError: the tool cannot be offered under ``settings`` (saying why).
+        """
+        return schema
+
 
 class NoArgs(ToolArgs):
     """Base of tools that take no arguments."""
-
-
-MAX_ORDER_QUANTITY = 999
-"""The schema's bound on a catalog order's quantity; the tab's settings may allow fewer."""
 
 
 class OrderItemArgs(ToolArgs):
     """Order an item from the catalog for the customer; its price goes on the bill."""
 
     name: Text = Field(description="Item name as in the catalog.")
+    # The most any tab's settings allow; the declared maximum is the tab's own.
     quantity: WholeNumber = Field(
-        default=1, ge=1, le=MAX_ORDER_QUANTITY, description="How many. Default 1."
+        default=1, ge=1, le=MAX_QUANTITY, description="How many. Default 1."
     )
+
+    @classmethod
+    def fitted_schema(cls, schema: dict[str, Any], settings: TabSettings) -> dict[str, Any]:
+        """The quantity's maximum is the tab's ``max_quantity``."""
+        fitted = copy.deepcopy(schema)
+        quantity = fitted["properties"]["quantity"]
+        quantity["maximum"] = settings.max_quantity
+        quantity["description"] = f"How many, 1-{settings.max_quantity}. Default 1."
+        return fitted
 
 
 class GetCatalogArgs(NoArgs):
@@ -83,11 +103,24 @@ class GetBalanceArgs(NoArgs):
 
 
 class SetTipArgs(ToolArgs):
-    """Add a tip of 10, 15 or 20 percent; the current tip again removes it."""
+    """Add a tip of one of the percentages offered; the current tip again removes it."""
 
     percent: WholeNumber = Field(
         description="Tip percent: 10, 15 or 20.", json_schema_extra={"enum": [10, 15, 20]}
     )
+
+    @classmethod
+    def fitted_schema(cls, schema: dict[str, Any], settings: TabSettings) -> dict[str, Any]:
+        """Only the tab's ``tip_percentages`` are offered."""
+        offered = list(settings.tip_percentages)
+        if not offered:
+            raise ValueError("the tab takes no tips (tip_percentages is empty): leave it out")
+        fitted = copy.deepcopy(schema)
+        percent = fitted["properties"]["percent"]
+        percent["enum"] = offered
+        words = ", ".join(map(str, offered[:-1])) + (" or " if len(offered) > 1 else "")
+        percent["description"] = f"Tip percent: {words}{offered[-1]}."
+        return fitted
 
 
 class RemoveTipArgs(NoArgs):

@@ -26,6 +26,7 @@ from maya.codes import ErrorCode
 from maya.errors import MayaError
 from maya.messages import MessageBook, load_messages
 from maya.redact import redact
+from maya.state.catalog import TabSettings
 from maya.state.manager import TabManager, validate_session_id
 from maya.tools.catalog import CATALOG_TOOLS, SoldWithTools, ToolSpec
 from maya.tools.context import PaymentGateway, ToolContext
@@ -77,7 +78,9 @@ class ToolSchemaError(ValueError):
         super().__init__(f"{len(self.problems)} tool schema problem(s):\n{listing}")
 
 
-def _problems_of(spec: ToolSpec[Any]) -> tuple[list[str], types.FunctionDeclaration | None]:
+def _problems_of(
+    spec: ToolSpec[Any], settings: TabSettings | None = None
+) -> tuple[list[str], types.FunctionDeclaration | None]:
     problems: list[str] = []
     if not _NAME.match(spec.name):
         problems.append("the name must be a letter or _ then up to 63 letters, digits or _")
@@ -92,6 +95,11 @@ def _problems_of(spec: ToolSpec[Any]) -> tuple[list[str], types.FunctionDeclarat
         schema = to_gemini_schema(spec.arguments.model_json_schema())
     except Exception as exc:  # pydantic raises several kinds for unschemable types
         return [*problems, f"no JSON schema: {exc}"], None
+    if settings is not None:
+        try:
+            schema = spec.arguments.fitted_schema(schema, settings)
+        except ValueError as exc:
+            return [*problems, str(exc)], None
     problems.extend(gemini_schema_problems(schema))
     if problems:
         return problems, None
@@ -104,8 +112,11 @@ def _problems_of(spec: ToolSpec[Any]) -> tuple[list[str], types.FunctionDeclarat
     return [], declaration
 
 
-def build_declarations(specs: Sequence[ToolSpec[Any]]) -> tuple[types.FunctionDeclaration, ...]:
-    """One declaration per tool, in order.
+def build_declarations(
+    specs: Sequence[ToolSpec[Any]], settings: TabSettings | None = None
+) -> tuple[types.FunctionDeclaration, ...]:
+    """One declaration per tool, in order; with ``settings``, each schema states the
+    limits the tab has (``ToolArgs.fitted_schema``: the quantity's maximum, the tips).
 
     Raises:
         ToolSchemaError: listing every problem of every tool (bad or duplicate names,
@@ -118,7 +129,7 @@ def build_declarations(specs: Sequence[ToolSpec[Any]]) -> tuple[types.FunctionDe
         if spec.name in seen:
             problems.append(f"{spec.name}: declared twice")
         seen.add(spec.name)
-        found, declaration = _problems_of(spec)
+        found, declaration = _problems_of(spec, settings)
         problems.extend(f"{spec.name}: {p}" for p in found)
         if declaration is not None:
             declarations.append(declaration)
@@ -253,7 +264,9 @@ class Toolset:
         if tools is None:
             catalog = manager.catalog
             tools = catalog.tools if isinstance(catalog, SoldWithTools) else CATALOG_TOOLS
-        self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(tools)
+        self.declarations: tuple[types.FunctionDeclaration, ...] = build_declarations(
+            tools, manager.settings
+        )
         if log_bodies is None:
             log_bodies = os.environ.get(LOG_BODIES_ENV, "") == "1"
         self.context = ToolContext(
