@@ -23,6 +23,9 @@ class ErrorCode(StrEnum):
     INVALID_TIP_PERCENTAGE = "INVALID_TIP_PERCENTAGE"
     INVALID_SESSION_ID = "INVALID_SESSION_ID"
     NOTHING_TO_PAY = "NOTHING_TO_PAY"
+    BILL_NOT_PAYABLE = "BILL_NOT_PAYABLE"
+    """The bill (or an order that would make it so) is more than one card payment can take,
+    or not in the steps its currency is charged in: no link could charge it."""
     PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
     PAYMENT_SUPERSEDED = "PAYMENT_SUPERSEDED"
     CONCURRENT_UPDATE = "CONCURRENT_UPDATE"

@@ -57,6 +57,14 @@ DEFAULT_MESSAGES: dict[str, tuple[str, ...]] = {
         "The bill is {tab}, so there's nothing to pay yet.",
         "There's nothing to pay yet.",
     ),
+    "BILL_NOT_PAYABLE": (
+        "{quantity} x {item} would make the bill {tab}: one card payment can take at most"
+        " {max}, so it is not added.",
+        "{quantity} x {item} is not added: card payments here go in steps of {step}.",
+        "A bill of {total} can't be paid in one card payment (at most {max}).",
+        "A bill of {total} can't be charged by card: payments here go in steps of {step}.",
+        "That bill can't be paid by card.",
+    ),
     "PAYMENT_NOT_FOUND": ("That payment isn't on this bill. A new payment link can be made.",),
     "PAYMENT_SUPERSEDED": (
         "The bill changed while the link was being made, so that link is void. Ask again.",

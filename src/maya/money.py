@@ -11,8 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = [
     "MAX_CENTS",
+    "MAX_CHARGE",
     "Cents",
     "MoneyError",
+    "charge_step",
     "check_currency",
     "format_amount",
     "format_cents",
@@ -68,6 +70,10 @@ _WORDS = {2: "two", 3: "three"}
 
 MAX_CENTS: Cents = 100_000_000_00
 """The largest amount Maya accepts anywhere: $100,000,000.00. Anything above is absurd."""
+
+MAX_CHARGE: Cents = 99_999_999
+"""The most one card payment can take at Stripe, in the currency's minor unit ($999,999.99):
+no price, tab or bill above it can be paid."""
 
 _AMOUNT = re.compile(
     r"^\s*(?P<symbol>[€£₹₩]|CN¥|¥|[A-Z]{0,3}\$)?\s*"
@@ -263,10 +269,23 @@ def format_amount(amount: Cents, currency: str) -> str:
     return f"{sign}{symbol}{number}"
 
 
-def percent_of(cents: Cents, percent: int) -> Cents:
+def percent_of(cents: Cents, percent: int, step: int = 1) -> Cents:
     """``percent`` percent of ``cents``, rounded half-up to the minor unit (15% of $10.03 is
-    $1.50; of ¥1,003 it is ¥150)."""
+    $1.50; of ¥1,003 it is ¥150), or to a multiple of ``step`` of them (``charge_step``:
+    15% of KWD 1.010 is KWD 0.150, not 0.152, which no card payment could charge)."""
     if cents < 0 or percent < 0:
         raise MoneyError("percentages are taken of non-negative amounts only")
-    exact = Decimal(cents) * Decimal(percent) / Decimal(100)
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise MoneyError(f"a rounding step is a whole number of minor units, not {step!r}")
+    exact = Decimal(cents) * Decimal(percent) / Decimal(100 * step)
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step
+
+
+def charge_step(currency: str) -> int:
+    """The minor units a card payment in ``currency`` moves by: 10 for the three-decimal
+    currencies (Stripe charges KWD 5.120, never 5.124), 1 for every other.
+
+    Raises:
+        MoneyError: ``currency`` is not a three-letter code.
+    """
+    return 10 if minor_units(currency) == 3 else 1

@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anyio
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maya.bar.menu import load_menu
 from maya.bar.settings import MAX_QUANTITY
 from maya.codes import ErrorCode
+from maya.money import MAX_CHARGE
 from maya.state.errors import StateError
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
@@ -114,7 +116,7 @@ def test_insufficient_funds_changes_nothing_at_all(
 
 
 @EXAMPLES
-@given(tab=st.integers(min_value=0, max_value=10**12), percent=tip_choices)
+@given(tab=st.integers(min_value=0, max_value=MAX_CHARGE), percent=tip_choices)
 def test_tip_is_the_tab_times_the_percentage_rounded_half_up(tab: int, percent: int) -> None:
     state = transitions.set_tip(tab_with(tab), percent)
     assert state.tip_percent == percent
@@ -124,7 +126,62 @@ def test_tip_is_the_tab_times_the_percentage_rounded_half_up(tab: int, percent: 
 
 @EXAMPLES
 @given(
-    tab=st.integers(min_value=0, max_value=10**9),
+    tab=st.integers(min_value=0, max_value=MAX_CHARGE),
+    price=st.integers(min_value=1, max_value=MAX_CHARGE),
+    quantity=st.integers(min_value=1, max_value=100),
+)
+def test_an_order_past_what_one_card_payment_can_take_is_refused_and_changes_nothing(
+    tab: int, price: int, quantity: int
+) -> None:
+    before = tab_with(tab)
+    if tab + price * quantity <= MAX_CHARGE:
+        after = transitions.order(
+            before,
+            name="More",
+            unit_price_cents=price,
+            quantity=quantity,
+            modifiers=(),
+            prepaid=False,
+        )
+        assert after.tab_cents == tab + price * quantity
+        return
+    with pytest.raises(StateError) as refused:
+        transitions.order(
+            before,
+            name="More",
+            unit_price_cents=price,
+            quantity=quantity,
+            modifiers=(),
+            prepaid=False,
+        )
+    assert refused.value.code is ErrorCode.BILL_NOT_PAYABLE
+    assert refused.value.details["max"] == "$999,999.99"
+
+
+@EXAMPLES
+@given(
+    tab=st.integers(min_value=1, max_value=MAX_CHARGE // 10).map(lambda n: n * 10),
+    percent=tip_choices,
+)
+def test_a_three_decimal_tip_is_rounded_half_up_to_ten_minor_units(tab: int, percent: int) -> None:
+    """KWD is charged only in steps of 0.010: the tip rounds half-up to them, so the bill
+    a link charges is always one a card payment can take."""
+    state = transitions.order(
+        transitions.new_tab("k", 0, currency="kwd"),
+        name="Bespoke",
+        unit_price_cents=tab,
+        quantity=1,
+        modifiers=(),
+        prepaid=False,
+    )
+    tipped = transitions.set_tip(state, percent)
+    assert tipped.tip_cents == (tab * percent * 2 + 1000) // 2000 * 10
+    assert tipped.total_due_cents % 10 == 0
+
+
+@EXAMPLES
+@given(
+    tab=st.integers(min_value=0, max_value=MAX_CHARGE),
     first=st.sampled_from([None, 10, 15, 20]),
     percent=tip_choices,
 )

@@ -126,7 +126,8 @@ async def test_sqlite_in_memory_works_for_one_store(tmp_path: Path) -> None:
 
 
 async def test_an_order_writes_one_tab_row_and_one_item_row(tmp_path: Path) -> None:
-    async with SqliteTabStore(tmp_path / "s.sqlite3") as store:
+    # A slow disk (a loaded machine) would move the commits to the thread's connection.
+    async with SqliteTabStore(tmp_path / "s.sqlite3", loop_sync_s=10.0) as store:
         manager = TabManager(store, catalog=load_menu())
         for _ in range(10):
             await manager.order("s", "Water")
@@ -231,7 +232,7 @@ def _grow(items: int) -> Callable[[TabState], tuple[TabState, None]]:
 
 
 async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> None:
-    async with SqliteTabStore(tmp_path / "s.sqlite3") as store:
+    async with SqliteTabStore(tmp_path / "s.sqlite3", loop_sync_s=10.0) as store:
         manager = TabManager(store, starting_balance_cents=10**9, catalog=load_menu())
         await store.transact("s", lambda: transitions.new_tab("s", 10**9), _grow(500))
         connection = store._loop_synced  # where a tab's change commits

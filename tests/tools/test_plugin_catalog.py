@@ -118,6 +118,9 @@ def test_a_catalog_comes_from_yaml_or_json(tmp_path: Path) -> None:
         ({**COFFEE, "currency": "euro"}, "ISO 4217"),
         ({**COFFEE, "items": {}}, "at least one"),
         ({"currency": "eur", "items": {"Tea": "1"}}, "merchant"),
+        ({**COFFEE, "items": {"Flat white": "0"}}, "'Flat white' must be more than 0$"),
+        ({**COFFEE, "items": {"Yacht": "1000000"}}, "over €999,999.99, the most one card"),
+        ({**COFFEE, "currency": "kwd", "items": {"Tea": "1.005"}}, "steps of KWD 0.010"),
     ],
 )
 def test_an_unusable_catalog_is_refused_saying_why(data: dict[str, Any], problem: str) -> None:
@@ -191,6 +194,41 @@ def test_tip_tools_on_a_tab_that_takes_no_tips_are_refused_saying_so() -> None:
     with pytest.raises(ToolSchemaError, match="set_tip: the tab takes no tips"):
         Toolset(manager=manager, payments=None, tools=(*CATALOG_TOOLS, TOOLS["set_tip"]))
     assert Toolset(manager=manager, payments=None, tools=CATALOG_TOOLS).tool_names
+
+
+async def test_a_bill_no_card_payment_could_take_is_refused_before_any_link(
+    client: StripeMCPClient, sandbox: SandboxStore
+) -> None:
+    """Orders stop at what one card payment can take; a tip past it is refused at Pay,
+    naming the bill, never retried, and no link is asked for (the model passed no
+    amount: 'the request didn't fit the tool' was the wrong answer)."""
+    catalog = Catalog({"Yacht": "600000", "Dinghy": "300000"}, merchant="Boats", currency="eur")
+    manager = TabManager(MemoryTabStore(), catalog=catalog)
+    toolset = Toolset(manager=manager, payments=client, tools=(*CATALOG_TOOLS, TOOLS["set_tip"]))
+    assert (await toolset.call("order_item", {"name": "Yacht"}, SESSION))["status"] == "ok"
+    too_much = await toolset.call("order_item", {"name": "Yacht"}, SESSION)
+    assert (too_much["error"], too_much["retryable"]) == ("BILL_NOT_PAYABLE", False)
+    assert "€1,200,000.00" in too_much["message"] and "€999,999.99" in too_much["message"]
+    assert (await toolset.call("order_item", {"name": "Dinghy"}, SESSION))["status"] == "ok"
+    assert (await toolset.call("set_tip", {"percent": 20}, SESSION))["status"] == "ok"
+    before = await manager.get(SESSION)
+    paying = await toolset.call("create_stripe_payment", {}, SESSION)
+    assert (paying["error"], paying["retryable"]) == ("BILL_NOT_PAYABLE", False)
+    assert "€1,080,000.00" in paying["message"], paying
+    assert await manager.get(SESSION) == before  # nothing kept, no payment begun
+    assert sandbox.list_payment_links()[0] == []  # and Stripe was never asked
+
+
+async def test_a_three_decimal_tab_tips_and_bills_in_steps_a_card_can_charge() -> None:
+    catalog = Catalog({"Tea": "1.010"}, merchant="Tea house", currency="kwd")
+    manager = TabManager(MemoryTabStore(), catalog=catalog)
+    await manager.order(SESSION, "Tea")
+    state = await manager.set_tip(SESSION, 15)
+    assert (state.tip_cents, state.total_due_cents) == (150, 1160)  # not 152 and 1162
+    with pytest.raises(StateError) as off_step:
+        await manager.add_items(SESSION, [LineItem(name="Biscuit", unit_price_cents=1005)])
+    assert off_step.value.code is ErrorCode.BILL_NOT_PAYABLE
+    assert off_step.value.details["step"] == "KWD 0.010"
 
 
 async def test_lines_priced_by_the_integrator_go_on_the_tab_all_or_none() -> None:

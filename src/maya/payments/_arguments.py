@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from maya.money import minor_units
+from maya.money import MAX_CHARGE, minor_units
 from maya.payments.dialects import LinkRequest
 from maya.payments.errors import PaymentRequestInvalidError
 
@@ -27,8 +27,8 @@ __all__ = [
     "validate_payment_id",
 ]
 
-MAX_AMOUNT_CENTS = 99_999_999
-"""Stripe's largest amount for a price: $999,999.99."""
+MAX_AMOUNT_CENTS = MAX_CHARGE
+"""Stripe's largest amount for a price: $999,999.99 (``maya.money.MAX_CHARGE``)."""
 
 MAX_DESCRIPTION_LENGTH = 250
 """Longest product name accepted."""

@@ -19,7 +19,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from maya.codes import ErrorCode
-from maya.money import MAX_CENTS, Cents, MoneyError, check_currency, parse_amount
+from maya.money import (
+    MAX_CHARGE,
+    Cents,
+    MoneyError,
+    charge_step,
+    check_currency,
+    format_amount,
+    parse_amount,
+)
 from maya.state.errors import StateError
 from maya.state.models import TIP_PERCENTAGES
 
@@ -71,7 +79,8 @@ class CatalogItem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(min_length=1, max_length=100)
-    price_cents: Cents = Field(gt=0, le=MAX_CENTS)
+    # No more than one card payment can take: a dearer item could never be paid for.
+    price_cents: Cents = Field(gt=0, le=MAX_CHARGE)
     category: str = ""
 
 
@@ -87,7 +96,7 @@ class LineItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=100)
-    unit_price_cents: Cents = Field(gt=0, le=MAX_CENTS)
+    unit_price_cents: Cents = Field(gt=0, le=MAX_CHARGE)
     quantity: int = Field(default=1, ge=1)
 
 
@@ -137,9 +146,28 @@ def _priced(name: str, price: object, currency: str, category: str) -> CatalogIt
     if isinstance(price, bool) or not isinstance(price, str | int | Decimal):
         raise CatalogError(f"the price of {name!r} must be text or a whole number")
     try:
-        return CatalogItem(name=name, price_cents=parse_amount(price, currency), category=category)
-    except (MoneyError, ValueError) as exc:
+        cents = parse_amount(price, currency)
+    except MoneyError as exc:
         raise CatalogError(f"the price of {name!r}: {exc}") from exc
+    # Said in words here, not left to the model's validation (a pydantic dump).
+    if cents <= 0:
+        raise CatalogError(f"the price of {name!r} must be more than 0")
+    if cents > MAX_CHARGE:
+        raise CatalogError(
+            f"the price of {name!r} is over {format_amount(MAX_CHARGE, currency)},"
+            " the most one card payment can take"
+        )
+    step = charge_step(currency)
+    if cents % step:
+        raise CatalogError(
+            f"the price of {name!r}: card payments in {currency.upper()} go in steps of"
+            f" {format_amount(step, currency)}"
+        )
+    try:
+        return CatalogItem(name=name, price_cents=cents, category=category)
+    except ValueError as exc:
+        problems = "; ".join(e["msg"] for e in getattr(exc, "errors", lambda: [])())
+        raise CatalogError(f"item {name!r}: {problems or exc}") from exc
 
 
 class _ItemFile(BaseModel):

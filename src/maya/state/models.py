@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from maya.money import Cents, percent_of
+from maya.money import Cents, charge_step, percent_of
 
 __all__ = [
     "STARTING_BALANCE_CENTS",
@@ -166,8 +166,11 @@ class TabState(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def tip_cents(self) -> Cents:
-        """The tip: tab x percentage, rounded half-up to the cent."""
-        return 0 if self.tip_percent is None else percent_of(self.tab_cents, self.tip_percent)
+        """The tip: tab x percentage, rounded half-up to the minor unit (to ten of them in
+        the three-decimal currencies, which card payments charge only in those steps)."""
+        if self.tip_percent is None:
+            return 0
+        return percent_of(self.tab_cents, self.tip_percent, charge_step(self.currency))
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from maya.codes import ErrorCode
-from maya.money import Cents, format_amount
+from maya.money import MAX_CHARGE, Cents, charge_step, format_amount
 from maya.state.errors import StateError
 from maya.state.models import (
     OrderedItem,
@@ -49,6 +49,17 @@ def new_tab(session_id: str, balance_cents: Cents, currency: str = "usd") -> Tab
     return TabState(session_id=session_id, balance_cents=balance_cents, currency=currency)
 
 
+def _unpayable(amount: Cents, currency: str) -> dict[str, str] | None:
+    """Why no card payment could charge ``amount`` (``max`` or ``step``, formatted), or
+    None when one could."""
+    if amount > MAX_CHARGE:
+        return {"max": format_amount(MAX_CHARGE, currency)}
+    step = charge_step(currency)
+    if amount % step:
+        return {"step": format_amount(step, currency)}
+    return None
+
+
 def order_change(
     state: TabState,
     *,
@@ -62,7 +73,9 @@ def order_change(
     the balance pays for it; without one the balance is left alone.
 
     Raises:
-        StateError: ``INSUFFICIENT_FUNDS`` when the prepaid balance does not cover it.
+        StateError: ``INSUFFICIENT_FUNDS`` when the prepaid balance does not cover it;
+            ``BILL_NOT_PAYABLE`` when the tab would be more than one card payment can take
+            (``MAX_CHARGE``), or off its currency's steps (``charge_step``).
     """
     cost = unit_price_cents * quantity
     if prepaid and cost > state.balance_cents:
@@ -76,6 +89,18 @@ def order_change(
             price=format_amount(cost, state.currency),
             balance=format_amount(state.balance_cents, state.currency),
             shortfall=format_amount(cost - state.balance_cents, state.currency),
+        )
+    tab = state.tab_cents + cost
+    unpayable = _unpayable(tab, state.currency)
+    if unpayable is not None:
+        raise StateError(
+            ErrorCode.BILL_NOT_PAYABLE,
+            f"{quantity} x {name} would make the tab {format_amount(tab, state.currency)},"
+            " which no card payment could charge",
+            item=name,
+            quantity=quantity,
+            tab=format_amount(tab, state.currency),
+            **unpayable,
         )
     item = OrderedItem(
         seq=state.next_item_seq,
@@ -184,13 +209,24 @@ def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentS
     """Snapshot what is due and decide which payment record the link is for.
 
     Raises:
-        StateError: ``NOTHING_TO_PAY`` when tab and tip are zero.
+        StateError: ``NOTHING_TO_PAY`` when tab and tip are zero; ``BILL_NOT_PAYABLE`` when
+            the total is more than one card payment can take (a tip on a tab near the
+            most), or off its currency's steps (a tab from before the steps were kept).
     """
     if state.total_due_cents <= 0:
         raise StateError(
             ErrorCode.NOTHING_TO_PAY,
             "there is nothing on the tab to pay",
             tab=format_amount(state.tab_cents, state.currency),
+        )
+    total = state.total_due_cents
+    unpayable = _unpayable(total, state.currency)
+    if unpayable is not None:
+        raise StateError(
+            ErrorCode.BILL_NOT_PAYABLE,
+            f"a bill of {format_amount(total, state.currency)} cannot be charged by card",
+            total=format_amount(total, state.currency),
+            **unpayable,
         )
     last_seq = state.next_item_seq - 1
     current = state.current_payment
