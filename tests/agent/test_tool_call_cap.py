@@ -8,7 +8,10 @@ import pytest
 
 from maya.agent import Agent
 from maya.agent.loop import DEFAULT_MAX_TOOL_CALLS
-from maya.agent.models import calls_response, text_response
+from maya.agent.models import calls_response, offline_parse, parse_message, text_response
+from maya.agent.models.offline import OfflineModel
+from maya.agent.models.offline_reply import compose_reply
+from maya.bar import load_menu
 from maya.state import TabManager
 from maya.testing import ScriptedModel
 
@@ -57,3 +60,43 @@ async def test_up_to_the_cap_every_call_runs(
     )
     await make_agent(refused, max_tool_calls=3).respond(SESSION, "four waters")
     assert (await manager.get(SESSION)).tab_cents == 300
+
+
+@pytest.mark.anyio
+async def test_the_offline_model_says_the_refusal_once_in_a_customers_words(
+    make_agent: Callable[..., Agent], manager: TabManager
+) -> None:
+    # Eleven drinks are eleven calls, one past the cap: each is refused, the reply is not.
+    result = await make_agent(OfflineModel()).respond(SESSION, "beer, " * 11)
+    assert len(result.tool_calls) == DEFAULT_MAX_TOOL_CALLS + 1
+    assert all(c.response["error"] == "TOO_MANY_TOOL_CALLS" for c in result.tool_calls)
+    assert result.reply.count("more than I can take in one go") == 1
+    assert f"at most {DEFAULT_MAX_TOOL_CALLS} orders or requests" in result.reply
+    assert "tool call" not in result.reply and len(result.reply.splitlines()) == 1
+    assert (await manager.get(SESSION)).version == 0
+
+
+def test_the_same_refusal_of_several_calls_is_said_once() -> None:
+    poor = {"status": "error", "error": "INSUFFICIENT_FUNDS", "message": "Too dear."}
+    unknown = {"status": "error", "error": "UNKNOWN_ITEM", "message": "No mojitos."}
+    said = compose_reply([("order_drink", poor), ("order_drink", unknown)] * 3)
+    assert said == "Too dear.\nNo mojitos."
+
+
+@pytest.mark.anyio
+async def test_a_very_long_message_is_not_read(
+    make_agent: Callable[..., Agent], manager: TabManager
+) -> None:
+    # 100 KB of "beer beer ...": once 20,000 calls and as many refusals in the reply.
+    result = await make_agent(OfflineModel()).respond(SESSION, "beer " * 20_000)
+    assert result.tool_calls == () and result.model_calls == 1
+    assert "a lot to take in" in result.reply and len(result.reply) < 200
+    assert (await manager.get(SESSION)).version == 0
+
+
+def test_a_message_up_to_the_limit_is_read_and_one_past_it_is_not() -> None:
+    menu, most = load_menu(), offline_parse.MAX_MESSAGE_CHARS
+    longest = ("beer " * most)[:most]
+    assert len(parse_message(longest, menu).orders) == most // 5
+    past = parse_message(longest + "!", menu)
+    assert past.too_long and past.orders == ()

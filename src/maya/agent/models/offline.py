@@ -34,6 +34,10 @@ FALLBACK = (
     "balance or your bill, add a tip, or make you a payment link."
 )
 NOTHING_TO_REPEAT = "You haven't ordered anything yet tonight - what can I get you?"
+TOO_LONG = (
+    "That's a lot to take in at once! Tell me in a sentence or two what you'd like, and "
+    "I'll take it from there."
+)
 CANCEL_ONLY_LAST = (
     "I can only take back the last drink you ordered, the {last}. Shall I cancel that one?"
 )
@@ -129,17 +133,20 @@ def _too_many(intent: Intent) -> list[DrinkOrder]:
 
 
 def too_many_note(intent: Intent) -> str | None:
-    """What Maya says about orders beyond the per-order limit ("twenty-one vodkas"), or
-    with a number that is no count of drinks ("0.5 martinis", "minus two beers")."""
+    """What Maya says about orders beyond the per-order limit ("twenty-one vodkas", "1000
+    beers"), or with a number that is no count of drinks ("0.5 martinis", "minus two
+    beers", "hundreds of beers")."""
     notes: list[str] = []
     limit = bar_messages().render(ErrorCode.INVALID_QUANTITY, {"max": MAX_QUANTITY})
     over = _too_many(intent)
     if over:
-        drinks = " and ".join(f"{order.quantity} x {order.name}" for order in over)
+        drinks = " and ".join(f"{order.quantity:,} x {order.name}" for order in over)
         notes.append(f"{drinks} is more than I can pour at once. {limit}")
     if intent.unclear_quantity:
         drinks = " or ".join(intent.unclear_quantity)
-        notes.append(f"I pour whole drinks only, so I can't take that number of {drinks}. {limit}")
+        notes.append(
+            f"I need a count of whole drinks, so I can't take that number of {drinks}. {limit}"
+        )
     return " ".join(notes) or None
 
 
@@ -176,6 +183,8 @@ def _calls_for(intent: Intent) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _small_talk(intent: Intent) -> str:
+    if intent.too_long:
+        return TOO_LONG
     note = too_many_note(intent)
     if note is not None:
         return note

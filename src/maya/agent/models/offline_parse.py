@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 
 from maya.bar.menu import Menu
 
-__all__ = ["DrinkOrder", "Intent", "parse_message"]
+__all__ = ["MAX_MESSAGE_CHARS", "DrinkOrder", "Intent", "parse_message"]
+
+MAX_MESSAGE_CHARS = 2000
+"""The longest message read (the web chat's default limit): a longer one is answered with a
+request to say it shorter, so no message makes a turn's parsing, calls or reply grow
+without bound (and a count's digits stay far below ``int``'s 4,300-digit limit)."""
 
 _UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 _TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"]
@@ -43,6 +48,10 @@ _NUMBERS: dict[str, int] = {
     "dozen": 12,
 }
 
+# "two hundred", "a thousand", "one hundred and one": counts far past any order's limit,
+# read whole so that they are refused as such, never ordered as "two" or "a" (one).
+_SCALES: dict[str, int] = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+
 _ALIASES: dict[str, str] = {
     "beer": "Tap Beer",
     "draft": "Tap Beer",
@@ -60,16 +69,28 @@ _ALIASES: dict[str, str] = {
     "ipa": "IPA",
 }
 
-_QUANTITY = re.compile(
-    r"\b(\d{1,3}|"
-    + "|".join(re.escape(w) for w in sorted(_NUMBERS, key=len, reverse=True))
-    + r")\b"
+# One number: digits of any length ("1000", "1,000"; the tool's limit refuses it), or a
+# number word.
+_COUNT = r"\d+(?:,\d{3})*|" + "|".join(
+    re.escape(w) for w in sorted([*_NUMBERS, *_SCALES], key=len, reverse=True)
 )
-_SEPARATOR = re.compile(r",|;|&|\band\b|\bplus\b|\bthen\b|\balso\b")
+_QUANTITY = re.compile(r"\b(" + _COUNT + r")\b")
+# A count said in words, numbers in a row: "two hundred", "a hundred and one".
+_COUNT_RUN = re.compile(
+    r"\b(?:" + _COUNT + r")(?:(?:(?:(?<=hundred)|(?<=thousand)|(?<=million)|(?<=billion))"
+    r"\s+and\s+|\s+|-)(?:" + _COUNT + r"))*\b"
+)
+# Not a separator: the comma of "1,000", the "and" of "a hundred and one".
+_SEPARATOR = re.compile(
+    r"(?<!\d),|,(?!\d{3}\b)|;|&|(?<!hundred )(?<!thousand )(?<!million )(?<!billion )\band\b"
+    r"|\bplus\b|\bthen\b|\balso\b"
+)
 # A number that is not a count of drinks: negative ("-5", "minus two"), a fraction
-# ("0.5", ".5") or an exponent ("1e3"). Read as a count, each would be a wrong order.
+# ("0.5", ".5"), an exponent ("1e3") or no number at all ("hundreds of beers"). Read as a
+# count, each would be a wrong order.
 _BAD_QUANTITY = re.compile(
     r"(?<![\w.])(?:-\s*\d|\d*\.\d|\d+e\d+\b|(?:minus|negative)\b)|\b\d+e\d+\b"
+    r"|\b(?:dozens|hundreds|thousands|millions|billions)\b"
 )
 # The same before a tip's percentage: "a -20% tip", "minus 15 percent", "12.5%".
 _BAD_PERCENT_LEAD = re.compile(r"(?:-\s*|\b(?:minus|negative)\s+|\d\.)$")
@@ -193,7 +214,8 @@ class Intent:
         mixed: mixed drinks asked for that are not on the menu ("gin and tonic").
         orders_at, tip_at, pay_at: positions in the message (-1 when absent).
         unclear_quantity: drinks asked for with a number that is no count of drinks
-            ("0.5 martinis", "-5", "minus two", "1e3"): refused, never ordered.
+            ("0.5 martinis", "-5", "minus two", "1e3", "hundreds"): refused, never ordered.
+        too_long: the message is longer than ``MAX_MESSAGE_CHARS``: not read at all.
     """
 
     orders: tuple[DrinkOrder, ...] = ()
@@ -221,6 +243,7 @@ class Intent:
     tip_at: int = -1
     pay_at: int = -1
     unclear_quantity: tuple[str, ...] = ()
+    too_long: bool = False
 
 
 def _normalize(text: str) -> str:
@@ -319,11 +342,31 @@ def _modifiers_in(text: str, menu: Menu) -> list[str]:
 
 
 def _quantity_in(text: str) -> int | None:
-    matches = list(_QUANTITY.finditer(text))
-    if not matches:
-        return None
-    word = matches[-1].group(1)
-    return int(word) if word.isdigit() else _NUMBERS[word]
+    runs = list(_COUNT_RUN.finditer(text))
+    return _count_of(runs[-1].group()) if runs else None
+
+
+def _count_of(run: str) -> int:
+    """The count a run of numbers says: "two hundred and five" is 205; without a scale
+    word the last number counts ("a dozen" is 12, "another two" is 2)."""
+    words = [match.group(1) for match in _QUANTITY.finditer(run)]
+    if not any(word in _SCALES for word in words):
+        return _number_of(words[-1])
+    total = current = 0
+    for word in words:
+        scale = _SCALES.get(word)
+        if scale is None:
+            current += _number_of(word)
+        elif scale == 100:
+            current = max(current, 1) * scale
+        else:
+            total, current = total + max(current, 1) * scale, 0
+    return total + current
+
+
+def _number_of(word: str) -> int:
+    number = _NUMBERS.get(word)
+    return number if number is not None else int(word.replace(",", ""))
 
 
 def _merge_liquors(mentions: list[_Mention], text: str, menu: Menu) -> list[_Mention]:
@@ -409,16 +452,18 @@ def _unknown_order(text: str) -> DrinkOrder | None:
     cue = _ORDER_CUE.search(text)
     if cue is None:
         return None
-    rest = _FILLER.sub(" ", text[cue.end() :])
-    rest = re.split(r"[,;.?!]|\band\b", rest)[0]
-    words = rest.split()
+    rest = _FILLER.sub(" ", text[cue.end() :]).lstrip()
     quantity = 1
-    if words and _BAD_QUANTITY.match(words[0]):
+    # The count is read before the split below: "0.5 widgets", "1,000 widgets" and "a
+    # hundred and one widgets" hold a separator.
+    if _BAD_QUANTITY.match(rest):
         quantity = 0  # no count of drinks: refused as unclear
-        words = words[2:] if words[0] in ("minus", "negative") and len(words) > 1 else words[1:]
-    elif words and (words[0].isdigit() or words[0] in _NUMBERS):
-        quantity = int(words[0]) if words[0].isdigit() else _NUMBERS[words[0]]
-        words = words[1:]
+        said = rest.split(maxsplit=2)
+        rest = " ".join(said[2:] if said[0] in ("minus", "negative") else said[1:])
+    elif (count := _COUNT_RUN.match(rest)) is not None:
+        quantity = _count_of(count.group())
+        rest = rest[count.end() :]
+    words = re.split(r"[,;.?!]|\band\b", rest)[0].split()
     if words and words[0] in ("of", "more"):
         words = words[1:]
     name = " ".join(words[:3]).strip(" '")
@@ -451,7 +496,10 @@ def _cancel(text: str, menu: Menu) -> tuple[bool, str | None]:
 
 
 def parse_message(message: str, menu: Menu) -> Intent:
-    """What ``message`` asks for, read with ``menu``'s drink names and modifiers."""
+    """What ``message`` asks for, read with ``menu``'s drink names and modifiers; a message
+    longer than ``MAX_MESSAGE_CHARS`` is not read (``too_long``)."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        return Intent(too_long=True)
     text = _normalize(message)
     if _STATUS.search(text):
         return Intent(status=True)

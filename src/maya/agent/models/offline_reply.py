@@ -17,6 +17,15 @@ SIMULATED_PAID = (
 )
 SIMULATED_PENDING = "It's a simulated test payment, so no real money will move."
 CASH_NOTE = "We only take card, through the payment link - no cash, I'm afraid."
+TOO_MANY_AT_ONCE = (
+    "That's more than I can take in one go: I handle at most {max} orders or requests a "
+    "message, so I haven't done any of it and your tab hasn't changed. Could you split it "
+    'up, or give counts like "3 beers"?'
+)
+TOO_MANY_AT_ONCE_PLAIN = (
+    "That's more than I can take in one go, so I haven't done any of it and your tab hasn't "
+    'changed. Could you split it up, or give counts like "3 beers"?'
+)
 MIXED_NOTE = (
     "Mixed drinks like {names} aren't on our menu; I can pour the spirit neat or on the "
     "rocks instead."
@@ -184,6 +193,15 @@ def _menu(result: Mapping[str, Any], price_of: Sequence[str]) -> str:
     return "Here's what we pour tonight:\n" + "\n".join(lines)
 
 
+def _too_many_at_once(response: Mapping[str, Any]) -> str:
+    """The loop refused the whole answer (``TOO_MANY_TOOL_CALLS``), in the customer's words:
+    its own message speaks of tool calls, to the model."""
+    most = response.get("max")
+    if isinstance(most, int) and not isinstance(most, bool):
+        return TOO_MANY_AT_ONCE.format(max=most)
+    return TOO_MANY_AT_ONCE_PLAIN
+
+
 def _lead(intent: Intent | None) -> list[str]:
     if intent is None:
         return []
@@ -238,6 +256,9 @@ def compose_reply(
         not_added.clear()
 
     mixed = set(intent.mixed) if intent is not None else set()
+    # A refusal is said once however many calls it answered: an answer of too many calls
+    # is refused call by call, and "beer, beer, beer" over the balance thrice alike.
+    refused: set[str] = set()
     for name, response in responses:
         if response.get("error") == "UNKNOWN_ITEM" and response.get("item") in mixed:
             continue  # the note on mixed drinks below says it once, and better
@@ -245,8 +266,14 @@ def compose_reply(
             not_added.append(_s(response.get("message")) or "That drink is not on your tab.")
             continue
         if response.get("status") != "ok":
-            flush_orders()
-            sentences.append(_s(response.get("message")) or "Sorry, I couldn't do that.")
+            if response.get("error") == "TOO_MANY_TOOL_CALLS":
+                refusal = _too_many_at_once(response)
+            else:
+                refusal = _s(response.get("message")) or "Sorry, I couldn't do that."
+            if refusal not in refused:
+                refused.add(refusal)
+                flush_orders()
+                sentences.append(refusal)
             continue
         result = response.get("result")
         result = result if isinstance(result, Mapping) else {}
