@@ -77,6 +77,48 @@ async def test_a_locked_sqlite_file_fails_an_order_within_the_busy_timeout(
         assert [i.name for i in state.items] == ["Water", "Gin"] and state.version == 2
 
 
+async def test_calls_queued_behind_a_lock_wait_fail_within_the_busy_timeout_too(
+    tmp_path: Path,
+) -> None:
+    """Orders of several sessions queue for the store's thread while the file is locked:
+    each used to wait for those before it and then its own busy_timeout (the last of
+    five answered after five timeouts); now every one fails within about one, retryable,
+    and nothing is kept."""
+    path = tmp_path / "s.sqlite3"
+    async with SqliteTabStore(path, busy_timeout=HOLD, loop_sync_s=0) as store:
+        manager = TabManager(store, catalog=load_menu())
+        sessions = [f"s{n}" for n in range(5)]
+        for session in sessions:
+            await manager.order(session, "Water")
+        holder = sqlite3.connect(path, isolation_level=None)
+        took: dict[str, float] = {}
+        codes: dict[str, ErrorCode] = {}
+
+        async def order(session: str) -> None:
+            started = anyio.current_time()
+            try:
+                await manager.order(session, "Gin")
+            except StoreError as exc:
+                codes[session] = exc.code
+            took[session] = anyio.current_time() - started
+
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            with anyio.fail_after(BOUND):
+                async with anyio.create_task_group() as group:
+                    for session in sessions:
+                        group.start_soon(order, session)
+            holder.execute("ROLLBACK")
+        finally:
+            holder.close()
+        assert codes == dict.fromkeys(sessions, ErrorCode.STORE_BUSY)
+        # One timeout, and the one call in front still finishing its own: never five.
+        assert max(took.values()) < 2.5 * HOLD, took
+        for session in sessions:
+            state = await manager.get(session)
+            assert [i.name for i in state.items] == ["Water"]
+
+
 def _with_password(url: str, password: str) -> str:
     parts = urlsplit(url)
     user, host = parts.netloc.rsplit("@", 1)

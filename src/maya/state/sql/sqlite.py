@@ -186,6 +186,7 @@ class SqliteTabStore(SqlStore):
         self._known = KnownStates(known_sessions)
         self._recent = _conversations.RecentConversations()
         self._limiter = anyio.CapacityLimiter(1)
+        self._thread_busy_ms = int(busy_timeout * 1000)  # the thread connection's, as set
         self._connection: sqlite3.Connection | None = None
         # Reads and commits on the event loop (a file's only: a second connection to
         # ":memory:" would be another database): NORMAL, and for a FULL store's tab
@@ -223,8 +224,15 @@ class SqliteTabStore(SqlStore):
             if not isinstance(done, _Waited):
                 return done
 
+        # The wait for the thread counts against busy_timeout: a call queued behind others
+        # that each waited for a lock is answered within it too, not after all of theirs.
+        deadline = time.monotonic() + self._busy_timeout
+
         def run() -> T:
-            return func(self._connect())
+            connection = self._connect()
+            if connection is self._connection and not self.read_only:
+                self._bound_lock_wait(connection, deadline - time.monotonic())
+            return func(connection)
 
         # Not abandoned on cancellation: a transaction always finishes (commit or
         # rollback) before the connection is handed to the next caller.
@@ -232,6 +240,25 @@ class SqliteTabStore(SqlStore):
             return await anyio.to_thread.run_sync(run, limiter=self._limiter)
         except sqlite3.Error as exc:
             raise self._failed(exc) from exc
+
+    def _bound_lock_wait(self, connection: sqlite3.Connection, remaining: float) -> None:
+        """Let the thread's connection wait for a lock at most ``remaining`` seconds (what
+        is left of the call's ``busy_timeout``); none left: the call fails as locked.
+
+        Raises:
+            StoreError: ``STORE_BUSY``, when nothing is left (the calls before it waited).
+        """
+        if remaining <= 0:
+            raise StoreError(
+                f"SQLite database {self.path!r} failed: still busy after"
+                f" {self._busy_timeout:g} s (the calls before this one waited for a lock)",
+                code=ErrorCode.STORE_BUSY,
+            )
+        wanted = min(int(remaining * 1000), int(self._busy_timeout * 1000))
+        # Set again only when it moved noticeably: most calls find the thread free.
+        if abs(wanted - self._thread_busy_ms) > 50:
+            connection.execute(f"PRAGMA busy_timeout = {wanted}")
+            self._thread_busy_ms = wanted
 
     def _on_loop(self, func: Callable[[sqlite3.Connection], T]) -> T | _Waited:
         connection = self._loop_connection
