@@ -7,14 +7,18 @@ was not added and why, and Maya's reply says what was added, what was not, and w
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from failing_store import FailingStore
 from maya.agent import Agent, OfflineModel
+from maya.agent.models import calls_response
 from maya.bar import load_menu
 from maya.bar.menu import bar_messages
 from maya.codes import ErrorCode
 from maya.state import TabManager
+from maya.testing import FakeClock, ScriptedModel
 from maya.tools import Toolset
 
 pytestmark = pytest.mark.anyio
@@ -71,3 +75,35 @@ async def test_when_every_drink_fails_each_is_named() -> None:
     assert "Coming right up" not in reply
     store.failing = False
     assert (await manager.get("none")).items == ()
+
+
+async def test_a_tool_that_used_up_the_turns_time_is_the_one_that_speaks() -> None:
+    """A store waiting out its lock timeout takes the turn's whole budget, so the model is
+    never asked to answer: the customer hears the tool's own words (not added, and why),
+    never "my model was too slow"."""
+    clock = FakeClock()
+
+    class SlowThenBusy(FailingStore):
+        async def transact(self, *args: Any, **kwargs: Any) -> Any:
+            clock.advance(31.0)  # SQLite's busy_timeout, waited out
+            return await super().transact(*args, **kwargs)
+
+    store = SlowThenBusy(code=ErrorCode.STORE_BUSY, fail_from_write=1)
+    manager = TabManager(store, catalog=load_menu())
+    toolset = Toolset(manager=manager, payments=None, messages=bar_messages())
+    model = ScriptedModel([calls_response([("order_drink", {"name": "Martini"})])])
+    agent = Agent(
+        model=model,
+        toolset=toolset,
+        manager=manager,
+        clock=clock,
+        sleep=clock.sleep,
+        turn_budget_s=30.0,
+    )
+
+    result = await agent.respond("slow", "a martini")
+
+    assert result.outcome == "model_error" and result.model_calls == 2
+    assert "1 x Martini is not on your tab: it was busy with another order" in result.reply
+    assert "too slow" not in result.reply
+    model.assert_complete()

@@ -22,6 +22,7 @@ from maya.agent.model_errors import (
     DEFAULT_TURN_BUDGET_S,
     MODEL_ERRORS,
     MODEL_RETRY_POLICY,
+    GenAIErrorCategory,
     ModelFailure,
     RetryPolicy,
     describe_model_error,
@@ -384,6 +385,17 @@ class Agent:
             reply = f"{reply}\n\n{truncation_note()}"
         elif outcome != "ok":
             error_words = failure.user_message if failure is not None else None
+            last = turn.calls[-1].response if turn.calls else None
+            if (
+                failure is not None
+                and failure.category is GenAIErrorCategory.TIMEOUT
+                and last is not None
+                and last.get("status") == "error"
+                and isinstance(last.get("message"), str)
+            ):
+                # The turn's time went to that tool (a store waiting out a lock), not to
+                # the model, which never saw its answer: its own words say what happened.
+                error_words = last["message"]
             reply = fallback_reply(outcome, calls, error_words=error_words)
             self._end_with_words(turn, reply)
         await self.history.append_turn(session_id, turn.contents)
