@@ -99,3 +99,23 @@ def test_log_records_and_tracebacks_pass_through_the_redactor() -> None:
     for output in (shown, text):
         assert KEY not in output and PASSWORD not in output
         assert "sk_test_***" in output
+
+
+def test_a_serve_worker_masks_secrets_in_its_own_logs() -> None:
+    """A ``maya serve`` worker sets up its logging itself (``maya.cli`` does not run in
+    it): its records and tracebacks pass through the redactor as the parent's do."""
+    script = (
+        "import logging\n"
+        "from maya.server.workers import worker_logging\n"
+        "worker_logging()\n"
+        f"logging.getLogger('maya.payments').warning('server said --api-key={KEY}')\n"
+        "try:\n"
+        f"    raise ValueError('postgresql://u:{PASSWORD}@h/db')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('maya.server').exception('store failed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "--api-key=sk_test_***" in done.stderr and "store failed" in done.stderr
+    assert KEY not in done.stderr and PASSWORD not in done.stderr

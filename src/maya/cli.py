@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    _redact_logs()
+    from maya.redact import redact_log_handlers
+
+    redact_log_handlers()
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
@@ -80,14 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(redacted_traceback(exc))
         print(f"{_command_name(args)}: {describe_user_error(user_error)}", file=sys.stderr)
         return USER_ERROR_EXIT
-
-
-def _redact_logs() -> None:
-    from maya.redact import RedactingFilter
-
-    redacting = RedactingFilter()
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redacting)
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:

@@ -1,26 +1,31 @@
 """Masking secrets before they reach a log line, a trace, an exception, a result or a repr.
 
 The one place secret handling lives: ``redact`` (by pattern), ``Redactor`` (plus known
-values), ``redact_conninfo``, ``RedactingFilter`` (log records), ``redacted_traceback``.
+values), ``redact_conninfo``, ``RedactingFilter`` (log records), ``RedactingStream`` (text
+written to a file), ``redacted_traceback``.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
+import threading
 import traceback
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "REDACTED",
     "SECRET_ENV_VARS",
     "RedactingFilter",
+    "RedactingStream",
     "Redactor",
     "redact",
     "redact_conninfo",
+    "redact_log_handlers",
     "redacted_traceback",
 ]
 
@@ -175,5 +180,74 @@ class RedactingFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = self._redactor.text(redact_conninfo_words(record.exc_text))
         if record.stack_info:
-            record.stack_info = self._redactor.text(record.stack_info)
+            record.stack_info = self._redactor.text(redact_conninfo_words(record.stack_info))
         return True
+
+
+def redact_log_handlers() -> None:
+    """Put a ``RedactingFilter`` on every handler of the root logger (those of the
+    process's ``logging.basicConfig``): ``maya``'s own process and each ``maya serve``
+    worker, whose logging is set up in the worker."""
+    redacting = RedactingFilter()
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(redacting)
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that passes each line to ``target`` with its secrets masked.
+
+    Lines are masked whole, so a key written in pieces (a traceback printed part by
+    part) is still caught; a line not yet ended waits for its end, for ``close`` or for
+    ``_MAX_PENDING`` characters. ``target`` is not closed. A subprocess handed this
+    stream writes to ``fileno()`` directly, unmasked: give it a pipe that is logged.
+    """
+
+    _MAX_PENDING = 64 * 1024
+
+    def __init__(self, target: TextIO, redactor: Redactor | None = None) -> None:
+        """Write to ``target``, masking with ``redactor`` (default as ``RedactingFilter``)."""
+        super().__init__()
+        self._target = target
+        self._redactor = redactor if redactor is not None else Redactor()
+        self._pending = ""
+        self._lock = threading.Lock()  # threads share sys.stderr
+
+    def writable(self) -> bool:
+        """Always: this stream is for writing."""
+        return True
+
+    def fileno(self) -> int:
+        """The target's file descriptor."""
+        return self._target.fileno()
+
+    def write(self, text: str) -> int:
+        """Queue ``text``; write every line it completes, masked. Returns ``len(text)``."""
+        with self._lock:
+            if self.closed:
+                raise ValueError("write to a closed RedactingStream")
+            done, newline, self._pending = (self._pending + text).rpartition("\n")
+            if newline:
+                self._write(done + newline)
+            if len(self._pending) > self._MAX_PENDING:
+                self._write(self._pending)
+                self._pending = ""
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the target (a line not yet ended stays queued)."""
+        if not self.closed:
+            self._target.flush()
+
+    def close(self) -> None:
+        """Write what is queued, masked, and flush; later writes raise ``ValueError``."""
+        with self._lock:
+            if not self.closed and not self._target.closed:
+                if self._pending:
+                    self._write(self._pending)
+                    self._pending = ""
+                self._target.flush()
+        super().close()
+
+    def _write(self, text: str) -> None:
+        self._target.write(self._redactor.text(redact_conninfo_words(text)))

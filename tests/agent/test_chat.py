@@ -90,6 +90,36 @@ def test_chat_logs_go_to_a_file_and_the_terminal_handlers_come_back(tmp_path: Pa
     assert "ERROR maya.genai gemini call failed" in text and "checkout pages at" in text
 
 
+KEY = "sk_test_FAKE1234567890abcdef"
+TOKEN = "plain-token-0123456789"  # no pattern knows it: masked as a secret variable's value
+
+
+def test_no_secret_reaches_the_chat_log_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_SECRET_KEY", KEY)
+    monkeypatch.setenv("MAYA_MCP_TOKEN", TOKEN)
+    log = logging.getLogger("mcp.client.stdio")
+    with logs_to_file(tmp_path / "chat.log") as path:
+        log.warning("spawned with %s", f"--api-key={KEY}")
+        try:
+            # What a server printing its own command line on stdout made the SDK log.
+            raise ValueError(f"Invalid JSON [input_value='boom --api-key={KEY}'] {TOKEN}")
+        except ValueError:
+            log.exception("Failed to parse JSONRPC message from server")
+        log.error("giving up on %s", TOKEN, stack_info=True)
+        # Printed to stderr in pieces (as a traceback is), still masked whole.
+        for piece in ("token ", TOKEN[:6], TOKEN[6:], " and ", KEY[:10], KEY[10:], "\n"):
+            sys.stderr.write(piece)
+        sys.stderr.write(f"unended line with {KEY}")
+    text = path.read_text()
+    assert KEY not in text and KEY[8:] not in text and TOKEN not in text, text
+    assert "--api-key=***" in text and "input_value='boom --api-key=***'" in text
+    assert "Traceback (most recent call last)" in text
+    assert "giving up on ***" in text and "Stack (most recent call last)" in text
+    assert "token *** and ***" in text and "unended line with ***" in text
+
+
 @pytest.mark.anyio
 async def test_the_thinking_line_shows_while_waiting_and_is_wiped() -> None:
     screen = io.StringIO()

@@ -1,5 +1,5 @@
 """Keeping the terminal for the conversation: without ``-v``, ``maya chat`` sends its logs
-and stderr to a log file; with ``-v`` they stay on stderr.
+and stderr to a log file, secrets masked; with ``-v`` they stay on stderr.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
 
 import platformdirs
+
+from maya.redact import RedactingFilter, RedactingStream, Redactor
 
 __all__ = ["LOG_FORMAT", "chat_log_path", "logs_to_file"]
 
@@ -42,24 +44,29 @@ def logs_to_file(path: Path) -> Iterator[Path]:
     """Send log records and stderr to ``path`` (appended) until the block ends.
 
     The root logger's terminal handlers are set aside (and put back afterwards), warnings
-    are logged rather than printed, and ``sys.stderr`` points at the file, so a
-    subprocess started in the block (the sandbox) writes its own lines there too.
+    are logged rather than printed, and ``sys.stderr`` points at the file. Both pass
+    through ``maya.redact`` (as the terminal's handlers do, ``maya.cli``): no secret
+    reaches the file, in a message, an exception's text or a traceback. A subprocess
+    handed ``sys.stderr`` writes to the file directly; Maya's own (the MCP servers, the
+    sandbox) get a pipe whose lines are logged.
 
     Raises:
         OSError: the file cannot be opened.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
+    redactor = Redactor()
     with path.open("a", encoding="utf-8", buffering=1) as stream:
         handler = logging.StreamHandler(stream)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(RedactingFilter(redactor))
         set_aside = [h for h in root.handlers if _is_terminal_handler(h)]
         for old in set_aside:
             root.removeHandler(old)
         root.addHandler(handler)
         logging.captureWarnings(True)
         try:
-            with redirect_stderr(stream):
+            with RedactingStream(stream, redactor) as masked, redirect_stderr(masked):
                 yield path
         finally:
             logging.captureWarnings(False)

@@ -30,6 +30,7 @@ from uvicorn.supervisors import Multiprocess
 
 from maya.bar import load_menu
 from maya.payments import CHAT_STATUS_BOUNDS, open_stripe_client
+from maya.redact import redact_log_handlers
 from maya.sandbox.server import bind_socket
 from maya.server.context import OPTIONS_ENV, ServeContext, ServeOptions, extra_routes
 from maya.server.heap import freeze_started_heap
@@ -49,6 +50,19 @@ _log = logging.getLogger("maya.server")
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def worker_logging() -> None:
+    """A worker's logging, set up in the worker (``maya.cli`` does not run there): stderr,
+    the process id on each line, the access log at INFO, and no secret (``maya.redact``),
+    as in the parent."""
+    logging.basicConfig(
+        level=os.environ.get("MAYA_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    redact_log_handlers()
+    logging.getLogger("maya.server").setLevel(logging.INFO)
+
+
 def app_from_env() -> Starlette:
     """One worker's app: store, Stripe client and secret from the parent's environment.
 
@@ -60,12 +74,7 @@ def app_from_env() -> Starlette:
     from maya.server.webhook import SECRET_ENV
     from maya.web.streams import STOPPING  # the page (and the agent) load in workers only
 
-    logging.basicConfig(
-        level=os.environ.get("MAYA_LOG_LEVEL", "WARNING"),
-        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("maya.server").setLevel(logging.INFO)
+    worker_logging()
     options = ServeOptions.from_json(os.environ.get(OPTIONS_ENV))
     # The same secret in every worker: the same variable, or the same file.
     server_secret = load_server_secret()
