@@ -7,6 +7,7 @@ traceback would show, and ``-vv`` brings the traceback back.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from maya.cli import main
+from maya.cli import build_parser, main
 
 SECRET = "sk_live_51HsecretDoNotPrint0123456789"
 
@@ -27,7 +28,8 @@ class Case:
 
     argv: list[str]
     names: list[str]
-    """What the one line must mention (the file, field or value that is wrong)."""
+    """What the one line must mention (the file, field or value that is wrong; ``{dir}``
+    is the test's directory)."""
     env: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -79,6 +81,38 @@ CASES: dict[str, Case] = {
         files={"notes.txt": "a file, so no directory can be under it"},
     ),
     "chat: bad session id": Case(["chat", "--offline", "--session", "no spaces"], ["session"]),
+    "chat: a directory as the store": Case(
+        ["chat", "--offline", "--store", "{dir}"], ["'{dir}'", "unable to open"]
+    ),
+    # serve and mcp refuse a store at start as chat does, not serve 503s from it.
+    "serve: unusable store path": Case(
+        ["serve", "--port", "0", "--store", "{dir}/notes.txt/tabs.db"],
+        ["notes.txt/tabs.db"],
+        files={"notes.txt": "a file, so no directory can be under it"},
+    ),
+    "serve: a directory as the store": Case(
+        ["serve", "--port", "0", "--store", "{dir}"], ["'{dir}'", "unable to open"]
+    ),
+    "serve: a directory as the workers' store": Case(
+        ["serve", "--port", "0", "--workers", "2", "--store", "{dir}"],
+        ["'{dir}'", "unable to open"],
+    ),
+    "serve: a file that is not a database": Case(
+        ["serve", "--port", "0", "--store", "{dir}/notes.txt"],
+        ["notes.txt", "not a database"],
+        files={"notes.txt": "not a database " * 100},
+    ),
+    "mcp: unusable store path": Case(
+        ["mcp", "--store", "{dir}/notes.txt/tabs.db"],
+        ["notes.txt/tabs.db"],
+        files={"notes.txt": "a file, so no directory can be under it"},
+    ),
+    "mcp: a directory as the store": Case(
+        ["mcp", "--store", "{dir}"], ["'{dir}'", "unable to open"]
+    ),
+    "mcp: a directory as the store over HTTP": Case(
+        ["mcp", "--http", "--store", "{dir}"], ["'{dir}'", "unable to open"]
+    ),
     "state show: bad session id": Case(
         ["state", "--store", "memory://", "show", "no spaces"], ["'no spaces'"]
     ),
@@ -160,7 +194,7 @@ def test_a_user_error_is_one_line_and_exit_status_2(
     line = errors[0]
     assert line.startswith(f"{command}: "), line
     for expected in case.names:
-        assert expected in line, line
+        assert expected.format(dir=tmp_path) in line, line
     everything = captured.out + captured.err
     assert "Traceback" not in everything
     assert SECRET not in everything and "hunter2" not in everything
@@ -186,3 +220,14 @@ async def test_the_real_process_prints_one_line_and_a_traceback_only_with_vv(
     ]
     assert b"Traceback" in loud.stderr
     assert _lines(loud.stderr.decode())[-1] == _lines(quiet.stderr.decode())[0]
+
+
+def test_every_commands_help_is_its_text_and_nothing_stray() -> None:
+    parser = build_parser()
+    commands = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    assert "serve" in commands.choices and "mcp" in commands.choices
+    for name, command in commands.choices.items():
+        lines = [line.strip() for line in command.format_help().splitlines()]
+        assert not any(line and set(line) <= set("\"'") for line in lines), name

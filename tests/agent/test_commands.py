@@ -28,6 +28,22 @@ def test_chat_options() -> None:
     assert (args.session, args.store, args.offline) == ("abc", "memory://", True)
 
 
+@pytest.mark.parametrize("budget", ["-1", "0", "nan", "inf", "3601", "soon"])
+def test_chat_refuses_a_turn_budget_that_is_not_a_time(
+    budget: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser().parse_args(["chat", "--turn-budget", budget])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert f"--turn-budget: seconds above 0, at most 3600, not {budget!r}" in error
+
+
+def test_chat_takes_a_turn_budget_in_seconds() -> None:
+    assert _parser().parse_args(["chat", "--turn-budget", "2.5"]).turn_budget == 2.5
+    assert _parser().parse_args(["chat"]).turn_budget is None  # $MAYA_TURN_BUDGET_S or 30
+
+
 def test_maya_prompt_json_prints_the_hash(capsys: pytest.CaptureFixture[str]) -> None:
     args = _parser().parse_args(["prompt", "--json"])
     assert args.func(args) == 0

@@ -274,6 +274,7 @@ async def test_an_unusable_store_is_a_503_so_stripe_retries(tmp_path: Path) -> N
     async with client_for(manager) as client:
         response = await post(client, body, signed(body))
     assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
 
 
 async def test_health_extra_routes_and_one_log_line_per_request(

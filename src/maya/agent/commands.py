@@ -51,6 +51,17 @@ def _chat(args: argparse.Namespace) -> int:
         return chat(opened)
 
 
+def _seconds(text: str) -> float:
+    """``--turn-budget``: seconds above 0, at most an hour (``nan`` and ``inf`` refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"seconds above 0, at most 3600, not {text!r}")
+    return value
+
+
 def _prompt(args: argparse.Namespace) -> int:
     from maya.agent.prompt import print_prompt
 
@@ -107,7 +118,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     chat.add_argument(
         "--turn-budget",
-        type=float,
+        type=_seconds,
         default=None,
         metavar="SECONDS",
         help="the most one message may take, retries included (default: $MAYA_TURN_BUDGET_S or 30)",

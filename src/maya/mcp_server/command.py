@@ -12,7 +12,7 @@ import hmac
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,7 +32,7 @@ from maya.signing import Signer, load_server_secret
 from maya.state.catalog import Catalog
 from maya.state.errors import StateError
 from maya.state.manager import TabManager, validate_session_id
-from maya.state.open import open_store
+from maya.state.open import open_usable_store
 from maya.tools import Toolset
 from maya.tools.catalog import CATALOG_TOOLS, ToolSpec
 
@@ -162,6 +162,7 @@ async def serve(
     Raises:
         ValueError: HTTP on a non-loopback address without ``token``, or a short token.
         StoreURLError: the store URL is unusable.
+        StoreError: the store cannot be read (``open_usable_store``).
         McpConfigError: ``mcp.json`` is malformed, or a real Stripe is required and
             none is configured.
         LiveModeRefusedError: a live Stripe key without ``MAYA_ALLOW_LIVE=1``.
@@ -170,16 +171,18 @@ async def serve(
     if http is not None:
         _check_token(http[0], token)
     specs = pick_tools(tools, CATALOG_TOOLS if catalog is not None else DEFAULT_TOOLS)
-    notice = sandbox_notice(require_stripe=require_stripe)
-    if notice is not None:
-        _announce(announce, notice)
-    if catalog is None and tools is None and instructions is None:
-        # The whole bar: its own instructions. A chosen subset gets neutral ones that
-        # name only the tools it serves.
-        instructions = _bar_instructions()
-    shutdown_tracing = configure_tracing_from_env("maya-mcp")
-    store = open_store(store_url)
+    # Checked before anything is announced: a bad store is the one line on stderr.
+    store = await open_usable_store(store_url)
+    shutdown_tracing: Callable[[], None] | None = None
     try:
+        notice = sandbox_notice(require_stripe=require_stripe)
+        if notice is not None:
+            _announce(announce, notice)
+        if catalog is None and tools is None and instructions is None:
+            # The whole bar: its own instructions. A chosen subset gets neutral ones that
+            # name only the tools it serves.
+            instructions = _bar_instructions()
+        shutdown_tracing = configure_tracing_from_env("maya-mcp")
         manager = TabManager(store, catalog=catalog if catalog is not None else load_menu())
         async with open_stripe_client(
             status_bounds=CHAT_STATUS_BOUNDS, sandbox=True, require_stripe=require_stripe
@@ -219,7 +222,8 @@ async def serve(
             await uvicorn.Server(config).serve(sockets=[sock])
     finally:
         await store.aclose()
-        shutdown_tracing()
+        if shutdown_tracing is not None:
+            shutdown_tracing()
 
 
 def _check_token(host: str, token: str | None) -> None:

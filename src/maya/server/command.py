@@ -32,7 +32,7 @@ from maya.server.heap import freeze_started_heap
 from maya.server.hosts import allowed_hosts_for
 from maya.signing import load_server_secret
 from maya.state.manager import TabManager
-from maya.state.open import open_store
+from maya.state.open import open_usable_store
 
 __all__ = [
     "SANDBOX_WEBHOOK_SECRET_ENV",
@@ -72,7 +72,6 @@ Stripe server configured (no mcp.json), the offline sandbox is started as
 maya demo starts it, told to send its events here, signed with that secret or, when
 none is set, with one generated for this run: maya serve alone is the whole offline
 flow. With a Stripe server configured, the secret is required.
-"
 """
 
 SANDBOX_WEBHOOK_URL_ENV = "MAYA_SANDBOX_WEBHOOK_URL"
@@ -122,6 +121,7 @@ async def serve(
 
     Raises:
         StoreURLError: the store URL is unusable.
+        StoreError: the store cannot be read (``open_usable_store``).
         McpConfigError: ``mcp.json`` is malformed.
         WebhookSecretError: the signing secret is missing (Stripe configured) or malformed.
         LiveModeRefusedError: a live Stripe key without ``MAYA_ALLOW_LIVE=1``.
@@ -140,12 +140,14 @@ async def serve(
         sock.listen(2048)
         base_url = http_url(host, sock.getsockname()[1])
         env, secret, offline = _webhook_plan(os.environ if environ is None else environ, base_url)
-        notice = sandbox_notice(env)
-        if notice is not None:
-            _announce(announce, notice)
-        server_secret = load_server_secret(env)
-        store = open_store(store_url if store_url is not None else env.get("MAYA_STATE_URL"))
+        store = await open_usable_store(
+            store_url if store_url is not None else env.get("MAYA_STATE_URL")
+        )
         try:
+            notice = sandbox_notice(env)
+            if notice is not None:
+                _announce(announce, notice)
+            server_secret = load_server_secret(env)
             manager = TabManager(store, catalog=load_menu())
             async with open_stripe_client(
                 environ=env, status_bounds=CHAT_STATUS_BOUNDS, sandbox=True
@@ -288,6 +290,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from maya.server.workers import serve_workers
 
+        # Refused here, as one process refuses it in serve(), not by each worker alone.
+        anyio.run(_check_store, args.store)
         notice = sandbox_notice()  # the workers open the sandbox themselves: said once here
         if notice is not None:
             _announce(sys.stdout, notice)
@@ -312,6 +316,16 @@ def run_serve(args: argparse.Namespace) -> int:
             )
         )
     _leave(0)
+
+
+async def _check_store(store_url: str | None) -> None:
+    """Open the store, read from it and close it (``open_usable_store``).
+
+    Raises:
+        StoreURLError: the URL is unusable.
+        StoreError: the store cannot be read.
+    """
+    await (await open_usable_store(store_url)).aclose()
 
 
 def _leave(code: int) -> NoReturn:

@@ -100,7 +100,8 @@ def check_webhook_secret(secret: str | None) -> str:
     """Return ``secret`` if it looks like a Stripe endpoint secret.
 
     Raises:
-        WebhookSecretError: when it is empty or does not start with ``whsec_``.
+        WebhookSecretError: when it is not ``whsec_`` and at least 4 more characters,
+            without spaces around it.
         StripeLibraryMissing: the library that verifies its signatures is not installed.
     """
     _stripe()
@@ -111,7 +112,8 @@ def check_webhook_secret(secret: str | None) -> str:
         or secret != secret.strip()
     ):
         raise WebhookSecretError(
-            f"{SECRET_ENV} must be the endpoint's signing secret, which starts with whsec_"
+            f"{SECRET_ENV} must be the endpoint's signing secret: whsec_ followed by at "
+            "least 4 characters, with no spaces around it"
         )
     return secret
 
@@ -274,7 +276,11 @@ def webhook_endpoint(
             # Not the sender's fault, and nothing was stored (the transaction rolled
             # back): a 503 makes Stripe deliver the event again later.
             _log.warning("webhook %s not applied: %s", event.event_id, exc.code)
-            return JSONResponse({"error": "not stored, retry later"}, status_code=503)
+            return JSONResponse(
+                {"error": "not stored, retry later"},
+                status_code=503,
+                headers={"Retry-After": str(StoreError.retry_after_s)},
+            )
         outcome = result.outcome
         request.state.log_note = f"{event.event_id} {event.type} -> {outcome.value}" + (
             f" (session {result.session_id})" if result.session_id else ""

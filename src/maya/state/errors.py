@@ -38,5 +38,8 @@ class StoreError(MayaError, RuntimeError):
     # The message names the database; the model hears only the code.
     public_text = False
 
+    retry_after_s = 2
+    """Seconds an HTTP client is asked to wait (``Retry-After``) before asking again."""
+
     def __init__(self, message: str, *, code: ErrorCode = ErrorCode.STORE_UNAVAILABLE) -> None:
         super().__init__(code, message)

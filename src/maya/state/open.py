@@ -20,7 +20,13 @@ from maya.state.sql.postgres import LOCK_TIMEOUT, STATEMENT_TIMEOUT
 from maya.state.sql.sqlite import MEMORY
 from maya.state.store import TabStore
 
-__all__ = ["STATE_URL_ENV", "StoreURLError", "default_sqlite_path", "open_store"]
+__all__ = [
+    "STATE_URL_ENV",
+    "StoreURLError",
+    "default_sqlite_path",
+    "open_store",
+    "open_usable_store",
+]
 
 STATE_URL_ENV = "MAYA_STATE_URL"
 """The environment variable ``open_store(None)`` reads."""
@@ -159,3 +165,29 @@ def _postgres(url: str) -> PostgresTabStore:
         )
     except ValueError as exc:
         raise StoreURLError(f"bad pool option in {redact_conninfo(url)!r}: {exc}") from None
+
+
+_START_TAB = "maya-start-check"
+"""The tab ``open_usable_store`` reads (never written)."""
+
+
+async def open_usable_store(url: str | None) -> TabStore:
+    """The store ``url`` names (``open_store``), once a tab has been read from it.
+
+    What ``maya chat`` meets at its first line (``TabManager.get``), checked by ``maya
+    mcp`` and ``maya serve`` before they serve: an unusable store (a directory, a file
+    that is not a database, a server that does not answer) is refused at start, one line
+    and exit status 2 (``maya.cli``), instead of every tab call answering
+    ``STORE_UNAVAILABLE``.
+
+    Raises:
+        StoreURLError: the URL is unusable.
+        StoreError: the store cannot be read (the store is closed again).
+    """
+    store = open_store(url)
+    try:
+        await store.load(_START_TAB)
+    except BaseException:
+        await store.aclose()
+        raise
+    return store

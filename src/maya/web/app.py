@@ -62,9 +62,6 @@ _log = logging.getLogger("maya.web")
 
 MAX_BODY_BYTES = 16_384
 
-STORE_RETRY_AFTER_S = 2
-"""Seconds a client is asked to wait (``Retry-After``) when the store cannot answer."""
-
 
 @dataclass(frozen=True, kw_only=True)
 class WebSettings:
@@ -167,7 +164,7 @@ def _json(data: Any) -> JSONResponse:
     return _secured(JSONResponse(data))
 
 
-_RETRY_LATER = {"Retry-After": str(STORE_RETRY_AFTER_S)}
+_RETRY_LATER = {"Retry-After": str(StoreError.retry_after_s)}
 _STORE_CODES = frozenset({ErrorCode.STORE_BUSY.value, ErrorCode.STORE_UNAVAILABLE.value})
 
 
