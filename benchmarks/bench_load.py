@@ -17,7 +17,11 @@ For each server:
   ``BASELINE_S`` seconds: the server's own baseline, measured in the same run;
 - ``turns_per_s``: chat turns (``POST /api/chat`` "a beer", the whole streamed reply)
   back to back from the same ``CONCURRENCY`` clients for ``TURNS_S`` seconds, and
-  ``turns_vs_healthz`` (goal: >= 0.2 on one SQLite worker);
+  ``turns_vs_healthz`` (goal: >= 0.2 on one SQLite worker). The two alternate in
+  ``ROUNDS`` rounds (a slice of each per round), so a shared machine slowing down or
+  speeding up meanwhile weighs on both alike; each rate is pooled over its slices, and
+  ``turns_vs_healthz_min`` / ``_max`` are the rounds' own ratios, the noise to read the
+  pooled one against;
 - ``healthz_server_cpu_ms`` and ``turn_server_cpu_ms``: the CPU the server's processes
   spent (``/proc``, user and system, every thread and worker) per ``/healthz`` and per
   turn in those two phases, and ``turn_in_healthz``, their quotient: what the ratio comes
@@ -41,10 +45,11 @@ uvicorn is almost all HTTP and socket, which a turn pays too, so a turn can reac
 ``/healthz``'s rate, whatever its HTTP, stream and store thread cost.
 
 Durations: per server, a start (a few seconds), ``WARM_S`` (1.5 s) of untimed turns (a
-running server's steady state is measured, not its first seconds), 2 s of baseline, 3 s
-of turns, then at most four steps (100, 200, 400, 600 browsers), each ``RAMP_S`` (3 s)
-of arrivals plus the flow (five actions ``THINK_S`` = 1 s apart, then the settlement):
-about 9 s a step, cut at ``STEP_BUDGET_S``; the ramp stops at the first step that fails.
+running server's steady state is measured, not its first seconds), 2 s of baseline and
+3 s of turns in four rounds, then at most four steps (100, 200, 400, 600 browsers), each
+``RAMP_S`` (3 s) of arrivals plus the flow (five actions ``THINK_S`` = 1 s apart, then the
+settlement): about 9 s a step, cut at ``STEP_BUDGET_S``; the ramp stops at the first step
+that fails.
 About 35-45 s per server, so each server named is a run of under a minute (``all``:
 about two minutes). The baseline is as fast as this process's client can
 ask on the shared cores, so ``turns_vs_healthz`` is a ratio of two client-driven rates
@@ -89,6 +94,7 @@ STEPS = (100, 200, 400, 600)
 CONCURRENCY = 32
 BASELINE_S = 2.0
 TURNS_S = 3.0
+ROUNDS = 4
 WARM_S = 1.5
 RAMP_S = 3.0
 THINK_S = 1.0
@@ -234,7 +240,7 @@ async def per_request(
     return rate, (after - before) / done * 1000
 
 
-async def healthz_per_s(base: str) -> tuple[float, int]:
+async def healthz_per_s(base: str, seconds: float | None = None) -> tuple[float, int]:
     connections = [_browser_connection(base) for _ in range(CONCURRENCY)]
     try:
 
@@ -244,7 +250,7 @@ async def healthz_per_s(base: str) -> tuple[float, int]:
                 raise RuntimeError(f"/healthz {reply.status}")
 
         started = time.perf_counter()
-        done = await _closed_loop(hit, BASELINE_S)
+        done = await _closed_loop(hit, BASELINE_S if seconds is None else seconds)
         return done / (time.perf_counter() - started), done
     finally:
         for connection in connections:
@@ -390,10 +396,18 @@ async def bench_server(
         # caches filled, Python's specialised bytecode in place), not its first seconds.
         await turns_per_s_warm(base)
         await turns_per_s(base, WARM_S)
-        health, health_cpu = await per_request(pid, healthz_per_s, base)
-        turns, turn_cpu = await per_request(pid, turns_per_s, base)
-        figures.update(healthz_per_s=health, turns_per_s=turns, turns_vs_healthz=turns / health)
-        note(f"{name}: /healthz {health:.0f}/s, chat turns {turns:.1f}/s ({turns / health:.3f})")
+        health, health_cpu, turns, turn_cpu, ratios = await alternated(pid, base)
+        figures.update(
+            healthz_per_s=health,
+            turns_per_s=turns,
+            turns_vs_healthz=turns / health,
+            turns_vs_healthz_min=min(ratios),
+            turns_vs_healthz_max=max(ratios),
+        )
+        note(
+            f"{name}: /healthz {health:.0f}/s, chat turns {turns:.1f}/s ({turns / health:.3f};"
+            f" its {ROUNDS} rounds {min(ratios):.3f}-{max(ratios):.3f})"
+        )
         if health_cpu is not None and turn_cpu is not None:
             # What the ratio comes from: a turn's CPU in the server's processes, counted
             # in /healthz's (0.2 needs a turn to cost at most five).
@@ -431,6 +445,48 @@ async def bench_server(
             held_n=float(held),
         )
     return figures
+
+
+async def alternated(
+    pid: int, base: str
+) -> tuple[float, float | None, float, float | None, list[float]]:
+    """``/healthz``'s rate and chat turns' in ``ROUNDS`` rounds, each a slice of each
+    (``BASELINE_S`` and ``TURNS_S`` in all), so that a machine slowing down or speeding up
+    meanwhile weighs on both alike: each rate pooled over its slices, the server's CPU
+    per request (ms, None without ``/proc``) pooled too, and each round's ratio."""
+    done = {"healthz": 0, "turns": 0}
+    spent = {"healthz": 0.0, "turns": 0.0}
+    cpu: dict[str, float | None] = {"healthz": 0.0, "turns": 0.0}
+    ratios: list[float] = []
+    for _ in range(ROUNDS):
+        rates: dict[str, float] = {}
+        for kind, measure, seconds in (
+            ("healthz", healthz_per_s, BASELINE_S / ROUNDS),
+            ("turns", turns_per_s, TURNS_S / ROUNDS),
+        ):
+            before = server_cpu_s(pid)
+            rate, count = await measure(base, seconds)
+            after = server_cpu_s(pid)
+            rates[kind] = rate
+            done[kind] += count
+            spent[kind] += count / rate if rate else 0.0
+            used = cpu[kind]
+            cpu[kind] = (
+                None if used is None or before is None or after is None else used + after - before
+            )
+        ratios.append(rates["turns"] / rates["healthz"])
+
+    def ms_each(kind: str) -> float | None:
+        used = cpu[kind]
+        return None if used is None or not done[kind] else used / done[kind] * 1000
+
+    return (
+        done["healthz"] / spent["healthz"],
+        ms_each("healthz"),
+        done["turns"] / spent["turns"],
+        ms_each("turns"),
+        ratios,
+    )
 
 
 async def turns_per_s_warm(base: str) -> None:
