@@ -2,6 +2,7 @@
 
 Every server command takes ``--host``/``--port`` (``add_host_port``); ``maya mcp`` and
 ``maya sandbox`` also ``--http`` (``add_http_transport``, old ``--http HOST:PORT`` too).
+Their time limits (and ``maya chat``'s turn budget) are read by ``parse_seconds``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "is_loopback_host",
     "parse_host_port",
     "parse_port",
+    "parse_seconds",
 ]
 
 DEFAULT_HOST = "127.0.0.1"
@@ -65,6 +67,18 @@ def parse_port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"a port is 0-65535, not {text!r}")
     return int(text)
+
+
+def parse_seconds(text: str) -> float:
+    """``"2.5"`` -> 2.5: seconds above 0 and at most an hour (``nan`` and ``inf``
+    refused); an argparse ``type=``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"seconds above 0, at most 3600, not {text!r}")
+    return value
 
 
 def _as_given(value: Any) -> Any:

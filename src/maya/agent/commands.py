@@ -10,6 +10,8 @@ from pathlib import Path
 
 import anyio
 
+from maya.addresses import parse_seconds
+
 __all__ = ["register"]
 
 
@@ -49,17 +51,6 @@ def _chat(args: argparse.Namespace) -> int:
             print(f"maya chat: cannot write the log file {path} ({exc}); logging to stderr")
             opened = None
         return chat(opened)
-
-
-def _seconds(text: str) -> float:
-    """``--turn-budget``: seconds above 0, at most an hour (``nan`` and ``inf`` refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"seconds above 0, at most 3600, not {text!r}")
-    return value
 
 
 def _prompt(args: argparse.Namespace) -> int:
@@ -118,7 +109,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     chat.add_argument(
         "--turn-budget",
-        type=_seconds,
+        type=parse_seconds,
         default=None,
         metavar="SECONDS",
         help="the most one message may take, retries included (default: $MAYA_TURN_BUDGET_S or 30)",

@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TextIO
 import anyio
 import uvicorn
 
-from maya.addresses import add_host_port, http_url
+from maya.addresses import add_host_port, http_url, parse_seconds
 from maya.bar import load_menu
 from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
@@ -247,16 +247,6 @@ def _workers(text: str) -> int:
     return int(text)
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"seconds above 0, at most 3600, not {text!r}")
-    return value
-
-
 def _count(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
         raise argparse.ArgumentTypeError(f"a whole number from 1, not {text!r}")
@@ -383,7 +373,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     guard.add_argument(
         "--header-timeout",
-        type=_positive,
+        type=parse_seconds,
         default=10.0,
         metavar="S",
         help="close a connection that has not sent its request headers in S seconds (default 10)",
