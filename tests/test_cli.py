@@ -82,7 +82,11 @@ CASES: dict[str, Case] = {
     ),
     "chat: bad session id": Case(["chat", "--offline", "--session", "no spaces"], ["session"]),
     "chat: a directory as the store": Case(
-        ["chat", "--offline", "--store", "{dir}"], ["'{dir}'", "unable to open"]
+        ["chat", "--offline", "--store", "{dir}"], ["'{dir}'", "unable to open", "it is a folder"]
+    ),
+    "chat: a store in a folder that does not exist": Case(
+        ["chat", "--offline", "--store", "{dir}/new/tabs.db"],
+        ["tabs.db", "unable to open", "its folder '{dir}/new' does not exist"],
     ),
     # serve and mcp refuse a store at start as chat does, not serve 503s from it.
     "serve: unusable store path": Case(

@@ -275,9 +275,20 @@ class SqliteTabStore(SqlStore):
         # Locked past busy_timeout, unreadable, not a database, refused the data:
         # callers get one error type, naming the file. Only a lock is worth retrying.
         return StoreError(
-            f"SQLite database {self.path!r} failed: {exc}",
+            f"SQLite database {self.path!r} failed: {exc}{self._why_unopened(exc)}",
             code=ErrorCode.STORE_BUSY if busy(exc) else ErrorCode.STORE_UNAVAILABLE,
         )
+
+    def _why_unopened(self, exc: sqlite3.Error) -> str:
+        """What SQLite's "unable to open database file" means here, when the path says."""
+        if "unable to open" not in str(exc) or self.path == MEMORY:
+            return ""
+        path = Path(self.path)
+        if path.is_dir():
+            return " (it is a folder: name a file in it)"
+        if not path.parent.is_dir():
+            return f" (its folder {str(path.parent)!r} does not exist)"
+        return ""
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
