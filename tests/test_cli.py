@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,3 +236,25 @@ def test_every_commands_help_is_its_text_and_nothing_stray() -> None:
     for name, command in commands.choices.items():
         lines = [line.strip() for line in command.format_help().splitlines()]
         assert not any(line and set(line) <= set("\"'") for line in lines), name
+
+
+@pytest.mark.parametrize("command", [["serve"], ["mcp", "--http"], ["sandbox"]])
+def test_a_port_already_taken_is_named_in_the_one_line(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MAYA_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        store = [] if command == ["sandbox"] else ["--store", "memory://"]
+        code = main([*command, "--port", str(port), *store])
+    captured = capsys.readouterr()
+    errors = _lines(captured.err)
+    assert code == 2 and "Traceback" not in captured.err, captured
+    # The last line (maya mcp has said which Stripe it uses before it binds).
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in errors[-1]

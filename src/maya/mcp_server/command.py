@@ -105,9 +105,12 @@ def _bound_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/mcp"
 
 
-def _announce(stream: TextIO, text: str) -> None:
-    stream.write(f"maya mcp: {text}\n")
-    stream.flush()
+def _announce(stream: TextIO | None, text: str) -> None:
+    """Say ``text`` on ``stream``; None: the process's stderr as it is now (not as it was
+    when this module was imported: a test's capture, a log redirect)."""
+    out = stream if stream is not None else sys.stderr
+    out.write(f"maya mcp: {text}\n")
+    out.flush()
 
 
 def pick_tools(
@@ -139,7 +142,7 @@ async def serve(
     http: tuple[str, int] | None = None,
     session_id: str | None = None,
     store_url: str | None = None,
-    announce: TextIO = sys.stderr,
+    announce: TextIO | None = None,
     catalog: Catalog | None = None,
     tools: Sequence[str] | None = None,
     instructions: str | None = None,

@@ -158,16 +158,22 @@ def bind_socket(host: str, port: int) -> socket.socket:
     Knowing the real port before serving is what lets payment link URLs carry it.
 
     Raises:
-        OSError: the address is taken or unavailable.
+        OSError: the address is taken or unavailable; its message names it ("cannot
+            listen on 127.0.0.1:8000: Address already in use").
     """
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise OSError(exc.errno, f"cannot listen on {where}: no such address") from None
+    family, kind, proto, _, address = found[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from None
     return sock
 
 
@@ -238,9 +244,12 @@ def _uvicorn(
     return uvicorn.Server(config) if handle_signals else _NoSignalServer(config)
 
 
-def _announce(stream: TextIO, text: str) -> None:
-    stream.write(f"maya sandbox: {text}\n")
-    stream.flush()
+def _announce(stream: TextIO | None, text: str) -> None:
+    """Say ``text`` on ``stream``; None: the process's stderr as it is now (not as it was
+    when this module was imported: a test's capture, a log redirect)."""
+    out = stream if stream is not None else sys.stderr
+    out.write(f"maya sandbox: {text}\n")
+    out.flush()
 
 
 async def serve_stdio(
@@ -249,7 +258,7 @@ async def serve_stdio(
     dialect: Dialect = "hosted",
     faults: FaultConfig | None = None,
     checkout_port: int = 0,
-    announce: TextIO = sys.stderr,
+    announce: TextIO | None = None,
     accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
     webhooks: WebhookSender | None = None,
 ) -> None:
@@ -303,7 +312,7 @@ async def serve_http(
     faults: FaultConfig | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
-    announce: TextIO = sys.stderr,
+    announce: TextIO | None = None,
     accounts: Sequence[SandboxAccount] = DEFAULT_ACCOUNTS,
     webhooks: WebhookSender | None = None,
 ) -> None:

@@ -80,9 +80,12 @@ SANDBOX_WEBHOOK_SECRET_ENV = "MAYA_SANDBOX_WEBHOOK_SECRET"
 """The secret the sandbox signs its events with (``maya sandbox --webhook-secret``)."""
 
 
-def _announce(stream: TextIO, text: str) -> None:
-    stream.write(f"maya serve: {text}\n")
-    stream.flush()
+def _announce(stream: TextIO | None, text: str) -> None:
+    """Say ``text`` on ``stream``; None: the process's stdout as it is now (not as it was
+    when this module was imported: a test's capture, a log redirect)."""
+    out = stream if stream is not None else sys.stdout
+    out.write(f"maya serve: {text}\n")
+    out.flush()
 
 
 def _webhook_plan(environ: Mapping[str, str], base_url: str) -> tuple[dict[str, str], str, bool]:
@@ -114,7 +117,7 @@ async def serve(
     store_url: str | None = None,
     extra_routes: Sequence[RouteFactory] = (),
     environ: Mapping[str, str] | None = None,
-    announce: TextIO = sys.stdout,
+    announce: TextIO | None = None,
     options: ServeOptions | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM.
@@ -234,7 +237,7 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-async def _stop_on_signal(server: uvicorn.Server, announce: TextIO) -> None:
+async def _stop_on_signal(server: uvicorn.Server, announce: TextIO | None) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             _announce(announce, f"stopping (signal {signum})")

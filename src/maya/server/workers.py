@@ -197,7 +197,7 @@ def serve_workers(
     port: int,
     workers: int,
     store_url: str | None,
-    announce: TextIO = sys.stdout,
+    announce: TextIO | None = None,
     options: ServeOptions | None = None,
 ) -> int:
     """Run ``workers`` processes until SIGINT/SIGTERM; returns the exit code.
