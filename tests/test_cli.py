@@ -258,3 +258,9 @@ def test_a_port_already_taken_is_named_in_the_one_line(
     assert code == 2 and "Traceback" not in captured.err, captured
     # The last line (maya mcp has said which Stripe it uses before it binds).
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in errors[-1]
+
+
+def test_conversations_alone_shows_its_own_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conversations"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: maya conversations") and "export-adk" in err

@@ -64,6 +64,17 @@ def test_adks_own_schema_loads_the_eval_set(exported: Path) -> None:
 
 
 def test_a_failing_or_missing_file_is_refused(tmp_path: Path) -> None:
+    # A file that is no conversation is the user's error (2), as for every command; one
+    # that plays but misses its expectations fails (1).
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nturns: []\n", "utf-8")
-    assert main(["conversations", "export-adk", str(bad)]) == 1
+    assert main(["conversations", "export-adk", str(bad)]) == 2
+    assert main(["conversations", "export-adk", str(tmp_path / "missing.yaml")]) == 2
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(
+        "name: a wrong expectation\nturns:\n  - user: A water, please.\n    model:\n"
+        "      - call: {name: order_drink, args: {name: Water}}\n      - text: Done.\n"
+        "    expect: {reply_contains: [nothing like it]}\n",
+        "utf-8",
+    )
+    assert main(["conversations", "export-adk", str(failing)]) == 1

@@ -48,3 +48,17 @@ def test_a_bad_file_names_itself(tmp_path: Path) -> None:
     path.write_text("name: x\nturns: []\n")
     with pytest.raises(ConversationError, match=r"broken\.yaml"):
         load_conversation(path)
+
+
+def test_a_bad_file_says_where_and_what_in_one_line(tmp_path: Path) -> None:
+    """Each problem as its place and message, not pydantic's report with its links."""
+    path = tmp_path / "broken.yaml"
+    path.write_text("turns:\n  - {say: 3}\n")
+    with pytest.raises(ConversationError) as caught:
+        load_conversation(path)
+    text = str(caught.value)
+    assert "name: Field required" in text and "turns.0.say: Extra inputs" in text
+    assert "\n" not in text and "pydantic.dev" not in text
+    path.write_text("just a line of text\n")
+    with pytest.raises(ConversationError, match="not a conversation"):
+        load_conversation(path)

@@ -24,7 +24,9 @@ DEFAULT_FOLDER = Path("tests") / "conversations"
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Write the eval set; 0 on success, 1 when a file is bad or fails, 2 when none found."""
+    """Write the eval set; 0 on success, 1 when a conversation fails its expectations, 2
+    when a file cannot be read or is no conversation, or none is found (a user error, as
+    every ``maya`` command answers one)."""
     from maya.adk.eval_set import export_eval_set
 
     paths: list[Path] = list(args.files) or sorted(DEFAULT_FOLDER.glob("*.yaml"))
@@ -35,7 +37,10 @@ def run_export(args: argparse.Namespace) -> int:
         eval_set = anyio.run(
             lambda: export_eval_set(paths, eval_set_id=args.eval_set_id, app_name=args.app_name)
         )
-    except (ConversationError, ConversationFailure) as exc:
+    except ConversationError as exc:
+        print(f"maya conversations: {exc}", file=sys.stderr)
+        return 2
+    except ConversationFailure as exc:
         print(f"maya conversations: {exc}", file=sys.stderr)
         return 1
     text = json.dumps(eval_set, indent=2, ensure_ascii=False) + "\n"
@@ -47,11 +52,18 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _usage(parser: argparse.ArgumentParser) -> int:
+    """``maya conversations`` alone: its own help (not the top-level one), exit 2."""
+    parser.print_help(sys.stderr)
+    return 2
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``conversations export-adk`` to the ``maya`` command."""
     parser = subparsers.add_parser(
         "conversations", help="work with conversation files (export-adk: an ADK eval set)"
     )
+    parser.set_defaults(func=lambda args: _usage(parser))
     actions = parser.add_subparsers(dest="conversations_action", metavar="{export-adk}")
     export = actions.add_parser(
         "export-adk",

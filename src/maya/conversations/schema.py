@@ -265,7 +265,14 @@ def load_conversation(path: Path) -> Conversation:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConversationError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConversationError(f"{path}: not a conversation (a YAML mapping with its turns)")
     try:
         return Conversation.model_validate(data)
     except ValidationError as exc:
-        raise ConversationError(f"{path}: {exc}") from exc
+        # Where and what, one per problem: not pydantic's report with its links.
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])) or 'the file'}: {error['msg']}"
+            for error in exc.errors(include_url=False)[:5]
+        )
+        raise ConversationError(f"{path}: {problems}") from exc
