@@ -264,3 +264,22 @@ def test_conversations_alone_shows_its_own_usage(capsys: pytest.CaptureFixture[s
     assert main(["conversations"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: maya conversations") and "export-adk" in err
+
+
+def test_verbose_after_the_command_counts_as_before() -> None:
+    """'maya chat -v' was 'unrecognized arguments: -v' (-v only went before the command)."""
+    parser = build_parser()
+    assert parser.parse_args(["chat", "-v", "--offline"]).verbose_after == 1
+    assert parser.parse_args(["-v", "state", "show", "-vv", "s"]).verbose_after == 2
+    assert parser.parse_args(["-v", "demo"]).verbose == 1
+
+
+def test_paying_a_link_whose_sandbox_is_gone_says_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert main(["sandbox", "pay", f"http://127.0.0.1:{port}/b/plink_x"]) == 2
+    err = capsys.readouterr().err
+    assert f"nothing answers at 127.0.0.1:{port}" in err and "maya sandbox --http" in err

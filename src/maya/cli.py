@@ -42,13 +42,32 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    _verbose_anywhere(parser)
     return parser
+
+
+def _verbose_anywhere(parser: argparse.ArgumentParser) -> None:
+    """``-v`` after the command too (``maya chat -v``, ``maya state show -v ID``): every
+    subcommand counts it into ``verbose_after``, added to the ``maya -v`` count."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                sub.add_argument(
+                    "-v",
+                    "--verbose",
+                    action="count",
+                    default=0,
+                    dest="verbose_after",
+                    help="log more (-vv for debug), as maya -v",
+                )
+                _verbose_anywhere(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``maya``; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.verbose += getattr(args, "verbose_after", 0)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(
         level=os.environ.get("MAYA_LOG_LEVEL", logging.getLevelName(level)),

@@ -386,6 +386,16 @@ def run_pay(args: argparse.Namespace) -> int:
     """
     try:
         result = pay_url(args.url, args.card, timeout=args.timeout)
+    except httpx.ConnectError as exc:
+        # The checkout pages live as long as the sandbox that made the link: a chat's
+        # sandbox ends with the chat.
+        print(
+            f"maya sandbox pay: nothing answers at {httpx.URL(args.url).netloc.decode()}"
+            f" ({exc}): is the sandbox that made this link still running? Serve its"
+            " checkout pages with 'maya sandbox --http' on the same data.",
+            file=sys.stderr,
+        )
+        return 2
     except (httpx.HTTPError, ValueError) as exc:
         print(f"maya sandbox pay: {exc}", file=sys.stderr)
         return 2
