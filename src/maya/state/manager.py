@@ -75,7 +75,8 @@ def validate_session_id(session_id: object) -> str:
         shown = session_id[:40] if isinstance(session_id, str) else type(session_id).__name__
         raise StateError(
             ErrorCode.INVALID_SESSION_ID,
-            "a session id is 1-128 letters, digits or _.:@- and starts with a letter or digit",
+            "a session id is 1-128 ASCII letters (a-z, A-Z), digits or _.:@- and starts"
+            " with a letter or digit",
             session_id=shown,
         )
     return session_id
