@@ -16,6 +16,7 @@ __all__ = [
     "MoneyError",
     "charge_step",
     "check_currency",
+    "check_iso_currency",
     "format_amount",
     "format_cents",
     "minor_units",
@@ -66,6 +67,22 @@ _SYMBOLS: dict[str, str] = {
 }
 
 _CURRENCY = re.compile(r"^[a-z]{3}$")
+
+ISO_4217: frozenset[str] = frozenset(
+    """
+    aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob bov brl bsd
+    btn bwp byn bzd cad cdf che chf chw clf clp cny cop cou crc cuc cup cve czk djf dkk dop
+    dzd egp ern etb eur fjd fkp gbp gel ghs gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr
+    iqd irr isk jmd jod jpy kes kgs khr kmf kpw krw kwd kyd kzt lak lbp lkr lrd lsl lyd mad
+    mdl mga mkd mmk mnt mop mru mur mvr mwk mxn mxv myr mzn nad ngn nio nok npr nzd omr pab
+    pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sdg sek sgd shp sle sll sos srd
+    ssp stn svc syp szl thb tjs tmt tnd top try ttd twd tzs uah ugx usd usn uyi uyu uyw uzs
+    ved ves vnd vuv wst xaf xcd xcg xof xpf yer zar zmw zwg zwl
+    byr hrk ltl lvl mro std vef
+    """.split()  # noqa: SIM905 - a table, read as one
+)
+"""The ISO 4217 codes of money (today's, and the recently withdrawn ones Stripe still
+names: ``hrk``, ``std``, ``vef``...): what a merchant may price a catalog in."""
 _WORDS = {2: "two", 3: "three"}
 
 MAX_CENTS: Cents = 100_000_000_00
@@ -92,38 +109,8 @@ _SIGN_CURRENCIES: dict[str, frozenset[str]] = {
     "₩": frozenset(["krw"]),
     # Dollars, and the pesos and reals written with the same sign.
     "$": frozenset(
-        [
-            "usd",
-            "cad",
-            "aud",
-            "nzd",
-            "hkd",
-            "sgd",
-            "twd",
-            "mxn",
-            "ars",
-            "clp",
-            "cop",
-            "uyu",
-            "dop",
-            "cup",
-            "brl",
-            "bsd",
-            "bbd",
-            "bzd",
-            "bmd",
-            "kyd",
-            "xcd",
-            "fjd",
-            "gyd",
-            "jmd",
-            "lrd",
-            "nad",
-            "sbd",
-            "srd",
-            "ttd",
-            "cve",
-        ]
+        "usd cad aud nzd hkd sgd twd mxn ars clp cop uyu dop cup brl bsd bbd bzd"  # noqa: SIM905
+        " bmd kyd xcd fjd gyd jmd lrd nad sbd srd ttd cve".split()
     ),
     "R$": frozenset(["brl"]),
     "NT$": frozenset(["twd"]),
@@ -153,6 +140,21 @@ def check_currency(currency: object) -> str:
     code = currency.strip().lower() if isinstance(currency, str) else ""
     if not _CURRENCY.match(code):
         raise MoneyError(f"a currency is a three-letter ISO 4217 code, not {str(currency)[:20]!r}")
+    return code
+
+
+def check_iso_currency(currency: object) -> str:
+    """Return ``currency`` lower-cased if it is the ISO 4217 code of a currency
+    (``ISO_4217``): ``"EUR"`` -> ``"eur"``, never ``"xyz"``. For what a merchant chooses
+    (a catalog's currency); amounts others report are only checked to be three letters
+    (``check_currency``).
+
+    Raises:
+        MoneyError: for anything else.
+    """
+    code = check_currency(currency)
+    if code not in ISO_4217:
+        raise MoneyError(f"{code.upper()} is not an ISO 4217 currency code (EUR, USD, JPY...)")
     return code
 
 

@@ -116,6 +116,7 @@ def test_a_catalog_comes_from_yaml_or_json(tmp_path: Path) -> None:
         ({**COFFEE, "items": {"Flat white": 3.2}}, "as text"),
         ({**COFFEE, "items": {"Flat white": "3.205"}}, "decimals"),
         ({**COFFEE, "currency": "euro"}, "ISO 4217"),
+        ({**COFFEE, "currency": "xyz"}, "XYZ is not an ISO 4217 currency code"),
         ({**COFFEE, "items": {}}, "at least one"),
         ({"currency": "eur", "items": {"Tea": "1"}}, "merchant"),
         ({**COFFEE, "items": {"Flat white": "0"}}, "'Flat white' must be more than 0$"),

@@ -24,7 +24,7 @@ from maya.money import (
     Cents,
     MoneyError,
     charge_step,
-    check_currency,
+    check_iso_currency,
     format_amount,
     parse_amount,
 )
@@ -210,7 +210,7 @@ class Catalog:
             CatalogError: a price, name or the currency is not usable, or a name repeats.
         """
         try:
-            self.currency = check_currency(currency)
+            self.currency = check_iso_currency(currency)
         except MoneyError as exc:
             raise CatalogError(str(exc)) from exc
         if not isinstance(merchant, str) or not merchant.strip():
@@ -291,7 +291,7 @@ class Catalog:
         except ValidationError as exc:
             raise CatalogError(f"catalog is malformed: {exc}") from exc
         try:
-            currency = check_currency(parsed.currency)
+            currency = check_iso_currency(parsed.currency)
         except MoneyError as exc:
             raise CatalogError(str(exc)) from exc
         entries = (
