@@ -58,6 +58,23 @@ async def test_bad_arguments_name_the_field_and_change_nothing(
     assert (await manager.get("s1")).model_dump_json() == before
 
 
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        ({"name": "Martini", "quantity": -1}, "quantity: must be at least 1"),
+        ({"name": "Martini", "quantity": 10**9}, "quantity: must be at most 20"),
+        ({"name": ""}, "name: must not be empty"),
+        ({"name": "x" * 10_000}, "name: must be at most 100 characters"),
+    ],
+)
+async def test_a_bound_is_said_in_plain_words(
+    toolset: Toolset, args: dict[str, Any], problem: str
+) -> None:
+    """Not pydantic's "Input should be greater than or equal to 1"."""
+    result = await toolset.call("order_drink", args, "s1")
+    assert problem in result["message"] and "should" not in result["message"]
+
+
 async def test_an_extra_argument_is_refused_saying_which_ones_exist(toolset: Toolset) -> None:
     result = await toolset.call("order_drink", {"name": "Martini", "price_cents": 1}, "s1")
     (problem,) = result["fields"]

@@ -202,14 +202,32 @@ def _short(text: object, limit: int = 64) -> str:
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
+# Pydantic's sentences for bounds, in the words of the rest ("must be ..."), by error type.
+_BOUNDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "greater_than_equal": lambda ctx: f"must be at least {ctx['ge']}",
+    "greater_than": lambda ctx: f"must be more than {ctx['gt']}",
+    "less_than_equal": lambda ctx: f"must be at most {ctx['le']}",
+    "less_than": lambda ctx: f"must be less than {ctx['lt']}",
+    "string_too_short": lambda ctx: (
+        "must not be empty"
+        if ctx.get("min_length") == 1
+        else f"must be at least {ctx.get('min_length')} characters"
+    ),
+    "string_too_long": lambda ctx: f"must be at most {ctx.get('max_length')} characters",
+}
+
+
 def _field_problems(exc: ValidationError, allowed: Sequence[str]) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+    for error in exc.errors(include_url=False, include_input=False):
         field = ".".join(str(part) for part in error["loc"]) or "(arguments)"
+        bound = _BOUNDS.get(error["type"])
         if error["type"] == "extra_forbidden":
             problem = f"not an argument of this tool; it takes: {', '.join(allowed) or 'none'}"
         elif error["type"] == "missing":
             problem = "required"
+        elif bound is not None and "ctx" in error:
+            problem = bound(error["ctx"])
         else:
             problem = error["msg"].removeprefix("Value error, ")
         problems.append({"field": _short(field), "problem": problem})
