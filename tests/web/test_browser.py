@@ -25,6 +25,7 @@ from maya.agent.models.base import Model, calls_response, text_response
 from maya.bar import load_menu
 from maya.payments import open_payment_side
 from maya.sandbox.checkout import CARD_FIELD
+from maya.state.events import PaymentEvent
 from maya.state.manager import TabManager
 from maya.state.memory import MemoryTabStore
 from maya.testing import ScriptedModel
@@ -293,7 +294,69 @@ async def test_pay_open_the_link_pay_with_4242_and_see_the_overlay_settle(
         await expect(page.locator("#total")).to_have_text("$0.00")
         await expect(page.locator("#payment-state")).to_have_text("Paid - thank you! ($21.60)")
         await expect(page.get_by_role("group", name="Tip")).to_be_hidden()
+        await expect(page.locator("#credit")).to_be_hidden()
         await shot(page, "06-settled")
+
+
+async def test_money_beyond_what_was_owed_shows_as_credit_to_refund() -> None:
+    """A link paid by two checkout sessions (two tabs of the checkout open at once): the
+    second's money is credit for the staff to refund, and the overlay says so, as Maya
+    does, instead of only "Paid - thank you!"."""
+    from playwright.async_api import expect
+
+    manager = TabManager(MemoryTabStore(), catalog=load_menu())
+    async with bar(manager=manager) as (base_url, browser):
+        page = await open_page(browser, base_url)
+        await send(page, "a martini")
+        await expect(page.locator("#tab")).to_have_text("$13.00")
+        (session,) = await manager.store.session_ids()
+        record = (await manager.begin_payment(session)).payment
+        await manager.record_payment_link(
+            session,
+            idempotency_key=record.idempotency_key,
+            payment_id="plink_test_twice",
+            url="https://buy.stripe.com/test_twice",
+            is_simulated=False,
+        )
+        for n in (1, 2):
+            paid = PaymentEvent(
+                checkout_session=f"cs_test_{n}",
+                event_id=f"evt_test_{n}",
+                type="checkout.session.completed",
+                payment_id="plink_test_twice",
+                payment_status="paid",
+                amount_total=1300,
+                created=1_000 + n,
+            )
+            await manager.apply_payment_event(paid, livemode=False)
+        await expect(page.locator("#credit")).to_have_text(
+            "Credit to refund: $13.00 (paid beyond what was owed)"
+        )
+        await expect(page.locator("#payment-state")).to_have_text("Paid - thank you! ($13.00)")
+        await expect(page.locator("#total")).to_have_text("$0.00")
+        await shot(page, "06b-credit")
+
+
+async def test_a_link_for_the_tab_before_a_change_says_so(tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    async with (
+        open_payment_side("sandbox", workdir=tmp_path) as payments,
+        bar(payments=payments) as (base_url, browser),
+    ):
+        page = await open_page(browser, base_url)
+        await send(page, "a martini")
+        await page.get_by_role("button", name="Pay").click()
+        state = page.locator("#payment-state")
+        await expect(state).to_have_text("Payment link open ($13.00)")
+        await send(page, "a beer")
+        await expect(page.locator("#total")).to_have_text("$18.00")
+        await expect(state).to_have_text(
+            "Payment link open ($13.00), for the tab before your last change:"
+            " press Pay for the new total"
+        )
+        await page.get_by_role("button", name="Pay").click()
+        await expect(state).to_have_text("Payment link open ($18.00)")
 
 
 async def test_markup_from_the_customer_and_the_model_shows_as_text() -> None:

@@ -75,6 +75,7 @@ def tab_view(state: TabState, *, hosts: Collection[str]) -> dict[str, Any]:
     if current is not None:
         payment.update(
             amount=format_amount(current.snapshot.amount_cents, state.currency),
+            amount_cents=current.snapshot.amount_cents,
             is_simulated=current.is_simulated,
             url=safe_link(current.url, is_simulated=current.is_simulated, hosts=hosts),
         )

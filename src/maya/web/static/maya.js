@@ -123,11 +123,29 @@
 
   const words = {pending: "Payment link open", completed: "Paid - thank you!", failed: "Payment declined"};
 
-  function summary(v) {
+  // What the payment line says: its state and amount, and whether that link is for the
+  // tab as it was (the tab changed since: Pay again makes one for the new total).
+  function paymentText(v) {
     const p = v.payment || {status: "none"};
+    if (!words[p.status]) return "";
+    let text = words[p.status] + (p.amount ? " (" + p.amount + ")" : "");
+    if (p.status === "pending" && p.amount_cents !== undefined && v.total_due_cents > 0 &&
+        p.amount_cents !== v.total_due_cents) {
+      text += ", for the tab before your last change: press Pay for the new total";
+    }
+    return text;
+  }
+
+  // Money received beyond what was owed (a link paid twice): the staff refund it.
+  function creditText(v) {
+    return v.credit_to_refund ? "Credit to refund: " + v.credit + " (paid beyond what was owed)" : "";
+  }
+
+  function summary(v) {
     let text = "Tab " + v.tab + (v.tip_percent ? ", tip " + v.tip + " (" + v.tip_percent + "%)" : "") +
       ", total due " + v.total_due + ", balance " + v.balance + ".";
-    if (words[p.status]) text += " " + words[p.status] + (p.amount ? " (" + p.amount + ")." : ".");
+    if (paymentText(v)) text += " " + paymentText(v) + ".";
+    if (creditText(v)) text += " " + creditText(v) + ".";
     return text;
   }
 
@@ -155,11 +173,15 @@
     const p = v.payment || {status: "none"};
     const state = $("payment-state");
     state.hidden = !words[p.status];
-    setText(state, words[p.status] ? words[p.status] + (p.amount ? " (" + p.amount + ")" : "") : "", false);
+    setText(state, paymentText(v), false);
+    const credit = $("credit");
+    credit.hidden = !v.credit_to_refund;
+    setText(credit, creditText(v), false);
     $("simulated").hidden = !p.is_simulated;
-    if (p.status === "pending" && p.url) {
+    // A declined card leaves the same link usable: it stays on offer, as Maya says.
+    if ((p.status === "pending" || p.status === "failed") && p.url) {
       if (payLink.getAttribute("href") !== p.url) payLink.href = p.url;
-      setText(payLink, "Open payment page", false);
+      setText(payLink, p.status === "failed" ? "Try the payment page again" : "Open payment page", false);
       payLink.hidden = false;
     } else {
       payLink.hidden = true; payLink.removeAttribute("href");
