@@ -57,9 +57,10 @@ def open_store(
 ) -> TabStore:
     """Open the store ``url`` names; nothing connects until its first call.
 
-    ``read_only=True`` opens a SQLite file only to look (``SqliteTabStore(read_only=True)``:
-    a read-only file or directory can be inspected, nothing is created or locked); the
-    other stores take no lock to read anyway.
+    ``read_only=True`` opens a store only to look: a SQLite file (``SqliteTabStore``:
+    a read-only file or directory can be inspected, nothing is created or locked) or a
+    PostgreSQL schema (``PostgresTabStore``: nothing is created or migrated; a schema
+    without Maya's tables is an error, not made).
 
     Accepted forms:
 
@@ -93,7 +94,7 @@ def open_store(
     if not url:
         raise StoreURLError("the store URL is empty")
     if "://" not in url and _LIBPQ_KEYWORDS.match(url):
-        return _postgres_keywords(url)
+        return _postgres_keywords(url, read_only=read_only)
     if "://" not in url:
         # A plain path, including Windows' C:\... which would otherwise look like a scheme.
         return SqliteTabStore(Path(url).expanduser(), read_only=read_only)
@@ -103,7 +104,7 @@ def open_store(
     if scheme == "sqlite":
         return _sqlite(url, read_only=read_only)
     if scheme in _POSTGRES_SCHEMES:
-        return _postgres(url)
+        return _postgres(url, read_only=read_only)
     raise StoreURLError(
         f"unknown store scheme {scheme!r} in {redact_conninfo(url)!r}: use memory://, "
         "sqlite:///path (or a plain path) or postgresql://user@host/db"
@@ -122,7 +123,7 @@ def _sqlite(url: str, *, read_only: bool) -> SqliteTabStore:
     return SqliteTabStore(Path(rest[1:]).expanduser(), read_only=read_only)
 
 
-def _postgres_keywords(conninfo: str) -> PostgresTabStore:
+def _postgres_keywords(conninfo: str, *, read_only: bool) -> PostgresTabStore:
     try:
         from psycopg.conninfo import conninfo_to_dict
     except ImportError:  # the [postgres] extra is not installed: the store would say so
@@ -134,10 +135,10 @@ def _postgres_keywords(conninfo: str) -> PostgresTabStore:
             f"malformed PostgreSQL keyword string {redact_conninfo(conninfo)!r}: write "
             "key=value pairs (host=... dbname=...) or a postgresql:// URL"
         ) from None
-    return PostgresTabStore(conninfo)
+    return PostgresTabStore(conninfo, read_only=read_only)
 
 
-def _postgres(url: str) -> PostgresTabStore:
+def _postgres(url: str, *, read_only: bool) -> PostgresTabStore:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsed here so a bad port is refused here
@@ -162,6 +163,7 @@ def _postgres(url: str) -> PostgresTabStore:
             max_size=max_size,
             lock_timeout=float(ours.get("lock_timeout", LOCK_TIMEOUT)),
             statement_timeout=float(ours.get("statement_timeout", STATEMENT_TIMEOUT)),
+            read_only=read_only,
         )
     except ValueError as exc:
         raise StoreURLError(f"bad pool option in {redact_conninfo(url)!r}: {exc}") from None

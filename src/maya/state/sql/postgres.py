@@ -69,6 +69,7 @@ class PostgresTabStore(SqlStore):
         statement_timeout: float = STATEMENT_TIMEOUT,
         clock: Callable[[], float] = time.time,
         known_sessions: int = 1024,
+        read_only: bool = False,
     ) -> None:
         """Prepare a store; nothing connects until the first call.
 
@@ -88,6 +89,9 @@ class PostgresTabStore(SqlStore):
             known_sessions: how many sessions' last state to keep in memory, so that a
                 write (or load) reads only the tab row while nobody else wrote the
                 session; 0 reads every item every time.
+            read_only: only look: nothing is created or migrated (a schema or database
+                without Maya's tables is a ``StoreError`` saying so, not made), and every
+                write is refused with ``StoreError``.
 
         Raises:
             ValueError: for pool sizes that make no sense.
@@ -103,6 +107,7 @@ class PostgresTabStore(SqlStore):
             )
         self._conninfo = conninfo
         self.schema = schema
+        self.read_only = read_only
         self._min_size = min_size
         self._max_size = max_size
         self._pool_timeout = pool_timeout
@@ -172,7 +177,10 @@ class PostgresTabStore(SqlStore):
         try:
             await pool.open(wait=self._min_size > 0, timeout=self._connect_timeout)
             async with pool.connection(timeout=self._connect_timeout) as connection:
-                await _migrate(connection, schema, self._database())
+                if self.read_only:
+                    await _check_tables(connection, schema, self._database())
+                else:
+                    await _migrate(connection, schema, self._database())
         except (PoolTimeout, Error) as exc:
             await pool.close()
             raise StoreError(f"cannot use {self._database()}: {exc}") from exc
@@ -211,6 +219,7 @@ class PostgresTabStore(SqlStore):
         ``written`` gives (commit?, the stored state): a transaction with nothing to
         commit is rolled back (undoing a row claimed for a new session).
         """
+        self._refuse_if_read_only()
         pool = await self._connections()
         with self._unavailable_as_store_error():
             async with self._writing(pool) as connection, _pipelined(connection) as transaction:
@@ -266,6 +275,7 @@ class PostgresTabStore(SqlStore):
         Raises:
             StoreError: when the store is closed or the server unreachable.
         """
+        self._refuse_if_read_only()
         pool = await self._connections()
 
         async def append(known: Version | None) -> tuple[None, Version | None]:
@@ -366,6 +376,10 @@ class PostgresTabStore(SqlStore):
                     ) from exc
                 finally:
                     await pool.putconn(connection)
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self!r} was opened read-only: nothing can be changed")
 
     def _database(self) -> str:
         schema = "" if self.schema is None else f" (schema {self.schema!r})"
@@ -519,6 +533,30 @@ async def _migrate(
             await connection.execute(
                 _pg(_schema.SET_SCHEMA_VERSION), {"version": _schema.SCHEMA_VERSION}
             )
+
+
+async def _check_tables(
+    connection: AsyncConnection[TupleRow], schema: str | None, database: str
+) -> None:
+    """A read-only store's check in place of ``_migrate``: the schema and Maya's tables
+    are there, at a version this Maya reads; nothing is created or locked.
+
+    Raises:
+        StoreError: the schema does not exist or holds no Maya tables (a mistyped
+            schema is said, never made); ``upgrade_statements``' refusal of a newer one.
+    """
+    # The schema's name quoted by the server, as SET search_path took it.
+    qualified = "'maya_schema'" if schema is None else "quote_ident(%s) || '.maya_schema'"
+    params: tuple[str, ...] = () if schema is None else (schema,)
+    found = await (
+        await connection.execute(f"SELECT to_regclass({qualified}) IS NOT NULL", params)
+    ).fetchone()
+    if found is None or not found[0]:
+        where = "" if schema is not None else " on its search_path"  # a schema is named
+        raise StoreError(f"{database} holds no Maya tables{where}: nothing to read")
+    row = await (await connection.execute(_schema.SELECT_SCHEMA_VERSION)).fetchone()
+    # Refuses a newer schema; an older one is read as it is (as SQLite's read-only store).
+    _schema.upgrade_statements(None if row is None else int(row[0]), database=database)
 
 
 def _quiet(connection: AsyncConnection[TupleRow]) -> bool:
