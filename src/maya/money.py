@@ -14,6 +14,7 @@ __all__ = [
     "MAX_CHARGE",
     "Cents",
     "MoneyError",
+    "charge_problem",
     "charge_step",
     "check_currency",
     "check_iso_currency",
@@ -291,3 +292,19 @@ def charge_step(currency: str) -> int:
         MoneyError: ``currency`` is not a three-letter code.
     """
     return 10 if minor_units(currency) == 3 else 1
+
+
+def charge_problem(amount: Cents, currency: str) -> dict[str, str] | None:
+    """Why no card payment could charge ``amount`` in ``currency``: ``{"max": ...}`` past
+    ``MAX_CHARGE``, ``{"step": ...}`` off ``charge_step`` (each formatted, as message
+    details), or None when one could.
+
+    Raises:
+        MoneyError: ``currency`` is not a three-letter code.
+    """
+    if amount > MAX_CHARGE:
+        return {"max": format_amount(MAX_CHARGE, currency)}
+    step = charge_step(currency)
+    if amount % step:
+        return {"step": format_amount(step, currency)}
+    return None

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import pytest
@@ -26,6 +27,7 @@ from maya.state.sql import SqliteTabStore, StoreError
 from maya.testing import FakeClock
 
 from ._scenarios import EPOCH, rich_tab
+from .conftest import Backend
 
 pytestmark = pytest.mark.anyio
 
@@ -128,41 +130,31 @@ async def test_maya_state_show_reads_a_read_only_file(shared_dir: Path, locked: 
 
 
 async def test_a_read_only_postgres_store_creates_no_schema_and_changes_nothing(
-    tmp_path: Path,
+    pg_backend: Backend,
 ) -> None:
     """A mistyped schema given to ``maya state show`` used to be created, tables and all,
     and shown as a fresh $1,000 tab; now it is said to hold no Maya tables. An existing
     one is read, and nothing can be written through a read-only store."""
-    import uuid
-
     import psycopg
 
-    from .conftest import drop_schema, postgres_url
-
-    url = postgres_url()
-    if url is None:
-        pytest.skip("MAYA_TEST_POSTGRES_URL is not set")
-    schema = f"maya_test_ro_{uuid.uuid4().hex[:10]}"
-    joiner = "&" if "?" in url else "?"
+    schema = dict(parse_qsl(urlsplit(pg_backend.url).query))["schema"]
+    plain = pg_backend.url.split("?", 1)[0]
+    missing = open_store(pg_backend.url, read_only=True)
+    with pytest.raises(StoreError, match="holds no Maya tables"):
+        await missing.load("s1")
+    await missing.aclose()
+    with psycopg.connect(plain, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (schema,)
+        ).fetchone()
+    assert row == (0,)  # not created
+    async with pg_backend.open() as writer:  # type: ignore[attr-defined]
+        await TabManager(writer, catalog=load_menu()).order("s1", "Martini")
+    reader = open_store(pg_backend.url, read_only=True)
     try:
-        missing = open_store(f"{url}{joiner}schema={schema}", read_only=True)
-        with pytest.raises(StoreError, match="holds no Maya tables"):
-            await missing.load("s1")
-        await missing.aclose()
-        with psycopg.connect(url, autocommit=True) as connection:
-            row = connection.execute(
-                "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (schema,)
-            ).fetchone()
-        assert row == (0,)  # not created
-        async with open_store(f"{url}{joiner}schema={schema}") as writer:  # type: ignore[attr-defined]
-            await TabManager(writer, catalog=load_menu()).order("s1", "Martini")
-        reader = open_store(f"{url}{joiner}schema={schema}", read_only=True)
-        try:
-            state = await reader.load("s1")
-            assert state is not None and state.tab_cents == 1300
-            with pytest.raises(StoreError, match="read-only"):
-                await TabManager(reader, catalog=load_menu()).order("s1", "Water")
-        finally:
-            await reader.aclose()
+        state = await reader.load("s1")
+        assert state is not None and state.tab_cents == 1300
+        with pytest.raises(StoreError, match="read-only"):
+            await TabManager(reader, catalog=load_menu()).order("s1", "Water")
     finally:
-        drop_schema(url, schema)
+        await reader.aclose()

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from maya.money import MAX_CHARGE, minor_units
+from maya.money import MAX_CHARGE, charge_step
 from maya.payments.dialects import LinkRequest
 from maya.payments.errors import PaymentRequestInvalidError
 
@@ -55,7 +55,7 @@ class _LinkArguments(BaseModel):
     @model_validator(mode="after")
     def _three_decimals_end_in_zero(self) -> _LinkArguments:
         # Stripe takes three-decimal amounts only when they end in 0.
-        if minor_units(self.currency) == 3 and self.amount_cents % 10:
+        if self.amount_cents % charge_step(self.currency):
             raise ValueError("amount_cents")
         return self
 

@@ -23,9 +23,8 @@ from maya.money import (
     MAX_CHARGE,
     Cents,
     MoneyError,
-    charge_step,
+    charge_problem,
     check_iso_currency,
-    format_amount,
     parse_amount,
 )
 from maya.state.errors import StateError
@@ -152,22 +151,22 @@ def _priced(name: str, price: object, currency: str, category: str) -> CatalogIt
     # Said in words here, not left to the model's validation (a pydantic dump).
     if cents <= 0:
         raise CatalogError(f"the price of {name!r} must be more than 0")
-    if cents > MAX_CHARGE:
+    unchargeable = charge_problem(cents, currency)
+    if unchargeable is not None and "max" in unchargeable:
         raise CatalogError(
-            f"the price of {name!r} is over {format_amount(MAX_CHARGE, currency)},"
+            f"the price of {name!r} is over {unchargeable['max']},"
             " the most one card payment can take"
         )
-    step = charge_step(currency)
-    if cents % step:
+    if unchargeable is not None:
         raise CatalogError(
             f"the price of {name!r}: card payments in {currency.upper()} go in steps of"
-            f" {format_amount(step, currency)}"
+            f" {unchargeable['step']}"
         )
     try:
         return CatalogItem(name=name, price_cents=cents, category=category)
-    except ValueError as exc:
-        problems = "; ".join(e["msg"] for e in getattr(exc, "errors", lambda: [])())
-        raise CatalogError(f"item {name!r}: {problems or exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(error["msg"] for error in exc.errors(include_url=False))
+        raise CatalogError(f"item {name!r}: {problems}") from exc
 
 
 class _ItemFile(BaseModel):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from maya.codes import ErrorCode
-from maya.money import MAX_CHARGE, Cents, charge_step, format_amount
+from maya.money import Cents, charge_problem, format_amount
 from maya.state.errors import StateError
 from maya.state.models import (
     OrderedItem,
@@ -49,17 +49,6 @@ def new_tab(session_id: str, balance_cents: Cents, currency: str = "usd") -> Tab
     return TabState(session_id=session_id, balance_cents=balance_cents, currency=currency)
 
 
-def _unpayable(amount: Cents, currency: str) -> dict[str, str] | None:
-    """Why no card payment could charge ``amount`` (``max`` or ``step``, formatted), or
-    None when one could."""
-    if amount > MAX_CHARGE:
-        return {"max": format_amount(MAX_CHARGE, currency)}
-    step = charge_step(currency)
-    if amount % step:
-        return {"step": format_amount(step, currency)}
-    return None
-
-
 def order_change(
     state: TabState,
     *,
@@ -75,7 +64,7 @@ def order_change(
     Raises:
         StateError: ``INSUFFICIENT_FUNDS`` when the prepaid balance does not cover it;
             ``BILL_NOT_PAYABLE`` when the tab would be more than one card payment can take
-            (``MAX_CHARGE``), or off its currency's steps (``charge_step``).
+            or off its currency's steps (``maya.money.charge_problem``).
     """
     cost = unit_price_cents * quantity
     if prepaid and cost > state.balance_cents:
@@ -91,7 +80,7 @@ def order_change(
             shortfall=format_amount(cost - state.balance_cents, state.currency),
         )
     tab = state.tab_cents + cost
-    unpayable = _unpayable(tab, state.currency)
+    unpayable = charge_problem(tab, state.currency)
     if unpayable is not None:
         raise StateError(
             ErrorCode.BILL_NOT_PAYABLE,
@@ -220,7 +209,7 @@ def begin_payment_change(state: TabState, *, now: int) -> tuple[Change, PaymentS
             tab=format_amount(state.tab_cents, state.currency),
         )
     total = state.total_due_cents
-    unpayable = _unpayable(total, state.currency)
+    unpayable = charge_problem(total, state.currency)
     if unpayable is not None:
         raise StateError(
             ErrorCode.BILL_NOT_PAYABLE,

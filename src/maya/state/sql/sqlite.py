@@ -254,7 +254,7 @@ class SqliteTabStore(SqlStore):
                 f" {self._busy_timeout:g} s (the calls before this one waited for a lock)",
                 code=ErrorCode.STORE_BUSY,
             )
-        wanted = min(int(remaining * 1000), int(self._busy_timeout * 1000))
+        wanted = int(remaining * 1000)  # at most busy_timeout: the deadline's own
         # Set again only when it moved noticeably: most calls find the thread free.
         if abs(wanted - self._thread_busy_ms) > 50:
             connection.execute(f"PRAGMA busy_timeout = {wanted}")
