@@ -4,6 +4,7 @@ session each tab reply names."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -121,8 +122,12 @@ def test_every_tab_reply_and_chat_answer_names_its_session(client: TestClient) -
 
 def _sent_by_turn_stream(
     run: Callable[[Emit], Awaitable[None]],
+    *,
+    linger_s: float = 0.0,
+    on_send: Callable[[Message], None] = lambda message: None,
 ) -> tuple[list[Message], BaseException | None]:
-    """The ASGI messages a ``TurnStream`` running ``run`` sends, and what it raised."""
+    """The ASGI messages a ``TurnStream`` running ``run`` sends, and what it raised; no
+    task of the stream's is left behind."""
     sent: list[Message] = []
     raised: list[BaseException] = []
 
@@ -131,18 +136,28 @@ def _sent_by_turn_stream(
 
     async def send(message: Message) -> None:
         sent.append(message)
+        on_send(message)
 
     async def main() -> None:
+        before = asyncio.all_tasks()
         try:
-            await TurnStream(run)({"type": "http"}, receive, send)
+            await TurnStream(run, linger_s=linger_s)({"type": "http"}, receive, send)
         except BaseException as exc:
             raised.append(exc)
+        await anyio.lowlevel.checkpoint()
+        assert asyncio.all_tasks() == before
 
     anyio.run(main)
     return sent, raised[0] if raised else None
 
 
-def test_a_turns_events_leave_in_one_write_per_wait_and_the_last_with_the_end() -> None:
+def _bodies(sent: list[Message]) -> list[tuple[bool, bytes]]:
+    assert sent[0]["type"] == "http.response.start"
+    assert all(m["type"] == "http.response.body" for m in sent[1:])
+    return [(m["more_body"], m["body"]) for m in sent[1:]]
+
+
+def test_without_linger_a_turns_events_leave_at_each_wait_and_the_last_with_the_end() -> None:
     async def run(emit: Emit) -> None:
         await emit("activity", {"text": "Adding..."})
         await anyio.wait_all_tasks_blocked()  # the tool runs: what was said leaves first
@@ -150,17 +165,100 @@ def test_a_turns_events_leave_in_one_write_per_wait_and_the_last_with_the_end() 
             await emit("delta", {"text": word})
         await emit("done", {"reply": "Coming right up."})
 
-    sent, raised = _sent_by_turn_stream(run)
+    sent, raised = _sent_by_turn_stream(run, linger_s=0)
     assert raised is None
-    assert [m["type"] for m in sent] == [
-        "http.response.start",
-        "http.response.body",
-        "http.response.body",
+    (first_more, first), (last_more, last) = _bodies(sent)
+    assert first_more is True and first.count(b"event: ") == 1
+    assert last_more is False  # the reply's words and "done" end the response
+    assert last.count(b"event: delta") == 3 and b"event: done" in last
+
+
+def test_a_turn_answered_within_the_linger_leaves_in_one_write_with_its_end() -> None:
+    async def run(emit: Emit) -> None:
+        await emit("activity", {"text": "Adding..."})
+        await anyio.wait_all_tasks_blocked()  # a quick tool: waits, but not for long
+        await emit("delta", {"text": "Coming right up."})
+        await emit("done", {"reply": "Coming right up."})
+
+    sent, raised = _sent_by_turn_stream(run, linger_s=60)
+    assert raised is None
+    [(more, body)] = _bodies(sent)
+    assert more is False
+    assert [line for line in body.split(b"\n") if line.startswith(b"event: ")] == [
+        b"event: activity",
+        b"event: delta",
+        b"event: done",
     ]
-    first, last = sent[1], sent[2]
-    assert first["more_body"] is True and first["body"].count(b"event: ") == 1
-    assert last["more_body"] is False  # the reply's words and "done" end the response
-    assert last["body"].count(b"event: delta") == 3 and b"event: done" in last["body"]
+
+
+def test_a_turn_waiting_past_the_linger_sends_what_it_said_before_it_ends() -> None:
+    sent_early = anyio.Event()
+
+    def on_send(message: Message) -> None:
+        if message.get("more_body"):
+            sent_early.set()
+
+    async def run(emit: Emit) -> None:
+        await emit("activity", {"text": "Creating your payment link..."})
+        # A slow tool: the words said before it leave once the linger is over, while
+        # it still runs (a real wait of about 10 ms, bounded).
+        with anyio.fail_after(5):
+            await sent_early.wait()
+        await emit("delta", {"text": "Here is your link."})
+        await anyio.wait_all_tasks_blocked()  # past the linger, each wait sends at once
+        await emit("done", {"reply": "Here is your link."})
+
+    sent, raised = _sent_by_turn_stream(run, linger_s=0.01, on_send=on_send)
+    assert raised is None
+    bodies = _bodies(sent)
+    assert [more for more, _ in bodies] == [True, True, False]
+    assert [body.split(b"\n", 1)[0] for _, body in bodies] == [
+        b"event: activity",
+        b"event: delta",
+        b"event: done",
+    ]
+
+
+def test_a_turn_failing_while_its_events_are_sent_ends_after_that_send() -> None:
+    sending = anyio.Event()
+    release = anyio.Event()
+    order: list[str] = []
+
+    async def run(emit: Emit) -> None:
+        await emit("delta", {"text": "Coming "})
+        with anyio.fail_after(5):
+            await sending.wait()  # the stream's task is in the middle of a send
+        release.set()
+        raise RuntimeError("a bug")
+
+    async def main() -> tuple[list[Message], BaseException | None]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            if message.get("more_body"):
+                sending.set()
+                await release.wait()  # a slow client
+            if message["type"] == "http.response.body":
+                order.append("chunk" if message["more_body"] else "end")
+            sent.append(message)
+
+        async def receive() -> Message:
+            return {"type": "http.disconnect"}
+
+        before = asyncio.all_tasks()
+        try:
+            await TurnStream(run, linger_s=0)({"type": "http"}, receive, send)
+        except RuntimeError as exc:
+            failure: BaseException | None = exc
+        else:
+            failure = None
+        assert asyncio.all_tasks() == before
+        return sent, failure
+
+    sent, raised = anyio.run(main)
+    assert isinstance(raised, RuntimeError)
+    assert order == ["chunk", "end"]  # the send under way finished before the end
+    assert [more for more, _ in _bodies(sent)] == [True, False]
 
 
 def test_the_end_carries_what_was_said_before_a_turn_failed() -> None:

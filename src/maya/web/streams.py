@@ -4,6 +4,7 @@ changes (``TabStream``, bounded in time, ended at once when the server stops).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
@@ -18,7 +19,15 @@ from maya.state.manager import TabManager
 from maya.web.security import secure_headers
 from maya.web.views import tab_view
 
-__all__ = ["SSE_HEADERS", "STOPPING", "TabStream", "TurnStream", "sse_event", "stopping_lifespan"]
+__all__ = [
+    "SSE_HEADERS",
+    "STOPPING",
+    "TURN_LINGER_S",
+    "TabStream",
+    "TurnStream",
+    "sse_event",
+    "stopping_lifespan",
+]
 
 _log = logging.getLogger("maya.web")
 
@@ -98,69 +107,103 @@ class _Sender:
 Emit = Callable[[str, Any], Awaitable[None]]
 
 
-class TurnStream:
-    """An ASGI response running ``run(emit)``; each event goes out as soon as ``run`` waits.
+TURN_LINGER_S = 0.02
+"""How long a turn's first events wait for more, or for the turn's end, before they leave
+(seconds): a turn answered within it leaves in one write, its end included."""
 
-    Events emitted back to back (a reply's words, given at once by a model that does not
-    stream) leave in one write: one ``send`` through the middleware and one system call,
-    not one per word; the last of them leave with the end of the response. Events
-    emitted across a wait (a tool call, a streamed answer's next chunk) leave before the
-    wait ends.
+
+class TurnStream:
+    """An ASGI response running ``run(emit)``, its events sent as one body chunk per write.
+
+    What a turn emits in its first ``linger_s`` waits for the turn's end: a turn answered
+    that fast (a model that answers at once, tools that do not wait on the network)
+    leaves in one write (one ``send`` through the middleware, one system call) and costs
+    one timer, no task. From then on, events leave as soon as ``run`` waits (a slow tool,
+    a streamed answer's next chunk), sent by a task of their own; events emitted back to
+    back still leave together, and the last ones leave with the end of the response. It
+    runs on asyncio (uvicorn's loop).
     """
 
-    def __init__(self, run: Callable[[Emit], Awaitable[None]]) -> None:
-        """``run`` is awaited with ``emit(event, data)``; the stream ends when it returns."""
+    def __init__(
+        self, run: Callable[[Emit], Awaitable[None]], *, linger_s: float = TURN_LINGER_S
+    ) -> None:
+        """``run`` is awaited with ``emit(event, data)``; the stream ends when it returns.
+        ``linger_s``: how long the first events wait (0: they leave at the first wait)."""
         self._run = run
+        self._linger_s = linger_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sender = _Sender(send)
         await sender.start()
-        batch = _Batch(sender)
+        batch = _Batch(sender, self._linger_s)
         try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(batch.drain)
-                try:
-                    await self._run(batch.emit)
-                finally:
-                    batch.close()
+            await self._run(batch.emit)
         finally:
-            # What is left (the reply's last words, "done") leaves with the end.
-            await sender.end(batch.take())
+            # What is left (the reply's last words, "done") leaves with the end, after
+            # whatever was being sent.
+            try:
+                await batch.close()
+            finally:
+                await sender.end(batch.take())
 
 
 class _Batch:
-    """Emitted events waiting for the producer to pause, then sent as one body chunk."""
+    """Emitted events waiting to be sent as one body chunk: from ``linger_s`` after the
+    first emit on, by a task sending them whenever the producer waits."""
 
-    def __init__(self, sender: _Sender) -> None:
+    def __init__(self, sender: _Sender, linger_s: float) -> None:
         self._sender = sender
+        self._linger_s = linger_s
+        self._loop = asyncio.get_running_loop()
         self._chunks: list[bytes] = []
-        self._wake = anyio.Event()
+        self._timer: asyncio.TimerHandle | None = None
+        self._sending: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None  # once sending: set by an emit, the end
         self._closed = False
 
     async def emit(self, event: str, data: Any) -> None:
         self._chunks.append(sse_event(event, data))
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
+        elif self._timer is None and not self._closed:
+            if self._linger_s > 0:
+                self._timer = self._loop.call_later(self._linger_s, self._start_sending)
+            else:  # no linger: sent as soon as the producer waits
+                self._start_sending()
 
-    def close(self) -> None:
+    def _start_sending(self) -> None:
+        if not self._closed:
+            self._wake = asyncio.Event()
+            self._sending = self._loop.create_task(self._send_until_closed(self._wake))
+
+    async def _send_until_closed(self, wake: asyncio.Event) -> None:
+        while not self._closed:
+            # Cleared before sending: what is emitted meanwhile wakes the next send.
+            wake.clear()
+            while self._chunks:
+                await self._sender.chunk(self.take())
+            await wake.wait()
+
+    async def close(self) -> None:
+        """Nothing more is sent before the end: the timer is off, and a send under way
+        has finished (the sending task is cancelled if this is)."""
         self._closed = True
-        self._wake.set()
+        if self._timer is not None:
+            self._timer.cancel()
+        task, wake = self._sending, self._wake
+        if task is None or wake is None:
+            return
+        wake.set()
+        try:
+            await asyncio.shield(task)
+        except BaseException:
+            task.cancel()
+            raise
 
     def take(self) -> bytes:
         """The events not sent yet, as one body chunk; they are no longer waiting."""
         chunks, self._chunks = self._chunks, []
         return b"".join(chunks)
-
-    async def flush(self) -> None:
-        while self._chunks:
-            await self._sender.chunk(self.take())
-
-    async def drain(self) -> None:
-        while True:
-            await self._wake.wait()
-            if self._closed:
-                return  # what is left leaves with the end of the response
-            self._wake = anyio.Event()
-            await self.flush()
 
 
 class TabStream:
