@@ -215,7 +215,8 @@ async def test_a_store_reads_a_conversation_it_knows_without_its_bodies(
 
 @contextmanager
 def _trims(store: SqliteTabStore) -> Iterator[list[str]]:
-    """The ``TRIM`` statements ``store`` sends, on any of its connections, meanwhile."""
+    """How ``store`` drops turns, on any of its connections, meanwhile: ``"trim"`` for the
+    database's ``TRIM``, ``"range"`` for a known conversation's ``DROP_BEFORE``."""
     trims: list[str] = []
     connections = [store._connection, store._loop_connection, store._loop_synced]
     opened = [connection for connection in connections if connection is not None]
@@ -223,7 +224,9 @@ def _trims(store: SqliteTabStore) -> Iterator[list[str]]:
 
     def note(statement: str) -> None:
         if statement.startswith("DELETE FROM conversation_turns") and "seq <=" in statement:
-            trims.append(statement)
+            trims.append("trim")
+        elif statement.startswith("DELETE FROM conversation_turns") and "seq <" in statement:
+            trims.append("range")
 
     for connection in opened:
         connection.set_trace_callback(note)
@@ -234,19 +237,22 @@ def _trims(store: SqliteTabStore) -> Iterator[list[str]]:
             connection.set_trace_callback(None)
 
 
-async def test_an_append_known_to_drop_nothing_sends_no_trim(tmp_path: Path) -> None:
-    """The trim runs when the database alone knows what to drop: rows another process
-    appended, or a bound reached; an append that derives the conversation and keeps
-    every turn sends none, and the database still holds exactly the turns kept."""
+async def test_only_an_unknown_conversation_asks_the_database_what_to_drop(
+    tmp_path: Path,
+) -> None:
+    """``TRIM`` (which sums the session's bytes) runs when the database alone knows what
+    to drop: rows another process appended. An append that derives the conversation
+    sends nothing when it keeps every turn and deletes a range of the key when a bound is
+    reached; the database still holds exactly the turns kept."""
     path = tmp_path / "tabs.sqlite3"
     first, second, truth = SqliteTabStore(path), SqliteTabStore(path), SqliteTabStore(path)
     _forgetful(truth)
     bounds = ConversationBounds(max_turns=3)
 
-    async def append(store: SqliteTabStore, turn: str) -> int:
+    async def append(store: SqliteTabStore, turn: str) -> list[str]:
         with _trims(store) as trims:
             await store.append_conversation_turn("bar", turn, now=1.0, bounds=bounds)
-        return len(trims)
+        return trims
 
     async def held() -> tuple[str, ...]:
         return (await truth.load_conversation("bar", now=1.0, idle_s=HOUR)).turns
@@ -254,24 +260,27 @@ async def test_an_append_known_to_drop_nothing_sends_no_trim(tmp_path: Path) -> 
     try:
         for store in (first, second, truth):  # its connections open with its first call
             await store.load_conversation("bar", now=1.0, idle_s=HOUR)
-        assert [await append(first, f"t{n}") for n in range(3)] == [0, 0, 0]
+        assert [await append(first, f"t{n}") for n in range(3)] == [[], [], []]
         assert await held() == ("t0", "t1", "t2")
-        assert await append(first, "t3") == 1  # the turn bound: t0 goes
+        assert await append(first, "t3") == ["range"]  # the turn bound: t0 goes
         assert await held() == ("t1", "t2", "t3")
         # Another process's turn: the first knows its rows no longer, so the database trims.
-        assert await append(second, "theirs") == 1
-        assert await append(first, "mine") == 1
+        assert await append(second, "theirs") == ["trim"]
+        assert await append(first, "mine") == ["trim"]
         assert await held() == ("t3", "theirs", "mine")
-        # Read again, it is known: a turn within the bounds sends no trim.
+        # Read again, it is known: a turn within the bounds sends nothing.
         bounds = ConversationBounds(max_turns=5)
         await first.load_conversation("bar", now=1.0, idle_s=HOUR)
-        assert await append(first, "more") == 0
+        assert await append(first, "more") == []
         assert await held() == ("t3", "theirs", "mine", "more")
-        # The byte bound counts too.
+        # The byte bound counts too, and can drop several turns at once.
         bounds = ConversationBounds(max_turns=5, max_bytes=len("t3theirsminemorex"))
-        assert await append(first, "x") == 0
-        assert await append(first, "y") == 1  # one byte over: t3 goes
+        assert await append(first, "x") == []
+        assert await append(first, "y") == ["range"]  # one byte over: t3 goes
         assert await held() == ("theirs", "mine", "more", "x", "y")
+        bounds = ConversationBounds(max_turns=5, max_bytes=len("morexyz"))
+        assert await append(first, "z") == ["range"]  # theirs and mine go together
+        assert await held() == ("more", "x", "y", "z")
     finally:
         for store in (first, second, truth):
             await store.aclose()

@@ -9,9 +9,11 @@ goes up by one, or starts over at 1) and nothing else does. A read sends the ver
 holds, and the turns' bodies come back only when the row has another: a conversation of 40
 turns is then one short row to read, not 40 bodies to fetch and decode on every turn. An
 append that finds the version it holds one turn behind its own derives the new
-conversation (the turn added, the oldest dropped as ``TRIM`` drops them) and sends no
-``TRIM`` when it keeps every turn; anything else (another process's append in between)
-trims in the database and forgets the conversation, and the next read fetches the bodies.
+conversation (the turn added, the oldest dropped as ``TRIM`` drops them): it sends no
+trim when it keeps every turn, and deletes a range of the key (``DROP_BEFORE``) when it
+drops some; anything else (another process's append in between) trims in the database
+(``TRIM``, which sums the session's bytes) and forgets the conversation, and the next
+read fetches the bodies.
 """
 
 from __future__ import annotations
@@ -177,6 +179,8 @@ TRIM = (
     " WHERE n > :max_turns OR total > :max_bytes)"
     " ELSE :seq - :max_turns END"
 )
+# What a known conversation drops: its turns before the first it keeps (a range of the key).
+DROP_BEFORE = "DELETE FROM conversation_turns WHERE session_id = :session_id AND seq < :first"
 
 
 async def load(
@@ -226,8 +230,10 @@ async def append_turn(
     """Keep ``turn`` within ``bounds`` inside the caller's write transaction.
 
     Four statements for a turn (five with the idle prune, which runs when a conversation
-    begins and every ``PRUNE_EVERY`` turns of one), three when the conversation is known
-    and keeps every turn: the trim, which would delete nothing, is not sent. Returns the
+    begins and every ``PRUNE_EVERY`` turns of one). When the conversation is known, the
+    database is not asked what to drop: a turn that keeps every turn sends no trim, and
+    one past a bound deletes the turns before the first kept, a range of the key, not
+    the ``TRIM`` that sums the session's bytes. Returns the
     conversation as this transaction leaves it, when that is known without a read: it
     began with this turn, or ``known`` (the version the caller holds) was the row's last
     (None otherwise).
@@ -256,10 +262,12 @@ async def append_turn(
         )
     size = len(turn.encode())
     await connection.send(INSERT_TURN, {**key, "seq": seq, "body": turn, "bytes": size})
-    if derived is None or base is None or len(derived.turns) <= len(base.turns):
-        # Unknown rows, or some to drop: the database finds them.
+    if derived is None or base is None:
+        # Unknown rows: the database finds what goes.
         await connection.send(
             TRIM,
             {**key, "seq": seq, "max_turns": bounds.max_turns, "max_bytes": bounds.max_bytes},
         )
+    elif len(derived.turns) <= len(base.turns):  # some dropped: those before the kept
+        await connection.send(DROP_BEFORE, {**key, "first": seq - len(derived.turns) + 1})
     return derived
