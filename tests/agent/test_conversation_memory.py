@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from google.genai import types
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maya.agent import Agent, ConversationHistory, OfflineModel, history_problems
+from maya.agent import history as history_module
 from maya.agent.models import calls_response, response_from_parts, text_response
 from maya.bar import load_menu
 from maya.state import ConversationBounds, MemoryTabStore, StoreError, TabManager
@@ -165,3 +168,72 @@ async def test_a_chat_resumed_on_a_sqlite_file_remembers_the_order(tmp_path: Pat
         assert [(i.name, i.quantity) for i in state.items] == [("Negroni", 1), ("Negroni", 1)]
     finally:
         await store.aclose()
+
+
+def _turn_text(number: int) -> str:
+    contents = [
+        types.Content(role="user", parts=[types.Part(text=f"message {number}")]),
+        types.Content(role="model", parts=[types.Part(text=f"reply {number % 3}")]),
+    ]
+    return history_module._TURN.dump_json(contents, exclude_none=True).decode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.lists(st.integers(0, 12), max_size=8)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_sessions_parsed_turns_are_reused_only_where_they_are_the_same(
+    reads: list[tuple[int, list[int]]],
+) -> None:
+    """Whatever each read of a session holds (its last read continued, turns dropped or
+    added, another process's turns, a conversation begun again, the same turn twice),
+    the contents are those of parsing every turn afresh; a conversation that continues
+    the session's last one reuses its parsed contents as they were."""
+    parsed = history_module._ParsedTurns(size=4, sessions=3)
+    last: dict[str, tuple[tuple[str, ...], list[types.Content]]] = {}
+    for session_number, numbers in reads:
+        session = f"s{session_number}"
+        turns = tuple(_turn_text(number) for number in numbers)
+        got = parsed.contents(session, turns)
+        fresh = [c for turn in turns for c in history_module._TURN.validate_json(turn)]
+        assert got == fresh
+        before = last.get(session)
+        if (
+            before is not None
+            and turns
+            and before[0]
+            and before[0][-1] == turns[0]
+            and len(set(before[0])) == len(before[0])
+        ):
+            # It continues the last read's newest turn: that turn's contents are reused.
+            assert got[0] is before[1][-2]
+        last[session] = (turns, got)
+
+
+def test_a_continued_conversation_parses_only_its_new_turns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed = history_module._ParsedTurns(size=1)  # the text cache remembers one turn only
+    first = tuple(_turn_text(n) for n in range(40))
+    added = _turn_text(40)
+    calls: list[str] = []
+    validate = history_module._TURN.validate_json
+
+    class Counting:
+        @staticmethod
+        def validate_json(text: str) -> list[types.Content]:
+            calls.append(text)
+            return validate(text)
+
+    monkeypatch.setattr(history_module, "_TURN", Counting)
+    parsed.contents("bar", first)
+    assert len(calls) == 40
+    calls.clear()
+    # The oldest dropped and one turn added, as every turn past the bound does.
+    second = (*first[1:], added)
+    assert len(parsed.contents("bar", second)) == 80
+    assert calls == [added]

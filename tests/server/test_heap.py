@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from maya.server import command, serve
-from maya.server.heap import freeze_started_heap
+from maya.server.heap import SERVER_GC_THRESHOLDS, freeze_started_heap
 
 from .test_serve import clean_env
 
@@ -25,10 +25,12 @@ class _Node:
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         yield
     finally:
         gc.unfreeze()  # the rest of the run collects as usual
+        gc.set_threshold(*thresholds)
 
 
 def test_the_started_heap_is_set_aside_after_its_garbage_is_collected(unfrozen: None) -> None:
@@ -42,6 +44,22 @@ def test_the_started_heap_is_set_aside_after_its_garbage_is_collected(unfrozen: 
     assert all(found is not kept for found in gc.get_objects())
     made_after = _Node()
     assert any(found is made_after for found in gc.get_objects())
+
+
+def test_a_started_server_still_collects_its_garbage_at_its_own_pace(unfrozen: None) -> None:
+    freeze_started_heap()
+    assert gc.get_threshold() == SERVER_GC_THRESHOLDS
+    assert gc.isenabled()
+    first = _Node()
+    gone = weakref.ref(first)
+    del first
+    # Garbage in cycles is freed by the collector on its own once enough is made: no
+    # gc.collect() here.
+    for _ in range(SERVER_GC_THRESHOLDS[0] * 2):
+        _Node()
+        if gone() is None:
+            break
+    assert gone() is None
 
 
 @pytest.mark.anyio

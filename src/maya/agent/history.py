@@ -10,6 +10,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 
 from google.genai import types
 from pydantic import TypeAdapter, ValidationError
@@ -32,18 +33,24 @@ _TURN = TypeAdapter(list[types.Content])
 PARSED_TURNS = 4096
 """Stored turns kept parsed in this process: each turn of a conversation is read back on
 every later turn, and parsing it into google-genai's types costs more than the read."""
+PARSED_SESSIONS = 1024
+"""Sessions whose last read conversation is kept as parsed turns, for the next read."""
 
 
 class _ParsedTurns:
-    """The contents of recently read turns, by their stored JSON (least recently used out).
+    """The contents of recently read turns, by their stored JSON (least recently used out),
+    and each session's last read conversation as parsed turns.
 
     The contents are shared between loads: the agent never changes a loaded content (it
     builds new lists and contents), so a cached one is handed out as it is.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, sessions: int = PARSED_SESSIONS) -> None:
         self._size = size
+        self._sessions = sessions
         self._by_text: OrderedDict[str, tuple[types.Content, ...]] = OrderedDict()
+        self._last: OrderedDict[str, tuple[tuple[str, ...], list[tuple[types.Content, ...]]]]
+        self._last = OrderedDict()
 
     def parse(self, text: str) -> tuple[types.Content, ...]:
         found = self._by_text.get(text)
@@ -55,6 +62,29 @@ class _ParsedTurns:
         if len(self._by_text) > self._size:
             self._by_text.popitem(last=False)
         return parsed
+
+    def contents(self, session_id: str, turns: Sequence[str]) -> list[types.Content]:
+        """The contents of a session's kept ``turns``, oldest first.
+
+        A kept conversation changes by dropping its oldest turns and adding new ones, so
+        the one last read for the session is looked for at the start of ``turns``: what
+        they share is reused as parsed (two comparisons in C, not a lookup per turn), and
+        only the turns after it are parsed (or found by their text).
+        """
+        turns = tuple(turns)
+        last = self._last.pop(session_id, None)
+        parsed: list[tuple[types.Content, ...]] = []
+        if last is not None and turns and turns[0] in last[0]:
+            known, known_parsed = last
+            first = known.index(turns[0])
+            shared = len(known) - first
+            if known[first:] == turns[:shared]:
+                parsed = known_parsed[first:]
+        parsed.extend(self.parse(turn) for turn in turns[len(parsed) :])
+        self._last[session_id] = (turns, parsed)
+        if len(self._last) > self._sessions:
+            self._last.popitem(last=False)
+        return list(chain.from_iterable(parsed))
 
 
 class ConversationHistory:
@@ -106,10 +136,8 @@ class ConversationHistory:
         except StoreError as exc:
             _log.warning("conversation memory unavailable, answering without it: %s", exc)
             return [], 0
-        contents: list[types.Content] = []
         try:
-            for turn in conversation.turns:
-                contents.extend(self._parsed.parse(turn))
+            contents = self._parsed.contents(session_id, conversation.turns)
         except ValidationError as exc:
             _log.warning(
                 "a stored conversation no longer parses, starting afresh: %s",
