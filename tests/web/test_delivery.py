@@ -184,6 +184,11 @@ def test_a_turn_answered_within_the_linger_leaves_in_one_write_with_its_end() ->
     assert raised is None
     [(more, body)] = _bodies(sent)
     assert more is False
+    # Sent whole, as an ordinary response: its length, no chunked stream for a proxy.
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-length"] == str(len(body)).encode()
+    assert b"x-accel-buffering" not in headers
+    assert headers[b"content-type"].startswith(b"text/event-stream")
     assert [line for line in body.split(b"\n") if line.startswith(b"event: ")] == [
         b"event: activity",
         b"event: delta",
@@ -210,6 +215,9 @@ def test_a_turn_waiting_past_the_linger_sends_what_it_said_before_it_ends() -> N
 
     sent, raised = _sent_by_turn_stream(run, linger_s=0.01, on_send=on_send)
     assert raised is None
+    headers = dict(sent[0]["headers"])
+    assert b"content-length" not in headers  # streamed: its length is not known
+    assert headers[b"x-accel-buffering"] == b"no"
     bodies = _bodies(sent)
     assert [more for more, _ in bodies] == [True, True, False]
     assert [body.split(b"\n", 1)[0] for _, body in bodies] == [

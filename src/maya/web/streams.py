@@ -64,41 +64,63 @@ def sse_event(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {_compact_json(data)}\n\n".encode()
 
 
-def _headers() -> list[tuple[bytes, bytes]]:
-    headers: dict[str, str] = {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "X-Accel-Buffering": "no",
-    }
+def _headers(*, streamed: bool) -> list[tuple[bytes, bytes]]:
+    headers: dict[str, str] = {"Content-Type": "text/event-stream; charset=utf-8"}
+    if streamed:
+        headers["X-Accel-Buffering"] = "no"  # a proxy passes each event on as it comes
     secure_headers(headers)
     return [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
 
-SSE_HEADERS = _headers()
+SSE_HEADERS = _headers(streamed=True)
+"""The headers of an event stream sent as it happens."""
+_WHOLE_SSE_HEADERS = _headers(streamed=False)
+"""Those of one sent whole: a ``Content-Length`` is added."""
 
 
 class _Sender:
-    """Sends body chunks until the browser leaves; after that, sends nothing."""
+    """Sends body chunks until the browser leaves; after that, sends nothing.
+
+    The response starts with ``start`` (the tab stream: headers at once), or else with
+    the first chunk, streamed, or with the end: a response that is all there by then is
+    sent whole, with its length (no chunked framing, one write fewer).
+    """
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self.open = True
+        self._started = False
 
     async def start(self) -> None:
+        self._started = True
         await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
 
     async def chunk(self, body: bytes) -> None:
         if not self.open:
             return
         try:
+            if not self._started:
+                await self.start()
             await self._send({"type": "http.response.body", "body": body, "more_body": True})
         except Exception:  # the server's way of saying the client is gone (varies)
             self.open = False
 
     async def end(self, body: bytes = b"") -> None:
-        """Send ``body`` as the response's last chunk (the end of the stream)."""
+        """Send ``body`` as the response's last chunk (the end of the stream); the whole
+        response, with its length, when nothing was sent before."""
         if self.open:
             self.open = False
             try:
+                if not self._started:
+                    self._started = True
+                    length = (b"content-length", str(len(body)).encode())
+                    await self._send(
+                        {
+                            "type": "http.response.start",
+                            "status": 200,
+                            "headers": [*_WHOLE_SSE_HEADERS, length],
+                        }
+                    )
                 await self._send({"type": "http.response.body", "body": body, "more_body": False})
             except Exception:  # gone meanwhile: nothing to end
                 return
@@ -117,8 +139,8 @@ class TurnStream:
 
     What a turn emits in its first ``linger_s`` waits for the turn's end: a turn answered
     that fast (a model that answers at once, tools that do not wait on the network)
-    leaves in one write (one ``send`` through the middleware, one system call) and costs
-    one timer, no task. From then on, events leave as soon as ``run`` waits (a slow tool,
+    is sent whole, with its length, as an ordinary response is (no chunked framing), and
+    costs one timer, no task. From then on, events leave as soon as ``run`` waits (a slow tool,
     a streamed answer's next chunk), sent by a task of their own; events emitted back to
     back still leave together, and the last ones leave with the end of the response. It
     runs on asyncio (uvicorn's loop).
@@ -133,8 +155,7 @@ class TurnStream:
         self._linger_s = linger_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sender = _Sender(send)
-        await sender.start()
+        sender = _Sender(send)  # the headers go with the first events, or with the end
         batch = _Batch(sender, self._linger_s)
         try:
             await self._run(batch.emit)
