@@ -231,7 +231,10 @@ def _grow(items: int) -> Callable[[TabState], tuple[TabState, None]]:
     return grow
 
 
-async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> None:
+async def test_an_order_on_a_known_long_tab_reads_nothing(tmp_path: Path) -> None:
+    """The store remembers the tab it wrote: the order's write itself checks that the row
+    still holds it (every value a read would return), so nothing is read, not even the
+    tab's row."""
     async with SqliteTabStore(tmp_path / "s.sqlite3", loop_sync_s=10.0) as store:
         manager = TabManager(store, starting_balance_cents=10**9, catalog=load_menu())
         await store.transact("s", lambda: transitions.new_tab("s", 10**9), _grow(500))
@@ -248,13 +251,58 @@ async def test_an_order_on_a_long_tab_reads_only_the_tab_row(tmp_path: Path) -> 
     assert verbs == [
         "BEGIN IMMEDIATE",  # a shared commit, the order its only write, in a savepoint
         "SAVEPOINT write",
-        "SELECT balance_cents, tab_cents, next_item_seq,",
         "UPDATE tabs SET balance_cents",
         "INSERT INTO tab_items (session_id,",
         "RELEASE write",
         "COMMIT",
     ]
-    assert "FROM tabs WHERE" in statements[2]
+    assert "AND tab_cents = " in statements[2] and "AND version = " in statements[2]
+
+
+async def test_a_remembered_tab_another_process_changed_is_read_before_it_is_written(
+    sql_backend: Backend,
+) -> None:
+    """A store's remembered tab is a guess: when another process wrote the session since,
+    the guarded write changes nothing and the store reads the row and applies the rule
+    to what it holds; a rule refusing the remembered state is only believed once the
+    row is read (a top-up elsewhere makes the order fit)."""
+    mine, theirs = sql_backend.open(), sql_backend.open()
+    try:
+        first = TabManager(mine, starting_balance_cents=2_000, catalog=load_menu())
+        second = TabManager(theirs, starting_balance_cents=2_000, catalog=load_menu())
+        await first.order("s", "Water", quantity=2)  # remembered by the first store
+        await second.order("s", "Gin")  # the first store's memory is now out of date
+        state = await first.order("s", "Water")
+        assert [item.name for item in state.items] == ["Water", "Gin", "Water"]
+        assert state.tab_cents == sum(i.unit_price_cents * i.quantity for i in state.items)
+        assert state.balance_cents == 2_000 - state.tab_cents
+        # Refused on what the first store remembers, accepted on what the row holds.
+        broke = await first.order("t", "Water", quantity=13)  # $13 of $20: $7 left
+        assert broke.balance_cents == 700
+        topped = await theirs.transact(
+            "t",
+            lambda: transitions.new_tab("t", 2_000),
+            lambda s: (
+                s.model_copy(update={"balance_cents": 10_000, "version": s.version + 1}),
+                None,
+            ),
+        )
+        assert topped[0].balance_cents == 10_000
+        fits = await first.order("t", "Gin")  # $8: more than the $7 remembered
+        assert (
+            fits.balance_cents
+            == 10_000 - next(i for i in fits.items if i.name == "Gin").unit_price_cents
+        )
+        # And a store remembering nothing reads the same rows.
+        fresh = sql_backend.open()
+        try:
+            assert (await fresh.load("s")) == (await mine.load("s"))
+            assert (await fresh.load("t")) == fits
+        finally:
+            await fresh.aclose()
+    finally:
+        await mine.aclose()
+        await theirs.aclose()
 
 
 def _cancel_last(state: TabState) -> tuple[TabState, None]:
@@ -331,9 +379,10 @@ def _round_trips(trace: Path) -> int:
 async def test_postgres_sends_what_is_not_read_back_with_the_commit(
     pg_backend: Backend, tmp_path: Path
 ) -> None:
-    """Counted in libpq's own trace of the one pooled connection: an order is four round
-    trips (BEGIN with the row's lock, the guarded update, the item, the announcement with
-    COMMIT), where psycopg's transaction() took six; a conversation's first turn two
+    """Counted in libpq's own trace of the one pooled connection: an order on a tab the
+    store remembers is three round trips (BEGIN with the update guarded by the row's
+    every value, the item, the announcement with COMMIT), where psycopg's transaction()
+    took six and reading the row under lock first four; a conversation's first turn two
     (seven); a tab read whole four (six: BEGIN and SET leave with its first SELECT)."""
     from maya.state.conversations import ConversationBounds
     from maya.state.open import open_store
@@ -366,7 +415,7 @@ async def test_postgres_sends_what_is_not_read_back_with_the_commit(
         )
         # Written elsewhere: read whole (the row, its items, its payments).
         read = await round_trips(manager.get("cold"))
-        assert (order, turn, read) == (4, 2, 4)
+        assert (order, turn, read) == (3, 2, 4)
         assert len((await manager.get("s")).items) == 2
         assert (await store.load_conversation("s", now=2.0, idle_s=60)).turns == ("[]",)
         assert [item.name for item in (await manager.get("cold")).items] == ["Water"]
@@ -396,3 +445,20 @@ async def test_postgres_a_statement_sent_ahead_that_fails_commits_nothing(
         assert (kept.turns, kept.count) == (("first", "second"), 2)
     finally:
         await store.aclose()
+
+
+async def test_a_remembered_tab_is_written_only_if_every_value_of_its_row_still_matches(
+    tmp_path: Path,
+) -> None:
+    """A row changed by hand (a restored backup, an operator's fix) with its version left
+    as it was: the store's guarded write sees the difference, reads the row and applies
+    the order to what it holds."""
+    path = tmp_path / "tabs.sqlite3"
+    async with SqliteTabStore(path) as store:
+        manager = TabManager(store, starting_balance_cents=2_000, catalog=load_menu())
+        before = await manager.order("s", "Water")
+        with sqlite3.connect(path) as edit:
+            edit.execute("UPDATE tabs SET balance_cents = 5000 WHERE session_id = 's'")
+        after = await manager.order("s", "Water")
+    assert after.version == before.version + 1
+    assert after.balance_cents == 5_000 - 100  # from what the row held, not the memory

@@ -21,6 +21,7 @@ __all__ = [
     "decode_head",
     "decode_state",
     "head_of",
+    "known_params",
     "plan_change",
     "plan_writes",
     "tab_params",
@@ -124,6 +125,22 @@ def _decode_payment(row: Row) -> PaymentRecord:
         link_closed=bool(values["link_closed"]),
         link_write_until=values["link_write_until"],
     )
+
+
+def known_params(state: TabState) -> Params:
+    """Parameters naming what ``state`` keeps on its tab row, for ``UPDATE_KNOWN_TAB``'s
+    guard (``old_balance_cents``... and ``old_version``)."""
+    return {
+        "old_balance_cents": state.balance_cents,
+        "old_tab_cents": state.tab_cents,
+        "old_next_item_seq": state.next_item_seq,
+        "old_tip_percent": state.tip_percent,
+        "old_credit_cents": state.credit_cents,
+        "old_needs_reconciliation": state.needs_reconciliation,
+        "old_shortfall_cents": state.shortfall_cents,
+        "old_currency": state.currency,
+        "old_version": state.version,
+    }
 
 
 def tab_params(state: TabState, *, updated_at: float, old_version: int | None = None) -> Params:

@@ -246,6 +246,25 @@ UPDATE_TAB = (
 )
 """The ``version`` guard is a second line of defence: the row is already held."""
 
+HEAD_COLUMNS = (
+    "balance_cents",
+    "tab_cents",
+    "next_item_seq",
+    "tip_percent",
+    "credit_cents",
+    "needs_reconciliation",
+    "shortfall_cents",
+    "currency",
+)
+"""The tab row's columns besides ``version`` that ``SELECT_TAB`` reads (``_rows.Head``)."""
+UPDATE_KNOWN_TAB = UPDATE_TAB + "".join(
+    f" AND {c} IS NOT DISTINCT FROM :old_{c}" if c == "tip_percent" else f" AND {c} = :old_{c}"
+    for c in HEAD_COLUMNS
+)
+"""Writes the row only if it still holds exactly the state the store remembers (its
+version and every value ``SELECT_TAB`` would read): the write itself checks what a read
+under lock would have (no row: 0 rows updated)."""
+
 INSERT_ITEM = (
     "INSERT INTO tab_items (session_id, seq, name, unit_price_cents, quantity, modifiers)"
     " VALUES (:session_id, :seq, :name, :unit_price_cents, :quantity, :modifiers)"

@@ -141,6 +141,11 @@ class KnownStates:
             self._states.move_to_end(session_id)
             return state
 
+    def get(self, session_id: str) -> TabState | None:
+        """The kept state of ``session_id``, unchecked: a guess a write must verify."""
+        with self._lock:
+            return self._states.get(session_id)
+
     def keep(self, state: TabState) -> None:
         """Remember ``state`` as its session's stored state (unless a newer one is kept)."""
         if self._size <= 0:
@@ -218,12 +223,18 @@ async def transact(
 ) -> Outcome[R]:
     """Apply ``transition`` to the session inside the caller's write transaction.
 
-    Reads the session's row under lock, and its items and payments only when ``known``
-    does not hold that very version. Writes the row (guarded by the version) and what
-    changed: exactly a ``Change``'s description when the transition gave one for the
-    state it was handed, else the difference found by comparing the two states. The
-    caller commits when ``Outcome.wrote`` and rolls back otherwise or on any error; it
-    keeps ``Outcome.stored`` in ``known`` once committed.
+    When ``known`` holds the session, the transition runs on that state first and the
+    row is written only if it still holds exactly that state (``UPDATE_KNOWN_TAB``: its
+    version and every value of the row), which is what reading it under lock would have
+    checked: no read at all. Anything else (nothing kept, a row another writer changed,
+    a transition that refuses or changes nothing, which is only believed once the state
+    is read) reads the session's row under lock, and its items and payments only when
+    ``known`` holds that very version, and runs the transition on what it read. Writes
+    the row (guarded by the version) and what changed: exactly a ``Change``'s
+    description when the transition gave one for the state it was handed, else the
+    difference found by comparing the two states. The caller commits when
+    ``Outcome.wrote`` and rolls back otherwise or on any error; it keeps
+    ``Outcome.stored`` in ``known`` once committed.
 
     Raises:
         StateError: whatever the transition raised; ``PAYMENT_SUPERSEDED`` when a
@@ -232,6 +243,11 @@ async def transact(
         ValueError: when the transition changed the session id or not the version.
         StoreError: when the session's row vanished while being created.
     """
+    guess = known.get(session_id)
+    if guess is not None:
+        done = await _transact_known(connection, guess, transition, clock=clock)
+        if done is not None:
+            return done
     current, claimed = await _lock(connection, session_id, initial, clock(), known)
     step, result = transition(current)
     new_state = new_state_of(step)
@@ -248,6 +264,43 @@ async def transact(
             "the tab changed while it was locked for this update",
             session_id=session_id,
         )
+    return await _write_rest(connection, current, claimed, step, new_state, result)
+
+
+async def _transact_known(
+    connection: SqlConnection,
+    guess: TabState,
+    transition: Transition[R],
+    *,
+    clock: Callable[[], float],
+) -> Outcome[R] | None:
+    """``transition`` on the remembered state, written if the row still holds it; None
+    when that is not known without reading the row (the caller reads it then)."""
+    try:
+        step, result = transition(guess)
+        new_state = new_state_of(step)
+        if new_state is guess:
+            return None  # nothing to write: whether that is so needs the row read
+        check_step(guess, new_state)
+    except Exception:
+        return None  # a refusal of a state that may be stale: told once the row is read
+    params = _rows.tab_params(new_state, updated_at=clock())
+    params.update(_rows.known_params(guess))
+    if await connection.execute(_schema.UPDATE_KNOWN_TAB, params) != 1:
+        return None  # another writer came in between (or no row): read it
+    return await _write_rest(connection, guess, False, step, new_state, result)
+
+
+async def _write_rest(
+    connection: SqlConnection,
+    current: TabState,
+    claimed: bool,
+    step: TabState | Change,
+    new_state: TabState,
+    result: R,
+) -> Outcome[R]:
+    """Write the items and payments ``step`` changed, the tab's row being written."""
+    session_id = current.session_id
     if isinstance(step, Change) and step.before is current and not claimed:
         plan = _rows.plan_change(session_id, step)
     else:
