@@ -462,3 +462,24 @@ async def test_a_remembered_tab_is_written_only_if_every_value_of_its_row_still_
         after = await manager.order("s", "Water")
     assert after.version == before.version + 1
     assert after.balance_cents == 5_000 - 100  # from what the row held, not the memory
+
+
+@pytest.mark.parametrize("tip", [None, 15])
+async def test_a_remembered_tab_with_or_without_a_tip_is_written_without_a_read(
+    tmp_path: Path, tip: int | None
+) -> None:
+    async with SqliteTabStore(tmp_path / "s.sqlite3", loop_sync_s=10.0) as store:
+        manager = TabManager(store, catalog=load_menu())
+        await manager.order("s", "Water")
+        if tip is not None:
+            await manager.set_tip("s", tip)
+        connection = store._loop_synced
+        assert connection is not None
+        statements: list[str] = []
+        connection.set_trace_callback(statements.append)
+        try:
+            state = await manager.order("s", "Gin")
+        finally:
+            connection.set_trace_callback(None)
+    assert state.tip_percent == tip and [i.name for i in state.items] == ["Water", "Gin"]
+    assert not [s for s in statements if s.startswith("SELECT")]

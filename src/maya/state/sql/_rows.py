@@ -134,7 +134,7 @@ def known_params(state: TabState) -> Params:
         "old_balance_cents": state.balance_cents,
         "old_tab_cents": state.tab_cents,
         "old_next_item_seq": state.next_item_seq,
-        "old_tip_percent": state.tip_percent,
+        "old_tip_percent": -1 if state.tip_percent is None else state.tip_percent,
         "old_credit_cents": state.credit_cents,
         "old_needs_reconciliation": state.needs_reconciliation,
         "old_shortfall_cents": state.shortfall_cents,

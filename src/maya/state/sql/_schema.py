@@ -258,7 +258,10 @@ HEAD_COLUMNS = (
 )
 """The tab row's columns besides ``version`` that ``SELECT_TAB`` reads (``_rows.Head``)."""
 UPDATE_KNOWN_TAB = UPDATE_TAB + "".join(
-    f" AND {c} IS NOT DISTINCT FROM :old_{c}" if c == "tip_percent" else f" AND {c} = :old_{c}"
+    # tip_percent may be NULL: compared as -1 (never a tip), in any SQLite and PostgreSQL.
+    " AND COALESCE(tip_percent, -1) = :old_tip_percent"
+    if c == "tip_percent"
+    else f" AND {c} = :old_{c}"
     for c in HEAD_COLUMNS
 )
 """Writes the row only if it still holds exactly the state the store remembers (its

@@ -462,7 +462,8 @@ class _Driver:
 
     In a pipeline (``connection.pipeline()``, entered before the transaction) the
     ``BEGIN`` leaves with the first statement, and what is ``send``-t leaves with the
-    next one read or the ``COMMIT``: an order is four round trips, not six, and a
+    next one read or the ``COMMIT``: an order on a remembered tab is three round trips
+    (four when the row must be read first), not six, and a
     remembered turn two, not five. ``execute`` and ``executemany`` still wait for their
     own result (a row count, a unique violation), as without one.
     """
