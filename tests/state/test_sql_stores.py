@@ -231,6 +231,18 @@ def _grow(items: int) -> Callable[[TabState], tuple[TabState, None]]:
     return grow
 
 
+async def _gin_traced(store: SqliteTabStore, manager: TabManager) -> tuple[TabState, list[str]]:
+    """A Gin ordered for "s", and the statements sent where a tab's change commits."""
+    connection = store._loop_synced
+    assert connection is not None
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        return await manager.order("s", "Gin"), statements
+    finally:
+        connection.set_trace_callback(None)
+
+
 async def test_an_order_on_a_known_long_tab_reads_nothing(tmp_path: Path) -> None:
     """The store remembers the tab it wrote: the order's write itself checks that the row
     still holds it (every value a read would return), so nothing is read, not even the
@@ -238,14 +250,7 @@ async def test_an_order_on_a_known_long_tab_reads_nothing(tmp_path: Path) -> Non
     async with SqliteTabStore(tmp_path / "s.sqlite3", loop_sync_s=10.0) as store:
         manager = TabManager(store, starting_balance_cents=10**9, catalog=load_menu())
         await store.transact("s", lambda: transitions.new_tab("s", 10**9), _grow(500))
-        connection = store._loop_synced  # where a tab's change commits
-        assert connection is not None
-        statements: list[str] = []
-        connection.set_trace_callback(statements.append)
-        try:
-            state = await manager.order("s", "Gin")
-        finally:
-            connection.set_trace_callback(None)
+        state, statements = await _gin_traced(store, manager)
     assert len(state.items) == 501 and state.items[-1].name == "Gin"
     verbs = [" ".join(s.split()[:4]) for s in statements]
     assert verbs == [
@@ -473,13 +478,6 @@ async def test_a_remembered_tab_with_or_without_a_tip_is_written_without_a_read(
         await manager.order("s", "Water")
         if tip is not None:
             await manager.set_tip("s", tip)
-        connection = store._loop_synced
-        assert connection is not None
-        statements: list[str] = []
-        connection.set_trace_callback(statements.append)
-        try:
-            state = await manager.order("s", "Gin")
-        finally:
-            connection.set_trace_callback(None)
+        state, statements = await _gin_traced(store, manager)
     assert state.tip_percent == tip and [i.name for i in state.items] == ["Water", "Gin"]
     assert not [s for s in statements if s.startswith("SELECT")]

@@ -246,16 +246,7 @@ UPDATE_TAB = (
 )
 """The ``version`` guard is a second line of defence: the row is already held."""
 
-HEAD_COLUMNS = (
-    "balance_cents",
-    "tab_cents",
-    "next_item_seq",
-    "tip_percent",
-    "credit_cents",
-    "needs_reconciliation",
-    "shortfall_cents",
-    "currency",
-)
+HEAD_COLUMNS = tuple(c for c in _TAB_VALUES if c not in ("version", "updated_at"))
 """The tab row's columns besides ``version`` that ``SELECT_TAB`` reads (``_rows.Head``)."""
 UPDATE_KNOWN_TAB = UPDATE_TAB + "".join(
     # tip_percent may be NULL: compared as -1 (never a tip), in any SQLite and PostgreSQL.
