@@ -2,7 +2,8 @@
 
 Every server command takes ``--host``/``--port`` (``add_host_port``); ``maya mcp`` and
 ``maya sandbox`` also ``--http`` (``add_http_transport``, old ``--http HOST:PORT`` too).
-Their time limits (and ``maya chat``'s turn budget) are read by ``parse_seconds``.
+Their time limits (and ``maya chat``'s turn budget) are read by ``parse_seconds``, and
+what they say on start (the address bound, a notice) by ``announce``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_HOST",
     "add_host_port",
     "add_http_transport",
+    "announce",
     "http_address",
     "http_url",
     "is_loopback_host",
@@ -60,6 +62,15 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def announce(stream: TextIO | None, command: str, text: str, *, stdout: bool = False) -> None:
+    """Say ``command: text`` on ``stream`` and flush; None: the process's stderr (stdout
+    with ``stdout=True``) as it is now, not as it was when a module was imported (a
+    test's capture, a log redirect)."""
+    out = stream if stream is not None else sys.stdout if stdout else sys.stderr
+    out.write(f"{command}: {text}\n")
+    out.flush()
 
 
 def parse_port(text: str) -> int:

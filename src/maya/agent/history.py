@@ -74,11 +74,13 @@ class _ParsedTurns:
         turns = tuple(turns)
         last = self._last.pop(session_id, None)
         parsed: list[tuple[types.Content, ...]] = []
-        if last is not None and turns and turns[0] in last[0]:
+        if last is not None and turns:
             known, known_parsed = last
-            first = known.index(turns[0])
-            shared = len(known) - first
-            if known[first:] == turns[:shared]:
+            try:
+                first = known.index(turns[0])
+            except ValueError:  # nothing shared
+                first = len(known)
+            if first < len(known) and known[first:] == turns[: len(known) - first]:
                 parsed = known_parsed[first:]
         parsed.extend(self.parse(turn) for turn in turns[len(parsed) :])
         self._last[session_id] = (turns, parsed)

@@ -21,7 +21,7 @@ import anyio
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from maya.addresses import add_http_transport, http_address, is_loopback_host
+from maya.addresses import add_http_transport, announce, http_address, is_loopback_host
 from maya.bar import DEFAULT_TOOLS
 from maya.bar.menu import bar_messages, load_menu
 from maya.mcp_server.server import TAB_HANDLE_PURPOSE, TabPolicy, build_mcp_server
@@ -106,11 +106,7 @@ def _bound_url(host: str, port: int) -> str:
 
 
 def _announce(stream: TextIO | None, text: str) -> None:
-    """Say ``text`` on ``stream``; None: the process's stderr as it is now (not as it was
-    when this module was imported: a test's capture, a log redirect)."""
-    out = stream if stream is not None else sys.stderr
-    out.write(f"maya mcp: {text}\n")
-    out.flush()
+    announce(stream, "maya mcp", text)
 
 
 def pick_tools(

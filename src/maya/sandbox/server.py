@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TextIO, cast
@@ -22,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from maya import __version__
-from maya.addresses import http_url
+from maya.addresses import announce, http_url
 from maya.sandbox.calls import LIST_TOOLS, CallCounts
 from maya.sandbox.checkout import build_checkout_app, build_checkout_routes
 from maya.sandbox.faults import FaultConfig, FaultInjector
@@ -245,11 +244,7 @@ def _uvicorn(
 
 
 def _announce(stream: TextIO | None, text: str) -> None:
-    """Say ``text`` on ``stream``; None: the process's stderr as it is now (not as it was
-    when this module was imported: a test's capture, a log redirect)."""
-    out = stream if stream is not None else sys.stderr
-    out.write(f"maya sandbox: {text}\n")
-    out.flush()
+    announce(stream, "maya sandbox", text)
 
 
 async def serve_stdio(

@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TextIO
 import anyio
 import uvicorn
 
-from maya.addresses import add_host_port, http_url, parse_seconds
+from maya.addresses import add_host_port, announce, http_url, parse_seconds
 from maya.bar import load_menu
 from maya.payments import CHAT_STATUS_BOUNDS, load_server_config, open_stripe_client
 from maya.payments.config import SANDBOX_SERVER_NAME
@@ -81,11 +81,7 @@ SANDBOX_WEBHOOK_SECRET_ENV = "MAYA_SANDBOX_WEBHOOK_SECRET"
 
 
 def _announce(stream: TextIO | None, text: str) -> None:
-    """Say ``text`` on ``stream``; None: the process's stdout as it is now (not as it was
-    when this module was imported: a test's capture, a log redirect)."""
-    out = stream if stream is not None else sys.stdout
-    out.write(f"maya serve: {text}\n")
-    out.flush()
+    announce(stream, "maya serve", text, stdout=True)
 
 
 def _webhook_plan(environ: Mapping[str, str], base_url: str) -> tuple[dict[str, str], str, bool]:

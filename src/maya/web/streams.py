@@ -131,7 +131,7 @@ Emit = Callable[[str, Any], Awaitable[None]]
 
 TURN_LINGER_S = 0.02
 """How long a turn's first events wait for more, or for the turn's end, before they leave
-(seconds): a turn answered within it leaves in one write, its end included."""
+(seconds): a turn answered within it is sent whole, one response with its length."""
 
 
 class TurnStream:
@@ -178,14 +178,14 @@ class _Batch:
         self._loop = asyncio.get_running_loop()
         self._chunks: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._sending: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None  # once sending: set by an emit, the end
+        self._sending: tuple[asyncio.Task[None], asyncio.Event] | None = None
+        """Once sending: its task, and what wakes it (an emit, the end)."""
         self._closed = False
 
     async def emit(self, event: str, data: Any) -> None:
         self._chunks.append(sse_event(event, data))
-        if self._wake is not None:
-            self._wake.set()
+        if self._sending is not None:
+            self._sending[1].set()
         elif self._timer is None and not self._closed:
             if self._linger_s > 0:
                 self._timer = self._loop.call_later(self._linger_s, self._start_sending)
@@ -194,8 +194,8 @@ class _Batch:
 
     def _start_sending(self) -> None:
         if not self._closed:
-            self._wake = asyncio.Event()
-            self._sending = self._loop.create_task(self._send_until_closed(self._wake))
+            wake = asyncio.Event()
+            self._sending = (self._loop.create_task(self._send_until_closed(wake)), wake)
 
     async def _send_until_closed(self, wake: asyncio.Event) -> None:
         while not self._closed:
@@ -211,9 +211,9 @@ class _Batch:
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
-        task, wake = self._sending, self._wake
-        if task is None or wake is None:
+        if self._sending is None:
             return
+        task, wake = self._sending
         wake.set()
         try:
             await asyncio.shield(task)

@@ -130,17 +130,11 @@ def _decode_payment(row: Row) -> PaymentRecord:
 def known_params(state: TabState) -> Params:
     """Parameters naming what ``state`` keeps on its tab row, for ``UPDATE_KNOWN_TAB``'s
     guard (``old_balance_cents``... and ``old_version``)."""
-    return {
-        "old_balance_cents": state.balance_cents,
-        "old_tab_cents": state.tab_cents,
-        "old_next_item_seq": state.next_item_seq,
-        "old_tip_percent": -1 if state.tip_percent is None else state.tip_percent,
-        "old_credit_cents": state.credit_cents,
-        "old_needs_reconciliation": state.needs_reconciliation,
-        "old_shortfall_cents": state.shortfall_cents,
-        "old_currency": state.currency,
-        "old_version": state.version,
-    }
+    params: Params = {f"old_{column}": getattr(state, column) for column in _schema.HEAD_COLUMNS}
+    if state.tip_percent is None:
+        params["old_tip_percent"] = _schema.NO_TIP
+    params["old_version"] = state.version
+    return params
 
 
 def tab_params(state: TabState, *, updated_at: float, old_version: int | None = None) -> Params:

@@ -247,10 +247,13 @@ UPDATE_TAB = (
 """The ``version`` guard is a second line of defence: the row is already held."""
 
 HEAD_COLUMNS = tuple(c for c in _TAB_VALUES if c not in ("version", "updated_at"))
-"""The tab row's columns besides ``version`` that ``SELECT_TAB`` reads (``_rows.Head``)."""
+"""The tab row's columns besides ``version`` that ``SELECT_TAB`` reads (``_rows.Head``),
+each named as ``TabState`` names it."""
+NO_TIP = -1
+"""What ``UPDATE_KNOWN_TAB`` compares a NULL ``tip_percent`` as (never a tip): ``=``
+works alike in any SQLite and PostgreSQL, ``IS NOT DISTINCT FROM`` not before 3.39."""
 UPDATE_KNOWN_TAB = UPDATE_TAB + "".join(
-    # tip_percent may be NULL: compared as -1 (never a tip), in any SQLite and PostgreSQL.
-    " AND COALESCE(tip_percent, -1) = :old_tip_percent"
+    f" AND COALESCE(tip_percent, {NO_TIP}) = :old_tip_percent"
     if c == "tip_percent"
     else f" AND {c} = :old_{c}"
     for c in HEAD_COLUMNS
